@@ -1,0 +1,240 @@
+// The backward engine: dependency counts over the graph reachable from the
+// roots, then an iterative walk (no recursion: deep graphs must not overflow
+// the stack) that runs each node once all gradients for its output arrived.
+#include <atomic>
+#include <queue>
+#include <unordered_map>
+
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+#include "ops/ops.h"
+
+namespace ft::autograd {
+
+namespace {
+std::atomic<uint64_t> g_next_sequence_nr{0};
+
+std::string tensor_type_str(const Tensor& t) {
+  return str("torch.", t->device().is_cuda() ? "cuda." : "", dtype_scalar_name(t->dtype()), "Tensor ",
+             t->shape().str());
+}
+}  // namespace
+
+SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
+  if (!t) return;
+  version_ = t->version();
+  requires_grad_ = t->requires_grad();
+  if (is_output) {
+    // A detached alias: same storage and version counter, no grad_fn.
+    data_ = make_view(t, t->shape(), t->strides(), t->offset());
+    saved_output_ = true;
+  } else {
+    data_ = t;
+  }
+}
+
+Tensor SavedTensor::unpack(const Node& owner) const {
+  if (released_)
+    throw RuntimeError(
+        "Trying to backward through the graph a second time (or directly access saved tensors after they have "
+        "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+        "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
+        "if you need to access saved tensors after calling backward.");
+  if (!data_) return data_;
+  if (data_->version() != version_)
+    throw RuntimeError(str("one of the variables needed for gradient computation has been modified by an "
+                           "inplace operation: [",
+                           tensor_type_str(data_), "], which is ",
+                           saved_output_ ? str("output 0 of ", owner.name()) : std::string("an input of ") + owner.name(),
+                           ", is at version ", data_->version(), "; expected version ", version_,
+                           " instead. Hint: the backtrace further above can point at the operation that failed to "
+                           "compute its gradient. The variable in question was changed in there or anywhere later. "
+                           "Good luck!"));
+  if (saved_output_ && requires_grad_ && is_grad_enabled()) {
+    // Double backward: the output's gradient path runs through its own node.
+    Tensor t = make_view(data_, data_->shape(), data_->strides(), data_->offset());
+    t->set_grad_fn(std::const_pointer_cast<Node>(owner.shared_from_this()));
+    return t;
+  }
+  return data_;
+}
+
+std::vector<Tensor> FunctionNode::apply(const Tensor& grad) { return backward(grad, saved, needs); }
+
+std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad) {
+  const Tensor& old = variable->grad();
+  if (is_grad_enabled()) {
+    // create_graph: the accumulated gradient is itself differentiable.
+    variable->set_grad(old ? ops::add(old, grad) : grad);
+  } else if (!old) {
+    // Keep the incoming gradient when nothing else can see its memory;
+    // otherwise copy it, so later in-place work on .grad touches no one else.
+    bool owned = grad.use_count() <= 2 && grad->storage().use_count() == 1 && grad->is_contiguous() &&
+                 grad->grad_fn() == nullptr && grad->offset() == 0;
+    variable->set_grad(owned ? grad : ops::clone(grad));
+  } else {
+    ops::binary_(BinaryOp::Add, old, grad);
+  }
+  return {};
+}
+
+Edge gradient_edge(const Tensor& t) {
+  if (!t) return {};
+  if (t->grad_fn()) return {t->grad_fn(), 0};
+  if (!t->requires_grad()) return {};
+  auto acc = t->grad_accumulator().lock();
+  if (!acc) {
+    acc = std::make_shared<AccumulateGrad>(t);
+    acc->output_shape = t->shape();
+    acc->output_dtype = t->dtype();
+    acc->output_device = t->device();
+    t->grad_accumulator() = acc;
+  }
+  return {acc, 0};
+}
+
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!is_grad_enabled()) return false;
+  for (const Tensor* t : inputs)
+    if (*t && (*t)->requires_grad()) return true;
+  return false;
+}
+
+namespace {
+template <class Inputs>
+void record_impl(const Tensor& out, const char* name, const Inputs& inputs, std::initializer_list<ToSave> to_save,
+                 BackwardFn fn, const Tensor* (*get)(const typename Inputs::value_type&)) {
+  auto node = std::make_shared<FunctionNode>(name, std::move(fn));
+  node->sequence_nr = g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed);
+  node->next_edges.reserve(inputs.size());
+  node->needs.reserve(inputs.size());
+  for (const auto& in : inputs) {
+    Edge e = gradient_edge(*get(in));
+    node->needs.push_back(e.fn != nullptr);
+    node->next_edges.push_back(std::move(e));
+  }
+  node->saved.items.reserve(to_save.size());
+  for (const ToSave& s : to_save) node->saved.items.emplace_back(s.t, s.is_output);
+  node->output_shape = out->shape();
+  node->output_dtype = out->dtype();
+  node->output_device = out->device();
+  out->set_grad_fn(std::move(node));
+}
+}  // namespace
+
+void record(const Tensor& out, const char* name, std::initializer_list<const Tensor*> inputs,
+            std::initializer_list<ToSave> to_save, BackwardFn fn) {
+  record_impl(out, name, inputs, to_save, std::move(fn), +[](const Tensor* const& p) { return p; });
+}
+
+void record(const Tensor& out, const char* name, const std::vector<Tensor>& inputs,
+            std::initializer_list<ToSave> to_save, BackwardFn fn) {
+  record_impl(out, name, inputs, to_save, std::move(fn), +[](const Tensor& t) { return &t; });
+}
+
+std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,
+                                 bool keep_graph, bool create_graph, const std::vector<Tensor>& inputs,
+                                 bool allow_unused) {
+  GradModeGuard grad_mode(create_graph);
+
+  // Where each input's gradient will arrive (autograd.grad): its node.
+  std::unordered_map<Node*, std::vector<size_t>> captures;
+  std::vector<Tensor> captured(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    FT_CHECK(t->requires_grad(), RuntimeError, "One of the differentiated Tensors does not require grad");
+    Edge e = gradient_edge(t);
+    captures[e.fn.get()].push_back(i);
+  }
+  const bool accumulate_into_leaves = inputs.empty();
+
+  // Count, for each node, how many edges point at it.
+  std::unordered_map<Node*, int> dependencies;
+  std::vector<Node*> stack;
+  std::unordered_map<Node*, Tensor> buffers;
+  auto add_to_buffer = [&](Node* n, const Tensor& g) {
+    auto [it, fresh] = buffers.try_emplace(n, g);
+    if (!fresh) it->second = it->second ? ops::add(it->second, g) : g;
+  };
+
+  std::vector<std::shared_ptr<Node>> root_nodes;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    Edge e = gradient_edge(roots[i]);
+    FT_CHECK(e.fn != nullptr, RuntimeError, "element ", i,
+             " of tensors does not require grad and does not have a grad_fn");
+    if (dependencies.emplace(e.fn.get(), 0).second) stack.push_back(e.fn.get());
+    root_nodes.push_back(e.fn);
+  }
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (const Edge& e : n->next_edges) {
+      if (!e.fn) continue;
+      auto [it, fresh] = dependencies.try_emplace(e.fn.get(), 0);
+      ++it->second;
+      if (fresh) stack.push_back(e.fn.get());
+    }
+  }
+  for (size_t i = 0; i < roots.size(); ++i) add_to_buffer(root_nodes[i].get(), grad_roots[i]);
+
+  // Ready nodes, latest-created first (as PyTorch orders them).
+  auto later_first = [](const std::shared_ptr<Node>& a, const std::shared_ptr<Node>& b) {
+    return a->sequence_nr < b->sequence_nr;
+  };
+  std::priority_queue<std::shared_ptr<Node>, std::vector<std::shared_ptr<Node>>, decltype(later_first)> ready(
+      later_first);
+  for (auto& r : root_nodes)
+    if (dependencies[r.get()] == 0) {
+      dependencies[r.get()] = -1;  // queued
+      ready.push(r);
+    }
+
+  while (!ready.empty()) {
+    std::shared_ptr<Node> node = ready.top();
+    ready.pop();
+    Tensor grad;
+    if (auto it = buffers.find(node.get()); it != buffers.end()) {
+      grad = std::move(it->second);
+      buffers.erase(it);
+    }
+    if (!grad) grad = ops::zeros(node->output_shape, node->output_dtype, node->output_device);
+
+    if (auto out = node->retained_output.lock()) {
+      const Tensor& old = out->grad();
+      out->set_grad(old ? ops::add(old, grad) : (create_graph ? grad : ops::clone(grad)));
+    }
+    if (auto c = captures.find(node.get()); c != captures.end()) {
+      for (size_t i : c->second) captured[i] = grad;
+    }
+    const bool is_leaf_sink = dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
+    if (is_leaf_sink && !accumulate_into_leaves) continue;
+
+    std::vector<Tensor> input_grads = node->apply(grad);
+    grad.reset();
+    if (!keep_graph) node->release_saved();
+
+    for (size_t i = 0; i < node->next_edges.size(); ++i) {
+      const Edge& e = node->next_edges[i];
+      if (!e.fn) continue;
+      Node* next = e.fn.get();
+      if (i < input_grads.size() && input_grads[i]) {
+        const Tensor& g = input_grads[i];
+        FT_CHECK(g->shape() == next->output_shape, RuntimeError, "Function ", node->name(),
+                 " returned an invalid gradient at index ", i, " - got ", g->shape().str(),
+                 " but expected shape compatible with ", next->output_shape.str());
+        add_to_buffer(next, g);
+      }
+      if (--dependencies[next] == 0) ready.push(e.fn);
+    }
+  }
+
+  if (!accumulate_into_leaves) {
+    for (size_t i = 0; i < inputs.size(); ++i)
+      FT_CHECK(captured[i] || allow_unused, RuntimeError,
+               "One of the differentiated Tensors appears to not have been used in the graph. Set "
+               "allow_unused=True if this is the desired behavior.");
+  }
+  return captured;
+}
+
+}  // namespace ft::autograd

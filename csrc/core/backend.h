@@ -1,0 +1,131 @@
+// Backend: the one dispatch point between ops and device kernels. Ops check
+// arguments, work out shapes and dtypes, allocate outputs, then call these;
+// kernels know nothing of autograd or Python. A new device implements this
+// interface; no op changes.
+//
+// Conventions for every kernel:
+// - `out` is allocated by the op with its final shape and dtype.
+// - Elementwise inputs arrive already broadcast to out's shape (stride 0 on
+//   broadcast dims) and already of the compute dtype (see each op), so the
+//   kernel only walks strides. Any operand may be non-contiguous.
+// - All tensors of one call are on the backend's device.
+#pragma once
+
+#include <cstdint>
+
+#include "core/storage.h"
+#include "core/tensor.h"
+
+namespace ft {
+
+enum class BinaryOp : uint8_t {
+  // Arithmetic: out dtype == input dtype.
+  Add, Sub, Mul, Div, FloorDiv, Remainder, Pow, Maximum, Minimum,
+  // Comparisons and logic: out dtype is bool.
+  Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
+  // Backward helpers (float only): a = incoming grad, b = saved tensor.
+  ReluBackward,     // a * (b > 0), b = input
+  SigmoidBackward,  // a * b * (1 - b), b = output
+  TanhBackward,     // a * (1 - b * b), b = output
+};
+
+enum class UnaryOp : uint8_t {
+  Neg, Abs, Sign, Exp, Log, Log1p, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu,
+  Reciprocal, Square, Floor, Ceil, Round, Trunc,
+  LogicalNot,  // out bool
+  IsNan,       // out bool
+  IsFinite,    // out bool
+  IsInf,       // out bool
+  Clamp,       // p0 = min (or -inf / lowest), p1 = max
+};
+
+enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min, ArgMax, ArgMin, All, Any };
+
+struct Backend {
+  virtual ~Backend() = default;
+  virtual Allocator& allocator() = 0;
+
+  // dst[i] = (dst dtype) src[i]; same shape, any strides and dtypes. Used for
+  // contiguous(), to(dtype), clone, assignment through views, cat.
+  virtual void copy(const Tensor& dst, const Tensor& src) = 0;
+  virtual void fill(const Tensor& dst, const Scalar& value) = 0;
+  // Between host memory and a contiguous tensor of this device (dst/src's nbytes).
+  virtual void copy_from_host(const Tensor& dst, const void* host) = 0;
+  virtual void copy_to_host(void* host, const Tensor& src) = 0;
+  // dst[i] = start + i * step (dst contiguous, 1-D).
+  virtual void arange(const Tensor& dst, double start, double step) = 0;
+
+  virtual void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) = 0;
+  // p0 / p1: parameters (Clamp's bounds).
+  virtual void unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0 = 0, double p1 = 0) = 0;
+  // out[i] = cond[i] ? a[i] : b[i]; cond bool, a/b of out's dtype.
+  virtual void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) = 0;
+
+  // Reduces `in` over the dims set in dim_mask (bit d = dim d). `out` has
+  // in's rank with size 1 on the reduced dims (keepdim layout; the op views it
+  // without them afterwards). Sum/Mean/Prod accumulate in out's dtype (int64
+  // for integer sums, float for float), Max/Min keep the dtype (NaN
+  // propagates), ArgMax/ArgMin write int64 indices (first occurrence; reduce
+  // exactly one dim), All/Any write bool.
+  virtual void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint32_t dim_mask) = 0;
+  // Inclusive prefix sum along dim; out same shape, dtype of out.
+  virtual void cumsum(const Tensor& out, const Tensor& in, int dim) = 0;
+
+  // out (B, M, N) = a (B, M, K) @ b (B, K, N), all three 3-D with any strides
+  // (batch stride 0 for a broadcast operand). Same float dtype, or integer.
+  // With accumulate, out += a @ b (out already holds values, e.g. a broadcast bias).
+  virtual void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate) = 0;
+
+  // Row softmax over the last dim of a contiguous (R, C) tensor.
+  virtual void softmax(const Tensor& out, const Tensor& in, bool log) = 0;
+  // grad_in = out * (grad_out - sum(grad_out * out))        (softmax)
+  // grad_in = grad_out - exp(out) * sum(grad_out)           (log_softmax)
+  virtual void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out, bool log) = 0;
+  // Fused log-softmax + NLL. logits (N, C) contiguous float, target (N,) int64.
+  // losses (N,) = logsumexp(row) - row[target]; lse (N,) keeps logsumexp for backward.
+  // Raises IndexError for a target outside [0, C).
+  virtual void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target) = 0;
+  // grad_logits (N, C) = (softmax(row) - onehot(target)) * grad_losses[n]  (grad_losses (N,), any stride)
+  virtual void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses, const Tensor& logits,
+                                      const Tensor& target, const Tensor& lse) = 0;
+
+  // Advanced indexing. src holds the dims that are not indexed (any
+  // strides); offsets (n,) int64 contiguous are element offsets into src's
+  // storage, already bounds-checked. out has src's dims with one dim of size n
+  // inserted at `pos`:  out[b.., i, a..] = src[b.., a..] shifted by offsets[i].
+  virtual void index_gather(const Tensor& out, const Tensor& src, const Tensor& offsets, int pos) = 0;
+  // The reverse: dst[b.., a..] shifted by offsets[i] (+)= values[b.., i, a..].
+  // With accumulate repeated offsets add up (autograd of indexing); without,
+  // one of the writes wins.
+  virtual void index_scatter(const Tensor& dst, const Tensor& values, const Tensor& offsets, int pos,
+                             bool accumulate) = 0;
+  // Positions of nonzero elements: returns an (n, ndim) int64 tensor.
+  virtual Tensor nonzero(const Tensor& in) = 0;
+
+  // Counter-based random numbers (Philox 4x32-10): element i of the call uses
+  // counter (offset + i / 4), key seed; the same (seed, offset) gives the same
+  // values on every device and thread count. dst contiguous.
+  virtual void random_uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset) = 0;
+  virtual void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset) = 0;
+  // Integers uniform in [low, high).
+  virtual void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uint64_t offset) = 0;
+
+  // Optimizer steps, fused; all tensors contiguous, same shape and dtype.
+  // SGD: d = grad + wd * p; buf = first ? d : momentum * buf + (1 - dampening) * d;
+  //      d = nesterov ? d + momentum * buf : buf (when momentum != 0); p -= lr * d.
+  virtual void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, double lr,
+                        double momentum, double dampening, double weight_decay, bool nesterov, bool first) = 0;
+  // Adam / AdamW (decoupled = AdamW): step is the 1-based step count.
+  virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                         double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled,
+                         int64_t step) = 0;
+
+  virtual void synchronize() {}
+};
+
+// The backend for a device; RuntimeError when that device is not available.
+Backend& backend(const Device& device);
+// Devices register themselves at load time (the CPU always; CUDA when compiled).
+void register_backend(DeviceType type, Backend* (*get)(int index));
+
+}  // namespace ft

@@ -1,0 +1,29 @@
+// Device: where a tensor's storage lives.
+#pragma once
+
+#include <string>
+
+#include "core/error.h"
+
+namespace ft {
+
+enum class DeviceType : uint8_t { CPU = 0, CUDA = 1 };
+
+struct Device {
+  DeviceType type = DeviceType::CPU;
+  int index = -1;  // -1: the current device (for "cuda"), always -1 for the CPU
+
+  bool is_cpu() const { return type == DeviceType::CPU; }
+  bool is_cuda() const { return type == DeviceType::CUDA; }
+  bool operator==(const Device& o) const { return type == o.type && (is_cpu() || index == o.index); }
+  bool operator!=(const Device& o) const { return !(*this == o); }
+  std::string str() const {
+    if (is_cpu()) return "cpu";
+    return index < 0 ? "cuda" : "cuda:" + std::to_string(index);
+  }
+};
+
+// Parses "cpu", "cuda", "cuda:1" as torch.device does.
+Device parse_device(const std::string& s);
+
+}  // namespace ft

@@ -1,0 +1,88 @@
+#include "core/tensor.h"
+
+#include <mutex>
+
+#include "core/backend.h"
+
+namespace ft {
+
+namespace {
+DType g_default_dtype = DType::Float32;
+Backend* (*g_backends[2])(int) = {nullptr, nullptr};
+}  // namespace
+
+DType default_dtype() { return g_default_dtype; }
+void set_default_dtype(DType t) {
+  FT_CHECK(is_floating(t), TypeError, "only floating-point types are supported as the default type");
+  g_default_dtype = t;
+}
+
+void register_backend(DeviceType type, Backend* (*get)(int)) { g_backends[static_cast<int>(type)] = get; }
+
+Backend& backend(const Device& device) {
+  auto get = g_backends[static_cast<int>(device.type)];
+  FT_CHECK(get != nullptr, RuntimeError,
+           "Torch not compiled with CUDA enabled: fasttensor was built without CUDA support (device '",
+           device.str(), "')");
+  return *get(device.index);
+}
+
+bool TensorImpl::is_contiguous() const {
+  int64_t expected = 1;
+  for (int i = dim() - 1; i >= 0; --i) {
+    if (shape_[i] == 1) continue;  // stride of a size-1 dim does not matter
+    if (strides_[i] != expected) return false;
+    expected *= shape_[i];
+  }
+  return true;
+}
+
+Tensor empty(const Shape& shape, DType dtype, Device device) {
+  for (int i = 0; i < shape.size(); ++i)
+    FT_CHECK(shape[i] >= 0, RuntimeError, "Trying to create tensor with negative dimension ", shape[i], ": ",
+             shape.str());
+  auto storage = std::make_shared<Storage>(shape.numel() * itemsize(dtype), device);
+  return std::make_shared<TensorImpl>(std::move(storage), dtype, shape, contiguous_strides(shape), 0);
+}
+
+Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset) {
+  return std::make_shared<TensorImpl>(t->storage(), t->dtype(), shape, strides, offset);
+}
+
+Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
+  Tensor t = empty(Shape{}, dtype, device);
+  if (device.is_cpu()) {
+    FT_DISPATCH_ALL_TYPES(dtype, "scalar_tensor", [&] { *t->data_as<scalar_t>() = s.to<scalar_t>(); });
+  } else {
+    backend(device).fill(t, s);
+  }
+  return t;
+}
+
+Tensor wrap_scalar(const Scalar& s, Device device) {
+  Tensor t = scalar_tensor(s, s.natural_dtype(), device);
+  t->is_wrapped_number = true;
+  return t;
+}
+
+Scalar item(const Tensor& t) {
+  FT_CHECK(t->numel() == 1, RuntimeError, "a Tensor with ", t->numel(),
+           " elements cannot be converted to Scalar");
+  Tensor src = t;
+  alignas(8) unsigned char buf[8];
+  const void* p = t->data();
+  if (!t->device().is_cpu()) {
+    Tensor one = make_view(t, Shape{}, Shape{}, t->offset());
+    backend(t->device()).copy_to_host(buf, one);
+    p = buf;
+  }
+  return FT_DISPATCH_ALL_TYPES(t->dtype(), "item", [&] {
+    scalar_t v;
+    std::memcpy(&v, p, sizeof v);
+    if constexpr (std::is_floating_point_v<scalar_t>) return Scalar::from_double(v);
+    else if constexpr (std::is_same_v<scalar_t, bool>) return Scalar::from_bool(v);
+    else return Scalar::from_int(static_cast<int64_t>(v));
+  });
+}
+
+}  // namespace ft

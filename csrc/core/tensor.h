@@ -1,0 +1,101 @@
+// Tensor: storage + dtype + shape + strides (in elements) + offset, plus the
+// autograd metadata. Python holds a std::shared_ptr<TensorImpl>; views share
+// the storage, never copy.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "core/dtype.h"
+#include "core/scalar.h"
+#include "core/shape.h"
+#include "core/storage.h"
+
+namespace ft {
+
+class TensorImpl;
+using Tensor = std::shared_ptr<TensorImpl>;
+namespace autograd {
+struct Node;
+}
+
+class TensorImpl {
+ public:
+  TensorImpl(std::shared_ptr<Storage> storage, DType dtype, const Shape& shape, const Shape& strides,
+             int64_t offset)
+      : storage_(std::move(storage)), shape_(shape), strides_(strides), offset_(offset), dtype_(dtype) {}
+
+  // --- layout -------------------------------------------------------------
+  DType dtype() const { return dtype_; }
+  const Shape& shape() const { return shape_; }
+  const Shape& strides() const { return strides_; }
+  int64_t offset() const { return offset_; }
+  int dim() const { return shape_.size(); }
+  int64_t size(int d) const { return shape_[wrap_dim(d, dim())]; }
+  int64_t numel() const { return shape_.numel(); }
+  size_t itemsize() const { return ft::itemsize(dtype_); }
+  const Device& device() const { return storage_->device(); }
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+  bool is_contiguous() const;
+
+  void* data() const { return static_cast<char*>(storage_->data()) + offset_ * itemsize(); }
+  template <class T>
+  T* data_as() const { return static_cast<T*>(data()); }
+
+  // Points this tensor at another layout (detach_, set_data, in-place resize).
+  void set_layout(std::shared_ptr<Storage> storage, DType dtype, const Shape& shape, const Shape& strides,
+                  int64_t offset) {
+    storage_ = std::move(storage);
+    dtype_ = dtype;
+    shape_ = shape;
+    strides_ = strides;
+    offset_ = offset;
+  }
+
+  // --- autograd -----------------------------------------------------------
+  bool requires_grad() const { return requires_grad_ || grad_fn_ != nullptr; }
+  void set_requires_grad(bool r) { requires_grad_ = r; }
+  bool is_leaf() const { return grad_fn_ == nullptr; }
+  const std::shared_ptr<autograd::Node>& grad_fn() const { return grad_fn_; }
+  void set_grad_fn(std::shared_ptr<autograd::Node> fn) { grad_fn_ = std::move(fn); }
+  const Tensor& grad() const { return grad_; }
+  void set_grad(Tensor g) { grad_ = std::move(g); }
+  bool retains_grad() const { return retains_grad_; }
+  void set_retains_grad(bool r) { retains_grad_ = r; }
+  // Leaves gather gradients through one AccumulateGrad node, made lazily and
+  // held weakly: the graph holds it, the tensor only finds it again.
+  std::weak_ptr<autograd::Node>& grad_accumulator() { return grad_accumulator_; }
+  uint32_t version() const { return storage_->version(); }
+  void bump_version() { storage_->bump_version(); }
+
+  // A Python scalar turned into a 0-d tensor: takes part in promotion only by
+  // category (int64_tensor * 2.5 → float32), as PyTorch's wrapped numbers.
+  bool is_wrapped_number = false;
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  Shape shape_;
+  Shape strides_;
+  int64_t offset_;
+  DType dtype_;
+  bool requires_grad_ = false;
+  bool retains_grad_ = false;
+  Tensor grad_;
+  std::shared_ptr<autograd::Node> grad_fn_;
+  std::weak_ptr<autograd::Node> grad_accumulator_;
+};
+
+// A fresh contiguous tensor; contents uninitialised.
+Tensor empty(const Shape& shape, DType dtype, Device device = Device{});
+// A view of t's storage with the given layout (no autograd: ops attach that).
+Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset);
+// A 0-d tensor holding a Python number (is_wrapped_number set).
+Tensor wrap_scalar(const Scalar& s, Device device = Device{});
+// A 0-d tensor of the given dtype.
+Tensor scalar_tensor(const Scalar& s, DType dtype, Device device = Device{});
+
+// The value of a one-element tensor (any device).
+Scalar item(const Tensor& t);
+
+}  // namespace ft

@@ -1,0 +1,371 @@
+// CPU elementwise kernels: copy/cast, fill, arange, binary, unary, where.
+// Compiled once per SIMD level (namespace FT_CPU_LEVEL); the contiguous and
+// scalar-operand runs are plain loops the compiler vectorizes for that level,
+// transcendental functions come from vec_math.h.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/backend.h"
+#include "cpu/kernels.h"
+#include "cpu/loops.h"
+#include "cpu/vec_math.h"
+
+namespace ft::cpu::FT_CPU_LEVEL {
+
+namespace {
+
+// Applies f over one run: out = f(a, b) with contiguous / scalar fast paths.
+template <class Out, class A, class B, class F>
+inline void binary_run(char** p, const int64_t* s, int64_t n, const F& f) {
+  Out* o = reinterpret_cast<Out*>(p[0]);
+  const A* a = reinterpret_cast<const A*>(p[1]);
+  const B* b = reinterpret_cast<const B*>(p[2]);
+  if (s[0] == sizeof(Out)) {
+    if (s[1] == sizeof(A) && s[2] == sizeof(B)) {
+      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+      return;
+    }
+    if (s[1] == sizeof(A) && s[2] == 0) {
+      const B bv = *b;
+      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], bv);
+      return;
+    }
+    if (s[1] == 0 && s[2] == sizeof(B)) {
+      const A av = *a;
+      for (int64_t i = 0; i < n; ++i) o[i] = f(av, b[i]);
+      return;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i)
+    *reinterpret_cast<Out*>(p[0] + i * s[0]) =
+        f(load<A>(p[1] + i * s[1]), load<B>(p[2] + i * s[2]));
+}
+
+template <class Out, class In, class F>
+inline void unary_run(char** p, const int64_t* s, int64_t n, const F& f) {
+  Out* o = reinterpret_cast<Out*>(p[0]);
+  const In* a = reinterpret_cast<const In*>(p[1]);
+  if (s[0] == sizeof(Out) && s[1] == sizeof(In)) {
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i]);
+    return;
+  }
+  if (s[0] == sizeof(Out) && s[1] == 0) {
+    const Out v = f(*a);
+    for (int64_t i = 0; i < n; ++i) o[i] = v;
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) *reinterpret_cast<Out*>(p[0] + i * s[0]) = f(load<In>(p[1] + i * s[1]));
+}
+
+template <class Out, class A, class B, class F>
+void binary_loop(const Tensor& out, const Tensor& a, const Tensor& b, int64_t grain, const F& f) {
+  StridedLayout<3> L(out->shape(), {out.get(), a.get(), b.get()});
+  for_each_run(L, grain, [&](char** p, const int64_t* s, int64_t n) { binary_run<Out, A, B>(p, s, n, f); });
+}
+
+template <class Out, class In, class F>
+void unary_loop(const Tensor& out, const Tensor& in, int64_t grain, const F& f) {
+  StridedLayout<2> L(out->shape(), {out.get(), in.get()});
+  for_each_run(L, grain, [&](char** p, const int64_t* s, int64_t n) { unary_run<Out, In>(p, s, n, f); });
+}
+
+// A function over contiguous arrays (vec_exp and friends) applied to runs,
+// through a small stack buffer when a run is strided.
+template <class T, class VecFn, class ScalarFn>
+void unary_vec_loop(const Tensor& out, const Tensor& in, const VecFn& vec, const ScalarFn& scalar) {
+  StridedLayout<2> L(out->shape(), {out.get(), in.get()});
+  for_each_run(L, 8192, [&](char** p, const int64_t* s, int64_t n) {
+    if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
+      vec(reinterpret_cast<const T*>(p[1]), reinterpret_cast<T*>(p[0]), n);
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      *reinterpret_cast<T*>(p[0] + i * s[0]) = scalar(load<T>(p[1] + i * s[1]));
+  });
+}
+
+template <class T>
+inline T max_nan(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return (a != a || a > b) ? a : b;  // NaN propagates
+  else return a > b ? a : b;
+}
+template <class T>
+inline T min_nan(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return (a != a || a < b) ? a : b;
+  else return a < b ? a : b;
+}
+
+template <class T>
+T int_pow(T base, T exp) {
+  T result = 1;
+  while (exp > 0) {
+    if (exp & 1) result *= base;
+    base *= base;
+    exp >>= 1;
+  }
+  return result;
+}
+
+template <class T>
+void check_no_zero_divisor(const Tensor& b) {
+  bool zero = false;
+  StridedLayout<1> L(b->shape(), {b.get()});
+  run_range(L, 0, L.numel(), [&](char** p, const int64_t* s, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) zero |= load<T>(p[0] + i * s[0]) == 0;
+  });
+  FT_CHECK(!zero, RuntimeError, "ZeroDivisionError");
+}
+
+template <class T>
+void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  constexpr bool is_float = std::is_floating_point_v<T>;
+  constexpr int64_t g = kElementwiseGrain;
+  switch (op) {
+    case BinaryOp::Add:
+      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x || y); });
+      else return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x + y); });
+    case BinaryOp::Sub: return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x - y); });
+    case BinaryOp::Mul:
+      if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x && y); });
+      else return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x * y); });
+    case BinaryOp::Div:
+      if constexpr (is_float) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return x / y; });
+      break;
+    case BinaryOp::FloorDiv:
+      if constexpr (is_float) {
+        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) {
+          // Python's floor division: the quotient rounded toward -inf.
+          if (y == 0) return x / y;
+          T mod = std::fmod(x, y);
+          T div = (x - mod) / y;
+          if (mod != 0 && ((y < 0) != (mod < 0))) div -= 1;
+          if (div == 0) return std::copysign(T(0), x / y);
+          T floordiv = std::floor(div);
+          if (div - floordiv > T(0.5)) floordiv += 1;
+          return floordiv;
+        });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        check_no_zero_divisor<T>(b);
+        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) {
+          T q = x / y;
+          if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
+          return q;
+        });
+      }
+      break;
+    case BinaryOp::Remainder:
+      if constexpr (is_float) {
+        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) {
+          T m = std::fmod(x, y);
+          if (m != 0 && ((y < 0) != (m < 0))) m += y;
+          return m;
+        });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        check_no_zero_divisor<T>(b);
+        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) {
+          T m = x % y;
+          if (m != 0 && ((y < 0) != (m < 0))) m += y;
+          return m;
+        });
+      }
+      break;
+    case BinaryOp::Pow:
+      if constexpr (is_float) {
+        // Common scalar exponents get exact, fast forms.
+        if (b->numel() > 0 && b->strides().numel() >= 0) {
+          bool scalar_b = true;
+          for (int d = 0; d < b->dim(); ++d) scalar_b = scalar_b && (b->strides()[d] == 0 || b->shape()[d] == 1);
+          if (scalar_b) {
+            const T e = *b->data_as<T>();
+            if (e == 2) return binary_loop<T, T, T>(out, a, b, g, [](T x, T) { return x * x; });
+            if (e == 1) return binary_loop<T, T, T>(out, a, b, g, [](T x, T) { return x; });
+            if (e == 0.5) return binary_loop<T, T, T>(out, a, b, g, [](T x, T) { return std::sqrt(x); });
+            if (e == 3) return binary_loop<T, T, T>(out, a, b, g, [](T x, T) { return x * x * x; });
+          }
+        }
+        return binary_loop<T, T, T>(out, a, b, 4096, [](T x, T y) { return std::pow(x, y); });
+      } else if constexpr (std::is_same_v<T, bool>) {
+        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x || !y); });
+      } else {
+        if constexpr (std::is_signed_v<T>) {
+          bool negative = false;
+          StridedLayout<1> L(b->shape(), {b.get()});
+          run_range(L, 0, L.numel(), [&](char** p, const int64_t* s, int64_t n) {
+            for (int64_t i = 0; i < n; ++i) negative |= load<T>(p[0] + i * s[0]) < 0;
+          });
+          FT_CHECK(!negative, RuntimeError, "Integers to negative integer powers are not allowed.");
+        }
+        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return int_pow<T>(x, y); });
+      }
+    case BinaryOp::Maximum: return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return max_nan(x, y); });
+    case BinaryOp::Minimum: return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return min_nan(x, y); });
+    case BinaryOp::Eq: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x == y; });
+    case BinaryOp::Ne: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x != y; });
+    case BinaryOp::Lt: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x < y; });
+    case BinaryOp::Le: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x <= y; });
+    case BinaryOp::Gt: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x > y; });
+    case BinaryOp::Ge: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x >= y; });
+    case BinaryOp::LogicalAnd: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x != T(0) && y != T(0); });
+    case BinaryOp::LogicalOr: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x != T(0) || y != T(0); });
+    case BinaryOp::LogicalXor: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return (x != T(0)) != (y != T(0)); });
+    case BinaryOp::ReluBackward:
+      if constexpr (is_float) return binary_loop<T, T, T>(out, a, b, g, [](T gr, T x) { return x > 0 ? gr : T(0); });
+      break;
+    case BinaryOp::SigmoidBackward:
+      if constexpr (is_float) return binary_loop<T, T, T>(out, a, b, g, [](T gr, T y) { return gr * y * (T(1) - y); });
+      break;
+    case BinaryOp::TanhBackward:
+      if constexpr (is_float) return binary_loop<T, T, T>(out, a, b, g, [](T gr, T y) { return gr * (T(1) - y * y); });
+      break;
+  }
+  throw RuntimeError(str("binary op not implemented for '", dtype_scalar_name(a->dtype()), "'"));
+}
+
+template <class T>
+void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1) {
+  constexpr bool is_float = std::is_floating_point_v<T>;
+  constexpr int64_t g = kElementwiseGrain;
+  switch (op) {
+    case UnaryOp::Neg: return unary_loop<T, T>(out, in, g, [](T x) { return T(-x); });
+    case UnaryOp::Abs:
+      if constexpr (std::is_unsigned_v<T> || std::is_same_v<T, bool>) return unary_loop<T, T>(out, in, g, [](T x) { return x; });
+      else return unary_loop<T, T>(out, in, g, [](T x) { return x < 0 ? T(-x) : (x == 0 ? T(0) : x); });
+    case UnaryOp::Sign:
+      if constexpr (std::is_same_v<T, bool>) return unary_loop<T, T>(out, in, g, [](T x) { return x; });
+      else return unary_loop<T, T>(out, in, g, [](T x) { return T((T(0) < x) - (x < T(0))); });
+    case UnaryOp::Square: return unary_loop<T, T>(out, in, g, [](T x) { return T(x * x); });
+    case UnaryOp::Relu:
+      if constexpr (is_float) return unary_loop<T, T>(out, in, g, [](T x) { return (x > 0 || x != x) ? x : T(0); });
+      else return unary_loop<T, T>(out, in, g, [](T x) { return x > 0 ? x : T(0); });
+    case UnaryOp::LogicalNot: return unary_loop<bool, T>(out, in, g, [](T x) { return x == T(0); });
+    case UnaryOp::IsNan: return unary_loop<bool, T>(out, in, g, [](T x) { return x != x; });
+    case UnaryOp::IsFinite:
+      if constexpr (is_float) return unary_loop<bool, T>(out, in, g, [](T x) { return std::isfinite(x); });
+      else return unary_loop<bool, T>(out, in, g, [](T) { return true; });
+    case UnaryOp::IsInf:
+      if constexpr (is_float) return unary_loop<bool, T>(out, in, g, [](T x) { return std::isinf(x); });
+      else return unary_loop<bool, T>(out, in, g, [](T) { return false; });
+    case UnaryOp::Floor:
+      if constexpr (is_float) return unary_loop<T, T>(out, in, g, [](T x) { return std::floor(x); });
+      else return unary_loop<T, T>(out, in, g, [](T x) { return x; });
+    case UnaryOp::Ceil:
+      if constexpr (is_float) return unary_loop<T, T>(out, in, g, [](T x) { return std::ceil(x); });
+      else return unary_loop<T, T>(out, in, g, [](T x) { return x; });
+    case UnaryOp::Round:
+      if constexpr (is_float) return unary_loop<T, T>(out, in, g, [](T x) { return std::nearbyint(x); });
+      else return unary_loop<T, T>(out, in, g, [](T x) { return x; });
+    case UnaryOp::Trunc:
+      if constexpr (is_float) return unary_loop<T, T>(out, in, g, [](T x) { return std::trunc(x); });
+      else return unary_loop<T, T>(out, in, g, [](T x) { return x; });
+    case UnaryOp::Clamp: {
+      if constexpr (is_float) {
+        const T lo = static_cast<T>(p0), hi = static_cast<T>(p1);
+        return unary_loop<T, T>(out, in, g, [lo, hi](T x) { return x != x ? x : (x < lo ? lo : (x > hi ? hi : x)); });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        // Bounds clipped to the type's range (an int8 clamp to 1000 is no bound).
+        const double tmin = double(std::numeric_limits<T>::lowest()), tmax = double(std::numeric_limits<T>::max());
+        const T lo = static_cast<T>(std::max(p0, tmin)), hi = static_cast<T>(std::min(p1, tmax));
+        return unary_loop<T, T>(out, in, g, [lo, hi](T x) { return x < lo ? lo : (x > hi ? hi : x); });
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if constexpr (is_float) {
+    switch (op) {
+      case UnaryOp::Exp: return unary_vec_loop<T>(out, in, [](const T* x, T* y, int64_t n) { vec_exp(x, y, n); }, [](T x) { return scalar_exp(x); });
+      case UnaryOp::Log: return unary_vec_loop<T>(out, in, [](const T* x, T* y, int64_t n) { vec_log(x, y, n); }, [](T x) { return scalar_log(x); });
+      case UnaryOp::Log1p: return unary_vec_loop<T>(out, in, [](const T* x, T* y, int64_t n) { vec_log1p(x, y, n); }, [](T x) { return scalar_log1p(x); });
+      case UnaryOp::Tanh: return unary_vec_loop<T>(out, in, [](const T* x, T* y, int64_t n) { vec_tanh(x, y, n); }, [](T x) { return scalar_tanh(x); });
+      case UnaryOp::Sigmoid: return unary_vec_loop<T>(out, in, [](const T* x, T* y, int64_t n) { vec_sigmoid(x, y, n); }, [](T x) { return scalar_sigmoid(x); });
+      case UnaryOp::Sin: return unary_vec_loop<T>(out, in, [](const T* x, T* y, int64_t n) { vec_sin(x, y, n); }, [](T x) { return scalar_sin(x); });
+      case UnaryOp::Cos: return unary_vec_loop<T>(out, in, [](const T* x, T* y, int64_t n) { vec_cos(x, y, n); }, [](T x) { return scalar_cos(x); });
+      case UnaryOp::Sqrt: return unary_loop<T, T>(out, in, g, [](T x) { return std::sqrt(x); });
+      case UnaryOp::Rsqrt: return unary_loop<T, T>(out, in, g, [](T x) { return T(1) / std::sqrt(x); });
+      case UnaryOp::Reciprocal: return unary_loop<T, T>(out, in, g, [](T x) { return T(1) / x; });
+      default: break;
+    }
+  }
+  throw RuntimeError(str("unary op not implemented for '", dtype_scalar_name(in->dtype()), "'"));
+}
+
+template <class Dst, class Src>
+void copy_typed(const Tensor& dst, const Tensor& src) {
+  unary_loop<Dst, Src>(dst, src, kElementwiseGrain, [](Src x) {
+    if constexpr (std::is_same_v<Dst, bool>) return x != Src(0);
+    else return static_cast<Dst>(x);
+  });
+}
+
+}  // namespace
+
+void copy(const Tensor& dst, const Tensor& src) {
+  if (dst->numel() == 0) return;
+  if (dst->dtype() == src->dtype() && dst->is_contiguous() && src->is_contiguous()) {
+    char* d = static_cast<char*>(dst->data());
+    const char* s = static_cast<const char*>(src->data());
+    if (d == s) return;
+    const int64_t bytes = dst->numel() * int64_t(dst->itemsize());
+    parallel_for(0, bytes, int64_t(1) << 18, [&](int64_t b, int64_t e) { std::memmove(d + b, s + b, e - b); });
+    return;
+  }
+  FT_DISPATCH_ALL_TYPES(dst->dtype(), "copy", [&] {
+    using D = scalar_t;
+    FT_DISPATCH_ALL_TYPES(src->dtype(), "copy", [&] { copy_typed<D, scalar_t>(dst, src); });
+  });
+}
+
+void fill(const Tensor& dst, const Scalar& value) {
+  FT_DISPATCH_ALL_TYPES(dst->dtype(), "fill", [&] {
+    const scalar_t v = value.to<scalar_t>();
+    StridedLayout<1> L(dst->shape(), {dst.get()});
+    for_each_run(L, kElementwiseGrain, [&](char** p, const int64_t* s, int64_t n) {
+      if (s[0] == sizeof(scalar_t)) {
+        scalar_t* o = reinterpret_cast<scalar_t*>(p[0]);
+        for (int64_t i = 0; i < n; ++i) o[i] = v;
+      } else {
+        for (int64_t i = 0; i < n; ++i) *reinterpret_cast<scalar_t*>(p[0] + i * s[0]) = v;
+      }
+    });
+  });
+}
+
+void arange(const Tensor& dst, double start, double step) {
+  FT_DISPATCH_ALL_TYPES(dst->dtype(), "arange", [&] {
+    scalar_t* o = dst->data_as<scalar_t>();
+    const int64_t n = dst->numel();
+    parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        if constexpr (std::is_floating_point_v<scalar_t>) o[i] = static_cast<scalar_t>(start + step * double(i));
+        else o[i] = static_cast<scalar_t>(static_cast<int64_t>(start) + static_cast<int64_t>(step) * i);
+      }
+    });
+  });
+}
+
+void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (out->numel() == 0) return;
+  FT_DISPATCH_ALL_TYPES(a->dtype(), "binary", [&] { binary_typed<scalar_t>(op, out, a, b); });
+}
+
+void unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1) {
+  if (out->numel() == 0) return;
+  FT_DISPATCH_ALL_TYPES(in->dtype(), "unary", [&] { unary_typed<scalar_t>(op, out, in, p0, p1); });
+}
+
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  if (out->numel() == 0) return;
+  FT_DISPATCH_ALL_TYPES(out->dtype(), "where", [&] {
+    using T = scalar_t;
+    StridedLayout<4> L(out->shape(), {out.get(), cond.get(), a.get(), b.get()});
+    for_each_run(L, kElementwiseGrain, [&](char** p, const int64_t* s, int64_t n) {
+      for (int64_t i = 0; i < n; ++i)
+        *reinterpret_cast<T*>(p[0] + i * s[0]) =
+            load<bool>(p[1] + i * s[1]) ? load<T>(p[2] + i * s[2]) : load<T>(p[3] + i * s[3]);
+    });
+  });
+}
+
+}  // namespace ft::cpu::FT_CPU_LEVEL

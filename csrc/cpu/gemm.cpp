@@ -1,0 +1,254 @@
+// gemm_f32 / gemm_f64: orientation, kernel selection, threading, and the
+// portable (scalar) kernels. The SIMD kernels are in gemm_avx2.cpp and
+// gemm_avx512.cpp; the shared loop nest is gemm_blocked.h.
+#include "gemm.h"
+
+#include <cstdlib>
+#include <new>
+
+#include "cpuinfo.h"
+#include "gemm_blocked.h"
+#include "gemm_internal.h"
+#include "parallel.h"
+
+namespace ft::cpu {
+namespace {
+
+// One-lane "vector" ops: the generic micro-kernel compiled as plain C++.
+template <class Scalar>
+struct ScalarOps {
+  using T = Scalar;
+  using Vec = Scalar;
+  static constexpr int kLanes = 1;
+  static Vec zero() { return Vec(0); }
+  static Vec load(const T* p) { return *p; }
+  static Vec broadcast(const T* p) { return *p; }
+  static Vec fma(Vec a, Vec b, Vec c) { return a * b + c; }
+  static Vec add(Vec a, Vec b) { return a + b; }
+  static void store(T* p, Vec v) { *p = v; }
+  static int tail_mask(int n) { return n; }  // always 1: one lane per vector
+  static Vec masked_load(int, const T* p) { return *p; }
+  static void masked_store(T* p, int, Vec v) { *p = v; }
+  static void prefetch(const T*) {}
+};
+
+template <class Scalar>
+struct ScalarKernels {
+  using T = Scalar;
+  static constexpr int kMR = kGemmMR_scalar;
+  static constexpr int kNR = kGemmNR_scalar;
+  static void pack_a(const T* a, int64_t rs, int64_t cs, int64_t rows, int64_t depth, T* dst) {
+    pack_a_portable<T, kMR>(a, rs, cs, rows, depth, dst);
+  }
+  static void pack_b(const T* b, int64_t rs, int64_t cs, int64_t depth, int64_t cols, T* dst) {
+    pack_b_portable<T, kNR>(b, rs, cs, depth, cols, dst);
+  }
+  static void micro_tile(const MicroTileArgs<T>& t) { kTable.run(t); }
+  static constexpr MicroKernelTable<ScalarOps<Scalar>, kMR, kNR> kTable{};
+};
+
+struct ThreadScratch {
+  void* data = nullptr;
+  size_t capacity = 0;
+  ThreadScratch() = default;
+  ThreadScratch(const ThreadScratch&) = delete;
+  ThreadScratch& operator=(const ThreadScratch&) = delete;
+  ~ThreadScratch() { std::free(data); }
+};
+
+}  // namespace
+
+void* gemm_thread_scratch(size_t bytes) {
+  thread_local ThreadScratch scratch;
+  if (bytes > scratch.capacity) {
+    // Grow geometrically, page-rounded (aligned_alloc wants a multiple of the alignment).
+    const size_t grown = scratch.capacity + scratch.capacity / 2;
+    size_t want = bytes > grown ? bytes : grown;
+    want = (want + 4095) / 4096 * 4096;
+    std::free(scratch.data);
+    scratch.data = nullptr;
+    scratch.capacity = 0;
+    scratch.data = std::aligned_alloc(64, want);
+    if (scratch.data == nullptr) throw std::bad_alloc();
+    scratch.capacity = want;
+  }
+  return scratch.data;
+}
+
+void gemm_serial_f32_scalar(const GemmProblem<float>& p, const GemmBlocking& blocking) {
+  gemm_blocked_serial<ScalarKernels<float>>(p, blocking);
+}
+
+void gemm_serial_f64_scalar(const GemmProblem<double>& p, const GemmBlocking& blocking) {
+  gemm_blocked_serial<ScalarKernels<double>>(p, blocking);
+}
+
+GemmTuning& gemm_tuning() {
+  static GemmTuning tuning = [] {
+    GemmTuning t;
+    t.f32 = GemmBlocking{/*mc=*/960, /*kc=*/256, /*nc=*/1024, /*read_a_in_place=*/false, /*read_b_in_place=*/false, /*a_panel_outer=*/true};
+    t.f64 = GemmBlocking{/*mc=*/960, /*kc=*/192, /*nc=*/512, /*read_a_in_place=*/false, /*read_b_in_place=*/false, /*a_panel_outer=*/true};
+    t.min_flops_for_threads = 2.0 * 64 * 64 * 64;
+    t.read_a_in_place_max_n = 2 * kGemmNR_f32_avx512;
+    t.read_b_in_place_max_m = 2 * kGemmMR_f32_avx512;
+    t.force_split = 0;
+    t.swap_skinny_n = true;
+    return t;
+  }();
+  return tuning;
+}
+
+namespace {
+
+template <class T>
+using SerialGemmFn = void (*)(const GemmProblem<T>&, const GemmBlocking&);
+
+template <class T>
+struct GemmImpl {
+  SerialGemmFn<T> serial;
+  int mr, nr, lanes;  // register tile and vector width, in elements
+};
+
+GemmImpl<float> select_impl(const float*) {
+  switch (simd_level()) {
+    case SimdLevel::AVX512: return {gemm_serial_f32_avx512, kGemmMR_f32_avx512, kGemmNR_f32_avx512, 16};
+    case SimdLevel::AVX2: return {gemm_serial_f32_avx2, kGemmMR_f32_avx2, kGemmNR_f32_avx2, 8};
+    case SimdLevel::Scalar: break;
+  }
+  return {gemm_serial_f32_scalar, kGemmMR_scalar, kGemmNR_scalar, 1};
+}
+
+GemmImpl<double> select_impl(const double*) {
+  switch (simd_level()) {
+    case SimdLevel::AVX512: return {gemm_serial_f64_avx512, kGemmMR_f64_avx512, kGemmNR_f64_avx512, 8};
+    case SimdLevel::AVX2: return {gemm_serial_f64_avx2, kGemmMR_f64_avx2, kGemmNR_f64_avx2, 4};
+    case SimdLevel::Scalar: break;
+  }
+  return {gemm_serial_f64_scalar, kGemmMR_scalar, kGemmNR_scalar, 1};
+}
+
+const GemmBlocking& blocking_for(const float*) { return gemm_tuning().f32; }
+const GemmBlocking& blocking_for(const double*) { return gemm_tuning().f64; }
+
+// C^T = B^T A^T: the same product with the roles of M and N exchanged.
+template <class T>
+GemmProblem<T> transposed_problem(const GemmProblem<T>& p) {
+  GemmProblem<T> t = p;
+  t.m = p.n;
+  t.n = p.m;
+  t.a = p.b;
+  t.a_rs = p.b_cs;
+  t.a_cs = p.b_rs;
+  t.b = p.a;
+  t.b_rs = p.a_cs;
+  t.b_cs = p.a_rs;
+  t.c_rs = p.c_cs;
+  t.c_cs = p.c_rs;
+  return t;
+}
+
+template <class T>
+void zero_or_keep_c(const GemmProblem<T>& p) {
+  if (p.accumulate) return;
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t j = 0; j < p.n; ++j) p.c[i * p.c_rs + j * p.c_cs] = T(0);
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+template <class T>
+void gemm_any(GemmProblem<T> p) {
+  if (p.m <= 0 || p.n <= 0) return;
+  if (p.k <= 0) {
+    zero_or_keep_c(p);
+    return;
+  }
+  const GemmTuning& tuning = gemm_tuning();
+  const GemmImpl<T> impl = select_impl(p.a);
+
+  // The kernels vectorize along C's columns, so they want C's unit stride
+  // there: a column-major C is done as C^T = B^T A^T. So is a result narrower
+  // than one vector (N = 10: 6 of 16 lanes idle) when A has unit row stride
+  // (A = H^T in the MLP's dW2 = H^T dO): then B^T A^T reads A^T = H in place
+  // as its B operand and every lane is used.
+  const bool c_col_major = p.c_cs != 1 && p.c_rs == 1;
+  const bool skinny_n = tuning.swap_skinny_n && p.n < impl.lanes && p.m >= impl.lanes && p.a_rs == 1;
+  if (c_col_major || skinny_n) p = transposed_problem(p);
+
+  const GemmBlocking blocking = blocking_for(p.a);
+  // Packing A costs a pass over M*K that is amortized over N/NR micro-tiles.
+  // A row-major A is read in place at every size (measured: it is as fast as
+  // the packed panel and saves the transpose); a column-major A only for a
+  // narrow C (its k-major rows span many pages, so packing wins when reused).
+  auto choose_blocking = [&](const GemmProblem<T>& part) {
+    GemmBlocking b = blocking;
+    b.read_a_in_place = b.read_a_in_place || part.a_cs == 1 ||
+                        (part.a_rs == 1 && part.n <= tuning.read_a_in_place_max_n);
+    // B is reused M/MR times: skip packing when that is about once.
+    b.read_b_in_place = b.read_b_in_place || (part.b_cs == 1 && part.m <= tuning.read_b_in_place_max_m);
+    return b;
+  };
+
+  const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
+  const int threads = get_num_threads();
+  if (threads <= 1 || flops < tuning.min_flops_for_threads || in_parallel_region()) {
+    impl.serial(p, choose_blocking(p));
+    return;
+  }
+
+  // Split C into one block per thread, on register-tile boundaries. Splitting
+  // M makes every thread pack all of B (K*N redundant copies), splitting N
+  // makes every thread pack all of A (K*M): cut the longer side.
+  const int64_t m_tiles = ceil_div(p.m, impl.mr);
+  const int64_t n_tiles = ceil_div(p.n, impl.nr);
+  bool split_m = p.m >= p.n;
+  if (tuning.force_split == 1) split_m = true;
+  if (tuning.force_split == 2) split_m = false;
+  if (split_m && m_tiles < 2) split_m = false;
+  if (!split_m && n_tiles < 2) split_m = m_tiles >= 2;
+  const int64_t tiles = split_m ? m_tiles : n_tiles;
+  const int64_t pieces = tiles < threads ? tiles : threads;
+  if (pieces < 2) {
+    impl.serial(p, choose_blocking(p));
+    return;
+  }
+  parallel_for(0, pieces, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t piece = begin; piece < end; ++piece) {
+      const int64_t tile_begin = tiles * piece / pieces;
+      const int64_t tile_end = tiles * (piece + 1) / pieces;
+      GemmProblem<T> part = p;
+      if (split_m) {
+        const int64_t row_begin = tile_begin * impl.mr;
+        const int64_t row_end = tile_end * impl.mr < p.m ? tile_end * impl.mr : p.m;
+        part.m = row_end - row_begin;
+        part.a = p.a + row_begin * p.a_rs;
+        part.c = p.c + row_begin * p.c_rs;
+      } else {
+        const int64_t col_begin = tile_begin * impl.nr;
+        const int64_t col_end = tile_end * impl.nr < p.n ? tile_end * impl.nr : p.n;
+        part.n = col_end - col_begin;
+        part.b = p.b + col_begin * p.b_cs;
+        part.c = p.c + col_begin * p.c_cs;
+      }
+      impl.serial(part, choose_blocking(part));
+    }
+  });
+}
+
+}  // namespace
+
+void gemm_f32(int64_t M, int64_t N, int64_t K, const float* A, int64_t a_row_stride, int64_t a_col_stride,
+              const float* B, int64_t b_row_stride, int64_t b_col_stride, float* C, int64_t c_row_stride,
+              int64_t c_col_stride, bool accumulate) {
+  gemm_any(GemmProblem<float>{M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C,
+                              c_row_stride, c_col_stride, accumulate});
+}
+
+void gemm_f64(int64_t M, int64_t N, int64_t K, const double* A, int64_t a_row_stride, int64_t a_col_stride,
+              const double* B, int64_t b_row_stride, int64_t b_col_stride, double* C, int64_t c_row_stride,
+              int64_t c_col_stride, bool accumulate) {
+  gemm_any(GemmProblem<double>{M, N, K, A, a_row_stride, a_col_stride, B, b_row_stride, b_col_stride, C,
+                               c_row_stride, c_col_stride, accumulate});
+}
+
+}  // namespace ft::cpu

@@ -1,0 +1,291 @@
+// Our own thread pool behind ft::cpu::parallel_for (see parallel.h).
+//
+// Design:
+//  * One pool of (num_threads - 1) persistent workers; the calling thread
+//    runs chunks too, so num_threads threads work on a job.
+//  * A job is split evenly into at most num_threads chunks of at least
+//    grain_size iterations. Chunks are claimed through an atomic counter, so a
+//    worker that wakes late simply finds nothing left and the caller has done
+//    its share.
+//  * Workers spin (with a pause instruction) for ~50 us after each job, then
+//    sleep on a condition variable; back-to-back kernels see ~1 us dispatch,
+//    an idle process burns no CPU.
+//  * One job at a time: a second Python thread that finds the pool busy runs
+//    its loop serially on its own thread instead of waiting (never deadlocks,
+//    including parallel_for called from inside a chunk).
+//  * An exception thrown by a chunk is caught, the remaining chunks are
+//    skipped, and the first exception is rethrown on the calling thread.
+//  * Process exit: the pool and its mutexes are heap objects that are never
+//    destroyed, so no static destructor joins threads or destroys a mutex
+//    that a worker may still touch while Python finalizes; sleeping workers
+//    die with the process. The pool is only torn down (workers joined) when
+//    set_num_threads() changes the size. After fork() the child starts with a
+//    fresh, empty pool (the parent's workers do not exist there).
+#include "parallel.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if !defined(_WIN32)
+#include <pthread.h>
+#endif
+
+namespace ft::cpu {
+namespace {
+
+// How long an idle worker spins before sleeping on the condition variable.
+constexpr auto kWorkerSpinTime = std::chrono::microseconds(50);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+thread_local bool t_in_parallel_region = false;
+
+// Sets t_in_parallel_region for the lifetime of a scope, restoring the old
+// value (the caller thread may already be inside a region).
+class ParallelRegionGuard {
+ public:
+  ParallelRegionGuard() : previous_(t_in_parallel_region) { t_in_parallel_region = true; }
+  ~ParallelRegionGuard() { t_in_parallel_region = previous_; }
+  ParallelRegionGuard(const ParallelRegionGuard&) = delete;
+  ParallelRegionGuard& operator=(const ParallelRegionGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+int default_num_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && n > 0) return n > 1024 ? 1024 : static_cast<int>(n);
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+// 0 = not yet initialized from the environment.
+std::atomic<int> g_num_threads{0};
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int num_workers) : num_workers_(num_workers) {
+    workers_.reserve(static_cast<size_t>(num_workers));
+    for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  }
+
+  int num_workers() const { return num_workers_; }
+
+  // Stops and joins the workers. Only called with the dispatch mutex held and
+  // no job in flight.
+  void shutdown() {
+    stop_.store(true);
+    generation_.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+    }
+    wake_cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+  // Runs fn over [begin, end) split into num_chunks even chunks; the calling
+  // thread participates. Rethrows the first exception of any chunk.
+  void run(int64_t begin, int64_t end, int64_t num_chunks, ChunkFn fn, void* ctx) {
+    fn_ = fn;
+    ctx_ = ctx;
+    begin_ = begin;
+    end_ = end;
+    num_chunks_ = num_chunks;
+    next_chunk_.store(0, std::memory_order_relaxed);
+    done_chunks_.store(0, std::memory_order_relaxed);
+    failed_.store(false, std::memory_order_relaxed);
+    error_ = nullptr;
+
+    // Publish: the job fields above happen-before any worker that sees
+    // accepting_ == true.
+    accepting_.store(true);
+    generation_.fetch_add(1);
+    if (sleepers_.load() > 0) {
+      // Taking the mutex orders us after a worker that is between its
+      // predicate check and cv.wait(), so the notify cannot be lost.
+      { std::lock_guard<std::mutex> lock(sleep_mutex_); }
+      wake_cv_.notify_all();
+    }
+
+    run_chunks();
+
+    // Wait for chunks that workers claimed.
+    for (int spins = 0; done_chunks_.load(std::memory_order_acquire) < num_chunks_; ++spins) {
+      if (spins < 100000) cpu_relax(); else std::this_thread::yield();
+    }
+    // Retire the job: no worker may read its fields after we return.
+    accepting_.store(false);
+    for (int spins = 0; users_.load() != 0; ++spins) {
+      if (spins < 100000) cpu_relax(); else std::this_thread::yield();
+    }
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void run_chunks() {
+    ParallelRegionGuard region;
+    const int64_t range = end_ - begin_;
+    for (;;) {
+      const int64_t chunk = next_chunk_.fetch_add(1, std::memory_order_relaxed);
+      if (chunk >= num_chunks_) break;
+      if (!failed_.load(std::memory_order_relaxed)) {
+        // Even split: chunk c covers [range*c/n, range*(c+1)/n).
+        const int64_t b = begin_ + range * chunk / num_chunks_;
+        const int64_t e = begin_ + range * (chunk + 1) / num_chunks_;
+        try {
+          fn_(ctx_, b, e);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(error_mutex_);
+          if (!error_) error_ = std::current_exception();
+          failed_.store(true, std::memory_order_relaxed);
+        }
+      }
+      done_chunks_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  // Returns once generation_ differs from `seen`.
+  void wait_for_new_generation(uint64_t seen) {
+    const auto spin_until = std::chrono::steady_clock::now() + kWorkerSpinTime;
+    for (int spins = 0;; ++spins) {
+      if (generation_.load(std::memory_order_acquire) != seen) return;
+      cpu_relax();
+      if ((spins & 15) == 15 && std::chrono::steady_clock::now() > spin_until) break;
+    }
+    std::unique_lock<std::mutex> lock(sleep_mutex_);
+    sleepers_.fetch_add(1);
+    wake_cv_.wait(lock, [&] { return generation_.load() != seen; });
+    sleepers_.fetch_sub(1);
+  }
+
+  void worker_loop() {
+    uint64_t seen = 0;  // generation_ starts at 0: wait for the first job
+    for (;;) {
+      wait_for_new_generation(seen);
+      seen = generation_.load();
+      if (stop_.load()) return;
+      // Dekker-style handshake with run(): either we see accepting_ == false
+      // and touch nothing, or run() sees users_ > 0 and waits for us.
+      users_.fetch_add(1);
+      if (accepting_.load()) run_chunks();
+      users_.fetch_sub(1);
+    }
+  }
+
+  const int num_workers_;
+  std::vector<std::thread> workers_;
+
+  // The current job; written only by run() while no worker uses it.
+  ChunkFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int64_t begin_ = 0, end_ = 0, num_chunks_ = 0;
+  std::atomic<int64_t> next_chunk_{0};
+  std::atomic<int64_t> done_chunks_{0};
+  std::atomic<bool> failed_{false};
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
+
+  std::atomic<bool> accepting_{false};
+  std::atomic<int> users_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
+
+  std::atomic<int> sleepers_{0};
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_cv_;
+};
+
+// Both are heap objects that are never freed (see the file comment). The
+// dispatch mutex serializes jobs and pool resizing. Function-local statics so
+// that parallel_for works from other files' static initializers too.
+std::mutex*& dispatch_mutex_ptr() {
+  static std::mutex* mutex = new std::mutex;
+  return mutex;
+}
+ThreadPool* g_pool = nullptr;  // guarded by *dispatch_mutex_ptr()
+
+#if !defined(_WIN32)
+void reset_pool_after_fork_in_child() {
+  // The parent's workers do not exist in the child and the mutex may have
+  // been held by another parent thread at fork time: start over (leaking the
+  // old objects is deliberate; touching them could block forever).
+  dispatch_mutex_ptr() = new std::mutex;
+  g_pool = nullptr;
+  t_in_parallel_region = false;
+}
+
+std::once_flag g_atfork_once;
+#endif
+
+}  // namespace
+
+int get_num_threads() {
+  int n = g_num_threads.load(std::memory_order_relaxed);
+  if (n == 0) {
+    int expected = 0;
+    g_num_threads.compare_exchange_strong(expected, default_num_threads());
+    n = g_num_threads.load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
+void set_num_threads(int n) {
+  // The pool is resized lazily by the next parallel_for, so this is safe to
+  // call from anywhere, including inside a parallel region.
+  g_num_threads.store(n <= 0 ? default_num_threads() : (n > 1024 ? 1024 : n));
+}
+
+bool in_parallel_region() { return t_in_parallel_region; }
+
+void parallel_for_impl(int64_t begin, int64_t end, int64_t grain_size, ChunkFn fn, void* ctx) {
+  if (begin >= end) return;
+  const int64_t range = end - begin;
+  const int64_t grain = grain_size < 1 ? 1 : grain_size;
+  const int num_threads = get_num_threads();
+  int64_t num_chunks = range / grain;
+  if (num_chunks > num_threads) num_chunks = num_threads;
+  if (num_chunks < 2 || in_parallel_region()) {
+    fn(ctx, begin, end);
+    return;
+  }
+
+#if !defined(_WIN32)
+  std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, reset_pool_after_fork_in_child); });
+#endif
+
+  std::unique_lock<std::mutex> lock(*dispatch_mutex_ptr(), std::try_to_lock);
+  if (!lock.owns_lock()) {
+    // Another thread's job is running on the pool: do ours serially rather
+    // than queue behind it (both cores are busy anyway).
+    ParallelRegionGuard region;
+    fn(ctx, begin, end);
+    return;
+  }
+  if (g_pool == nullptr || g_pool->num_workers() != num_threads - 1) {
+    if (g_pool != nullptr) {
+      g_pool->shutdown();
+      delete g_pool;
+    }
+    g_pool = new ThreadPool(num_threads - 1);
+  }
+  g_pool->run(begin, end, num_chunks, fn, ctx);
+}
+
+}  // namespace ft::cpu

@@ -1,0 +1,330 @@
+// CPU reductions. The input's dims are coalesced and split into kept dims K
+// and reduced dims R; three loop shapes cover the cases without transposing
+// copies:
+//   row:    R ends in a contiguous run  → vectorized reduce of each run
+//           (sum over dim 1 of (4096, 4096), or over everything);
+//   column: K ends in a contiguous run  → vectorized accumulate of whole
+//           rows into a block of accumulators (sum over dim 0);
+//   strided: anything else, element by element.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "cpu/kernels.h"
+#include "cpu/loops.h"
+
+namespace ft::cpu::FT_CPU_LEVEL {
+
+namespace {
+
+struct Dims {
+  int n = 0;
+  int64_t size[kMaxDims];
+  int64_t in_stride[kMaxDims];   // elements
+  int64_t out_stride[kMaxDims];  // elements, 0 for reduced dims
+};
+
+// Kept and reduced dims, outermost first.
+struct Plan {
+  Dims kept, red;
+  int64_t n_out = 1, n_red = 1;
+  bool last_is_reduced = false;  // the innermost input dim is a reduced one
+};
+
+Plan make_plan(const Tensor& out, const Tensor& in, uint32_t mask) {
+  Dims all;
+  for (int d = 0; d < in->dim(); ++d) {
+    if (in->shape()[d] == 1) continue;
+    const bool red = mask >> d & 1;
+    const int64_t os = red ? 0 : out->strides()[d];
+    const int64_t is = in->strides()[d];
+    if (all.n > 0) {
+      const int p = all.n - 1;
+      const bool same_kind = (all.out_stride[p] == 0) == red;
+      if (same_kind && all.in_stride[p] == is * in->shape()[d] && all.out_stride[p] == os * in->shape()[d]) {
+        all.size[p] *= in->shape()[d];
+        all.in_stride[p] = is;
+        all.out_stride[p] = os;
+        continue;
+      }
+    }
+    all.size[all.n] = in->shape()[d];
+    all.in_stride[all.n] = is;
+    all.out_stride[all.n] = os;
+    ++all.n;
+  }
+  Plan p;
+  for (int d = 0; d < all.n; ++d) {
+    Dims& t = all.out_stride[d] == 0 ? p.red : p.kept;
+    t.size[t.n] = all.size[d];
+    t.in_stride[t.n] = all.in_stride[d];
+    t.out_stride[t.n] = all.out_stride[d];
+    ++t.n;
+  }
+  for (int d = 0; d < p.kept.n; ++d) p.n_out *= p.kept.size[d];
+  for (int d = 0; d < p.red.n; ++d) p.n_red *= p.red.size[d];
+  p.last_is_reduced = all.n > 0 && all.out_stride[all.n - 1] == 0 && p.red.n > 0;
+  return p;
+}
+
+// Offset (in elements) of linear position i of a dims list, for in or out.
+inline void offsets_of(const Dims& d, int64_t i, int64_t& in_off, int64_t& out_off) {
+  in_off = 0;
+  out_off = 0;
+  for (int k = d.n - 1; k >= 0; --k) {
+    const int64_t idx = i % d.size[k];
+    i /= d.size[k];
+    in_off += idx * d.in_stride[k];
+    out_off += idx * d.out_stride[k];
+  }
+}
+
+// One reduction: identity, combine, and finishing step.
+template <class T, ReduceOp Op>
+struct Reducer {
+  using Acc = T;
+  static Acc identity() {
+    if constexpr (Op == ReduceOp::Sum || Op == ReduceOp::Mean) return Acc(0);
+    else if constexpr (Op == ReduceOp::Prod) return Acc(1);
+    else if constexpr (Op == ReduceOp::Max) return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
+    else return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+  }
+  static Acc combine(Acc a, T x) {
+    if constexpr (Op == ReduceOp::Sum || Op == ReduceOp::Mean) return Acc(a + x);
+    else if constexpr (Op == ReduceOp::Prod) return Acc(a * x);
+    else if constexpr (Op == ReduceOp::Max) {
+      if constexpr (std::is_floating_point_v<T>) return (x != x || x > a) ? x : a;
+      else return x > a ? x : a;
+    } else {
+      if constexpr (std::is_floating_point_v<T>) return (x != x || x < a) ? x : a;
+      else return x < a ? x : a;
+    }
+  }
+  static Acc merge(Acc a, Acc b) {
+    if constexpr (Op == ReduceOp::Sum || Op == ReduceOp::Mean) return Acc(a + b);
+    else return combine(a, b);
+  }
+};
+
+// Reduce a contiguous run with many independent accumulators (vectorizes,
+// and sums in a tree-like order that keeps float error small).
+template <class R, class T>
+typename R::Acc reduce_run(const T* x, int64_t n) {
+  constexpr int kLanes = 4 * 64 / int(sizeof(T));
+  typename R::Acc acc[kLanes];
+  for (int j = 0; j < kLanes; ++j) acc[j] = R::identity();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) acc[j] = R::combine(acc[j], x[i + j]);
+  for (int j = 0; i < n; ++i, ++j) acc[j] = R::combine(acc[j], x[i]);
+  for (int w = kLanes / 2; w > 0; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] = R::merge(acc[j], acc[j + w]);
+  return acc[0];
+}
+
+template <class T, ReduceOp Op>
+void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
+  using R = Reducer<T, Op>;
+  using Acc = typename R::Acc;
+  const T* src = in->data_as<T>();
+  T* dst = out->data_as<T>();
+  const double scale = Op == ReduceOp::Mean ? 1.0 / double(p.n_red) : 1.0;
+  auto finish = [&](Acc a) -> T {
+    if constexpr (Op == ReduceOp::Mean) return T(a * Acc(scale));
+    else return T(a);
+  };
+  // Reduces the R space for one kept position, starting at input offset base.
+  auto reduce_one = [&](int64_t base) -> Acc {
+    if (p.red.n > 0 && p.last_is_reduced && p.red.in_stride[p.red.n - 1] == 1) {
+      const int64_t run = p.red.size[p.red.n - 1];
+      const int64_t outer = p.n_red / run;
+      Acc acc = R::identity();
+      for (int64_t o = 0; o < outer; ++o) {
+        int64_t off = 0, unused;
+        Dims outer_dims = p.red;
+        outer_dims.n -= 1;
+        offsets_of(outer_dims, o, off, unused);
+        acc = R::merge(acc, reduce_run<R>(src + base + off, run));
+      }
+      return acc;
+    }
+    Acc acc = R::identity();
+    for (int64_t r = 0; r < p.n_red; ++r) {
+      int64_t off, unused;
+      offsets_of(p.red, r, off, unused);
+      acc = R::combine(acc, src[base + off]);
+    }
+    return acc;
+  };
+
+  const bool column = p.kept.n > 0 && !p.last_is_reduced && p.kept.in_stride[p.kept.n - 1] == 1 &&
+                      p.kept.out_stride[p.kept.n - 1] == 1 && p.red.n > 0;
+  if (column) {
+    // Accumulate whole input rows into a block of outputs.
+    const int64_t run = p.kept.size[p.kept.n - 1];
+    const int64_t outer = p.n_out / run;
+    constexpr int64_t kBlock = 512;
+    const int64_t blocks_per_row = (run + kBlock - 1) / kBlock;
+    Dims outer_kept = p.kept;
+    outer_kept.n -= 1;
+    parallel_for(0, outer * blocks_per_row, std::max<int64_t>(1, 65536 / std::max<int64_t>(p.n_red, 1) / kBlock),
+                 [&](int64_t b, int64_t e) {
+                   Acc acc[kBlock];
+                   for (int64_t blk = b; blk < e; ++blk) {
+                     const int64_t o = blk / blocks_per_row, j0 = (blk % blocks_per_row) * kBlock;
+                     const int64_t w = std::min(kBlock, run - j0);
+                     int64_t in_base, out_base;
+                     offsets_of(outer_kept, o, in_base, out_base);
+                     for (int64_t j = 0; j < w; ++j) acc[j] = R::identity();
+                     for (int64_t r = 0; r < p.n_red; ++r) {
+                       int64_t off, unused;
+                       offsets_of(p.red, r, off, unused);
+                       const T* row = src + in_base + off + j0;
+                       for (int64_t j = 0; j < w; ++j) acc[j] = R::combine(acc[j], row[j]);
+                     }
+                     for (int64_t j = 0; j < w; ++j) dst[out_base + j0 + j] = finish(acc[j]);
+                   }
+                 });
+    return;
+  }
+  if (p.n_out == 1 && p.red.n == 1 && p.red.in_stride[0] == 1 && p.n_red >= 65536) {
+    // Everything at once: per-thread partials of a contiguous array.
+    const int64_t n = p.n_red;
+    const int nt = get_num_threads();
+    std::vector<Acc> partial(nt + 1, R::identity());
+    const int64_t chunk = (n + nt - 1) / nt;
+    parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t lo = t * chunk, hi = std::min(n, lo + chunk);
+        if (lo < hi) partial[t] = reduce_run<R>(src + lo, hi - lo);
+      }
+    });
+    Acc acc = R::identity();
+    for (int t = 0; t < nt; ++t) acc = R::merge(acc, partial[t]);
+    *dst = finish(acc);
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(p.n_red, 1));
+  parallel_for(0, p.n_out, grain, [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      int64_t in_base, out_off;
+      offsets_of(p.kept, o, in_base, out_off);
+      dst[out_off] = finish(reduce_one(in_base));
+    }
+  });
+}
+
+template <class T, bool IsMax>
+void arg_reduce(const Tensor& out, const Tensor& in, const Plan& p) {
+  const T* src = in->data_as<T>();
+  int64_t* dst = out->data_as<int64_t>();
+  const int64_t stride = p.red.n ? p.red.in_stride[0] : 0;
+  const int64_t n = p.n_red;
+  parallel_for(0, p.n_out, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      int64_t base, out_off;
+      offsets_of(p.kept, o, base, out_off);
+      T best = src[base];
+      int64_t best_i = 0;
+      for (int64_t i = 1; i < n; ++i) {
+        const T v = src[base + i * stride];
+        bool take;
+        if constexpr (std::is_floating_point_v<T>) take = (v != v && best == best) || (IsMax ? v > best : v < best);
+        else take = IsMax ? v > best : v < best;
+        if (take) {
+          best = v;
+          best_i = i;
+        }
+      }
+      dst[out_off] = best_i;
+    }
+  });
+}
+
+template <class T, bool IsAll>
+void bool_reduce(const Tensor& out, const Tensor& in, const Plan& p) {
+  const T* src = in->data_as<T>();
+  bool* dst = out->data_as<bool>();
+  parallel_for(0, p.n_out, std::max<int64_t>(1, 32768 / std::max<int64_t>(p.n_red, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      int64_t base, out_off;
+      offsets_of(p.kept, o, base, out_off);
+      bool acc = IsAll;
+      for (int64_t r = 0; r < p.n_red; ++r) {
+        int64_t off, unused;
+        offsets_of(p.red, r, off, unused);
+        const bool nz = src[base + off] != T(0);
+        if (IsAll ? !nz : nz) {
+          acc = !IsAll;
+          break;
+        }
+      }
+      dst[out_off] = acc;
+    }
+  });
+}
+
+}  // namespace
+
+void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint32_t dim_mask) {
+  if (out->numel() == 0) return;
+  Plan p = make_plan(out, in, dim_mask);
+  FT_DISPATCH_ALL_TYPES(in->dtype(), "reduce", [&] {
+    using T = scalar_t;
+    switch (op) {
+      case ReduceOp::Sum: if constexpr (!std::is_same_v<T, bool>) return reduce_with_plan<T, ReduceOp::Sum>(out, in, p); break;
+      case ReduceOp::Mean: if constexpr (std::is_floating_point_v<T>) return reduce_with_plan<T, ReduceOp::Mean>(out, in, p); break;
+      case ReduceOp::Prod: if constexpr (!std::is_same_v<T, bool>) return reduce_with_plan<T, ReduceOp::Prod>(out, in, p); break;
+      case ReduceOp::Max: return reduce_with_plan<T, ReduceOp::Max>(out, in, p);
+      case ReduceOp::Min: return reduce_with_plan<T, ReduceOp::Min>(out, in, p);
+      case ReduceOp::ArgMax: return arg_reduce<T, true>(out, in, p);
+      case ReduceOp::ArgMin: return arg_reduce<T, false>(out, in, p);
+      case ReduceOp::All: return bool_reduce<T, true>(out, in, p);
+      case ReduceOp::Any: return bool_reduce<T, false>(out, in, p);
+    }
+    throw RuntimeError(str("reduction not implemented for '", dtype_scalar_name(in->dtype()), "'"));
+  });
+}
+
+void cumsum(const Tensor& out, const Tensor& in, int dim) {
+  if (out->numel() == 0) return;
+  FT_DISPATCH_ALL_TYPES(out->dtype(), "cumsum", [&] {
+    using T = scalar_t;
+    if constexpr (!std::is_same_v<T, bool>) {
+      const int nd = in->dim();
+      const int64_t n = nd == 0 ? 1 : in->shape()[dim];
+      const int64_t in_step = nd == 0 ? 0 : in->strides()[dim], out_step = nd == 0 ? 0 : out->strides()[dim];
+      // Every line along `dim`: iterate the other dims.
+      Shape rest_shape, rest_in, rest_out;
+      for (int d = 0; d < nd; ++d)
+        if (d != dim) {
+          rest_shape.push_back(in->shape()[d]);
+          rest_in.push_back(in->strides()[d]);
+          rest_out.push_back(out->strides()[d]);
+        }
+      const int64_t lines = rest_shape.numel();
+      const T* src = in->data_as<T>();
+      T* dst = out->data_as<T>();
+      parallel_for(0, lines, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+        for (int64_t l = b; l < e; ++l) {
+          int64_t rem = l, io = 0, oo = 0;
+          for (int k = rest_shape.size() - 1; k >= 0; --k) {
+            const int64_t idx = rem % rest_shape[k];
+            rem /= rest_shape[k];
+            io += idx * rest_in[k];
+            oo += idx * rest_out[k];
+          }
+          T acc = T(0);
+          for (int64_t i = 0; i < n; ++i) {
+            acc = T(acc + src[io + i * in_step]);
+            dst[oo + i * out_step] = acc;
+          }
+        }
+      });
+      return;
+    }
+    throw RuntimeError("cumsum: unsupported dtype bool");
+  });
+}
+
+}  // namespace ft::cpu::FT_CPU_LEVEL

@@ -1,0 +1,60 @@
+// Creation: zeros, ones, full, arange, linspace, eye.
+#include <cmath>
+
+#include "ops/ops.h"
+
+namespace ft::ops {
+
+Tensor full(const Shape& shape, const Scalar& v, DType dt, const Device& d) {
+  Tensor t = empty(shape, dt, d);
+  backend(d).fill(t, v);
+  return t;
+}
+Tensor zeros(const Shape& shape, DType dt, const Device& d) { return full(shape, Scalar::from_int(0), dt, d); }
+Tensor ones(const Shape& shape, DType dt, const Device& d) { return full(shape, Scalar::from_int(1), dt, d); }
+
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<DType> dt, const Device& d) {
+  const bool any_float = start.is_floating() || end.is_floating() || step.is_floating();
+  const DType dtype = dt.value_or(any_float ? default_dtype() : DType::Int64);
+  FT_CHECK(step.d != 0, RuntimeError, "step must be nonzero");
+  FT_CHECK(std::isfinite(start.d) && std::isfinite(end.d), RuntimeError, "unsupported range: ", start.d, " -> ", end.d);
+  FT_CHECK((step.d > 0 && end.d >= start.d) || (step.d < 0 && end.d <= start.d), RuntimeError,
+           "upper bound and larger bound inconsistent with step sign");
+  // The count as PyTorch computes it: in double, or exactly for integers.
+  int64_t n;
+  if (any_float) n = static_cast<int64_t>(std::ceil((end.d - start.d) / step.d));
+  else n = (end.i - start.i + step.i + (step.i > 0 ? -1 : 1)) / step.i;
+  Tensor t = empty(Shape{std::max<int64_t>(n, 0)}, dtype, d);
+  if (n > 0) backend(d).arange(t, start.d, step.d);
+  return t;
+}
+
+Tensor linspace(double start, double end, int64_t steps, DType dt, const Device& d) {
+  FT_CHECK(steps >= 0, RuntimeError, "number of steps must be non-negative");
+  Tensor t = empty(Shape{steps}, dt, d);
+  if (steps == 0) return t;
+  const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+  backend(d).arange(t, start, step);
+  if (steps > 1) {
+    // PyTorch fills the second half from the end so the last value is exact.
+    Tensor tail = slice(t, 0, steps / 2, steps, 1);
+    Tensor rev = empty(tail->shape(), dt, d);
+    backend(d).arange(rev, end - step * static_cast<double>(steps - 1 - steps / 2), step);
+    backend(d).copy(tail, rev);
+  }
+  return t;
+}
+
+Tensor eye(int64_t n, int64_t m, DType dt, const Device& d) {
+  FT_CHECK(n >= 0, RuntimeError, "n must be greater or equal to 0, got ", n);
+  FT_CHECK(m >= 0, RuntimeError, "m must be greater or equal to 0, got ", m);
+  Tensor t = zeros(Shape{n, m}, dt, d);
+  const int64_t k = std::min(n, m);
+  if (k > 0) {
+    Tensor diag = make_view(t, Shape{k}, Shape{m + 1}, 0);
+    backend(d).fill(diag, Scalar::from_int(1));
+  }
+  return t;
+}
+
+}  // namespace ft::ops

@@ -1,0 +1,398 @@
+// Elementwise ops: binary arithmetic and comparisons with broadcasting and
+// promotion, unary math, clamp and where; their in-place forms; and the
+// backward formula of each, next to it.
+#include <cmath>
+#include <limits>
+
+#include "autograd/grad_mode.h"
+#include "ops/ops.h"
+
+namespace ft::ops {
+
+using autograd::SavedTensors;
+
+namespace {
+
+bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq && op <= BinaryOp::LogicalXor; }
+
+const char* binary_name(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add: return "add";
+    case BinaryOp::Sub: return "sub";
+    case BinaryOp::Mul: return "mul";
+    case BinaryOp::Div: return "div";
+    case BinaryOp::FloorDiv: return "floor_divide";
+    case BinaryOp::Remainder: return "remainder";
+    case BinaryOp::Pow: return "pow";
+    case BinaryOp::Maximum: return "maximum";
+    case BinaryOp::Minimum: return "minimum";
+    case BinaryOp::Eq: return "eq";
+    case BinaryOp::Ne: return "ne";
+    case BinaryOp::Lt: return "lt";
+    case BinaryOp::Le: return "le";
+    case BinaryOp::Gt: return "gt";
+    case BinaryOp::Ge: return "ge";
+    case BinaryOp::LogicalAnd: return "logical_and";
+    case BinaryOp::LogicalOr: return "logical_or";
+    case BinaryOp::LogicalXor: return "logical_xor";
+    default: return "binary";
+  }
+}
+
+// The dtype the kernel computes in.
+DType compute_dtype(BinaryOp op, const Tensor& a, const Tensor& b) {
+  DType t = result_type(a, b);
+  if (op == BinaryOp::Div && !is_floating(t)) return default_dtype();
+  FT_CHECK(!(t == DType::Bool && op == BinaryOp::Sub), RuntimeError,
+           "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+           "`logical_xor()` operator instead.");
+  return t;
+}
+
+Device op_device(const Tensor& a, const Tensor& b) {
+  // A CPU 0-d operand (a Python number) follows the other operand's device.
+  return (a->dim() == 0 && a->device().is_cpu()) ? b->device() : a->device();
+}
+
+// The kernel call without autograd.
+Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
+  check_same_device(a, b, binary_name(op));
+  const DType compute = compute_dtype(op, a, b);
+  const Shape shape = broadcast_shapes(a->shape(), b->shape());
+  const Device dev = op_device(a, b);
+  Tensor out = empty(shape, is_comparison(op) ? DType::Bool : compute, dev);
+  backend(dev).binary(op, out, expand_to(cast_to(a, compute), shape), expand_to(cast_to(b, compute), shape));
+  return out;
+}
+
+// A gradient brought back to an input's shape and dtype.
+Tensor to_input(const Tensor& g, const Tensor& input) {
+  Tensor r = sum_to(g, input->shape());
+  return r->dtype() == input->dtype() ? r : to_dtype(r, input->dtype());
+}
+
+Tensor zeros_like_t(const Tensor& t) { return zeros(t->shape(), t->dtype(), t->device()); }
+
+void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+  using autograd::record;
+  switch (op) {
+    case BinaryOp::Add:
+      record(out, "AddBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
+        return std::vector<Tensor>{needs[0] ? to_input(g, s[0]) : Tensor(), needs[1] ? to_input(g, s[1]) : Tensor()};
+      });
+      return;
+    case BinaryOp::Sub:
+      record(out, "SubBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
+        return std::vector<Tensor>{needs[0] ? to_input(g, s[0]) : Tensor(),
+                                   needs[1] ? to_input(unary(UnaryOp::Neg, g), s[1]) : Tensor()};
+      });
+      return;
+    case BinaryOp::Mul:
+      record(out, "MulBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
+        return std::vector<Tensor>{needs[0] ? to_input(mul(g, s[1]), s[0]) : Tensor(),
+                                   needs[1] ? to_input(mul(g, s[0]), s[1]) : Tensor()};
+      });
+      return;
+    case BinaryOp::Div:
+      record(out, "DivBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
+        Tensor ga, gb;
+        const Tensor b = s[1];
+        if (needs[0]) ga = to_input(div(g, b), s[0]);
+        if (needs[1]) gb = to_input(unary(UnaryOp::Neg, div(mul(g, s[0]), mul(b, b))), b);
+        return std::vector<Tensor>{ga, gb};
+      });
+      return;
+    case BinaryOp::Pow: {
+      // d(a^b)/da = b * a^(b-1); d(a^b)/db = a^b * log(a), taken as 0 where a == 0 and b >= 0.
+      const bool scalar_exponent = b->is_wrapped_number;
+      record(out, scalar_exponent ? "PowBackward0" : "PowBackward1", {&a, &b}, {{a}, {b}, {out, true}},
+             [](const Tensor& g, const SavedTensors& s, auto& needs) {
+               Tensor ga, gb;
+               const Tensor a = s[0], b = s[1];
+               if (needs[0]) {
+                 Tensor bm1 = binary(BinaryOp::Sub, b, wrap_scalar(Scalar::from_int(1)));
+                 ga = to_input(mul(mul(g, b), binary(BinaryOp::Pow, a, bm1)), a);
+               }
+               if (needs[1]) {
+                 Tensor zero = wrap_scalar(Scalar::from_int(0));
+                 Tensor mask = binary(BinaryOp::LogicalAnd, binary(BinaryOp::Eq, a, zero),
+                                      binary(BinaryOp::Ge, b, zero));
+                 Tensor lg = where(mask, zero, mul(s[2], unary(UnaryOp::Log, a)));
+                 gb = to_input(mul(g, lg), b);
+               }
+               return std::vector<Tensor>{ga, gb};
+             });
+      return;
+    }
+    case BinaryOp::Maximum:
+    case BinaryOp::Minimum: {
+      // Ties split the gradient in half, as PyTorch.
+      const bool is_max = op == BinaryOp::Maximum;
+      record(out, is_max ? "MaximumBackward0" : "MinimumBackward0", {&a, &b}, {{a}, {b}},
+             [is_max](const Tensor& g, const SavedTensors& s, auto& needs) {
+               const Tensor a = s[0], b = s[1];
+               Tensor half = mul_scalar(g, 0.5);
+               Tensor tie = binary(BinaryOp::Eq, a, b);
+               Tensor a_wins = binary(is_max ? BinaryOp::Gt : BinaryOp::Lt, a, b);
+               Tensor zero = wrap_scalar(Scalar::from_int(0));
+               Tensor ga, gb;
+               if (needs[0]) ga = to_input(where(tie, half, where(a_wins, g, zero)), a);
+               if (needs[1]) gb = to_input(where(tie, half, where(a_wins, zero, g)), b);
+               return std::vector<Tensor>{ga, gb};
+             });
+      return;
+    }
+    case BinaryOp::Remainder:
+      record(out, "RemainderBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
+        Tensor ga, gb;
+        if (needs[0]) ga = to_input(g, s[0]);
+        if (needs[1])
+          gb = to_input(mul(unary(UnaryOp::Neg, g), binary(BinaryOp::FloorDiv, s[0], s[1])), s[1]);
+        return std::vector<Tensor>{ga, gb};
+      });
+      return;
+    case BinaryOp::FloorDiv:
+      record(out, "FloorDivideBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor&, const SavedTensors& s, auto& needs) {
+        return std::vector<Tensor>{needs[0] ? zeros_like_t(s[0]) : Tensor(), needs[1] ? zeros_like_t(s[1]) : Tensor()};
+      });
+      return;
+    default:
+      return;  // comparisons and logic have no gradient
+  }
+}
+
+}  // namespace
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(op, a, b);
+  if (!is_comparison(op) && is_floating(out->dtype()) && autograd::any_requires_grad({&a, &b}))
+    record_binary(op, out, a, b);
+  return out;
+}
+
+Tensor mul_scalar(const Tensor& a, double s) { return binary(BinaryOp::Mul, a, wrap_scalar(Scalar::from_double(s))); }
+Tensor add_scalar(const Tensor& a, double s) { return binary(BinaryOp::Add, a, wrap_scalar(Scalar::from_double(s))); }
+
+namespace {
+bool can_cast(DType from, DType to) {
+  if (is_floating(from) && !is_floating(to)) return false;
+  if (from != DType::Bool && to == DType::Bool) return false;
+  return true;
+}
+
+void check_result_fits(DType result, const Tensor& self) {
+  FT_CHECK(can_cast(result, self->dtype()), RuntimeError, "result type ", dtype_scalar_name(result),
+           " can't be cast to the desired output type ", dtype_scalar_name(self->dtype()));
+}
+
+// Replaces self's contents and history with r's: the in-place op under autograd.
+Tensor assign_result(const Tensor& self, const Tensor& r) {
+  backend(self->device()).copy(self, r);
+  self->bump_version();
+  if (r->grad_fn()) self->set_grad_fn(r->grad_fn());
+  return self;
+}
+}  // namespace
+
+Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
+  check_inplace(self);
+  check_same_device(self, other, binary_name(op));
+  const Shape shape = broadcast_shapes(self->shape(), other->shape());
+  FT_CHECK(shape == self->shape(), RuntimeError, "output with shape ", self->shape().str(),
+           " doesn't match the broadcast shape ", shape.str());
+  const DType compute = compute_dtype(op, self, other);
+  if (!is_comparison(op)) check_result_fits(compute, self);
+  if (autograd::any_requires_grad({&self, &other})) return assign_result(self, binary(op, self, other));
+  if (compute == self->dtype() && !is_comparison(op)) {
+    backend(self->device()).binary(op, self, self, expand_to(cast_to(other, compute), shape));
+  } else {
+    backend(self->device()).copy(self, binary_forward(op, self, other));
+  }
+  self->bump_version();
+  return self;
+}
+
+// --- unary -------------------------------------------------------------------
+
+namespace {
+bool is_float_only(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Exp: case UnaryOp::Log: case UnaryOp::Log1p: case UnaryOp::Sqrt: case UnaryOp::Rsqrt:
+    case UnaryOp::Sin: case UnaryOp::Cos: case UnaryOp::Tanh: case UnaryOp::Sigmoid: case UnaryOp::Reciprocal:
+      return true;
+    default:
+      return false;
+  }
+}
+bool is_predicate(UnaryOp op) {
+  return op == UnaryOp::LogicalNot || op == UnaryOp::IsNan || op == UnaryOp::IsFinite || op == UnaryOp::IsInf;
+}
+
+DType unary_compute_dtype(UnaryOp op, const Tensor& a) {
+  if (is_float_only(op) && !is_floating(a->dtype())) return default_dtype();
+  FT_CHECK(!(op == UnaryOp::Neg && a->dtype() == DType::Bool), RuntimeError,
+           "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+           "use the `~` or `logical_not()` operator instead.");
+  return a->dtype();
+}
+
+Tensor unary_forward(UnaryOp op, const Tensor& a, double p0 = 0, double p1 = 0) {
+  const DType compute = unary_compute_dtype(op, a);
+  Tensor out = empty(a->shape(), is_predicate(op) ? DType::Bool : compute, a->device());
+  backend(a->device()).unary(op, out, cast_to(a, compute), p0, p1);
+  return out;
+}
+
+Tensor binary_grad(BinaryOp op, const Tensor& g, const Tensor& saved) {
+  Tensor out = empty(g->shape(), g->dtype(), g->device());
+  backend(g->device()).binary(op, out, g, expand_to(cast_to(saved, g->dtype()), g->shape()));
+  return out;
+}
+
+void record_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  using autograd::record;
+  auto rec = [&](const char* name, bool save_out, auto fn) {
+    record(out, name, {&a}, {{a}, {save_out ? out : Tensor(), true}},
+           [fn](const Tensor& g, const SavedTensors& s, auto&) {
+             return std::vector<Tensor>{to_input(fn(g, s), s[0])};
+           });
+  };
+  const auto scalar = [](double v) { return wrap_scalar(Scalar::from_double(v)); };
+  switch (op) {
+    case UnaryOp::Neg: rec("NegBackward0", false, [](const Tensor& g, auto&) { return unary(UnaryOp::Neg, g); }); return;
+    case UnaryOp::Abs: rec("AbsBackward0", false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Sign, s[0])); }); return;
+    case UnaryOp::Exp: rec("ExpBackward0", true, [](const Tensor& g, auto& s) { return mul(g, s[1]); }); return;
+    case UnaryOp::Log: rec("LogBackward0", false, [](const Tensor& g, auto& s) { return div(g, s[0]); }); return;
+    case UnaryOp::Log1p:
+      rec("Log1PBackward0", false, [](const Tensor& g, auto& s) { return div(g, add_scalar(s[0], 1.0)); });
+      return;
+    case UnaryOp::Sqrt:
+      rec("SqrtBackward0", true, [](const Tensor& g, auto& s) { return div(g, mul_scalar(s[1], 2.0)); });
+      return;
+    case UnaryOp::Rsqrt:
+      rec("RsqrtBackward0", true, [](const Tensor& g, auto& s) {
+        return mul(mul_scalar(g, -0.5), binary(BinaryOp::Pow, s[1], wrap_scalar(Scalar::from_int(3))));
+      });
+      return;
+    case UnaryOp::Sin: rec("SinBackward0", false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Cos, s[0])); }); return;
+    case UnaryOp::Cos:
+      rec("CosBackward0", false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Neg, unary(UnaryOp::Sin, s[0]))); });
+      return;
+    case UnaryOp::Tanh:
+      rec("TanhBackward0", true, [](const Tensor& g, auto& s) {
+        if (autograd::is_grad_enabled()) return mul(g, binary(BinaryOp::Sub, wrap_scalar(Scalar::from_int(1)), mul(s[1], s[1])));
+        return binary_grad(BinaryOp::TanhBackward, g, s[1]);
+      });
+      return;
+    case UnaryOp::Sigmoid:
+      rec("SigmoidBackward0", true, [](const Tensor& g, auto& s) {
+        if (autograd::is_grad_enabled())
+          return mul(g, mul(s[1], binary(BinaryOp::Sub, wrap_scalar(Scalar::from_int(1)), s[1])));
+        return binary_grad(BinaryOp::SigmoidBackward, g, s[1]);
+      });
+      return;
+    case UnaryOp::Relu:
+      rec("ReluBackward0", true, [](const Tensor& g, auto& s) {
+        if (autograd::is_grad_enabled())
+          return mul(g, binary(BinaryOp::Gt, s[1], wrap_scalar(Scalar::from_int(0))));
+        return binary_grad(BinaryOp::ReluBackward, g, s[1]);
+      });
+      return;
+    case UnaryOp::Reciprocal:
+      rec("ReciprocalBackward0", true, [](const Tensor& g, auto& s) { return unary(UnaryOp::Neg, mul(g, mul(s[1], s[1]))); });
+      return;
+    case UnaryOp::Square:
+      rec("PowBackward0", false, [scalar](const Tensor& g, auto& s) { return mul(g, mul(s[0], scalar(2.0))); });
+      return;
+    case UnaryOp::Sign: case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc: {
+      static const char* names[] = {"SignBackward0", "FloorBackward0", "CeilBackward0", "RoundBackward0", "TruncBackward0"};
+      const int k = op == UnaryOp::Sign ? 0 : op == UnaryOp::Floor ? 1 : op == UnaryOp::Ceil ? 2 : op == UnaryOp::Round ? 3 : 4;
+      rec(names[k], false, [](const Tensor& g, auto&) { return zeros_like_t(g); });
+      return;
+    }
+    default:
+      return;
+  }
+}
+}  // namespace
+
+Tensor unary(UnaryOp op, const Tensor& a) {
+  Tensor out = unary_forward(op, a);
+  if (!is_predicate(op) && is_floating(out->dtype()) && autograd::any_requires_grad({&a})) record_unary(op, out, a);
+  return out;
+}
+
+Tensor unary_(UnaryOp op, const Tensor& self) {
+  check_inplace(self);
+  const DType compute = unary_compute_dtype(op, self);
+  check_result_fits(compute, self);
+  if (autograd::any_requires_grad({&self})) return assign_result(self, unary(op, self));
+  backend(self->device()).unary(op, self, self);
+  self->bump_version();
+  return self;
+}
+
+// --- clamp -------------------------------------------------------------------
+
+namespace {
+DType clamp_dtype(const Tensor& a, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
+  FT_CHECK(lo || hi, RuntimeError, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  // A float bound lifts an integer tensor to the default float dtype.
+  if (is_floating(a->dtype())) return a->dtype();
+  const bool float_bound = (lo && lo->is_floating()) || (hi && hi->is_floating());
+  return float_bound ? default_dtype() : a->dtype();
+}
+double bound(const std::optional<Scalar>& s, double none) { return s ? s->d : none; }
+}  // namespace
+
+Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+  const DType dt = clamp_dtype(a, lo, hi);
+  const double inf = std::numeric_limits<double>::infinity();
+  const double l = bound(lo, -inf), h = bound(hi, inf);
+  Tensor out = empty(a->shape(), dt, a->device());
+  backend(a->device()).unary(UnaryOp::Clamp, out, cast_to(a, dt), l, h);
+  if (is_floating(dt) && autograd::any_requires_grad({&a})) {
+    autograd::record(out, "ClampBackward1", {&a}, {{a}}, [l, h](const Tensor& g, const SavedTensors& s, auto&) {
+      const Tensor x = s[0];
+      Tensor inside = binary(BinaryOp::LogicalAnd, binary(BinaryOp::Ge, x, wrap_scalar(Scalar::from_double(l))),
+                             binary(BinaryOp::Le, x, wrap_scalar(Scalar::from_double(h))));
+      return std::vector<Tensor>{to_input(where(inside, g, wrap_scalar(Scalar::from_int(0))), x)};
+    });
+  }
+  return out;
+}
+
+Tensor clamp_(const Tensor& self, std::optional<Scalar> lo, std::optional<Scalar> hi) {
+  check_inplace(self);
+  check_result_fits(clamp_dtype(self, lo, hi), self);
+  if (autograd::any_requires_grad({&self})) return assign_result(self, clamp(self, lo, hi));
+  const double inf = std::numeric_limits<double>::infinity();
+  backend(self->device()).unary(UnaryOp::Clamp, self, self, bound(lo, -inf), bound(hi, inf));
+  self->bump_version();
+  return self;
+}
+
+// --- where -------------------------------------------------------------------
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  FT_CHECK(cond->dtype() == DType::Bool, RuntimeError, "where expected condition to be a boolean tensor, but got a tensor with dtype ", dtype_scalar_name(cond->dtype()));
+  check_same_device(a, b, "where");
+  check_same_device(cond, a, "where");
+  const DType dt = result_type(a, b);
+  const Shape shape = broadcast_shapes(cond->shape(), broadcast_shapes(a->shape(), b->shape()));
+  const Device dev = op_device(a, b);
+  Tensor out = empty(shape, dt, dev);
+  backend(dev).where(out, expand_to(cond, shape), expand_to(cast_to(a, dt), shape), expand_to(cast_to(b, dt), shape));
+  if (is_floating(dt) && autograd::any_requires_grad({&a, &b})) {
+    autograd::record(out, "WhereBackward0", {&a, &b}, {{cond}, {a}, {b}},
+                     [](const Tensor& g, const SavedTensors& s, auto& needs) {
+                       Tensor zero = wrap_scalar(Scalar::from_int(0));
+                       const Tensor c = s[0];
+                       return std::vector<Tensor>{needs[0] ? to_input(where(c, g, zero), s[1]) : Tensor(),
+                                                  needs[1] ? to_input(where(c, zero, g), s[2]) : Tensor()};
+                     });
+  }
+  return out;
+}
+
+}  // namespace ft::ops

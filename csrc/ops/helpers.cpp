@@ -1,0 +1,76 @@
+// Broadcasting, promotion and sum_to: the helpers every op shares.
+#include "ops/ops.h"
+
+namespace ft::ops {
+
+Shape broadcast_shapes(const Shape& a, const Shape& b) {
+  if (a == b) return a;
+  const int n = std::max(a.size(), b.size());
+  Shape out = Shape::filled(n, 1);
+  for (int i = 0; i < n; ++i) {
+    const int ia = i - (n - a.size()), ib = i - (n - b.size());
+    const int64_t sa = ia >= 0 ? a[ia] : 1, sb = ib >= 0 ? b[ib] : 1;
+    FT_CHECK(sa == sb || sa == 1 || sb == 1, RuntimeError, "The size of tensor a (", sa,
+             ") must match the size of tensor b (", sb, ") at non-singleton dimension ", i);
+    out[i] = sa == 1 ? sb : sa;
+  }
+  return out;
+}
+
+namespace {
+// PyTorch's combine_categories: the higher-priority group wins unless the
+// lower one brings a floating category to a non-floating result.
+std::optional<DType> combine_categories(std::optional<DType> higher, std::optional<DType> lower) {
+  if (!higher) return lower;
+  if (is_floating(*higher)) return higher;
+  if (lower && (*higher == DType::Bool || is_floating(*lower))) return promote_types(*higher, *lower);
+  return higher;
+}
+}  // namespace
+
+DType result_type(const Tensor& a, const Tensor& b) {
+  std::optional<DType> dims, zero, wrapped;
+  for (const Tensor* t : {&a, &b}) {
+    std::optional<DType>& slot = (*t)->is_wrapped_number ? wrapped : ((*t)->dim() > 0 ? dims : zero);
+    slot = slot ? promote_types(*slot, (*t)->dtype()) : (*t)->dtype();
+  }
+  return *combine_categories(dims, combine_categories(zero, wrapped));
+}
+
+void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
+  if (a->device() == b->device()) return;
+  // A 0-d CPU tensor (a Python number) may join a CUDA op, as in PyTorch.
+  if (b->dim() == 0 && b->device().is_cpu()) return;
+  if (a->dim() == 0 && a->device().is_cpu()) return;
+  throw RuntimeError(str("Expected all tensors to be on the same device, but found at least two devices, ",
+                         a->device().str(), " and ", b->device().str(), "! (when checking argument for ", op, ")"));
+}
+
+Tensor expand_to(const Tensor& t, const Shape& shape) {
+  if (t->shape() == shape) return t;
+  const int n = shape.size(), off = n - t->dim();
+  Shape strides = Shape::filled(n, 0);
+  for (int i = 0; i < t->dim(); ++i)
+    strides[i + off] = t->shape()[i] == 1 && shape[i + off] != 1 ? 0 : t->strides()[i];
+  return make_view(t, shape, strides, t->offset());
+}
+
+Tensor cast_to(const Tensor& t, DType dt) {
+  if (t->dtype() == dt) return t;
+  Tensor out = empty(t->shape(), dt, t->device());
+  backend(t->device()).copy(out, t);
+  out->is_wrapped_number = t->is_wrapped_number;
+  return out;
+}
+
+Tensor sum_to(const Tensor& grad, const Shape& shape) {
+  if (grad->shape() == shape) return grad;
+  const int lead = grad->dim() - shape.size();
+  std::vector<int64_t> dims;
+  for (int i = 0; i < grad->dim(); ++i)
+    if (i < lead || (shape[i - lead] == 1 && grad->shape()[i] != 1)) dims.push_back(i);
+  Tensor r = dims.empty() ? grad : sum(grad, dims, /*keepdim=*/true);
+  return view(r, shape.vec());
+}
+
+}  // namespace ft::ops

@@ -1,0 +1,229 @@
+// Indexing: integers, slices, None, Ellipsis and booleans become views;
+// integer and boolean tensors (advanced indexing) gather through one kernel
+// with precomputed element offsets. Assignment goes through the same walk.
+#include <algorithm>
+
+#include "autograd/grad_mode.h"
+#include "ops/ops.h"
+
+namespace ft::ops {
+
+using autograd::SavedTensors;
+using Kind = IndexItem::Kind;
+
+namespace {
+
+struct AdvancedIndex {
+  std::vector<int> dims;          // dims of the view that tensors index
+  std::vector<Tensor> indices;    // int64, one per dim
+};
+
+// Applies the basic items as views of `self` (differentiable when `track`),
+// collecting the tensor indices for the advanced part.
+Tensor apply_basic(const Tensor& self, const std::vector<IndexItem>& items, AdvancedIndex& adv) {
+  int consumed = 0;
+  bool has_ellipsis = false;
+  for (const IndexItem& it : items) {
+    if (it.kind == Kind::Int || it.kind == Kind::Slice) ++consumed;
+    else if (it.kind == Kind::Tensor) consumed += it.t->dtype() == DType::Bool || it.t->dtype() == DType::UInt8 ? it.t->dim() : 1;
+    else if (it.kind == Kind::Ellipsis) {
+      FT_CHECK(!has_ellipsis, IndexError, "an index can only have a single ellipsis ('...')");
+      has_ellipsis = true;
+    }
+  }
+  FT_CHECK(consumed <= self->dim(), IndexError, "too many indices for tensor of dimension ", self->dim());
+
+  Tensor v = self;
+  int cur = 0;
+  for (const IndexItem& it : items) {
+    switch (it.kind) {
+      case Kind::Int:
+        v = select(v, cur, it.i);
+        break;
+      case Kind::Slice:
+        v = slice(v, cur, it.start, it.stop, it.step);
+        ++cur;
+        break;
+      case Kind::None:
+        v = unsqueeze(v, cur);
+        ++cur;
+        break;
+      case Kind::Ellipsis:
+        cur += self->dim() - consumed;
+        break;
+      case Kind::Bool:
+        v = unsqueeze(v, cur);
+        if (!it.b) v = slice(v, cur, 0, 0, 1);
+        ++cur;
+        break;
+      case Kind::Tensor: {
+        const Tensor& t = it.t;
+        check_same_device(v, t, "index");
+        if (t->dtype() == DType::Bool || t->dtype() == DType::UInt8) {
+          for (int k = 0; k < t->dim(); ++k)
+            FT_CHECK(t->shape()[k] == v->shape()[cur + k], IndexError, "The shape of the mask ", t->shape().str(),
+                     " at index ", k, " does not match the shape of the indexed tensor ", v->shape().str(),
+                     " at index ", cur + k);
+          Tensor nz = nonzero(t);  // (n, k)
+          for (int k = 0; k < t->dim(); ++k) {
+            adv.dims.push_back(cur + k);
+            adv.indices.push_back(select(nz, 1, k));
+          }
+          if (t->dim() == 0) {  // a 0-d mask: like True/False
+            v = unsqueeze(v, cur);
+            adv.dims.push_back(cur);
+            adv.indices.push_back(select(nz, 1, 0));  // nz is (n, 1) for 0-d
+          }
+          cur += std::max(t->dim(), 1);
+        } else {
+          FT_CHECK(!is_floating(t->dtype()), IndexError,
+                   "tensors used as indices must be long, int, byte or bool tensors");
+          adv.dims.push_back(cur);
+          adv.indices.push_back(cast_to(t, DType::Int64));
+          ++cur;
+        }
+        break;
+      }
+    }
+  }
+  return v;
+}
+
+// What the kernels need for one advanced index.
+struct Gather {
+  Tensor src;       // v without the indexed dims
+  Tensor offsets;   // (n,) int64
+  int pos = 0;      // where the index dims go in the result
+  Shape index_shape;
+  Shape result_shape;
+};
+
+Gather plan_gather(const Tensor& v, AdvancedIndex& adv) {
+  Shape ishape;
+  for (const Tensor& t : adv.indices) ishape = broadcast_shapes(ishape, t->shape());
+  // Offsets: sum over indexed dims of index * stride, negatives wrapped.
+  Tensor offsets;
+  for (size_t j = 0; j < adv.indices.size(); ++j) {
+    const int d = adv.dims[j];
+    const int64_t size = v->shape()[d];
+    Tensor idx = adv.indices[j];
+    if (idx->numel() > 0) {
+      const int64_t lo = item(amin(idx, {}, false)).i, hi = item(amax(idx, {}, false)).i;
+      FT_CHECK(lo >= -size && hi < size, IndexError, "index ", (hi >= size ? hi : lo),
+               " is out of bounds for dimension ", d, " with size ", size);
+      if (lo < 0) idx = where(binary(BinaryOp::Lt, idx, wrap_scalar(Scalar::from_int(0))),
+                              add(idx, wrap_scalar(Scalar::from_int(size))), idx);
+    }
+    Tensor term = mul(idx, wrap_scalar(Scalar::from_int(v->strides()[d])));
+    offsets = offsets ? add(offsets, term) : term;
+  }
+  Gather g;
+  g.index_shape = ishape;
+  g.offsets = contiguous(reshape(expand(offsets, ishape.vec()), {-1}));
+  Shape src_shape, src_strides;
+  bool adjacent = true;
+  for (size_t j = 1; j < adv.dims.size(); ++j) adjacent = adjacent && adv.dims[j] == adv.dims[j - 1] + 1;
+  int before = 0;
+  for (int i = 0; i < v->dim(); ++i) {
+    if (std::find(adv.dims.begin(), adv.dims.end(), i) != adv.dims.end()) continue;
+    src_shape.push_back(v->shape()[i]);
+    src_strides.push_back(v->strides()[i]);
+    if (i < adv.dims[0]) ++before;
+  }
+  g.pos = adjacent ? before : 0;
+  g.src = make_view(v, src_shape, src_strides, v->offset());
+  for (int i = 0; i < src_shape.size() + 1; ++i) {
+    if (i == g.pos)
+      for (int k = 0; k < ishape.size(); ++k) g.result_shape.push_back(ishape[k]);
+    if (i < src_shape.size()) g.result_shape.push_back(src_shape[i]);
+  }
+  return g;
+}
+
+Shape gather_out_shape(const Gather& g) {
+  Shape s = g.src->shape();
+  s.insert(g.pos, g.offsets->numel());
+  return s;
+}
+
+}  // namespace
+
+Tensor index(const Tensor& self, const std::vector<IndexItem>& items) {
+  AdvancedIndex adv;
+  Tensor v = apply_basic(self, items, adv);
+  if (adv.indices.empty()) return v;
+  const bool track = is_floating(v->dtype()) && autograd::any_requires_grad({&v});
+  // Backward scatters into a contiguous buffer shaped like v: gather from a
+  // contiguous v too, so the saved offsets fit both.
+  if (track && !v->is_contiguous()) v = contiguous(v);
+  Gather g = plan_gather(v, adv);
+  Tensor out = empty(gather_out_shape(g), v->dtype(), v->device());
+  if (out->numel() > 0) backend(v->device()).index_gather(out, g.src, g.offsets, g.pos);
+  Tensor result = make_view(out, g.result_shape, contiguous_strides(g.result_shape), 0);
+  if (track) {
+    const Shape v_shape = v->shape(), gather_shape = out->shape(), src_shape = g.src->shape();
+    Shape src_strides;
+    const Shape v_strides = contiguous_strides(v_shape);
+    for (int i = 0; i < v_shape.size(); ++i)
+      if (std::find(adv.dims.begin(), adv.dims.end(), i) == adv.dims.end()) src_strides.push_back(v_strides[i]);
+    const int pos = g.pos;
+    autograd::record(result, "IndexBackward0", {&v}, {{g.offsets}}, [=](const Tensor& grad, const SavedTensors& s, auto&) {
+      Tensor z = zeros(v_shape, grad->dtype(), grad->device());
+      Tensor vals = contiguous(reshape(grad, gather_shape.vec()));
+      if (vals->numel() > 0)
+        backend(grad->device()).index_scatter(make_view(z, src_shape, src_strides, 0), vals, s[0], pos, true);
+      return std::vector<Tensor>{z};
+    });
+  }
+  return result;
+}
+
+Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
+  check_inplace(self);
+  FT_CHECK(!(autograd::is_grad_enabled() && (self->requires_grad() || value->requires_grad())), NotImplementedError,
+           "fasttensor: assignment through indexing into or from a tensor that requires grad is not supported yet; "
+           "use it inside no_grad() or on detached tensors");
+  AdvancedIndex adv;
+  Tensor v;
+  {
+    autograd::GradModeGuard no_grad(false);
+    v = apply_basic(self, items, adv);
+  }
+  check_same_device(self, value, "index_put_");
+  if (adv.indices.empty()) {
+    const Shape shape = broadcast_shapes(v->shape(), value->shape());
+    FT_CHECK(shape == v->shape(), RuntimeError, "shape mismatch: value tensor of shape ", value->shape().str(),
+             " cannot be broadcast to indexing result of shape ", v->shape().str());
+    backend(self->device()).copy(v, expand_to(value, v->shape()));
+  } else {
+    autograd::GradModeGuard no_grad(false);
+    Gather g = plan_gather(v, adv);
+    const Shape shape = broadcast_shapes(g.result_shape, value->shape());
+    FT_CHECK(shape == g.result_shape, RuntimeError, "shape mismatch: value tensor of shape ", value->shape().str(),
+             " cannot be broadcast to indexing result of shape ", g.result_shape.str());
+    Tensor vals = contiguous(reshape(contiguous(cast_to(expand_to(value, g.result_shape), self->dtype())),
+                                     gather_out_shape(g).vec()));
+    if (vals->numel() > 0) backend(self->device()).index_scatter(g.src, vals, g.offsets, g.pos, false);
+  }
+  self->bump_version();
+  return self;
+}
+
+Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }
+
+Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v) {
+  return where(mask, wrap_scalar(v), a);
+}
+
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
+  FT_CHECK(idx->dim() <= 1, IndexError, "index_select(): Index is supposed to be a vector");
+  const int d = wrap_dim(dim, a->dim());
+  std::vector<IndexItem> items(d, IndexItem{Kind::Slice});
+  IndexItem t;
+  t.kind = Kind::Tensor;
+  t.t = idx->dim() == 0 ? reshape(idx, {1}) : idx;
+  items.push_back(t);
+  return index(a, items);
+}
+
+}  // namespace ft::ops

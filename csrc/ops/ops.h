@@ -1,0 +1,169 @@
+// The C++ API of every op. Each op is defined once, in the file named beside
+// its group: checks, output shape and dtype, the kernel call through
+// backend(), and the backward formula.
+#pragma once
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "autograd/node.h"
+#include "core/backend.h"
+#include "core/tensor.h"
+
+namespace ft::ops {
+
+// --- helpers.cpp: broadcasting, promotion, sum_to -------------------------
+Shape broadcast_shapes(const Shape& a, const Shape& b);
+// PyTorch's result_type: dimensioned tensors outrank 0-d ones, which outrank
+// Python numbers, unless a lower rank brings a higher category.
+DType result_type(const Tensor& a, const Tensor& b);
+void check_same_device(const Tensor& a, const Tensor& b, const char* op);
+// A view of t broadcast to shape (stride 0 on new or size-1 dims).
+Tensor expand_to(const Tensor& t, const Shape& shape);
+// t in dtype dt (t itself when it already is).
+Tensor cast_to(const Tensor& t, DType dt);
+// Sums grad over the dims that broadcasting added or stretched, to `shape`.
+Tensor sum_to(const Tensor& grad, const Shape& shape);
+
+// --- elementwise.cpp -------------------------------------------------------
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
+// In place: self op= other (other broadcast to self). Returns self.
+Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other);
+Tensor unary(UnaryOp op, const Tensor& a);
+Tensor unary_(UnaryOp op, const Tensor& self);
+Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+inline Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
+inline Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
+inline Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
+inline Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
+Tensor mul_scalar(const Tensor& a, double s);
+Tensor add_scalar(const Tensor& a, double s);
+
+// --- tensor.cpp: copies, conversions, fills --------------------------------
+Tensor contiguous(const Tensor& a);
+Tensor clone(const Tensor& a);
+Tensor to_dtype(const Tensor& a, DType dt);
+Tensor to_device(const Tensor& a, const Device& d);
+// dst[...] = src broadcast to dst's shape (dtype converted). Returns dst.
+Tensor copy_(const Tensor& dst, const Tensor& src);
+Tensor fill_(const Tensor& self, const Scalar& v);
+Tensor zero_(const Tensor& self);
+Tensor detach(const Tensor& a);
+// Raises for an in-place op on a leaf that requires grad (outside no_grad).
+void check_inplace(const Tensor& self);
+
+// --- creation.cpp ----------------------------------------------------------
+Tensor zeros(const Shape& shape, DType dt, const Device& d = Device{});
+Tensor ones(const Shape& shape, DType dt, const Device& d = Device{});
+Tensor full(const Shape& shape, const Scalar& v, DType dt, const Device& d = Device{});
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<DType> dt,
+              const Device& d = Device{});
+Tensor linspace(double start, double end, int64_t steps, DType dt, const Device& d = Device{});
+Tensor eye(int64_t n, int64_t m, DType dt, const Device& d = Device{});
+
+// --- view.cpp: views share storage; backward maps the gradient back -------
+Tensor view(const Tensor& a, const std::vector<int64_t>& shape);
+Tensor reshape(const Tensor& a, const std::vector<int64_t>& shape);
+Tensor transpose(const Tensor& a, int64_t d0, int64_t d1);
+Tensor permute(const Tensor& a, const std::vector<int64_t>& dims);
+Tensor expand(const Tensor& a, const std::vector<int64_t>& shape);
+Tensor squeeze(const Tensor& a, const std::vector<int64_t>& dims);  // empty: all size-1 dims
+Tensor unsqueeze(const Tensor& a, int64_t dim);
+Tensor flatten(const Tensor& a, int64_t start, int64_t end);
+// a[..., start:end:step, ...] along dim (start/end already clamped by caller or not: clamped here).
+Tensor slice(const Tensor& a, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step);
+Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length);
+Tensor select(const Tensor& a, int64_t dim, int64_t index);
+std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim);
+std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim);
+std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim);
+std::vector<Tensor> unbind(const Tensor& a, int64_t dim);
+// Turns -1 into the inferred size and checks the element count.
+Shape infer_shape(const std::vector<int64_t>& shape, int64_t numel);
+
+// --- join.cpp ---------------------------------------------------------------
+Tensor cat(const std::vector<Tensor>& ts, int64_t dim);
+Tensor stack(const std::vector<Tensor>& ts, int64_t dim);
+
+// --- reduce.cpp --------------------------------------------------------------
+// dims empty: all dims.
+Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dt = {});
+Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dt = {});
+Tensor prod(const Tensor& a, std::optional<int64_t> dim, bool keepdim);
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+// max(dim) / min(dim): (values, indices).
+std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim);
+std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim);
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim);
+Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim);
+Tensor all(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+Tensor any(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+Tensor var(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim);
+Tensor std(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim);
+Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dt = {});
+Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool keepdim);
+
+// --- linalg.cpp ---------------------------------------------------------------
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor mm(const Tensor& a, const Tensor& b);
+Tensor mv(const Tensor& a, const Tensor& v);
+Tensor dot(const Tensor& a, const Tensor& b);
+Tensor bmm(const Tensor& a, const Tensor& b);
+// x @ w.T + b (nn.functional.linear), b may be undefined.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+
+// --- softmax.cpp --------------------------------------------------------------
+Tensor softmax(const Tensor& a, int64_t dim, std::optional<DType> dt = {});
+Tensor log_softmax(const Tensor& a, int64_t dim, std::optional<DType> dt = {});
+
+// --- loss.cpp -----------------------------------------------------------------
+enum class Reduction { None, Mean, Sum };
+Reduction parse_reduction(const std::string& s);
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction r);
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r);
+
+// --- index.cpp ----------------------------------------------------------------
+struct IndexItem {
+  enum class Kind : uint8_t { Int, Slice, None, Ellipsis, Tensor, Bool } kind = Kind::Int;
+  int64_t i = 0;  // Int
+  std::optional<int64_t> start, stop;  // Slice
+  int64_t step = 1;
+  ft::Tensor t;  // Tensor (int64 or bool)
+  bool b = false;  // Bool
+};
+Tensor index(const Tensor& self, const std::vector<IndexItem>& items);
+// self[items] = value (value broadcast to the indexed shape). Returns self.
+Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value);
+Tensor nonzero(const Tensor& a);
+Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v);
+// out[i] = a[idx[i]] along dim 0 of a (batches of a dataset); idx int64 1-D.
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx);
+
+// --- random.cpp ---------------------------------------------------------------
+struct Generator {
+  uint64_t seed = 67280421310721ULL;
+  uint64_t offset = 0;
+  // Reserves n counters (4 values each) and returns the first.
+  uint64_t advance(uint64_t n_values);
+};
+Generator& default_generator();
+void manual_seed(uint64_t seed);
+Tensor rand(const Shape& shape, DType dt, const Device& d, Generator* g = nullptr);
+Tensor randn(const Shape& shape, DType dt, const Device& d, Generator* g = nullptr);
+Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dt, const Device& d, Generator* g = nullptr);
+Tensor randperm(int64_t n, DType dt, const Device& d, Generator* g = nullptr);
+Tensor uniform_(const Tensor& self, double low, double high, Generator* g = nullptr);
+Tensor normal_(const Tensor& self, double mean, double std, Generator* g = nullptr);
+Tensor dropout(const Tensor& a, double p, bool training);
+
+// --- optim.cpp: fused parameter updates (no autograd) -------------------------
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, double lr, double momentum,
+              double dampening, double weight_decay, bool nesterov, bool first);
+void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq, double lr,
+               double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step);
+
+}  // namespace ft::ops

@@ -1,0 +1,306 @@
+// Reductions: sum, mean, prod, max/min (all, per dim, with indices), argmax,
+// all/any, var/std, cumsum, norm. Dims as one int or a list; keepdim.
+#include <cmath>
+
+#include "autograd/grad_mode.h"
+#include "ops/ops.h"
+
+namespace ft::ops {
+
+using autograd::SavedTensors;
+
+namespace {
+
+const char* reduce_name(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::Sum: return "sum";
+    case ReduceOp::Mean: return "mean";
+    case ReduceOp::Prod: return "prod";
+    case ReduceOp::Max: return "max";
+    case ReduceOp::Min: return "min";
+    case ReduceOp::ArgMax: return "argmax";
+    case ReduceOp::ArgMin: return "argmin";
+    case ReduceOp::All: return "all";
+    case ReduceOp::Any: return "any";
+  }
+  return "reduce";
+}
+
+uint32_t dims_mask(const std::vector<int64_t>& dims, int ndim) {
+  if (dims.empty()) return ndim == 0 ? 0 : (uint32_t(1) << ndim) - 1;
+  uint32_t mask = 0;
+  for (int64_t d : dims) {
+    const int w = wrap_dim(d, ndim);
+    if (ndim == 0) continue;
+    FT_CHECK(!(mask >> w & 1), RuntimeError, "dim ", w, " appears multiple times in the list of dims");
+    mask |= uint32_t(1) << w;
+  }
+  return mask;
+}
+
+Shape keepdim_shape(const Shape& s, uint32_t mask) {
+  Shape out = s;
+  for (int i = 0; i < s.size(); ++i)
+    if (mask >> i & 1) out[i] = 1;
+  return out;
+}
+
+Shape squeezed_shape(const Shape& s, uint32_t mask) {
+  Shape out;
+  for (int i = 0; i < s.size(); ++i)
+    if (!(mask >> i & 1)) out.push_back(s[i]);
+  return out;
+}
+
+// Runs the kernel; returns the result in keepdim layout.
+Tensor reduce_kernel(ReduceOp op, const Tensor& a, uint32_t mask, DType out_dtype) {
+  Tensor out = empty(keepdim_shape(a->shape(), mask), out_dtype, a->device());
+  Tensor in = a;
+  if (op == ReduceOp::Sum || op == ReduceOp::Mean || op == ReduceOp::Prod) in = cast_to(a, out_dtype);
+  backend(a->device()).reduce(op, out, in, mask);
+  return out;
+}
+
+Tensor finish(const Tensor& keep, uint32_t mask, bool keepdim) {
+  if (keepdim) return keep;
+  const Shape s = squeezed_shape(keep->shape(), mask);
+  return make_view(keep, s, contiguous_strides(s), keep->offset());
+}
+
+// Gradient of a reduced result, broadcast back over the input's shape.
+Tensor expand_back(const Tensor& g, const Shape& in_shape, uint32_t mask, bool keepdim) {
+  Tensor k = keepdim ? g : reshape(g, keepdim_shape(in_shape, mask).vec());
+  return expand(k, in_shape.vec());
+}
+
+void check_nonempty_for(const char* name, const Tensor& a, uint32_t mask) {
+  if (a->numel() != 0) return;
+  for (int i = 0; i < a->dim(); ++i)
+    FT_CHECK(!((mask >> i & 1) && a->shape()[i] == 0), IndexError, name,
+             "(): Expected reduction dim ", i, " to have non-zero size.");
+  FT_CHECK(a->dim() > 0 || a->numel() > 0, RuntimeError, name, "(): Expected reduction dim to be specified for input.numel() == 0.");
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dt) {
+  const uint32_t mask = dims_mask(dims, a->dim());
+  const DType out_dtype = dt.value_or(is_floating(a->dtype()) ? a->dtype() : DType::Int64);
+  Tensor out = finish(reduce_kernel(ReduceOp::Sum, a, mask, out_dtype), mask, keepdim);
+  if (is_floating(out_dtype) && autograd::any_requires_grad({&a})) {
+    const Shape in_shape = a->shape();
+    const DType in_dtype = a->dtype();
+    autograd::record(out, dims.empty() ? "SumBackward0" : "SumBackward1", {&a}, {},
+                     [=](const Tensor& g, const SavedTensors&, auto&) {
+                       Tensor r = expand_back(g, in_shape, mask, keepdim);
+                       return std::vector<Tensor>{r->dtype() == in_dtype ? r : to_dtype(r, in_dtype)};
+                     });
+  }
+  return out;
+}
+
+Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dt) {
+  const DType out_dtype = dt.value_or(a->dtype());
+  FT_CHECK(is_floating(out_dtype), RuntimeError,
+           "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+           "Got: ", dtype_scalar_name(out_dtype));
+  const uint32_t mask = dims_mask(dims, a->dim());
+  Tensor out = finish(reduce_kernel(ReduceOp::Mean, a, mask, out_dtype), mask, keepdim);
+  if (autograd::any_requires_grad({&a})) {
+    const Shape in_shape = a->shape();
+    int64_t count = 1;
+    for (int i = 0; i < a->dim(); ++i)
+      if (mask >> i & 1) count *= in_shape[i];
+    autograd::record(out, dims.empty() ? "MeanBackward0" : "MeanBackward1", {&a}, {},
+                     [=](const Tensor& g, const SavedTensors&, auto&) {
+                       return std::vector<Tensor>{
+                           expand_back(mul_scalar(g, 1.0 / static_cast<double>(count)), in_shape, mask, keepdim)};
+                     });
+  }
+  return out;
+}
+
+Tensor prod(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+  const uint32_t mask = dim ? dims_mask({*dim}, a->dim()) : dims_mask({}, a->dim());
+  const DType out_dtype = is_floating(a->dtype()) ? a->dtype() : DType::Int64;
+  keepdim = dim ? keepdim : false;
+  Tensor out = finish(reduce_kernel(ReduceOp::Prod, a, mask, out_dtype), mask, keepdim);
+  if (is_floating(out_dtype) && autograd::any_requires_grad({&a})) {
+    autograd::record(out, dim ? "ProdBackward1" : "ProdBackward0", {&a}, {{a}, {out, true}},
+                     [=](const Tensor& g, const SavedTensors& s, auto&) {
+                       // d prod / d a_i = product of the others, also where a_i == 0.
+                       const Tensor x = s[0];
+                       const Shape in_shape = x->shape();
+                       Tensor zero = wrap_scalar(Scalar::from_int(0)), one = wrap_scalar(Scalar::from_int(1));
+                       Tensor is_zero = binary(BinaryOp::Eq, x, zero);
+                       std::vector<int64_t> dims;
+                       for (int i = 0; i < x->dim(); ++i)
+                         if (mask >> i & 1) dims.push_back(i);
+                       Tensor prod_nonzero = ops::prod(where(is_zero, one, x), dims.size() == 1 ? std::optional<int64_t>(dims[0]) : std::nullopt, true);
+                       if (dims.size() != 1) prod_nonzero = reshape(prod_nonzero, keepdim_shape(in_shape, mask).vec());
+                       Tensor zero_count = sum(is_zero, dims, true);
+                       Tensor res = expand_back(s[1], in_shape, mask, keepdim);
+                       Tensor others = where(is_zero, where(binary(BinaryOp::Eq, zero_count, one), prod_nonzero, zero),
+                                             div(res, x));
+                       return std::vector<Tensor>{mul(expand_back(g, in_shape, mask, keepdim), others)};
+                     });
+  }
+  return out;
+}
+
+namespace {
+// amax/amin and max()/min() over all: the gradient is shared evenly by ties.
+Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, bool is_max, const char* node_name) {
+  const uint32_t mask = dims_mask(dims, a->dim());
+  check_nonempty_for(is_max ? "max" : "min", a, mask);
+  Tensor out = finish(reduce_kernel(is_max ? ReduceOp::Max : ReduceOp::Min, a, mask, a->dtype()), mask, keepdim);
+  if (is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
+    autograd::record(out, node_name, {&a}, {{a}, {out, true}}, [=](const Tensor& g, const SavedTensors& s, auto&) {
+      const Tensor x = s[0];
+      Tensor hit = to_dtype(binary(BinaryOp::Eq, x, expand_back(s[1], x->shape(), mask, keepdim)), x->dtype());
+      std::vector<int64_t> rd;
+      for (int i = 0; i < x->dim(); ++i)
+        if (mask >> i & 1) rd.push_back(i);
+      Tensor count = sum(hit, rd, true);
+      Tensor share = div(hit, count);
+      return std::vector<Tensor>{mul(expand_back(g, x->shape(), mask, keepdim), share)};
+    });
+  }
+  return out;
+}
+
+std::pair<Tensor, Tensor> extreme_dim(const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
+  const uint32_t mask = dims_mask({dim}, a->dim());
+  check_nonempty_for(is_max ? "max" : "min", a, mask);
+  Tensor indices_k = reduce_kernel(is_max ? ReduceOp::ArgMax : ReduceOp::ArgMin, a, mask, DType::Int64);
+  Tensor values_k = reduce_kernel(is_max ? ReduceOp::Max : ReduceOp::Min, a, mask, a->dtype());
+  Tensor values = finish(values_k, mask, keepdim), indices = finish(indices_k, mask, keepdim);
+  if (is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
+    const Shape in_shape = a->shape();
+    const int d = a->dim() == 0 ? 0 : wrap_dim(dim, a->dim());
+    autograd::record(values, is_max ? "MaxBackward0" : "MinBackward0", {&a}, {{indices_k}},
+                     [=](const Tensor& g, const SavedTensors& s, auto&) {
+                       // The whole gradient goes to the selected index.
+                       Tensor gk = keepdim ? g : reshape(g, keepdim_shape(in_shape, mask).vec());
+                       Tensor z = zeros(in_shape, g->dtype(), g->device());
+                       if (in_shape.size() == 0) return std::vector<Tensor>{reshape(gk, {})};
+                       // Flat offsets of the chosen elements in z.
+                       Tensor idx = s[0];
+                       Tensor iota_outer = ops::arange(Scalar::from_int(0), Scalar::from_int(idx->numel()), Scalar::from_int(1), DType::Int64, g->device());
+                       // Row-major position of each reduced slot, then the chosen index inserted at dim d.
+                       int64_t inner = 1;
+                       for (int i = d + 1; i < in_shape.size(); ++i) inner *= in_shape[i];
+                       Tensor outer = binary(BinaryOp::FloorDiv, iota_outer, wrap_scalar(Scalar::from_int(inner)));
+                       Tensor within = binary(BinaryOp::Remainder, iota_outer, wrap_scalar(Scalar::from_int(inner)));
+                       Tensor flat = add(add(mul(outer, wrap_scalar(Scalar::from_int(inner * in_shape[d]))), within),
+                                         mul(reshape(idx, {-1}), wrap_scalar(Scalar::from_int(inner))));
+                       Tensor zf = reshape(z, {-1});
+                       backend(g->device()).index_scatter(make_view(zf, Shape{}, Shape{}, 0),
+                                                          reshape(contiguous(gk), {-1}), contiguous(flat), 0, true);
+                       return std::vector<Tensor>{z};
+                     });
+  }
+  return {values, indices};
+}
+}  // namespace
+
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  return extreme(a, dims, keepdim, true, dims.empty() ? "MaxBackward1" : "AmaxBackward0");
+}
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  return extreme(a, dims, keepdim, false, dims.empty() ? "MinBackward1" : "AminBackward0");
+}
+std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim) { return extreme_dim(a, dim, keepdim, true); }
+std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim) { return extreme_dim(a, dim, keepdim, false); }
+
+namespace {
+Tensor arg_extreme(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max) {
+  if (!dim) {
+    FT_CHECK(a->numel() > 0, RuntimeError, is_max ? "argmax" : "argmin",
+             "(): Expected reduction dim to be specified for input.numel() == 0.");
+    Tensor flat = reshape(a, {-1});
+    Tensor r = finish(reduce_kernel(is_max ? ReduceOp::ArgMax : ReduceOp::ArgMin, flat, 1, DType::Int64), 1, false);
+    return keepdim ? reshape(r, std::vector<int64_t>(a->dim(), 1)) : r;
+  }
+  const uint32_t mask = dims_mask({*dim}, a->dim());
+  check_nonempty_for(is_max ? "argmax" : "argmin", a, mask);
+  return finish(reduce_kernel(is_max ? ReduceOp::ArgMax : ReduceOp::ArgMin, a, mask, DType::Int64), mask, keepdim);
+}
+}  // namespace
+
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(a, dim, keepdim, true); }
+Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(a, dim, keepdim, false); }
+
+Tensor all(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  const uint32_t mask = dims_mask(dims, a->dim());
+  return finish(reduce_kernel(ReduceOp::All, a, mask, DType::Bool), mask, keepdim);
+}
+Tensor any(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  const uint32_t mask = dims_mask(dims, a->dim());
+  return finish(reduce_kernel(ReduceOp::Any, a, mask, DType::Bool), mask, keepdim);
+}
+
+Tensor var(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
+  FT_CHECK(is_floating(a->dtype()), RuntimeError, "std and var only support floating point and complex dtypes");
+  const uint32_t mask = dims_mask(dims, a->dim());
+  int64_t count = 1;
+  for (int i = 0; i < a->dim(); ++i)
+    if (mask >> i & 1) count *= a->shape()[i];
+  // Two passes (mean, then squared deviations): stable for large means.
+  Tensor centered = sub(a, mean(a, dims, true));
+  Tensor ss = sum(mul(centered, centered), dims, keepdim);
+  return mul_scalar(ss, 1.0 / std::max(static_cast<double>(count) - correction, 0.0));
+}
+
+Tensor std(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
+  return unary(UnaryOp::Sqrt, var(a, dims, correction, keepdim));
+}
+
+Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dt) {
+  const int d = wrap_dim(dim, a->dim());
+  const DType out_dtype = dt.value_or(is_floating(a->dtype()) ? a->dtype() : DType::Int64);
+  Tensor out = empty(a->shape(), out_dtype, a->device());
+  backend(a->device()).cumsum(out, cast_to(a, out_dtype), a->dim() == 0 ? 0 : d);
+  if (is_floating(out_dtype) && autograd::any_requires_grad({&a})) {
+    autograd::record(out, "CumsumBackward0", {&a}, {}, [d](const Tensor& g, const SavedTensors&, auto&) {
+      // Reverse cumulative sum: total - cumsum + g.
+      if (g->dim() == 0) return std::vector<Tensor>{g};
+      Tensor total = sum(g, {d}, true);
+      return std::vector<Tensor>{add(sub(total, cumsum(g, d)), g)};
+    });
+  }
+  return out;
+}
+
+Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool keepdim) {
+  FT_CHECK(is_floating(a->dtype()), RuntimeError,
+           "linalg.vector_norm: Expected a floating point or complex tensor as input. Got ", dtype_scalar_name(a->dtype()));
+  if (p == 2.0) {
+    Tensor out;
+    {
+      autograd::GradModeGuard no_grad(false);
+      out = unary(UnaryOp::Sqrt, sum(mul(a, a), dims, keepdim));
+    }
+    if (autograd::any_requires_grad({&a})) {
+      const uint32_t mask = dims_mask(dims, a->dim());
+      autograd::record(out, "LinalgVectorNormBackward0", {&a}, {{a}, {out, true}},
+                       [=](const Tensor& g, const SavedTensors& s, auto&) {
+                         const Tensor x = s[0];
+                         Tensor n = expand_back(s[1], x->shape(), mask, keepdim);
+                         Tensor zero = wrap_scalar(Scalar::from_int(0));
+                         // Subgradient 0 at the origin, as PyTorch.
+                         Tensor scale = where(binary(BinaryOp::Eq, n, zero), zero, div(x, n));
+                         return std::vector<Tensor>{mul(expand_back(g, x->shape(), mask, keepdim), scale)};
+                       });
+    }
+    return out;
+  }
+  Tensor ab = unary(UnaryOp::Abs, a);
+  if (std::isinf(p)) return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
+  if (p == 1.0) return sum(ab, dims, keepdim);
+  FT_CHECK(p > 0, RuntimeError, "norm with p=", p, " is not supported");
+  Tensor powered = binary(BinaryOp::Pow, ab, wrap_scalar(Scalar::from_double(p)));
+  return binary(BinaryOp::Pow, sum(powered, dims, keepdim), wrap_scalar(Scalar::from_double(1.0 / p)));
+}
+
+}  // namespace ft::ops

@@ -1,0 +1,330 @@
+// Views: new shape/strides/offset over the same storage, never a copy
+// (reshape copies only when no view can express the result). Each records
+// how to map its output's gradient back to its input's shape.
+#include <algorithm>
+#include <numeric>
+
+#include "autograd/grad_mode.h"
+#include "ops/ops.h"
+
+namespace ft::ops {
+
+using autograd::SavedTensors;
+
+namespace {
+
+// A view with a backward closure that only needs the gradient.
+template <class F>
+Tensor view_with_grad(const Tensor& a, const Shape& shape, const Shape& strides, int64_t offset, const char* name,
+                      F backward) {
+  Tensor out = make_view(a, shape, strides, offset);
+  if (autograd::any_requires_grad({&a}))
+    autograd::record(out, name, {&a}, {}, [backward](const Tensor& g, const SavedTensors&, auto&) {
+      return std::vector<Tensor>{backward(g)};
+    });
+  return out;
+}
+
+// Strides that let `new_shape` view memory laid out as (shape, strides), or
+// nothing when a merged dimension would span two non-contiguous chunks.
+std::optional<Shape> view_strides(const Shape& shape, const Shape& strides, const Shape& new_shape) {
+  Shape out = Shape::filled(new_shape.size(), 0);
+  if (shape.numel() == 0 || shape.size() == 0) return contiguous_strides(new_shape);
+  int view_d = new_shape.size() - 1;
+  int64_t chunk_base_stride = strides.back();
+  int64_t tensor_numel = 1, view_numel = 1;
+  for (int d = shape.size() - 1; d >= 0; --d) {
+    tensor_numel *= shape[d];
+    // A chunk of dims ends where the next-outer dim is not contiguous with it.
+    if (d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensor_numel * chunk_base_stride)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || new_shape[view_d] == 1)) {
+        out[view_d] = view_numel * chunk_base_stride;
+        view_numel *= new_shape[view_d];
+        --view_d;
+      }
+      if (view_numel != tensor_numel) return std::nullopt;
+      if (d > 0) {
+        chunk_base_stride = strides[d - 1];
+        tensor_numel = 1;
+        view_numel = 1;
+      }
+    }
+  }
+  if (view_d != -1) return std::nullopt;
+  return out;
+}
+
+Shape wrap_dims_unique(const std::vector<int64_t>& dims, int ndim, const char* op) {
+  Shape out;
+  uint64_t seen = 0;
+  for (int64_t d : dims) {
+    int w = wrap_dim(d, ndim);
+    FT_CHECK(!(seen >> w & 1), RuntimeError, op, "(): duplicate dims are not allowed.");
+    seen |= uint64_t(1) << w;
+    out.push_back(w);
+  }
+  return out;
+}
+
+}  // namespace
+
+Shape infer_shape(const std::vector<int64_t>& shape, int64_t numel) {
+  Shape out(shape.begin(), shape.end());
+  int infer = -1;
+  int64_t known = 1;
+  for (int i = 0; i < out.size(); ++i) {
+    if (out[i] == -1) {
+      FT_CHECK(infer < 0, RuntimeError, "only one dimension can be inferred");
+      infer = i;
+    } else {
+      FT_CHECK(out[i] >= 0, RuntimeError, "invalid shape dimension ", out[i]);
+      known *= out[i];
+    }
+  }
+  if (infer >= 0) {
+    FT_CHECK(known != 0 && numel % known == 0, RuntimeError, "shape '", Shape(shape).str(),
+             "' is invalid for input of size ", numel);
+    out[infer] = numel / known;
+  }
+  FT_CHECK(out.numel() == numel, RuntimeError, "shape '", Shape(shape).str(), "' is invalid for input of size ",
+           numel);
+  return out;
+}
+
+Tensor view(const Tensor& a, const std::vector<int64_t>& shape) {
+  const Shape new_shape = infer_shape(shape, a->numel());
+  auto strides = view_strides(a->shape(), a->strides(), new_shape);
+  FT_CHECK(strides, RuntimeError,
+           "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+           "two contiguous subspaces). Use .reshape(...) instead.");
+  const Shape in_shape = a->shape();
+  return view_with_grad(a, new_shape, *strides, a->offset(), "ViewBackward0",
+                        [in_shape](const Tensor& g) { return reshape(g, in_shape.vec()); });
+}
+
+Tensor reshape(const Tensor& a, const std::vector<int64_t>& shape) {
+  const Shape new_shape = infer_shape(shape, a->numel());
+  if (auto strides = view_strides(a->shape(), a->strides(), new_shape)) {
+    const Shape in_shape = a->shape();
+    return view_with_grad(a, new_shape, *strides, a->offset(), "ViewBackward0",
+                          [in_shape](const Tensor& g) { return reshape(g, in_shape.vec()); });
+  }
+  Tensor c = clone(a);
+  // The copy's node is CloneBackward0; PyTorch names the reshape of a copy UnsafeViewBackward0.
+  Tensor out = make_view(c, new_shape, contiguous_strides(new_shape), 0);
+  if (autograd::any_requires_grad({&c})) {
+    const Shape in_shape = a->shape();
+    autograd::record(out, "UnsafeViewBackward0", {&c}, {}, [in_shape](const Tensor& g, const SavedTensors&, auto&) {
+      return std::vector<Tensor>{reshape(g, in_shape.vec())};
+    });
+  }
+  return out;
+}
+
+Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
+  const int n = a->dim();
+  const int i = wrap_dim(d0, n), j = wrap_dim(d1, n);
+  if (n == 0) return view_with_grad(a, a->shape(), a->strides(), a->offset(), "TransposeBackward0", [](const Tensor& g) { return g; });
+  Shape shape = a->shape(), strides = a->strides();
+  std::swap(shape[i], shape[j]);
+  std::swap(strides[i], strides[j]);
+  return view_with_grad(a, shape, strides, a->offset(), "TransposeBackward0",
+                        [i, j](const Tensor& g) { return transpose(g, i, j); });
+}
+
+Tensor permute(const Tensor& a, const std::vector<int64_t>& dims) {
+  const int n = a->dim();
+  FT_CHECK(static_cast<int>(dims.size()) == n, RuntimeError,
+           "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+           "desired ordering of dimensions i.e. input.dim() = ",
+           n, " is not equal to len(dims) = ", dims.size());
+  const Shape d = wrap_dims_unique(dims, n, "permute");
+  Shape shape, strides;
+  std::vector<int64_t> inverse(n);
+  for (int k = 0; k < n; ++k) {
+    shape.push_back(a->shape()[d[k]]);
+    strides.push_back(a->strides()[d[k]]);
+    inverse[d[k]] = k;
+  }
+  return view_with_grad(a, shape, strides, a->offset(), "PermuteBackward0",
+                        [inverse](const Tensor& g) { return permute(g, inverse); });
+}
+
+Tensor expand(const Tensor& a, const std::vector<int64_t>& sizes) {
+  const int n = sizes.size();
+  FT_CHECK(n >= a->dim(), RuntimeError, "expand(", "torch.FloatTensor{", a->shape().str(),
+           "}, size=", Shape(sizes).str(),
+           "): the number of sizes provided (", n, ") must be greater or equal to the number of dimensions in the tensor (",
+           a->dim(), ")");
+  Shape shape = Shape::filled(n, 0), strides = Shape::filled(n, 0);
+  const int off = n - a->dim();
+  for (int i = 0; i < n; ++i) {
+    const int j = i - off;
+    int64_t want = sizes[i];
+    if (j < 0) {
+      FT_CHECK(want >= 0, RuntimeError, "The expanded size of the tensor (", want,
+               ") isn't allowed in a leading, non-existing dimension ", i);
+      shape[i] = want;
+      strides[i] = 0;
+      continue;
+    }
+    const int64_t have = a->shape()[j];
+    if (want == -1) want = have;
+    FT_CHECK(have == want || have == 1, RuntimeError, "The expanded size of the tensor (", want,
+             ") must match the existing size (", have, ") at non-singleton dimension ", i,
+             ".  Target sizes: ", Shape(sizes).str(), ".  Tensor sizes: ", a->shape().str());
+    shape[i] = want;
+    strides[i] = (have == want) ? a->strides()[j] : 0;
+  }
+  const Shape in_shape = a->shape();
+  return view_with_grad(a, shape, strides, a->offset(), "ExpandBackward0",
+                        [in_shape](const Tensor& g) { return sum_to(g, in_shape); });
+}
+
+Tensor squeeze(const Tensor& a, const std::vector<int64_t>& dims) {
+  uint64_t drop = 0;
+  if (dims.empty()) {
+    for (int i = 0; i < a->dim(); ++i)
+      if (a->shape()[i] == 1) drop |= uint64_t(1) << i;
+  } else {
+    for (int64_t d : dims) {
+      const int w = wrap_dim(d, a->dim());
+      if (a->dim() > 0 && a->shape()[w] == 1) drop |= uint64_t(1) << w;
+    }
+  }
+  Shape shape, strides;
+  for (int i = 0; i < a->dim(); ++i)
+    if (!(drop >> i & 1)) {
+      shape.push_back(a->shape()[i]);
+      strides.push_back(a->strides()[i]);
+    }
+  const Shape in_shape = a->shape();
+  return view_with_grad(a, shape, strides, a->offset(), dims.size() == 1 ? "SqueezeBackward1" : "SqueezeBackward0",
+                        [in_shape](const Tensor& g) { return reshape(g, in_shape.vec()); });
+}
+
+Tensor unsqueeze(const Tensor& a, int64_t dim) {
+  const int d = wrap_dim(dim, a->dim() + 1);
+  Shape shape = a->shape(), strides = a->strides();
+  const int64_t st = d < a->dim() ? a->shape()[d] * a->strides()[d] : 1;
+  shape.insert(d, 1);
+  strides.insert(d, st);
+  return view_with_grad(a, shape, strides, a->offset(), "UnsqueezeBackward0",
+                        [d](const Tensor& g) { return squeeze(g, {d}); });
+}
+
+Tensor flatten(const Tensor& a, int64_t start, int64_t end) {
+  if (a->dim() == 0) return reshape(a, {1});
+  const int s = wrap_dim(start, a->dim()), e = wrap_dim(end, a->dim());
+  FT_CHECK(s <= e, RuntimeError, "flatten() has invalid args: start_dim cannot come after end_dim");
+  if (s == e) return a;
+  std::vector<int64_t> shape;
+  int64_t merged = 1;
+  for (int i = 0; i < a->dim(); ++i) {
+    if (i < s || i > e) shape.push_back(a->shape()[i]);
+    else {
+      merged *= a->shape()[i];
+      if (i == e) shape.push_back(merged);
+    }
+  }
+  return reshape(a, shape);
+}
+
+namespace {
+// Writes the gradient of a sub-view into zeros shaped like the input.
+template <class MakeView>
+Tensor scatter_into_zeros(const Tensor& g, const Shape& in_shape, MakeView make) {
+  Tensor z = zeros(in_shape, g->dtype(), g->device());
+  Tensor part = make(z);
+  backend(g->device()).copy(part, g);
+  return z;
+}
+}  // namespace
+
+Tensor slice(const Tensor& a, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) {
+  FT_CHECK(a->dim() > 0, IndexError, "slice() cannot be applied to a 0-dim tensor.");
+  FT_CHECK(step > 0, ValueError, "step must be greater than zero");
+  const int d = wrap_dim(dim, a->dim());
+  const int64_t n = a->shape()[d];
+  int64_t s = start.value_or(0), e = end.value_or(n);
+  if (s < 0) s += n;
+  if (e < 0) e += n;
+  s = std::clamp<int64_t>(s, 0, n);
+  e = std::clamp<int64_t>(e, s, n);
+  Shape shape = a->shape(), strides = a->strides();
+  shape[d] = (e - s + step - 1) / step;
+  strides[d] *= step;
+  const int64_t offset = a->offset() + s * a->strides()[d];
+  const Shape in_shape = a->shape();
+  return view_with_grad(a, shape, strides, offset, "SliceBackward0", [=](const Tensor& g) {
+    return scatter_into_zeros(g, in_shape, [&](const Tensor& z) { return slice(z, d, s, e, step); });
+  });
+}
+
+Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length) {
+  FT_CHECK(a->dim() > 0, RuntimeError, "narrow() cannot be applied to a 0-dim tensor.");
+  const int d = wrap_dim(dim, a->dim());
+  const int64_t n = a->shape()[d];
+  if (start < 0) start += n;
+  FT_CHECK(start >= 0 && start <= n && length >= 0 && start + length <= n, RuntimeError, "start (", start,
+           ") + length (", length, ") exceeds dimension size (", n, ").");
+  return slice(a, d, start, start + length, 1);
+}
+
+Tensor select(const Tensor& a, int64_t dim, int64_t index) {
+  FT_CHECK(a->dim() > 0, IndexError, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                                     "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
+  const int d = wrap_dim(dim, a->dim());
+  const int64_t n = a->shape()[d];
+  FT_CHECK(index >= -n && index < n, IndexError, "index ", index, " is out of bounds for dimension ", d,
+           " with size ", n);
+  if (index < 0) index += n;
+  Shape shape = a->shape(), strides = a->strides();
+  const int64_t offset = a->offset() + index * strides[d];
+  shape.erase(d);
+  strides.erase(d);
+  const Shape in_shape = a->shape();
+  return view_with_grad(a, shape, strides, offset, "SelectBackward0", [=](const Tensor& g) {
+    return scatter_into_zeros(g, in_shape, [&](const Tensor& z) { return select(z, d, index); });
+  });
+}
+
+std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim) {
+  const int d = wrap_dim(dim, a->dim());
+  int64_t total = 0;
+  for (int64_t s : sizes) total += s;
+  FT_CHECK(total == a->shape()[d], RuntimeError, "split_with_sizes expects split_sizes to sum exactly to ",
+           a->shape()[d], " (input tensor's size at dimension ", d, "), but got split_sizes=", Shape(sizes).str());
+  std::vector<Tensor> out;
+  int64_t start = 0;
+  for (int64_t s : sizes) {
+    out.push_back(narrow(a, d, start, s));
+    start += s;
+  }
+  return out;
+}
+
+std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim) {
+  const int d = wrap_dim(dim, a->dim());
+  FT_CHECK(split_size > 0 || a->shape()[d] == 0, RuntimeError, "split_size can only be 0 if dimension size is 0, but got dimension size of ", a->shape()[d]);
+  std::vector<int64_t> sizes;
+  for (int64_t s = 0; s < a->shape()[d]; s += split_size) sizes.push_back(std::min(split_size, a->shape()[d] - s));
+  if (sizes.empty()) sizes.push_back(0);
+  return split_with_sizes(a, sizes, d);
+}
+
+std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim) {
+  FT_CHECK(chunks > 0, RuntimeError, "chunk expects `chunks` to be greater than 0, got: ", chunks);
+  const int d = wrap_dim(dim, a->dim());
+  const int64_t n = a->shape()[d];
+  return split(a, std::max<int64_t>((n + chunks - 1) / chunks, 1), d);
+}
+
+std::vector<Tensor> unbind(const Tensor& a, int64_t dim) {
+  const int d = wrap_dim(dim, a->dim());
+  std::vector<Tensor> out;
+  for (int64_t i = 0; i < a->shape()[d]; ++i) out.push_back(select(a, d, i));
+  return out;
+}
+
+}  // namespace ft::ops

@@ -1,0 +1,81 @@
+#include "python/args.h"
+
+namespace ft::python {
+
+namespace {
+py::object* g_return_types = new py::object[2];  // max, min namedtuples; leaked like the dtypes
+
+py::object return_type(bool is_max) {
+  py::object& t = g_return_types[is_max ? 0 : 1];
+  if (!t) {
+    py::object nt = py::module_::import("collections").attr("namedtuple");
+    t = nt(is_max ? "max" : "min", py::make_tuple("values", "indices"));
+    t.attr("__module__") = "fasttensor.return_types";
+  }
+  return t;
+}
+
+}  // namespace
+
+ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs& kwargs, size_t first) {
+  ReduceArgs r;
+  auto set_dim = [&](py::handle h) {
+    if (h.is_none()) return;
+    r.dims = to_dims(h);
+    r.has_dim = true;
+  };
+  if (args.size() > first) set_dim(args[first]);
+  if (args.size() > first + 1) r.keepdim = args[first + 1].cast<bool>();
+  FT_CHECK(args.size() <= first + 2, TypeError, name, "() takes at most 2 positional arguments");
+  for (auto [k, v] : kwargs) {
+    const std::string key = py::str(k);
+    if (key == "dim" || key == "axis") set_dim(v);
+    else if (key == "keepdim" || key == "keepdims") r.keepdim = v.cast<bool>();
+    else if (key == "dtype") r.dtype = to_optional_dtype(v);
+    else throw TypeError(str(name, "() got an unexpected keyword argument '", key, "'"));
+  }
+  return r;
+}
+
+py::object binary_method(BinaryOp op, const Tensor& self, py::handle other, bool reflected) {
+  Tensor o = as_operand(other);
+  if (!o) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+  const int64_t work = std::max(self->numel(), o->numel());
+  return py::cast(nogil(work, [&] { return reflected ? ops::binary(op, o, self) : ops::binary(op, self, o); }));
+}
+
+Tensor binary_args(BinaryOp op, py::handle a, py::handle b) {
+  Tensor ta = as_operand(a), tb = as_operand(b);
+  FT_CHECK(ta && tb && (is_tensor(a) || is_tensor(b)), TypeError, "expected Tensor arguments, got ",
+           std::string(py::str(py::type::of(a).attr("__name__"))), " and ",
+           std::string(py::str(py::type::of(b).attr("__name__"))));
+  return nogil(std::max(ta->numel(), tb->numel()), [&] { return ops::binary(op, ta, tb); });
+}
+
+py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args, const py::kwargs& kwargs) {
+  // max(other: Tensor) is the elementwise form.
+  if (args.size() == 1 && is_tensor(args[0]) && kwargs.empty())
+    return py::cast(ops::binary(is_max ? BinaryOp::Maximum : BinaryOp::Minimum, self, to_tensor(args[0])));
+  if (kwargs.contains("other")) {
+    return py::cast(ops::binary(is_max ? BinaryOp::Maximum : BinaryOp::Minimum, self, to_tensor(kwargs["other"])));
+  }
+  ReduceArgs r = parse_reduce(is_max ? "max" : "min", args, kwargs);
+  if (!r.has_dim) return py::cast(nogil(self->numel(), [&] { return is_max ? ops::amax(self, {}, false) : ops::amin(self, {}, false); }));
+  FT_CHECK(r.dims.size() == 1, TypeError, is_max ? "max" : "min", "(): argument 'dim' must be int, not tuple");
+  auto [values, indices] = nogil(self->numel(), [&] {
+    return is_max ? ops::max_dim(self, r.dims[0], r.keepdim) : ops::min_dim(self, r.dims[0], r.keepdim);
+  });
+  return return_type(is_max)(values, indices);
+}
+
+py::object sum_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs) {
+  ReduceArgs r = parse_reduce("sum", args, kwargs);
+  return py::cast(nogil(self->numel(), [&] { return ops::sum(self, r.dims, r.keepdim, r.dtype); }));
+}
+
+py::object mean_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs) {
+  ReduceArgs r = parse_reduce("mean", args, kwargs);
+  return py::cast(nogil(self->numel(), [&] { return ops::mean(self, r.dims, r.keepdim, r.dtype); }));
+}
+
+}  // namespace ft::python

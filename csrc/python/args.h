@@ -1,0 +1,28 @@
+// Shared argument parsing for the Tensor methods and the module functions,
+// so `x.sum(1)` and `fasttensor.sum(x, 1)` take the same path.
+#pragma once
+
+#include "python/convert.h"
+
+namespace ft::python {
+
+struct ReduceArgs {
+  std::vector<int64_t> dims;
+  bool has_dim = false;
+  bool keepdim = false;
+  std::optional<DType> dtype;
+};
+
+// Positional (dim, keepdim) and keywords dim/axis, keepdim/keepdims, dtype.
+ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs& kwargs, size_t first = 0);
+
+// The op for a Python binary operator: NotImplemented when other is no
+// operand, so Python can try the reflected method.
+py::object binary_method(BinaryOp op, const Tensor& self, py::handle other, bool reflected);
+Tensor binary_args(BinaryOp op, py::handle a, py::handle b);
+
+py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args, const py::kwargs& kwargs);
+py::object sum_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs);
+py::object mean_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs);
+
+}  // namespace ft::python

@@ -1,0 +1,261 @@
+#include "python/convert.h"
+
+#include <cstring>
+
+namespace ft::python {
+
+namespace {
+// Leaked on purpose: Python objects must not be released after the
+// interpreter is gone (static destructors run after finalization).
+py::object* g_dtype_objects = new py::object[kNumDTypes];
+py::object* g_size_class = new py::object();
+
+struct NumpyOwner final : ExternalOwner {
+  explicit NumpyOwner(py::object o) : obj(o.release().ptr()) {}
+  ~NumpyOwner() override {
+    py::gil_scoped_acquire gil;
+    Py_XDECREF(obj);
+  }
+  PyObject* obj;
+};
+
+DType dtype_from_numpy(const py::dtype& dt) {
+  const char kind = dt.kind();
+  const size_t size = dt.itemsize();
+  if (kind == 'b') return DType::Bool;
+  if (kind == 'u' && size == 1) return DType::UInt8;
+  if (kind == 'i' && size == 4) return DType::Int32;
+  if (kind == 'i' && size == 8) return DType::Int64;
+  if (kind == 'f' && size == 4) return DType::Float32;
+  if (kind == 'f' && size == 8) return DType::Float64;
+  throw TypeError(str("can't convert np.ndarray of type numpy.", std::string(py::str(dt)),
+                      ". The only supported types are: float64, float32, int64, int32, uint8, and bool."));
+}
+
+const char* numpy_format(DType t) {
+  switch (t) {
+    case DType::Bool: return "?";
+    case DType::UInt8: return "B";
+    case DType::Int32: return "i";
+    case DType::Int64: return "q";
+    case DType::Float32: return "f";
+    case DType::Float64: return "d";
+  }
+  return "?";
+}
+}  // namespace
+
+py::object dtype_object(DType t) {
+  py::object& o = g_dtype_objects[static_cast<int>(t)];
+  if (!o) o = py::cast(DTypeObject{t});
+  return o;
+}
+
+DType to_dtype(py::handle h) {
+  if (py::isinstance<DTypeObject>(h)) return h.cast<DTypeObject&>().value;
+  if (h.ptr() == reinterpret_cast<PyObject*>(&PyFloat_Type)) return DType::Float64;
+  if (h.ptr() == reinterpret_cast<PyObject*>(&PyLong_Type)) return DType::Int64;
+  if (h.ptr() == reinterpret_cast<PyObject*>(&PyBool_Type)) return DType::Bool;
+  try {
+    return dtype_from_numpy(py::dtype::from_args(py::reinterpret_borrow<py::object>(h)));
+  } catch (const py::error_already_set&) {
+  }
+  throw TypeError(str("dtype must be fasttensor.dtype, not ", std::string(py::str(py::type::of(h).attr("__name__")))));
+}
+
+std::optional<DType> to_optional_dtype(py::handle h) {
+  if (h.is_none()) return std::nullopt;
+  return to_dtype(h);
+}
+
+Device to_device(py::handle h) {
+  if (h.is_none()) return Device{};
+  if (py::isinstance<Device>(h)) return h.cast<Device>();
+  if (py::isinstance<py::str>(h)) return parse_device(h.cast<std::string>());
+  if (PyLong_Check(h.ptr())) return Device{DeviceType::CUDA, h.cast<int>()};
+  throw TypeError(str("expected a device (str, int or fasttensor.device), got ",
+                      std::string(py::str(py::type::of(h).attr("__name__")))));
+}
+
+py::object device_object(const Device& d) {
+  Device shown = d;
+  if (shown.is_cuda() && shown.index < 0) shown.index = 0;
+  return py::cast(shown);
+}
+
+void set_size_class(py::object cls) { *g_size_class = std::move(cls); }
+
+py::object size_object(const Shape& s) {
+  py::tuple t(s.size());
+  for (int i = 0; i < s.size(); ++i) t[i] = py::int_(s[i]);
+  return *g_size_class ? (*g_size_class)(t) : py::object(t);
+}
+
+std::vector<int64_t> to_int_list(py::handle h, const char* what) {
+  std::vector<int64_t> out;
+  if (PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr())) {
+    out.push_back(h.cast<int64_t>());
+    return out;
+  }
+  if (!py::isinstance<py::sequence>(h) || py::isinstance<py::str>(h))
+    throw TypeError(str(what, "(): argument 'size' must be tuple of ints, but found element of type ",
+                        std::string(py::str(py::type::of(h).attr("__name__")))));
+  for (py::handle x : py::reinterpret_borrow<py::sequence>(h)) {
+    if (PyLong_Check(x.ptr()) && !PyBool_Check(x.ptr())) {
+      out.push_back(x.cast<int64_t>());
+    } else if (is_tensor(x) && to_tensor(x)->numel() == 1 && !is_floating(to_tensor(x)->dtype())) {
+      out.push_back(item(to_tensor(x)).i);
+    } else if (!PyFloat_Check(x.ptr()) && py::hasattr(x, "__index__")) {
+      out.push_back(x.attr("__index__")().cast<int64_t>());
+    } else {
+      throw TypeError(str(what, "(): argument 'size' must be tuple of ints, but found element of type ",
+                          std::string(py::str(py::type::of(x).attr("__name__")))));
+    }
+  }
+  return out;
+}
+
+std::vector<int64_t> shape_from_args(const py::args& args, const char* what) {
+  if (args.size() == 1 && !PyLong_Check(args[0].ptr())) return to_int_list(args[0], what);
+  return to_int_list(args, what);
+}
+
+std::vector<int64_t> to_dims(py::handle h) {
+  if (h.is_none()) return {};
+  return to_int_list(h, "dim");
+}
+
+bool is_tensor(py::handle h) { return py::isinstance<TensorImpl>(h); }
+
+Tensor to_tensor(py::handle h) {
+  if (!is_tensor(h))
+    throw TypeError(str("expected Tensor as argument, but got ", std::string(py::str(py::type::of(h).attr("__name__")))));
+  return h.cast<Tensor>();
+}
+
+std::optional<Scalar> to_scalar(py::handle h) {
+  PyObject* p = h.ptr();
+  if (PyBool_Check(p)) return Scalar::from_bool(p == Py_True);
+  if (PyLong_Check(p)) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(p, &overflow);
+    if (overflow) throw RuntimeError("Overflow when unpacking long");
+    return Scalar::from_int(v);
+  }
+  if (PyFloat_Check(p)) return Scalar::from_double(PyFloat_AS_DOUBLE(p));
+  // NumPy scalars.
+  if (py::isinstance<py::array>(h) || !py::hasattr(h, "dtype") || !py::hasattr(h, "item")) return std::nullopt;
+  py::object v = h.attr("item")();
+  if (PyBool_Check(v.ptr()) || PyLong_Check(v.ptr()) || PyFloat_Check(v.ptr())) return to_scalar(v);
+  return std::nullopt;
+}
+
+Tensor as_operand(py::handle h) {
+  if (is_tensor(h)) return h.cast<Tensor>();
+  if (auto s = to_scalar(h)) return wrap_scalar(*s);
+  return nullptr;
+}
+
+Tensor from_numpy(py::array arr) {
+  const DType dt = dtype_from_numpy(arr.dtype());
+  const int nd = static_cast<int>(arr.ndim());
+  Shape shape, strides;
+  for (int i = 0; i < nd; ++i) {
+    shape.push_back(arr.shape(i));
+    const py::ssize_t s = arr.strides(i);
+    FT_CHECK(s >= 0, ValueError,
+             "At least one stride in the given numpy array is negative, and tensors with negative strides are not "
+             "currently supported. (You can probably work around this by making a copy of your array  with "
+             "array.copy().) ");
+    FT_CHECK(s % static_cast<py::ssize_t>(itemsize(dt)) == 0, ValueError,
+             "given numpy array strides not a multiple of the element byte size. Copy the numpy array to reallocate "
+             "the memory.");
+    strides.push_back(s / static_cast<py::ssize_t>(itemsize(dt)));
+  }
+  void* data = const_cast<void*>(arr.data());
+  size_t nbytes = 0;
+  for (int i = 0; i < nd; ++i) nbytes += (shape[i] - 1) * strides[i];
+  nbytes = shape.numel() == 0 ? 0 : (nbytes + 1) * itemsize(dt);
+  auto storage = std::make_shared<Storage>(data, nbytes, Device{}, std::make_unique<NumpyOwner>(arr));
+  return std::make_shared<TensorImpl>(std::move(storage), dt, shape, strides, 0);
+}
+
+py::array to_numpy(const Tensor& t) {
+  FT_CHECK(t->device().is_cpu(), TypeError, "can't convert ", t->device().str(),
+           " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
+  FT_CHECK(!(t->requires_grad()), RuntimeError,
+           "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
+  std::vector<py::ssize_t> shape, strides;
+  for (int i = 0; i < t->dim(); ++i) {
+    shape.push_back(t->shape()[i]);
+    strides.push_back(t->strides()[i] * static_cast<py::ssize_t>(t->itemsize()));
+  }
+  // The array keeps the storage alive through a capsule.
+  auto* keep = new std::shared_ptr<Storage>(t->storage());
+  py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  return py::array(py::dtype(numpy_format(t->dtype())), shape, strides, t->data(), owner);
+}
+
+std::vector<ops::IndexItem> to_index(py::handle h) {
+  using Kind = ops::IndexItem::Kind;
+  std::vector<ops::IndexItem> items;
+  auto one = [&](py::handle x) {
+    ops::IndexItem it;
+    PyObject* p = x.ptr();
+    if (PyBool_Check(p)) {
+      it.kind = Kind::Bool;
+      it.b = p == Py_True;
+    } else if (PyLong_Check(p)) {
+      it.kind = Kind::Int;
+      it.i = x.cast<int64_t>();
+    } else if (PySlice_Check(p)) {
+      it.kind = Kind::Slice;
+      auto get = [](PyObject* v) -> std::optional<int64_t> {
+        if (v == Py_None) return std::nullopt;
+        return py::reinterpret_borrow<py::object>(v).attr("__index__")().cast<int64_t>();
+      };
+      auto* s = reinterpret_cast<PySliceObject*>(p);
+      it.start = get(s->start);
+      it.stop = get(s->stop);
+      auto step = get(s->step);
+      it.step = step.value_or(1);
+      FT_CHECK(it.step != 0, ValueError, "slice step cannot be zero");
+      FT_CHECK(it.step > 0, ValueError, "step must be greater than zero");
+    } else if (p == Py_None) {
+      it.kind = Kind::None;
+    } else if (p == Py_Ellipsis) {
+      it.kind = Kind::Ellipsis;
+    } else if (is_tensor(x)) {
+      Tensor t = x.cast<Tensor>();
+      if (t->dim() == 0 && !is_floating(t->dtype()) && t->dtype() != DType::Bool) {
+        it.kind = Kind::Int;  // a 0-d integer tensor indexes like an int
+        it.i = item(t).i;
+      } else {
+        it.kind = Kind::Tensor;
+        it.t = t;
+      }
+    } else if (py::isinstance<py::sequence>(x) || py::isinstance<py::array>(x)) {
+      py::array arr = py::array::ensure(x);
+      FT_CHECK(arr, IndexError, "could not convert the index to a tensor");
+      it.kind = Kind::Tensor;
+      it.t = arr.size() == 0 ? empty(Shape{0}, DType::Int64) : ops::clone(from_numpy(arr));
+      FT_CHECK(!is_floating(it.t->dtype()), IndexError,
+               "tensors used as indices must be long, int, byte or bool tensors");
+    } else if (py::hasattr(x, "__index__")) {
+      it.kind = Kind::Int;
+      it.i = x.attr("__index__")().cast<int64_t>();
+    } else {
+      throw IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got " +
+                       std::string(py::str(py::type::of(x).attr("__name__"))) + ")");
+    }
+    items.push_back(std::move(it));
+  };
+  if (PyTuple_Check(h.ptr())) {
+    for (py::handle x : py::reinterpret_borrow<py::tuple>(h)) one(x);
+  } else {
+    one(h);
+  }
+  return items;
+}
+
+}  // namespace ft::python

@@ -1,0 +1,58 @@
+// Argument conversion between Python objects and the C++ API: dtypes,
+// devices, shapes, dims, scalars and index tuples. Bindings only: no op logic.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "ops/ops.h"
+
+namespace py = pybind11;
+
+namespace ft::python {
+
+// fasttensor.dtype: one singleton per DType.
+struct DTypeObject {
+  DType value;
+};
+py::object dtype_object(DType t);
+DType to_dtype(py::handle h);
+std::optional<DType> to_optional_dtype(py::handle h);
+
+Device to_device(py::handle h);
+py::object device_object(const Device& d);
+
+// The fasttensor.Size for a shape.
+py::object size_object(const Shape& s);
+void set_size_class(py::object cls);
+
+// (2, 3), [2, 3], or varargs (2, 3) passed as a tuple of ints; Size too.
+std::vector<int64_t> to_int_list(py::handle h, const char* what);
+std::vector<int64_t> shape_from_args(const py::args& args, const char* what);
+// An int, or a tuple/list of ints, or None (empty: all dims).
+std::vector<int64_t> to_dims(py::handle h);
+
+bool is_tensor(py::handle h);
+Tensor to_tensor(py::handle h);  // a Tensor, or TypeError
+// A Tensor, or a Python/NumPy number as a 0-d wrapped scalar; null if neither.
+Tensor as_operand(py::handle h);
+std::optional<Scalar> to_scalar(py::handle h);
+
+// A Tensor from a NumPy array, sharing its memory.
+Tensor from_numpy(py::array arr);
+py::array to_numpy(const Tensor& t);
+
+std::vector<ops::IndexItem> to_index(py::handle h);
+
+// Runs f with the GIL released when the work is large enough to matter.
+template <class F>
+auto nogil(int64_t work, F&& f) {
+  if (work >= 16384) {
+    py::gil_scoped_release release;
+    return f();
+  }
+  return f();
+}
+
+}  // namespace ft::python

@@ -1,0 +1,185 @@
+// Module-level functions of fasttensor._C: the functional forms of the ops,
+// creation primitives, autograd entry points, nn and optim kernels.
+#include "autograd/grad_mode.h"
+#include "python/args.h"
+
+namespace ft::python {
+
+namespace {
+
+std::vector<Tensor> tensor_list(py::handle seq, const char* what) {
+  FT_CHECK(py::isinstance<py::sequence>(seq) && !is_tensor(seq), TypeError, what,
+           "(): argument 'tensors' must be tuple of Tensors, not ", std::string(py::str(py::type::of(seq).attr("__name__"))));
+  std::vector<Tensor> out;
+  for (py::handle h : py::reinterpret_borrow<py::sequence>(seq)) out.push_back(to_tensor(h));
+  return out;
+}
+
+Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
+  if (requires_grad) {
+    FT_CHECK(is_floating(t->dtype()), RuntimeError, "Only Tensors of floating point dtype can require gradients");
+    t->set_requires_grad(true);
+  }
+  return t;
+}
+
+#define FT_UNARY_FN(NAME, OP) \
+  m.def(#NAME, [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::unary(UnaryOp::OP, t); }); }, py::arg("input"));
+#define FT_BINARY_FN(NAME, OP) \
+  m.def(#NAME, [](py::handle a, py::handle b) { return binary_args(BinaryOp::OP, a, b); }, py::arg("input"), py::arg("other"));
+
+}  // namespace
+
+void bind_functions(py::module_& m) {
+  FT_UNARY_FN(neg, Neg) FT_UNARY_FN(negative, Neg) FT_UNARY_FN(abs, Abs) FT_UNARY_FN(sign, Sign)
+  FT_UNARY_FN(exp, Exp) FT_UNARY_FN(log, Log) FT_UNARY_FN(log1p, Log1p) FT_UNARY_FN(sqrt, Sqrt)
+  FT_UNARY_FN(rsqrt, Rsqrt) FT_UNARY_FN(sin, Sin) FT_UNARY_FN(cos, Cos) FT_UNARY_FN(tanh, Tanh)
+  FT_UNARY_FN(sigmoid, Sigmoid) FT_UNARY_FN(relu, Relu) FT_UNARY_FN(reciprocal, Reciprocal)
+  FT_UNARY_FN(square, Square) FT_UNARY_FN(floor, Floor) FT_UNARY_FN(ceil, Ceil) FT_UNARY_FN(round, Round)
+  FT_UNARY_FN(trunc, Trunc) FT_UNARY_FN(logical_not, LogicalNot) FT_UNARY_FN(isnan, IsNan)
+  FT_UNARY_FN(isfinite, IsFinite) FT_UNARY_FN(isinf, IsInf)
+  m.def("relu_", [](const Tensor& t) { return ops::unary_(UnaryOp::Relu, t); });
+
+  FT_BINARY_FN(sub, Sub) FT_BINARY_FN(subtract, Sub) FT_BINARY_FN(mul, Mul) FT_BINARY_FN(multiply, Mul)
+  FT_BINARY_FN(true_divide, Div) FT_BINARY_FN(pow, Pow) FT_BINARY_FN(maximum, Maximum) FT_BINARY_FN(minimum, Minimum)
+  FT_BINARY_FN(eq, Eq) FT_BINARY_FN(ne, Ne) FT_BINARY_FN(lt, Lt) FT_BINARY_FN(le, Le) FT_BINARY_FN(gt, Gt)
+  FT_BINARY_FN(ge, Ge) FT_BINARY_FN(greater, Gt) FT_BINARY_FN(less, Lt) FT_BINARY_FN(logical_and, LogicalAnd)
+  FT_BINARY_FN(logical_or, LogicalOr) FT_BINARY_FN(logical_xor, LogicalXor) FT_BINARY_FN(floor_divide, FloorDiv)
+  FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN(fmod, Remainder)
+  m.def("add", [](py::handle a, py::handle b, py::handle alpha) {
+    Tensor tb = as_operand(b);
+    if (!alpha.is_none() && tb) tb = ops::binary(BinaryOp::Mul, tb, as_operand(alpha));
+    return binary_args(BinaryOp::Add, a, tb ? py::cast(tb) : py::object(py::reinterpret_borrow<py::object>(b)));
+  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = py::none());
+  m.def("div", [](py::handle a, py::handle b) { return binary_args(BinaryOp::Div, a, b); }, py::arg("input"), py::arg("other"));
+  m.def("divide", [](py::handle a, py::handle b) { return binary_args(BinaryOp::Div, a, b); }, py::arg("input"), py::arg("other"));
+
+  m.def("where", [](const Tensor& cond, py::handle a, py::handle b) {
+    Tensor ta = as_operand(a), tb = as_operand(b);
+    FT_CHECK(ta && tb, TypeError, "where(): expected Tensor or Number arguments");
+    return nogil(cond->numel(), [&] { return ops::where(cond, ta, tb); });
+  }, py::arg("condition"), py::arg("input"), py::arg("other"));
+  m.def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
+    return ops::clamp(t, lo.is_none() ? std::nullopt : to_scalar(lo), hi.is_none() ? std::nullopt : to_scalar(hi));
+  }, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
+  m.attr("clip") = m.attr("clamp");
+
+  m.def("cat", [](py::handle ts, int64_t dim) {
+    auto v = tensor_list(ts, "cat");
+    int64_t work = 0;
+    for (auto& t : v) work += t->numel();
+    return nogil(work, [&] { return ops::cat(v, dim); });
+  }, py::arg("tensors"), py::arg("dim") = 0);
+  m.attr("concat") = m.attr("cat");
+  m.attr("concatenate") = m.attr("cat");
+  m.def("stack", [](py::handle ts, int64_t dim) { return ops::stack(tensor_list(ts, "stack"), dim); },
+        py::arg("tensors"), py::arg("dim") = 0);
+
+  m.def("matmul", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::matmul(a, b); }); });
+  m.def("mm", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::mm(a, b); }); });
+  m.def("mv", &ops::mv);
+  m.def("dot", &ops::dot);
+  m.def("bmm", &ops::bmm);
+
+  m.def("sum", [](const Tensor& t, py::args a, py::kwargs k) { return sum_impl(t, a, k); });
+  m.def("mean", [](const Tensor& t, py::args a, py::kwargs k) { return mean_impl(t, a, k); });
+  m.def("max", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(true, t, a, k); });
+  m.def("min", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(false, t, a, k); });
+  m.def("_var", [](const Tensor& t, py::object dim, double correction, bool keepdim) {
+    return ops::var(t, to_dims(dim), correction, keepdim);
+  });
+  m.def("_std", [](const Tensor& t, py::object dim, double correction, bool keepdim) {
+    return ops::std(t, to_dims(dim), correction, keepdim);
+  });
+  m.def("_norm", [](const Tensor& t, double p, py::object dim, bool keepdim) {
+    return nogil(t->numel(), [&] { return ops::norm(t, p, to_dims(dim), keepdim); });
+  });
+  m.def("softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
+    return nogil(t->numel(), [&] { return ops::softmax(t, dim, to_optional_dtype(dtype)); });
+  }, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
+  m.def("log_softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
+    return nogil(t->numel(), [&] { return ops::log_softmax(t, dim, to_optional_dtype(dtype)); });
+  }, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
+
+  // --- creation primitives (the Python layer parses sizes and keywords) --------
+  m.def("_empty", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, bool rg) {
+    return maybe_requires_grad(empty(Shape(shape), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);
+  });
+  m.def("_full", [](const std::vector<int64_t>& shape, py::handle value, py::object dtype, py::object device, bool rg) {
+    auto s = to_scalar(value);
+    FT_CHECK(s, TypeError, "full(): fill_value must be a number");
+    const DType dt = to_optional_dtype(dtype).value_or(s->natural_dtype());
+    return maybe_requires_grad(ops::full(Shape(shape), *s, dt, to_device(device)), rg);
+  });
+  m.def("_arange", [](py::handle start, py::handle end, py::handle step, py::object dtype, py::object device, bool rg) {
+    auto a = to_scalar(start), b = to_scalar(end), c = to_scalar(step);
+    FT_CHECK(a && b && c, TypeError, "arange(): start, end and step must be numbers");
+    return maybe_requires_grad(ops::arange(*a, *b, *c, to_optional_dtype(dtype), to_device(device)), rg);
+  });
+  m.def("_linspace", [](double start, double end, int64_t steps, py::object dtype, py::object device, bool rg) {
+    return maybe_requires_grad(ops::linspace(start, end, steps, to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);
+  });
+  m.def("_eye", [](int64_t n, py::object m_, py::object dtype, py::object device, bool rg) {
+    return maybe_requires_grad(ops::eye(n, m_.is_none() ? n : m_.cast<int64_t>(), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);
+  });
+  m.def("_rand", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, ops::Generator* g, bool rg) {
+    return maybe_requires_grad(ops::rand(Shape(shape), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device), g), rg);
+  });
+  m.def("_randn", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, ops::Generator* g, bool rg) {
+    return maybe_requires_grad(ops::randn(Shape(shape), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device), g), rg);
+  });
+  m.def("_randint", [](int64_t low, int64_t high, const std::vector<int64_t>& shape, py::object dtype, py::object device, ops::Generator* g) {
+    return ops::randint(low, high, Shape(shape), to_optional_dtype(dtype).value_or(DType::Int64), to_device(device), g);
+  });
+  m.def("_randperm", [](int64_t n, py::object dtype, py::object device, ops::Generator* g) {
+    return ops::randperm(n, to_optional_dtype(dtype).value_or(DType::Int64), to_device(device), g);
+  });
+  m.def("from_numpy", [](py::array arr) { return from_numpy(arr); });
+  m.def("_to_numpy", &to_numpy);
+  m.def("_scalar_tensor", [](py::handle v, py::object dtype, py::object device) {
+    auto s = to_scalar(v);
+    FT_CHECK(s, TypeError, "expected a number");
+    return scalar_tensor(*s, to_optional_dtype(dtype).value_or(s->natural_dtype()), to_device(device));
+  });
+  m.def("is_tensor", [](py::handle h) { return is_tensor(h); });
+  m.def("numel", [](const Tensor& t) { return t->numel(); });
+  m.def("result_type", [](py::handle a, py::handle b) {
+    Tensor ta = as_operand(a), tb = as_operand(b);
+    FT_CHECK(ta && tb, TypeError, "result_type(): expected Tensor or Number arguments");
+    return dtype_object(ops::result_type(ta, tb));
+  });
+  m.def("promote_types", [](py::object a, py::object b) { return dtype_object(promote_types(to_dtype(a), to_dtype(b))); });
+
+  // --- autograd ----------------------------------------------------------------
+  m.def("_run_backward", [](const std::vector<Tensor>& outputs, const std::vector<Tensor>& grads, bool keep_graph,
+                            bool create_graph, const std::vector<Tensor>& inputs, bool allow_unused) {
+    py::gil_scoped_release release;
+    return autograd::run_backward(outputs, grads, keep_graph, create_graph, inputs, allow_unused);
+  });
+
+  // --- nn --------------------------------------------------------------------------
+  m.def("_cross_entropy", [](const Tensor& input, const Tensor& target, const std::string& reduction) {
+    return nogil(input->numel(), [&] { return ops::cross_entropy(input, target, ops::parse_reduction(reduction)); });
+  });
+  m.def("_mse_loss", [](const Tensor& input, const Tensor& target, const std::string& reduction) {
+    return ops::mse_loss(input, target, ops::parse_reduction(reduction));
+  });
+  m.def("_linear", [](const Tensor& x, const Tensor& w, py::object b) {
+    Tensor bias = b.is_none() ? Tensor() : to_tensor(b);
+    return nogil(x->numel() * w->shape()[0], [&] { return ops::linear(x, w, bias); });
+  });
+  m.def("_dropout", [](const Tensor& x, double p, bool training) { return ops::dropout(x, p, training); });
+
+  // --- optim ------------------------------------------------------------------------
+  m.def("_sgd_step", [](const Tensor& p, const Tensor& g, py::object buf, double lr, double momentum, double dampening,
+                        double wd, bool nesterov, bool first) {
+    Tensor b = buf.is_none() ? Tensor() : to_tensor(buf);
+    nogil(p->numel(), [&] { ops::sgd_step(p, g, b, lr, momentum, dampening, wd, nesterov, first); return 0; });
+  });
+  m.def("_adam_step", [](const Tensor& p, const Tensor& g, const Tensor& m1, const Tensor& m2, double lr, double b1,
+                         double b2, double eps, double wd, bool decoupled, int64_t step) {
+    nogil(p->numel(), [&] { ops::adam_step(p, g, m1, m2, lr, b1, b2, eps, wd, decoupled, step); return 0; });
+  });
+}
+
+}  // namespace ft::python

@@ -1,0 +1,196 @@
+// The Python module fasttensor._C: argument conversion and calls into ops.
+// No op logic lives here.
+#include "autograd/grad_mode.h"
+#include "cpu/cpuinfo.h"
+#include "cpu/parallel.h"
+#include "python/convert.h"
+
+namespace ft::cpu {
+void register_cpu_backend();
+}
+namespace ft::cuda {
+void register_cuda_backend();
+int device_count();
+std::string device_name(int index);
+size_t memory_allocated(int index);
+size_t max_memory_allocated(int index);
+void reset_peak_memory_stats(int index);
+void empty_cache();
+bool tf32_enabled();
+void set_tf32_enabled(bool);
+}  // namespace ft::cuda
+
+namespace ft::python {
+
+void bind_tensor(py::module_& m);
+void bind_functions(py::module_& m);
+
+namespace {
+
+void bind_exceptions() {
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const IndexError& e) {
+      PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const NotImplementedError& e) {
+      PyErr_SetString(PyExc_NotImplementedError, e.what());
+    } catch (const RuntimeError& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+}
+
+void bind_types(py::module_& m) {
+  py::class_<DTypeObject>(m, "dtype")
+      .def_property_readonly("is_floating_point", [](const DTypeObject& d) { return is_floating(d.value); })
+      .def_property_readonly("itemsize", [](const DTypeObject& d) { return itemsize(d.value); })
+      .def("__repr__", [](const DTypeObject& d) { return std::string("fasttensor.") + dtype_name(d.value); })
+      .def("__reduce__", [](const DTypeObject& d) {
+        return py::make_tuple(py::module_::import("fasttensor._dtype_pickle").attr("dtype_from_name"),
+                              py::make_tuple(dtype_name(d.value)));
+      });
+  for (int i = 0; i < kNumDTypes; ++i) {
+    const DType t = static_cast<DType>(i);
+    m.attr(dtype_name(t)) = dtype_object(t);
+  }
+  m.attr("dtype").attr("__module__") = "fasttensor";
+
+  py::class_<Device>(m, "device")
+      .def(py::init([](py::object spec, py::object index) {
+             if (py::isinstance<Device>(spec)) return spec.cast<Device>();
+             Device d = to_device(spec);
+             if (!index.is_none()) {
+               FT_CHECK(d.index < 0, RuntimeError, "type (string) must not include an index because index was passed explicitly: ",
+                        std::string(py::str(spec)));
+               d.index = index.cast<int>();
+               FT_CHECK(!(d.is_cpu() && d.index > 0), RuntimeError, "CPU device index must be -1 or zero, got ", d.index);
+               if (d.is_cpu()) d.index = -1;
+             }
+             return d;
+           }),
+           py::arg("type"), py::arg("index") = py::none())
+      .def_property_readonly("type", [](const Device& d) { return d.is_cpu() ? "cpu" : "cuda"; })
+      .def_property_readonly("index", [](const Device& d) -> py::object {
+        return d.index < 0 ? py::object(py::none()) : py::object(py::int_(d.index));
+      })
+      .def("__str__", &Device::str)
+      .def("__repr__", [](const Device& d) {
+        return d.index < 0 ? str("device(type='", d.is_cpu() ? "cpu" : "cuda", "')")
+                           : str("device(type='cuda', index=", d.index, ")");
+      })
+      .def("__eq__", [](const Device& a, py::object b) {
+        if (py::isinstance<Device>(b)) {
+          const Device o = b.cast<Device>();
+          return a.type == o.type && a.index == o.index;
+        }
+        return false;
+      })
+      .def("__hash__", [](const Device& d) { return static_cast<int>(d.type) * 1000 + d.index; })
+      .def(py::pickle([](const Device& d) { return py::make_tuple(d.str()); },
+                      [](py::tuple t) { return parse_device(t[0].cast<std::string>()); }));
+  m.attr("device").attr("__module__") = "fasttensor";
+
+  py::class_<autograd::Node, std::shared_ptr<autograd::Node>>(m, "Node")
+      .def("name", &autograd::Node::name)
+      .def_property_readonly("next_functions", [](const autograd::Node& n) {
+        py::tuple t(n.next_edges.size());
+        for (size_t i = 0; i < n.next_edges.size(); ++i)
+          t[i] = py::make_tuple(n.next_edges[i].fn ? py::cast(n.next_edges[i].fn) : py::none(),
+                                n.next_edges[i].input_nr);
+        return t;
+      })
+      .def_property_readonly("variable", [](const autograd::Node& n) -> py::object {
+        if (auto* acc = dynamic_cast<const autograd::AccumulateGrad*>(&n)) return py::cast(acc->variable);
+        throw py::attribute_error("'" + std::string(n.name()) + "' object has no attribute 'variable'");
+      })
+      .def("__repr__", [](const autograd::Node& n) {
+        return str("<", n.name(), " object at 0x", std::hex, reinterpret_cast<uintptr_t>(&n), ">");
+      });
+}
+
+void bind_runtime(py::module_& m) {
+  m.def("get_default_dtype", [] { return dtype_object(default_dtype()); });
+  m.def("set_default_dtype", [](py::object d) { set_default_dtype(to_dtype(d)); });
+  m.def("is_grad_enabled", &autograd::is_grad_enabled);
+  m.def("set_grad_enabled", &autograd::set_grad_enabled);
+  m.def("get_num_threads", &cpu::get_num_threads);
+  m.def("set_num_threads", &cpu::set_num_threads);
+  m.def("_simd_level", [] { return cpu::simd_level_name(cpu::simd_level()); });
+  m.def("_detected_simd_level", [] { return cpu::simd_level_name(cpu::detected_simd_level()); });
+  m.def("_set_simd_level", [](const std::string& name) {
+    if (name == "scalar") cpu::set_simd_level(cpu::SimdLevel::Scalar);
+    else if (name == "avx2") cpu::set_simd_level(cpu::SimdLevel::AVX2);
+    else if (name == "avx512") cpu::set_simd_level(cpu::SimdLevel::AVX512);
+    else throw ValueError("unknown SIMD level '" + name + "' (scalar, avx2 or avx512)");
+  });
+  m.def("_cpu_model_name", &cpu::cpu_model_name);
+  m.def("_cpu_cached_bytes", &cpu_cached_bytes);
+  m.def("_cpu_empty_cache", &cpu_empty_cache);
+  m.def("_set_size_class", &set_size_class);
+  m.def("manual_seed", [](int64_t seed) { ops::manual_seed(static_cast<uint64_t>(seed)); });
+  m.def("initial_seed", [] { return ops::default_generator().seed; });
+  m.def("_get_rng_state", [] { return py::make_tuple(ops::default_generator().seed, ops::default_generator().offset); });
+  m.def("_set_rng_state", [](uint64_t seed, uint64_t offset) {
+    ops::default_generator().seed = seed;
+    ops::default_generator().offset = offset;
+  });
+
+  py::class_<ops::Generator>(m, "Generator")
+      .def(py::init([](py::object device) {
+             to_device(device);
+             return ops::Generator{};
+           }),
+           py::arg("device") = "cpu")
+      .def("manual_seed", [](ops::Generator& g, int64_t seed) -> ops::Generator& {
+        g.seed = static_cast<uint64_t>(seed);
+        g.offset = 0;
+        return g;
+      }, py::return_value_policy::reference)
+      .def("initial_seed", [](const ops::Generator& g) { return g.seed; })
+      .def("get_state", [](const ops::Generator& g) { return py::make_tuple(g.seed, g.offset); })
+      .def("set_state", [](ops::Generator& g, py::tuple s) {
+        g.seed = s[0].cast<uint64_t>();
+        g.offset = s[1].cast<uint64_t>();
+      });
+  m.attr("Generator").attr("__module__") = "fasttensor";
+
+  py::module_ cuda = m.def_submodule("_cuda");
+#ifdef FT_WITH_CUDA
+  cuda.attr("compiled") = true;
+  cuda.def("device_count", &ft::cuda::device_count);
+  cuda.def("get_device_name", &ft::cuda::device_name);
+  cuda.def("memory_allocated", &ft::cuda::memory_allocated);
+  cuda.def("max_memory_allocated", &ft::cuda::max_memory_allocated);
+  cuda.def("reset_peak_memory_stats", &ft::cuda::reset_peak_memory_stats);
+  cuda.def("empty_cache", &ft::cuda::empty_cache);
+  cuda.def("synchronize", [] { if (ft::cuda::device_count() > 0) backend(Device{DeviceType::CUDA, 0}).synchronize(); });
+  cuda.def("get_allow_tf32", &ft::cuda::tf32_enabled);
+  cuda.def("set_allow_tf32", &ft::cuda::set_tf32_enabled);
+#else
+  cuda.attr("compiled") = false;
+  cuda.def("device_count", [] { return 0; });
+#endif
+}
+
+}  // namespace
+
+}  // namespace ft::python
+
+PYBIND11_MODULE(_C, m) {
+  using namespace ft::python;
+  m.doc() = "fasttensor's C++ core: tensors, ops, autograd and kernels";
+  ft::cpu::register_cpu_backend();
+#ifdef FT_WITH_CUDA
+  ft::cuda::register_cuda_backend();
+#endif
+  bind_exceptions();
+  bind_types(m);
+  bind_runtime(m);
+  bind_tensor(m);
+  bind_functions(m);
+}

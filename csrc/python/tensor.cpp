@@ -1,0 +1,393 @@
+// fasttensor.Tensor: the pybind11 class over TensorImpl. Properties,
+// operators and methods; each converts its arguments and calls one op.
+#include "autograd/grad_mode.h"
+#include "python/args.h"
+
+namespace ft::python {
+
+namespace {
+
+using autograd::GradModeGuard;
+
+std::vector<int64_t> dims_from_args(const py::args& args, const char* what) { return shape_from_args(args, what); }
+
+Tensor detach_alias(const Tensor& t) { return ops::detach(t); }
+
+void set_requires_grad(const Tensor& t, bool r) {
+  if (!r && !t->is_leaf())
+    throw RuntimeError(
+        "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a "
+        "subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+  FT_CHECK(!r || is_floating(t->dtype()), RuntimeError,
+           "only Tensors of floating point dtype can require gradients");
+  t->set_requires_grad(r);
+}
+
+Tensor scalar_like(const Scalar& s, const Tensor& like) { return scalar_tensor(s, like->dtype(), like->device()); }
+
+void backward(const Tensor& self, py::object gradient, py::object retain_graph, bool create_graph) {
+  Tensor g;
+  if (gradient.is_none()) {
+    FT_CHECK(self->numel() == 1, RuntimeError, "grad can be implicitly created only for scalar outputs");
+    FT_CHECK(is_floating(self->dtype()), RuntimeError,
+             "grad can be implicitly created only for real scalar outputs but got ", dtype_name(self->dtype()));
+    g = ops::ones(self->shape(), self->dtype(), self->device());
+  } else {
+    g = to_tensor(gradient);
+    FT_CHECK(g->shape() == self->shape(), RuntimeError, "Mismatch in shape: grad_output[0] has a shape of ",
+             g->shape().str(), " and output[0] has a shape of ", self->shape().str(), ".");
+  }
+  FT_CHECK(self->requires_grad(), RuntimeError,
+           "element 0 of tensors does not require grad and does not have a grad_fn");
+  const bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
+  py::gil_scoped_release release;
+  autograd::run_backward({self}, {g}, keep, create_graph, {}, false);
+}
+
+py::object item_object(const Tensor& t) {
+  const Scalar s = item(t);
+  if (s.is_bool()) return py::bool_(s.i != 0);
+  if (s.is_floating()) return py::float_(s.d);
+  return py::int_(s.i);
+}
+
+
+#define FT_UNARY(NAME, OP) \
+  .def(#NAME, [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::unary(UnaryOp::OP, t); }); })
+#define FT_UNARY_INPLACE(NAME, OP) \
+  .def(#NAME, [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::unary_(UnaryOp::OP, t); }); })
+#define FT_BINARY_OPERATOR(PYNAME, OP, REFLECTED)                                                          \
+  .def(PYNAME, [](const Tensor& t, py::handle o) { return binary_method(BinaryOp::OP, t, o, REFLECTED); }, \
+       py::is_operator())
+#define FT_BINARY_METHOD(NAME, OP) \
+  .def(#NAME, [](const Tensor& t, py::handle o) { return binary_args(BinaryOp::OP, t.get() ? py::cast(t) : py::none(), o); })
+#define FT_INPLACE_OPERATOR(PYNAME, OP)                                        \
+  .def(PYNAME, [](const Tensor& t, py::handle o) -> py::object {              \
+    Tensor other = as_operand(o);                                              \
+    if (!other) return py::reinterpret_borrow<py::object>(Py_NotImplemented); \
+    return py::cast(nogil(t->numel(), [&] { return ops::binary_(BinaryOp::OP, t, other); }));  \
+  })
+
+}  // namespace
+
+void bind_tensor(py::module_& m) {
+  py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor", py::dynamic_attr());
+  cls.attr("__module__") = "fasttensor";
+  cls
+      // An alias of another tensor's data (what nn.Parameter(t) builds on).
+      .def(py::init([](py::object data) {
+             if (data.is_none()) return empty(Shape{0}, default_dtype());
+             Tensor t = to_tensor(data);
+             return ops::detach(t);
+           }),
+           py::arg("data") = py::none())
+      // --- layout -----------------------------------------------------------
+      .def_property_readonly("shape", [](const Tensor& t) { return size_object(t->shape()); })
+      .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t->dtype()); })
+      .def_property_readonly("device", [](const Tensor& t) { return device_object(t->device()); })
+      .def_property_readonly("is_cuda", [](const Tensor& t) { return t->device().is_cuda(); })
+      .def_property_readonly("is_cpu", [](const Tensor& t) { return t->device().is_cpu(); })
+      .def_property_readonly("ndim", [](const Tensor& t) { return t->dim(); })
+      .def_property_readonly("_version", [](const Tensor& t) { return t->version(); })
+      .def_property_readonly("_storage_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t->storage()->data()); })
+      .def("size", [](const Tensor& t, py::object dim) -> py::object {
+        if (dim.is_none()) return size_object(t->shape());
+        return py::int_(t->size(dim.cast<int64_t>()));
+      }, py::arg("dim") = py::none())
+      .def("dim", &TensorImpl::dim)
+      .def("ndimension", &TensorImpl::dim)
+      .def("numel", &TensorImpl::numel)
+      .def("nelement", &TensorImpl::numel)
+      .def("element_size", &TensorImpl::itemsize)
+      .def("stride", [](const Tensor& t, py::object dim) -> py::object {
+        if (dim.is_none()) {
+          py::tuple s(t->dim());
+          for (int i = 0; i < t->dim(); ++i) s[i] = py::int_(t->strides()[i]);
+          return s;
+        }
+        return py::int_(t->strides()[wrap_dim(dim.cast<int64_t>(), t->dim())]);
+      }, py::arg("dim") = py::none())
+      .def("storage_offset", &TensorImpl::offset)
+      .def("is_contiguous", [](const Tensor& t) { return t->is_contiguous(); })
+      .def("is_floating_point", [](const Tensor& t) { return is_floating(t->dtype()); })
+      .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t->data()); })
+      .def("__len__", [](const Tensor& t) {
+        FT_CHECK(t->dim() > 0, TypeError, "len() of a 0-d tensor");
+        return t->shape()[0];
+      })
+      .def("__hash__", [](py::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
+      // --- conversion to Python ---------------------------------------------
+      .def("item", &item_object)
+      .def("__float__", [](const Tensor& t) { return item(t).d; })
+      .def("__int__", [](const Tensor& t) { return item(t).i; })
+      .def("__index__", [](const Tensor& t) {
+        FT_CHECK(!is_floating(t->dtype()) && t->numel() == 1, TypeError,
+                 "only integer tensors of a single element can be converted to an index");
+        return item(t).i;
+      })
+      .def("__bool__", [](const Tensor& t) {
+        FT_CHECK(t->numel() == 1, RuntimeError, "Boolean value of Tensor with more than one value is ambiguous");
+        const Scalar s = item(t);
+        return s.is_floating() ? s.d != 0 : s.i != 0;
+      })
+      .def("numpy", [](const Tensor& t, bool force) {
+        if (force) return to_numpy(ops::to_device(ops::detach(t), Device{}));
+        return to_numpy(t);
+      }, py::arg("force") = false)
+      // --- autograd -----------------------------------------------------------
+      .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); }, &set_requires_grad)
+      .def("requires_grad_", [](const Tensor& t, bool r) { set_requires_grad(t, r); return t; }, py::arg("requires_grad") = true)
+      .def_property("grad", [](const Tensor& t) { return t->grad(); },
+                    [](const Tensor& t, py::object g) {
+                      if (g.is_none()) return t->set_grad(nullptr);
+                      Tensor gt = to_tensor(g);
+                      FT_CHECK(gt->shape() == t->shape(), RuntimeError, "assigned grad has data of a different size");
+                      FT_CHECK(gt->dtype() == t->dtype(), RuntimeError, "assigned grad has data of a different type");
+                      t->set_grad(gt);
+                    })
+      .def_property_readonly("grad_fn", [](const Tensor& t) { return t->grad_fn(); })
+      .def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); })
+      .def_property_readonly("retains_grad", [](const Tensor& t) { return t->retains_grad(); })
+      .def("retain_grad", [](const Tensor& t) {
+        FT_CHECK(t->requires_grad(), RuntimeError, "can't retain_grad on Tensor that has requires_grad=False");
+        if (t->is_leaf()) return;
+        t->set_retains_grad(true);
+        t->grad_fn()->retained_output = t;
+      })
+      .def("backward", &backward, py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(),
+           py::arg("create_graph") = false)
+      .def("detach", &detach_alias)
+      .def("detach_", [](const Tensor& t) {
+        t->set_grad_fn(nullptr);
+        t->set_requires_grad(false);
+        return t;
+      })
+      .def_property("data", [](const Tensor& t) {
+        // Same memory, no history, and a version counter of its own.
+        return std::make_shared<TensorImpl>(Storage::alias(t->storage()), t->dtype(), t->shape(), t->strides(), t->offset());
+      }, [](const Tensor& t, const Tensor& other) {
+        t->set_layout(other->storage(), other->dtype(), other->shape(), other->strides(), other->offset());
+      })
+      // --- copies and conversions ---------------------------------------------
+      .def("contiguous", [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::contiguous(t); }); })
+      .def("clone", [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::clone(t); }); })
+      .def("_to_dtype", [](const Tensor& t, py::object d) { return ops::to_dtype(t, to_dtype(d)); })
+      .def("_to_device", [](const Tensor& t, py::object d) { return ops::to_device(t, to_device(d)); })
+      .def("float", [](const Tensor& t) { return ops::to_dtype(t, DType::Float32); })
+      .def("double", [](const Tensor& t) { return ops::to_dtype(t, DType::Float64); })
+      .def("long", [](const Tensor& t) { return ops::to_dtype(t, DType::Int64); })
+      .def("int", [](const Tensor& t) { return ops::to_dtype(t, DType::Int32); })
+      .def("bool", [](const Tensor& t) { return ops::to_dtype(t, DType::Bool); })
+      .def("byte", [](const Tensor& t) { return ops::to_dtype(t, DType::UInt8); })
+      .def("cpu", [](const Tensor& t) { return ops::to_device(t, Device{}); })
+      .def("cuda", [](const Tensor& t, py::object d) {
+        Device dev = d.is_none() ? Device{DeviceType::CUDA, 0} : to_device(d);
+        if (dev.index < 0) dev.index = 0;
+        return ops::to_device(t, dev);
+      }, py::arg("device") = py::none())
+      .def("copy_", [](const Tensor& t, const Tensor& src) { return nogil(t->numel(), [&] { return ops::copy_(t, src); }); })
+      .def("fill_", [](const Tensor& t, py::handle v) {
+        auto s = to_scalar(v);
+        if (!s) s = item(to_tensor(v));
+        return ops::fill_(t, *s);
+      })
+      .def("zero_", [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::zero_(t); }); })
+      // --- indexing -----------------------------------------------------------
+      .def("__getitem__", [](const Tensor& t, py::handle idx) {
+        auto items = to_index(idx);
+        return nogil(t->numel(), [&] { return ops::index(t, items); });
+      })
+      .def("__setitem__", [](const Tensor& t, py::handle idx, py::handle value) {
+        auto items = to_index(idx);
+        Tensor v = as_operand(value);
+        if (!v) v = to_tensor(value);
+        if (v->is_wrapped_number) v = scalar_like(item(v), t);
+        nogil(t->numel(), [&] { return ops::index_put_(t, items, v); });
+      })
+      // --- views --------------------------------------------------------------
+      .def("reshape", [](const Tensor& t, py::args shape) { return ops::reshape(t, dims_from_args(shape, "reshape")); })
+      .def("view", [](const Tensor& t, py::args shape) { return ops::view(t, dims_from_args(shape, "view")); })
+      .def("view_as", [](const Tensor& t, const Tensor& o) { return ops::view(t, o->shape().vec()); })
+      .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->shape().vec()); })
+      .def("transpose", &ops::transpose)
+      .def("swapaxes", &ops::transpose)
+      .def("permute", [](const Tensor& t, py::args dims) { return ops::permute(t, dims_from_args(dims, "permute")); })
+      .def("expand", [](const Tensor& t, py::args sizes) { return ops::expand(t, dims_from_args(sizes, "expand")); })
+      .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->shape().vec()); })
+      .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim)); }, py::arg("dim") = py::none())
+      .def("unsqueeze", &ops::unsqueeze, py::arg("dim"))
+      .def("flatten", &ops::flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
+      .def("narrow", &ops::narrow, py::arg("dim"), py::arg("start"), py::arg("length"))
+      .def("select", &ops::select, py::arg("dim"), py::arg("index"))
+      .def("unbind", &ops::unbind, py::arg("dim") = 0)
+      .def("chunk", &ops::chunk, py::arg("chunks"), py::arg("dim") = 0)
+      .def("split", [](const Tensor& t, py::object size, int64_t dim) {
+        if (PyLong_Check(size.ptr())) return ops::split(t, size.cast<int64_t>(), dim);
+        return ops::split_with_sizes(t, to_int_list(size, "split"), dim);
+      }, py::arg("split_size"), py::arg("dim") = 0)
+      .def("t", [](const Tensor& t) {
+        FT_CHECK(t->dim() <= 2, RuntimeError, "t() expects a tensor with <= 2 dimensions, but self is ", t->dim(), "D");
+        return t->dim() < 2 ? t : ops::transpose(t, 0, 1);
+      })
+      .def_property_readonly("T", [](const Tensor& t) {
+        std::vector<int64_t> dims(t->dim());
+        for (int i = 0; i < t->dim(); ++i) dims[i] = t->dim() - 1 - i;
+        return ops::permute(t, dims);
+      })
+      .def_property_readonly("mT", [](const Tensor& t) {
+        FT_CHECK(t->dim() >= 2, RuntimeError, "tensor.mT is only supported on matrices or batches of matrices. Got ", t->dim(), "-D tensor.");
+        return ops::transpose(t, -2, -1);
+      })
+      // --- operators ----------------------------------------------------------
+      FT_BINARY_OPERATOR("__add__", Add, false) FT_BINARY_OPERATOR("__radd__", Add, true)
+      FT_BINARY_OPERATOR("__sub__", Sub, false) FT_BINARY_OPERATOR("__rsub__", Sub, true)
+      FT_BINARY_OPERATOR("__mul__", Mul, false) FT_BINARY_OPERATOR("__rmul__", Mul, true)
+      FT_BINARY_OPERATOR("__truediv__", Div, false) FT_BINARY_OPERATOR("__rtruediv__", Div, true)
+      FT_BINARY_OPERATOR("__floordiv__", FloorDiv, false) FT_BINARY_OPERATOR("__rfloordiv__", FloorDiv, true)
+      FT_BINARY_OPERATOR("__mod__", Remainder, false) FT_BINARY_OPERATOR("__rmod__", Remainder, true)
+      FT_BINARY_OPERATOR("__pow__", Pow, false) FT_BINARY_OPERATOR("__rpow__", Pow, true)
+      FT_BINARY_OPERATOR("__eq__", Eq, false) FT_BINARY_OPERATOR("__ne__", Ne, false)
+      FT_BINARY_OPERATOR("__lt__", Lt, false) FT_BINARY_OPERATOR("__le__", Le, false)
+      FT_BINARY_OPERATOR("__gt__", Gt, false) FT_BINARY_OPERATOR("__ge__", Ge, false)
+      FT_BINARY_OPERATOR("__and__", LogicalAnd, false) FT_BINARY_OPERATOR("__rand__", LogicalAnd, true)
+      FT_BINARY_OPERATOR("__or__", LogicalOr, false) FT_BINARY_OPERATOR("__ror__", LogicalOr, true)
+      FT_BINARY_OPERATOR("__xor__", LogicalXor, false) FT_BINARY_OPERATOR("__rxor__", LogicalXor, true)
+      FT_INPLACE_OPERATOR("__iadd__", Add) FT_INPLACE_OPERATOR("__isub__", Sub)
+      FT_INPLACE_OPERATOR("__imul__", Mul) FT_INPLACE_OPERATOR("__itruediv__", Div)
+      FT_INPLACE_OPERATOR("__ifloordiv__", FloorDiv) FT_INPLACE_OPERATOR("__imod__", Remainder)
+      FT_INPLACE_OPERATOR("__ipow__", Pow)
+      .def("__matmul__", [](const Tensor& a, py::handle b) -> py::object {
+        if (!is_tensor(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        Tensor tb = to_tensor(b);
+        return py::cast(nogil(a->numel(), [&] { return ops::matmul(a, tb); }));
+      }, py::is_operator())
+      .def("__rmatmul__", [](const Tensor& b, py::handle a) -> py::object {
+        if (!is_tensor(a)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        return py::cast(ops::matmul(to_tensor(a), b));
+      }, py::is_operator())
+      .def("__neg__", [](const Tensor& t) { return ops::unary(UnaryOp::Neg, t); })
+      .def("__pos__", [](const Tensor& t) { return t; })
+      .def("__abs__", [](const Tensor& t) { return ops::unary(UnaryOp::Abs, t); })
+      .def("__invert__", [](const Tensor& t) {
+        FT_CHECK(t->dtype() == DType::Bool, TypeError, "~ (bitwise_not) is only supported on bool tensors in fasttensor");
+        return ops::unary(UnaryOp::LogicalNot, t);
+      })
+      // --- elementwise methods -------------------------------------------------
+      FT_UNARY(neg, Neg) FT_UNARY(negative, Neg) FT_UNARY(abs, Abs) FT_UNARY(sign, Sign) FT_UNARY(exp, Exp)
+      FT_UNARY(log, Log) FT_UNARY(log1p, Log1p) FT_UNARY(sqrt, Sqrt) FT_UNARY(rsqrt, Rsqrt) FT_UNARY(sin, Sin)
+      FT_UNARY(cos, Cos) FT_UNARY(tanh, Tanh) FT_UNARY(sigmoid, Sigmoid) FT_UNARY(relu, Relu)
+      FT_UNARY(reciprocal, Reciprocal) FT_UNARY(square, Square) FT_UNARY(floor, Floor) FT_UNARY(ceil, Ceil)
+      FT_UNARY(round, Round) FT_UNARY(trunc, Trunc) FT_UNARY(logical_not, LogicalNot) FT_UNARY(isnan, IsNan)
+      FT_UNARY(isfinite, IsFinite) FT_UNARY(isinf, IsInf)
+      FT_UNARY_INPLACE(neg_, Neg) FT_UNARY_INPLACE(abs_, Abs) FT_UNARY_INPLACE(exp_, Exp) FT_UNARY_INPLACE(log_, Log)
+      FT_UNARY_INPLACE(sqrt_, Sqrt) FT_UNARY_INPLACE(tanh_, Tanh) FT_UNARY_INPLACE(sigmoid_, Sigmoid)
+      FT_UNARY_INPLACE(relu_, Relu) FT_UNARY_INPLACE(floor_, Floor) FT_UNARY_INPLACE(round_, Round)
+      FT_BINARY_METHOD(sub, Sub) FT_BINARY_METHOD(mul, Mul) FT_BINARY_METHOD(multiply, Mul)
+      FT_BINARY_METHOD(pow, Pow) FT_BINARY_METHOD(maximum, Maximum) FT_BINARY_METHOD(minimum, Minimum)
+      FT_BINARY_METHOD(eq, Eq) FT_BINARY_METHOD(ne, Ne) FT_BINARY_METHOD(lt, Lt) FT_BINARY_METHOD(le, Le)
+      FT_BINARY_METHOD(gt, Gt) FT_BINARY_METHOD(ge, Ge) FT_BINARY_METHOD(logical_and, LogicalAnd)
+      FT_BINARY_METHOD(logical_or, LogicalOr) FT_BINARY_METHOD(logical_xor, LogicalXor)
+      FT_BINARY_METHOD(floor_divide, FloorDiv) FT_BINARY_METHOD(remainder, Remainder) FT_BINARY_METHOD(fmod, Remainder)
+      .def("add", [](const Tensor& t, py::handle o, py::handle alpha) {
+        Tensor other = as_operand(o);
+        FT_CHECK(other, TypeError, "add(): argument 'other' must be Tensor or Number");
+        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, as_operand(alpha));
+        return ops::binary(BinaryOp::Add, t, other);
+      }, py::arg("other"), py::arg("alpha") = py::none())
+      .def("div", [](const Tensor& t, py::handle o, py::object rounding_mode) {
+        Tensor r = binary_args(BinaryOp::Div, py::cast(t), o);
+        if (rounding_mode.is_none()) return r;
+        const std::string mode = rounding_mode.cast<std::string>();
+        if (mode == "floor") return binary_args(BinaryOp::FloorDiv, py::cast(t), o);
+        if (mode == "trunc") return ops::to_dtype(ops::unary(UnaryOp::Trunc, r), ops::result_type(t, as_operand(o)));
+        throw ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '" + mode + "'");
+      }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
+      .def("add_", [](const Tensor& t, py::handle o, py::handle alpha) {
+        Tensor other = as_operand(o);
+        FT_CHECK(other, TypeError, "add_(): argument 'other' must be Tensor or Number");
+        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, as_operand(alpha));
+        return nogil(t->numel(), [&] { return ops::binary_(BinaryOp::Add, t, other); });
+      }, py::arg("other"), py::arg("alpha") = py::none())
+      .def("sub_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Sub, t, as_operand(o)); })
+      .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, as_operand(o)); })
+      .def("div_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Div, t, as_operand(o)); })
+      .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, as_operand(o)); })
+      .def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
+        return ops::clamp(t, lo.is_none() ? std::nullopt : to_scalar(lo), hi.is_none() ? std::nullopt : to_scalar(hi));
+      }, py::arg("min") = py::none(), py::arg("max") = py::none())
+      .def("clip", [](const Tensor& t, py::handle lo, py::handle hi) {
+        return ops::clamp(t, lo.is_none() ? std::nullopt : to_scalar(lo), hi.is_none() ? std::nullopt : to_scalar(hi));
+      }, py::arg("min") = py::none(), py::arg("max") = py::none())
+      .def("clamp_", [](const Tensor& t, py::handle lo, py::handle hi) {
+        return ops::clamp_(t, lo.is_none() ? std::nullopt : to_scalar(lo), hi.is_none() ? std::nullopt : to_scalar(hi));
+      }, py::arg("min") = py::none(), py::arg("max") = py::none())
+      .def("where", [](const Tensor& t, const Tensor& cond, py::handle other) {
+        Tensor o = as_operand(other);
+        return ops::where(cond, t, o);
+      })
+      .def("masked_fill", [](const Tensor& t, const Tensor& mask, py::handle v) {
+        auto s = to_scalar(v);
+        if (!s) s = item(to_tensor(v));
+        return ops::masked_fill(t, mask, *s);
+      })
+      .def("masked_fill_", [](const Tensor& t, const Tensor& mask, py::handle v) {
+        auto s = to_scalar(v);
+        if (!s) s = item(to_tensor(v));
+        return ops::copy_(t, ops::masked_fill(t, mask, *s));
+      })
+      .def("index_select", &ops::index_select)
+      .def("nonzero", &ops::nonzero)
+      .def("uniform_", [](const Tensor& t, double a, double b, ops::Generator* g) { return ops::uniform_(t, a, b, g); },
+           py::arg("from") = 0.0, py::arg("to") = 1.0, py::kw_only(), py::arg("generator") = nullptr)
+      .def("normal_", [](const Tensor& t, double mean, double std, ops::Generator* g) { return ops::normal_(t, mean, std, g); },
+           py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = nullptr)
+      // --- reductions ---------------------------------------------------------
+      .def("sum", &sum_impl)
+      .def("mean", &mean_impl)
+      .def("max", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(true, t, a, k); })
+      .def("min", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(false, t, a, k); })
+      .def("amax", [](const Tensor& t, py::object dim, bool keepdim) { return ops::amax(t, to_dims(dim), keepdim); },
+           py::arg("dim") = py::tuple(), py::arg("keepdim") = false)
+      .def("amin", [](const Tensor& t, py::object dim, bool keepdim) { return ops::amin(t, to_dims(dim), keepdim); },
+           py::arg("dim") = py::tuple(), py::arg("keepdim") = false)
+      .def("prod", [](const Tensor& t, py::args a, py::kwargs k) {
+        ReduceArgs r = parse_reduce("prod", a, k);
+        Tensor out = ops::prod(t, r.has_dim ? std::optional<int64_t>(r.dims.at(0)) : std::nullopt, r.keepdim);
+        return r.dtype ? ops::to_dtype(out, *r.dtype) : out;
+      })
+      .def("argmax", [](const Tensor& t, py::args a, py::kwargs k) {
+        ReduceArgs r = parse_reduce("argmax", a, k);
+        return ops::argmax(t, r.has_dim ? std::optional<int64_t>(r.dims.at(0)) : std::nullopt, r.keepdim);
+      })
+      .def("argmin", [](const Tensor& t, py::args a, py::kwargs k) {
+        ReduceArgs r = parse_reduce("argmin", a, k);
+        return ops::argmin(t, r.has_dim ? std::optional<int64_t>(r.dims.at(0)) : std::nullopt, r.keepdim);
+      })
+      .def("all", [](const Tensor& t, py::args a, py::kwargs k) {
+        ReduceArgs r = parse_reduce("all", a, k);
+        return ops::all(t, r.dims, r.keepdim);
+      })
+      .def("any", [](const Tensor& t, py::args a, py::kwargs k) {
+        ReduceArgs r = parse_reduce("any", a, k);
+        return ops::any(t, r.dims, r.keepdim);
+      })
+      .def("cumsum", [](const Tensor& t, py::args a, py::kwargs k) {
+        ReduceArgs r = parse_reduce("cumsum", a, k);
+        FT_CHECK(r.has_dim && r.dims.size() == 1, TypeError, "cumsum() missing required argument 'dim' (an int)");
+        return ops::cumsum(t, r.dims[0], r.dtype);
+      })
+      .def("softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
+        return nogil(t->numel(), [&] { return ops::softmax(t, dim, to_optional_dtype(dtype)); });
+      }, py::arg("dim"), py::arg("dtype") = py::none())
+      .def("log_softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
+        return nogil(t->numel(), [&] { return ops::log_softmax(t, dim, to_optional_dtype(dtype)); });
+      }, py::arg("dim"), py::arg("dtype") = py::none())
+      // --- linear algebra -------------------------------------------------------
+      .def("matmul", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::matmul(a, b); }); })
+      .def("mm", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::mm(a, b); }); })
+      .def("mv", &ops::mv)
+      .def("dot", &ops::dot)
+      .def("bmm", &ops::bmm);
+}
+
+}  // namespace ft::python

@@ -1,0 +1,189 @@
+"""fasttensor: a readable tensor library with reverse-mode autograd.
+
+Every hot kernel is our own C++ (CPU) or CUDA (GPU) code; this package gives
+them PyTorch's names, so ``import fasttensor as torch`` runs the code of
+Dive into Deep Learning chapters 2-5.
+"""
+
+from __future__ import annotations
+
+from . import _C
+from ._size import Size
+
+_C._set_size_class(Size)
+
+from ._C import (  # noqa: E402
+    Generator,
+    Tensor,
+    abs,
+    add,
+    bmm,
+    bool,
+    cat,
+    ceil,
+    clamp,
+    clip,
+    concat,
+    concatenate,
+    cos,
+    device,
+    div,
+    divide,
+    dot,
+    dtype,
+    eq,
+    exp,
+    float32,
+    float64,
+    floor,
+    floor_divide,
+    fmod,
+    ge,
+    get_default_dtype,
+    get_num_threads,
+    greater,
+    gt,
+    int32,
+    int64,
+    is_grad_enabled,
+    is_tensor,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    less,
+    log,
+    log1p,
+    log_softmax,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mm,
+    mul,
+    multiply,
+    mv,
+    ne,
+    neg,
+    negative,
+    numel,
+    pow,
+    promote_types,
+    reciprocal,
+    relu,
+    relu_,
+    remainder,
+    result_type,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    sqrt,
+    square,
+    stack,
+    sub,
+    subtract,
+    sum,
+    tanh,
+    true_divide,
+    trunc,
+    uint8,
+    where,
+)
+from . import _tensor  # noqa: E402,F401  (adds the Python-side Tensor methods)
+from ._creation import (  # noqa: E402
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._functional import (  # noqa: E402
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    chunk,
+    cumsum,
+    expand_copy,
+    flatten,
+    narrow,
+    norm,
+    permute,
+    prod,
+    reshape,
+    set_printoptions,
+    split,
+    squeeze,
+    std,
+    t,
+    transpose,
+    unbind,
+    unsqueeze,
+    var,
+)
+from .autograd import enable_grad, no_grad, set_grad_enabled, inference_mode  # noqa: E402
+from . import autograd  # noqa: E402
+from . import cuda  # noqa: E402
+from . import backends  # noqa: E402
+
+# dtype aliases, as PyTorch has them.
+float = float32
+double = float64
+long = int64
+int = int32
+uint8 = uint8
+
+__version__ = "0.1.0"
+
+
+def set_default_dtype(d) -> None:
+    """Sets the dtype of floating tensors made from Python floats (float32 or float64)."""
+    _C.set_default_dtype(d)
+
+
+def set_num_threads(n: "int") -> None:
+    """Threads for CPU kernels (the default: all cores, or OMP_NUM_THREADS)."""
+    _C.set_num_threads(n)
+
+
+def is_floating_point(input: Tensor) -> "bool":
+    return input.is_floating_point()
+
+
+def __getattr__(name: str):
+    # Submodules that import optional parts load on first use.
+    import importlib
+
+    if name in ("nn", "optim", "utils", "datasets", "d2l", "return_types"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'fasttensor' has no attribute '{name}'")

@@ -1,0 +1,246 @@
+"""Creation functions: tensor, zeros, ones, full, empty, arange, linspace,
+eye, the *_like family and random tensors. Sizes and keywords are parsed
+here; every fill runs in C++."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _C
+
+_NUMPY_OK = {np.dtype(np.bool_), np.dtype(np.uint8), np.dtype(np.int32), np.dtype(np.int64),
+             np.dtype(np.float32), np.dtype(np.float64)}
+
+
+def _size(size: tuple, name: str) -> list:
+    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, bool) or not isinstance(s, (numbers.Integral, _C.Tensor)):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {len(out)}")
+        out.append(int(s))
+    return out
+
+
+def _finish(t: _C.Tensor, requires_grad: bool) -> _C.Tensor:
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _numpy_from_data(data: Any) -> np.ndarray:
+    """Converts nested lists / scalars / tensors into a NumPy array (in C)."""
+    if isinstance(data, _C.Tensor):
+        return data.detach().cpu().numpy()
+    if isinstance(data, (list, tuple)) and any(isinstance(x, _C.Tensor) for x in _flatten_first(data)):
+        data = _tensors_to_lists(data)
+    arr = np.asarray(data)
+    if arr.dtype == object:
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}: nested sequences must be rectangular and numeric")
+    return arr
+
+
+def _flatten_first(data):
+    while isinstance(data, (list, tuple)) and data:
+        yield data[0]
+        data = data[0]
+
+
+def _tensors_to_lists(data):
+    if isinstance(data, _C.Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_lists(x) for x in data]
+    return data
+
+
+def _infer_dtype(data: Any, arr: np.ndarray):
+    """PyTorch's rule: Python floats → default dtype, ints → int64, bools →
+    bool; NumPy arrays and tensors keep their dtype."""
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        return None  # keep
+    if isinstance(data, _C.Tensor):
+        return data.dtype
+    kind = arr.dtype.kind
+    if kind == "b":
+        return _C.bool
+    if kind in "iu":
+        return _C.int64
+    if kind == "f":
+        return _C.get_default_dtype()
+    raise TypeError(f"Could not infer dtype of {arr.dtype}")
+
+
+def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> _C.Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
+    arr = _numpy_from_data(data)
+    inferred = _infer_dtype(data, arr)
+    if arr.dtype not in _NUMPY_OK:
+        if arr.dtype.kind == "f":
+            arr = arr.astype(np.float64) if arr.dtype.itemsize > 4 else arr.astype(np.float32)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind == "b":
+            arr = arr.astype(np.bool_)
+        else:
+            raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
+    t = _C.from_numpy(np.ascontiguousarray(arr)).clone()
+    target = dtype if dtype is not None else inferred
+    if target is not None:
+        t = t._to_dtype(_to_dtype(target))
+    if device is not None:
+        t = t._to_device(device)
+    return _finish(t, requires_grad)
+
+
+def _to_dtype(d):
+    return d
+
+
+def as_tensor(data: Any, dtype=None, device=None) -> _C.Tensor:
+    """Like tensor(), but shares memory with a NumPy array or tensor of matching dtype."""
+    if isinstance(data, _C.Tensor):
+        t = data
+        if dtype is not None:
+            t = t._to_dtype(_to_dtype(dtype))
+        return t if device is None else t._to_device(device)
+    if isinstance(data, np.ndarray) and data.dtype in _NUMPY_OK and all(s >= 0 for s in data.strides):
+        t = _C.from_numpy(data)
+        if dtype is not None:
+            t = t._to_dtype(_to_dtype(dtype))
+        return t if device is None else t._to_device(device)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(arr: np.ndarray) -> _C.Tensor:
+    """A tensor sharing memory with ``arr``."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    return _C.from_numpy(arr)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+    return _C._empty(_size(size, "empty"), dtype, device, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+    return _C._full(_size(size, "zeros"), 0, dtype if dtype is not None else _C.get_default_dtype(), device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+    return _C._full(_size(size, "ones"), 1, dtype if dtype is not None else _C.get_default_dtype(), device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+    if isinstance(fill_value, _C.Tensor):
+        fill_value = fill_value.item()
+    if dtype is None and isinstance(fill_value, float):
+        dtype = _C.get_default_dtype()
+    return _C._full(_size((size,), "full"), fill_value, dtype, device, requires_grad)
+
+
+def _like(t: _C.Tensor, dtype, device):
+    return (dtype if dtype is not None else t.dtype), (device if device is not None else t.device)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+    d, dev = _like(input, dtype, device)
+    return _C._empty(list(input.shape), d, dev, requires_grad)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+    d, dev = _like(input, dtype, device)
+    return _C._full(list(input.shape), 0, d, dev, requires_grad)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+    d, dev = _like(input, dtype, device)
+    return _C._full(list(input.shape), 1, d, dev, requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+    d, dev = _like(input, dtype, device)
+    return _C._full(list(input.shape), fill_value, d, dev, requires_grad)
+
+
+def rand_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+    d, dev = _like(input, dtype, device)
+    return _C._rand(list(input.shape), d, dev, None, requires_grad)
+
+
+def randn_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+    d, dev = _like(input, dtype, device)
+    return _C._randn(list(input.shape), d, dev, None, requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+    """Values from start to end (exclusive) by step; ints give int64, floats the default dtype."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = (x.item() if isinstance(x, _C.Tensor) else x for x in (start, end, step))
+    return _C._arange(start, end, step, dtype, device, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+    return _C._linspace(float(start), float(end), int(steps), dtype, device, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+    return _C._eye(int(n), m, dtype, device, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+    return _C._rand(_size(size, "rand"), dtype, device, generator, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+    return _C._randn(_size(size, "randn"), dtype, device, generator, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint() missing 1 required positional arguments: \"size\"")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    return _C._randint(int(low), int(high), _size((size,), "randint"), dtype, device, generator)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+    return _C._randperm(int(n), dtype, device, generator)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad: bool = False) -> _C.Tensor:
+    """Samples from N(mean, std²): with float mean/std and a size, or elementwise with tensors."""
+    if isinstance(mean, _C.Tensor) or isinstance(std, _C.Tensor):
+        ref = mean if isinstance(mean, _C.Tensor) else std
+        shape = list(ref.shape) if size is None else _size((size,), "normal")
+        z = _C._randn(shape, dtype if dtype is not None else ref.dtype, device if device is not None else ref.device,
+                      generator, False)
+        return _finish(z * std + mean, requires_grad)
+    if size is None:
+        raise TypeError("normal() received an invalid combination of arguments: with float mean and std, size is required")
+    t = _C._empty(_size((size,), "normal"), dtype, device, False)
+    t.normal_(float(mean), float(std), generator=generator)
+    return _finish(t, requires_grad)
+
+
+def manual_seed(seed: int):
+    """Seeds the default generator (CPU and CUDA share one counter-based stream)."""
+    _C.manual_seed(int(seed))
+    return _C.Generator().manual_seed(int(seed))
+
+
+def seed() -> int:
+    import random
+
+    s = random.getrandbits(63)
+    _C.manual_seed(s)
+    return s

@@ -1,0 +1,103 @@
+"""Function forms of Tensor methods (fasttensor.argmax(x, dim) and the like)
+and print options. Each forwards to the C++ method."""
+
+from __future__ import annotations
+
+from . import _C, _tensor_str
+
+
+def all(input, *args, **kwargs):
+    return input.all(*args, **kwargs)
+
+
+def any(input, *args, **kwargs):
+    return input.any(*args, **kwargs)
+
+
+def argmax(input, *args, **kwargs):
+    return input.argmax(*args, **kwargs)
+
+
+def argmin(input, *args, **kwargs):
+    return input.argmin(*args, **kwargs)
+
+
+def amax(input, dim=(), keepdim=False):
+    return input.amax(dim, keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    return input.amin(dim, keepdim)
+
+
+def prod(input, *args, **kwargs):
+    return input.prod(*args, **kwargs)
+
+
+def cumsum(input, *args, **kwargs):
+    return input.cumsum(*args, **kwargs)
+
+
+def std(input, *args, **kwargs):
+    return input.std(*args, **kwargs)
+
+
+def var(input, *args, **kwargs):
+    return input.var(*args, **kwargs)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    return input.norm(p, dim, keepdim, dtype)
+
+
+def reshape(input, shape):
+    return input.reshape(shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    return input.flatten(start_dim, end_dim)
+
+
+def transpose(input, dim0, dim1):
+    return input.transpose(dim0, dim1)
+
+
+def permute(input, dims):
+    return input.permute(dims)
+
+
+def squeeze(input, dim=None):
+    return input.squeeze(dim)
+
+
+def unsqueeze(input, dim):
+    return input.unsqueeze(dim)
+
+
+def narrow(input, dim, start, length):
+    return input.narrow(dim, start, length)
+
+
+def unbind(input, dim=0):
+    return input.unbind(dim)
+
+
+def chunk(input, chunks, dim=0):
+    return input.chunk(chunks, dim)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    return tensor.split(split_size_or_sections, dim)
+
+
+def t(input):
+    return input.t()
+
+
+def expand_copy(input, size):
+    return input.expand(size).clone()
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """Print options, as torch.set_printoptions."""
+    _tensor_str.set_printoptions(precision, threshold, edgeitems, linewidth, profile, sci_mode)

@@ -1,0 +1,30 @@
+"""fasttensor.Size: the shape of a tensor, a tuple that prints like PyTorch's."""
+
+from __future__ import annotations
+
+
+class Size(tuple):
+    """A tuple of ints: ``t.shape == (3, 4)`` and ``t.shape[0]`` work as in PyTorch."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"fasttensor.Size([{', '.join(str(int(s)) for s in self)}])"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))

@@ -1,0 +1,256 @@
+"""Tensor methods that live in Python: printing, conversions to Python
+objects, pickling, and the argument-rich forms (to, type, std, var, norm).
+Nothing here loops over elements."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+
+import numpy as np
+
+from . import _C
+from . import _tensor_str
+
+Tensor = _C.Tensor
+
+_DTYPE_NAMES = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
+                "torch.double": "float64", "torch.int64": "int64", "torch.long": "int64", "torch.int32": "int32",
+                "torch.int": "int32", "torch.uint8": "uint8", "torch.bool": "bool",
+                "torch.FloatTensor": "float32", "torch.DoubleTensor": "float64", "torch.LongTensor": "int64",
+                "torch.IntTensor": "int32", "torch.ByteTensor": "uint8", "torch.BoolTensor": "bool"}
+
+
+def _dtype_name(dt) -> str:
+    return repr(dt).split(".")[-1]
+
+
+def _host_array(t: Tensor) -> np.ndarray:
+    return _C._to_numpy(t.detach().cpu())
+
+
+def _repr(self: Tensor, *, tensor_contents=None) -> str:
+    grad_fn = self.grad_fn
+    return _tensor_str.format_tensor(
+        _host_array(self),
+        dtype=_dtype_name(self.dtype),
+        default_dtype=_dtype_name(_C.get_default_dtype()),
+        device=str(self.device),
+        requires_grad=self.requires_grad and grad_fn is None,
+        grad_fn=grad_fn.name() if grad_fn is not None else None,
+    )
+
+
+def _tolist(self: Tensor):
+    return _host_array(self).tolist()
+
+
+def _array(self: Tensor, dtype=None, copy=None):
+    arr = _host_array(self)
+    return arr if dtype is None else arr.astype(dtype, copy=False)
+
+
+def _format(self: Tensor, spec: str) -> str:
+    if self.dim() == 0:
+        return self.item().__format__(spec)
+    return object.__format__(self, spec)
+
+
+def _iter(self: Tensor):
+    if self.dim() == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return iter(self.unbind(0))
+
+
+def _contains(self: Tensor, element) -> bool:
+    return bool((self == element).any().item())
+
+
+def _parse_to(args, kwargs):
+    """to(dtype) / to(device) / to(device, dtype) / to(tensor) / keywords."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, device = a.dtype, a.device
+        elif isinstance(a, _C.dtype) or a in (float, int, bool):
+            dtype = a
+        elif isinstance(a, (str, _C.device, int)):
+            device = a
+        elif a is not None and not isinstance(a, bool):
+            raise TypeError(f"to() received an invalid combination of arguments: got {type(a).__name__}")
+    return dtype, device
+
+
+def _to(self: Tensor, *args, **kwargs) -> Tensor:
+    """Converts dtype and/or device; returns self when nothing changes."""
+    dtype, device = _parse_to(args, dict(kwargs))
+    t = self
+    if device is not None:
+        t = t._to_device(device)
+    if dtype is not None:
+        t = t._to_dtype(dtype)
+    return t
+
+
+def _type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
+    if dtype is None:
+        prefix = "torch.cuda." if self.is_cuda else "torch."
+        names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "int32": "IntTensor",
+                 "uint8": "ByteTensor", "bool": "BoolTensor"}
+        return prefix + names[_dtype_name(self.dtype)]
+    if isinstance(dtype, str):
+        if dtype not in _DTYPE_NAMES:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = getattr(_C, _DTYPE_NAMES[dtype])
+    return self._to_dtype(dtype)
+
+
+def _correction(unbiased, correction) -> float:
+    if correction is not None:
+        return float(correction)
+    return 1.0 if unbiased is None or unbiased else 0.0
+
+
+def _var(self: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None) -> Tensor:
+    if isinstance(dim, bool):  # var(unbiased)
+        dim, unbiased = None, dim
+    dim = axis if dim is None else dim
+    keepdim = keepdims if keepdims is not None else keepdim
+    return _C._var(self, dim, _correction(unbiased, correction), bool(keepdim))
+
+
+def _std(self: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None) -> Tensor:
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    dim = axis if dim is None else dim
+    keepdim = keepdims if keepdims is not None else keepdim
+    return _C._std(self, dim, _correction(unbiased, correction), bool(keepdim))
+
+
+def _norm(self: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    if p is None or p == "fro":
+        p = 2.0
+    elif p == "nuc":
+        raise NotImplementedError("nuclear norm is not supported")
+    elif isinstance(p, str):
+        raise ValueError(f"unknown norm type {p!r}")
+    t = self if dtype is None else self._to_dtype(dtype)
+    return _C._norm(t, float(p), dim, bool(keepdim))
+
+
+def _reduce(self: Tensor):
+    return (_rebuild, (_host_array(self).copy(), _dtype_name(self.dtype), str(self.device), self.requires_grad,
+                       type(self), self.__dict__ if hasattr(self, "__dict__") else {}))
+
+
+def _rebuild(arr, dtype_name, device, requires_grad, cls=Tensor, state=None):
+    t = _C.from_numpy(arr).clone()._to_dtype(getattr(_C, dtype_name))
+    if device != "cpu":
+        t = t._to_device(device)
+    if cls is not Tensor:
+        t = cls(t) if requires_grad is None else cls(t, requires_grad) if _accepts_requires_grad(cls) else cls(t)
+    if requires_grad and t.is_leaf:
+        t.requires_grad_(True)
+    if state:
+        t.__dict__.update({k: v for k, v in state.items() if k not in t.__dict__})
+    return t
+
+
+def _accepts_requires_grad(cls) -> bool:
+    import inspect
+
+    try:
+        return "requires_grad" in inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _deepcopy(self: Tensor, memo):
+    if id(self) in memo:
+        return memo[id(self)]
+    if not self.is_leaf:
+        raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol "
+                           "at the moment.  If you were attempting to deepcopy a module, this may be because of a "
+                           "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+    data = self.detach().clone()
+    cls = type(self)
+    if cls is Tensor:
+        new = data
+    else:
+        new = cls(data, self.requires_grad) if _accepts_requires_grad(cls) else cls(data)
+    if self.requires_grad and new.is_leaf:
+        new.requires_grad_(True)
+    if self.grad is not None:
+        new.grad = copy.deepcopy(self.grad, memo)
+    for k, v in getattr(self, "__dict__", {}).items():
+        if k not in new.__dict__:
+            new.__dict__[k] = copy.deepcopy(v, memo)
+    memo[id(self)] = new
+    return new
+
+
+def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad=False):
+    from ._creation import tensor
+
+    return tensor(data, dtype=dtype if dtype is not None else self.dtype,
+                  device=device if device is not None else self.device, requires_grad=requires_grad)
+
+
+def _new_zeros(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
+    from ._creation import _size
+
+    return _C._full(_size(size, "new_zeros"), 0, dtype if dtype is not None else self.dtype,
+                    device if device is not None else self.device, requires_grad)
+
+
+def _new_ones(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
+    from ._creation import _size
+
+    return _C._full(_size(size, "new_ones"), 1, dtype if dtype is not None else self.dtype,
+                    device if device is not None else self.device, requires_grad)
+
+
+def _new_full(self: Tensor, size, fill_value, dtype=None, device=None, requires_grad=False):
+    from ._creation import _size
+
+    return _C._full(_size((size,), "new_full"), fill_value, dtype if dtype is not None else self.dtype,
+                    device if device is not None else self.device, requires_grad)
+
+
+def _new_empty(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
+    from ._creation import _size
+
+    return _C._empty(_size(size, "new_empty"), dtype if dtype is not None else self.dtype,
+                     device if device is not None else self.device, requires_grad)
+
+
+def _apply_methods() -> None:
+    T = Tensor
+    T.__repr__ = _repr
+    T.__str__ = _repr
+    T.__format__ = _format
+    T.__iter__ = _iter
+    T.__contains__ = _contains
+    T.__array__ = _array
+    T.__array_priority__ = 1000
+    T.__reduce__ = _reduce
+    T.__deepcopy__ = _deepcopy
+    T.tolist = _tolist
+    T.to = _to
+    T.type = _type
+    T.var = _var
+    T.std = _std
+    T.norm = _norm
+    T.new_tensor = _new_tensor
+    T.new_zeros = _new_zeros
+    T.new_ones = _new_ones
+    T.new_full = _new_full
+    T.new_empty = _new_empty
+
+
+_apply_methods()

@@ -1,0 +1,127 @@
+"""fasttensor.autograd: grad(), backward(), grad-mode switches and gradcheck.
+The tape and the engine are C++ (csrc/autograd)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Optional, Sequence, Union
+
+from .. import _C
+from .gradcheck import gradcheck
+
+Tensor = _C.Tensor
+
+
+class _GradMode:
+    """Base of no_grad / enable_grad / set_grad_enabled: context manager and decorator."""
+
+    _mode: bool
+
+    def __enter__(self):
+        self._prev = _C.is_grad_enabled()
+        _C.set_grad_enabled(self._mode)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _C.set_grad_enabled(self._prev)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Ops inside record no graph (parameter updates, evaluation)."""
+
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    """Turns recording back on inside a no_grad block."""
+
+    _mode = True
+
+
+class inference_mode(_GradMode):
+    """Like no_grad (fasttensor has no separate inference tensors)."""
+
+    _mode = False
+
+    def __init__(self, mode: bool = True):
+        self._mode = not mode
+
+
+class set_grad_enabled(_GradMode):
+    """set_grad_enabled(False) switches grad mode at once and, used with `with`, restores it after."""
+
+    def __init__(self, mode: bool):
+        self._prev = _C.is_grad_enabled()
+        self._mode = bool(mode)
+        _C.set_grad_enabled(self._mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _C.set_grad_enabled(self._prev)
+
+    def __call__(self, fn):
+        mode = self._mode
+        _C.set_grad_enabled(self._prev)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def _grads_for(outputs: list, grad_outputs: list) -> list:
+    grads = []
+    for i, out in enumerate(outputs):
+        g = grad_outputs[i] if i < len(grad_outputs) else None
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = _C._full(list(out.shape), 1, out.dtype, out.device, False)
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph: Optional[bool] = None, create_graph: bool = False) -> None:
+    """Accumulates gradients of `tensors` into the leaves' .grad."""
+    outputs = _as_list(tensors)
+    grads = _grads_for(outputs, _as_list(grad_tensors))
+    keep = create_graph if retain_graph is None else retain_graph
+    _C._run_backward(outputs, grads, keep, create_graph, [], False)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
+         only_inputs: bool = True, allow_unused: Optional[bool] = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False):
+    """Gradients of outputs w.r.t. inputs, returned (not accumulated into .grad)."""
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    grads = _grads_for(outs, _as_list(grad_outputs))
+    keep = create_graph if retain_graph is None else retain_graph
+    result = _C._run_backward(outs, grads, keep, create_graph, ins, bool(allow_unused) or materialize_grads)
+    if materialize_grads:
+        result = [g if g is not None else _C._full(list(i.shape), 0, i.dtype, i.device, False)
+                  for g, i in zip(result, ins)]
+    return tuple(result)
+
+
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "gradcheck"]
