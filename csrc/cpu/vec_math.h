@@ -77,6 +77,7 @@
 // translation unit, scalar_* and vec_* agree exactly.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -396,7 +397,7 @@ template <class V> inline V sigmoid_f64(V x) { return sigmoid_tail(x, exp_f64<kN
 
 // ------------------------------------------------------------ sin/cos ----
 // Lanes with |x| above these bounds are recomputed with libm (scalar).
-constexpr float kTrigBoundF = 0x1p24f;  // n < 2^24: n * 29-bit pi/2 part exact
+constexpr float kTrigBoundF = 0x1p24f;  // m < 2^24: m * 29-bit pi/2 part exact
 constexpr double kTrigBoundD = 0x1p20;  // n < 2^20: n * 33-bit pi/2 parts exact
 
 // Picks sin or cos polynomial and the sign from the quadrant bits q (the low

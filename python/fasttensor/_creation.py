@@ -27,6 +27,19 @@ def _size(size: tuple, name: str) -> list:
     return out
 
 
+def _size_kw(size: tuple, kwargs: dict, name: str) -> tuple:
+    """Accepts the size as varargs, one sequence, or the `size=` keyword."""
+    if "size" in kwargs:
+        if size:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        size = (kwargs.pop("size"),)
+    for k in ("layout", "pin_memory", "memory_format", "out"):
+        kwargs.pop(k, None)
+    if kwargs:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return size
+
+
 def _finish(t: _C.Tensor, requires_grad: bool) -> _C.Tensor:
     if requires_grad:
         t.requires_grad_(True)
@@ -89,7 +102,7 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_
             arr = arr.astype(np.bool_)
         else:
             raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
-    t = _C.from_numpy(np.ascontiguousarray(arr)).clone()
+    t = _C.from_numpy(arr if arr.flags.c_contiguous else arr.copy(order="C")).clone()
     target = dtype if dtype is not None else inferred
     if target is not None:
         t = t._to_dtype(_to_dtype(target))
@@ -124,15 +137,18 @@ def from_numpy(arr: np.ndarray) -> _C.Tensor:
     return _C.from_numpy(arr)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    size = _size_kw(size, kwargs, "empty")
     return _C._empty(_size(size, "empty"), dtype, device, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    size = _size_kw(size, kwargs, "zeros")
     return _C._full(_size(size, "zeros"), 0, dtype if dtype is not None else _C.get_default_dtype(), device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
+def ones(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    size = _size_kw(size, kwargs, "ones")
     return _C._full(_size(size, "ones"), 1, dtype if dtype is not None else _C.get_default_dtype(), device, requires_grad)
 
 
@@ -194,11 +210,13 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad: bool = False) -> _
     return _C._eye(int(n), m, dtype, device, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    size = _size_kw(size, kwargs, "rand")
     return _C._rand(_size(size, "rand"), dtype, device, generator, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    size = _size_kw(size, kwargs, "randn")
     return _C._randn(_size(size, "randn"), dtype, device, generator, requires_grad)
 
 
