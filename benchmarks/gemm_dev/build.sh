@@ -26,5 +26,16 @@ for f in "$src"/cpuinfo.cpp "$src"/parallel.cpp "$src"/gemm.cpp "$src"/gemm_avx2
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
+# ODR guard: objects built with AVX flags must export no weak (COMDAT)
+# symbols, or the linker could pick their copy of an inline function for
+# code that runs on a CPU without AVX.
+for o in "$obj"/*_avx512.cpp.o "$obj"/*_avx2.cpp.o; do
+  weak="$(nm -C --defined-only "$o" | awk '$2 ~ /^[WVu]$/' || true)"
+  if [ -n "$weak" ]; then
+    echo "error: $(basename "$o") exports weak symbols (ODR hazard):" >&2
+    echo "$weak" >&2
+    exit 1
+  fi
+done
 "$CXX" -O3 "$obj"/*.o -o "$out" -pthread
 echo "built $out"

@@ -7,6 +7,9 @@
 // Tuning overrides (env): GEMM_KC, GEMM_MC, GEMM_NC, GEMM_ORDER (1 = A panel
 // outer, 0 = BLIS order), GEMM_INPLACE_N, GEMM_INPLACE_M, GEMM_SPLIT (0 auto, 1 M, 2 N),
 // GEMM_SWAP (skinny-N swap), GEMM_MIN_FLOPS.
+// Timing: BENCH_STAT=min (fastest rep instead of median), BENCH_CLOCK=cpu
+// (thread CPU time; single-threaded only), BENCH_NO_WAIT (do not wait for an
+// idle machine before each case).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -14,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -315,8 +319,9 @@ struct BenchCase {
   bool a_transposed, b_transposed, f64;
 };
 
-// The development machine is shared: before timing a case, wait (up to 60 s)
-// until the other CPUs are idle, measured from /proc/stat over 100 ms.
+// The development machine is shared: before timing a case, wait (up to
+// BENCH_WAIT_S seconds, default 20) until the other CPUs are idle, measured
+// from /proc/stat over 100 ms.
 // Returns false if the machine never became quiet.
 bool wait_for_quiet_machine() {
   auto read_busy_idle = [](double& busy, double& idle) {
@@ -331,7 +336,8 @@ bool wait_for_quiet_machine() {
     busy = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
     return true;
   };
-  const double deadline = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count() + 60;
+  const double wait_s = std::getenv("BENCH_WAIT_S") ? std::atof(std::getenv("BENCH_WAIT_S")) : 20.0;
+  const double deadline = now_seconds() + wait_s;
   for (;;) {
     double b0, i0, b1, i1;
     if (!read_busy_idle(b0, i0)) return true;
@@ -339,7 +345,7 @@ bool wait_for_quiet_machine() {
     if (!read_busy_idle(b1, i1)) return true;
     const double busy_cpus = (b1 - b0) / std::max(1.0, (b1 - b0) + (i1 - i0)) * std::thread::hardware_concurrency();
     if (busy_cpus < 0.15) return true;
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count() > deadline) return false;
+    if (now_seconds() > deadline) return false;
   }
 }
 
@@ -363,12 +369,21 @@ double time_gemm(const BenchCase& bc, double min_time = 0.3) {
   };
   run();
   run();
+  // BENCH_CLOCK=cpu times single-threaded runs with this thread's CPU time,
+  // which preemption by other processes on a shared machine does not inflate.
+  static const bool cpu_clock = std::getenv("BENCH_CLOCK") && std::string(std::getenv("BENCH_CLOCK")) == "cpu";
+  auto clock = [] {
+    if (!cpu_clock) return now_seconds();
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  };
   std::vector<double> times;
   const double end = now_seconds() + min_time;
   while ((times.size() < 7 || now_seconds() < end) && times.size() < 5000) {
-    const double t0 = now_seconds();
+    const double t0 = clock();
     run();
-    times.push_back(now_seconds() - t0);
+    times.push_back(clock() - t0);
   }
   std::sort(times.begin(), times.end());
   // BENCH_STAT=min reports the fastest rep (tuning on a shared, noisy machine).
@@ -390,7 +405,8 @@ std::vector<BenchCase> bench_cases() {
 }
 
 void print_case(const BenchCase& bc) {
-  const bool quiet = wait_for_quiet_machine();
+  static const bool skip_wait = std::getenv("BENCH_NO_WAIT") != nullptr;
+  const bool quiet = skip_wait || wait_for_quiet_machine();
   const double t = bc.f64 ? time_gemm<double>(bc) : time_gemm<float>(bc);
   const double gflops = 2.0 * bc.m * bc.n * bc.k / t / 1e9;
   std::printf("%-34s %9.1f us %7.1f GF/s%s\n", bc.name.c_str(), t * 1e6, gflops, quiet ? "" : "  (machine busy)");

@@ -23,7 +23,8 @@ std::string tensor_type_str(const Tensor& t) {
 SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
   if (!t) return;
   version_ = t->version();
-  requires_grad_ = t->requires_grad();
+  // An output is saved before its node is attached, but will require grad.
+  requires_grad_ = is_output || t->requires_grad();
   if (is_output) {
     // A detached alias: same storage and version counter, no grad_fn.
     data_ = make_view(t, t->shape(), t->strides(), t->offset());
@@ -140,11 +141,13 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
   // Where each input's gradient will arrive (autograd.grad): its node.
   std::unordered_map<Node*, std::vector<size_t>> captures;
   std::vector<Tensor> captured(inputs.size());
+  std::vector<std::shared_ptr<Node>> capture_nodes;  // keeps fresh leaf accumulators alive for this call
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
     FT_CHECK(t->requires_grad(), RuntimeError, "One of the differentiated Tensors does not require grad");
     Edge e = gradient_edge(t);
     captures[e.fn.get()].push_back(i);
+    capture_nodes.push_back(std::move(e.fn));
   }
   const bool accumulate_into_leaves = inputs.empty();
 

@@ -60,7 +60,9 @@ Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
 }
 
 Tensor wrap_scalar(const Scalar& s, Device device) {
-  Tensor t = scalar_tensor(s, s.natural_dtype(), device);
+  // Python floats stay double until the kernel casts them to the compute
+  // dtype; result_type counts them as the default float dtype.
+  Tensor t = scalar_tensor(s, s.is_floating() ? DType::Float64 : s.natural_dtype(), device);
   t->is_wrapped_number = true;
   return t;
 }

@@ -69,6 +69,10 @@ class TensorImpl {
   uint32_t version() const { return storage_->version(); }
   void bump_version() { storage_->bump_version(); }
 
+  // The tensor this one is a view of (set by the view ops), so an in-place
+  // op can tell it would bypass the base's autograd history.
+  Tensor view_base;
+
   // A Python scalar turned into a 0-d tensor: takes part in promotion only by
   // category (int64_tensor * 2.5 → float32), as PyTorch's wrapped numbers.
   bool is_wrapped_number = false;

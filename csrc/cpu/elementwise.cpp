@@ -170,6 +170,14 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
         });
       }
       break;
+    case BinaryOp::Fmod:
+      if constexpr (is_float) {
+        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return std::fmod(x, y); });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        check_no_zero_divisor<T>(b);
+        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x % y); });
+      }
+      break;
     case BinaryOp::Pow:
       if constexpr (is_float) {
         // Common scalar exponents get exact, fast forms.
@@ -261,12 +269,20 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
     case UnaryOp::Clamp: {
       if constexpr (is_float) {
         const T lo = static_cast<T>(p0), hi = static_cast<T>(p1);
-        return unary_loop<T, T>(out, in, g, [lo, hi](T x) { return x != x ? x : (x < lo ? lo : (x > hi ? hi : x)); });
+        // min(max(x, lo), hi): with lo > hi every element is hi, as PyTorch.
+        return unary_loop<T, T>(out, in, g, [lo, hi](T x) {
+          if (x != x) return x;
+          const T r = x < lo ? lo : x;
+          return r > hi ? hi : r;
+        });
       } else if constexpr (!std::is_same_v<T, bool>) {
         // Bounds clipped to the type's range (an int8 clamp to 1000 is no bound).
         const double tmin = double(std::numeric_limits<T>::lowest()), tmax = double(std::numeric_limits<T>::max());
         const T lo = static_cast<T>(std::max(p0, tmin)), hi = static_cast<T>(std::min(p1, tmax));
-        return unary_loop<T, T>(out, in, g, [lo, hi](T x) { return x < lo ? lo : (x > hi ? hi : x); });
+        return unary_loop<T, T>(out, in, g, [lo, hi](T x) {
+          const T r = x < lo ? lo : x;
+          return r > hi ? hi : r;
+        });
       }
       break;
     }

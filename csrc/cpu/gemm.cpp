@@ -103,28 +103,30 @@ namespace {
 template <class T>
 using SerialGemmFn = void (*)(const GemmProblem<T>&, const GemmBlocking&);
 
+// The serial implementation for the SIMD level in use, with the granularity
+// the threading code splits on: MR rows, or one vector of `lanes` columns.
 template <class T>
 struct GemmImpl {
   SerialGemmFn<T> serial;
-  int mr, nr, lanes;  // register tile and vector width, in elements
+  int mr, lanes;
 };
 
 GemmImpl<float> select_impl(const float*) {
   switch (simd_level()) {
-    case SimdLevel::AVX512: return {gemm_serial_f32_avx512, kGemmMR_f32_avx512, kGemmNR_f32_avx512, 16};
-    case SimdLevel::AVX2: return {gemm_serial_f32_avx2, kGemmMR_f32_avx2, kGemmNR_f32_avx2, 8};
+    case SimdLevel::AVX512: return {gemm_serial_f32_avx512, kGemmMR_f32_avx512, 16};
+    case SimdLevel::AVX2: return {gemm_serial_f32_avx2, kGemmMR_f32_avx2, 8};
     case SimdLevel::Scalar: break;
   }
-  return {gemm_serial_f32_scalar, kGemmMR_scalar, kGemmNR_scalar, 1};
+  return {gemm_serial_f32_scalar, kGemmMR_scalar, 1};
 }
 
 GemmImpl<double> select_impl(const double*) {
   switch (simd_level()) {
-    case SimdLevel::AVX512: return {gemm_serial_f64_avx512, kGemmMR_f64_avx512, kGemmNR_f64_avx512, 8};
-    case SimdLevel::AVX2: return {gemm_serial_f64_avx2, kGemmMR_f64_avx2, kGemmNR_f64_avx2, 4};
+    case SimdLevel::AVX512: return {gemm_serial_f64_avx512, kGemmMR_f64_avx512, 8};
+    case SimdLevel::AVX2: return {gemm_serial_f64_avx2, kGemmMR_f64_avx2, 4};
     case SimdLevel::Scalar: break;
   }
-  return {gemm_serial_f64_scalar, kGemmMR_scalar, kGemmNR_scalar, 1};
+  return {gemm_serial_f64_scalar, kGemmMR_scalar, 1};
 }
 
 const GemmBlocking& blocking_for(const float*) { return gemm_tuning().f32; }
@@ -196,40 +198,58 @@ void gemm_any(GemmProblem<T> p) {
     return;
   }
 
-  // Split C into one block per thread, on register-tile boundaries. Splitting
-  // M makes every thread pack all of B (K*N redundant copies), splitting N
-  // makes every thread pack all of A (K*M): cut the longer side.
-  const int64_t m_tiles = ceil_div(p.m, impl.mr);
-  const int64_t n_tiles = ceil_div(p.n, impl.nr);
-  bool split_m = p.m >= p.n;
-  if (tuning.force_split == 1) split_m = true;
-  if (tuning.force_split == 2) split_m = false;
-  if (split_m && m_tiles < 2) split_m = false;
-  if (!split_m && n_tiles < 2) split_m = m_tiles >= 2;
-  const int64_t tiles = split_m ? m_tiles : n_tiles;
-  const int64_t pieces = tiles < threads ? tiles : threads;
+  // Split C into one block per thread, either along M in units of MR rows or
+  // along N in units of one vector of columns. Each thread runs the serial
+  // algorithm on its block with its own packed panels, so a split along M
+  // repacks all of B in every thread and a split along N all of A (unless
+  // read in place). Pick the split whose largest block is estimated cheapest:
+  //   cycles ~ M*ceil(N/lanes)*K / 2 (two FMA ports) + 0.5 per packed element.
+  // e.g. 256x256x784 with A read in place splits N (no repacking at all);
+  //      784x256x256 with A = X^T (packed) splits M.
+  auto make_part = [&](bool split_m, int64_t unit_begin, int64_t unit_end) {
+    GemmProblem<T> part = p;
+    if (split_m) {
+      const int64_t row_begin = unit_begin * impl.mr;
+      const int64_t row_end = unit_end * impl.mr < p.m ? unit_end * impl.mr : p.m;
+      part.m = row_end - row_begin;
+      part.a = p.a + row_begin * p.a_rs;
+      part.c = p.c + row_begin * p.c_rs;
+    } else {
+      const int64_t col_begin = unit_begin * impl.lanes;
+      const int64_t col_end = unit_end * impl.lanes < p.n ? unit_end * impl.lanes : p.n;
+      part.n = col_end - col_begin;
+      part.b = p.b + col_begin * p.b_cs;
+      part.c = p.c + col_begin * p.c_cs;
+    }
+    return part;
+  };
+  auto units_of = [&](bool split_m) { return split_m ? ceil_div(p.m, impl.mr) : ceil_div(p.n, impl.lanes); };
+  auto pieces_of = [&](bool split_m) {
+    const int64_t units = units_of(split_m);
+    return units < threads ? units : static_cast<int64_t>(threads);
+  };
+  auto estimated_cycles = [&](bool split_m) {
+    const int64_t units = units_of(split_m), pieces = pieces_of(split_m);
+    if (pieces < 2) return 1e300;
+    const GemmProblem<T> largest = make_part(split_m, 0, ceil_div(units, pieces));
+    const GemmBlocking b = choose_blocking(largest);
+    const double m = static_cast<double>(largest.m), n = static_cast<double>(largest.n);
+    const double k = static_cast<double>(largest.k);
+    const double vectors = static_cast<double>(ceil_div(largest.n, impl.lanes));
+    return m * vectors * k / 2 + (b.read_a_in_place ? 0 : 0.5 * m * k) + (b.read_b_in_place ? 0 : 0.5 * n * k);
+  };
+  bool split_m = estimated_cycles(true) <= estimated_cycles(false);
+  if (tuning.force_split == 1 && pieces_of(true) >= 2) split_m = true;
+  if (tuning.force_split == 2 && pieces_of(false) >= 2) split_m = false;
+  const int64_t units = units_of(split_m);
+  const int64_t pieces = pieces_of(split_m);
   if (pieces < 2) {
     impl.serial(p, choose_blocking(p));
     return;
   }
   parallel_for(0, pieces, 1, [&](int64_t begin, int64_t end) {
     for (int64_t piece = begin; piece < end; ++piece) {
-      const int64_t tile_begin = tiles * piece / pieces;
-      const int64_t tile_end = tiles * (piece + 1) / pieces;
-      GemmProblem<T> part = p;
-      if (split_m) {
-        const int64_t row_begin = tile_begin * impl.mr;
-        const int64_t row_end = tile_end * impl.mr < p.m ? tile_end * impl.mr : p.m;
-        part.m = row_end - row_begin;
-        part.a = p.a + row_begin * p.a_rs;
-        part.c = p.c + row_begin * p.c_rs;
-      } else {
-        const int64_t col_begin = tile_begin * impl.nr;
-        const int64_t col_end = tile_end * impl.nr < p.n ? tile_end * impl.nr : p.n;
-        part.n = col_end - col_begin;
-        part.b = p.b + col_begin * p.b_cs;
-        part.c = p.c + col_begin * p.c_cs;
-      }
+      const GemmProblem<T> part = make_part(split_m, units * piece / pieces, units * (piece + 1) / pieces);
       impl.serial(part, choose_blocking(part));
     }
   });

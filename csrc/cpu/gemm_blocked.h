@@ -147,8 +147,13 @@ void microkernel_broadcast_a(const MicroTileArgs<typename V::T>& t) {
   for (int r = 0; r < ROWS; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < VECS; ++v) acc[r][v] = V::zero();
+  // Start pulling the C tile into L1 now; it is needed only after the k loop.
+  // Each row spans VECS*L elements: prefetch its first and last cache line.
 #pragma GCC unroll 16
-  for (int r = 0; r < ROWS; ++r) V::prefetch(t.c + r * t.ldc);
+  for (int r = 0; r < ROWS; ++r) {
+    V::prefetch(t.c + r * t.ldc);
+    V::prefetch(t.c + r * t.ldc + VECS * L - 1);
+  }
 
   const T* a = t.a;
   const T* b = t.b;

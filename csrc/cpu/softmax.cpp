@@ -69,9 +69,11 @@ void softmax_typed(const Tensor& out, const Tensor& in, bool log) {
       T* yr = y + r * cols;
       const T m = row_max(xr, cols);
       if (log) {
+        // (x - max) - log(sum): subtracting the shift first keeps the
+        // small result exact when the logits are large.
         const T s = exp_shifted(xr, tmp.data(), cols, m);
-        const T lse = (std::isinf(m) ? T(0) : m) + scalar_log(s);
-        for (int64_t i = 0; i < cols; ++i) yr[i] = xr[i] - lse;
+        const T shift = std::isinf(m) ? T(0) : m, log_s = scalar_log(s);
+        for (int64_t i = 0; i < cols; ++i) yr[i] = (xr[i] - shift) - log_s;
       } else {
         const T s = exp_shifted(xr, yr, cols, m);
         const T inv = T(1) / s;
@@ -125,8 +127,10 @@ void cross_entropy_typed(const Tensor& losses, const Tensor& lse, const Tensor& 
       const T* xr = x + r * cols;
       const T m = row_max(xr, cols);
       const T sum = exp_shifted(xr, tmp.data(), cols, m);
-      s[r] = (std::isinf(m) ? T(0) : m) + scalar_log(sum);
-      l[r] = s[r] - xr[t[r]];
+      const T shift = std::isinf(m) ? T(0) : m, log_sum = scalar_log(sum);
+      s[r] = shift + log_sum;
+      // log(sum) - (x_t - max): exact for logits far from 0, where lse - x_t would cancel.
+      l[r] = log_sum - (xr[t[r]] - shift);
     }
   });
 }

@@ -54,7 +54,7 @@
 // dense sweeps, values next to k*pi/2, thresholds).  Columns: SSE2 / AVX2 /
 // AVX-512 build (AVX2 and AVX-512 use FMA).
 //     function   float               double
-//     exp        0.96 / 0.87 / 0.87  0.97 / 0.87 / 0.87  (incl. subnormal results)
+//     exp        0.50 (via double) / 0.87 (double)  (float: computed in double, rounded once; incl. subnormal results)
 //     log        0.84 / 0.84 / 0.84  0.80 / 0.80 / 0.80  (incl. subnormal inputs)
 //     log1p      0.81 / 0.80 / 0.80  0.82 / 0.78 / 0.78
 //     tanh       1.42 / 1.54 / 1.54  1.38 / 1.50 / 1.50  (worst just above 0.55)
@@ -567,6 +567,33 @@ template <bool kCos, class T> inline void apply_trig(const T* x, T* y, int64_t n
   }
 }
 
+// float exp, tanh and sigmoid are evaluated in double and rounded once: the
+// result is then the correctly rounded float (the double kernels' ~1-2 ulp
+// of double is far below half a float ulp), so printed values match
+// PyTorch's to the last digit (e.g. exp(10) = 22026.4648, where a 0.9-ulp
+// float kernel can give 22026.4668). Half as many lanes per vector; still
+// past numpy and torch (see benchmarks/vec_math_dev).
+inline vfh exp_f32_in_f64(vfh x) { return __builtin_convertvector(exp_f64<kAny>(widen(x)), vfh); }
+inline vfh tanh_f32_in_f64(vfh x) { return __builtin_convertvector(tanh_f64(widen(x)), vfh); }
+inline vfh sigmoid_f32_in_f64(vfh x) { return __builtin_convertvector(sigmoid_f64(widen(x)), vfh); }
+
+template <class K> inline void apply_f32_in_f64(const float* x, float* y, int64_t n, K kernel) {
+  constexpr int64_t W = sizeof(vfh) / sizeof(float);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    vfh v;
+    __builtin_memcpy(&v, x + i, sizeof(v));
+    v = kernel(v);
+    __builtin_memcpy(y + i, &v, sizeof(v));
+  }
+  if (i < n) {
+    vfh v{};
+    __builtin_memcpy(&v, x + i, size_t(n - i) * sizeof(float));
+    v = kernel(v);
+    __builtin_memcpy(y + i, &v, size_t(n - i) * sizeof(float));
+  }
+}
+
 template <class T> inline constexpr bool kIsF32 = std::is_same_v<T, float>;
 template <class T> inline constexpr bool kSupported = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
@@ -581,7 +608,7 @@ template <class T> inline constexpr bool kSupported = std::is_same_v<T, float> |
 // overhead beyond one broadcast.
 template <class T> inline T scalar_exp(T x) {
   static_assert(vm::kSupported<T>);
-  if constexpr (vm::kIsF32<T>) return vm::exp_f32<vm::kAny>(vm::splat<vm::vf>(x))[0];
+  if constexpr (vm::kIsF32<T>) return vm::exp_f32_in_f64(vm::vfh{} + x)[0];
   else return vm::exp_f64<vm::kAny>(vm::splat<vm::vd>(x))[0];
 }
 template <class T> inline T scalar_log(T x) {
@@ -596,12 +623,12 @@ template <class T> inline T scalar_log1p(T x) {
 }
 template <class T> inline T scalar_tanh(T x) {
   static_assert(vm::kSupported<T>);
-  if constexpr (vm::kIsF32<T>) return vm::tanh_f32(vm::splat<vm::vf>(x))[0];
+  if constexpr (vm::kIsF32<T>) return vm::tanh_f32_in_f64(vm::vfh{} + x)[0];
   else return vm::tanh_f64(vm::splat<vm::vd>(x))[0];
 }
 template <class T> inline T scalar_sigmoid(T x) {
   static_assert(vm::kSupported<T>);
-  if constexpr (vm::kIsF32<T>) return vm::sigmoid_f32(vm::splat<vm::vf>(x))[0];
+  if constexpr (vm::kIsF32<T>) return vm::sigmoid_f32_in_f64(vm::vfh{} + x)[0];
   else return vm::sigmoid_f64(vm::splat<vm::vd>(x))[0];
 }
 template <class T> inline T scalar_sin(T x) {
@@ -615,7 +642,7 @@ template <class T> inline T scalar_cos(T x) {
 
 template <class T> inline void vec_exp(const T* x, T* y, int64_t n) {
   static_assert(vm::kSupported<T>);
-  if constexpr (vm::kIsF32<T>) vm::apply<vm::vf>(x, y, n, [](vm::vf v) { return vm::exp_f32<vm::kAny>(v); });
+  if constexpr (vm::kIsF32<T>) vm::apply_f32_in_f64(x, y, n, [](vm::vfh v) { return vm::exp_f32_in_f64(v); });
   else vm::apply<vm::vd>(x, y, n, [](vm::vd v) { return vm::exp_f64<vm::kAny>(v); });
 }
 template <class T> inline void vec_log(const T* x, T* y, int64_t n) {
@@ -630,12 +657,12 @@ template <class T> inline void vec_log1p(const T* x, T* y, int64_t n) {
 }
 template <class T> inline void vec_tanh(const T* x, T* y, int64_t n) {
   static_assert(vm::kSupported<T>);
-  if constexpr (vm::kIsF32<T>) vm::apply<vm::vf>(x, y, n, [](vm::vf v) { return vm::tanh_f32(v); });
+  if constexpr (vm::kIsF32<T>) vm::apply_f32_in_f64(x, y, n, [](vm::vfh v) { return vm::tanh_f32_in_f64(v); });
   else vm::apply<vm::vd>(x, y, n, [](vm::vd v) { return vm::tanh_f64(v); });
 }
 template <class T> inline void vec_sigmoid(const T* x, T* y, int64_t n) {
   static_assert(vm::kSupported<T>);
-  if constexpr (vm::kIsF32<T>) vm::apply<vm::vf>(x, y, n, [](vm::vf v) { return vm::sigmoid_f32(v); });
+  if constexpr (vm::kIsF32<T>) vm::apply_f32_in_f64(x, y, n, [](vm::vfh v) { return vm::sigmoid_f32_in_f64(v); });
   else vm::apply<vm::vd>(x, y, n, [](vm::vd v) { return vm::sigmoid_f64(v); });
 }
 template <class T> inline void vec_sin(const T* x, T* y, int64_t n) {

@@ -13,6 +13,9 @@ using autograd::SavedTensors;
 
 namespace {
 
+// Whether an input will want a gradient (so its partner must be saved).
+bool needs_grad(const Tensor& t) { return t && t->requires_grad(); }
+
 bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq && op <= BinaryOp::LogicalXor; }
 
 const char* binary_name(BinaryOp op) {
@@ -23,6 +26,7 @@ const char* binary_name(BinaryOp op) {
     case BinaryOp::Div: return "div";
     case BinaryOp::FloorDiv: return "floor_divide";
     case BinaryOp::Remainder: return "remainder";
+    case BinaryOp::Fmod: return "fmod";
     case BinaryOp::Pow: return "pow";
     case BinaryOp::Maximum: return "maximum";
     case BinaryOp::Minimum: return "minimum";
@@ -43,9 +47,15 @@ const char* binary_name(BinaryOp op) {
 DType compute_dtype(BinaryOp op, const Tensor& a, const Tensor& b) {
   DType t = result_type(a, b);
   if (op == BinaryOp::Div && !is_floating(t)) return default_dtype();
-  FT_CHECK(!(t == DType::Bool && op == BinaryOp::Sub), RuntimeError,
-           "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-           "`logical_xor()` operator instead.");
+  if (op == BinaryOp::Sub) {
+    const bool a_bool = a->dtype() == DType::Bool, b_bool = b->dtype() == DType::Bool;
+    FT_CHECK(!(a_bool && b_bool), RuntimeError,
+             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+             "`logical_xor()` operator instead.");
+    FT_CHECK(!(a_bool || b_bool), RuntimeError,
+             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+             "mask, use the `~` or `logical_not()` operator instead.");
+  }
   return t;
 }
 
@@ -65,60 +75,86 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+bool can_cast(DType from, DType to) {
+  if (is_floating(from) && !is_floating(to)) return false;
+  if (from != DType::Bool && to == DType::Bool) return false;
+  return true;
+}
+
+// What a backward formula needs of an input it does not read: its shape and
+// dtype (saving the tensor itself would pin its memory and trip the version
+// check after an in-place update of an input the formula never reads).
+struct InputMeta {
+  Shape shape;
+  DType dtype;
+  explicit InputMeta(const Tensor& t) : shape(t->shape()), dtype(t->dtype()) {}
+};
+
 // A gradient brought back to an input's shape and dtype.
-Tensor to_input(const Tensor& g, const Tensor& input) {
-  Tensor r = sum_to(g, input->shape());
-  return r->dtype() == input->dtype() ? r : to_dtype(r, input->dtype());
+Tensor to_input(const Tensor& g, const InputMeta& input) {
+  Tensor r = sum_to(g, input.shape);
+  return r->dtype() == input.dtype ? r : to_dtype(r, input.dtype);
 }
 
 Tensor zeros_like_t(const Tensor& t) { return zeros(t->shape(), t->dtype(), t->device()); }
 
+// A saved operand in the gradient's dtype (a Python int saved as int64 must
+// not drag a float64 gradient through float32 math).
+Tensor as_grad_dtype(const Tensor& t, const Tensor& g) { return t->dtype() == g->dtype() ? t : to_dtype(t, g->dtype()); }
+
 void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   using autograd::record;
+  const InputMeta ma(a), mb(b);
+  // PyTorch names some forms with a Python number on the left differently.
+  const bool scalar_left = a->is_wrapped_number;
   switch (op) {
     case BinaryOp::Add:
-      record(out, "AddBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
-        return std::vector<Tensor>{needs[0] ? to_input(g, s[0]) : Tensor(), needs[1] ? to_input(g, s[1]) : Tensor()};
+      record(out, "AddBackward0", {&a, &b}, {}, [ma, mb](const Tensor& g, const SavedTensors&, auto& needs) {
+        return std::vector<Tensor>{needs[0] ? to_input(g, ma) : Tensor(), needs[1] ? to_input(g, mb) : Tensor()};
       });
       return;
     case BinaryOp::Sub:
-      record(out, "SubBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
-        return std::vector<Tensor>{needs[0] ? to_input(g, s[0]) : Tensor(),
-                                   needs[1] ? to_input(unary(UnaryOp::Neg, g), s[1]) : Tensor()};
-      });
+      record(out, scalar_left ? "RsubBackward1" : "SubBackward0", {&a, &b}, {},
+             [ma, mb](const Tensor& g, const SavedTensors&, auto& needs) {
+               return std::vector<Tensor>{needs[0] ? to_input(g, ma) : Tensor(),
+                                          needs[1] ? to_input(unary(UnaryOp::Neg, g), mb) : Tensor()};
+             });
       return;
     case BinaryOp::Mul:
-      record(out, "MulBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
-        return std::vector<Tensor>{needs[0] ? to_input(mul(g, s[1]), s[0]) : Tensor(),
-                                   needs[1] ? to_input(mul(g, s[0]), s[1]) : Tensor()};
-      });
+      record(out, "MulBackward0", {&a, &b}, {{needs_grad(b) ? a : Tensor()}, {needs_grad(a) ? b : Tensor()}},
+             [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
+               return std::vector<Tensor>{needs[0] ? to_input(mul(g, s[1]), ma) : Tensor(),
+                                          needs[1] ? to_input(mul(g, s[0]), mb) : Tensor()};
+             });
       return;
     case BinaryOp::Div:
-      record(out, "DivBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
-        Tensor ga, gb;
-        const Tensor b = s[1];
-        if (needs[0]) ga = to_input(div(g, b), s[0]);
-        if (needs[1]) gb = to_input(unary(UnaryOp::Neg, div(mul(g, s[0]), mul(b, b))), b);
-        return std::vector<Tensor>{ga, gb};
-      });
+      // x / y: dx = g / y, dy = -g * x / y^2 (PyTorch calls `2 / x` a MulBackward0: reciprocal times 2).
+      record(out, scalar_left ? "MulBackward0" : "DivBackward0", {&a, &b}, {{needs_grad(b) ? a : Tensor()}, {b}},
+             [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
+               Tensor ga, gb;
+               const Tensor y = s[1];
+               if (needs[0]) ga = to_input(div(g, y), ma);
+               if (needs[1]) gb = to_input(unary(UnaryOp::Neg, div(mul(g, s[0]), mul(y, y))), mb);
+               return std::vector<Tensor>{ga, gb};
+             });
       return;
     case BinaryOp::Pow: {
       // d(a^b)/da = b * a^(b-1); d(a^b)/db = a^b * log(a), taken as 0 where a == 0 and b >= 0.
-      const bool scalar_exponent = b->is_wrapped_number;
-      record(out, scalar_exponent ? "PowBackward0" : "PowBackward1", {&a, &b}, {{a}, {b}, {out, true}},
-             [](const Tensor& g, const SavedTensors& s, auto& needs) {
+      const char* name = scalar_left ? "PowBackward2" : (b->is_wrapped_number ? "PowBackward0" : "PowBackward1");
+      record(out, name, {&a, &b}, {{a}, {b}, {needs_grad(b) ? out : Tensor(), true}},
+             [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
                Tensor ga, gb;
-               const Tensor a = s[0], b = s[1];
+               const Tensor a = as_grad_dtype(s[0], g), b = as_grad_dtype(s[1], g);
                if (needs[0]) {
                  Tensor bm1 = binary(BinaryOp::Sub, b, wrap_scalar(Scalar::from_int(1)));
-                 ga = to_input(mul(mul(g, b), binary(BinaryOp::Pow, a, bm1)), a);
+                 ga = to_input(mul(mul(g, b), binary(BinaryOp::Pow, a, bm1)), ma);
                }
                if (needs[1]) {
                  Tensor zero = wrap_scalar(Scalar::from_int(0));
                  Tensor mask = binary(BinaryOp::LogicalAnd, binary(BinaryOp::Eq, a, zero),
                                       binary(BinaryOp::Ge, b, zero));
                  Tensor lg = where(mask, zero, mul(s[2], unary(UnaryOp::Log, a)));
-                 gb = to_input(mul(g, lg), b);
+                 gb = to_input(mul(g, lg), mb);
                }
                return std::vector<Tensor>{ga, gb};
              });
@@ -129,31 +165,41 @@ void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor
       // Ties split the gradient in half, as PyTorch.
       const bool is_max = op == BinaryOp::Maximum;
       record(out, is_max ? "MaximumBackward0" : "MinimumBackward0", {&a, &b}, {{a}, {b}},
-             [is_max](const Tensor& g, const SavedTensors& s, auto& needs) {
+             [is_max, ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
                const Tensor a = s[0], b = s[1];
                Tensor half = mul_scalar(g, 0.5);
                Tensor tie = binary(BinaryOp::Eq, a, b);
                Tensor a_wins = binary(is_max ? BinaryOp::Gt : BinaryOp::Lt, a, b);
                Tensor zero = wrap_scalar(Scalar::from_int(0));
                Tensor ga, gb;
-               if (needs[0]) ga = to_input(where(tie, half, where(a_wins, g, zero)), a);
-               if (needs[1]) gb = to_input(where(tie, half, where(a_wins, zero, g)), b);
+               if (needs[0]) ga = to_input(where(tie, half, where(a_wins, g, zero)), ma);
+               if (needs[1]) gb = to_input(where(tie, half, where(a_wins, zero, g)), mb);
                return std::vector<Tensor>{ga, gb};
              });
       return;
     }
     case BinaryOp::Remainder:
-      record(out, "RemainderBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
-        Tensor ga, gb;
-        if (needs[0]) ga = to_input(g, s[0]);
-        if (needs[1])
-          gb = to_input(mul(unary(UnaryOp::Neg, g), binary(BinaryOp::FloorDiv, s[0], s[1])), s[1]);
-        return std::vector<Tensor>{ga, gb};
-      });
+      record(out, "RemainderBackward0", {&a, &b}, {{needs_grad(b) ? a : Tensor()}, {needs_grad(b) ? b : Tensor()}},
+             [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
+               Tensor ga, gb;
+               if (needs[0]) ga = to_input(g, ma);
+               if (needs[1]) gb = to_input(mul(unary(UnaryOp::Neg, g), binary(BinaryOp::FloorDiv, s[0], s[1])), mb);
+               return std::vector<Tensor>{ga, gb};
+             });
+      return;
+    case BinaryOp::Fmod:
+      record(out, "FmodBackward1", {&a, &b}, {{needs_grad(b) ? a : Tensor()}, {needs_grad(b) ? b : Tensor()}},
+             [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
+               Tensor ga, gb;
+               if (needs[0]) ga = to_input(g, ma);
+               if (needs[1]) gb = to_input(mul(unary(UnaryOp::Neg, g), unary(UnaryOp::Trunc, div(s[0], s[1]))), mb);
+               return std::vector<Tensor>{ga, gb};
+             });
       return;
     case BinaryOp::FloorDiv:
-      record(out, "FloorDivideBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor&, const SavedTensors& s, auto& needs) {
-        return std::vector<Tensor>{needs[0] ? zeros_like_t(s[0]) : Tensor(), needs[1] ? zeros_like_t(s[1]) : Tensor()};
+      record(out, "FloorDivideBackward0", {&a, &b}, {}, [ma, mb](const Tensor& g, const SavedTensors&, auto& needs) {
+        auto zeros_of = [&](const InputMeta& m) { return zeros(m.shape, m.dtype, g->device()); };
+        return std::vector<Tensor>{needs[0] ? zeros_of(ma) : Tensor(), needs[1] ? zeros_of(mb) : Tensor()};
       });
       return;
     default:
@@ -174,12 +220,6 @@ Tensor mul_scalar(const Tensor& a, double s) { return binary(BinaryOp::Mul, a, w
 Tensor add_scalar(const Tensor& a, double s) { return binary(BinaryOp::Add, a, wrap_scalar(Scalar::from_double(s))); }
 
 namespace {
-bool can_cast(DType from, DType to) {
-  if (is_floating(from) && !is_floating(to)) return false;
-  if (from != DType::Bool && to == DType::Bool) return false;
-  return true;
-}
-
 void check_result_fits(DType result, const Tensor& self) {
   FT_CHECK(can_cast(result, self->dtype()), RuntimeError, "result type ", dtype_scalar_name(result),
            " can't be cast to the desired output type ", dtype_scalar_name(self->dtype()));
@@ -193,6 +233,34 @@ Tensor assign_result(const Tensor& self, const Tensor& r) {
   return self;
 }
 }  // namespace
+
+namespace {
+void check_out(const Tensor& out, const Shape& shape, DType result, bool needs_grad, const char* name) {
+  FT_CHECK(!(autograd::is_grad_enabled() && needs_grad), RuntimeError, name,
+           "(): functions with out=... arguments don't support automatic differentiation, but one of the "
+           "arguments requires grad.");
+  FT_CHECK(out->shape() == shape, RuntimeError, name, "(): out= has shape ", out->shape().str(),
+           " but the result has shape ", shape.str(), " (fasttensor does not resize out=)");
+  FT_CHECK(can_cast(result, out->dtype()), RuntimeError, "result type ", dtype_scalar_name(result),
+           " can't be cast to the desired output type ", dtype_scalar_name(out->dtype()));
+}
+}  // namespace
+
+Tensor binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  check_same_device(a, b, binary_name(op));
+  check_same_device(out, op_device(a, b) == a->device() ? a : b, binary_name(op));
+  const DType compute = compute_dtype(op, a, b);
+  const Shape shape = broadcast_shapes(a->shape(), b->shape());
+  const DType result = is_comparison(op) ? DType::Bool : compute;
+  check_out(out, shape, result, a->requires_grad() || b->requires_grad(), binary_name(op));
+  if (out->dtype() == result) {
+    backend(out->device()).binary(op, out, expand_to(cast_to(a, compute), shape), expand_to(cast_to(b, compute), shape));
+  } else {
+    backend(out->device()).copy(out, binary_forward(op, a, b));
+  }
+  out->bump_version();
+  return out;
+}
 
 Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
   check_inplace(self);
@@ -251,63 +319,62 @@ Tensor binary_grad(BinaryOp op, const Tensor& g, const Tensor& saved) {
 
 void record_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
   using autograd::record;
-  auto rec = [&](const char* name, bool save_out, auto fn) {
-    record(out, name, {&a}, {{a}, {save_out ? out : Tensor(), true}},
-           [fn](const Tensor& g, const SavedTensors& s, auto&) {
-             return std::vector<Tensor>{to_input(fn(g, s), s[0])};
-           });
+  const InputMeta ma(a);
+  // rec(name, saves_input, saves_output, formula): s[0] is the input, s[1] the output.
+  auto rec = [&](const char* name, bool save_in, bool save_out, auto fn) {
+    record(out, name, {&a}, {{save_in ? a : Tensor()}, {save_out ? out : Tensor(), true}},
+           [fn, ma](const Tensor& g, const SavedTensors& s, auto&) { return std::vector<Tensor>{to_input(fn(g, s), ma)}; });
   };
-  const auto scalar = [](double v) { return wrap_scalar(Scalar::from_double(v)); };
+  const auto one = [] { return wrap_scalar(Scalar::from_int(1)); };
   switch (op) {
-    case UnaryOp::Neg: rec("NegBackward0", false, [](const Tensor& g, auto&) { return unary(UnaryOp::Neg, g); }); return;
-    case UnaryOp::Abs: rec("AbsBackward0", false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Sign, s[0])); }); return;
-    case UnaryOp::Exp: rec("ExpBackward0", true, [](const Tensor& g, auto& s) { return mul(g, s[1]); }); return;
-    case UnaryOp::Log: rec("LogBackward0", false, [](const Tensor& g, auto& s) { return div(g, s[0]); }); return;
+    case UnaryOp::Neg: rec("NegBackward0", false, false, [](const Tensor& g, auto&) { return unary(UnaryOp::Neg, g); }); return;
+    case UnaryOp::Abs: rec("AbsBackward0", true, false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Sign, s[0])); }); return;
+    case UnaryOp::Exp: rec("ExpBackward0", false, true, [](const Tensor& g, auto& s) { return mul(g, s[1]); }); return;
+    case UnaryOp::Log: rec("LogBackward0", true, false, [](const Tensor& g, auto& s) { return div(g, s[0]); }); return;
     case UnaryOp::Log1p:
-      rec("Log1PBackward0", false, [](const Tensor& g, auto& s) { return div(g, add_scalar(s[0], 1.0)); });
+      rec("Log1PBackward0", true, false, [](const Tensor& g, auto& s) { return div(g, add_scalar(s[0], 1.0)); });
       return;
     case UnaryOp::Sqrt:
-      rec("SqrtBackward0", true, [](const Tensor& g, auto& s) { return div(g, mul_scalar(s[1], 2.0)); });
+      rec("SqrtBackward0", false, true, [](const Tensor& g, auto& s) { return div(g, mul_scalar(s[1], 2.0)); });
       return;
     case UnaryOp::Rsqrt:
-      rec("RsqrtBackward0", true, [](const Tensor& g, auto& s) {
+      rec("RsqrtBackward0", false, true, [](const Tensor& g, auto& s) {
         return mul(mul_scalar(g, -0.5), binary(BinaryOp::Pow, s[1], wrap_scalar(Scalar::from_int(3))));
       });
       return;
-    case UnaryOp::Sin: rec("SinBackward0", false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Cos, s[0])); }); return;
+    case UnaryOp::Sin: rec("SinBackward0", true, false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Cos, s[0])); }); return;
     case UnaryOp::Cos:
-      rec("CosBackward0", false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Neg, unary(UnaryOp::Sin, s[0]))); });
+      rec("CosBackward0", true, false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Neg, unary(UnaryOp::Sin, s[0]))); });
       return;
     case UnaryOp::Tanh:
-      rec("TanhBackward0", true, [](const Tensor& g, auto& s) {
-        if (autograd::is_grad_enabled()) return mul(g, binary(BinaryOp::Sub, wrap_scalar(Scalar::from_int(1)), mul(s[1], s[1])));
+      rec("TanhBackward0", false, true, [one](const Tensor& g, auto& s) {
+        if (autograd::is_grad_enabled()) return mul(g, binary(BinaryOp::Sub, one(), mul(s[1], s[1])));
         return binary_grad(BinaryOp::TanhBackward, g, s[1]);
       });
       return;
     case UnaryOp::Sigmoid:
-      rec("SigmoidBackward0", true, [](const Tensor& g, auto& s) {
-        if (autograd::is_grad_enabled())
-          return mul(g, mul(s[1], binary(BinaryOp::Sub, wrap_scalar(Scalar::from_int(1)), s[1])));
+      rec("SigmoidBackward0", false, true, [one](const Tensor& g, auto& s) {
+        if (autograd::is_grad_enabled()) return mul(g, mul(s[1], binary(BinaryOp::Sub, one(), s[1])));
         return binary_grad(BinaryOp::SigmoidBackward, g, s[1]);
       });
       return;
     case UnaryOp::Relu:
-      rec("ReluBackward0", true, [](const Tensor& g, auto& s) {
+      rec("ReluBackward0", false, true, [](const Tensor& g, auto& s) {
         if (autograd::is_grad_enabled())
           return mul(g, binary(BinaryOp::Gt, s[1], wrap_scalar(Scalar::from_int(0))));
         return binary_grad(BinaryOp::ReluBackward, g, s[1]);
       });
       return;
     case UnaryOp::Reciprocal:
-      rec("ReciprocalBackward0", true, [](const Tensor& g, auto& s) { return unary(UnaryOp::Neg, mul(g, mul(s[1], s[1]))); });
+      rec("ReciprocalBackward0", false, true, [](const Tensor& g, auto& s) { return unary(UnaryOp::Neg, mul(g, mul(s[1], s[1]))); });
       return;
     case UnaryOp::Square:
-      rec("PowBackward0", false, [scalar](const Tensor& g, auto& s) { return mul(g, mul(s[0], scalar(2.0))); });
+      rec("PowBackward0", true, false, [](const Tensor& g, auto& s) { return mul(g, mul_scalar(s[0], 2.0)); });
       return;
     case UnaryOp::Sign: case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc: {
       static const char* names[] = {"SignBackward0", "FloorBackward0", "CeilBackward0", "RoundBackward0", "TruncBackward0"};
       const int k = op == UnaryOp::Sign ? 0 : op == UnaryOp::Floor ? 1 : op == UnaryOp::Ceil ? 2 : op == UnaryOp::Round ? 3 : 4;
-      rec(names[k], false, [](const Tensor& g, auto&) { return zeros_like_t(g); });
+      rec(names[k], false, false, [](const Tensor& g, auto&) { return zeros_like_t(g); });
       return;
     }
     default:
@@ -319,6 +386,17 @@ void record_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
 Tensor unary(UnaryOp op, const Tensor& a) {
   Tensor out = unary_forward(op, a);
   if (!is_predicate(op) && is_floating(out->dtype()) && autograd::any_requires_grad({&a})) record_unary(op, out, a);
+  return out;
+}
+
+Tensor unary_out(UnaryOp op, const Tensor& a, const Tensor& out) {
+  check_same_device(a, out, "unary");
+  const DType compute = unary_compute_dtype(op, a);
+  const DType result = is_predicate(op) ? DType::Bool : compute;
+  check_out(out, a->shape(), result, a->requires_grad(), "unary");
+  if (out->dtype() == result) backend(a->device()).unary(op, out, cast_to(a, compute));
+  else backend(a->device()).copy(out, unary_forward(op, a));
+  out->bump_version();
   return out;
 }
 
@@ -356,7 +434,7 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi
       const Tensor x = s[0];
       Tensor inside = binary(BinaryOp::LogicalAnd, binary(BinaryOp::Ge, x, wrap_scalar(Scalar::from_double(l))),
                              binary(BinaryOp::Le, x, wrap_scalar(Scalar::from_double(h))));
-      return std::vector<Tensor>{to_input(where(inside, g, wrap_scalar(Scalar::from_int(0))), x)};
+      return std::vector<Tensor>{to_input(where(inside, g, wrap_scalar(Scalar::from_int(0))), InputMeta(x))};
     });
   }
   return out;
@@ -384,12 +462,13 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = empty(shape, dt, dev);
   backend(dev).where(out, expand_to(cond, shape), expand_to(cast_to(a, dt), shape), expand_to(cast_to(b, dt), shape));
   if (is_floating(dt) && autograd::any_requires_grad({&a, &b})) {
-    autograd::record(out, "WhereBackward0", {&a, &b}, {{cond}, {a}, {b}},
-                     [](const Tensor& g, const SavedTensors& s, auto& needs) {
+    const InputMeta ma(a), mb(b);
+    autograd::record(out, "WhereBackward0", {&a, &b}, {{cond}},
+                     [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
                        Tensor zero = wrap_scalar(Scalar::from_int(0));
                        const Tensor c = s[0];
-                       return std::vector<Tensor>{needs[0] ? to_input(where(c, g, zero), s[1]) : Tensor(),
-                                                  needs[1] ? to_input(where(c, zero, g), s[2]) : Tensor()};
+                       return std::vector<Tensor>{needs[0] ? to_input(where(c, g, zero), ma) : Tensor(),
+                                                  needs[1] ? to_input(where(c, zero, g), mb) : Tensor()};
                      });
   }
   return out;

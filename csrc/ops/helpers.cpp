@@ -31,8 +31,11 @@ std::optional<DType> combine_categories(std::optional<DType> higher, std::option
 DType result_type(const Tensor& a, const Tensor& b) {
   std::optional<DType> dims, zero, wrapped;
   for (const Tensor* t : {&a, &b}) {
-    std::optional<DType>& slot = (*t)->is_wrapped_number ? wrapped : ((*t)->dim() > 0 ? dims : zero);
-    slot = slot ? promote_types(*slot, (*t)->dtype()) : (*t)->dtype();
+    const bool is_wrapped = (*t)->is_wrapped_number;
+    std::optional<DType>& slot = is_wrapped ? wrapped : ((*t)->dim() > 0 ? dims : zero);
+    // A Python float counts as the default dtype (it is stored as double).
+    const DType dt = is_wrapped && is_floating((*t)->dtype()) ? default_dtype() : (*t)->dtype();
+    slot = slot ? promote_types(*slot, dt) : dt;
   }
   return *combine_categories(dims, combine_categories(zero, wrapped));
 }

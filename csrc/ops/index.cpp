@@ -148,64 +148,131 @@ Shape gather_out_shape(const Gather& g) {
 
 }  // namespace
 
-Tensor index(const Tensor& self, const std::vector<IndexItem>& items) {
-  AdvancedIndex adv;
-  Tensor v = apply_basic(self, items, adv);
-  if (adv.indices.empty()) return v;
-  const bool track = is_floating(v->dtype()) && autograd::any_requires_grad({&v});
-  // Backward scatters into a contiguous buffer shaped like v: gather from a
-  // contiguous v too, so the saved offsets fit both.
-  if (track && !v->is_contiguous()) v = contiguous(v);
-  Gather g = plan_gather(v, adv);
-  Tensor out = empty(gather_out_shape(g), v->dtype(), v->device());
-  if (out->numel() > 0) backend(v->device()).index_gather(out, g.src, g.offsets, g.pos);
-  Tensor result = make_view(out, g.result_shape, contiguous_strides(g.result_shape), 0);
-  if (track) {
-    const Shape v_shape = v->shape(), gather_shape = out->shape(), src_shape = g.src->shape();
-    Shape src_strides;
-    const Shape v_strides = contiguous_strides(v_shape);
-    for (int i = 0; i < v_shape.size(); ++i)
-      if (std::find(adv.dims.begin(), adv.dims.end(), i) == adv.dims.end()) src_strides.push_back(v_strides[i]);
-    const int pos = g.pos;
-    autograd::record(result, "IndexBackward0", {&v}, {{g.offsets}}, [=](const Tensor& grad, const SavedTensors& s, auto&) {
-      Tensor z = zeros(v_shape, grad->dtype(), grad->device());
-      Tensor vals = contiguous(reshape(grad, gather_shape.vec()));
-      if (vals->numel() > 0)
-        backend(grad->device()).index_scatter(make_view(z, src_shape, src_strides, 0), vals, s[0], pos, true);
-      return std::vector<Tensor>{z};
+namespace {
+
+// The layout of one advanced-index gather from a contiguous tensor of
+// v_shape: what backward needs to scatter into zeros, and double backward to
+// gather again.
+struct GatherLayout {
+  Shape v_shape;                 // the indexed tensor (contiguous)
+  Shape src_shape, src_strides;  // v without the indexed dims
+  Shape gather_shape;            // the kernel's output: src with n inserted at pos
+  Shape result_shape;            // what the user sees
+  int pos = 0;
+};
+
+Tensor scatter_into_zeros(const Tensor& grad, const GatherLayout& L, const Tensor& offsets);
+
+// result = v at the offsets, differentiable; v contiguous with L.v_shape.
+Tensor gather_at(const Tensor& v, const GatherLayout& L, const Tensor& offsets) {
+  Tensor out = empty(L.gather_shape, v->dtype(), v->device());
+  if (out->numel() > 0)
+    backend(v->device()).index_gather(out, make_view(v, L.src_shape, L.src_strides, v->offset()), offsets, L.pos);
+  Tensor result = make_view(out, L.result_shape, contiguous_strides(L.result_shape), 0);
+  if (is_floating(v->dtype()) && autograd::any_requires_grad({&v}))
+    autograd::record(result, "IndexBackward0", {&v}, {{offsets}}, [L](const Tensor& g, const SavedTensors& s, auto&) {
+      return std::vector<Tensor>{scatter_into_zeros(g, L, s[0])};
     });
-  }
   return result;
 }
 
-Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
-  check_inplace(self);
-  FT_CHECK(!(autograd::is_grad_enabled() && (self->requires_grad() || value->requires_grad())), NotImplementedError,
-           "fasttensor: assignment through indexing into or from a tensor that requires grad is not supported yet; "
-           "use it inside no_grad() or on detached tensors");
+// The gradient of gather_at: zeros of v_shape with grad added at the offsets
+// (repeated offsets accumulate); its own gradient is gather_at again.
+Tensor scatter_into_zeros(const Tensor& grad, const GatherLayout& L, const Tensor& offsets) {
+  Tensor z = zeros(L.v_shape, grad->dtype(), grad->device());
+  Tensor vals = contiguous(reshape(grad, L.gather_shape.vec()));
+  if (vals->numel() > 0)
+    backend(grad->device()).index_scatter(make_view(z, L.src_shape, L.src_strides, 0), vals, offsets, L.pos, true);
+  if (autograd::any_requires_grad({&grad}))
+    autograd::record(z, "IndexPutBackward0", {&grad}, {{offsets}}, [L](const Tensor& g, const SavedTensors& s, auto&) {
+      return std::vector<Tensor>{gather_at(contiguous(g), L, s[0])};
+    });
+  return z;
+}
+
+// self[items] = value without autograd.
+void index_put_kernel(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
+  autograd::GradModeGuard no_grad(false);
   AdvancedIndex adv;
-  Tensor v;
-  {
-    autograd::GradModeGuard no_grad(false);
-    v = apply_basic(self, items, adv);
-  }
+  Tensor v = apply_basic(self, items, adv);
   check_same_device(self, value, "index_put_");
   if (adv.indices.empty()) {
     const Shape shape = broadcast_shapes(v->shape(), value->shape());
     FT_CHECK(shape == v->shape(), RuntimeError, "shape mismatch: value tensor of shape ", value->shape().str(),
              " cannot be broadcast to indexing result of shape ", v->shape().str());
     backend(self->device()).copy(v, expand_to(value, v->shape()));
-  } else {
-    autograd::GradModeGuard no_grad(false);
-    Gather g = plan_gather(v, adv);
-    const Shape shape = broadcast_shapes(g.result_shape, value->shape());
-    FT_CHECK(shape == g.result_shape, RuntimeError, "shape mismatch: value tensor of shape ", value->shape().str(),
-             " cannot be broadcast to indexing result of shape ", g.result_shape.str());
-    Tensor vals = contiguous(reshape(contiguous(cast_to(expand_to(value, g.result_shape), self->dtype())),
-                                     gather_out_shape(g).vec()));
-    if (vals->numel() > 0) backend(self->device()).index_scatter(g.src, vals, g.offsets, g.pos, false);
+    return;
   }
+  Gather g = plan_gather(v, adv);
+  const Shape shape = broadcast_shapes(g.result_shape, value->shape());
+  FT_CHECK(shape == g.result_shape, RuntimeError, "shape mismatch: value tensor of shape ", value->shape().str(),
+           " cannot be broadcast to indexing result of shape ", g.result_shape.str());
+  Tensor vals = contiguous(reshape(contiguous(cast_to(expand_to(value, g.result_shape), self->dtype())),
+                                   gather_out_shape(g).vec()));
+  if (vals->numel() > 0) backend(self->device()).index_scatter(g.src, vals, g.offsets, g.pos, false);
+}
+
+}  // namespace
+
+Tensor index(const Tensor& self, const std::vector<IndexItem>& items) {
+  AdvancedIndex adv;
+  Tensor v = apply_basic(self, items, adv);
+  if (adv.indices.empty()) return v == self ? alias(self) : v;
+  // Backward scatters into a contiguous buffer shaped like v: gather from a
+  // contiguous v too, so the saved offsets fit both.
+  const bool track = is_floating(v->dtype()) && autograd::any_requires_grad({&v});
+  if (track && !v->is_contiguous()) v = contiguous(v);
+  Gather g = plan_gather(v, adv);
+  if (!track) {
+    Tensor out = empty(gather_out_shape(g), v->dtype(), v->device());
+    if (out->numel() > 0) backend(v->device()).index_gather(out, g.src, g.offsets, g.pos);
+    return make_view(out, g.result_shape, contiguous_strides(g.result_shape), 0);
+  }
+  GatherLayout L;
+  L.v_shape = v->shape();
+  L.src_shape = g.src->shape();
+  const Shape v_strides = contiguous_strides(v->shape());
+  for (int i = 0; i < v->dim(); ++i)
+    if (std::find(adv.dims.begin(), adv.dims.end(), i) == adv.dims.end()) L.src_strides.push_back(v_strides[i]);
+  L.gather_shape = gather_out_shape(g);
+  L.result_shape = g.result_shape;
+  L.pos = g.pos;
+  return gather_at(v, L, g.offsets);
+}
+
+Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
+  check_inplace(self);
+  if (!(autograd::any_requires_grad({&self, &value}) && is_floating(self->dtype()))) {
+    index_put_kernel(self, items, value);
+    self->bump_version();
+    return self;
+  }
+  // Under autograd self's new history is "old self with the indexed part
+  // replaced by value": g with those positions zeroed goes to the old self,
+  // g gathered at the positions (summed to value's shape) goes to value.
+  Tensor old = clone(self);
+  index_put_kernel(self, items, value);
   self->bump_version();
+  const Shape value_shape = value->shape();
+  const DType value_dtype = value->dtype();
+  Tensor result = make_view(self, self->shape(), self->strides(), self->offset());
+  // PyTorch names slice assignment CopySlices and tensor-index assignment IndexPutBackward0.
+  bool advanced = false;
+  for (const IndexItem& it : items) advanced = advanced || it.kind == Kind::Tensor;
+  autograd::record(result, advanced ? "IndexPutBackward0" : "CopySlices", {&old, &value}, {},
+                   [items, value_shape, value_dtype](const Tensor& g, const SavedTensors&, auto& needs) {
+                     Tensor g_old, g_value;
+                     if (needs[0]) {
+                       g_old = clone(g);
+                       index_put_kernel(g_old, items, wrap_scalar(Scalar::from_int(0)));
+                     }
+                     if (needs[1]) {
+                       Tensor gv = sum_to(index(g, items), value_shape);
+                       g_value = gv->dtype() == value_dtype ? gv : to_dtype(gv, value_dtype);
+                     }
+                     return std::vector<Tensor>{g_old, g_value};
+                   });
+  self->set_grad_fn(result->grad_fn());
   return self;
 }
 
@@ -218,7 +285,9 @@ Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v) {
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
   FT_CHECK(idx->dim() <= 1, IndexError, "index_select(): Index is supposed to be a vector");
   const int d = wrap_dim(dim, a->dim());
-  std::vector<IndexItem> items(d, IndexItem{Kind::Slice});
+  IndexItem all;
+  all.kind = Kind::Slice;
+  std::vector<IndexItem> items(d, all);
   IndexItem t;
   t.kind = Kind::Tensor;
   t.t = idx->dim() == 0 ? reshape(idx, {1}) : idx;

@@ -1,4 +1,5 @@
 // cat and stack: one output, each input copied into its slice.
+#include "autograd/grad_mode.h"
 #include "ops/ops.h"
 
 namespace ft::ops {
@@ -6,7 +7,7 @@ namespace ft::ops {
 using autograd::SavedTensors;
 
 Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
-  FT_CHECK(!ts.empty(), RuntimeError, "torch.cat(): expected a non-empty list of Tensors");
+  FT_CHECK(!ts.empty(), ValueError, "torch.cat(): expected a non-empty list of Tensors");
   // Legacy rule kept by PyTorch: 1-D empty tensors are skipped.
   std::vector<Tensor> parts;
   for (const Tensor& t : ts)
@@ -65,9 +66,29 @@ Tensor stack(const std::vector<Tensor>& ts, int64_t dim) {
   for (size_t k = 0; k < ts.size(); ++k) {
     FT_CHECK(ts[k]->shape() == ts[0]->shape(), RuntimeError, "stack expects each tensor to be equal size, but got ",
              ts[0]->shape().str(), " at entry 0 and ", ts[k]->shape().str(), " at entry ", k);
-    parts.push_back(unsqueeze(ts[k], d));
+    parts.push_back(make_view(ts[k], [&] { Shape s = ts[k]->shape(); s.insert(d, 1); return s; }(),
+                              [&] { Shape s = ts[k]->strides(); s.insert(d, 1); return s; }(), ts[k]->offset()));
   }
-  return cat(parts, d);
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    out = cat(parts, d);
+  }
+  bool needs = false;
+  for (const Tensor& t : ts) needs = needs || autograd::any_requires_grad({&t});
+  if (needs && is_floating(out->dtype())) {
+    std::vector<DType> dtypes;
+    for (const Tensor& t : ts) dtypes.push_back(t->dtype());
+    autograd::record(out, "StackBackward0", ts, {}, [d, dtypes](const Tensor& g, const SavedTensors&, auto& needs) {
+      std::vector<Tensor> grads = unbind(g, d);
+      for (size_t k = 0; k < grads.size(); ++k) {
+        if (!needs[k]) grads[k] = Tensor();
+        else if (grads[k]->dtype() != dtypes[k]) grads[k] = to_dtype(grads[k], dtypes[k]);
+      }
+      return grads;
+    });
+  }
+  return out;
 }
 
 }  // namespace ft::ops

@@ -1,5 +1,6 @@
 // Losses: cross-entropy (one fused, numerically stable log-softmax + NLL
-// kernel, forward and backward) and mean squared error.
+// kernel, forward and backward, reduction folded into its node as PyTorch's
+// NllLossBackward0) and mean squared error.
 #include "autograd/grad_mode.h"
 #include "ops/ops.h"
 
@@ -20,44 +21,91 @@ Tensor reduce_losses(const Tensor& losses, Reduction r) {
   if (r == Reduction::Sum) return sum(losses, {}, false);
   return losses;
 }
+
+// Class-probability targets: -sum(target * log_softmax(input)) over classes.
+Tensor soft_cross_entropy(const Tensor& input, const Tensor& target, Reduction r) {
+  Tensor per_item = unary(UnaryOp::Neg, sum(mul(target, log_softmax(input, input->dim() == 1 ? 0 : 1)),
+                                            {input->dim() == 1 ? 0 : 1}, false));
+  return reduce_losses(per_item, r);
+}
 }  // namespace
 
-Tensor cross_entropy(const Tensor& logits_in, const Tensor& target, Reduction r) {
-  check_same_device(logits_in, target, "cross_entropy");
-  FT_CHECK(is_floating(logits_in->dtype()), RuntimeError, "\"log_softmax_lastdim_kernel_impl\" not implemented for '",
-           dtype_scalar_name(logits_in->dtype()), "'");
-  FT_CHECK(logits_in->dim() == 1 || logits_in->dim() == 2, RuntimeError,
-           "cross_entropy: expected input of shape (N, C) or (C,), got ", logits_in->shape().str());
-  FT_CHECK(!is_floating(target->dtype()) || target->shape() != logits_in->shape(), NotImplementedError,
-           "cross_entropy with class probabilities as targets is not supported yet");
-  FT_CHECK(target->dtype() == DType::Int64, RuntimeError, "expected scalar type Long but found ",
-           dtype_scalar_name(target->dtype()));
-  const bool unbatched = logits_in->dim() == 1;
-  Tensor logits = unbatched ? unsqueeze(logits_in, 0) : logits_in;
-  Tensor tgt = unbatched ? reshape(target, {1}) : target;
-  FT_CHECK(tgt->dim() == 1 && tgt->shape()[0] == logits->shape()[0], ValueError, "Expected input batch_size (",
-           logits->shape()[0], ") to match target batch_size (", tgt->numel(), ").");
-  const int64_t n = logits->shape()[0];
-  Tensor x = contiguous(logits), t = contiguous(tgt);
-  Tensor losses = empty(Shape{n}, x->dtype(), x->device());
-  Tensor lse = empty(Shape{n}, x->dtype(), x->device());
-  if (n > 0) backend(x->device()).cross_entropy(losses, lse, x, t);
-  Tensor per_row;
+Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int64_t ignore_index) {
+  check_same_device(input, target, "cross_entropy");
+  FT_CHECK(is_floating(input->dtype()), NotImplementedError, "\"log_softmax_lastdim_kernel_impl\" not implemented for '",
+           dtype_scalar_name(input->dtype()), "'");
+  FT_CHECK(input->dim() >= 1, RuntimeError, "cross_entropy: input must have at least one dimension, got a 0-d tensor");
+  if (input->dim() >= 2 && target->dim() >= 1)
+    FT_CHECK(target->shape()[0] == input->shape()[0], ValueError, "Expected input batch_size (", input->shape()[0],
+             ") to match target batch_size (", target->shape()[0], ").");
+  if (is_floating(target->dtype())) {
+    FT_CHECK(target->shape() == input->shape(), RuntimeError, "expected target dtype to be Long or Byte, but got ",
+             dtype_scalar_name(target->dtype()), " (class-probability targets must have the input's shape ",
+             input->shape().str(), ", got ", target->shape().str(), ")");
+    return soft_cross_entropy(input, target, r);
+  }
+  // Class indices: (C) with a 0-d target, (N, C) with (N), (N, C, d1..) with (N, d1..).
+  const bool unbatched = input->dim() == 1;
+  if (!unbatched) {
+    FT_CHECK(target->dim() >= 1 && target->shape()[0] == input->shape()[0], ValueError,
+             "Expected input batch_size (", input->shape()[0], ") to match target batch_size (",
+             target->dim() >= 1 ? target->shape()[0] : 1, ").");
+  }
+  FT_CHECK(target->dim() == input->dim() - 1, RuntimeError,
+           input->dim() <= 2 ? std::string("0D or 1D target tensor expected, multi-target not supported")
+                             : str("expected target of shape (N, d1, ...) for input ", input->shape().str(),
+                                   ", got ", target->shape().str()));
+  FT_CHECK(target->dtype() == DType::Int64 || target->dtype() == DType::UInt8, RuntimeError,
+           "expected target dtype to be Long or Byte, but got ", dtype_scalar_name(target->dtype()));
+  // Rows of logits (R, C): classes moved last for spatial inputs.
+  Tensor logits = unbatched ? unsqueeze(input, 0) : input;
+  if (logits->dim() > 2) logits = reshape(transpose(flatten(logits, 2, -1), 1, 2), {-1, input->shape()[1]});
+  for (int d = 0; d < input->dim(); ++d)
+    if (d != (unbatched ? 0 : 1))
+      FT_CHECK(target->shape()[d - (d > (unbatched ? 0 : 1) ? 1 : 0)] == input->shape()[d], RuntimeError,
+               "cross_entropy: target ", target->shape().str(), " does not match input ", input->shape().str());
+  Tensor tgt = contiguous(reshape(cast_to(target, DType::Int64), {-1}));
+  const int64_t rows = logits->shape()[0];
+
+  // Rows whose target is ignore_index contribute nothing (and are not counted in the mean).
+  Tensor valid;
+  int64_t n_valid = rows;
+  if (rows > 0 && item(any(binary(BinaryOp::Eq, tgt, wrap_scalar(Scalar::from_int(ignore_index))), {}, false)).i) {
+    valid = binary(BinaryOp::Ne, tgt, wrap_scalar(Scalar::from_int(ignore_index)));
+    tgt = where(valid, tgt, wrap_scalar(Scalar::from_int(0)));
+    n_valid = item(sum(valid, {}, false)).i;
+  }
+
+  Tensor x = contiguous(logits);
+  Tensor losses = empty(Shape{rows}, x->dtype(), x->device());
+  Tensor lse = empty(Shape{rows}, x->dtype(), x->device());
+  if (rows > 0) backend(x->device()).cross_entropy(losses, lse, x, tgt);
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    if (valid) losses = where(valid, losses, wrap_scalar(Scalar::from_int(0)));
+    if (r == Reduction::Mean) out = mul_scalar(sum(losses, {}, false), 1.0 / static_cast<double>(n_valid));
+    else if (r == Reduction::Sum) out = sum(losses, {}, false);
+    else out = reshape(losses, target->shape().vec());
+  }
   if (autograd::any_requires_grad({&logits})) {
-    // The per-row losses are one node; the reduction (mean/sum) is its own.
-    per_row = make_view(losses, losses->shape(), losses->strides(), 0);
-    autograd::record(per_row, "NllLossBackward0", {&logits}, {{x}, {t}, {lse}},
-                     [](const Tensor& g, const SavedTensors& s, auto&) {
+    const Shape target_shape = target->shape();
+    autograd::record(out, "NllLossBackward0", {&logits}, {{x}, {tgt}, {lse}, {valid}},
+                     [r, rows, n_valid](const Tensor& g, const SavedTensors& s, auto&) {
+                       // Per-row upstream gradient (rows,), then the fused kernel.
+                       Tensor g_rows;
+                       if (r == Reduction::None) g_rows = reshape(g, {rows});
+                       else if (r == Reduction::Mean) g_rows = expand(mul_scalar(g, 1.0 / static_cast<double>(n_valid)), {rows});
+                       else g_rows = expand(g, {rows});
+                       const Tensor valid = s[3];
+                       if (valid) g_rows = where(valid, g_rows, wrap_scalar(Scalar::from_int(0)));
                        const Tensor x = s[0];
                        Tensor gi = empty(x->shape(), x->dtype(), x->device());
-                       if (gi->numel() > 0) backend(x->device()).cross_entropy_backward(gi, g, x, s[1], s[2]);
+                       if (gi->numel() > 0) backend(x->device()).cross_entropy_backward(gi, g_rows, x, s[1], s[2]);
                        return std::vector<Tensor>{gi};
                      });
-  } else {
-    per_row = losses;
   }
-  Tensor out = reduce_losses(per_row, r);
-  return unbatched && r == Reduction::None ? reshape(out, {}) : out;
+  return out;
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {

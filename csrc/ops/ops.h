@@ -31,6 +31,9 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 // In place: self op= other (other broadcast to self). Returns self.
 Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other);
 Tensor unary(UnaryOp op, const Tensor& a);
+// out= forms: write into an existing tensor of the result's shape (no autograd).
+Tensor binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+Tensor unary_out(UnaryOp op, const Tensor& a, const Tensor& out);
 Tensor unary_(UnaryOp op, const Tensor& self);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 Tensor clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
@@ -68,6 +71,9 @@ Tensor eye(int64_t n, int64_t m, DType dt, const Device& d = Device{});
 Tensor view(const Tensor& a, const std::vector<int64_t>& shape);
 Tensor reshape(const Tensor& a, const std::vector<int64_t>& shape);
 Tensor transpose(const Tensor& a, int64_t d0, int64_t d1);
+Tensor t(const Tensor& a);
+// A new tensor object over the same data (x[...] returns one).
+Tensor alias(const Tensor& a);
 Tensor permute(const Tensor& a, const std::vector<int64_t>& dims);
 Tensor expand(const Tensor& a, const std::vector<int64_t>& shape);
 Tensor squeeze(const Tensor& a, const std::vector<int64_t>& dims);  // empty: all size-1 dims
@@ -123,7 +129,7 @@ Tensor log_softmax(const Tensor& a, int64_t dim, std::optional<DType> dt = {});
 // --- loss.cpp -----------------------------------------------------------------
 enum class Reduction { None, Mean, Sum };
 Reduction parse_reduction(const std::string& s);
-Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction r);
+Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int64_t ignore_index = -100);
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r);
 
 // --- index.cpp ----------------------------------------------------------------

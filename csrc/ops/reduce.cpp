@@ -11,21 +11,6 @@ using autograd::SavedTensors;
 
 namespace {
 
-const char* reduce_name(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::Sum: return "sum";
-    case ReduceOp::Mean: return "mean";
-    case ReduceOp::Prod: return "prod";
-    case ReduceOp::Max: return "max";
-    case ReduceOp::Min: return "min";
-    case ReduceOp::ArgMax: return "argmax";
-    case ReduceOp::ArgMin: return "argmin";
-    case ReduceOp::All: return "all";
-    case ReduceOp::Any: return "any";
-  }
-  return "reduce";
-}
-
 uint32_t dims_mask(const std::vector<int64_t>& dims, int ndim) {
   if (dims.empty()) return ndim == 0 ? 0 : (uint32_t(1) << ndim) - 1;
   uint32_t mask = 0;
@@ -73,8 +58,11 @@ Tensor expand_back(const Tensor& g, const Shape& in_shape, uint32_t mask, bool k
   return expand(k, in_shape.vec());
 }
 
-void check_nonempty_for(const char* name, const Tensor& a, uint32_t mask) {
+void check_nonempty_for(const char* name, const Tensor& a, uint32_t mask, bool dim_given = true) {
   if (a->numel() != 0) return;
+  FT_CHECK(dim_given, RuntimeError, name,
+           "(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the "
+           "'dim' argument.");
   for (int i = 0; i < a->dim(); ++i)
     FT_CHECK(!((mask >> i & 1) && a->shape()[i] == 0), IndexError, name,
              "(): Expected reduction dim ", i, " to have non-zero size.");
@@ -152,7 +140,7 @@ namespace {
 // amax/amin and max()/min() over all: the gradient is shared evenly by ties.
 Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, bool is_max, const char* node_name) {
   const uint32_t mask = dims_mask(dims, a->dim());
-  check_nonempty_for(is_max ? "max" : "min", a, mask);
+  check_nonempty_for(is_max ? "max" : "min", a, mask, !dims.empty());
   Tensor out = finish(reduce_kernel(is_max ? ReduceOp::Max : ReduceOp::Min, a, mask, a->dtype()), mask, keepdim);
   if (is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
     autograd::record(out, node_name, {&a}, {{a}, {out, true}}, [=](const Tensor& g, const SavedTensors& s, auto&) {
@@ -180,24 +168,15 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& a, int64_t dim, bool keepdim
     const int d = a->dim() == 0 ? 0 : wrap_dim(dim, a->dim());
     autograd::record(values, is_max ? "MaxBackward0" : "MinBackward0", {&a}, {{indices_k}},
                      [=](const Tensor& g, const SavedTensors& s, auto&) {
-                       // The whole gradient goes to the selected index.
-                       Tensor gk = keepdim ? g : reshape(g, keepdim_shape(in_shape, mask).vec());
-                       Tensor z = zeros(in_shape, g->dtype(), g->device());
-                       if (in_shape.size() == 0) return std::vector<Tensor>{reshape(gk, {})};
-                       // Flat offsets of the chosen elements in z.
-                       Tensor idx = s[0];
-                       Tensor iota_outer = ops::arange(Scalar::from_int(0), Scalar::from_int(idx->numel()), Scalar::from_int(1), DType::Int64, g->device());
-                       // Row-major position of each reduced slot, then the chosen index inserted at dim d.
-                       int64_t inner = 1;
-                       for (int i = d + 1; i < in_shape.size(); ++i) inner *= in_shape[i];
-                       Tensor outer = binary(BinaryOp::FloorDiv, iota_outer, wrap_scalar(Scalar::from_int(inner)));
-                       Tensor within = binary(BinaryOp::Remainder, iota_outer, wrap_scalar(Scalar::from_int(inner)));
-                       Tensor flat = add(add(mul(outer, wrap_scalar(Scalar::from_int(inner * in_shape[d]))), within),
-                                         mul(reshape(idx, {-1}), wrap_scalar(Scalar::from_int(inner))));
-                       Tensor zf = reshape(z, {-1});
-                       backend(g->device()).index_scatter(make_view(zf, Shape{}, Shape{}, 0),
-                                                          reshape(contiguous(gk), {-1}), contiguous(flat), 0, true);
-                       return std::vector<Tensor>{z};
+                       // The whole gradient goes to the selected index: a one-hot
+                       // mask along dim d (arange == index), times g broadcast back.
+                       if (in_shape.size() == 0) return std::vector<Tensor>{reshape(g, {})};
+                       std::vector<int64_t> iota_shape(in_shape.size(), 1);
+                       iota_shape[d] = in_shape[d];
+                       Tensor iota = reshape(arange(Scalar::from_int(0), Scalar::from_int(in_shape[d]), Scalar::from_int(1),
+                                                    DType::Int64, g->device()), iota_shape);
+                       Tensor one_hot = to_dtype(binary(BinaryOp::Eq, iota, s[0]), g->dtype());
+                       return std::vector<Tensor>{mul(expand_back(g, in_shape, mask, keepdim), one_hot)};
                      });
   }
   return {values, indices};
@@ -215,8 +194,9 @@ std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim) { 
 
 namespace {
 Tensor arg_extreme(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bool is_max) {
+  FT_CHECK(a->dtype() != DType::Bool, RuntimeError, is_max ? "argmax" : "argmin", "(): does not support bool input");
   if (!dim) {
-    FT_CHECK(a->numel() > 0, RuntimeError, is_max ? "argmax" : "argmin",
+    FT_CHECK(a->numel() > 0, IndexError, is_max ? "argmax" : "argmin",
              "(): Expected reduction dim to be specified for input.numel() == 0.");
     Tensor flat = reshape(a, {-1});
     Tensor r = finish(reduce_kernel(is_max ? ReduceOp::ArgMax : ReduceOp::ArgMin, flat, 1, DType::Int64), 1, false);
@@ -231,29 +211,56 @@ Tensor arg_extreme(const Tensor& a, std::optional<int64_t> dim, bool keepdim, bo
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(a, dim, keepdim, true); }
 Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(a, dim, keepdim, false); }
 
+// PyTorch keeps uint8 for all/any of uint8 input; everything else gives bool.
 Tensor all(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   const uint32_t mask = dims_mask(dims, a->dim());
-  return finish(reduce_kernel(ReduceOp::All, a, mask, DType::Bool), mask, keepdim);
+  const DType out = a->dtype() == DType::UInt8 ? DType::UInt8 : DType::Bool;
+  return finish(reduce_kernel(ReduceOp::All, a, mask, out), mask, keepdim);
 }
 Tensor any(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   const uint32_t mask = dims_mask(dims, a->dim());
-  return finish(reduce_kernel(ReduceOp::Any, a, mask, DType::Bool), mask, keepdim);
+  const DType out = a->dtype() == DType::UInt8 ? DType::UInt8 : DType::Bool;
+  return finish(reduce_kernel(ReduceOp::Any, a, mask, out), mask, keepdim);
 }
 
-Tensor var(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
+namespace {
+// var and std: two passes (mean, then squared deviations) for stability.
+// d var / dx = 2 (x - mean) / (N - correction); d std = d var / (2 std).
+Tensor var_std(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim, bool take_sqrt) {
   FT_CHECK(is_floating(a->dtype()), RuntimeError, "std and var only support floating point and complex dtypes");
   const uint32_t mask = dims_mask(dims, a->dim());
   int64_t count = 1;
   for (int i = 0; i < a->dim(); ++i)
     if (mask >> i & 1) count *= a->shape()[i];
-  // Two passes (mean, then squared deviations): stable for large means.
-  Tensor centered = sub(a, mean(a, dims, true));
-  Tensor ss = sum(mul(centered, centered), dims, keepdim);
-  return mul_scalar(ss, 1.0 / std::max(static_cast<double>(count) - correction, 0.0));
+  const double denom = std::max(static_cast<double>(count) - correction, 0.0);
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    Tensor centered = sub(a, mean(a, dims, true));
+    out = mul_scalar(sum(mul(centered, centered), dims, keepdim), 1.0 / denom);
+    if (take_sqrt) out = unary(UnaryOp::Sqrt, out);
+  }
+  if (autograd::any_requires_grad({&a})) {
+    autograd::record(out, take_sqrt ? "StdBackward0" : "VarBackward0", {&a}, {{a}, {take_sqrt ? out : Tensor(), true}},
+                     [=](const Tensor& g, const SavedTensors& s, auto&) {
+                       const Tensor x = s[0];
+                       Tensor centered = sub(x, mean(x, dims, true));
+                       Tensor scale = expand_back(g, x->shape(), mask, keepdim);
+                       if (take_sqrt) scale = div(scale, expand_back(s[1], x->shape(), mask, keepdim));
+                       else scale = mul_scalar(scale, 2.0);
+                       return std::vector<Tensor>{mul(mul_scalar(centered, 1.0 / denom), scale)};
+                     });
+  }
+  return out;
+}
+}  // namespace
+
+Tensor var(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
+  return var_std(a, dims, correction, keepdim, false);
 }
 
 Tensor std(const Tensor& a, const std::vector<int64_t>& dims, double correction, bool keepdim) {
-  return unary(UnaryOp::Sqrt, var(a, dims, correction, keepdim));
+  return var_std(a, dims, correction, keepdim, true);
 }
 
 Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dt) {

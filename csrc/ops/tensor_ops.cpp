@@ -7,8 +7,19 @@ namespace ft::ops {
 using autograd::SavedTensors;
 
 void check_inplace(const Tensor& self) {
-  FT_CHECK(!(autograd::is_grad_enabled() && self->is_leaf() && self->requires_grad()), RuntimeError,
+  if (!autograd::is_grad_enabled()) return;
+  FT_CHECK(!(self->is_leaf() && self->requires_grad()), RuntimeError,
            "a leaf Variable that requires grad is being used in an in-place operation.");
+  const Tensor& base = self->view_base;
+  if (base && base->requires_grad()) {
+    FT_CHECK(!base->is_leaf(), RuntimeError,
+             "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+    // PyTorch rewrites the base's history here; we refuse rather than give a
+    // wrong gradient to the base.
+    throw RuntimeError(
+        "fasttensor does not support in-place operations on a view of a tensor that requires grad (the base's "
+        "gradient would miss the change); use an out-of-place op, or modify it inside no_grad()");
+  }
 }
 
 Tensor clone(const Tensor& a) {

@@ -18,6 +18,7 @@ template <class F>
 Tensor view_with_grad(const Tensor& a, const Shape& shape, const Shape& strides, int64_t offset, const char* name,
                       F backward) {
   Tensor out = make_view(a, shape, strides, offset);
+  out->view_base = a->view_base ? a->view_base : a;
   if (autograd::any_requires_grad({&a}))
     autograd::record(out, name, {&a}, {}, [backward](const Tensor& g, const SavedTensors&, auto&) {
       return std::vector<Tensor>{backward(g)};
@@ -241,7 +242,21 @@ Tensor scatter_into_zeros(const Tensor& g, const Shape& in_shape, MakeView make)
 }
 }  // namespace
 
+namespace {
+Tensor slice_named(const Tensor& a, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
+                   int64_t step, const char* name);
+Tensor select_named(const Tensor& a, int64_t dim, int64_t index, const char* name);
+}  // namespace
+
 Tensor slice(const Tensor& a, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) {
+  return slice_named(a, dim, start, end, step, "SliceBackward0");
+}
+
+Tensor select(const Tensor& a, int64_t dim, int64_t index) { return select_named(a, dim, index, "SelectBackward0"); }
+
+namespace {
+Tensor slice_named(const Tensor& a, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
+                   int64_t step, const char* name) {
   FT_CHECK(a->dim() > 0, IndexError, "slice() cannot be applied to a 0-dim tensor.");
   FT_CHECK(step > 0, ValueError, "step must be greater than zero");
   const int d = wrap_dim(dim, a->dim());
@@ -256,22 +271,12 @@ Tensor slice(const Tensor& a, int64_t dim, std::optional<int64_t> start, std::op
   strides[d] *= step;
   const int64_t offset = a->offset() + s * a->strides()[d];
   const Shape in_shape = a->shape();
-  return view_with_grad(a, shape, strides, offset, "SliceBackward0", [=](const Tensor& g) {
+  return view_with_grad(a, shape, strides, offset, name, [=](const Tensor& g) {
     return scatter_into_zeros(g, in_shape, [&](const Tensor& z) { return slice(z, d, s, e, step); });
   });
 }
 
-Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length) {
-  FT_CHECK(a->dim() > 0, RuntimeError, "narrow() cannot be applied to a 0-dim tensor.");
-  const int d = wrap_dim(dim, a->dim());
-  const int64_t n = a->shape()[d];
-  if (start < 0) start += n;
-  FT_CHECK(start >= 0 && start <= n && length >= 0 && start + length <= n, RuntimeError, "start (", start,
-           ") + length (", length, ") exceeds dimension size (", n, ").");
-  return slice(a, d, start, start + length, 1);
-}
-
-Tensor select(const Tensor& a, int64_t dim, int64_t index) {
+Tensor select_named(const Tensor& a, int64_t dim, int64_t index, const char* name) {
   FT_CHECK(a->dim() > 0, IndexError, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                                      "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
   const int d = wrap_dim(dim, a->dim());
@@ -284,12 +289,12 @@ Tensor select(const Tensor& a, int64_t dim, int64_t index) {
   shape.erase(d);
   strides.erase(d);
   const Shape in_shape = a->shape();
-  return view_with_grad(a, shape, strides, offset, "SelectBackward0", [=](const Tensor& g) {
+  return view_with_grad(a, shape, strides, offset, name, [=](const Tensor& g) {
     return scatter_into_zeros(g, in_shape, [&](const Tensor& z) { return select(z, d, index); });
   });
 }
 
-std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim) {
+std::vector<Tensor> split_named(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim, const char* name) {
   const int d = wrap_dim(dim, a->dim());
   int64_t total = 0;
   for (int64_t s : sizes) total += s;
@@ -298,10 +303,25 @@ std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<int64_t>
   std::vector<Tensor> out;
   int64_t start = 0;
   for (int64_t s : sizes) {
-    out.push_back(narrow(a, d, start, s));
+    out.push_back(slice_named(a, d, start, start + s, 1, name));
     start += s;
   }
   return out;
+}
+}  // namespace
+
+Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length) {
+  FT_CHECK(a->dim() > 0, RuntimeError, "narrow() cannot be applied to a 0-dim tensor.");
+  const int d = wrap_dim(dim, a->dim());
+  const int64_t n = a->shape()[d];
+  if (start < 0) start += n;
+  FT_CHECK(start >= 0 && start <= n && length >= 0 && start + length <= n, RuntimeError, "start (", start,
+           ") + length (", length, ") exceeds dimension size (", n, ").");
+  return slice(a, d, start, start + length, 1);
+}
+
+std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim) {
+  return split_named(a, sizes, dim, "SplitWithSizesBackward0");
 }
 
 std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim) {
@@ -310,7 +330,7 @@ std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim) {
   std::vector<int64_t> sizes;
   for (int64_t s = 0; s < a->shape()[d]; s += split_size) sizes.push_back(std::min(split_size, a->shape()[d] - s));
   if (sizes.empty()) sizes.push_back(0);
-  return split_with_sizes(a, sizes, d);
+  return split_named(a, sizes, d, "SplitBackward0");
 }
 
 std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim) {
@@ -321,10 +341,25 @@ std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim) {
 }
 
 std::vector<Tensor> unbind(const Tensor& a, int64_t dim) {
+  FT_CHECK(a->dim() > 0, IndexError, "Dimension specified as ", dim, " but tensor has no dimensions");
   const int d = wrap_dim(dim, a->dim());
   std::vector<Tensor> out;
-  for (int64_t i = 0; i < a->shape()[d]; ++i) out.push_back(select(a, d, i));
+  for (int64_t i = 0; i < a->shape()[d]; ++i) out.push_back(select_named(a, d, i, "UnbindBackward0"));
   return out;
+}
+
+Tensor alias(const Tensor& a) {
+  return view_with_grad(a, a->shape(), a->strides(), a->offset(), "AliasBackward0", [](const Tensor& g) { return g; });
+}
+
+Tensor t(const Tensor& a) {
+  FT_CHECK(a->dim() <= 2, RuntimeError, "t() expects a tensor with <= 2 dimensions, but self is ", a->dim(), "D");
+  if (a->dim() < 2)
+    return view_with_grad(a, a->shape(), a->strides(), a->offset(), "TBackward0", [](const Tensor& g) { return g; });
+  Shape shape = a->shape(), strides = a->strides();
+  std::swap(shape[0], shape[1]);
+  std::swap(strides[0], strides[1]);
+  return view_with_grad(a, shape, strides, a->offset(), "TBackward0", [](const Tensor& g) { return t(g); });
 }
 
 }  // namespace ft::ops

@@ -23,10 +23,22 @@ Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
   return t;
 }
 
-#define FT_UNARY_FN(NAME, OP) \
-  m.def(#NAME, [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::unary(UnaryOp::OP, t); }); }, py::arg("input"));
-#define FT_BINARY_FN(NAME, OP) \
-  m.def(#NAME, [](py::handle a, py::handle b) { return binary_args(BinaryOp::OP, a, b); }, py::arg("input"), py::arg("other"));
+#define FT_UNARY_FN(NAME, OP)                                                                      \
+  m.def(#NAME, [](const Tensor& t, py::object out) {                                              \
+    if (!out.is_none()) return ops::unary_out(UnaryOp::OP, t, to_tensor(out));                    \
+    return nogil(t->numel(), [&] { return ops::unary(UnaryOp::OP, t); });                          \
+  }, py::arg("input"), py::kw_only(), py::arg("out") = py::none());
+#define FT_BINARY_FN(NAME, OP)                                                                     \
+  m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
+    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out));                \
+    return binary_args(BinaryOp::OP, a, b);                                                        \
+  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
+
+Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& out) {
+  Tensor ta = as_operand(a), tb = as_operand(b);
+  FT_CHECK(ta && tb, TypeError, "expected Tensor or Number arguments");
+  return nogil(out->numel(), [&] { return ops::binary_out(op, ta, tb, out); });
+}
 
 }  // namespace
 
@@ -45,14 +57,15 @@ void bind_functions(py::module_& m) {
   FT_BINARY_FN(eq, Eq) FT_BINARY_FN(ne, Ne) FT_BINARY_FN(lt, Lt) FT_BINARY_FN(le, Le) FT_BINARY_FN(gt, Gt)
   FT_BINARY_FN(ge, Ge) FT_BINARY_FN(greater, Gt) FT_BINARY_FN(less, Lt) FT_BINARY_FN(logical_and, LogicalAnd)
   FT_BINARY_FN(logical_or, LogicalOr) FT_BINARY_FN(logical_xor, LogicalXor) FT_BINARY_FN(floor_divide, FloorDiv)
-  FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN(fmod, Remainder)
-  m.def("add", [](py::handle a, py::handle b, py::handle alpha) {
+  FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN(fmod, Fmod)
+  m.def("add", [](py::handle a, py::handle b, py::handle alpha, py::object out) {
     Tensor tb = as_operand(b);
     if (!alpha.is_none() && tb) tb = ops::binary(BinaryOp::Mul, tb, as_operand(alpha));
-    return binary_args(BinaryOp::Add, a, tb ? py::cast(tb) : py::object(py::reinterpret_borrow<py::object>(b)));
-  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = py::none());
-  m.def("div", [](py::handle a, py::handle b) { return binary_args(BinaryOp::Div, a, b); }, py::arg("input"), py::arg("other"));
-  m.def("divide", [](py::handle a, py::handle b) { return binary_args(BinaryOp::Div, a, b); }, py::arg("input"), py::arg("other"));
+    py::object bb = tb ? py::cast(tb) : py::object(py::reinterpret_borrow<py::object>(b));
+    if (!out.is_none()) return binary_out_args(BinaryOp::Add, a, bb, to_tensor(out));
+    return binary_args(BinaryOp::Add, a, bb);
+  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = py::none(), py::arg("out") = py::none());
+  FT_BINARY_FN(div, Div) FT_BINARY_FN(divide, Div)
 
   m.def("where", [](const Tensor& cond, py::handle a, py::handle b) {
     Tensor ta = as_operand(a), tb = as_operand(b);
@@ -158,9 +171,9 @@ void bind_functions(py::module_& m) {
   });
 
   // --- nn --------------------------------------------------------------------------
-  m.def("_cross_entropy", [](const Tensor& input, const Tensor& target, const std::string& reduction) {
-    return nogil(input->numel(), [&] { return ops::cross_entropy(input, target, ops::parse_reduction(reduction)); });
-  });
+  m.def("_cross_entropy", [](const Tensor& input, const Tensor& target, const std::string& reduction, int64_t ignore_index) {
+    return nogil(input->numel(), [&] { return ops::cross_entropy(input, target, ops::parse_reduction(reduction), ignore_index); });
+  }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("ignore_index") = -100);
   m.def("_mse_loss", [](const Tensor& input, const Tensor& target, const std::string& reduction) {
     return ops::mse_loss(input, target, ops::parse_reduction(reduction));
   });

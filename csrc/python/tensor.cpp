@@ -225,10 +225,7 @@ void bind_tensor(py::module_& m) {
         if (PyLong_Check(size.ptr())) return ops::split(t, size.cast<int64_t>(), dim);
         return ops::split_with_sizes(t, to_int_list(size, "split"), dim);
       }, py::arg("split_size"), py::arg("dim") = 0)
-      .def("t", [](const Tensor& t) {
-        FT_CHECK(t->dim() <= 2, RuntimeError, "t() expects a tensor with <= 2 dimensions, but self is ", t->dim(), "D");
-        return t->dim() < 2 ? t : ops::transpose(t, 0, 1);
-      })
+      .def("t", &ops::t)
       .def_property_readonly("T", [](const Tensor& t) {
         std::vector<int64_t> dims(t->dim());
         for (int i = 0; i < t->dim(); ++i) dims[i] = t->dim() - 1 - i;
@@ -287,7 +284,7 @@ void bind_tensor(py::module_& m) {
       FT_BINARY_METHOD(eq, Eq) FT_BINARY_METHOD(ne, Ne) FT_BINARY_METHOD(lt, Lt) FT_BINARY_METHOD(le, Le)
       FT_BINARY_METHOD(gt, Gt) FT_BINARY_METHOD(ge, Ge) FT_BINARY_METHOD(logical_and, LogicalAnd)
       FT_BINARY_METHOD(logical_or, LogicalOr) FT_BINARY_METHOD(logical_xor, LogicalXor)
-      FT_BINARY_METHOD(floor_divide, FloorDiv) FT_BINARY_METHOD(remainder, Remainder) FT_BINARY_METHOD(fmod, Remainder)
+      FT_BINARY_METHOD(floor_divide, FloorDiv) FT_BINARY_METHOD(remainder, Remainder) FT_BINARY_METHOD(fmod, Fmod)
       .def("add", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = as_operand(o);
         FT_CHECK(other, TypeError, "add(): argument 'other' must be Tensor or Number");

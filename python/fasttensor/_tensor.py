@@ -99,11 +99,12 @@ def _to(self: Tensor, *args, **kwargs) -> Tensor:
 
 def _type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
     if dtype is None:
-        prefix = "torch.cuda." if self.is_cuda else "torch."
+        prefix = "fasttensor.cuda." if self.is_cuda else "fasttensor."
         names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "int32": "IntTensor",
                  "uint8": "ByteTensor", "bool": "BoolTensor"}
         return prefix + names[_dtype_name(self.dtype)]
     if isinstance(dtype, str):
+        dtype = dtype.replace("fasttensor.", "torch.", 1).replace("torch.cuda.", "torch.")
         if dtype not in _DTYPE_NAMES:
             raise ValueError(f"invalid type: '{dtype}'")
         dtype = getattr(_C, _DTYPE_NAMES[dtype])

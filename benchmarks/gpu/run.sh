@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# GPU check and benchmark, from the repository root on a GPU machine (no network):
+#
+#   benchmarks/gpu/run.sh OUTDIR
+#
+# 1. nvidia-smi, then `pip install --no-build-isolation --no-deps .` (CUDA backend on)  -> OUTDIR/install.log
+# 2. ptxas register / spill report of the matmul and softmax kernels                     -> OUTDIR/ptxas.log
+# 3. python3 -m pytest tests/test_cuda.py, then the other tests if time is left          -> OUTDIR/tests*.log
+# 4. benchmarks/gpu/bench_gpu.py                                                          -> OUTDIR/report.md, results.json
+# Every step has a time limit; a failing step is recorded in OUTDIR/steps.txt and the
+# next one still runs. The whole script stays within about 8 minutes.
+set -u
+OUT=${1:?usage: benchmarks/gpu/run.sh OUTDIR}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+PY=${PYTHON:-python3}
+START=$(date +%s)
+BUDGET=${BUDGET_S:-470}
+
+# step NAME LIMIT_S LOG CMD...: runs CMD with the smaller of LIMIT_S and the time left.
+step() {
+  local name=$1 limit=$2 log=$3
+  shift 3
+  local left=$((BUDGET - ($(date +%s) - START)))
+  if ((left < 15)); then
+    echo "$name: SKIPPED (no time left)" | tee -a "$OUT/steps.txt"
+    return
+  fi
+  ((limit > left)) && limit=$left
+  echo "=== $name (limit ${limit}s): $* ===" >>"$log"
+  local t0=$(date +%s)
+  timeout --kill-after=10 "$limit" "$@" >>"$log" 2>&1
+  local rc=$?
+  local status=ok
+  ((rc == 124 || rc == 137)) && status="TIMED OUT" || { ((rc != 0)) && status="FAILED (rc=$rc)"; }
+  echo "$name: $status in $(($(date +%s) - t0))s" | tee -a "$OUT/steps.txt"
+}
+
+: >"$OUT/steps.txt"
+step "nvidia-smi" 30 "$OUT/install.log" nvidia-smi
+
+# All cores for the build; the CUDA backend is required, not optional, here.
+export CMAKE_BUILD_PARALLEL_LEVEL=$(nproc)
+export FASTTENSOR_CUDA=ON
+step "pip install" 300 "$OUT/install.log" "$PY" -m pip install --no-build-isolation --no-deps -v .
+
+# Registers and spills of the hot kernels, for this GPU's architecture.
+ARCH=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')
+ARCH=${ARCH:-90}
+for f in matmul softmax; do
+  step "ptxas -v $f.cu (sm_$ARCH)" 120 "$OUT/ptxas.log" \
+    nvcc -std=c++17 -O3 --expt-relaxed-constexpr -Icsrc -arch="sm_$ARCH" -Xptxas -v -c "csrc/cuda/$f.cu" \
+    -o "/tmp/ft_ptxas_$f.o"
+done
+
+# Run the tests against the installed package, not the source tree.
+step "pytest tests/test_cuda.py" 200 "$OUT/tests.log" "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py
+step "benchmark" 150 "$OUT/bench.log" "$PY" benchmarks/gpu/bench_gpu.py --out "$OUT"
+step "pytest (other tests)" 120 "$OUT/tests_rest.log" "$PY" -m pytest -q -x -p no:cacheprovider tests \
+  --ignore=tests/test_cuda.py
+
+echo "total $(($(date +%s) - START))s" | tee -a "$OUT/steps.txt"

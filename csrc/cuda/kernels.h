@@ -1,0 +1,48 @@
+// The CUDA kernels behind the Backend interface (see core/backend.h for what
+// each one computes). Each is a host function that checks, plans and
+// launches on the current device; one file per family:
+//   elementwise.cu  copy, fill, arange, binary, unary, where
+//   reduce.cu       reduce, cumsum
+//   matmul.cu       matmul (fp32 tiled / TF32 tensor cores, fp64, integers)
+//   softmax.cu      softmax, cross-entropy and their backwards
+//   index.cu        index_gather, index_scatter, nonzero
+//   random.cu       Philox uniform / normal / integers
+//   optim.cu        fused SGD and Adam steps
+#pragma once
+
+#include "core/backend.h"
+
+namespace ft::cuda {
+
+void copy(const Tensor& dst, const Tensor& src);
+void fill(const Tensor& dst, const Scalar& value);
+void arange(const Tensor& dst, double start, double step);
+void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
+void unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1);
+void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b);
+
+void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint32_t dim_mask);
+void cumsum(const Tensor& out, const Tensor& in, int dim);
+
+void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate);
+
+void softmax(const Tensor& out, const Tensor& in, bool log);
+void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out, bool log);
+void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target);
+void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses, const Tensor& logits,
+                            const Tensor& target, const Tensor& lse);
+
+void index_gather(const Tensor& out, const Tensor& src, const Tensor& offsets, int pos);
+void index_scatter(const Tensor& dst, const Tensor& values, const Tensor& offsets, int pos, bool accumulate);
+Tensor nonzero(const Tensor& in);
+
+void random_uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset);
+void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset);
+void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uint64_t offset);
+
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, double lr, double momentum,
+              double dampening, double weight_decay, bool nesterov, bool first);
+void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq, double lr,
+               double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step);
+
+}  // namespace ft::cuda

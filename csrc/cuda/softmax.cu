@@ -1,0 +1,278 @@
+// CUDA softmax, log_softmax, fused cross-entropy, and their backwards, over
+// contiguous rows (R, C). A warp handles a row of up to 1024 columns, a
+// block a longer one. The forward reads each row once for its statistics
+// with the online max-and-sum (Milakov & Gimelshein, "Online normalizer
+// calculation for softmax", 2018): the running sum is rescaled whenever the
+// running max grows, and two partial (max, sum) pairs merge the same way
+// across lanes. A second pass (from cache) writes the outputs.
+#include "cuda/kernels.h"
+#include "cuda/loops.cuh"
+
+namespace ft::cuda {
+
+namespace {
+
+// Rows up to this long get a warp each; longer ones a block.
+constexpr int64_t kWarpRowLimit = 1024;
+
+// sum = sum over the row of exp(x - max).
+template <class T>
+struct SoftmaxStats {
+  T max;
+  T sum;
+};
+
+template <class T>
+__device__ __forceinline__ SoftmaxStats<T> empty_stats() {
+  return {-math::infinity<T>(), T(0)};
+}
+
+// Adds one element. -inf contributes nothing (and must not make -inf - -inf);
+// NaN makes the sum NaN, as it makes the whole softmax row NaN.
+template <class T>
+__device__ __forceinline__ SoftmaxStats<T> add_element(SoftmaxStats<T> s, T x) {
+  if (x > s.max) {
+    s.sum = s.sum * math::exp(s.max - x) + T(1);
+    s.max = x;
+  } else if (x != -math::infinity<T>()) {
+    s.sum += math::exp(x - s.max);
+  }
+  return s;
+}
+
+template <class T>
+__device__ __forceinline__ SoftmaxStats<T> merge_stats(SoftmaxStats<T> a, SoftmaxStats<T> b) {
+  if (a.max < b.max) {
+    const SoftmaxStats<T> t = a;
+    a = b;
+    b = t;
+  }
+  if (b.max == -math::infinity<T>()) return a;
+  a.sum += b.sum * math::exp(b.max - a.max);
+  return a;
+}
+
+// Which rows a thread works on, and its lane in the row's group.
+struct RowGroup {
+  int lane, lanes;
+  int64_t first_row, row_step;
+};
+
+template <bool kWholeBlock>
+__device__ __forceinline__ RowGroup row_group() {
+  if constexpr (kWholeBlock) return {int(threadIdx.x), int(blockDim.x), int64_t(blockIdx.x), int64_t(gridDim.x)};
+  const int64_t warps_per_block = blockDim.x / kWarpSize;
+  return {int(threadIdx.x % kWarpSize), kWarpSize, blockIdx.x * warps_per_block + threadIdx.x / kWarpSize,
+          gridDim.x * warps_per_block};
+}
+
+template <bool kWholeBlock, class V, class Merge>
+__device__ __forceinline__ V group_all_reduce(V v, const Merge& merge) {
+  if constexpr (kWholeBlock) return block_all_reduce(v, merge);
+  else return warp_all_reduce(v, merge);
+}
+
+// Calls f(i, row[i]) for this lane's share of row[0 .. n): 16-byte packs
+// from the first aligned element, single elements before and after.
+template <class T, class F>
+__device__ __forceinline__ void for_row(const T* row, int64_t n, const RowGroup& g, const F& f) {
+  constexpr int V = 16 / sizeof(T);
+  const int64_t misaligned = (reinterpret_cast<uintptr_t>(row) % 16) / sizeof(T);
+  const int64_t head = min(n, misaligned == 0 ? int64_t(0) : int64_t(V) - misaligned);
+  const int64_t n_packs = (n - head) / V;
+  for (int64_t i = g.lane; i < head; i += g.lanes) f(i, row[i]);
+  const Pack<T, V>* packs = reinterpret_cast<const Pack<T, V>*>(row + head);
+  for (int64_t k = g.lane; k < n_packs; k += g.lanes) {
+    const Pack<T, V> p = packs[k];
+#pragma unroll
+    for (int j = 0; j < V; ++j) f(head + k * V + j, p.v[j]);
+  }
+  for (int64_t i = head + n_packs * V + g.lane; i < n; i += g.lanes) f(i, row[i]);
+}
+
+// out[i] = f(in[i]) over one row, with packs when in and out are equally aligned.
+template <class T, class F>
+__device__ __forceinline__ void map_row(const T* in, T* out, int64_t n, bool packs_ok, const RowGroup& g,
+                                        const F& f) {
+  constexpr int V = 16 / sizeof(T);
+  if (!packs_ok) {
+    for (int64_t i = g.lane; i < n; i += g.lanes) out[i] = f(in[i]);
+    return;
+  }
+  const int64_t misaligned = (reinterpret_cast<uintptr_t>(in) % 16) / sizeof(T);
+  const int64_t head = min(n, misaligned == 0 ? int64_t(0) : int64_t(V) - misaligned);
+  const int64_t n_packs = (n - head) / V;
+  for (int64_t i = g.lane; i < head; i += g.lanes) out[i] = f(in[i]);
+  const Pack<T, V>* in_packs = reinterpret_cast<const Pack<T, V>*>(in + head);
+  Pack<T, V>* out_packs = reinterpret_cast<Pack<T, V>*>(out + head);
+  for (int64_t k = g.lane; k < n_packs; k += g.lanes) {
+    Pack<T, V> p = in_packs[k];
+#pragma unroll
+    for (int j = 0; j < V; ++j) p.v[j] = f(p.v[j]);
+    out_packs[k] = p;
+  }
+  for (int64_t i = head + n_packs * V + g.lane; i < n; i += g.lanes) out[i] = f(in[i]);
+}
+
+// y (rows, cols) = softmax or log_softmax of x (rows, cols) along cols.
+template <class T, bool kWholeBlock>
+__global__ void softmax_kernel(const T* x, T* y, int64_t rows, int64_t cols, bool log, bool packs_ok) {
+  const RowGroup g = row_group<kWholeBlock>();
+  const auto merge = [](SoftmaxStats<T> a, SoftmaxStats<T> b) { return merge_stats(a, b); };
+  for (int64_t r = g.first_row; r < rows; r += g.row_step) {
+    const T* xr = x + r * cols;
+    SoftmaxStats<T> s = empty_stats<T>();
+    for_row(xr, cols, g, [&](int64_t, T v) { s = add_element(s, v); });
+    s = group_all_reduce<kWholeBlock>(s, merge);
+    const T max = s.max;
+    if (log) {
+      const T log_sum = math::log(s.sum);
+      map_row(xr, y + r * cols, cols, packs_ok, g, [&](T v) { return v - max - log_sum; });
+    } else {
+      const T inv_sum = T(1) / s.sum;
+      map_row(xr, y + r * cols, cols, packs_ok, g, [&](T v) { return math::exp(v - max) * inv_sum; });
+    }
+  }
+}
+
+// grad_in = y * (grad_out - sum(grad_out * y))       (softmax)
+// grad_in = grad_out - exp(y) * sum(grad_out)        (log_softmax)
+// all (rows, cols) contiguous.
+template <class T, bool kWholeBlock>
+__global__ void softmax_backward_kernel(T* grad_in, const T* grad_out, const T* y, int64_t rows, int64_t cols,
+                                        bool log) {
+  const RowGroup g = row_group<kWholeBlock>();
+  const auto add = [](T a, T b) { return a + b; };
+  for (int64_t r = g.first_row; r < rows; r += g.row_step) {
+    const T* gr = grad_out + r * cols;
+    const T* yr = y + r * cols;
+    T* dr = grad_in + r * cols;
+    T sum = T(0);
+    for (int64_t i = g.lane; i < cols; i += g.lanes) sum += log ? gr[i] : gr[i] * yr[i];
+    sum = group_all_reduce<kWholeBlock>(sum, add);
+    for (int64_t i = g.lane; i < cols; i += g.lanes)
+      dr[i] = log ? gr[i] - math::exp(yr[i]) * sum : yr[i] * (gr[i] - sum);
+  }
+}
+
+// losses (N,) = logsumexp(row) - row[target]; lse (N,) keeps logsumexp.
+// A target outside [0, C) is reported through the error word.
+template <class T, bool kWholeBlock>
+__global__ void cross_entropy_kernel(T* losses, T* lse, const T* logits, const int64_t* target, int64_t rows,
+                                     int64_t cols, int64_t* error) {
+  const RowGroup g = row_group<kWholeBlock>();
+  const auto merge = [](SoftmaxStats<T> a, SoftmaxStats<T> b) { return merge_stats(a, b); };
+  for (int64_t r = g.first_row; r < rows; r += g.row_step) {
+    const T* xr = logits + r * cols;
+    SoftmaxStats<T> s = empty_stats<T>();
+    for_row(xr, cols, g, [&](int64_t, T v) { s = add_element(s, v); });
+    s = group_all_reduce<kWholeBlock>(s, merge);
+    if (g.lane == 0) {
+      const int64_t t = target[r];
+      const T row_lse = s.max + math::log(s.sum);
+      lse[r] = row_lse;
+      if (t < 0 || t >= cols) {
+        if (atomicCAS(reinterpret_cast<unsigned long long*>(error), 0ull, 1ull) == 0ull) error[1] = t;
+        losses[r] = row_lse;
+      } else {
+        losses[r] = row_lse - xr[t];
+      }
+    }
+  }
+}
+
+// grad_logits (N, C) = (exp(logits - lse) - onehot(target)) * grad_losses[n * grad_stride]
+template <class T, bool kWholeBlock>
+__global__ void cross_entropy_backward_kernel(T* grad_logits, const T* grad_losses, int64_t grad_stride,
+                                              const T* logits, const int64_t* target, const T* lse, int64_t rows,
+                                              int64_t cols) {
+  const RowGroup g = row_group<kWholeBlock>();
+  for (int64_t r = g.first_row; r < rows; r += g.row_step) {
+    const T* xr = logits + r * cols;
+    T* dr = grad_logits + r * cols;
+    const T shift = lse[r], scale = grad_losses[r * grad_stride];
+    const int64_t t = target[r];
+    for (int64_t i = g.lane; i < cols; i += g.lanes)
+      dr[i] = (math::exp(xr[i] - shift) - (i == t ? T(1) : T(0))) * scale;
+  }
+}
+
+// Launch shape for rows of `cols` elements: a warp or a block per row.
+struct RowLaunch {
+  bool whole_block;
+  unsigned blocks, threads;
+};
+
+RowLaunch row_launch(int64_t rows, int64_t cols) {
+  constexpr int64_t kMaxBlocks = 65535;  // kernels loop over the rest
+  if (cols <= kWarpRowLimit) {
+    const int64_t warps_per_block = kThreads / kWarpSize;
+    return {false, unsigned(std::min(ceil_div(rows, warps_per_block), kMaxBlocks)), unsigned(kThreads)};
+  }
+  const unsigned threads = cols <= 8192 ? 256 : (cols <= 32768 ? 512 : 1024);
+  return {true, unsigned(std::min(rows, kMaxBlocks)), threads};
+}
+
+// Runs kernel<T, whole_block> with the launch shape of (rows, cols).
+#define FT_LAUNCH_ROWS(KERNEL, T, LAUNCH, ...)                                                       \
+  do {                                                                                               \
+    if ((LAUNCH).whole_block)                                                                        \
+      KERNEL<T, true><<<(LAUNCH).blocks, (LAUNCH).threads, 0, stream()>>>(__VA_ARGS__);              \
+    else                                                                                             \
+      KERNEL<T, false><<<(LAUNCH).blocks, (LAUNCH).threads, 0, stream()>>>(__VA_ARGS__);             \
+    FT_CUDA_CHECK_LAUNCH();                                                                          \
+  } while (0)
+
+}  // namespace
+
+void softmax(const Tensor& out, const Tensor& in, bool log) {
+  const int64_t rows = in->shape()[0], cols = in->shape()[1];
+  if (rows * cols == 0) return;
+  const RowLaunch launch = row_launch(rows, cols);
+  const bool packs_ok = (reinterpret_cast<uintptr_t>(in->data()) - reinterpret_cast<uintptr_t>(out->data())) % 16 == 0;
+  FT_DISPATCH_FLOATING_TYPES(in->dtype(), "softmax", [&] {
+    FT_LAUNCH_ROWS(softmax_kernel, scalar_t, launch, in->data_as<scalar_t>(), out->data_as<scalar_t>(), rows, cols,
+                   log, packs_ok);
+  });
+}
+
+void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out, bool log) {
+  const int64_t rows = out->shape()[0], cols = out->shape()[1];
+  if (rows * cols == 0) return;
+  const RowLaunch launch = row_launch(rows, cols);
+  FT_DISPATCH_FLOATING_TYPES(out->dtype(), "softmax_backward", [&] {
+    FT_LAUNCH_ROWS(softmax_backward_kernel, scalar_t, launch, grad_in->data_as<scalar_t>(),
+                   grad_out->data_as<scalar_t>(), out->data_as<scalar_t>(), rows, cols, log);
+  });
+}
+
+void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target_in) {
+  const int64_t rows = logits->shape()[0], cols = logits->shape()[1];
+  if (rows == 0) return;
+  const Tensor target = on_device(target_in, logits->device());
+  const RowLaunch launch = row_launch(rows, cols);
+  FT_DISPATCH_FLOATING_TYPES(logits->dtype(), "cross_entropy", [&] {
+    FT_LAUNCH_ROWS(cross_entropy_kernel, scalar_t, launch, losses->data_as<scalar_t>(), lse->data_as<scalar_t>(),
+                   logits->data_as<scalar_t>(), target->data_as<int64_t>(), rows, cols, error_words());
+  });
+  // Bad targets raise as on the CPU (one synchronization per call).
+  const DeviceErrorReport report = take_error_report();
+  FT_CHECK(!report.raised, IndexError, "Target ", report.value, " is out of bounds.");
+}
+
+void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses_in, const Tensor& logits,
+                            const Tensor& target_in, const Tensor& lse) {
+  const int64_t rows = logits->shape()[0], cols = logits->shape()[1];
+  if (rows * cols == 0) return;
+  const Tensor grad_losses = on_device(grad_losses_in, logits->device());
+  const Tensor target = on_device(target_in, logits->device());
+  const int64_t grad_stride = grad_losses->dim() == 0 ? 0 : grad_losses->strides()[0];
+  const RowLaunch launch = row_launch(rows, cols);
+  FT_DISPATCH_FLOATING_TYPES(logits->dtype(), "cross_entropy_backward", [&] {
+    FT_LAUNCH_ROWS(cross_entropy_backward_kernel, scalar_t, launch, grad_logits->data_as<scalar_t>(),
+                   grad_losses->data_as<scalar_t>(), grad_stride, logits->data_as<scalar_t>(),
+                   target->data_as<int64_t>(), lse->data_as<scalar_t>(), rows, cols);
+  });
+}
+
+}  // namespace ft::cuda

@@ -1,0 +1,700 @@
+"""The framework of "Dive into Deep Learning" (chapters 3-5) on fasttensor.
+
+``from fasttensor import d2l`` gives what ``from d2l import torch as d2l``
+gives the book's code: HyperParameters, ProgressBoard, Module, Classifier,
+DataModule, Trainer, the data modules (SyntheticRegressionData, FashionMNIST)
+and the models of chapters 3-5, plus plot/show_images and device helpers.
+
+Figures: in Jupyter they are shown live, as in the book. Elsewhere they are
+written as PNG files (matplotlib's Agg renderer; no window ever opens) in
+$FASTTENSOR_PLOT_DIR or the current directory. Without matplotlib, drawing
+is a no-op announced by one warning.
+
+Fashion-MNIST is read from the IDX files under ``root`` (torchvision's
+layout); when they are missing it is downloaded if possible, otherwise a
+one-line error says what is missing and how to get it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import inspect
+import io
+import math
+import os
+import sys
+import time
+import warnings
+import weakref
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from . import _C, cuda, nn, optim
+from ._creation import normal, randn, tensor, zeros
+from .autograd import no_grad
+from .datasets import fashion_mnist as _fashion_mnist
+from .nn import functional as F
+from .utils.data import DataLoader, TensorDataset
+
+Tensor = _C.Tensor
+
+d2l = sys.modules[__name__]
+
+# --- devices ---------------------------------------------------------------------------------
+
+
+def cpu():
+    """The CPU device."""
+    return _C.device("cpu")
+
+
+def gpu(i: int = 0):
+    """The i-th CUDA device."""
+    return _C.device(f"cuda:{i}")
+
+
+def num_gpus() -> int:
+    """How many CUDA devices are visible (0 without a GPU or a CUDA build)."""
+    return cuda.device_count()
+
+
+def try_gpu(i: int = 0):
+    """gpu(i) if it exists, else cpu()."""
+    return gpu(i) if num_gpus() >= i + 1 else cpu()
+
+
+def try_all_gpus() -> list:
+    return [gpu(i) for i in range(num_gpus())] or [cpu()]
+
+
+# --- figures: live in Jupyter, PNG files elsewhere ----------------------------------------------
+
+_figure_format = "png"
+_warned_no_matplotlib = False
+_announced_plot_dir = False
+_figure_counts: collections.Counter = collections.Counter()
+
+
+def _matplotlib():
+    """matplotlib's Figure class, or None (warning once) when matplotlib is not installed."""
+    global _warned_no_matplotlib
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        if not _warned_no_matplotlib:
+            _warned_no_matplotlib = True
+            warnings.warn("matplotlib is not installed: fasttensor.d2l draws nothing "
+                          "(pip install 'fasttensor[plot]')", stacklevel=3)
+        return None
+    return Figure
+
+
+def _in_jupyter() -> bool:
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def _plot_dir() -> str:
+    global _announced_plot_dir
+    folder = os.environ.get("FASTTENSOR_PLOT_DIR", os.getcwd())
+    if not _announced_plot_dir:
+        _announced_plot_dir = True
+        print(f"fasttensor.d2l: not in Jupyter, so figures are saved as PNG files in {folder} "
+              "(set FASTTENSOR_PLOT_DIR to choose the folder)", file=sys.stderr)
+    return folder
+
+
+def _display_in_jupyter(fig, animate: bool = False) -> None:
+    """Shows ``fig`` in the cell's output; ``animate``: the next frame replaces it (ProgressBoard)."""
+    from IPython import display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=_figure_format, bbox_inches="tight")
+    image = display.SVG(buffer.getvalue()) if _figure_format == "svg" else display.Image(buffer.getvalue())
+    display.display(image)
+    if animate:
+        display.clear_output(wait=True)
+
+
+def _show(fig, name: str) -> Optional[str]:
+    """Shows ``fig`` inline in Jupyter, or saves it as <plot dir>/<name>-<n>.png; returns the path."""
+    if _in_jupyter():
+        _display_in_jupyter(fig)
+        return None
+    folder = _plot_dir()
+    _figure_counts[folder, name] += 1
+    path = os.path.join(folder, f"{name}-{_figure_counts[folder, name]}.png")
+    fig.savefig(path, bbox_inches="tight")
+    return path
+
+
+def use_svg_display() -> None:
+    """Show figures as SVG in Jupyter (PNG files are written elsewhere either way)."""
+    global _figure_format
+    _figure_format = "svg"
+
+
+def set_figsize(figsize=(3.5, 2.5)) -> None:
+    """Kept for the book's code: every figure here takes its own figsize."""
+    use_svg_display()
+
+
+def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend) -> None:
+    """Labels, limits, scales, legend and grid of a matplotlib Axes."""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_xscale(xscale)
+    axes.set_yscale(yscale)
+    axes.set_xlim(xlim)
+    axes.set_ylim(ylim)
+    if legend:
+        axes.legend(legend)
+    axes.grid()
+
+
+def _host(value: Any) -> Any:
+    """Tensors → NumPy arrays (detached, on the CPU); anything else unchanged."""
+    return value.detach().cpu().numpy() if isinstance(value, Tensor) else value
+
+
+def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None, xscale="linear",
+         yscale="linear", fmts=("-", "m--", "g-.", "r:"), figsize=(3.5, 2.5), axes=None):
+    """Plots one or several curves (the book's d2l.plot). Returns the Axes (None without matplotlib)."""
+    Figure = _matplotlib()
+    if Figure is None:
+        return None
+    legend = [] if legend is None else legend
+
+    def has_one_axis(v) -> bool:
+        return (hasattr(v, "ndim") and v.ndim == 1) or (isinstance(v, list) and not hasattr(v[0], "__len__"))
+
+    if has_one_axis(X):
+        X = [X]
+    if Y is None:
+        X, Y = [[]] * len(X), X
+    elif has_one_axis(Y):
+        Y = [Y]
+    if len(X) != len(Y):
+        X = X * len(Y)
+    fig = axes.figure if axes is not None else Figure(figsize=figsize)
+    axes = axes if axes is not None else fig.add_subplot()
+    axes.cla()
+    for x, y, fmt in zip(X, Y, fmts):
+        x, y = _host(x), _host(y)
+        if len(x):
+            axes.plot(x, y, fmt)
+        else:
+            axes.plot(y, fmt)
+    set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+    _show(fig, "plot")
+    return axes
+
+
+def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 1.5):
+    """Shows images (tensors or arrays of shape (H, W)) in a grid with optional titles."""
+    Figure = _matplotlib()
+    if Figure is None:
+        return None
+    fig = Figure(figsize=(num_cols * scale, num_rows * scale))
+    axes = np.array(fig.subplots(num_rows, num_cols), dtype=object).flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        ax.imshow(_host(img))
+        ax.axes.get_xaxis().set_visible(False)
+        ax.axes.get_yaxis().set_visible(False)
+        if titles:
+            ax.set_title(titles[i])
+    _show(fig, "images")
+    return axes
+
+
+# --- utilities -----------------------------------------------------------------------------------
+
+
+def add_to_class(Class: type) -> Callable:
+    """Decorator: registers the function as a method of an existing class."""
+
+    def wrapper(obj):
+        setattr(Class, obj.__name__, obj)
+
+    return wrapper
+
+
+class HyperParameters:
+    """Base class whose ``save_hyperparameters`` stores the caller's __init__ arguments as attributes."""
+
+    def save_hyperparameters(self, ignore: Sequence[str] = ()) -> None:
+        """Saves every argument of the calling __init__ (except ``ignore``) in self.hparams and as attributes."""
+        frame = inspect.currentframe().f_back
+        _, _, _, local_vars = inspect.getargvalues(frame)
+        skip = set(ignore) | {"self"}
+        self.hparams = {k: v for k, v in local_vars.items() if k not in skip and not k.startswith("_")}
+        for k, v in self.hparams.items():
+            setattr(self, k, v)
+
+
+class ProgressBoard(HyperParameters):
+    """Plots data points as they come, averaging every ``every_n`` points of a curve into one.
+
+    In Jupyter it redraws inline; elsewhere it writes ``save_path`` (default
+    <plot dir>/progress.png, then progress-2.png, ... for later boards) at most
+    every ``save_every_s`` seconds, after Trainer.fit, and when the program ends.
+    """
+
+    def __init__(self, xlabel=None, ylabel=None, xlim=None, ylim=None, xscale="linear", yscale="linear",
+                 ls=("-", "--", "-.", ":"), colors=("C0", "C1", "C2", "C3"), fig=None, axes=None,
+                 figsize=(3.5, 2.5), display=True, save_path: Optional[str] = None, save_every_s: float = 2.0):
+        self.save_hyperparameters()
+        self._last_save = -math.inf
+        self._unsaved = False
+
+    def draw(self, x, y, label: str, every_n: int = 1) -> None:
+        Point = collections.namedtuple("Point", ["x", "y"])
+        if not hasattr(self, "raw_points"):
+            self.raw_points = collections.OrderedDict()
+            self.data = collections.OrderedDict()
+        if label not in self.raw_points:
+            self.raw_points[label] = []
+            self.data[label] = []
+        points = self.raw_points[label]
+        points.append(Point(_host(x), _host(y)))
+        if len(points) != every_n:
+            return
+        self.data[label].append(Point(float(np.mean([p.x for p in points])), float(np.mean([p.y for p in points]))))
+        points.clear()
+        if self.display:
+            self._render()
+
+    def _render(self) -> None:
+        """Redraws every curve: inline at once in Jupyter, else into the PNG (at most every save_every_s)."""
+        if _in_jupyter():
+            if self._draw_figure():
+                _display_in_jupyter(self.fig, animate=True)
+            return
+        self._unsaved = True
+        if not hasattr(self, "_registered_exit_save"):
+            self._registered_exit_save = True
+            if self.save_path is None:  # fixed now, so a save at exit lands where the drawing happened
+                self.save_path = self._next_default_path()
+            atexit.register(_save_board_at_exit, weakref.ref(self))
+        if time.monotonic() - self._last_save >= self.save_every_s:
+            self.save()
+
+    def _draw_figure(self) -> bool:
+        """Draws the curves on the figure (made on first use); False without matplotlib."""
+        Figure = _matplotlib()
+        if Figure is None:
+            return False
+        if self.fig is None:
+            self.fig = Figure(figsize=self.figsize)
+        axes = self.axes if self.axes is not None else (self.fig.axes[0] if self.fig.axes else self.fig.add_subplot())
+        axes.cla()
+        lines, labels = [], []
+        for (label, points), ls, color in zip(self.data.items(), self.ls, self.colors):
+            lines.append(axes.plot([p.x for p in points], [p.y for p in points], linestyle=ls, color=color)[0])
+            labels.append(label)
+        if self.xlim:
+            axes.set_xlim(self.xlim)
+        if self.ylim:
+            axes.set_ylim(self.ylim)
+        axes.set_xlabel(self.xlabel)
+        axes.set_ylabel(self.ylabel)
+        axes.set_xscale(self.xscale)
+        axes.set_yscale(self.yscale)
+        axes.legend(lines, labels)
+        return True
+
+    @staticmethod
+    def _next_default_path() -> str:
+        """Each board its own file in the plot folder: progress.png, progress-2.png, ..."""
+        folder = _plot_dir()
+        _figure_counts[folder, "progress"] += 1
+        n = _figure_counts[folder, "progress"]
+        return os.path.join(folder, "progress.png" if n == 1 else f"progress-{n}.png")
+
+    def save(self, path: Optional[str] = None) -> Optional[str]:
+        """Writes the curves as a PNG (when something changed, or to an explicit path); returns the path."""
+        if not (self._unsaved or path) or not getattr(self, "data", None) or not self._draw_figure():
+            return None
+        if path is None:
+            if self.save_path is None:
+                self.save_path = self._next_default_path()
+            path = self.save_path
+        self.fig.savefig(path, bbox_inches="tight")
+        self._last_save, self._unsaved = time.monotonic(), False
+        return path
+
+
+def _save_board_at_exit(board_ref) -> None:
+    """Writes a board's last points when the program ends (a vanished folder is not worth a traceback)."""
+    board = board_ref()
+    if board is not None:
+        try:
+            board.save()
+        except OSError as e:
+            print(f"fasttensor.d2l: could not save the progress plot: {e}", file=sys.stderr)
+
+
+# --- models --------------------------------------------------------------------------------------
+
+
+class Module(nn.Module, HyperParameters):
+    """The base class of models: a network, its loss, and how it trains (training_step,
+    validation_step, configure_optimizers), plotting its progress as it goes."""
+
+    def __init__(self, plot_train_per_epoch: int = 2, plot_valid_per_epoch: int = 1):
+        super().__init__()
+        self.save_hyperparameters()
+        self.board = ProgressBoard()
+
+    def loss(self, y_hat, y):
+        raise NotImplementedError
+
+    def forward(self, X):
+        assert hasattr(self, "net"), "Neural network is defined"
+        return self.net(X)
+
+    def plot(self, key: str, value, train: bool) -> None:
+        """Plots a point of a training curve (train_<key>) or validation curve (val_<key>)."""
+        assert hasattr(self, "trainer"), "Trainer is not inited"
+        self.board.xlabel = "epoch"
+        if train:
+            x = self.trainer.train_batch_idx / self.trainer.num_train_batches
+            n = self.trainer.num_train_batches / self.plot_train_per_epoch
+        else:
+            x = self.trainer.epoch + 1
+            n = self.trainer.num_val_batches / self.plot_valid_per_epoch
+        self.board.draw(x, value.to(cpu()).detach().numpy(), ("train_" if train else "val_") + key, every_n=int(n))
+
+    def training_step(self, batch):
+        l = self.loss(self(*batch[:-1]), batch[-1])
+        self.plot("loss", l, train=True)
+        return l
+
+    def validation_step(self, batch):
+        l = self.loss(self(*batch[:-1]), batch[-1])
+        self.plot("loss", l, train=False)
+
+    def configure_optimizers(self):
+        return optim.SGD(self.parameters(), lr=self.lr)
+
+    def apply_init(self, inputs, init=None):
+        """Runs one forward pass (materialising lazy layers), then applies ``init`` to the net."""
+        self.forward(*inputs)
+        if init is not None:
+            self.net.apply(init)
+
+
+class Classifier(Module):
+    """The base class of classification models: validation reports loss and accuracy."""
+
+    def validation_step(self, batch):
+        Y_hat = self(*batch[:-1])
+        self.plot("loss", self.loss(Y_hat, batch[-1]), train=False)
+        self.plot("acc", self.accuracy(Y_hat, batch[-1]), train=False)
+
+    def accuracy(self, Y_hat, Y, averaged: bool = True):
+        """Fraction (or per-example 0/1) of predictions argmax(Y_hat) equal to Y."""
+        Y_hat = Y_hat.reshape((-1, Y_hat.shape[-1]))
+        preds = Y_hat.argmax(axis=1).type(Y.dtype)
+        compare = (preds == Y.reshape(-1)).type(_C.float32)
+        return compare.mean() if averaged else compare
+
+    def loss(self, Y_hat, Y, averaged: bool = True):
+        Y_hat = Y_hat.reshape((-1, Y_hat.shape[-1]))
+        Y = Y.reshape((-1,))
+        return F.cross_entropy(Y_hat, Y, reduction="mean" if averaged else "none")
+
+
+class SGD(HyperParameters):
+    """Minibatch stochastic gradient descent, from scratch (section 3.4)."""
+
+    def __init__(self, params, lr):
+        self.save_hyperparameters()
+
+    def step(self):
+        with no_grad():
+            for param in self.params:
+                param -= self.lr * param.grad
+
+    def zero_grad(self):
+        for param in self.params:
+            if param.grad is not None:
+                param.grad.zero_()
+
+
+class LinearRegressionScratch(Module):
+    """Linear regression from scratch: w ~ N(0, sigma²), b = 0, squared loss, our SGD."""
+
+    def __init__(self, num_inputs: int, lr: float, sigma: float = 0.01):
+        super().__init__()
+        self.save_hyperparameters()
+        self.w = normal(0, sigma, (num_inputs, 1), requires_grad=True)
+        self.b = zeros(1, requires_grad=True)
+
+    def forward(self, X):
+        return _C.matmul(X, self.w) + self.b
+
+    def loss(self, y_hat, y):
+        l = (y_hat - y) ** 2 / 2
+        return l.mean()
+
+    def configure_optimizers(self):
+        return SGD([self.w, self.b], self.lr)
+
+
+class LinearRegression(Module):
+    """Linear regression with nn.LazyLinear(1), MSELoss and optim.SGD (section 3.5)."""
+
+    def __init__(self, lr: float):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.LazyLinear(1)
+        self.net.weight.data.normal_(0, 0.01)
+        self.net.bias.data.fill_(0)
+
+    def forward(self, X):
+        return self.net(X)
+
+    def loss(self, y_hat, y):
+        return nn.MSELoss()(y_hat, y)
+
+    def configure_optimizers(self):
+        return optim.SGD(self.parameters(), self.lr)
+
+    def get_w_b(self):
+        return self.net.weight.data, self.net.bias.data
+
+
+class SoftmaxRegression(Classifier):
+    """Softmax regression: Flatten then LazyLinear(num_outputs) (section 4.5)."""
+
+    def __init__(self, num_outputs: int, lr: float):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(nn.Flatten(), nn.LazyLinear(num_outputs))
+
+    def forward(self, X):
+        return self.net(X)
+
+
+def relu(X):
+    a = zeros(X.shape, dtype=X.dtype, device=X.device)
+    return _C.maximum(X, a)
+
+
+class MLPScratch(Classifier):
+    """A one-hidden-layer MLP from scratch (section 5.2.1)."""
+
+    def __init__(self, num_inputs: int, num_outputs: int, num_hiddens: int, lr: float, sigma: float = 0.01):
+        super().__init__()
+        self.save_hyperparameters()
+        self.W1 = nn.Parameter(randn(num_inputs, num_hiddens) * sigma)
+        self.b1 = nn.Parameter(zeros(num_hiddens))
+        self.W2 = nn.Parameter(randn(num_hiddens, num_outputs) * sigma)
+        self.b2 = nn.Parameter(zeros(num_outputs))
+
+    def forward(self, X):
+        X = X.reshape((-1, self.num_inputs))
+        H = relu(_C.matmul(X, self.W1) + self.b1)
+        return _C.matmul(H, self.W2) + self.b2
+
+
+class MLP(Classifier):
+    """Flatten, LazyLinear(num_hiddens), ReLU, LazyLinear(num_outputs) (section 5.2.2)."""
+
+    def __init__(self, num_outputs: int, num_hiddens: int, lr: float):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(nn.Flatten(), nn.LazyLinear(num_hiddens), nn.ReLU(), nn.LazyLinear(num_outputs))
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+class DataModule(HyperParameters):
+    """The base class of data: train_dataloader() and val_dataloader() from get_dataloader(train)."""
+
+    def __init__(self, root: str = "../data", num_workers: int = 4):
+        self.save_hyperparameters()
+
+    def get_dataloader(self, train: bool):
+        raise NotImplementedError
+
+    def train_dataloader(self):
+        return self.get_dataloader(train=True)
+
+    def val_dataloader(self):
+        return self.get_dataloader(train=False)
+
+    def get_tensorloader(self, tensors, train: bool, indices=slice(0, None)):
+        """A DataLoader over the rows ``indices`` of ``tensors`` (shuffled when training)."""
+        tensors = tuple(a[indices] for a in tensors)
+        dataset = TensorDataset(*tensors)
+        return DataLoader(dataset, self.batch_size, shuffle=train)
+
+
+class SyntheticRegressionData(DataModule):
+    """y = X w + b + noise, X ~ N(0, 1): num_train rows for training, num_val for validation."""
+
+    def __init__(self, w, b, noise: float = 0.01, num_train: int = 1000, num_val: int = 1000, batch_size: int = 32):
+        super().__init__()
+        self.save_hyperparameters()
+        n = num_train + num_val
+        self.X = randn(n, len(w))
+        noise = randn(n, 1) * noise
+        self.y = _C.matmul(self.X, w.reshape((-1, 1))) + b + noise
+
+    def get_dataloader(self, train: bool):
+        i = slice(0, self.num_train) if train else slice(self.num_train, None)
+        return self.get_tensorloader((self.X, self.y), train, i)
+
+
+def _bilinear_weights(size_in: int, size_out: int):
+    """For each output pixel: the two source pixels and the weight of the second (half-pixel centres)."""
+    src = (np.arange(size_out) + 0.5) * (size_in / size_out) - 0.5
+    src = np.clip(src, 0, size_in - 1)
+    lo = np.floor(src).astype(np.int64)
+    hi = np.minimum(lo + 1, size_in - 1)
+    return tensor(lo), tensor(hi), tensor((src - lo).astype(np.float32))
+
+
+def resize_images(images: Tensor, size, chunk: int = 8192) -> Tensor:
+    """Bilinear resize of a stack of uint8 images (N, H, W) → (N, h, w), rounded back to uint8.
+
+    Whole chunks of the dataset at a time: two row gathers and two column
+    gathers (index_select) blended with per-row / per-column weights.
+    """
+    h, w = (size, size) if isinstance(size, int) else tuple(size)
+    rows_lo, rows_hi, row_w = _bilinear_weights(images.shape[1], h)
+    cols_lo, cols_hi, col_w = _bilinear_weights(images.shape[2], w)
+    row_w, col_w = row_w.reshape((1, h, 1)), col_w.reshape((1, 1, w))
+    parts = []
+    for start in range(0, images.shape[0], chunk):
+        x = images[start:start + chunk].float()                                    # (n, H, W)
+        top, bottom = x.index_select(1, rows_lo), x.index_select(1, rows_hi)          # (n, h, W)
+        x = top + (bottom - top) * row_w
+        left, right = x.index_select(2, cols_lo), x.index_select(2, cols_hi)          # (n, h, w)
+        x = left + (right - left) * col_w
+        parts.append(x.round().clamp(0, 255).to(_C.uint8))
+    return _C.cat(parts, 0) if parts else zeros((0, h, w), dtype=_C.uint8)
+
+
+class FashionMNIST(DataModule):
+    """The Fashion-MNIST dataset as a DataModule (section 4.2).
+
+    Reads root/FashionMNIST/raw (torchvision's layout), downloading the files
+    when they are missing and ``download`` is true. ``resize`` other than
+    (28, 28) resizes the whole dataset once (bilinear).
+    """
+
+    def __init__(self, batch_size: int = 64, resize=(28, 28), root: str = "../data", num_workers: int = 4,
+                 download: bool = True):
+        super().__init__(root=root, num_workers=num_workers)
+        self.save_hyperparameters()
+        self.train = self._load(train=True)
+        self.val = self._load(train=False)
+        size = (resize, resize) if isinstance(resize, int) else tuple(resize)
+        if size != tuple(self.train.data.shape[1:]):
+            for dataset in (self.train, self.val):
+                dataset.data = resize_images(dataset.data, size)
+
+    def _load(self, train: bool):
+        Dataset = _fashion_mnist.FashionMNIST
+        missing = Dataset.missing_files(self.root)
+        if missing and not self.download:
+            raise RuntimeError(Dataset.missing_message(self.root))
+        try:
+            return Dataset(self.root, train=train, download=bool(missing))
+        except RuntimeError as e:
+            if not missing:
+                raise  # the files are there but unreadable: that error names the file
+            raise RuntimeError(f"{Dataset.missing_message(self.root)}; download failed: {e}") from None
+
+    def text_labels(self, indices):
+        """Text labels of class indices."""
+        labels = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
+                  "ankle boot"]
+        return [labels[int(i)] for i in indices]
+
+    def get_dataloader(self, train: bool):
+        data = self.train if train else self.val
+        return DataLoader(data, self.batch_size, shuffle=train, num_workers=self.num_workers)
+
+    def visualize(self, batch, nrows: int = 1, ncols: int = 8, labels=()):
+        X, y = batch
+        if not labels:
+            labels = self.text_labels(y)
+        show_images(X.squeeze(1), nrows, ncols, titles=labels)
+
+
+# --- training --------------------------------------------------------------------------------------
+
+
+class Trainer(HyperParameters):
+    """Trains a Module on a DataModule: max_epochs passes of training, then validation.
+    num_gpus=1 trains on the first CUDA device when there is one."""
+
+    def __init__(self, max_epochs: int, num_gpus: int = 0, gradient_clip_val: float = 0):
+        self.save_hyperparameters()
+        self.gpus = [gpu(i) for i in range(min(num_gpus, d2l.num_gpus()))]
+
+    def prepare_data(self, data) -> None:
+        self.train_dataloader = data.train_dataloader()
+        self.val_dataloader = data.val_dataloader()
+        self.num_train_batches = len(self.train_dataloader)
+        self.num_val_batches = len(self.val_dataloader) if self.val_dataloader is not None else 0
+
+    def prepare_model(self, model) -> None:
+        model.trainer = self
+        model.board.xlim = [0, self.max_epochs]
+        if self.gpus:
+            model.to(self.gpus[0])
+        self.model = model
+
+    def fit(self, model, data) -> None:
+        self.prepare_data(data)
+        self.prepare_model(model)
+        self.optim = model.configure_optimizers()
+        self.epoch = 0
+        self.train_batch_idx = 0
+        self.val_batch_idx = 0
+        for self.epoch in range(self.max_epochs):
+            self.fit_epoch()
+        board = getattr(model, "board", None)
+        if isinstance(board, ProgressBoard):
+            board.save()
+
+    def prepare_batch(self, batch):
+        if self.gpus:
+            batch = [a.to(self.gpus[0]) for a in batch]
+        return batch
+
+    def fit_epoch(self) -> None:
+        self.model.train()
+        for batch in self.train_dataloader:
+            loss = self.model.training_step(self.prepare_batch(batch))
+            self.optim.zero_grad()
+            with no_grad():
+                loss.backward()
+                if self.gradient_clip_val > 0:
+                    self.clip_gradients(self.gradient_clip_val, self.model)
+                self.optim.step()
+            self.train_batch_idx += 1
+        if self.val_dataloader is None:
+            return
+        self.model.eval()
+        for batch in self.val_dataloader:
+            with no_grad():
+                self.model.validation_step(self.prepare_batch(batch))
+            self.val_batch_idx += 1
+
+    def clip_gradients(self, grad_clip_val: float, model) -> None:
+        """Rescales all gradients together so that their global L2 norm is at most grad_clip_val."""
+        params = [p for p in model.parameters() if p.requires_grad and p.grad is not None]
+        norm = _C.sqrt(sum(_C.sum(p.grad ** 2) for p in params))
+        if norm > grad_clip_val:
+            scale = grad_clip_val / norm
+            for param in params:
+                param.grad.mul_(scale)

@@ -1,0 +1,163 @@
+"""Optimizer: parameter groups, per-parameter state, zero_grad and
+state_dict/load_state_dict. Subclasses implement ``step`` with one fused
+C++ call per parameter (no chains of Python tensor arithmetic)."""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from .. import _C
+from ..autograd import enable_grad
+
+Tensor = _C.Tensor
+
+
+class _RequiredParameter:
+    """Marks a hyperparameter that every group must give (none in our optimizers, kept for subclasses)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _typename(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return "fasttensor." + value.type().split(".")[-1]
+    return type(value).__name__
+
+
+class Optimizer:
+    """Base class: ``params`` is an iterable of tensors or of dicts (parameter
+    groups, each with its own hyperparameters overriding ``defaults``)."""
+
+    def __init__(self, params: Iterable, defaults: Dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got {_typename(params)}")
+        self.defaults = defaults
+        self.state: Dict[Tensor, Dict[str, Any]] = defaultdict(dict)
+        self.param_groups: List[Dict[str, Any]] = []
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+        """Adds a group of parameters with its own hyperparameters (the defaults fill the rest)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs. Please use a list instead.")
+        else:
+            params = list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        group = dict(param_group, params=params)
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            group.setdefault(name, default)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drops the gradients (``set_to_none``, the default) or zeroes them in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    grad = p.grad
+                    if grad.grad_fn is not None:
+                        grad.detach_()
+                    else:
+                        grad.requires_grad_(False)
+                    grad.zero_()
+
+    def _closure_loss(self, closure: Optional[Callable[[], Any]]):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def step(self, closure: Optional[Callable[[], Any]] = None):
+        raise NotImplementedError
+
+    # --- state_dict ---------------------------------------------------------------------
+
+    def state_dict(self) -> Dict[str, Any]:
+        """{'state': {param index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as PyTorch's."""
+        index_of: Dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                index_of.setdefault(id(p), len(index_of))
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {index_of[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index_of}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """Restores hyperparameters and per-parameter state saved by state_dict()."""
+        state_dict = copy.deepcopy(state_dict)
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(self.param_groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        param_of = {}
+        for group, saved in zip(self.param_groups, saved_groups):
+            param_of.update(zip(saved["params"], group["params"]))
+        self.state = defaultdict(dict)
+        for index, saved_state in state_dict["state"].items():
+            if index not in param_of:
+                continue
+            param = param_of[index]
+            self.state[param] = {k: self._cast_state(k, v, param) for k, v in saved_state.items()}
+        self.param_groups = [dict(saved, params=group["params"]) for group, saved in zip(self.param_groups,
+                                                                                           saved_groups)]
+
+    @staticmethod
+    def _cast_state(key: str, value: Any, param: Tensor) -> Any:
+        """State tensors follow the parameter's dtype and device; the step count stays a number."""
+        if key == "step":
+            return int(value.item()) if isinstance(value, Tensor) else int(value)
+        if isinstance(value, Tensor):
+            value = value.to(param.device, param.dtype if value.is_floating_point() else None)
+            return value.contiguous().clone()
+        return value
+
+    def __getstate__(self) -> Dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        text = type(self).__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\nParameter Group {i}\n"
+            for key in sorted(group):
+                if key != "params":
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"

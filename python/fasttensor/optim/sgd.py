@@ -1,0 +1,55 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional
+
+from .. import _C
+from ..autograd import no_grad
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD. Per parameter p with gradient g (one fused C++ pass):
+
+        d = g + weight_decay * p
+        buf = d (first step) or momentum * buf + (1 - dampening) * d
+        d = d + momentum * buf (nesterov) or buf (momentum != 0)
+        p -= lr * d
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        if maximize:
+            raise NotImplementedError("SGD(maximize=True) is not supported")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=False))
+
+    def step(self, closure: Optional[Callable[[], Any]] = None):
+        """One update of every parameter that has a gradient (those with grad None are skipped)."""
+        loss = self._closure_loss(closure)
+        with no_grad():
+            for group in self.param_groups:
+                momentum = group["momentum"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    buf, first = None, False
+                    if momentum != 0:
+                        state = self.state[p]
+                        buf = state.get("momentum_buffer")
+                        if buf is None:
+                            buf = _C._empty(list(p.shape), p.dtype, p.device, False)
+                            state["momentum_buffer"] = buf
+                            first = True
+                    _C._sgd_step(p, p.grad, buf, group["lr"], momentum, group["dampening"], group["weight_decay"],
+                                 group["nesterov"], first)
+        return loss

@@ -1,0 +1,797 @@
+"""The CUDA backend (csrc/cuda): every op and gradient on the GPU against our
+CPU implementation on the same values (and against torch on CUDA where torch
+sees a GPU), over odd sizes, empty and 0-d tensors, non-contiguous views,
+broadcasting and every dtype; device semantics; memory statistics; an MLP
+training step.
+
+Tests that need a GPU live in classes marked ``requires_gpu`` and skip with
+the reason when ``fasttensor.cuda.is_available()`` is False; the few tests
+marked ``requires_no_gpu`` check what happens on a machine without one (the
+module imports, CPU ops work, asking for a CUDA tensor raises RuntimeError).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+import pytest
+
+import fasttensor
+
+HAVE_GPU = fasttensor.cuda.is_available()
+requires_gpu = pytest.mark.skipif(not HAVE_GPU, reason="no CUDA GPU")
+requires_no_gpu = pytest.mark.skipif(HAVE_GPU, reason="checks the behaviour on a machine without a GPU")
+
+try:
+    import torch
+
+    HAVE_TORCH_CUDA = torch.cuda.is_available()
+except ImportError:  # torch is optional
+    torch = None
+    HAVE_TORCH_CUDA = False
+
+FLOATS = ("float32", "float64")
+INTS = ("uint8", "int32", "int64")
+ALL_DTYPES = ("bool",) + INTS + FLOATS
+# Shapes: odd sizes, a size-1 dim, a 0-d tensor, an empty tensor, and one
+# large enough for many blocks and a vector-loop tail.
+SHAPES = [(7,), (3, 5), (2, 1, 9), (), (0, 4), (1000003,)]
+# How an input is made from its leaf: the leaf itself, a transposed view, or every second element.
+LAYOUTS = ("contiguous", "transposed", "strided")
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def host(t: Any) -> np.ndarray:
+    """A NumPy copy of a fasttensor or torch tensor from any device."""
+    if isinstance(t, fasttensor.Tensor):
+        return np.array(t.detach().cpu().numpy(), copy=True)
+    return t.detach().cpu().numpy().copy()
+
+
+def random_array(shape: Sequence[int], dtype: str, rng: np.random.Generator, low: float = -3.0,
+                 high: float = 3.0) -> np.ndarray:
+    if dtype == "bool":
+        return rng.random(shape) < 0.5
+    if dtype in INTS:
+        lo = 0 if dtype == "uint8" else int(low)
+        return rng.integers(lo, int(high) + 1, size=shape).astype(dtype)
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def make_input(module: Any, arr: np.ndarray, layout: str, device: str, requires_grad: bool) -> tuple:
+    """(leaf, view): the leaf holds arr in the given layout; the view has arr's shape and values."""
+    if layout == "transposed" and arr.ndim >= 2:
+        leaf_arr = np.ascontiguousarray(np.swapaxes(arr, -1, -2))
+    elif layout == "strided" and arr.ndim >= 1:
+        leaf_arr = np.zeros(arr.shape[:-1] + (2 * arr.shape[-1],), dtype=arr.dtype)
+        leaf_arr[..., ::2] = arr
+    else:
+        leaf_arr = arr
+    if module is torch:
+        leaf = torch.tensor(leaf_arr.copy(), device=device)
+    else:
+        leaf = fasttensor.tensor(leaf_arr.copy(), device=device)
+    if requires_grad:
+        leaf.requires_grad_(True)
+    if layout == "transposed" and arr.ndim >= 2:
+        view = leaf.transpose(-1, -2)
+    elif layout == "strided" and arr.ndim >= 1:
+        view = leaf[..., ::2]
+    else:
+        view = leaf
+    return leaf, view
+
+
+def tolerance(dtype: str, terms: int = 1) -> tuple:
+    """(rtol, atol) for results that add up `terms` values in another order on
+    the GPU: rounding errors grow like sqrt(terms), and so does the size of a
+    sum of random-signed terms (hence the absolute part for sums near zero)."""
+    eps = {"float32": 1.2e-7, "float64": 2.3e-16}.get(dtype, 0.0)
+    rtol = 8 * eps * math.sqrt(max(terms, 1))
+    return rtol, rtol * (1.0 if terms <= 1 else math.sqrt(terms))
+
+
+def assert_same(gpu: Any, ref: Any, rtol: float, atol: float, what: str) -> None:
+    """gpu (a CUDA fasttensor) has ref's shape, dtype and values; NaN and inf in the same places."""
+    assert isinstance(gpu, fasttensor.Tensor), f"{what}: not a tensor"
+    assert gpu.device.type == "cuda", f"{what}: result on {gpu.device}, not cuda"
+    assert tuple(gpu.shape) == tuple(ref.shape), f"{what}: shape {tuple(gpu.shape)} != {tuple(ref.shape)}"
+    assert str(gpu.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1], f"{what}: dtype {gpu.dtype} != {ref.dtype}"
+    g, r = host(gpu), host(ref)
+    if g.dtype.kind == "f":
+        np.testing.assert_allclose(g, r, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+    else:
+        np.testing.assert_array_equal(g, r, err_msg=what)
+
+
+def outputs_of(out: Any) -> list:
+    if isinstance(out, (tuple, list)):
+        return [o for item in out for o in outputs_of(item)]
+    return [out]
+
+
+def check_cuda(fn: Callable, arrays: Sequence[Any], *, layout: str = "contiguous", grad: bool = True,
+               terms: int = 1, rtol: Optional[float] = None, atol: Optional[float] = None,
+               compare_torch: bool = True, seed: int = 0) -> None:
+    """Runs fn on CUDA tensors and on CPU tensors holding the same values (NumPy
+    arrays become tensors in `layout`; anything else, a Python number say, is
+    passed as is) and compares the results and the gradients of
+    sum(out * w) for random w. With torch on a GPU, fn also runs on torch CUDA
+    tensors and our CUDA results are compared with torch's."""
+    rng = np.random.default_rng(seed)
+    runs = [(fasttensor, "cpu"), (fasttensor, "cuda")]
+    if compare_torch and HAVE_TORCH_CUDA:
+        runs.append((torch, "cuda"))
+    results = []
+    for module, device in runs:
+        leaves, args = [], []
+        for a in arrays:
+            if isinstance(a, np.ndarray):
+                wants_grad = grad and a.dtype.kind == "f"
+                leaf, view = make_input(module, a, layout, device, wants_grad)
+                if wants_grad:
+                    leaves.append(leaf)
+                args.append(view)
+            else:
+                args.append(a)
+        outs = outputs_of(fn(*args))
+        grads = []
+        float_outs = [o for o in outs if o.dtype in (module.float32, module.float64) and o.requires_grad]
+        if leaves and float_outs:
+            w_rng = np.random.default_rng(seed + 1)
+            total = None
+            for o in float_outs:
+                w = w_rng.uniform(-1, 1, size=tuple(o.shape)).astype(str(o.dtype).split(".")[-1])
+                wt = torch.tensor(w, device=device) if module is torch else fasttensor.tensor(w, device=device)
+                term = (o * wt).sum()
+                total = term if total is None else total + term
+            total.backward()
+            grads = [leaf.grad for leaf in leaves]
+        results.append((outs, grads))
+    (cpu_outs, cpu_grads), (gpu_outs, gpu_grads) = results[0], results[1]
+    assert len(gpu_outs) == len(cpu_outs)
+    for i, (g, c) in enumerate(zip(gpu_outs, cpu_outs)):
+        dt = str(c.dtype).split(".")[-1]
+        r, a = tolerance(dt, terms)
+        assert_same(g, c, rtol if rtol is not None else r, atol if atol is not None else a, f"output {i} vs CPU")
+    for i, (g, c) in enumerate(zip(gpu_grads, cpu_grads)):
+        assert (g is None) == (c is None), f"gradient {i}: CPU has {c is not None}, CUDA has {g is not None}"
+        if c is not None:
+            r, a = tolerance(str(c.dtype).split(".")[-1], terms)
+            assert_same(g, c, 4 * (rtol if rtol is not None else r), 4 * (atol if atol is not None else a),
+                        f"gradient {i} vs CPU")
+    if len(results) == 3:
+        torch_outs, torch_grads = results[2]
+        for i, (g, t) in enumerate(zip(gpu_outs, torch_outs)):
+            r, a = tolerance(str(t.dtype).split(".")[-1], terms)
+            assert_same(g, t, 4 * (rtol if rtol is not None else r), 4 * (atol if atol is not None else a),
+                        f"output {i} vs torch")
+        for i, (g, t) in enumerate(zip(gpu_grads, torch_grads)):
+            if t is not None:
+                r, a = tolerance(str(t.dtype).split(".")[-1], terms)
+                assert_same(g, t, 8 * (rtol if rtol is not None else r), 8 * (atol if atol is not None else a),
+                            f"gradient {i} vs torch")
+
+
+def lib(x: Any) -> Any:
+    """fasttensor or torch, whichever x belongs to."""
+    return torch if torch is not None and isinstance(x, torch.Tensor) else fasttensor
+
+
+# --- without a GPU ------------------------------------------------------------------
+
+
+@requires_no_gpu
+def test_module_imports_without_gpu_and_cpu_ops_work() -> None:
+    assert fasttensor.cuda.is_available() is False
+    assert fasttensor.cuda.device_count() == 0
+    assert fasttensor.cuda.memory_allocated() == 0
+    x = fasttensor.arange(6, dtype=fasttensor.float32).reshape(2, 3)
+    np.testing.assert_array_equal(host(x @ x.t()), np.array([[5.0, 14.0], [14.0, 50.0]], dtype=np.float32))
+
+
+@requires_no_gpu
+def test_cuda_tensor_without_gpu_raises_runtime_error() -> None:
+    with pytest.raises(RuntimeError, match="CUDA|NVIDIA|GPU"):
+        fasttensor.zeros(3, device="cuda")
+    with pytest.raises(RuntimeError, match="CUDA|NVIDIA|GPU"):
+        fasttensor.ones(2).cuda()
+    with pytest.raises(RuntimeError, match="CUDA|NVIDIA|GPU"):
+        fasttensor.tensor([1.0, 2.0]).to("cuda:0")
+    # The process is still fine afterwards.
+    assert float(fasttensor.ones(4).sum()) == 4.0
+
+
+# --- elementwise ------------------------------------------------------------------------
+
+BINARY_ARITHMETIC = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y,
+    "floor_divide": lambda x, y: x // y,
+    "remainder": lambda x, y: x % y,
+    "fmod": lambda x, y: lib(x).fmod(x, y),
+    "pow": lambda x, y: x ** y,
+    "maximum": lambda x, y: lib(x).maximum(x, y),
+    "minimum": lambda x, y: lib(x).minimum(x, y),
+}
+COMPARISONS = {
+    "eq": lambda x, y: x == y,
+    "ne": lambda x, y: x != y,
+    "lt": lambda x, y: x < y,
+    "le": lambda x, y: x <= y,
+    "gt": lambda x, y: x > y,
+    "ge": lambda x, y: x >= y,
+    "logical_and": lambda x, y: lib(x).logical_and(x, y),
+    "logical_or": lambda x, y: lib(x).logical_or(x, y),
+    "logical_xor": lambda x, y: lib(x).logical_xor(x, y),
+}
+
+
+def binary_operands(name: str, dtype: str, shape_a: tuple, shape_b: tuple, rng: np.random.Generator) -> tuple:
+    a = random_array(shape_a, dtype, rng)
+    b = random_array(shape_b, dtype, rng)
+    if name in ("floor_divide", "remainder", "fmod", "div") and dtype != "bool":
+        b = np.where(b == 0, np.ones_like(b), b)  # integer division by zero has its own test
+    if name == "pow":
+        a = np.abs(a) + (0.5 if dtype in FLOATS else 0)
+        b = (np.abs(b) % 4).astype(dtype)
+    return a, b
+
+
+# Arithmetic PyTorch defines for bool tensors (sub raises; //, % and ** are not defined).
+BOOL_ARITHMETIC = ("add", "mul", "div", "maximum", "minimum")
+BINARY_CASES = [(name, dtype) for dtype in ALL_DTYPES for name in list(BINARY_ARITHMETIC) + list(COMPARISONS)
+                if dtype != "bool" or name in BOOL_ARITHMETIC or name in COMPARISONS]
+
+
+@requires_gpu
+class TestElementwise:
+    @pytest.mark.parametrize("name,dtype", BINARY_CASES)
+    def test_binary_every_dtype(self, name: str, dtype: str) -> None:
+        fn = {**BINARY_ARITHMETIC, **COMPARISONS}[name]
+        a, b = binary_operands(name, dtype, (37, 29), (37, 29), np.random.default_rng(1))
+        check_cuda(fn, [a, b])
+
+    @pytest.mark.parametrize("name", ["add", "mul", "div", "pow", "maximum", "lt", "remainder", "fmod", "floor_divide"])
+    @pytest.mark.parametrize("shapes", [((3, 1, 7), (1, 5, 1)), ((1000003,), ()), ((0, 4), (4,)), ((), ()),
+                                        ((4, 6), (6,))])
+    @pytest.mark.parametrize("layout", LAYOUTS)
+    def test_binary_broadcast_and_views(self, name: str, shapes: tuple, layout: str) -> None:
+        a, b = binary_operands(name, "float32", shapes[0], shapes[1], np.random.default_rng(2))
+        fn = {**BINARY_ARITHMETIC, **COMPARISONS}[name]
+        check_cuda(fn, [a, b], layout=layout)
+
+    @pytest.mark.parametrize("dtype", ALL_DTYPES)
+    @pytest.mark.parametrize("scalar", [2, -1.5, True])
+    def test_binary_with_python_number(self, dtype: str, scalar: Any) -> None:
+        a = random_array((5, 33), dtype, np.random.default_rng(3))
+        check_cuda(lambda x: x * scalar, [a])
+        check_cuda(lambda x: scalar + x, [a])
+        check_cuda(lambda x: x < scalar, [a])
+        if dtype != "bool":
+            check_cuda(lambda x: x ** 2, [np.abs(a)])
+
+    def test_bool_subtraction_raises_as_on_cpu(self) -> None:
+        x = fasttensor.tensor([True, False], device="cuda")
+        with pytest.raises(RuntimeError, match="Subtraction"):
+            x - x
+
+    def test_zero_dim_cpu_tensor_joins_cuda_op(self) -> None:
+        x = fasttensor.arange(5, dtype=fasttensor.float32, device="cuda")
+        s = fasttensor.tensor(2.5)  # 0-d, on the CPU
+        np.testing.assert_allclose(host(x * s), np.arange(5, dtype=np.float32) * 2.5)
+        np.testing.assert_allclose(host(s - x), 2.5 - np.arange(5, dtype=np.float32))
+
+    @pytest.mark.parametrize("dtype", INTS)
+    def test_integer_division_by_zero_raises(self, dtype: str) -> None:
+        x = fasttensor.tensor(np.array([5, 7, 9], dtype=dtype), device="cuda")
+        zero = fasttensor.tensor(np.array([1, 0, 2], dtype=dtype), device="cuda")
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            x // zero
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            x % zero
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            x.fmod(zero)
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            x // 0
+        # The error is cleared: the next division works.
+        np.testing.assert_array_equal(host(x // 2), np.array([2, 3, 4], dtype=dtype))
+
+    def test_integer_negative_power_raises(self) -> None:
+        x = fasttensor.tensor([2, 3], device="cuda")
+        with pytest.raises(RuntimeError, match="negative integer powers"):
+            x ** fasttensor.tensor([1, -1], device="cuda")
+        with pytest.raises(RuntimeError, match="negative integer powers"):
+            x ** -2
+        np.testing.assert_array_equal(host(x ** 2), np.array([4, 9]))
+
+    def test_float_special_values(self) -> None:
+        a = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 3.5, -7.25], dtype=np.float32)
+        b = np.array([0.0, 2.0, -0.0, np.inf, 2.0, -3.0, 1.0, -2.0, 0.5], dtype=np.float32)
+        for name in ("add", "mul", "div", "floor_divide", "remainder", "fmod", "maximum", "minimum", "eq", "lt"):
+            fn = {**BINARY_ARITHMETIC, **COMPARISONS}[name]
+            check_cuda(fn, [a, b], grad=False, rtol=0, atol=0)
+
+    @pytest.mark.parametrize("name,fn,domain", [
+        ("neg", lambda x: -x, None), ("abs", lambda x: x.abs(), None), ("sign", lambda x: x.sign(), None),
+        ("exp", lambda x: x.exp(), None), ("log", lambda x: x.log(), "positive"),
+        ("log1p", lambda x: x.log1p(), "positive"), ("sqrt", lambda x: x.sqrt(), "positive"),
+        ("rsqrt", lambda x: x.rsqrt(), "positive"), ("sin", lambda x: x.sin(), None), ("cos", lambda x: x.cos(), None),
+        ("tanh", lambda x: x.tanh(), None), ("sigmoid", lambda x: x.sigmoid(), None), ("relu", lambda x: x.relu(), None),
+        ("reciprocal", lambda x: x.reciprocal(), "positive"), ("square", lambda x: x.square(), None),
+        ("floor", lambda x: x.floor(), None), ("ceil", lambda x: x.ceil(), None), ("round", lambda x: x.round(), None),
+        ("trunc", lambda x: x.trunc(), None), ("clamp", lambda x: x.clamp(-0.5, 1.25), None),
+        ("clamp_min", lambda x: x.clamp(min=0.25), None), ("clamp_crossed", lambda x: x.clamp(1.0, -1.0), None),
+    ])
+    @pytest.mark.parametrize("dtype", FLOATS)
+    @pytest.mark.parametrize("layout", LAYOUTS)
+    def test_unary_float(self, name: str, fn: Callable, domain: Optional[str], dtype: str, layout: str) -> None:
+        a = random_array((33, 65), dtype, np.random.default_rng(4))
+        if domain == "positive":
+            a = np.abs(a) + np.asarray(0.1, dtype=dtype)
+        # Transcendentals come from different math libraries on the two devices.
+        check_cuda(fn, [a], layout=layout, rtol=4e-6 if dtype == "float32" else 1e-14,
+                   atol=1e-6 if dtype == "float32" else 1e-14)
+
+    @pytest.mark.parametrize("dtype", ALL_DTYPES)
+    def test_unary_every_dtype(self, dtype: str) -> None:
+        a = random_array((5, 9), dtype, np.random.default_rng(5))
+        check_cuda(lambda x: lib(x).logical_not(x), [a])
+        check_cuda(lambda x: lib(x).isnan(x), [a])
+        check_cuda(lambda x: lib(x).isfinite(x), [a])
+        check_cuda(lambda x: lib(x).isinf(x), [a])
+        if dtype != "bool":
+            check_cuda(lambda x: -x, [a])
+            check_cuda(lambda x: x.abs(), [a])
+            check_cuda(lambda x: x.sign(), [a])
+            check_cuda(lambda x: x.clamp(1, 2), [a])
+            check_cuda(lambda x: x.square(), [a])
+
+    def test_unary_special_values(self) -> None:
+        a = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e30, -1e30, 2.5, -2.5, 0.5, -0.5], dtype=np.float32)
+        for fn in (lambda x: x.exp(), lambda x: x.tanh(), lambda x: x.sigmoid(), lambda x: x.relu(),
+                   lambda x: x.round(), lambda x: x.abs(), lambda x: x.clamp(-1, 1), lambda x: lib(x).isinf(x)):
+            check_cuda(fn, [a], grad=False, rtol=4e-6, atol=0)
+
+    @pytest.mark.parametrize("dtype", ALL_DTYPES)
+    @pytest.mark.parametrize("layout", LAYOUTS)
+    def test_where(self, dtype: str, layout: str) -> None:
+        rng = np.random.default_rng(6)
+        cond = random_array((17, 23), "bool", rng)
+        a, b = random_array((17, 23), dtype, rng), random_array((23,), dtype, rng)
+        check_cuda(lambda c, x, y: lib(x).where(c, x, y), [cond, a, b], layout=layout)
+        check_cuda(lambda c, x: lib(x).where(c, x, 0), [cond, a], layout=layout)
+
+    @pytest.mark.parametrize("src", ALL_DTYPES)
+    @pytest.mark.parametrize("dst", ALL_DTYPES)
+    def test_cast_every_pair(self, src: str, dst: str) -> None:
+        a = random_array((9, 31), src, np.random.default_rng(7), low=-100, high=100)
+        check_cuda(lambda x: x.to(getattr(lib(x), dst)), [a], layout="transposed", grad=False)
+
+    @pytest.mark.parametrize("shape", SHAPES)
+    def test_copy_and_fill(self, shape: tuple) -> None:
+        a = random_array(shape, "float32", np.random.default_rng(8))
+        check_cuda(lambda x: x.contiguous() * 1, [a], layout="strided")
+        check_cuda(lambda x: x.clone(), [a], layout="transposed")
+
+        def fill(x):
+            y = x.detach().clone()
+            y.fill_(2.5)
+            return y
+
+        check_cuda(fill, [a], grad=False)
+
+    def test_assignment_through_views(self) -> None:
+        def assign(device: str) -> np.ndarray:
+            x = fasttensor.zeros(6, 8, device=device)
+            x[::2, 1::3] = fasttensor.arange(9, dtype=fasttensor.float32, device=device).reshape(3, 3)
+            x[1] = 7  # a Python number into a CUDA view
+            x[:, 0] = fasttensor.tensor(-1.0)  # a 0-d CPU tensor
+            x.t()[2].fill_(4)
+            return host(x)
+
+        np.testing.assert_array_equal(assign("cuda"), assign("cpu"))
+
+
+# --- reductions ---------------------------------------------------------------------------
+
+REDUCTIONS = {
+    "sum": lambda x, d: x.sum() if d is None else x.sum(d),
+    "mean": lambda x, d: x.mean() if d is None else x.mean(d),
+    "prod": lambda x, d: x.prod() if d is None else x.prod(d if isinstance(d, int) else d[0]),
+    "amax": lambda x, d: lib(x).amax(x, () if d is None else d),
+    "amin": lambda x, d: lib(x).amin(x, () if d is None else d),
+    "max_dim": lambda x, d: x.max(d if isinstance(d, int) else d[0]) if d is not None else x.max(),
+    "argmax": lambda x, d: x.argmax() if d is None else x.argmax(d if isinstance(d, int) else d[0]),
+    "argmin": lambda x, d: x.argmin() if d is None else x.argmin(d if isinstance(d, int) else d[0]),
+    "all": lambda x, d: x.all() if d is None else x.all(d if isinstance(d, int) else d[0]),
+    "any": lambda x, d: x.any() if d is None else x.any(d if isinstance(d, int) else d[0]),
+    "var": lambda x, d: x.var() if d is None else x.var(d),
+    "std": lambda x, d: x.std() if d is None else x.std(d),
+}
+
+
+ONE_DIM_REDUCTIONS = ("prod", "max_dim", "argmax", "argmin", "all", "any")
+REDUCE_SHAPES = [((7,), None), ((7,), 0), ((5, 6), 1), ((5, 6), 0), ((4, 5, 6), (0, 2)), ((4, 5, 6), 1),
+                 ((3, 4000), 1), ((3000, 3), 0), ((2, 3, 4, 5), (1, 3))]
+REDUCE_CASES = [(name, shape, dims) for name in REDUCTIONS for shape, dims in REDUCE_SHAPES
+                if not (name in ONE_DIM_REDUCTIONS and isinstance(dims, tuple))]
+# PyTorch has no max / argmax of bool tensors.
+DTYPE_REDUCE_CASES = [(dtype, name) for dtype in ALL_DTYPES
+                      for name in ("sum", "prod", "amax", "amin", "argmax", "argmin", "all", "any")
+                      if not (dtype == "bool" and name in ("amax", "amin", "argmax", "argmin"))]
+
+
+@requires_gpu
+class TestReduce:
+    @pytest.mark.parametrize("name,shape,dims", REDUCE_CASES)
+    @pytest.mark.parametrize("layout", LAYOUTS)
+    def test_float(self, name: str, shape: tuple, dims: Any, layout: str) -> None:
+        a = random_array(shape, "float32", np.random.default_rng(9), low=0.5 if name == "prod" else -3,
+                         high=1.5 if name == "prod" else 3)
+        check_cuda(lambda x: REDUCTIONS[name](x, dims), [a], layout=layout, terms=int(np.prod(shape)))
+
+    @pytest.mark.parametrize("dtype,name", DTYPE_REDUCE_CASES)
+    def test_every_dtype(self, dtype: str, name: str) -> None:
+        low, high = (0.9, 1.1) if name == "prod" else (-3, 3)
+        a = random_array((13, 70), dtype, np.random.default_rng(10), low=low, high=high)
+        for dims in (None, 0, 1):
+            check_cuda(lambda x: REDUCTIONS[name](x, dims), [a], layout="transposed", terms=910)
+
+    @pytest.mark.parametrize("shape,dim", [(((1 << 22) + 3,), None), ((100000, 3), 0), ((3, 100000), 1),
+                                           ((37, 5000), 1), ((5000, 37), 0), ((64, 64, 64), (0, 2))])
+    def test_large_split_reductions(self, shape: tuple, dim: Any) -> None:
+        a = random_array(shape, "float32", np.random.default_rng(11))
+        n = int(np.prod(shape))
+        check_cuda(lambda x: x.sum() if dim is None else x.sum(dim), [a], terms=n, grad=False)
+        check_cuda(lambda x: x.amax() if dim is None else lib(x).amax(x, dim), [a], grad=False)
+        if dim is None or isinstance(dim, int):
+            check_cuda(lambda x: x.argmax() if dim is None else x.argmax(dim), [a], grad=False)
+            a64 = a.astype(np.int64)
+            check_cuda(lambda x: x.sum() if dim is None else x.sum(dim), [a64], grad=False)
+
+    def test_argmax_ties_and_nan_pick_first(self) -> None:
+        a = np.array([[1.0, 3.0, 3.0, 2.0], [np.nan, 1.0, np.nan, 5.0], [-np.inf] * 4], dtype=np.float32)
+        check_cuda(lambda x: x.argmax(1), [a], grad=False)
+        check_cuda(lambda x: x.argmin(1), [a], grad=False)
+        check_cuda(lambda x: x.amax(1), [a], grad=False)
+        check_cuda(lambda x: x.sum(1), [a], grad=False)
+
+    def test_empty_and_zero_dim(self) -> None:
+        check_cuda(lambda x: x.sum(1), [np.zeros((3, 0), dtype=np.float32)])
+        check_cuda(lambda x: x.sum(0), [np.zeros((0, 3), dtype=np.float32)])
+        check_cuda(lambda x: x.mean(), [np.array(2.5, dtype=np.float32)])
+        check_cuda(lambda x: x.sum(), [np.array(4, dtype=np.int64)], grad=False)
+
+    @pytest.mark.parametrize("dtype", ("uint8", "int32", "int64", "float32", "float64"))
+    @pytest.mark.parametrize("shape,dim", [((7,), 0), ((5, 70), 1), ((70, 5), 0), ((3, 4, 5), 1), ((100003,), 0),
+                                           ((), 0)])
+    @pytest.mark.parametrize("layout", LAYOUTS)
+    def test_cumsum(self, dtype: str, shape: tuple, dim: int, layout: str) -> None:
+        a = random_array(shape, dtype, np.random.default_rng(12))
+        check_cuda(lambda x: x.cumsum(dim), [a], layout=layout, terms=shape[dim] if shape else 1)
+
+
+# --- matmul ---------------------------------------------------------------------------------
+
+
+@requires_gpu
+class TestMatmul:
+    @pytest.mark.parametrize("shapes", [
+        ((1, 1), (1, 1)), ((7, 13), (13, 5)), ((128, 256), (256, 64)), ((300, 520), (520, 270)),
+        ((4, 33, 65), (4, 65, 17)), ((33, 65), (4, 65, 17)), ((8, 4096), (4096, 8)), ((5,), (5, 3)), ((6,), (6,)),
+        ((0, 4), (4, 3)), ((3, 0), (0, 4)), ((2, 3, 1, 9), (3, 9, 2)),
+    ])
+    @pytest.mark.parametrize("dtype", FLOATS)
+    @pytest.mark.parametrize("layout", LAYOUTS)
+    def test_float(self, shapes: tuple, dtype: str, layout: str) -> None:
+        rng = np.random.default_rng(13)
+        a, b = random_array(shapes[0], dtype, rng, -1, 1), random_array(shapes[1], dtype, rng, -1, 1)
+        k = shapes[0][-1]
+        check_cuda(lambda x, y: x @ y, [a, b], layout=layout, terms=k)
+
+    def test_large_tiles(self) -> None:
+        rng = np.random.default_rng(14)
+        a, b = random_array((1024, 768), "float32", rng, -1, 1), random_array((768, 1040), "float32", rng, -1, 1)
+        check_cuda(lambda x, y: x @ y, [a, b], terms=768, grad=False)
+        check_cuda(lambda x, y: x.t() @ y.t(), [b.T.copy(), a.T.copy()], terms=1040, grad=False)
+
+    @pytest.mark.parametrize("dtype", INTS)
+    def test_integers(self, dtype: str) -> None:
+        rng = np.random.default_rng(15)
+        a, b = random_array((3, 17, 9), dtype, rng, 0, 5), random_array((3, 9, 11), dtype, rng, 0, 5)
+        check_cuda(lambda x, y: x @ y, [a, b], layout="transposed")
+
+    def test_linear_accumulates_into_bias(self) -> None:
+        rng = np.random.default_rng(16)
+        x, w, bias = (random_array(s, "float32", rng, -1, 1) for s in ((37, 784), (50, 784), (50,)))
+        check_cuda(lambda x, w, b: lib(x).nn.functional.linear(x, w, b), [x, w, bias], terms=784)
+
+    def test_tf32_tensor_cores_when_enabled(self) -> None:
+        rng = np.random.default_rng(17)
+        a, b = random_array((257, 300), "float32", rng, -1, 1), random_array((300, 129), "float32", rng, -1, 1)
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+        old = fasttensor.backends.cuda.matmul.allow_tf32
+        try:
+            fasttensor.backends.cuda.matmul.allow_tf32 = True
+            for x, y in ((a, b), (a.T.copy(), b.T.copy())):
+                xt, yt = fasttensor.tensor(x, device="cuda"), fasttensor.tensor(y, device="cuda")
+                if x is not a:  # the same values through transposed views
+                    xt, yt = xt.t(), yt.t()
+                got = host(xt @ yt)
+                # TF32 inputs keep 10 mantissa bits (rounding error <= 2^-11 each), so
+                # each product of values in [-1, 1] is off by at most 2^-10; K = 300.
+                err = np.abs(got - expected)
+                assert err.max() <= 300 * 2.0 ** -10
+                assert err.max() > 1e-4  # far above fp32 rounding: the tensor-core path ran
+        finally:
+            fasttensor.backends.cuda.matmul.allow_tf32 = old
+        got = host(fasttensor.tensor(a, device="cuda") @ fasttensor.tensor(b, device="cuda"))
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+    def test_bool_matmul_raises(self) -> None:
+        x = fasttensor.ones(2, 2, dtype=fasttensor.bool, device="cuda")
+        with pytest.raises(RuntimeError):
+            x @ x
+
+
+# --- softmax and losses ----------------------------------------------------------------------
+
+
+@requires_gpu
+class TestSoftmax:
+    @pytest.mark.parametrize("shape,dim", [((5, 7), 1), ((64, 1000), 1), ((8, 5000), 1), ((3, 40000), 1),
+                                           ((7, 5), 0), ((2, 3, 4), 1), ((9,), 0), ((), 0), ((0, 5), 1)])
+    @pytest.mark.parametrize("log", [False, True])
+    @pytest.mark.parametrize("dtype", FLOATS)
+    def test_softmax(self, shape: tuple, dim: int, log: bool, dtype: str) -> None:
+        a = random_array(shape, dtype, np.random.default_rng(18), -5, 5)
+        fn = (lambda x: lib(x).log_softmax(x, dim)) if log else (lambda x: lib(x).softmax(x, dim))
+        check_cuda(fn, [a], rtol=4e-6 if dtype == "float32" else 1e-13, atol=1e-6 if dtype == "float32" else 1e-13)
+
+    @pytest.mark.parametrize("log", [False, True])
+    def test_misaligned_rows_and_special_values(self, log: bool) -> None:
+        a = random_array((6, 13), "float32", np.random.default_rng(19), -5, 5)
+        a[0, 3] = -np.inf
+        a[1, :] = -np.inf
+        a[2, 5] = np.inf
+        a[3, 7] = np.nan
+        fn = (lambda x: lib(x).log_softmax(x[1:, 1:], 1)) if log else (lambda x: lib(x).softmax(x[1:, 1:], 1))
+        check_cuda(fn, [a], grad=False, rtol=4e-6, atol=1e-6)
+
+    @pytest.mark.parametrize("n,c", [(1, 3), (37, 10), (64, 1000), (5, 5000)])
+    @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+    def test_cross_entropy(self, n: int, c: int, reduction: str) -> None:
+        rng = np.random.default_rng(20)
+        logits = random_array((n, c), "float32", rng, -4, 4)
+        target = rng.integers(0, c, size=n).astype(np.int64)
+        check_cuda(lambda x, t: lib(x).nn.functional.cross_entropy(x, t, reduction=reduction), [logits, target],
+                   rtol=4e-6, atol=1e-6, terms=c)
+
+    def test_cross_entropy_bad_target_raises_index_error(self) -> None:
+        logits = fasttensor.zeros(3, 4, device="cuda")
+        with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+            fasttensor.nn.functional.cross_entropy(logits, fasttensor.tensor([0, 7, 1], device="cuda"))
+        # The device is still usable and the error word was cleared.
+        loss = fasttensor.nn.functional.cross_entropy(logits, fasttensor.tensor([0, 3, 1], device="cuda"))
+        assert abs(loss.item() - math.log(4)) < 1e-6
+
+
+# --- indexing ---------------------------------------------------------------------------------
+
+
+@requires_gpu
+class TestIndex:
+    @pytest.mark.parametrize("dtype", ALL_DTYPES)
+    def test_gather_every_dtype(self, dtype: str) -> None:
+        a = random_array((7, 9, 5), dtype, np.random.default_rng(21))
+        idx = np.array([3, -1, 0, 3, 6])
+        for fn in (lambda x: x[lib(x).tensor(idx, device=x.device)],
+                   lambda x: x[:, lib(x).tensor(idx, device=x.device)],
+                   lambda x: x[lib(x).tensor(idx[:3], device=x.device), :, lib(x).tensor([0, 4, 2], device=x.device)],
+                   lambda x: x[x] if dtype == "bool" else x[x > 1]):
+            check_cuda(fn, [a], layout="strided")
+
+    def test_index_with_cpu_index_tensor(self) -> None:
+        x = fasttensor.arange(12, dtype=fasttensor.float32, device="cuda").reshape(3, 4)
+        np.testing.assert_array_equal(host(x[fasttensor.tensor([2, 0])]), np.arange(12.0).reshape(3, 4)[[2, 0]])
+
+    def test_gradient_of_repeated_indices_accumulates(self) -> None:
+        a = random_array((50, 3), "float32", np.random.default_rng(22))
+        idx = np.random.default_rng(23).integers(0, 50, size=5000)
+        check_cuda(lambda x: x[lib(x).tensor(idx, device=x.device)] * 2, [a], terms=200)
+        check_cuda(lambda x: x.max(0)[0], [a])  # MaxBackward scatters into a 0-d view
+
+    @pytest.mark.parametrize("dtype", ALL_DTYPES)
+    def test_index_put(self, dtype: str) -> None:
+        rng = np.random.default_rng(24)
+        a = random_array((6, 5), dtype, rng)
+        v = random_array((3, 5), dtype, rng)
+
+        def put(device: str) -> np.ndarray:
+            x = fasttensor.tensor(a, device=device)
+            x[fasttensor.tensor([4, 0, 2], device=device)] = fasttensor.tensor(v, device=device)
+            x[fasttensor.tensor([1], device=device), fasttensor.tensor([3], device=device)] = 1
+            x[x.to(fasttensor.float32) > 2.5] = 0  # a bool mask and a Python number
+            return host(x)
+
+        np.testing.assert_array_equal(put("cuda"), put("cpu"))
+
+    @pytest.mark.parametrize("dtype", ALL_DTYPES)
+    @pytest.mark.parametrize("shape", [(), (0,), (9,), (4, 7), (3, 1, 5), (3000, 1000)])
+    def test_nonzero(self, dtype: str, shape: tuple) -> None:
+        a = random_array(shape, dtype, np.random.default_rng(25), -1, 1)
+        if dtype in FLOATS:
+            a = np.where(np.abs(a) < 0.5, 0, a).astype(dtype)
+        check_cuda(lambda x: x.nonzero(), [a], layout="transposed", grad=False)
+
+
+# --- random numbers ------------------------------------------------------------------------------
+
+
+@requires_gpu
+class TestRandom:
+    @pytest.mark.parametrize("n", [1, 5, 1000003])
+    @pytest.mark.parametrize("dtype", FLOATS)
+    def test_same_numbers_as_cpu(self, n: int, dtype: str) -> None:
+        dt = getattr(fasttensor, dtype)
+        draws = {}
+        for device in ("cpu", "cuda"):
+            fasttensor.manual_seed(1234)
+            u = fasttensor.rand(n, dtype=dt, device=device)
+            z = fasttensor.randn(n, dtype=dt, device=device)
+            i = fasttensor.randint(-5, 17, (n,), device=device)
+            g = fasttensor.Generator().manual_seed(99)
+            ug = fasttensor.rand(n, generator=g, dtype=dt, device=device)
+            draws[device] = [host(t) for t in (u, z, i, ug)]
+        for k in (0, 2, 3):  # uniform and integer draws are bit-identical
+            np.testing.assert_array_equal(draws["cuda"][k], draws["cpu"][k])
+        # Normal draws use each device's double-precision log / sin / cos.
+        np.testing.assert_allclose(draws["cuda"][1], draws["cpu"][1], rtol=1e-6 if dtype == "float32" else 1e-14,
+                                   atol=1e-6 if dtype == "float32" else 1e-14)
+
+    def test_uniform_and_normal_in_place(self) -> None:
+        for device in ("cpu", "cuda"):
+            fasttensor.manual_seed(5)
+            x = fasttensor.empty(10, 7, device=device).t()  # non-contiguous
+            x.uniform_(-2, 3)
+            y = fasttensor.empty(33, device=device).normal_(1.5, 0.25)
+            if device == "cpu":
+                ref = (host(x), host(y))
+        np.testing.assert_allclose(host(x), ref[0], rtol=1e-6)
+        np.testing.assert_allclose(host(y), ref[1], rtol=1e-6)
+        assert host(x).min() >= -2 and host(x).max() < 3
+
+
+# --- optimizers and training ----------------------------------------------------------------------
+
+
+def train_mlp(device: str, optimizer: str, steps: int = 3) -> tuple:
+    """A 784-256-10 MLP trained for a few steps on fixed data; returns (losses, weights)."""
+    nn = fasttensor.nn
+    fasttensor.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(device)
+    rng = np.random.default_rng(26)
+    x = fasttensor.tensor(rng.uniform(0, 1, size=(64, 1, 28, 28)).astype(np.float32), device=device)
+    y = fasttensor.tensor(rng.integers(0, 10, size=64), device=device)
+    if optimizer == "sgd":
+        opt = fasttensor.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)
+    elif optimizer == "adam":
+        opt = fasttensor.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-3)
+    else:
+        opt = fasttensor.optim.AdamW(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return np.array(losses), [host(p) for p in model.parameters()]
+
+
+@requires_gpu
+class TestTraining:
+    @pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
+    def test_mlp_training_steps_match_cpu(self, optimizer: str) -> None:
+        cpu_losses, cpu_weights = train_mlp("cpu", optimizer)
+        gpu_losses, gpu_weights = train_mlp("cuda", optimizer)
+        np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-4)
+        for g, c in zip(gpu_weights, cpu_weights):
+            np.testing.assert_allclose(g, c, rtol=1e-3, atol=1e-5)
+
+    def test_plain_sgd_step(self) -> None:
+        rng = np.random.default_rng(27)
+        w0, g0 = random_array((1001,), "float32", rng), random_array((1001,), "float32", rng)
+        results = []
+        for device in ("cpu", "cuda"):
+            w = fasttensor.tensor(w0, device=device, requires_grad=True)
+            opt = fasttensor.optim.SGD([w], lr=0.05)
+            w.grad = fasttensor.tensor(g0, device=device)
+            opt.step()
+            results.append(host(w))
+        np.testing.assert_allclose(results[1], results[0], rtol=1e-6, atol=1e-7)
+
+
+# --- device semantics --------------------------------------------------------------------------------
+
+
+@requires_gpu
+class TestDevice:
+    def test_moving_between_devices(self) -> None:
+        a = np.arange(12, dtype=np.float32).reshape(3, 4)
+        x = fasttensor.tensor(a)
+        for g in (x.to("cuda"), x.cuda(), x.to(fasttensor.device("cuda", 0)), x.to("cuda:0")):
+            assert g.is_cuda and g.device.type == "cuda" and g.device.index == 0
+            back = g.cpu()
+            assert back.device.type == "cpu"
+            np.testing.assert_array_equal(back.numpy(), a)
+        np.testing.assert_array_equal(host(x.t().cuda()), a.T)  # a non-contiguous source
+
+    def test_cuda_and_cuda0_are_one_device(self) -> None:
+        x = fasttensor.ones(3)
+        total = x.to("cuda") + x.cuda()  # "cuda" and "cuda:0" name the same GPU, as in PyTorch
+        np.testing.assert_array_equal(host(total), np.full(3, 2.0, dtype=np.float32))
+        assert fasttensor.zeros(2, device="cuda").device == fasttensor.zeros(2, device="cuda:0").device
+
+    def test_creation_functions_take_device(self) -> None:
+        d = "cuda"
+        made = [fasttensor.zeros(2, 3, device=d), fasttensor.ones(4, device=d), fasttensor.full((2,), 7.0, device=d),
+                fasttensor.arange(10, device=d), fasttensor.linspace(0, 1, 5, device=d), fasttensor.eye(3, device=d),
+                fasttensor.rand(3, device=d), fasttensor.randn(3, device=d), fasttensor.randint(0, 5, (3,), device=d),
+                fasttensor.randperm(7, device=d), fasttensor.tensor([1, 2], device=d), fasttensor.empty(2, device=d)]
+        for t in made:
+            assert t.device.type == "cuda", t
+        like = fasttensor.zeros_like(made[0])
+        assert like.device.type == "cuda"
+        np.testing.assert_array_equal(host(made[3]), np.arange(10))
+        np.testing.assert_allclose(host(made[4]), np.linspace(0, 1, 5, dtype=np.float32))
+        np.testing.assert_array_equal(host(made[5]), np.eye(3, dtype=np.float32))
+        np.testing.assert_array_equal(np.sort(host(made[9])), np.arange(7))
+
+    def test_mixed_devices_raise_naming_both(self) -> None:
+        x, y = fasttensor.ones(3), fasttensor.ones(3, device="cuda")
+        with pytest.raises(RuntimeError, match=r"(?=.*cpu)(?=.*cuda)"):
+            x + y
+        with pytest.raises(RuntimeError, match=r"(?=.*cpu)(?=.*cuda)"):
+            fasttensor.ones(2, 3) @ fasttensor.ones(3, 2, device="cuda")
+
+    def test_numpy_of_cuda_tensor_raises_type_error(self) -> None:
+        with pytest.raises(TypeError, match="cuda"):
+            fasttensor.ones(2, device="cuda").numpy()
+
+    def test_item_repr_and_scalars(self) -> None:
+        x = fasttensor.tensor([1.5, 2.5], device="cuda")
+        assert x.sum().item() == 4.0
+        assert "cuda" in repr(x)
+        assert float(x[1]) == 2.5
+
+    def test_memory_allocated_tracks_tensors(self) -> None:
+        fasttensor.cuda.synchronize()
+        before = fasttensor.cuda.memory_allocated()
+        x = fasttensor.empty(1 << 20, device="cuda")  # 4 MiB
+        assert fasttensor.cuda.memory_allocated() >= before + 4 * (1 << 20)
+        assert fasttensor.cuda.max_memory_allocated() >= fasttensor.cuda.memory_allocated()
+        del x
+        assert fasttensor.cuda.memory_allocated() == before
+        fasttensor.cuda.empty_cache()
+        fasttensor.cuda.reset_peak_memory_stats()
+        assert fasttensor.cuda.max_memory_allocated() == fasttensor.cuda.memory_allocated()
+
+    def test_out_of_memory_raises_and_device_recovers(self) -> None:
+        with pytest.raises(RuntimeError, match="CUDA out of memory"):
+            fasttensor.empty(1 << 45, device="cuda")  # 128 TiB
+        y = fasttensor.ones(1000, device="cuda") * 2
+        assert y.sum().item() == 2000.0
+
+    def test_device_queries(self) -> None:
+        assert fasttensor.cuda.device_count() >= 1
+        assert isinstance(fasttensor.cuda.get_device_name(0), str) and fasttensor.cuda.get_device_name(0)
+        fasttensor.cuda.synchronize()

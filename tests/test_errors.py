@@ -1,0 +1,212 @@
+"""Bad input raises PyTorch's exception type with a message naming the
+shapes, sizes or dtypes involved; the process survives and the inputs are
+unchanged after the failed op."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import fasttensor
+from helpers import HAVE_TORCH
+
+
+def _ones(*shape, dtype=None):
+    return lambda m: (m.ones(*shape, dtype=getattr(m, dtype)) if dtype else m.ones(*shape),)
+
+
+def _pair(sa, sb, da=None, db=None):
+    return lambda m: (m.ones(*sa, dtype=getattr(m, da) if da else None),
+                      m.ones(*sb, dtype=getattr(m, db) if db else None))
+
+
+def _ints(*vals):
+    return lambda m: tuple(m.tensor(v) for v in vals)
+
+
+# name, inputs(m) -> tuple, op(m, *inputs), exception type, regex our message must match
+CASES = [
+    ("broadcast", _pair((2, 3), (2, 4)), lambda m, a, b: a + b, RuntimeError,
+     r"size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1"),
+    ("broadcast_mul_3d", _pair((2, 3, 5), (4, 5)), lambda m, a, b: a * b, RuntimeError, r"\(3\).*\(4\)"),
+    ("broadcast_inplace", _pair((2, 3), (3, 3)), lambda m, a, b: a.add_(b), RuntimeError, r"\(2\).*\(3\)"),
+    ("broadcast_iadd_grows", _pair((3,), (2, 3)), lambda m, a, b: a.__iadd__(b), RuntimeError, r""),
+    ("mm", _pair((2, 3), (4, 5)), lambda m, a, b: a @ b, RuntimeError,
+     r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"),
+    ("mm_fn", _pair((2, 3), (2, 3)), lambda m, a, b: m.mm(a, b), RuntimeError, r"2x3 and 2x3"),
+    ("mv", _pair((2, 3), (4,)), lambda m, a, b: m.mv(a, b), RuntimeError, r"mat \(2x3\), vec \(4\)"),
+    ("dot", _pair((3,), (4,)), lambda m, a, b: m.dot(a, b), RuntimeError, r"\[3\].*\[4\]"),
+    ("dot_2d", _pair((3, 1), (3, 1)), lambda m, a, b: m.dot(a, b), RuntimeError, r"1D tensors expected"),
+    ("matmul_batched", _pair((2, 3, 4), (3, 5, 6)), lambda m, a, b: a @ b, RuntimeError, r""),
+    ("matmul_inner", _pair((2, 3, 4), (2, 5, 6)), lambda m, a, b: a @ b, RuntimeError, r"4.*5|5.*4"),
+    ("matmul_1d", _pair((3,), (4,)), lambda m, a, b: a @ b, RuntimeError, r"3.*4"),
+    ("matmul_0d", lambda m: (m.tensor(1.0), m.ones(3)), lambda m, a, b: m.matmul(a, b), RuntimeError,
+     r"at least 1D"),
+    ("matmul_dtypes", _pair((2, 2), (2, 2), None, "float64"), lambda m, a, b: a @ b, RuntimeError,
+     r"same dtype"),
+    ("bmm_2d", _pair((2, 3), (3, 2)), lambda m, a, b: m.bmm(a, b), RuntimeError, r"3D|3-D|3d"),
+    ("reshape", lambda m: (m.arange(12),), lambda m, a: a.reshape(5, 3), RuntimeError,
+     r"shape '\[5, 3\]' is invalid for input of size 12"),
+    ("reshape_two_inferred", lambda m: (m.arange(12),), lambda m, a: a.reshape(-1, -1), RuntimeError,
+     r"only one dimension can be inferred"),
+    ("view_impossible", lambda m: (m.arange(12),), lambda m, a: a.view(7, -1), RuntimeError,
+     r"shape '\[7, -1\]' is invalid for input of size 12"),
+    ("view_noncontiguous", _ones(3, 4), lambda m, a: a.T.view(12), RuntimeError,
+     r"view size is not compatible with input tensor's size and stride"),
+    ("index_out_of_range", _ones(3), lambda m, a: a[5], IndexError,
+     r"index 5 is out of bounds for dimension 0 with size 3"),
+    ("index_negative_out_of_range", _ones(3), lambda m, a: a[-4], IndexError, r"index -4 is out of bounds"),
+    ("index_col_out_of_range", _ones(2, 3), lambda m, a: a[:, 3], IndexError,
+     r"index 3 is out of bounds for dimension 1 with size 3"),
+    ("index_list_out_of_range", _ones(3), lambda m, a: a[[0, 3]], IndexError, r"index 3 is out of bounds"),
+    ("index_tensor_out_of_range", _ones(3), lambda m, a: a[m.tensor([-5])], IndexError, r"-5"),
+    ("index_too_many", _ones(3), lambda m, a: a[0, 0], IndexError, r"too many indices for tensor of dimension 1"),
+    ("index_float_tensor", _ones(3), lambda m, a: a[m.tensor([0.0])], IndexError,
+     r"tensors used as indices must be long, int, byte or bool tensors"),
+    ("index_float", _ones(3), lambda m, a: a[1.5], IndexError, r""),
+    ("index_mask_shape", _ones(3), lambda m, a: a[m.tensor([True, False])], IndexError,
+     r"shape of the mask \[2\] at index 0 does not match the shape of the indexed tensor \[3\]"),
+    ("setitem_shape", _ones(3), lambda m, a: a.__setitem__(slice(None), m.ones(4)), RuntimeError, r"3.*4"),
+    ("setitem_out_of_range", _ones(3), lambda m, a: a.__setitem__(3, 1.0), IndexError,
+     r"index 3 is out of bounds"),
+    ("setitem_mask_values", lambda m: (m.zeros(4),), lambda m, a: a.__setitem__(a == 0, m.ones(3)),
+     RuntimeError, r""),
+    ("dim_out_of_range", _ones(2, 3), lambda m, a: a.sum(2), IndexError,
+     r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"),
+    ("dim_negative_out_of_range", _ones(2, 3), lambda m, a: a.mean(-3), IndexError, r"but got -3"),
+    ("transpose_dim", _ones(2, 3), lambda m, a: a.transpose(0, 2), IndexError, r"Dimension out of range"),
+    ("squeeze_dim", _ones(2, 3), lambda m, a: a.squeeze(3), IndexError, r"Dimension out of range"),
+    ("unsqueeze_dim", _ones(2, 3), lambda m, a: a.unsqueeze(4), IndexError, r"\[-3, 2\], but got 4"),
+    ("softmax_dim", _ones(2, 3), lambda m, a: a.softmax(2), IndexError, r"Dimension out of range"),
+    ("max_dim", _ones(2, 3), lambda m, a: a.max(5), IndexError, r"Dimension out of range"),
+    ("cumsum_dim", _ones(2, 3), lambda m, a: a.cumsum(2), IndexError, r"Dimension out of range"),
+    ("narrow", _ones(3), lambda m, a: a.narrow(0, 2, 2), RuntimeError,
+     r"start \(2\) \+ length \(2\) exceeds dimension size \(3\)"),
+    ("select", _ones(3, 2), lambda m, a: a.select(1, 2), IndexError, r"2"),
+    ("permute_length", _ones(2, 3), lambda m, a: a.permute(0), RuntimeError, r"number of dimensions"),
+    ("permute_duplicate", _ones(2, 3), lambda m, a: a.permute(0, 0), RuntimeError, r"duplicate dims"),
+    ("expand", _ones(1, 3), lambda m, a: a.expand(2, 4), RuntimeError,
+     r"expanded size of the tensor \(4\) must match the existing size \(3\) at non-singleton dimension 1"),
+    ("expand_fewer_dims", _ones(2, 3), lambda m, a: a.expand(3), RuntimeError, r"number of sizes provided \(1\)"),
+    ("cat_shapes", _pair((2, 3), (2, 4)), lambda m, a, b: m.cat([a, b]), RuntimeError,
+     r"Sizes of tensors must match except in dimension 0. Expected size 3 but got size 4 for tensor number 1"),
+    ("cat_empty_list", lambda m: (), lambda m: m.cat([]), ValueError, r"expected a non-empty list of Tensors"),
+    ("cat_dim", _pair((2, 3), (2, 3)), lambda m, a, b: m.cat([a, b], 2), IndexError, r"Dimension out of range"),
+    ("cat_ndim", _pair((2, 3), (3,)), lambda m, a, b: m.cat([a, b]), RuntimeError, r""),
+    ("cat_not_a_list", _ones(2), lambda m, a: m.cat(a), TypeError, r"tuple of Tensors"),
+    ("stack_shapes", _pair((3,), (4,)), lambda m, a, b: m.stack([a, b]), RuntimeError,
+     r"stack expects each tensor to be equal size, but got \[3\] at entry 0 and \[4\] at entry 1"),
+    ("floordiv_int_zero", _ints([1, 2]), lambda m, a: a // 0, RuntimeError, r"ZeroDivisionError"),
+    ("mod_int_zero", _ints([1, 2]), lambda m, a: a % 0, RuntimeError, r"ZeroDivisionError"),
+    ("floordiv_int_zero_tensor", _ints([1, 2], [1, 0]), lambda m, a, b: a // b, RuntimeError,
+     r"ZeroDivisionError"),
+    ("mod_int_zero_tensor", _ints([1, 2], [0, 1]), lambda m, a, b: a % b, RuntimeError, r"ZeroDivisionError"),
+    ("floordiv_int32_zero", lambda m: (m.tensor([3], dtype=m.int32),), lambda m, a: a // 0, RuntimeError,
+     r"ZeroDivisionError"),
+    ("rfloordiv_int_zero", _ints([0, 2]), lambda m, a: 5 // a, RuntimeError, r"ZeroDivisionError"),
+    ("ifloordiv_int_zero", _ints([1, 2]), lambda m, a: a.__ifloordiv__(0), RuntimeError, r"ZeroDivisionError"),
+    ("mean_of_int", _ints([1, 2]), lambda m, a: a.mean(), RuntimeError,
+     r"mean\(\): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+     r"Got: Long"),
+    ("item_of_many", _ones(2), lambda m, a: a.item(), RuntimeError,
+     r"a Tensor with 2 elements cannot be converted to Scalar"),
+    ("bool_of_many", _ones(2), lambda m, a: bool(a), RuntimeError, r"ambiguous"),
+    ("add_str", _ones(2), lambda m, a: a + "a", TypeError, r""),
+    ("mul_list", _ones(2), lambda m, a: a * [1, 2], TypeError, r""),
+    ("exp_of_list", lambda m: (), lambda m: m.exp([1.0, 2.0]), TypeError, r""),
+    ("reshape_str", _ones(2), lambda m, a: a.reshape("a"), TypeError, r""),
+    ("sum_dim_str", _ones(2), lambda m, a: a.sum(dim="a"), TypeError, r""),
+    ("zeros_float_size", lambda m: (), lambda m: m.zeros(2.5), TypeError, r""),
+    ("full_str_value", lambda m: (), lambda m: m.full((2,), "a"), TypeError, r""),
+    ("bool_sub", lambda m: (m.tensor([True]), m.tensor([False])), lambda m, a, b: a - b, RuntimeError,
+     r"Subtraction, the `-` operator, with two bool tensors is not supported"),
+    ("bool_neg", lambda m: (m.tensor([True]),), lambda m, a: -a, RuntimeError,
+     r"Negation, the `-` operator, on a bool tensor is not supported"),
+    ("where_float_condition", _pair((2,), (2,)), lambda m, a, b: m.where(a, a, b), RuntimeError,
+     r"where expected condition to be a boolean tensor, but got a tensor with dtype Float"),
+    ("negative_size", lambda m: (), lambda m: m.rand(-1), RuntimeError,
+     r"Trying to create tensor with negative dimension -1"),
+    ("copy_shapes", _pair((3,), (4,)), lambda m, a, b: a.copy_(b), RuntimeError, r"\(3\).*\(4\)"),
+    ("int_inplace_float_result", lambda m: (m.ones(2, dtype=m.int64),), lambda m, a: a.add_(1.5), RuntimeError,
+     r"result type Float can't be cast to the desired output type Long"),
+    ("int_inplace_div", lambda m: (m.ones(2, dtype=m.int64),), lambda m, a: a.__itruediv__(2), RuntimeError,
+     r"result type Float can't be cast to the desired output type Long"),
+    ("unbind_0d", lambda m: (m.tensor(1.0),), lambda m, a: a.unbind(), IndexError,
+     r"Dimension specified as 0 but tensor has no dimensions"),
+    ("chunk_zero", _ones(4), lambda m, a: a.chunk(0), RuntimeError, r"chunk expects `chunks` to be greater than 0"),
+    ("split_sizes", _ones(4), lambda m, a: a.split([1, 2]), RuntimeError, r"sum exactly to 4"),
+    ("max_of_empty", lambda m: (m.ones(0),), lambda m, a: a.max(), RuntimeError,
+     r"Expected reduction dim to be specified for input.numel\(\) == 0"),
+    ("argmax_of_empty", lambda m: (m.ones(0),), lambda m, a: a.argmax(), IndexError,
+     r"Expected reduction dim to be specified for input.numel\(\) == 0"),
+    ("len_0d", lambda m: (m.tensor(1.0),), lambda m, a: len(a), TypeError, r"len\(\) of a 0-d tensor"),
+    ("eye_negative", lambda m: (), lambda m: m.eye(-1), RuntimeError, r"n must be greater or equal to 0, got -1"),
+    ("randint_bounds", lambda m: (), lambda m: m.randint(5, 3, (2,)), RuntimeError, r"from=5 >= to=3"),
+    ("int_negative_power", _ints([2]), lambda m, a: a ** -1, RuntimeError,
+     r"Integers to negative integer powers are not allowed"),
+    ("arange_zero_step", lambda m: (), lambda m: m.arange(0, 5, 0), RuntimeError, r""),
+    ("tensor_ragged", lambda m: (), lambda m: m.tensor([[1, 2], [3]]), ValueError, r""),
+    ("requires_grad_int", lambda m: (m.arange(3),), lambda m, a: a.requires_grad_(), RuntimeError,
+     r"only Tensors of floating point dtype can require gradients"),
+    ("backward_non_scalar", lambda m: (m.ones(3, requires_grad=True),), lambda m, a: (a * 2).backward(),
+     RuntimeError, r"grad can be implicitly created only for scalar outputs"),
+]
+
+
+def _snapshot(inputs):
+    return [t.detach().numpy().copy() for t in inputs]
+
+
+@pytest.mark.parametrize("name,make,op,exc,pattern", CASES, ids=[c[0] for c in CASES])
+def test_error(name, make, op, exc, pattern):
+    inputs = make(fasttensor)
+    before = _snapshot(inputs)
+    versions = [t._version for t in inputs]
+    with pytest.raises(exc) as info:
+        op(fasttensor, *inputs)
+    assert re.search(pattern, str(info.value)), f"message {str(info.value)!r} does not match {pattern!r}"
+    for t, b, v in zip(inputs, before, versions):
+        np.testing.assert_array_equal(t.detach().numpy(), b)  # a failed op leaves its inputs as they were
+        assert t._version == v
+    if HAVE_TORCH:
+        import torch
+
+        with pytest.raises(exc):
+            op(torch, *make(torch))
+
+
+def test_process_survives_many_errors():
+    x = fasttensor.ones(3)
+    for _ in range(200):
+        with pytest.raises(IndexError):
+            x[10]
+        with pytest.raises(RuntimeError):
+            x + fasttensor.ones(4)
+    assert (x + 1).tolist() == [2.0, 2.0, 2.0]
+
+
+def test_integer_division_by_zero_in_large_tensor_leaves_output_unwritten():
+    a = fasttensor.arange(100_003)
+    b = fasttensor.ones(100_003, dtype=fasttensor.int64)
+    b[77_777] = 0
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        a // b
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        a.__ifloordiv__(b)
+    np.testing.assert_array_equal(a.numpy(), np.arange(100_003))
+
+
+def test_float_division_by_zero_is_not_an_error():
+    assert (fasttensor.tensor([1.0]) // 0).tolist() == [float("inf")]
+    assert np.isnan((fasttensor.tensor([0.0]) % 0).tolist()[0])
+
+
+def test_error_types_are_the_python_builtins():
+    with pytest.raises(IndexError):
+        fasttensor.ones(2)[2]
+    try:
+        fasttensor.ones(2) + fasttensor.ones(3)
+    except RuntimeError as e:
+        assert type(e) is RuntimeError

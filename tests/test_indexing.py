@@ -1,0 +1,240 @@
+"""Indexing (csrc/ops/index.cpp): ints, slices, steps, None, Ellipsis, integer
+lists and tensors, boolean masks; reads, assignment with tensor or scalar
+values and broadcasting; gradients (repeated indices accumulate)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fasttensor
+from helpers import assert_close, check_op, lib
+
+F = ("float32", "float64")
+
+
+def T(x, data, dtype=None):
+    """An index tensor in x's library."""
+    m = lib(x)
+    return m.tensor(data) if dtype is None else m.tensor(data, dtype=getattr(m, dtype))
+
+
+READS = [
+    ("int", lambda x: x[1], lambda x: x[1]),
+    ("neg_int", lambda x: x[-1], lambda x: x[-1]),
+    ("int_int", lambda x: x[1, 2], lambda x: x[1, 2]),
+    ("int_int_neg", lambda x: x[-2, -1], lambda x: x[-2, -1]),
+    ("slice", lambda x: x[1:3], lambda x: x[1:3]),
+    ("slice_open", lambda x: x[:2], lambda x: x[:2]),
+    ("slice_step", lambda x: x[::2], lambda x: x[::2]),
+    ("slice_step_start", lambda x: x[1::2, 1:4:2], lambda x: x[1::2, 1:4:2]),
+    ("slice_empty", lambda x: x[3:1], lambda x: x[3:1]),
+    ("slice_out_of_range", lambda x: x[2:99], lambda x: x[2:99]),
+    ("col", lambda x: x[:, 1], lambda x: x[:, 1]),
+    ("col_neg", lambda x: x[:, -1], lambda x: x[:, -1]),
+    ("all", lambda x: x[:, :], lambda x: x[:, :]),
+    ("ellipsis", lambda x: x[..., 2], lambda x: x[..., 2]),
+    ("ellipsis_none", lambda x: x[..., None], lambda x: x[..., None]),
+    ("none_front", lambda x: x[None], lambda x: x[None]),
+    ("none_mid", lambda x: x[:, None, 1:], lambda x: x[:, None, 1:]),
+    ("none_int", lambda x: x[None, 0, None], lambda x: x[None, 0, None]),
+    ("tuple_ellipsis_slice", lambda x: x[..., 1:3], lambda x: x[..., 1:3]),
+    ("list", lambda x: x[[0, 2]], lambda x: x[[0, 2]]),
+    ("list_repeated", lambda x: x[[1, 1, 0, 1]], lambda x: x[[1, 1, 0, 1]]),
+    ("list_neg", lambda x: x[[-1, 0]], lambda x: x[[-1, 0]]),
+    ("tensor_idx", lambda x: x[T(x, [2, 0, 2])], lambda x: x[[2, 0, 2]]),
+    ("tensor_idx_2d", lambda x: x[T(x, [[0, 1], [2, 2]])], lambda x: x[np.array([[0, 1], [2, 2]])]),
+    ("pair_lists", lambda x: x[[0, 1], [3, 2]], lambda x: x[[0, 1], [3, 2]]),
+    ("pair_list_tensor", lambda x: x[[0, 1, 2], T(x, [1, 1, 4])], lambda x: x[[0, 1, 2], [1, 1, 4]]),
+    ("list_range", lambda x: x[list(range(3)), T(x, [4, 0, 2])], lambda x: x[[0, 1, 2], [4, 0, 2]]),
+    ("col_list", lambda x: x[:, [4, 0]], lambda x: x[:, [4, 0]]),
+    ("int_tensor_0d", lambda x: x[T(x, 1)], lambda x: x[1]),
+    ("int32_idx", lambda x: x[T(x, [2, 1], "int32")], lambda x: x[[2, 1]]),
+    ("slice_then_list", lambda x: x[1:, [0, 0, 3]], lambda x: x[1:, [0, 0, 3]]),
+    ("bool_mask", lambda x: x[x > 0], lambda x: x[x > 0]),
+    ("bool_row_mask", lambda x: x[T(x, [True, False, True])], lambda x: x[[True, False, True]]),
+    ("bool_col_mask", lambda x: x[:, T(x, [True, False, True, True, False])],
+     lambda x: x[:, [True, False, True, True, False]]),
+    ("bool_all_false", lambda x: x[x > 100], lambda x: x[x > 100]),
+    ("python_bool", lambda x: x[True], lambda x: x[None]),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref", READS, ids=[r[0] for r in READS])
+def test_read(name, fn, ref):
+    check_op([(3, 5)], fn, numpy_fn=ref, dtypes=F)
+    check_op([(3, 5)], fn, numpy_fn=ref, dtypes=["int64", "bool"], grad=False, low=-3, high=3)
+
+
+@pytest.mark.parametrize("name,fn,ref", READS, ids=[r[0] for r in READS])
+@pytest.mark.parametrize("layout", ["transposed", "strided"])
+def test_read_noncontiguous(name, fn, ref, layout):
+    check_op([(3, 5)], fn, numpy_fn=ref, layouts=[layout], run_gradcheck=False)
+
+
+def test_read_3d_mixed():
+    check_op([(4, 3, 5)], lambda x: x[1:, [0, 2], ::2], numpy_fn=lambda x: x[1:, [0, 2], ::2])
+    check_op([(4, 3, 5)], lambda x: x[[0, 3], :, [1, 4]], numpy_fn=lambda x: x[[0, 3], :, [1, 4]])
+    check_op([(4, 3, 5)], lambda x: x[:, [[0], [2]], [1, 4]], numpy_fn=lambda x: x[:, [[0], [2]], [1, 4]])
+    check_op([(4, 3, 5)], lambda x: x[..., [1, 1]], numpy_fn=lambda x: x[..., [1, 1]])
+    check_op([(4, 3, 5)], lambda x: x[x.sum(-1) > 0], numpy_fn=lambda x: x[x.sum(-1) > 0], run_gradcheck=False)
+    check_op([(4, 3, 5)], lambda x: x[2, 1:, None, -1], numpy_fn=lambda x: x[2, 1:, None, -1])
+
+
+def test_read_0d_and_empty():
+    check_op([()], lambda x: x[None], numpy_fn=lambda x: x[None])
+    check_op([()], lambda x: x[...], numpy_fn=lambda x: x[...])
+    check_op([(0, 3)], lambda x: x[:, 1], numpy_fn=lambda x: x[:, 1])
+    check_op([(4, 3)], lambda x: x[[]], numpy_fn=lambda x: x[np.array([], dtype=np.int64)], grad=False)
+
+
+def test_cross_entropy_style_gather_gradient_accumulates():
+    # d2l 4.1: y_hat[[0, 1], y] and y_hat[list(range(n)), y]; repeated rows add up.
+    y_hat = np.array([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]], np.float32)
+    check_op([(2, 3)], lambda x: x[[0, 1], T(x, [0, 2])], numpy_fn=lambda x: x[[0, 1], [0, 2]], values=[y_hat])
+    check_op([(2, 3)], lambda x: x[list(range(2)), T(x, [0, 2])], numpy_fn=lambda x: x[[0, 1], [0, 2]],
+             values=[y_hat])
+    check_op([(3, 4)], lambda x: x[[0, 0, 2, 0], [1, 1, 3, 2]], numpy_fn=lambda x: x[[0, 0, 2, 0], [1, 1, 3, 2]])
+    x = fasttensor.zeros(3, requires_grad=True)
+    x[[0, 0, 2, 0]].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+
+
+def test_large_gather_and_mask():
+    idx = np.random.default_rng(0).integers(0, 300, size=1000)
+    check_op([(300, 301)], lambda x: x[T(x, idx)], numpy_fn=lambda x: x[idx], run_gradcheck=False)
+    check_op([(300, 301)], lambda x: x[x > 0.5], numpy_fn=lambda x: x[x > 0.5], run_gradcheck=False)
+    check_op([(100_003,)], lambda x: x[::7], numpy_fn=lambda x: x[::7], run_gradcheck=False)
+
+
+# --- assignment ---------------------------------------------------------------------------
+
+SETS = [
+    ("int", lambda i: (1,)),
+    ("neg_int", lambda i: (-1,)),
+    ("int_int", lambda i: (1, 2)),
+    ("slice", lambda i: (slice(1, 3),)),
+    ("all", lambda i: (slice(None), slice(None))),
+    ("step", lambda i: (slice(None, None, 2),)),
+    ("col", lambda i: (slice(None), 1)),
+    ("cols_step", lambda i: (slice(None), slice(1, None, 2))),
+    ("ellipsis", lambda i: (Ellipsis, 0)),
+    ("list", lambda i: ([0, 2],)),
+    ("tensor", lambda i: (i([2, 0]),)),
+    ("pair", lambda i: ([0, 1, 2], i([4, 0, 1]))),
+    ("col_list", lambda i: (slice(None), [3, 0])),
+    ("row_mask", lambda i: (i([True, False, True]),)),
+]
+
+
+def _value_shape(x_shape, key_np):
+    return np.zeros(x_shape)[key_np].shape
+
+
+def _np_key(key):
+    return tuple(np.asarray(k.numpy()) if isinstance(k, fasttensor.Tensor) else k for k in key)
+
+
+@pytest.mark.parametrize("name,make_key", SETS, ids=[s[0] for s in SETS])
+@pytest.mark.parametrize("value_kind", ["scalar_int", "scalar_float", "tensor_full", "tensor_broadcast", "tensor_0d"])
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_setitem(name, make_key, value_kind, dtype):
+    rng = np.random.default_rng(0)
+    base = rng.integers(-9, 9, size=(3, 5)).astype(dtype)
+    x = fasttensor.tensor(base)
+    key = make_key(lambda d: fasttensor.tensor(d))
+    key_np = _np_key(key)
+    vshape = _value_shape(base.shape, key_np)
+    if value_kind == "scalar_int":
+        value, value_np = 7, 7
+    elif value_kind == "scalar_float":
+        value, value_np = 2.5, 2.5
+    elif value_kind == "tensor_full":
+        value_np = rng.integers(10, 20, size=vshape).astype(dtype)
+        value = fasttensor.tensor(value_np)
+    elif value_kind == "tensor_0d":
+        value_np = np.array(-4, dtype=dtype)
+        value = fasttensor.tensor(value_np)
+    else:  # broadcast along the leading dims: a trailing-dim vector
+        value_np = rng.integers(10, 20, size=vshape[-1:]).astype(dtype)
+        value = fasttensor.tensor(value_np)
+    ptr = x.data_ptr()
+    before = id(x)
+    x[key] = value
+    expected = base.copy()
+    expected[key_np] = value_np if dtype == "float32" or not isinstance(value_np, float) else int(value_np)
+    assert id(x) == before and x.data_ptr() == ptr
+    assert_close(x, expected)
+
+
+def test_setitem_d2l():
+    # d2l 2.1.2: X[1, 2] = 17 and X[:2, :] = 12.
+    X = fasttensor.arange(12, dtype=fasttensor.float32).reshape(3, 4)
+    X[1, 2] = 17
+    X[:2, :] = 12
+    assert X.tolist() == [[12.0] * 4, [12.0] * 4, [8.0, 9.0, 10.0, 11.0]]
+
+
+def test_setitem_bool_mask_and_tensor_values():
+    x = fasttensor.tensor([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
+    x[x < 0] = 0
+    assert x.tolist() == [[1.0, 0.0, 3.0], [0.0, 5.0, 0.0]]
+    x[x > 2] = fasttensor.tensor([30.0, 50.0])
+    assert x.tolist() == [[1.0, 0.0, 30.0], [0.0, 50.0, 0.0]]
+    x[fasttensor.tensor([True, False])] = fasttensor.tensor([7.0, 8.0, 9.0])
+    assert x.tolist() == [[7.0, 8.0, 9.0], [0.0, 50.0, 0.0]]
+
+
+def test_setitem_converts_value_dtype_and_noncontiguous_target():
+    x = fasttensor.zeros(4, 6, dtype=fasttensor.int64)
+    x[1] = fasttensor.tensor([1.9, 2.2, -1.5, 0.0, 3.0, 4.0])  # truncated like torch's copy_
+    assert x[1].tolist() == [1, 2, -1, 0, 3, 4]
+    t = fasttensor.zeros(4, 6).T
+    t[2:4] = fasttensor.arange(8, dtype=fasttensor.float32).reshape(2, 4)
+    expected = np.zeros((4, 6), np.float32).T.copy()
+    expected[2:4] = np.arange(8).reshape(2, 4)
+    np.testing.assert_array_equal(t.numpy(), expected)
+
+
+def test_setitem_repeated_indices_and_large():
+    x = fasttensor.zeros(5)
+    x[[1, 1, 3]] = fasttensor.tensor([1.0, 2.0, 3.0])
+    assert x[3].item() == 3.0 and x[1].item() in (1.0, 2.0)
+    big = fasttensor.zeros(300, 301)
+    big[::2, 1::3] = 1.0
+    ref = np.zeros((300, 301), np.float32)
+    ref[::2, 1::3] = 1.0
+    np.testing.assert_array_equal(big.numpy(), ref)
+    big[big > 0] = fasttensor.tensor(2.0)
+    np.testing.assert_array_equal(big.numpy(), ref * 2)
+
+
+def test_setitem_python_loop_d2l_3_1_2():
+    n = 1000
+    a, b, c = fasttensor.ones(n), fasttensor.ones(n), fasttensor.zeros(n)
+    for i in range(n):
+        c[i] = a[i] + b[i]
+    assert (c.numpy() == 2).all()
+
+
+def test_setitem_gradient_flows_like_torch(torch):
+    # Writing into a non-leaf copy: gradient to the written value and to the untouched part.
+    def fn(x, v):
+        y = x * 1
+        y[1:3] = v
+        return y
+
+    check_op([(4, 3), (3,)], fn, run_gradcheck=False)
+    check_op([(4, 3), (2, 3)], lambda x, v: _put(x, [[0, 3]], v), run_gradcheck=False)
+
+
+def _put(x, key, v):
+    y = x.clone()
+    y[key] = v
+    return y
+
+
+def test_index_with_float_tensor_raises():
+    x = fasttensor.zeros(3)
+    with pytest.raises(IndexError):
+        x[fasttensor.tensor([0.0, 1.0])]

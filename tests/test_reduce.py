@@ -1,0 +1,415 @@
+"""Reductions (csrc/ops/reduce.cpp): sum, mean, prod, max/min (all, per dim,
+elementwise form), amax/amin, argmax/argmin, all/any, var/std, cumsum, norm —
+dims as int, tuple or list, keepdim/keepdims, axis=, the function forms, and
+their gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fasttensor
+from helpers import assert_close, check_op, ids, lib
+
+F = ("float32", "float64")
+# Sums of up to ~30 float32 terms in [-2, 2]: a few ulps of the largest partial sum.
+SMALL = dict(rtol=1e-5, atol=1e-5)
+
+DIMS_3D = [None, 0, 1, 2, -1, (0, 2), [1, 2], (0, 1, 2), (-1, 0)]
+
+
+def _np_axis(dim):
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+def _kw(dim, keepdim):
+    """Keyword arguments for a reduction; dim=None is spelled out only with keepdim
+    (PyTorch's x.sum(keepdim=True) without dim is a TypeError)."""
+    if keepdim:
+        return {"dim": dim, "keepdim": True}
+    return {} if dim is None else {"dim": dim}
+
+
+@pytest.mark.parametrize("dim", DIMS_3D, ids=ids)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_sum(dim, keepdim):
+    check_op([(2, 3, 4)], lambda x: x.sum(**_kw(dim, keepdim)),
+             numpy_fn=lambda x: np.sum(x, axis=_np_axis(dim), keepdims=keepdim), dtypes=F, **SMALL)
+
+
+@pytest.mark.parametrize("dim", DIMS_3D, ids=ids)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_mean(dim, keepdim):
+    check_op([(2, 3, 4)], lambda x: x.mean(**_kw(dim, keepdim)),
+             numpy_fn=lambda x: np.mean(x, axis=_np_axis(dim), keepdims=keepdim), dtypes=F, **SMALL)
+
+
+def test_sum_mean_axis_and_keepdims_spellings():
+    # d2l writes A.sum(axis=0), A.sum(axis=[0, 1]), A.sum(axis=1, keepdims=True).
+    check_op([(3, 4)], lambda x: x.sum(axis=0), numpy_fn=lambda x: x.sum(axis=0), **SMALL)
+    check_op([(3, 4)], lambda x: x.sum(axis=[0, 1]), numpy_fn=lambda x: x.sum(axis=(0, 1)), **SMALL)
+    check_op([(3, 4)], lambda x: x.sum(axis=1, keepdims=True), numpy_fn=lambda x: x.sum(axis=1, keepdims=True),
+             **SMALL)
+    check_op([(3, 4)], lambda x: x.mean(axis=0), numpy_fn=lambda x: x.mean(axis=0), **SMALL)
+    check_op([(3, 4)], lambda x: x.sum(1, True), numpy_fn=lambda x: x.sum(axis=1, keepdims=True), **SMALL)
+    check_op([(3, 4)], lambda x: x.mean(-1, keepdim=True), numpy_fn=lambda x: x.mean(axis=-1, keepdims=True),
+             **SMALL)
+
+
+def test_function_forms():
+    check_op([(3, 4)], lambda x: lib(x).sum(x), numpy_fn=np.sum, **SMALL)
+    check_op([(3, 4)], lambda x: lib(x).sum(x, dim=1), numpy_fn=lambda x: x.sum(1), **SMALL)
+    check_op([(3, 4)], lambda x: lib(x).sum(x, 0, keepdim=True), numpy_fn=lambda x: x.sum(0, keepdims=True),
+             **SMALL)
+    check_op([(3, 4)], lambda x: lib(x).mean(x), numpy_fn=np.mean, **SMALL)
+    check_op([(3, 4)], lambda x: lib(x).max(x), numpy_fn=np.max)
+    check_op([(3, 4)], lambda x: lib(x).min(x), numpy_fn=np.min)
+    check_op([(3, 4)], lambda x: lib(x).prod(x), numpy_fn=np.prod, low=0.5, high=1.5)
+    check_op([(3, 4)], lambda x: lib(x).argmax(x), numpy_fn=np.argmax, grad=False)
+    check_op([(3, 4)], lambda x: lib(x).argmin(x, dim=1), numpy_fn=lambda x: np.argmin(x, 1), grad=False)
+    check_op([(3, 4)], lambda x: lib(x).amax(x, dim=1), numpy_fn=lambda x: np.max(x, 1))
+    check_op([(3, 4)], lambda x: lib(x).std(x), numpy_fn=lambda x: np.std(x, ddof=1), **SMALL)
+    check_op([(3, 4)], lambda x: lib(x).var(x, 0), numpy_fn=lambda x: np.var(x, 0, ddof=1), **SMALL)
+    check_op([(3, 4)], lambda x: lib(x).cumsum(x, dim=1), numpy_fn=lambda x: np.cumsum(x, 1), **SMALL)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_sum_integer_gives_int64(dtype):
+    # PyTorch sums integers and bools into int64; mean of integers is an error (test_errors).
+    check_op([(3, 5)], lambda x: x.sum(), numpy_fn=lambda x: np.sum(x, dtype=np.int64), dtypes=[dtype],
+             low=0, high=200, grad=False)
+    check_op([(3, 5)], lambda x: x.sum(0), numpy_fn=lambda x: np.sum(x, 0, dtype=np.int64), dtypes=[dtype],
+             low=0, high=200, grad=False)
+
+
+def test_sum_and_mean_dtype_argument():
+    check_op([(3, 5)], lambda x: x.sum(dtype=lib(x).float64), numpy_fn=lambda x: np.sum(x, dtype=np.float64),
+             dtypes=["int64", "float32"], grad=False)
+    check_op([(3, 5)], lambda x: x.mean(dtype=lib(x).float64), numpy_fn=lambda x: np.mean(x.astype(np.float64)),
+             dtypes=["int64"], grad=False)
+
+
+@pytest.mark.parametrize("shape,dim", [((0,), None), ((0, 3), 0), ((0, 3), 1), ((2, 0), 1), ((2, 0), None)],
+                         ids=ids)
+def test_sum_prod_over_empty(shape, dim):
+    check_op([shape], lambda x: x.sum(**_kw(dim, False)), numpy_fn=lambda x: np.sum(x, axis=dim), dtypes=F)
+    check_op([shape], lambda x: x.sum(**_kw(dim, True)), numpy_fn=lambda x: np.sum(x, axis=dim, keepdims=True))
+    check_op([shape], lambda x: x.prod() if dim is None else x.prod(dim),
+             numpy_fn=lambda x: np.prod(x, axis=dim), grad=False)
+
+
+def test_mean_of_empty_is_nan():
+    with np.errstate(all="ignore"):
+        check_op([(0, 3)], lambda x: x.mean(), numpy_fn=np.mean, grad=False)
+        check_op([(0, 3)], lambda x: x.mean(0), numpy_fn=lambda x: np.mean(x, 0), grad=False)
+
+
+def test_zero_dim_reductions():
+    check_op([()], lambda x: x.sum(), numpy_fn=np.sum, dtypes=F)
+    check_op([()], lambda x: x.sum(0), numpy_fn=np.sum)
+    check_op([()], lambda x: x.mean(dim=-1, keepdim=True), numpy_fn=np.mean)
+    check_op([()], lambda x: x.max(), numpy_fn=np.max)
+    check_op([()], lambda x: x.argmax(), numpy_fn=np.argmax, grad=False)
+    check_op([()], lambda x: x.prod(), numpy_fn=np.prod)
+
+
+@pytest.mark.parametrize("layout", ["transposed", "strided"])
+@pytest.mark.parametrize("dim", [None, 0, 1, (0, 1)], ids=ids)
+def test_sum_mean_noncontiguous(layout, dim):
+    check_op([(6, 7)], lambda x: x.sum(**_kw(dim, False)), numpy_fn=lambda x: np.sum(x, axis=dim),
+             layouts=[layout], run_gradcheck=False, **SMALL)
+    check_op([(6, 7)], lambda x: x.mean(**_kw(dim, True)), numpy_fn=lambda x: np.mean(x, axis=dim, keepdims=True),
+             layouts=[layout], run_gradcheck=False, **SMALL)
+
+
+def test_sum_of_expanded():
+    x = fasttensor.arange(5, dtype=fasttensor.float32).expand(4, 5)
+    assert_close(x.sum(0), np.arange(5, dtype=np.float32) * 4)
+    assert_close(x.sum(), np.array(40, dtype=np.float32))
+    assert_close(x.T.sum(1), np.arange(5, dtype=np.float32) * 4)
+
+
+@pytest.mark.parametrize("shape,dim", [((100_003,), None), ((300, 301), 0), ((300, 301), 1), ((300, 301), None),
+                                       ((1031, 17), 0), ((17, 1031), 1)], ids=ids)
+def test_large_reductions(shape, dim):
+    # Float32 sums of up to 1e5 terms in [0, 1): relative error a few 1e-6 with
+    # blocked or pairwise summation; 1e-4 leaves room for the order of summing.
+    big = dict(rtol=1e-4, atol=1e-5, low=0.0, high=1.0, run_gradcheck=False)
+    check_op([shape], lambda x: x.sum(**_kw(dim, False)), numpy_fn=lambda x: np.sum(x, axis=dim), **big)
+    check_op([shape], lambda x: x.mean(**_kw(dim, False)), numpy_fn=lambda x: np.mean(x, axis=dim), **big)
+    check_op([shape], lambda x: x.var(**_kw(dim, False)), numpy_fn=lambda x: np.var(x, axis=dim, ddof=1), **big)
+    check_op([shape], lambda x: x.amax() if dim is None else x.amax(dim), numpy_fn=lambda x: np.max(x, axis=dim),
+             **big)
+    check_op([shape], lambda x: x.argmin() if dim is None else x.argmin(dim), numpy_fn=lambda x: np.argmin(x, dim),
+             grad=False)
+    check_op([shape], lambda x: x.sum(**_kw(dim, False)), numpy_fn=lambda x: np.sum(x, axis=dim),
+             dtypes=["int64"], low=-1000, high=1000, grad=False)
+
+
+def test_large_sum_float64_tight():
+    check_op([(100_003,)], lambda x: x.sum(), numpy_fn=np.sum, dtypes=["float64"], rtol=1e-12, atol=1e-9,
+             run_gradcheck=False)
+
+
+# --- prod -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1], ids=ids)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_prod(dim, keepdim):
+    def fn(x):
+        if dim is None:
+            return x.prod()
+        return x.prod(dim, keepdim=keepdim)
+
+    check_op([(3, 4)], fn, numpy_fn=lambda x: np.prod(x, axis=dim, keepdims=keepdim and dim is not None),
+             dtypes=F, low=0.5, high=1.5)
+
+
+def test_prod_with_zeros_gradient_as_torch():
+    # The gradient of prod where an input is 0 (one or two zeros): no division by 0.
+    vals = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 1.5], [1.0, 2.0, 4.0]], np.float32)
+    check_op([(3, 3)], lambda x: x.prod(1), numpy_fn=lambda x: np.prod(x, 1), values=[vals], dtypes=F)
+    check_op([(3, 3)], lambda x: x.prod(), numpy_fn=np.prod, values=[vals], dtypes=F)
+    one_zero = np.array([2.0, 0.0, 3.0], np.float32)
+    check_op([(3,)], lambda x: x.prod(), numpy_fn=np.prod, values=[one_zero], dtypes=F)
+
+
+def test_prod_integers():
+    check_op([(3, 4)], lambda x: x.prod(), numpy_fn=lambda x: np.prod(x, dtype=np.int64), dtypes=["int64", "int32"],
+             low=-3, high=3, grad=False)
+    check_op([(3, 4)], lambda x: x.prod(1), numpy_fn=lambda x: np.prod(x, 1, dtype=np.int64), dtypes=["int64"],
+             low=-3, high=3, grad=False)
+
+
+# --- max / min --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,ref", [("max", np.max), ("min", np.min)])
+def test_max_min_all(name, ref):
+    check_op([(3, 4, 5)], lambda x: getattr(x, name)(), numpy_fn=ref, dtypes=F + ("int64", "int32", "uint8"),
+             low=-50, high=50)
+
+
+@pytest.mark.parametrize("name,nref,aref", [("max", np.max, np.argmax), ("min", np.min, np.argmin)])
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_dim_values_indices(name, nref, aref, dim, keepdim):
+    def ref(x):
+        v = nref(x, axis=dim, keepdims=keepdim)
+        i = aref(x, axis=dim)
+        return v, (np.expand_dims(i, dim) if keepdim else i)
+
+    check_op([(3, 4, 5)], lambda x: tuple(getattr(x, name)(dim, keepdim=keepdim)), numpy_fn=ref,
+             dtypes=F + ("int64",), low=-50, high=50)
+    check_op([(3, 4, 5)], lambda x: tuple(getattr(x, name)(dim=dim, keepdim=keepdim)), numpy_fn=ref)
+    check_op([(3, 4, 5)], lambda x: tuple(getattr(lib(x), name)(x, dim, keepdim)), numpy_fn=ref)
+
+
+def test_max_dim_named_fields():
+    x = fasttensor.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]])
+    r = x.max(dim=1)
+    assert_close(r.values, np.array([5.0, 7.0], np.float32))
+    assert_close(r.indices, np.array([1, 0], np.int64))
+    values, indices = x.min(0)
+    assert_close(values, np.array([1.0, 0.0, 2.0], np.float32))
+    assert_close(indices, np.array([0, 1, 0], np.int64))
+    assert r[0] is r.values or (r[0] == r.values).all()
+    assert type(r).__name__ == "max"
+
+
+def test_max_ties_gradient_as_torch():
+    # max() over all spreads the gradient over ties; max(dim) gives it to the index it returns.
+    vals = np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 0.0]], np.float32)
+    check_op([(2, 3)], lambda x: x.max(), numpy_fn=np.max, values=[vals], run_gradcheck=False)
+    check_op([(2, 3)], lambda x: x.min(), numpy_fn=np.min, values=[vals + 0], run_gradcheck=False)
+    check_op([(2, 3)], lambda x: tuple(x.max(1)), numpy_fn=lambda x: (x.max(1), x.argmax(1)), values=[vals],
+             run_gradcheck=False)
+    check_op([(2, 3)], lambda x: x.amax(1), numpy_fn=lambda x: x.max(1), values=[vals], run_gradcheck=False)
+    x = fasttensor.tensor(vals, requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.5, 0, 0.5], [0, 0, 0]])
+
+
+def test_max_nan_propagates():
+    vals = np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 4.0]], np.float32)
+    check_op([(2, 3)], lambda x: x.max(), numpy_fn=np.max, values=[vals], grad=False)
+    check_op([(2, 3)], lambda x: x.max(1).values, numpy_fn=lambda x: np.max(x, 1), values=[vals], grad=False)
+    check_op([(2, 3)], lambda x: x.argmax(1), numpy_fn=lambda x: np.argmax(x, 1), values=[vals], grad=False)
+
+
+@pytest.mark.parametrize("dim", [(), 0, (0, 2), [1, 2], -1], ids=ids)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_amax_amin(dim, keepdim):
+    axis = None if dim == () else _np_axis(dim)
+    check_op([(3, 4, 5)], lambda x: x.amax(dim, keepdim), numpy_fn=lambda x: np.max(x, axis=axis, keepdims=keepdim))
+    check_op([(3, 4, 5)], lambda x: x.amin(dim=dim, keepdim=keepdim),
+             numpy_fn=lambda x: np.min(x, axis=axis, keepdims=keepdim))
+
+
+def test_max_of_empty_raises():
+    with pytest.raises((RuntimeError, IndexError)):
+        fasttensor.zeros(0).max()
+    with pytest.raises((RuntimeError, IndexError)):
+        fasttensor.zeros(2, 0).max(1)
+
+
+# --- argmax / argmin ------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,ref", [("argmax", np.argmax), ("argmin", np.argmin)])
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_argmax_argmin(name, ref, dim, keepdim):
+    def nref(x):
+        r = ref(x, axis=dim)
+        if keepdim:
+            r = np.expand_dims(r, dim) if dim is not None else np.reshape(r, (1, 1))
+        return r
+
+    check_op([(4, 7)], lambda x: getattr(x, name)(dim=dim, keepdim=keepdim), numpy_fn=nref,
+             dtypes=F + ("int64", "int32", "uint8"), low=-3, high=3, grad=False)
+
+
+def test_argmax_of_bool_raises_like_torch():
+    with pytest.raises(RuntimeError, match="does not support bool input"):
+        fasttensor.ones(3, dtype=fasttensor.bool).argmax()
+    with pytest.raises(RuntimeError, match="does not support bool input"):
+        fasttensor.ones(3, dtype=fasttensor.bool).argmin(0)
+
+
+def test_argmax_first_of_ties():
+    x = fasttensor.tensor([[1, 3, 3, 0], [2, 2, 2, 2]])
+    assert x.argmax(1).tolist() == [1, 0]
+    assert x.argmin(1).tolist() == [3, 0]
+    assert x.argmax().item() == 1
+
+
+def test_argmax_large():
+    check_op([(300, 301)], lambda x: x.argmax(1), numpy_fn=lambda x: np.argmax(x, 1), grad=False)
+    check_op([(100_003,)], lambda x: x.argmax(), numpy_fn=np.argmax, grad=False)
+
+
+# --- all / any -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,ref", [("all", np.all), ("any", np.any)])
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("dtype", ["bool", "float32", "int64", "uint8"])
+def test_all_any(name, ref, dim, dtype):
+    check_op([(4, 6)], lambda x: getattr(x, name)() if dim is None else getattr(x, name)(dim),
+             numpy_fn=lambda x: ref(x, axis=dim), dtypes=[dtype], low=0, high=1, grad=False)
+    check_op([(4, 6)], lambda x: getattr(lib(x), name)(x) if dim is None else getattr(lib(x), name)(x, dim, True),
+             numpy_fn=lambda x: ref(x, axis=dim, keepdims=dim is not None), dtypes=[dtype], low=0, high=1,
+             grad=False)
+
+
+def test_all_any_edge_cases():
+    assert fasttensor.ones(0, dtype=fasttensor.bool).all().item() is True
+    assert fasttensor.ones(0, dtype=fasttensor.bool).any().item() is False
+    assert fasttensor.tensor([0.0, float("nan")]).any().item() is True
+    m = fasttensor.zeros(300, 301, dtype=fasttensor.bool)
+    assert not m.any().item()
+    m[299, 300] = True
+    assert m.any().item() and not m.all().item()
+    assert m.any(1).tolist() == [False] * 299 + [True]
+
+
+# --- var / std ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,ref", [("var", np.var), ("std", np.std)])
+@pytest.mark.parametrize("dim", [None, 0, 1, (0, 1), [0, 2]], ids=ids)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_var_std(name, ref, dim, keepdim):
+    axis = _np_axis(dim)
+    check_op([(3, 4, 5)], lambda x: getattr(x, name)(**_kw(dim, keepdim)),
+             numpy_fn=lambda x: ref(x, axis=axis, ddof=1, keepdims=keepdim), dtypes=F, **SMALL)
+
+
+@pytest.mark.parametrize("name,ref", [("var", np.var), ("std", np.std)])
+def test_var_std_unbiased_and_correction(name, ref):
+    check_op([(4, 5)], lambda x: getattr(x, name)(unbiased=False), numpy_fn=lambda x: ref(x), **SMALL)
+    check_op([(4, 5)], lambda x: getattr(x, name)(1, unbiased=False), numpy_fn=lambda x: ref(x, 1), **SMALL)
+    check_op([(4, 5)], lambda x: getattr(x, name)(False), numpy_fn=lambda x: ref(x), **SMALL)
+    check_op([(4, 5)], lambda x: getattr(x, name)(dim=0, correction=0), numpy_fn=lambda x: ref(x, 0), **SMALL)
+    check_op([(4, 5)], lambda x: getattr(x, name)(axis=1, keepdims=True),
+             numpy_fn=lambda x: ref(x, 1, ddof=1, keepdims=True), **SMALL)
+
+
+def test_var_of_one_element_is_nan_like_torch(torch):
+    with np.errstate(all="ignore"):
+        check_op([(1,)], lambda x: x.var(), numpy_fn=lambda x: np.var(x, ddof=1), run_gradcheck=False)
+        check_op([(3, 1)], lambda x: x.std(1), numpy_fn=lambda x: np.std(x, 1, ddof=1), run_gradcheck=False)
+
+
+def test_var_large_offset_is_stable():
+    # A mean far from 0 must not swamp the variance (two-pass or Welford).
+    rng = np.random.default_rng(0)
+    vals = (1000.0 + rng.standard_normal(10_001)).astype(np.float32)
+    check_op([(10_001,)], lambda x: x.var(), numpy_fn=lambda x: np.var(x, ddof=1), values=[vals], rtol=1e-3,
+             run_gradcheck=False, grad_rtol=1e-3, grad_atol=1e-6)
+
+
+# --- cumsum --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dim", [0, 1, -1, 2])
+def test_cumsum(dim):
+    check_op([(3, 4, 5)], lambda x: x.cumsum(dim), numpy_fn=lambda x: np.cumsum(x, dim), dtypes=F, **SMALL)
+    check_op([(3, 4, 5)], lambda x: x.cumsum(dim=dim), numpy_fn=lambda x: np.cumsum(x, dim), dtypes=["int64"],
+             grad=False, low=-9, high=9)
+
+
+def test_cumsum_axis_keyword_and_int_promotion():
+    # d2l 2.3.7: A.cumsum(axis=0).
+    check_op([(2, 3)], lambda x: x.cumsum(axis=0), numpy_fn=lambda x: np.cumsum(x, 0), **SMALL)
+    check_op([(2, 3)], lambda x: x.cumsum(0), numpy_fn=lambda x: np.cumsum(x, 0, dtype=np.int64),
+             dtypes=["int32", "uint8", "bool"], grad=False, low=0, high=9)
+
+
+def test_cumsum_noncontiguous_and_large():
+    check_op([(6, 7)], lambda x: x.cumsum(1), numpy_fn=lambda x: np.cumsum(x, 1), layouts=["transposed", "strided"],
+             run_gradcheck=False, **SMALL)
+    # The gradient is a reversed cumsum of 1e4 upstream values in [-1, 1]: float32
+    # partial sums carry absolute errors up to ~1e4 * 6e-8.
+    check_op([(10_007,)], lambda x: x.cumsum(0), numpy_fn=lambda x: np.cumsum(x), low=0, high=1, rtol=1e-4,
+             run_gradcheck=False, grad_rtol=1e-4, grad_atol=5e-4)
+
+
+# --- norm -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("p", [None, 2, 1, "fro", 3, float("inf")], ids=ids)
+def test_norm_all(p):
+    def fn(x):
+        return x.norm() if p is None else x.norm(p)
+
+    def ref(x):
+        flat = x.reshape(-1)
+        if p == float("inf"):
+            return np.max(np.abs(flat))
+        q = 2 if p in (None, "fro") else p
+        return np.sum(np.abs(flat) ** q) ** (1.0 / q)
+
+    check_op([(3, 4)], fn, numpy_fn=ref, dtypes=F, **SMALL)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1, (0, 1)], ids=ids)
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("p", [2, 1])
+def test_norm_dim(dim, keepdim, p):
+    check_op([(3, 4)], lambda x: x.norm(p, dim, keepdim),
+             numpy_fn=lambda x: np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p), dtypes=F, **SMALL)
+    check_op([(3, 4)], lambda x: lib(x).norm(x, p=p, dim=dim, keepdim=keepdim),
+             numpy_fn=lambda x: np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p), **SMALL)
+
+
+def test_norm_d2l_examples():
+    u = fasttensor.tensor([3.0, -4.0])
+    assert fasttensor.norm(u).item() == 5.0
+    assert fasttensor.abs(u).sum().item() == 7.0
+    assert fasttensor.norm(fasttensor.ones((4, 9))).item() == 6.0
+
+
+def test_norm_gradient_at_zero_is_zero_like_torch(torch):
+    check_op([(3,)], lambda x: x.norm(), values=[np.zeros(3, np.float32)], numpy_fn=lambda x: np.linalg.norm(x),
+             run_gradcheck=False)
+
+
+def test_norm_large():
+    check_op([(300, 301)], lambda x: x.norm(), numpy_fn=lambda x: np.linalg.norm(x), rtol=1e-4,
+             run_gradcheck=False)

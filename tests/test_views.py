@@ -1,0 +1,277 @@
+"""Views (csrc/ops/view.cpp) and joins (csrc/ops/join.cpp): reshape/view,
+transposes, permute, flatten, squeeze/unsqueeze, expand, narrow, select,
+unbind, chunk, split, cat and stack — values, shapes, storage sharing,
+non-contiguous inputs and gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fasttensor
+from helpers import check_op, ids, lib
+
+F = ("float32", "float64")
+LAYOUTS = ("contiguous", "transposed", "strided")
+
+
+def shares_storage(a, b) -> bool:
+    return a._storage_ptr == b._storage_ptr
+
+
+VIEWS = [
+    ("reshape", (3, 4), lambda x: x.reshape(4, 3), lambda x: x.reshape(4, 3)),
+    ("reshape_tuple", (3, 4), lambda x: x.reshape((2, -1)), lambda x: x.reshape(2, -1)),
+    ("reshape_neg1_first", (3, 4), lambda x: x.reshape(-1, 4), lambda x: x.reshape(-1, 4)),
+    ("reshape_flat", (3, 4), lambda x: x.reshape(-1), lambda x: x.reshape(-1)),
+    ("reshape_to_0d", (1, 1), lambda x: x.reshape(()), lambda x: x.reshape(())),
+    ("reshape_from_0d", (), lambda x: x.reshape(1, 1, 1), lambda x: x.reshape(1, 1, 1)),
+    ("reshape_3d", (2, 3, 4), lambda x: x.reshape(4, 2, 3), lambda x: x.reshape(4, 2, 3)),
+    ("view", (3, 4), lambda x: x.view(2, 6), lambda x: x.reshape(2, 6)),
+    ("view_neg1", (3, 4), lambda x: x.view(-1, 2), lambda x: x.reshape(-1, 2)),
+    ("T", (3, 4), lambda x: x.T, lambda x: x.T),
+    ("mT", (2, 3, 4), lambda x: x.mT, lambda x: np.swapaxes(x, -1, -2)),
+    ("t", (3, 4), lambda x: x.t(), lambda x: x.T),
+    ("t_1d", (4,), lambda x: x.t(), lambda x: x),
+    ("transpose", (2, 3, 4), lambda x: x.transpose(0, 2), lambda x: np.swapaxes(x, 0, 2)),
+    ("transpose_neg", (2, 3, 4), lambda x: x.transpose(-1, 1), lambda x: np.swapaxes(x, -1, 1)),
+    ("transpose_fn", (2, 3), lambda x: lib(x).transpose(x, 0, 1), lambda x: x.T),
+    ("swapaxes", (2, 3, 4), lambda x: x.swapaxes(0, 1), lambda x: np.swapaxes(x, 0, 1)),
+    ("permute", (2, 3, 4), lambda x: x.permute(2, 0, 1), lambda x: np.transpose(x, (2, 0, 1))),
+    ("permute_tuple", (2, 3, 4), lambda x: x.permute((1, 2, 0)), lambda x: np.transpose(x, (1, 2, 0))),
+    ("permute_neg", (2, 3, 4), lambda x: x.permute(-1, -3, -2), lambda x: np.transpose(x, (2, 0, 1))),
+    ("flatten", (2, 3, 4), lambda x: x.flatten(), lambda x: x.reshape(-1)),
+    ("flatten_1", (2, 3, 4), lambda x: x.flatten(1), lambda x: x.reshape(2, -1)),
+    ("flatten_0_1", (2, 3, 4), lambda x: x.flatten(0, 1), lambda x: x.reshape(6, 4)),
+    ("flatten_fn", (2, 3, 4), lambda x: lib(x).flatten(x, start_dim=1), lambda x: x.reshape(2, -1)),
+    ("flatten_0d", (), lambda x: x.flatten(), lambda x: x.reshape(1)),
+    ("squeeze", (1, 3, 1, 4), lambda x: x.squeeze(), lambda x: np.squeeze(x)),
+    ("squeeze_dim", (1, 3, 1, 4), lambda x: x.squeeze(2), lambda x: np.squeeze(x, 2)),
+    ("squeeze_dim_not1", (1, 3, 1, 4), lambda x: x.squeeze(1), lambda x: x),
+    ("squeeze_neg", (3, 1), lambda x: x.squeeze(-1), lambda x: x[:, 0]),
+    ("squeeze_tuple", (1, 3, 1, 4), lambda x: x.squeeze((0, 2)), lambda x: np.squeeze(x, (0, 2))),
+    ("squeeze_fn", (1, 3), lambda x: lib(x).squeeze(x, 0), lambda x: x[0]),
+    ("unsqueeze0", (3, 4), lambda x: x.unsqueeze(0), lambda x: x[None]),
+    ("unsqueeze_last", (3, 4), lambda x: x.unsqueeze(-1), lambda x: x[..., None]),
+    ("unsqueeze_mid", (3, 4), lambda x: x.unsqueeze(1), lambda x: x[:, None]),
+    ("unsqueeze_0d", (), lambda x: x.unsqueeze(0), lambda x: x.reshape(1)),
+    ("unsqueeze_fn", (3,), lambda x: lib(x).unsqueeze(x, 1), lambda x: x[:, None]),
+    ("expand", (3, 1), lambda x: x.expand(3, 4), lambda x: np.broadcast_to(x, (3, 4))),
+    ("expand_neg1", (3, 1), lambda x: x.expand(-1, 5), lambda x: np.broadcast_to(x, (3, 5))),
+    ("expand_new_dims", (4,), lambda x: x.expand(2, 3, 4), lambda x: np.broadcast_to(x, (2, 3, 4))),
+    ("expand_tuple", (1, 4), lambda x: x.expand((3, 4)), lambda x: np.broadcast_to(x, (3, 4))),
+    ("expand_0d", (), lambda x: x.expand(2, 2), lambda x: np.broadcast_to(x, (2, 2))),
+    ("expand_as", (1, 4), lambda x: x.expand_as(lib(x).zeros(3, 4)), lambda x: np.broadcast_to(x, (3, 4))),
+    ("narrow", (5, 6), lambda x: x.narrow(1, 2, 3), lambda x: x[:, 2:5]),
+    ("narrow_neg", (5, 6), lambda x: x.narrow(0, -3, 2), lambda x: x[2:4]),
+    ("narrow_fn", (5, 6), lambda x: lib(x).narrow(x, 0, 1, 3), lambda x: x[1:4]),
+    ("select", (5, 6), lambda x: x.select(1, 2), lambda x: x[:, 2]),
+    ("select_neg", (5, 6), lambda x: x.select(0, -1), lambda x: x[-1]),
+    ("slice_step", (7, 6), lambda x: x[1::3, ::2], lambda x: x[1::3, ::2]),
+    ("slice_neg_bounds", (7, 6), lambda x: x[-4:-1, :-2], lambda x: x[-4:-1, :-2]),
+    ("slice_past_end", (7, 6), lambda x: x[5:100, 10:], lambda x: x[5:100, 10:]),
+    ("view_as", (3, 4), lambda x: x.view_as(lib(x).zeros(6, 2)), lambda x: x.reshape(6, 2)),
+    ("reshape_as", (3, 4), lambda x: x.reshape_as(lib(x).zeros(2, 6)), lambda x: x.reshape(2, 6)),
+    ("reshape_fn", (3, 4), lambda x: lib(x).reshape(x, (4, 3)), lambda x: x.reshape(4, 3)),
+    ("permute_fn", (2, 3, 4), lambda x: lib(x).permute(x, (2, 1, 0)), lambda x: np.transpose(x)),
+    ("t_fn", (2, 3), lambda x: lib(x).t(x), lambda x: x.T),
+]
+
+
+@pytest.mark.parametrize("name,shape,fn,ref", VIEWS, ids=[v[0] for v in VIEWS])
+def test_view_values_and_grads(name, shape, fn, ref):
+    check_op([shape], fn, numpy_fn=ref, dtypes=F)
+
+
+@pytest.mark.parametrize("name,shape,fn,ref", [v for v in VIEWS if len(v[1]) >= 2],
+                         ids=[v[0] for v in VIEWS if len(v[1]) >= 2])
+@pytest.mark.parametrize("layout", ["transposed", "strided"])
+def test_view_noncontiguous_inputs(name, shape, fn, ref, layout):
+    # view() of a non-contiguous tensor can be impossible (test_errors); the rest must match.
+    if name.startswith("view"):
+        return
+    check_op([shape], fn, numpy_fn=ref, layouts=[layout], run_gradcheck=False)
+
+
+def test_view_op_on_noncontiguous_exercises_gradients_in_float64():
+    check_op([(3, 4)], lambda x: x.reshape(-1), numpy_fn=lambda x: x.reshape(-1), layouts=["transposed"],
+             dtypes=["float64"])
+    check_op([(3, 4)], lambda x: x.unsqueeze(0).expand(2, 3, 4), numpy_fn=lambda x: np.broadcast_to(x, (2, 3, 4)),
+             layouts=["strided"], dtypes=["float64"])
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: x.reshape(4, 3), lambda x: x.view(-1), lambda x: x.T, lambda x: x.t(), lambda x: x.transpose(0, 1),
+    lambda x: x.permute(1, 0), lambda x: x.flatten(), lambda x: x.unsqueeze(0), lambda x: x[None].squeeze(0),
+    lambda x: x[:1].expand(5, 4), lambda x: x.narrow(1, 1, 2), lambda x: x[1:3], lambda x: x[::2, 1::2],
+    lambda x: x[1], lambda x: x[:, 1], lambda x: x.select(1, 3), lambda x: x.unbind(0)[2],
+    lambda x: x.chunk(2, 1)[1], lambda x: x.split(2)[1], lambda x: x.split([1, 3], 1)[1], lambda x: x.mT,
+    lambda x: x[..., None], lambda x: x.view_as(x), lambda x: x.detach(), lambda x: x.data,
+])
+def test_views_share_storage_and_write_through(make):
+    base = fasttensor.arange(12, dtype=fasttensor.float32).reshape(3, 4)
+    view = make(base)
+    assert shares_storage(view, base)
+    expected = base.numpy().copy()
+    view_np = make_numpy(make, expected)
+    view.fill_(-5.0)
+    view_np[...] = -5.0
+    np.testing.assert_array_equal(base.numpy(), expected)
+
+
+def make_numpy(make, arr):
+    """The NumPy view that `make` builds on a fasttensor, via the same index arithmetic."""
+    t = fasttensor.from_numpy(arr)
+    v = make(t)
+    assert shares_storage(v, t)
+    # Map the fasttensor view back to a NumPy view with the same strides and offset.
+    itemsize = arr.itemsize
+    return np.lib.stride_tricks.as_strided(arr.reshape(-1)[v.storage_offset():], shape=tuple(v.shape),
+                                           strides=tuple(s * itemsize for s in v.stride()))
+
+
+def test_reshape_of_noncontiguous_copies_and_keeps_values():
+    base = fasttensor.arange(12, dtype=fasttensor.float32).reshape(3, 4)
+    r = base.T.reshape(-1)
+    np.testing.assert_array_equal(r.numpy(), np.arange(12).reshape(3, 4).T.reshape(-1))
+    r.fill_(0)
+    assert base.numpy().sum() == 66  # a copy: the base is untouched
+
+
+def test_reshape_of_contiguous_slice_is_a_view():
+    base = fasttensor.arange(24, dtype=fasttensor.float32).reshape(4, 6)
+    v = base[1:3].reshape(-1)
+    assert shares_storage(v, base)
+    v[0] = 100
+    assert base[1, 0].item() == 100
+
+
+def test_strides_and_contiguity():
+    x = fasttensor.zeros(2, 3, 4)
+    assert x.stride() == (12, 4, 1) and x.is_contiguous()
+    assert x.transpose(0, 2).stride() == (1, 4, 12) and not x.transpose(0, 2).is_contiguous()
+    assert x[:, ::2].stride() == (12, 8, 1)
+    assert x[1].storage_offset() == 12
+    e = fasttensor.zeros(3, 1).expand(3, 5)
+    assert e.stride() == (1, 0)
+    c = x.transpose(0, 1).contiguous()
+    assert c.is_contiguous() and c.stride() == (8, 4, 1) and not shares_storage(c, x)
+    assert x.contiguous() is x or shares_storage(x.contiguous(), x)
+    assert x.stride(1) == 4 and x.stride(-1) == 1
+
+
+def test_contiguous_of_views_matches():
+    check_op([(3, 4, 5)], lambda x: x.permute(2, 0, 1).contiguous(), numpy_fn=lambda x: np.transpose(x, (2, 0, 1)))
+    check_op([(3, 4, 5)], lambda x: x[:, ::2].contiguous(), numpy_fn=lambda x: x[:, ::2])
+    check_op([(3, 4, 5)], lambda x: x.clone(), numpy_fn=lambda x: x, layouts=LAYOUTS)
+
+
+def test_clone_is_a_copy():
+    x = fasttensor.arange(4, dtype=fasttensor.float32)
+    c = x.clone()
+    assert not shares_storage(c, x)
+    c[0] = 9
+    assert x[0].item() == 0
+
+
+# --- unbind / chunk / split --------------------------------------------------------------
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_unbind(dim):
+    check_op([(3, 4)], lambda x: x.unbind(dim), numpy_fn=lambda x: [np.take(x, i, dim) for i in range(
+        x.shape[dim])], dtypes=F)
+    check_op([(3, 4)], lambda x: lib(x).unbind(x, dim), numpy_fn=lambda x: [np.take(x, i, dim) for i in range(
+        x.shape[dim])], layouts=["transposed"])
+
+
+def test_unbind_and_iteration():
+    x = fasttensor.arange(6).reshape(3, 2)
+    rows = list(x)
+    assert len(rows) == 3 and rows[1].tolist() == [2, 3]
+    assert all(isinstance(r, fasttensor.Tensor) for r in x.unbind())
+
+
+@pytest.mark.parametrize("chunks,dim", [(2, 0), (3, 0), (4, 1), (5, 1), (1, 0), (10, 0)], ids=ids)
+def test_chunk(chunks, dim):
+    def ref(x):
+        size = -(-x.shape[dim] // chunks)
+        return [np.take(x, range(i, min(i + size, x.shape[dim])), dim) for i in range(0, x.shape[dim], size)]
+
+    check_op([(7, 5)], lambda x: x.chunk(chunks, dim), numpy_fn=ref, dtypes=F)
+    check_op([(7, 5)], lambda x: lib(x).chunk(x, chunks, dim=dim), numpy_fn=ref, layouts=["strided"])
+
+
+@pytest.mark.parametrize("split,dim", [(2, 0), (3, 1), (7, 0), (10, 1), ([2, 5], 0), ([1, 1, 3], 1), ((4, 0, 3), 0)],
+                         ids=ids)
+def test_split(split, dim):
+    def ref(x):
+        n = x.shape[dim]
+        if isinstance(split, int):
+            bounds = list(range(split, n, split))
+        else:
+            bounds = list(np.cumsum(split)[:-1])
+        return np.split(x, bounds, axis=dim)
+
+    check_op([(7, 5)], lambda x: x.split(split, dim), numpy_fn=ref, dtypes=F)
+    check_op([(7, 5)], lambda x: lib(x).split(x, split, dim), numpy_fn=ref, layouts=["transposed"])
+
+
+def test_chunk_gradient_when_only_some_pieces_used():
+    check_op([(6, 4)], lambda x: x.chunk(3)[1] * 2, numpy_fn=lambda x: x[2:4] * 2)
+    check_op([(6, 4)], lambda x: x.unbind(1)[0] + x.unbind(1)[3], numpy_fn=lambda x: x[:, 0] + x[:, 3])
+
+
+# --- cat / stack ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shapes,dim", [
+    ([(3, 4), (2, 4)], 0), ([(3, 4), (3, 2)], 1), ([(3, 4), (3, 4), (3, 1)], -1), ([(2, 3, 4), (2, 1, 4)], 1),
+    ([(3, 4), (0, 4)], 0), ([(5,), (3,)], 0), ([(1, 4)], 0),
+], ids=ids)
+def test_cat(shapes, dim):
+    check_op(shapes, lambda *xs: lib(xs[0]).cat(xs, dim=dim), numpy_fn=lambda *xs: np.concatenate(xs, dim),
+             dtypes=F)
+    check_op(shapes, lambda *xs: lib(xs[0]).cat(list(xs), dim), numpy_fn=lambda *xs: np.concatenate(xs, dim),
+             layouts=["transposed", "strided"])
+    check_op(shapes, lambda *xs: lib(xs[0]).concat(xs, dim), numpy_fn=lambda *xs: np.concatenate(xs, dim),
+             dtypes=["int64"], grad=False)
+
+
+def test_cat_d2l():
+    # d2l 2.1.3: torch.cat((X, Y), dim=0) and dim=1.
+    X = fasttensor.arange(12, dtype=fasttensor.float32).reshape((3, 4))
+    Y = fasttensor.tensor([[2.0, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]])
+    assert fasttensor.cat((X, Y), dim=0).shape == (6, 4)
+    assert fasttensor.cat((X, Y), dim=1).tolist()[2] == [8.0, 9.0, 10.0, 11.0, 4.0, 3.0, 2.0, 1.0]
+
+
+def test_cat_mixed_dtypes_promote():
+    check_op([(2, 3), (1, 3)], lambda a, b: lib(a).cat([a, b]), numpy_fn=lambda a, b: np.concatenate([a, b]),
+             dtypes=[("int64", "float32"), ("float32", "float64"), ("uint8", "int32")], grad=False)
+
+
+def test_cat_large():
+    check_op([(300, 301), (200, 301)], lambda a, b: lib(a).cat([a, b]), numpy_fn=lambda a, b: np.concatenate([a, b]),
+             run_gradcheck=False)
+    check_op([(300, 301), (300, 17)], lambda a, b: lib(a).cat([a, b], 1), numpy_fn=lambda a, b: np.concatenate(
+        [a, b], 1), run_gradcheck=False, layouts=["transposed"])
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_stack(dim):
+    check_op([(3, 4), (3, 4), (3, 4)], lambda *xs: lib(xs[0]).stack(xs, dim), numpy_fn=lambda *xs: np.stack(
+        xs, dim), dtypes=F)
+    check_op([(3, 4), (3, 4)], lambda *xs: lib(xs[0]).stack(list(xs), dim=dim), numpy_fn=lambda *xs: np.stack(
+        xs, dim), layouts=["strided"])
+
+
+def test_stack_0d_and_mixed():
+    check_op([(), ()], lambda a, b: lib(a).stack([a, b]), numpy_fn=lambda a, b: np.stack([a, b]))
+    check_op([(2,), (2,)], lambda a, b: lib(a).stack([a, b]), numpy_fn=lambda a, b: np.stack([a, b]),
+             dtypes=[("int64", "float32")], grad=False)
+
+
+def test_views_of_views_gradient():
+    check_op([(4, 6)], lambda x: x.T[1:, ::2].reshape(-1).unsqueeze(0).expand(3, -1),
+             numpy_fn=lambda x: np.broadcast_to(x.T[1:, ::2].reshape(-1)[None], (3, 10)))
+    check_op([(2, 3, 4)], lambda x: x.permute(2, 0, 1).flatten(1)[::3].squeeze(),
+             numpy_fn=lambda x: np.transpose(x, (2, 0, 1)).reshape(4, 6)[::3])
