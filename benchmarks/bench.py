@@ -170,14 +170,24 @@ def accumulation_tolerance(abs_result: np.ndarray, terms: int, eps: float) -> np
     return 4 * eps * min(math.sqrt(terms), 64.0) * abs_result + 1e-30
 
 
+@functools.lru_cache(maxsize=None)
 def fasttensor_cross_entropy() -> tuple[Callable, str]:
-    """fasttensor.nn.functional.cross_entropy when the nn package is there."""
+    """fasttensor.nn.functional.cross_entropy when the nn package is there and
+    works with this build of the extension; otherwise the op behind it (the nn
+    package is being written alongside; the report names which one ran, and why)."""
+    fallback = (lambda x, t: ft._C._cross_entropy(x, t, "mean")), "fasttensor._C._cross_entropy(x, t, 'mean')"
     try:
         from fasttensor.nn import functional as fasttensor_functional
-        return fasttensor_functional.cross_entropy, "fasttensor.nn.functional.cross_entropy"
-    except (ImportError, AttributeError):
-        # The nn package is still being written; until it lands, the op behind it.
-        return (lambda x, t: ft._C._cross_entropy(x, t, "mean")), "fasttensor._C._cross_entropy(x, t, 'mean')"
+    except (ImportError, AttributeError) as exc:
+        return fallback[0], f"{fallback[1]} (fasttensor.nn not importable: {type(exc).__name__})"
+    try:  # a two-row probe: the Python package can be ahead of the built extension
+        fasttensor_functional.cross_entropy(ft.zeros(2, 3), ft.from_numpy(np.array([0, 2])))
+    except Exception as exc:
+        first_line = (str(exc).strip().splitlines() or [""])[0][:120]
+        print(f"warning: fasttensor.nn.functional.cross_entropy raised {type(exc).__name__}: {first_line}; "
+              "using fasttensor._C._cross_entropy", file=sys.stderr)
+        return fallback[0], f"{fallback[1]} (fasttensor.nn.functional.cross_entropy raised {type(exc).__name__}: {first_line})"
+    return fasttensor_functional.cross_entropy, "fasttensor.nn.functional.cross_entropy"
 
 
 # matmul ------------------------------------------------------------------------

@@ -567,7 +567,7 @@ def test_cross_entropy_bad_targets():
         F.cross_entropy(logits, ft.tensor([0, 1, 2, 3]))
     with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
         F.cross_entropy(logits, ft.tensor([0, 1, 2, 1]), reduction="avg")
-    for unsupported in ({"weight": ft.ones(3)}, {"label_smoothing": 0.1}, {"ignore_index": 0}):
+    for unsupported in ({"weight": ft.ones(3)}, {"label_smoothing": 0.1}):
         with pytest.raises(NotImplementedError):
             F.cross_entropy(logits, ft.tensor([0, 1, 2, 1]), **unsupported)
 
@@ -747,3 +747,19 @@ def test_cross_entropy_of_an_empty_batch_does_not_crash():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             env=dict(os.environ, PYTHONPATH=python_dir))
     assert result.returncode == 0 and "nan" in result.stdout  # PyTorch: tensor(nan)
+
+
+def test_cross_entropy_ignore_index_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((6, 4)).astype(np.float32)
+    target = np.array([0, 3, 1, 3, 2, 3])
+    for reduction in ("mean", "sum", "none"):
+        x = ft.tensor(logits, requires_grad=True)
+        xt = torch.tensor(logits, requires_grad=True)
+        ours = F.cross_entropy(x, ft.tensor(target), ignore_index=3, reduction=reduction)
+        theirs = torch.nn.functional.cross_entropy(xt, torch.tensor(target), ignore_index=3, reduction=reduction)
+        np.testing.assert_allclose(arr(ours.detach()), theirs.detach().numpy(), rtol=1e-6, atol=1e-7)
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(arr(x.grad), xt.grad.numpy(), rtol=1e-6, atol=1e-7)

@@ -86,7 +86,8 @@ struct Backend {
   // losses (N,) = logsumexp(row) - row[target]; lse (N,) keeps logsumexp for backward.
   // Raises IndexError for a target outside [0, C).
   virtual void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target) = 0;
-  // grad_logits (N, C) = (softmax(row) - onehot(target)) * grad_losses[n]  (grad_losses (N,), any stride)
+  // grad_logits (N, C) = (softmax(row) - onehot(target)) * grad_losses[n]  (grad_losses (N,), any stride).
+  // A kernel may use lse, or recompute the row's max and sum for accuracy (the CPU does).
   virtual void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses, const Tensor& logits,
                                       const Tensor& target, const Tensor& lse) = 0;
 

@@ -87,7 +87,7 @@ GemmTuning& gemm_tuning() {
   static GemmTuning tuning = [] {
     GemmTuning t;
     t.f32 = GemmBlocking{/*mc=*/960, /*kc=*/256, /*nc=*/1024, /*read_a_in_place=*/false, /*read_b_in_place=*/false, /*a_panel_outer=*/true};
-    t.f64 = GemmBlocking{/*mc=*/960, /*kc=*/192, /*nc=*/512, /*read_a_in_place=*/false, /*read_b_in_place=*/false, /*a_panel_outer=*/true};
+    t.f64 = GemmBlocking{/*mc=*/960, /*kc=*/256, /*nc=*/512, /*read_a_in_place=*/false, /*read_b_in_place=*/false, /*a_panel_outer=*/true};
     t.min_flops_for_threads = 2.0 * 64 * 64 * 64;
     t.read_a_in_place_max_n = 2 * kGemmNR_f32_avx512;
     t.read_b_in_place_max_m = 2 * kGemmMR_f32_avx512;

@@ -9,15 +9,19 @@
 // scalar path. For the same reason this file calls no std:: function
 // templates (those have external linkage): only its own helpers below.
 //
-// Loop nest (C is M x N, vectorized along N):
-//   for jc in N step nc:                  B block  kc x nc  -> packed, lives in L2
-//     for pc in K step kc:
+// Loop nest (C is M x N, vectorized along N; sizes are the f32 AVX-512 defaults):
+//   for jc in N step nc (1024):            B block kc x nc (1 MiB) packed, lives in L2
+//     for pc in K step kc (256):
 //       pack B[pc:pc+kc, jc:jc+nc] into NR-wide panels (zero padded)
 //       for ic in M step mc:
-//         pack A[ic:ic+mc, pc:pc+kc] into MR-tall panels (or read A in place)
-//         for ir in mc step MR:           A micro-panel MR x kc stays in L1
-//           for jr in nc step NR:         B micro-panel kc x NR streams from L2
-//             micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= Apanel * Bpanel
+//         pack A[ic:ic+mc, pc:pc+kc] into MR-tall panels
+//         for ir in mc step MR:            A micro-panel MR x kc (12 KiB) stays in L1
+//           for jr in nc step NR:          B micro-panels kc x NR stream from L2
+//             micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= A panel * B panel
+// (GemmBlocking::a_panel_outer = false swaps the ir / jr loops: BLIS order.)
+// Either operand may instead be read in place (no packing) when it has a unit
+// stride; see gemm_blocked_serial. C with a non-unit column stride goes
+// through a small tile buffer.
 //
 // The Kernels type provides:
 //   using T; static constexpr int kMR, kNR;

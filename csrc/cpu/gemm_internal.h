@@ -39,7 +39,8 @@ struct GemmBlocking {
 };
 
 // Policy knobs of gemm_f32 / gemm_f64: the defaults were chosen by measurement
-// (benchmarks/gemm_dev); benchmarks may override them through gemm_tuning().
+// (benchmarks/gemm_dev); benchmarks and tests may override them through
+// gemm_tuning(), but not while another thread is inside a gemm call.
 struct GemmTuning {
   GemmBlocking f32, f64;
   double min_flops_for_threads;   // 2*M*N*K below this runs on the caller only

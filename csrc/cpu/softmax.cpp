@@ -141,18 +141,19 @@ void cross_entropy_backward_typed(const Tensor& gl, const Tensor& g, const Tenso
   const int64_t rows = logits->shape()[0], cols = logits->shape()[1];
   const T* x = logits->data_as<T>();
   const int64_t* t = target->data_as<int64_t>();
-  const T* s = lse->data_as<T>();
   const T* gp = g->data_as<T>();
   const int64_t gstride = g->dim() == 0 ? 0 : g->strides()[0];
   T* d = gl->data_as<T>();
   parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
+      // softmax(row) recomputed as exp(x - max) / sum: exact for logits far
+      // from 0, where exp(x - lse) would inherit lse's rounding.
       const T* xr = x + r * cols;
       T* dr = d + r * cols;
-      const T shift = s[r];
-      for (int64_t i = 0; i < cols; ++i) dr[i] = xr[i] - shift;
-      vec_exp(dr, dr, cols);
+      const T m = row_max(xr, cols);
+      const T inv_sum = T(1) / exp_shifted(xr, dr, cols, m);
       const T gr = gp[r * gstride];
+      for (int64_t i = 0; i < cols; ++i) dr[i] *= inv_sum;
       dr[t[r]] -= T(1);
       for (int64_t i = 0; i < cols; ++i) dr[i] *= gr;
     }

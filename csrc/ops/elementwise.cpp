@@ -225,13 +225,6 @@ void check_result_fits(DType result, const Tensor& self) {
            " can't be cast to the desired output type ", dtype_scalar_name(self->dtype()));
 }
 
-// Replaces self's contents and history with r's: the in-place op under autograd.
-Tensor assign_result(const Tensor& self, const Tensor& r) {
-  backend(self->device()).copy(self, r);
-  self->bump_version();
-  if (r->grad_fn()) self->set_grad_fn(r->grad_fn());
-  return self;
-}
 }  // namespace
 
 namespace {
@@ -270,7 +263,7 @@ Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
            " doesn't match the broadcast shape ", shape.str());
   const DType compute = compute_dtype(op, self, other);
   if (!is_comparison(op)) check_result_fits(compute, self);
-  if (autograd::any_requires_grad({&self, &other})) return assign_result(self, binary(op, self, other));
+  if (autograd::any_requires_grad({&self, &other})) return commit_inplace(self, binary(op, self, other));
   if (compute == self->dtype() && !is_comparison(op)) {
     backend(self->device()).binary(op, self, self, expand_to(cast_to(other, compute), shape));
   } else {
@@ -404,7 +397,7 @@ Tensor unary_(UnaryOp op, const Tensor& self) {
   check_inplace(self);
   const DType compute = unary_compute_dtype(op, self);
   check_result_fits(compute, self);
-  if (autograd::any_requires_grad({&self})) return assign_result(self, unary(op, self));
+  if (autograd::any_requires_grad({&self})) return commit_inplace(self, unary(op, self));
   backend(self->device()).unary(op, self, self);
   self->bump_version();
   return self;
@@ -443,7 +436,7 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi
 Tensor clamp_(const Tensor& self, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   check_inplace(self);
   check_result_fits(clamp_dtype(self, lo, hi), self);
-  if (autograd::any_requires_grad({&self})) return assign_result(self, clamp(self, lo, hi));
+  if (autograd::any_requires_grad({&self})) return commit_inplace(self, clamp(self, lo, hi));
   const double inf = std::numeric_limits<double>::infinity();
   backend(self->device()).unary(UnaryOp::Clamp, self, self, bound(lo, -inf), bound(hi, inf));
   self->bump_version();

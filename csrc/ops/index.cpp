@@ -247,19 +247,18 @@ Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const
     self->bump_version();
     return self;
   }
-  // Under autograd self's new history is "old self with the indexed part
-  // replaced by value": g with those positions zeroed goes to the old self,
-  // g gathered at the positions (summed to value's shape) goes to value.
-  Tensor old = clone(self);
-  index_put_kernel(self, items, value);
-  self->bump_version();
+  // Under autograd: r = self with the indexed part replaced by value (out of
+  // place), then self takes r. g with those positions zeroed goes to the old
+  // self; g gathered at the positions (summed to value's shape) to value.
+  Tensor r = empty(self->shape(), self->dtype(), self->device());
+  backend(self->device()).copy(r, self);
+  index_put_kernel(r, items, value);
   const Shape value_shape = value->shape();
   const DType value_dtype = value->dtype();
-  Tensor result = make_view(self, self->shape(), self->strides(), self->offset());
   // PyTorch names slice assignment CopySlices and tensor-index assignment IndexPutBackward0.
   bool advanced = false;
   for (const IndexItem& it : items) advanced = advanced || it.kind == Kind::Tensor;
-  autograd::record(result, advanced ? "IndexPutBackward0" : "CopySlices", {&old, &value}, {},
+  autograd::record(r, advanced ? "IndexPutBackward0" : "CopySlices", {&self, &value}, {},
                    [items, value_shape, value_dtype](const Tensor& g, const SavedTensors&, auto& needs) {
                      Tensor g_old, g_value;
                      if (needs[0]) {
@@ -272,8 +271,7 @@ Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const
                      }
                      return std::vector<Tensor>{g_old, g_value};
                    });
-  self->set_grad_fn(result->grad_fn());
-  return self;
+  return commit_inplace(self, r);
 }
 
 Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }

@@ -89,7 +89,6 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int
     else out = reshape(losses, target->shape().vec());
   }
   if (autograd::any_requires_grad({&logits})) {
-    const Shape target_shape = target->shape();
     autograd::record(out, "NllLossBackward0", {&logits}, {{x}, {tgt}, {lse}, {valid}},
                      [r, rows, n_valid](const Tensor& g, const SavedTensors& s, auto&) {
                        // Per-row upstream gradient (rows,), then the fused kernel.

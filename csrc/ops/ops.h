@@ -55,8 +55,13 @@ Tensor copy_(const Tensor& dst, const Tensor& src);
 Tensor fill_(const Tensor& self, const Scalar& v);
 Tensor zero_(const Tensor& self);
 Tensor detach(const Tensor& a);
-// Raises for an in-place op on a leaf that requires grad (outside no_grad).
+// Raises for an in-place op on a leaf that requires grad (outside no_grad),
+// or on a view of one.
 void check_inplace(const Tensor& self);
+// The in-place op under autograd: r was computed out of place from self;
+// self takes r's values and history. When self is a view, its base's history
+// becomes "old base with this region replaced by r" (PyTorch's CopySlices).
+Tensor commit_inplace(const Tensor& self, const Tensor& r);
 
 // --- creation.cpp ----------------------------------------------------------
 Tensor zeros(const Shape& shape, DType dt, const Device& d = Device{});

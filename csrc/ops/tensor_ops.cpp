@@ -11,15 +11,44 @@ void check_inplace(const Tensor& self) {
   FT_CHECK(!(self->is_leaf() && self->requires_grad()), RuntimeError,
            "a leaf Variable that requires grad is being used in an in-place operation.");
   const Tensor& base = self->view_base;
-  if (base && base->requires_grad()) {
-    FT_CHECK(!base->is_leaf(), RuntimeError,
-             "a view of a leaf Variable that requires grad is being used in an in-place operation.");
-    // PyTorch rewrites the base's history here; we refuse rather than give a
-    // wrong gradient to the base.
-    throw RuntimeError(
-        "fasttensor does not support in-place operations on a view of a tensor that requires grad (the base's "
-        "gradient would miss the change); use an out-of-place op, or modify it inside no_grad()");
+  FT_CHECK(!(base && base->is_leaf() && base->requires_grad()), RuntimeError,
+           "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+}
+
+Tensor commit_inplace(const Tensor& self, const Tensor& r) {
+  {
+    autograd::GradModeGuard no_grad(false);
+    backend(self->device()).copy(self, r);
   }
+  self->bump_version();
+  if (!r->requires_grad()) return self;
+  const Tensor base = self->view_base;
+  if (!base) {
+    self->set_grad_fn(r->grad_fn());
+    return self;
+  }
+  // The region self covers, as a view of a contiguous tensor shaped like base.
+  FT_CHECK(base->is_contiguous(), RuntimeError,
+           "fasttensor: an in-place operation on a view of a non-contiguous tensor that requires grad is not "
+           "supported; call .contiguous() on the base first");
+  const Shape view_shape = self->shape(), view_strides = self->strides();
+  const int64_t view_offset = self->offset() - base->offset();
+  Tensor new_base = make_view(base, base->shape(), base->strides(), base->offset());
+  autograd::record(new_base, "CopySlices", {&base, &r}, {},
+                   [view_shape, view_strides, view_offset](const Tensor& g, const SavedTensors&, auto& needs) {
+                     Tensor gc = contiguous(g);
+                     Tensor g_base, g_r;
+                     if (needs[1]) g_r = clone(make_view(gc, view_shape, view_strides, gc->offset() + view_offset));
+                     if (needs[0]) {
+                       g_base = clone(gc);
+                       backend(g->device()).fill(make_view(g_base, view_shape, view_strides, view_offset),
+                                                 Scalar::from_int(0));
+                     }
+                     return std::vector<Tensor>{g_base, g_r};
+                   });
+  base->set_grad_fn(new_base->grad_fn());
+  self->set_grad_fn(r->grad_fn());
+  return self;
 }
 
 Tensor clone(const Tensor& a) {
@@ -76,22 +105,20 @@ Tensor copy_(const Tensor& dst, const Tensor& src) {
            " doesn't match the broadcast shape ", shape.str());
   Tensor s = src;
   if (src->device() != dst->device() && !(src->dim() == 0 && src->device().is_cpu())) s = to_device(src, dst->device());
-  {
-    autograd::GradModeGuard no_grad(false);
-    backend(dst->device()).copy(dst, expand_to(s, dst->shape()));
-  }
-  dst->bump_version();
-  if (autograd::any_requires_grad({&src}) && is_floating(dst->dtype())) {
-    // dst now holds src's values: its gradient flows to src only.
-    Tensor none;
+  if (autograd::any_requires_grad({&src, &dst}) && is_floating(dst->dtype())) {
+    // dst's new values are src's: the gradient flows to src only.
     const Shape src_shape = src->shape();
     const DType src_dtype = src->dtype();
-    autograd::record(dst, "CopyBackwards", {&none, &src}, {},
-                     [src_shape, src_dtype](const Tensor& g, const SavedTensors&, auto&) {
-                       Tensor gs = sum_to(g, src_shape);
-                       return std::vector<Tensor>{Tensor(), to_dtype(gs, src_dtype)};
-                     });
+    Tensor r = empty(dst->shape(), dst->dtype(), dst->device());
+    backend(dst->device()).copy(r, expand_to(s, dst->shape()));
+    autograd::record(r, "CopyBackwards", {&src}, {}, [src_shape, src_dtype](const Tensor& g, const SavedTensors&, auto&) {
+      Tensor gs = sum_to(g, src_shape);
+      return std::vector<Tensor>{gs->dtype() == src_dtype ? gs : to_dtype(gs, src_dtype)};
+    });
+    return commit_inplace(dst, r);
   }
+  backend(dst->device()).copy(dst, expand_to(s, dst->shape()));
+  dst->bump_version();
   return dst;
 }
 
