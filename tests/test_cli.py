@@ -16,7 +16,9 @@ import fasttensor as ft
 from fasttensor import __main__ as cli
 from fasttensor.datasets import FashionMNIST, write_idx
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+# Where the fasttensor under test was imported from (a checkout's python/ with a
+# development build, or site-packages after `pip install`): subprocesses use the same.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(ft.__file__)))
 
 
 def run_module(*args: str, cwd=None) -> subprocess.CompletedProcess:

@@ -12,6 +12,7 @@ module imports, CPU ops work, asking for a CUDA tensor raises RuntimeError).
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any, Callable, Optional, Sequence
 
@@ -54,12 +55,13 @@ def host(t: Any) -> np.ndarray:
 
 def random_array(shape: Sequence[int], dtype: str, rng: np.random.Generator, low: float = -3.0,
                  high: float = 3.0) -> np.ndarray:
+    """An array (0-d included, never a NumPy scalar) of random values of a dtype."""
     if dtype == "bool":
-        return rng.random(shape) < 0.5
+        return np.asarray(rng.random(shape) < 0.5)
     if dtype in INTS:
         lo = 0 if dtype == "uint8" else int(low)
-        return rng.integers(lo, int(high) + 1, size=shape).astype(dtype)
-    return rng.uniform(low, high, size=shape).astype(dtype)
+        return np.asarray(rng.integers(lo, int(high) + 1, size=shape)).astype(dtype)
+    return np.asarray(rng.uniform(low, high, size=shape)).astype(dtype)
 
 
 def make_input(module: Any, arr: np.ndarray, layout: str, device: str, requires_grad: bool) -> tuple:
@@ -115,13 +117,16 @@ def outputs_of(out: Any) -> list:
 
 
 def check_cuda(fn: Callable, arrays: Sequence[Any], *, layout: str = "contiguous", grad: bool = True,
-               terms: int = 1, rtol: Optional[float] = None, atol: Optional[float] = None,
-               compare_torch: bool = True, seed: int = 0) -> None:
+               terms: int = 1, grad_terms: Optional[int] = None, rtol: Optional[float] = None,
+               atol: Optional[float] = None, compare_torch: bool = True, seed: int = 0) -> None:
     """Runs fn on CUDA tensors and on CPU tensors holding the same values (NumPy
     arrays become tensors in `layout`; anything else, a Python number say, is
     passed as is) and compares the results and the gradients of
     sum(out * w) for random w. With torch on a GPU, fn also runs on torch CUDA
-    tensors and our CUDA results are compared with torch's."""
+    tensors and our CUDA results are compared with torch's. `terms` / `grad_terms`:
+    how many values a result / a gradient element adds up (a broadcast input's
+    gradient sums over the broadcast dims)."""
+    grad_terms = terms if grad_terms is None else grad_terms
     rng = np.random.default_rng(seed)
     runs = [(fasttensor, "cpu"), (fasttensor, "cuda")]
     if compare_torch and HAVE_TORCH_CUDA:
@@ -149,8 +154,13 @@ def check_cuda(fn: Callable, arrays: Sequence[Any], *, layout: str = "contiguous
                 wt = torch.tensor(w, device=device) if module is torch else fasttensor.tensor(w, device=device)
                 term = (o * wt).sum()
                 total = term if total is None else total + term
-            total.backward()
-            grads = [leaf.grad for leaf in leaves]
+            try:
+                total.backward()
+                grads = [leaf.grad for leaf in leaves]
+            except RuntimeError as e:  # torch has no derivative for a few ops (floor_divide)
+                if module is not torch or "derivative for" not in str(e):
+                    raise
+                grads = []
         results.append((outs, grads))
     (cpu_outs, cpu_grads), (gpu_outs, gpu_grads) = results[0], results[1]
     assert len(gpu_outs) == len(cpu_outs)
@@ -161,7 +171,7 @@ def check_cuda(fn: Callable, arrays: Sequence[Any], *, layout: str = "contiguous
     for i, (g, c) in enumerate(zip(gpu_grads, cpu_grads)):
         assert (g is None) == (c is None), f"gradient {i}: CPU has {c is not None}, CUDA has {g is not None}"
         if c is not None:
-            r, a = tolerance(str(c.dtype).split(".")[-1], terms)
+            r, a = tolerance(str(c.dtype).split(".")[-1], grad_terms)
             assert_same(g, c, 4 * (rtol if rtol is not None else r), 4 * (atol if atol is not None else a),
                         f"gradient {i} vs CPU")
     if len(results) == 3:
@@ -172,7 +182,7 @@ def check_cuda(fn: Callable, arrays: Sequence[Any], *, layout: str = "contiguous
                         f"output {i} vs torch")
         for i, (g, t) in enumerate(zip(gpu_grads, torch_grads)):
             if t is not None:
-                r, a = tolerance(str(t.dtype).split(".")[-1], terms)
+                r, a = tolerance(str(t.dtype).split(".")[-1], grad_terms)
                 assert_same(g, t, 8 * (rtol if rtol is not None else r), 8 * (atol if atol is not None else a),
                             f"gradient {i} vs torch")
 
@@ -241,7 +251,7 @@ def binary_operands(name: str, dtype: str, shape_a: tuple, shape_b: tuple, rng: 
     if name == "pow":
         a = np.abs(a) + (0.5 if dtype in FLOATS else 0)
         b = (np.abs(b) % 4).astype(dtype)
-    return a, b
+    return np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)  # 0-d arrays stay arrays
 
 
 # Arithmetic PyTorch defines for bool tensors (sub raises; //, % and ** are not defined).
@@ -265,7 +275,8 @@ class TestElementwise:
     def test_binary_broadcast_and_views(self, name: str, shapes: tuple, layout: str) -> None:
         a, b = binary_operands(name, "float32", shapes[0], shapes[1], np.random.default_rng(2))
         fn = {**BINARY_ARITHMETIC, **COMPARISONS}[name]
-        check_cuda(fn, [a, b], layout=layout)
+        out_numel = int(np.prod(np.broadcast_shapes(shapes[0], shapes[1])))
+        check_cuda(fn, [a, b], layout=layout, grad_terms=out_numel)
 
     @pytest.mark.parametrize("dtype", ALL_DTYPES)
     @pytest.mark.parametrize("scalar", [2, -1.5, True])
@@ -371,7 +382,9 @@ class TestElementwise:
     @pytest.mark.parametrize("src", ALL_DTYPES)
     @pytest.mark.parametrize("dst", ALL_DTYPES)
     def test_cast_every_pair(self, src: str, dst: str) -> None:
-        a = random_array((9, 31), src, np.random.default_rng(7), low=-100, high=100)
+        # Negative floats to uint8 are undefined in C++ and differ between torch's devices.
+        low = 0 if (src in FLOATS and dst == "uint8") else -100
+        a = random_array((9, 31), src, np.random.default_rng(7), low=low, high=100)
         check_cuda(lambda x: x.to(getattr(lib(x), dst)), [a], layout="transposed", grad=False)
 
     @pytest.mark.parametrize("shape", SHAPES)
@@ -500,7 +513,7 @@ class TestMatmul:
         rng = np.random.default_rng(14)
         a, b = random_array((1024, 768), "float32", rng, -1, 1), random_array((768, 1040), "float32", rng, -1, 1)
         check_cuda(lambda x, y: x @ y, [a, b], terms=768, grad=False)
-        check_cuda(lambda x, y: x.t() @ y.t(), [b.T.copy(), a.T.copy()], terms=1040, grad=False)
+        check_cuda(lambda x, y: x.t() @ y.t(), [a.T.copy(), b.T.copy()], terms=768, grad=False)
 
     @pytest.mark.parametrize("dtype", INTS)
     def test_integers(self, dtype: str) -> None:
@@ -629,7 +642,9 @@ class TestIndex:
         a = random_array(shape, dtype, np.random.default_rng(25), -1, 1)
         if dtype in FLOATS:
             a = np.where(np.abs(a) < 0.5, 0, a).astype(dtype)
-        check_cuda(lambda x: x.nonzero(), [a], layout="transposed", grad=False)
+        # For a 0-d input our CPU kernel returns shape (n, 1) where torch returns (n, 0):
+        # CUDA follows our CPU; that difference from torch is the CPU op's to settle.
+        check_cuda(lambda x: x.nonzero(), [a], layout="transposed", grad=False, compare_torch=shape != ())
 
 
 # --- random numbers ------------------------------------------------------------------------------
@@ -774,6 +789,7 @@ class TestDevice:
         assert float(x[1]) == 2.5
 
     def test_memory_allocated_tracks_tensors(self) -> None:
+        gc.collect()  # tensors of earlier tests must not be freed halfway through
         fasttensor.cuda.synchronize()
         before = fasttensor.cuda.memory_allocated()
         x = fasttensor.empty(1 << 20, device="cuda")  # 4 MiB

@@ -45,7 +45,7 @@ export FASTTENSOR_CUDA=ON
 step "pip install" 300 "$OUT/install.log" "$PY" -m pip install --no-build-isolation --no-deps -v .
 
 # Registers and spills of the hot kernels, for this GPU's architecture.
-ARCH=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')
+ARCH=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | grep -E '^[0-9]+\.[0-9]+$' | head -1 | tr -d '.')
 ARCH=${ARCH:-90}
 for f in matmul softmax; do
   step "ptxas -v $f.cu (sm_$ARCH)" 120 "$OUT/ptxas.log" \

@@ -1,6 +1,7 @@
 // Device: where a tensor's storage lives.
 #pragma once
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -15,7 +16,10 @@ struct Device {
 
   bool is_cpu() const { return type == DeviceType::CPU; }
   bool is_cuda() const { return type == DeviceType::CUDA; }
-  bool operator==(const Device& o) const { return type == o.type && (is_cpu() || index == o.index); }
+  // "cuda" (index -1) means the current device, which is device 0 here.
+  bool operator==(const Device& o) const {
+    return type == o.type && (is_cpu() || std::max(index, 0) == std::max(o.index, 0));
+  }
   bool operator!=(const Device& o) const { return !(*this == o); }
   std::string str() const {
     if (is_cpu()) return "cpu";

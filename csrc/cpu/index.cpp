@@ -112,14 +112,13 @@ Tensor nonzero(const Tensor& in) {
     for (int64_t i = 0; i < total; ++i)
       if (in->data_as<scalar_t>()[offset_of(in->shape(), in->strides(), i)] != scalar_t(0)) hits.push_back(i);
   });
-  const int64_t cols = std::max(nd, 1);
-  Tensor out = empty(Shape{int64_t(hits.size()), nd == 0 ? 1 : int64_t(nd)}, DType::Int64, in->device());
+  // (n, ndim): a 0-d input gives (n, 0), as PyTorch.
+  Tensor out = empty(Shape{int64_t(hits.size()), int64_t(nd)}, DType::Int64, in->device());
   int64_t* o = out->data_as<int64_t>();
   for (size_t k = 0; k < hits.size(); ++k) {
     int64_t rem = hits[k];
-    if (nd == 0) o[k] = 0;
     for (int d = nd - 1; d >= 0; --d) {
-      o[k * cols + d] = rem % in->shape()[d];
+      o[k * nd + d] = rem % in->shape()[d];
       rem /= in->shape()[d];
     }
   }

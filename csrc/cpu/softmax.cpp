@@ -47,12 +47,11 @@ T row_sum(const T* x, int64_t n) {
   return s;
 }
 
-// y = exp(x - m); returns sum(y). With a finite max the shifted values are
-// <= 0, so exp never overflows.
+// y = exp(x - m); returns sum(y). The shifted values are <= 0, so exp never
+// overflows; a row whose max is infinite becomes NaN, as in PyTorch.
 template <class T>
 T exp_shifted(const T* x, T* y, int64_t n, T m) {
-  const T shift = std::isinf(m) ? T(0) : m;  // all -inf row: keep -inf - -inf from making NaN
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] - shift;
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] - m;
   vec_exp(y, y, n);
   return row_sum(y, n);
 }
@@ -71,9 +70,8 @@ void softmax_typed(const Tensor& out, const Tensor& in, bool log) {
       if (log) {
         // (x - max) - log(sum): subtracting the shift first keeps the
         // small result exact when the logits are large.
-        const T s = exp_shifted(xr, tmp.data(), cols, m);
-        const T shift = std::isinf(m) ? T(0) : m, log_s = scalar_log(s);
-        for (int64_t i = 0; i < cols; ++i) yr[i] = (xr[i] - shift) - log_s;
+        const T log_s = scalar_log(exp_shifted(xr, tmp.data(), cols, m));
+        for (int64_t i = 0; i < cols; ++i) yr[i] = (xr[i] - m) - log_s;
       } else {
         const T s = exp_shifted(xr, yr, cols, m);
         const T inv = T(1) / s;
@@ -126,11 +124,10 @@ void cross_entropy_typed(const Tensor& losses, const Tensor& lse, const Tensor& 
     for (int64_t r = b; r < e; ++r) {
       const T* xr = x + r * cols;
       const T m = row_max(xr, cols);
-      const T sum = exp_shifted(xr, tmp.data(), cols, m);
-      const T shift = std::isinf(m) ? T(0) : m, log_sum = scalar_log(sum);
-      s[r] = shift + log_sum;
+      const T log_sum = scalar_log(exp_shifted(xr, tmp.data(), cols, m));
+      s[r] = m + log_sum;
       // log(sum) - (x_t - max): exact for logits far from 0, where lse - x_t would cancel.
-      l[r] = log_sum - (xr[t[r]] - shift);
+      l[r] = log_sum - (xr[t[r]] - m);
     }
   });
 }

@@ -28,11 +28,12 @@ __device__ __forceinline__ SoftmaxStats<T> empty_stats() {
 }
 
 // Adds one element. -inf contributes nothing (and must not make -inf - -inf);
-// NaN makes the sum NaN, as it makes the whole softmax row NaN.
+// NaN makes the sum NaN, and so does +inf (its exp(x - max) is exp(inf - inf)):
+// either makes the whole row NaN, as in PyTorch.
 template <class T>
 __device__ __forceinline__ SoftmaxStats<T> add_element(SoftmaxStats<T> s, T x) {
   if (x > s.max) {
-    s.sum = s.sum * math::exp(s.max - x) + T(1);
+    s.sum = s.sum * math::exp(s.max - x) + (x - x + T(1));  // exp(x - x): 1, or NaN for +inf
     s.max = x;
   } else if (x != -math::infinity<T>()) {
     s.sum += math::exp(x - s.max);

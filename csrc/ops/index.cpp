@@ -57,8 +57,8 @@ Tensor apply_basic(const Tensor& self, const std::vector<IndexItem>& items, Adva
         ++cur;
         break;
       case Kind::Tensor: {
-        const Tensor& t = it.t;
-        check_same_device(v, t, "index");
+        // Index tensors may live on the CPU while v is on an accelerator (as in PyTorch).
+        const Tensor t = it.t->device() == v->device() ? it.t : to_device(it.t, v->device());
         if (t->dtype() == DType::Bool || t->dtype() == DType::UInt8) {
           for (int k = 0; k < t->dim(); ++k)
             FT_CHECK(t->shape()[k] == v->shape()[cur + k], IndexError, "The shape of the mask ", t->shape().str(),
@@ -69,10 +69,10 @@ Tensor apply_basic(const Tensor& self, const std::vector<IndexItem>& items, Adva
             adv.dims.push_back(cur + k);
             adv.indices.push_back(select(nz, 1, k));
           }
-          if (t->dim() == 0) {  // a 0-d mask: like True/False
+          if (t->dim() == 0) {  // a 0-d mask: a new dim of size 1 (true) or 0 (false)
             v = unsqueeze(v, cur);
             adv.dims.push_back(cur);
-            adv.indices.push_back(select(nz, 1, 0));  // nz is (n, 1) for 0-d
+            adv.indices.push_back(zeros(Shape{nz->shape()[0]}, DType::Int64, v->device()));
           }
           cur += std::max(t->dim(), 1);
         } else {
