@@ -5,6 +5,8 @@
 #   *_avx2.cpp:   -mavx2 -mfma
 #   others:       x86-64 baseline
 # Usage: benchmarks/gemm_dev/build.sh [output-binary]   (default /tmp/gemm_dev)
+#        EXTRA_FLAGS="-flto" build.sh ...   (e.g. to check the LTO build the
+#        package uses; extra flags go to every compile and the link)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$here/../../csrc/cpu"
@@ -12,7 +14,8 @@ out="${1:-/tmp/gemm_dev}"
 obj="$(mktemp -d)"
 trap 'rm -rf "$obj"' EXIT
 CXX="${CXX:-g++}"
-common=(-std=c++17 -O3 -Wall -Wextra -Werror -fPIC -I"$src")
+read -r -a extra <<< "${EXTRA_FLAGS:-}"
+common=(-std=c++17 -O3 -fno-math-errno -Wall -Wextra -Werror -fPIC -I"$src" "${extra[@]}")
 avx512=(-mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma)
 avx2=(-mavx2 -mfma)
 pids=()
@@ -37,5 +40,5 @@ for o in "$obj"/*_avx512.cpp.o "$obj"/*_avx2.cpp.o; do
     exit 1
   fi
 done
-"$CXX" -O3 "$obj"/*.o -o "$out" -pthread
+"$CXX" -O3 "${extra[@]}" "$obj"/*.o -o "$out" -pthread
 echo "built $out"

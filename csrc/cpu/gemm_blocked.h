@@ -10,12 +10,12 @@
 // templates (those have external linkage): only its own helpers below.
 //
 // Loop nest (C is M x N, vectorized along N; sizes are the f32 AVX-512 defaults):
-//   for jc in N step nc (1024):            B block kc x nc (1 MiB) packed, lives in L2
-//     for pc in K step kc (256):
+//   for jc in N step nc (512):             B block kc x nc (1 MiB) packed, lives in L2
+//     for pc in K step kc (512):
 //       pack B[pc:pc+kc, jc:jc+nc] into NR-wide panels (zero padded)
 //       for ic in M step mc:
 //         pack A[ic:ic+mc, pc:pc+kc] into MR-tall panels
-//         for ir in mc step MR:            A micro-panel MR x kc (12 KiB) stays in L1
+//         for ir in mc step MR:            A micro-panel MR x kc (24 KiB) stays in L1
 //           for jr in nc step NR:          B micro-panels kc x NR stream from L2
 //             micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= A panel * B panel
 // (GemmBlocking::a_panel_outer = false swaps the ir / jr loops: BLIS order.)
