@@ -3,11 +3,11 @@
 // Design:
 //  * One pool of (num_threads - 1) persistent workers; the calling thread
 //    runs chunks too, so num_threads threads work on a job.
-//  * A job is split evenly into at most num_threads chunks of at least
-//    grain_size iterations. Chunks are claimed through an atomic counter, so a
-//    worker that wakes late simply finds nothing left and the caller has done
-//    its share.
-//  * Workers spin (with a pause instruction) for ~50 us after each job, then
+//  * A job is split evenly into at most 8 * num_threads chunks of at least
+//    grain_size iterations, claimed through an atomic counter: a worker that
+//    wakes late (on these VMs a wake-up can take longer than a whole chunk)
+//    still takes its share of the remaining chunks.
+//  * Workers spin (with a pause instruction) for ~1 ms after each job, then
 //    sleep on a condition variable; back-to-back kernels see ~1 us dispatch,
 //    an idle process burns no CPU.
 //  * One job at a time: a second Python thread that finds the pool busy runs
@@ -40,7 +40,9 @@ namespace ft::cpu {
 namespace {
 
 // How long an idle worker spins before sleeping on the condition variable.
-constexpr auto kWorkerSpinTime = std::chrono::microseconds(50);
+constexpr auto kWorkerSpinTime = std::chrono::microseconds(1000);
+// Upper bound on chunks per thread for one parallel_for.
+constexpr int64_t kChunksPerThread = 8;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -259,8 +261,11 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain_size, ChunkFn f
   const int64_t range = end - begin;
   const int64_t grain = grain_size < 1 ? 1 : grain_size;
   const int num_threads = get_num_threads();
+  // Several chunks per thread: a worker that wakes late (waking a sleeping
+  // thread on these VMs can take longer than a whole chunk) still finds work,
+  // instead of the caller running every chunk alone.
   int64_t num_chunks = range / grain;
-  if (num_chunks > num_threads) num_chunks = num_threads;
+  if (num_chunks > int64_t(num_threads) * kChunksPerThread) num_chunks = int64_t(num_threads) * kChunksPerThread;
   if (num_chunks < 2 || in_parallel_region()) {
     fn(ctx, begin, end);
     return;
