@@ -268,14 +268,6 @@ void bool_reduce(const Tensor& out, const Tensor& in, const Plan& p) {
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint32_t dim_mask) {
   if (out->numel() == 0) return;
-  if (in->numel() == 0) {
-    // Reducing nothing gives the identity (max/min/argmax were refused by the op).
-    switch (op) {
-      case ReduceOp::Prod: case ReduceOp::All: return fill(out, Scalar::from_int(1));
-      case ReduceOp::Mean: return fill(out, Scalar::from_double(std::numeric_limits<double>::quiet_NaN()));
-      default: return fill(out, Scalar::from_int(0));
-    }
-  }
   Plan p = make_plan(out, in, dim_mask);
   FT_DISPATCH_ALL_TYPES(in->dtype(), "reduce", [&] {
     using T = scalar_t;

@@ -372,14 +372,6 @@ __global__ void __launch_bounds__(kThreads) cumsum_kernel(const T* in, T* out, L
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint32_t dim_mask) {
   if (out->numel() == 0) return;
-  if (in->numel() == 0) {
-    // Reducing nothing gives the identity (max/min/argmax were refused by the op).
-    switch (op) {
-      case ReduceOp::Prod: case ReduceOp::All: return fill(out, Scalar::from_int(1));
-      case ReduceOp::Mean: return fill(out, Scalar::from_double(std::numeric_limits<double>::quiet_NaN()));
-      default: return fill(out, Scalar::from_int(0));
-    }
-  }
   const ReducePlan p = make_plan(out, in, dim_mask);
   const double mean_scale = 1.0 / double(p.n_red);
   FT_DISPATCH_ALL_TYPES(in->dtype(), "reduce", [&] {

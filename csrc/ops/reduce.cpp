@@ -1,6 +1,7 @@
 // Reductions: sum, mean, prod, max/min (all, per dim, with indices), argmax,
 // all/any, var/std, cumsum, norm. Dims as one int or a list; keepdim.
 #include <cmath>
+#include <limits>
 
 #include "autograd/grad_mode.h"
 #include "ops/ops.h"
@@ -40,6 +41,14 @@ Shape squeezed_shape(const Shape& s, uint32_t mask) {
 // Runs the kernel; returns the result in keepdim layout.
 Tensor reduce_kernel(ReduceOp op, const Tensor& a, uint32_t mask, DType out_dtype) {
   Tensor out = empty(keepdim_shape(a->shape(), mask), out_dtype, a->device());
+  if (a->numel() == 0) {
+    // Reducing nothing gives the identity (max/min/argmax were refused above).
+    const Scalar identity = op == ReduceOp::Prod || op == ReduceOp::All ? Scalar::from_int(1)
+                            : op == ReduceOp::Mean ? Scalar::from_double(std::numeric_limits<double>::quiet_NaN())
+                                                   : Scalar::from_int(0);
+    backend(a->device()).fill(out, identity);
+    return out;
+  }
   Tensor in = a;
   if (op == ReduceOp::Sum || op == ReduceOp::Mean || op == ReduceOp::Prod) in = cast_to(a, out_dtype);
   backend(a->device()).reduce(op, out, in, mask);

@@ -230,6 +230,23 @@ def _new_empty(self: Tensor, *size, dtype=None, device=None, requires_grad=False
                      device if device is not None else self.device, requires_grad)
 
 
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """Drops (``set_to_none``) or zeroes in place the .grad of each tensor: the one
+    implementation behind Module.zero_grad and Optimizer.zero_grad."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            grad = p.grad
+            if grad.grad_fn is not None:
+                grad.detach_()
+            else:
+                grad.requires_grad_(False)
+            grad.zero_()
+
+
 def _apply_methods() -> None:
     T = Tensor
     T.__repr__ = _repr

@@ -292,18 +292,9 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drops (or zeroes) the gradients of every parameter."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                grad = p.grad
-                if grad.grad_fn is not None:
-                    grad.detach_()
-                else:
-                    grad.requires_grad_(False)
-                grad.zero_()
+        from .._tensor import zero_grads
+
+        zero_grads(self.parameters(), set_to_none)
 
     # --- device and dtype ------------------------------------------------------------
 
