@@ -571,8 +571,9 @@ template <bool kCos, class T> inline void apply_trig(const T* x, T* y, int64_t n
 // result is then the correctly rounded float (the double kernels' ~1-2 ulp
 // of double is far below half a float ulp), so printed values match
 // PyTorch's to the last digit (e.g. exp(10) = 22026.4648, where a 0.9-ulp
-// float kernel can give 22026.4668). Half as many lanes per vector; still
-// past numpy and torch (see benchmarks/vec_math_dev).
+// float kernel can give 22026.4668). The price: half as many lanes per
+// vector, about 1.6 G elements/s per core, slower than torch's float kernel
+// at 6.4e4-1e6 elements (benchmarks/results).
 inline vfh exp_f32_in_f64(vfh x) { return __builtin_convertvector(exp_f64<kAny>(widen(x)), vfh); }
 inline vfh tanh_f32_in_f64(vfh x) { return __builtin_convertvector(tanh_f64(widen(x)), vfh); }
 // sigmoid in float as PyTorch evaluates it, 1 / (1 + exp(-x)) with each step
@@ -580,23 +581,6 @@ inline vfh tanh_f32_in_f64(vfh x) { return __builtin_convertvector(tanh_f64(wide
 // with PyTorch's (a correctly rounded sigmoid would differ from them in the
 // last printed digit now and then).
 inline vfh sigmoid_f32_in_f64(vfh x) { return 1.0f / (1.0f + exp_f32_in_f64(-x)); }
-
-template <class K> inline void apply_f32_in_f64(const float* x, float* y, int64_t n, K kernel) {
-  constexpr int64_t W = sizeof(vfh) / sizeof(float);
-  int64_t i = 0;
-  for (; i + W <= n; i += W) {
-    vfh v;
-    __builtin_memcpy(&v, x + i, sizeof(v));
-    v = kernel(v);
-    __builtin_memcpy(y + i, &v, sizeof(v));
-  }
-  if (i < n) {
-    vfh v{};
-    __builtin_memcpy(&v, x + i, size_t(n - i) * sizeof(float));
-    v = kernel(v);
-    __builtin_memcpy(y + i, &v, size_t(n - i) * sizeof(float));
-  }
-}
 
 template <class T> inline constexpr bool kIsF32 = std::is_same_v<T, float>;
 template <class T> inline constexpr bool kSupported = std::is_same_v<T, float> || std::is_same_v<T, double>;
@@ -646,7 +630,7 @@ template <class T> inline T scalar_cos(T x) {
 
 template <class T> inline void vec_exp(const T* x, T* y, int64_t n) {
   static_assert(vm::kSupported<T>);
-  if constexpr (vm::kIsF32<T>) vm::apply_f32_in_f64(x, y, n, [](vm::vfh v) { return vm::exp_f32_in_f64(v); });
+  if constexpr (vm::kIsF32<T>) vm::apply<vm::vfh>(x, y, n, [](vm::vfh v) { return vm::exp_f32_in_f64(v); });
   else vm::apply<vm::vd>(x, y, n, [](vm::vd v) { return vm::exp_f64<vm::kAny>(v); });
 }
 template <class T> inline void vec_log(const T* x, T* y, int64_t n) {
@@ -661,12 +645,12 @@ template <class T> inline void vec_log1p(const T* x, T* y, int64_t n) {
 }
 template <class T> inline void vec_tanh(const T* x, T* y, int64_t n) {
   static_assert(vm::kSupported<T>);
-  if constexpr (vm::kIsF32<T>) vm::apply_f32_in_f64(x, y, n, [](vm::vfh v) { return vm::tanh_f32_in_f64(v); });
+  if constexpr (vm::kIsF32<T>) vm::apply<vm::vfh>(x, y, n, [](vm::vfh v) { return vm::tanh_f32_in_f64(v); });
   else vm::apply<vm::vd>(x, y, n, [](vm::vd v) { return vm::tanh_f64(v); });
 }
 template <class T> inline void vec_sigmoid(const T* x, T* y, int64_t n) {
   static_assert(vm::kSupported<T>);
-  if constexpr (vm::kIsF32<T>) vm::apply_f32_in_f64(x, y, n, [](vm::vfh v) { return vm::sigmoid_f32_in_f64(v); });
+  if constexpr (vm::kIsF32<T>) vm::apply<vm::vfh>(x, y, n, [](vm::vfh v) { return vm::sigmoid_f32_in_f64(v); });
   else vm::apply<vm::vd>(x, y, n, [](vm::vd v) { return vm::sigmoid_f64(v); });
 }
 template <class T> inline void vec_sin(const T* x, T* y, int64_t n) {
