@@ -44,7 +44,9 @@ def test_softmax_noncontiguous(layout, dim):
 
 
 @pytest.mark.parametrize("shape,dim", [((300, 301), 1), ((300, 301), 0), ((7, 1031), 1), ((100_003,), 0),
-                                       ((256, 10), 1), ((3, 17), 1), ((3, 33), 1)], ids=ids)
+                                       ((256, 10), 1), ((3, 17), 1), ((3, 33), 1),
+                                       # many short rows: several row blocks per thread's chunk, the last partial
+                                       ((20_000, 3), 1), ((1500, 7), 1)], ids=ids)
 def test_softmax_sizes(shape, dim):
     # Gradients of softmax over n entries sum n products: float32 rounding grows with n.
     big = dict(rtol=1e-5, atol=1e-6, grad_atol=1e-6 * max(1, shape[dim] // 100), run_gradcheck=False)
@@ -127,7 +129,7 @@ def np_ce(x, t, reduction):
     return np.mean(losses) if reduction == "mean" else np.sum(losses)
 
 
-@pytest.mark.parametrize("n,c", [(4, 3), (1, 10), (7, 1), (256, 10), (300, 301), (0, 5)], ids=ids)
+@pytest.mark.parametrize("n,c", [(4, 3), (1, 10), (7, 1), (256, 10), (300, 301), (0, 5), (20_000, 3)], ids=ids)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_cross_entropy(n, c, reduction):
     target = np.random.default_rng(n * 1000 + c).integers(0, c, size=n)

@@ -47,13 +47,47 @@ T row_sum(const T* x, int64_t n) {
   return s;
 }
 
-// y = exp(x - m); returns sum(y). The shifted values are <= 0, so exp never
-// overflows; a row whose max is infinite becomes NaN, as in PyTorch.
+// Rows are processed in blocks of about kBlockElems elements: the maxima of
+// the block's rows, then exp(x - max) of the whole block in one vec_exp call,
+// then the row sums (and, for the log forms, one vec_log over the block's
+// sums). For short rows (the (256, 10) logits of a classifier) one vec_exp /
+// log call per row would cost more than the arithmetic.
+constexpr int64_t kBlockElems = 4096;
+
+inline int64_t rows_per_block(int64_t cols) { return std::max<int64_t>(1, kBlockElems / std::max<int64_t>(cols, 1)); }
+
+// Per-thread scratch of one parallel chunk: maxima, sums, and an exp buffer.
 template <class T>
-T exp_shifted(const T* x, T* y, int64_t n, T m) {
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] - m;
-  vec_exp(y, y, n);
-  return row_sum(y, n);
+struct BlockScratch {
+  std::vector<T> m, s, e;
+  BlockScratch(int64_t cols, int64_t rows, bool need_e)
+      : m(size_t(rows)), s(size_t(rows)), e(need_e ? size_t(rows * cols) : 0) {}
+};
+
+// e = exp(x - rowmax) for n contiguous rows (e may be the output block);
+// m[r] = row max, s[r] = sum of row r of e. The shifted values are <= 0, so
+// exp never overflows; a row whose max is infinite becomes NaN, as in PyTorch.
+template <class T>
+void exp_block(const T* x, T* e, T* m, T* s, int64_t cols, int64_t n) {
+  for (int64_t r = 0; r < n; ++r) {
+    const T* xr = x + r * cols;
+    T* er = e + r * cols;
+    const T mr = row_max(xr, cols);
+    m[r] = mr;
+    for (int64_t i = 0; i < cols; ++i) er[i] = xr[i] - mr;
+  }
+  vec_exp(e, e, n * cols);
+  for (int64_t r = 0; r < n; ++r) s[r] = row_sum(e + r * cols, cols);
+}
+
+// Runs block(first_row, rows, scratch) over the rows of an (R, C) problem.
+template <class T, class F>
+void for_row_blocks(int64_t rows, int64_t cols, bool need_e, const F& block) {
+  const int64_t per_block = rows_per_block(cols);
+  parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t b, int64_t e) {
+    BlockScratch<T> scratch(cols, std::min(per_block, e - b), need_e);
+    for (int64_t r = b; r < e; r += per_block) block(r, std::min(per_block, e - r), scratch);
+  });
 }
 
 template <class T>
@@ -61,21 +95,21 @@ void softmax_typed(const Tensor& out, const Tensor& in, bool log) {
   const int64_t rows = in->shape()[0], cols = in->shape()[1];
   const T* x = in->data_as<T>();
   T* y = out->data_as<T>();
-  parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t b, int64_t e) {
-    std::vector<T> tmp(log ? cols : 0);
-    for (int64_t r = b; r < e; ++r) {
-      const T* xr = x + r * cols;
-      T* yr = y + r * cols;
-      const T m = row_max(xr, cols);
-      if (log) {
-        // (x - max) - log(sum): subtracting the shift first keeps the
-        // small result exact when the logits are large.
-        const T log_s = scalar_log(exp_shifted(xr, tmp.data(), cols, m));
-        for (int64_t i = 0; i < cols; ++i) yr[i] = (xr[i] - m) - log_s;
-      } else {
-        const T s = exp_shifted(xr, yr, cols, m);
-        const T inv = T(1) / s;
-        for (int64_t i = 0; i < cols; ++i) yr[i] *= inv;
+  for_row_blocks<T>(rows, cols, log, [&](int64_t r0, int64_t n, BlockScratch<T>& sc) {
+    const T* xb = x + r0 * cols;
+    T* yb = y + r0 * cols;
+    if (log) {
+      exp_block(xb, sc.e.data(), sc.m.data(), sc.s.data(), cols, n);
+      vec_log(sc.s.data(), sc.s.data(), n);
+      // (x - max) - log(sum): subtracting the shift first keeps the small
+      // result exact when the logits are large.
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t i = 0; i < cols; ++i) yb[r * cols + i] = (xb[r * cols + i] - sc.m[r]) - sc.s[r];
+    } else {
+      exp_block(xb, yb, sc.m.data(), sc.s.data(), cols, n);
+      for (int64_t r = 0; r < n; ++r) {
+        const T inv = T(1) / sc.s[r];
+        for (int64_t i = 0; i < cols; ++i) yb[r * cols + i] *= inv;
       }
     }
   });
@@ -87,17 +121,21 @@ void softmax_backward_typed(const Tensor& gi, const Tensor& go, const Tensor& ou
   const T* g = go->data_as<T>();
   const T* y = out->data_as<T>();
   T* d = gi->data_as<T>();
-  parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t b, int64_t e) {
-    std::vector<T> tmp(log ? cols : 0);
-    for (int64_t r = b; r < e; ++r) {
-      const T* gr = g + r * cols;
-      const T* yr = y + r * cols;
-      T* dr = d + r * cols;
-      if (log) {
-        const T s = row_sum(gr, cols);
-        vec_exp(yr, tmp.data(), cols);
-        for (int64_t i = 0; i < cols; ++i) dr[i] = gr[i] - tmp[i] * s;
-      } else {
+  for_row_blocks<T>(rows, cols, log, [&](int64_t r0, int64_t n, BlockScratch<T>& sc) {
+    const T* gb = g + r0 * cols;
+    const T* yb = y + r0 * cols;
+    T* db = d + r0 * cols;
+    if (log) {
+      vec_exp(yb, sc.e.data(), n * cols);
+      for (int64_t r = 0; r < n; ++r) {
+        const T s = row_sum(gb + r * cols, cols);
+        for (int64_t i = 0; i < cols; ++i) db[r * cols + i] = gb[r * cols + i] - sc.e[r * cols + i] * s;
+      }
+    } else {
+      for (int64_t r = 0; r < n; ++r) {
+        const T* gr = gb + r * cols;
+        const T* yr = yb + r * cols;
+        T* dr = db + r * cols;
         T dotp = 0;
         for (int64_t i = 0; i < cols; ++i) dotp += gr[i] * yr[i];
         for (int64_t i = 0; i < cols; ++i) dr[i] = yr[i] * (gr[i] - dotp);
@@ -119,15 +157,15 @@ void cross_entropy_typed(const Tensor& losses, const Tensor& lse, const Tensor& 
   check_targets(t, rows, cols);
   T* l = losses->data_as<T>();
   T* s = lse->data_as<T>();
-  parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t b, int64_t e) {
-    std::vector<T> tmp(cols);
-    for (int64_t r = b; r < e; ++r) {
-      const T* xr = x + r * cols;
-      const T m = row_max(xr, cols);
-      const T log_sum = scalar_log(exp_shifted(xr, tmp.data(), cols, m));
-      s[r] = m + log_sum;
+  for_row_blocks<T>(rows, cols, true, [&](int64_t r0, int64_t n, BlockScratch<T>& sc) {
+    const T* xb = x + r0 * cols;
+    exp_block(xb, sc.e.data(), sc.m.data(), sc.s.data(), cols, n);
+    vec_log(sc.s.data(), sc.s.data(), n);
+    for (int64_t r = 0; r < n; ++r) {
+      const T m = sc.m[r], log_sum = sc.s[r];
+      s[r0 + r] = m + log_sum;
       // log(sum) - (x_t - max): exact for logits far from 0, where lse - x_t would cancel.
-      l[r] = log_sum - (xr[t[r]] - m);
+      l[r0 + r] = log_sum - (xb[r * cols + t[r0 + r]] - m);
     }
   });
 }
@@ -141,17 +179,17 @@ void cross_entropy_backward_typed(const Tensor& gl, const Tensor& g, const Tenso
   const T* gp = g->data_as<T>();
   const int64_t gstride = g->dim() == 0 ? 0 : g->strides()[0];
   T* d = gl->data_as<T>();
-  parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) {
-      // softmax(row) recomputed as exp(x - max) / sum: exact for logits far
-      // from 0, where exp(x - lse) would inherit lse's rounding.
-      const T* xr = x + r * cols;
-      T* dr = d + r * cols;
-      const T m = row_max(xr, cols);
-      const T inv_sum = T(1) / exp_shifted(xr, dr, cols, m);
-      const T gr = gp[r * gstride];
+  for_row_blocks<T>(rows, cols, false, [&](int64_t r0, int64_t n, BlockScratch<T>& sc) {
+    // softmax(row) recomputed as exp(x - max) / sum: exact for logits far
+    // from 0, where exp(x - lse) would inherit lse's rounding.
+    T* db = d + r0 * cols;
+    exp_block(x + r0 * cols, db, sc.m.data(), sc.s.data(), cols, n);
+    for (int64_t r = 0; r < n; ++r) {
+      T* dr = db + r * cols;
+      const T inv_sum = T(1) / sc.s[r];
+      const T gr = gp[(r0 + r) * gstride];
       for (int64_t i = 0; i < cols; ++i) dr[i] *= inv_sum;
-      dr[t[r]] -= T(1);
+      dr[t[r0 + r]] -= T(1);
       for (int64_t i = 0; i < cols; ++i) dr[i] *= gr;
     }
   });
