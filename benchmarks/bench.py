@@ -6,7 +6,8 @@
 One process times the three libraries on the same inputs. For every case each
 library first computes its answer once and fasttensor's is checked against a
 float64 NumPy reference (a wrong answer aborts that case, loudly); then, after a
-warm-up, each repetition times fasttensor, NumPy and PyTorch in turn, so load
+warm-up, each repetition times fasttensor, NumPy and PyTorch in turn (each
+sample after an idle wait and one untimed call), so load
 that drifts during the run hits all three alike. A sample is a batch of calls
 that lasts at least ~1-2 ms; the report gives the median per call and p25/p75.
 All libraries run on the same number of threads (all cores by default).
@@ -645,7 +646,12 @@ def time_interleaved(impls: dict[str, Impl], options: argparse.Namespace,
                      long_call_reps: tuple[int, int] | None) -> dict[str, Timing]:
     """Warm up and calibrate each library, then take the samples in turns:
     fasttensor, NumPy, PyTorch, fasttensor, ... with the previous library's
-    threads idle before each sample."""
+    threads idle before each sample, and one untimed call of the sampled
+    library just before it. That call matters on these VMs: after the idle
+    wait a core runs the first few milliseconds several times slower (a
+    one-thread sum over 4 MB: 0.17 ms back to back, 0.53 ms after 20 ms of
+    sleep, no thread pool involved), and that would be timed instead of the
+    steady state a loop sees. Long calls (the epoch) are not re-warmed."""
     timers = {lib: timeit.Timer(impl.stmt, globals=impl.ns, timer=time.perf_counter_ns) for lib, impl in impls.items()}
     calls: dict[str, int] = {}
     per_call: dict[str, float] = {}
@@ -670,6 +676,8 @@ def time_interleaved(impls: dict[str, Impl], options: argparse.Namespace,
     for _ in range(reps):
         for lib, timer in timers.items():
             wait_until_threads_idle()
+            if long_call_reps is None:
+                timer.timeit(1)  # re-warm after the idle wait (docstring)
             samples[lib].append(timer.timeit(calls[lib]) * 1e-9 / calls[lib])
     result = {}
     for lib, values in samples.items():
