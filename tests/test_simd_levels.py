@@ -64,7 +64,7 @@ def test_elementwise_noncontiguous_and_broadcast_at_level(level):
 
 
 @pytest.mark.parametrize("shape,dim", [((100_003,), None), ((17, 33), 1), ((33, 17), 0), ((300, 301), 1),
-                                       ((7,), None)], ids=ids)
+                                       ((7,), None), ((1027, 1031), 0)], ids=ids)
 def test_reductions_at_level(level, shape, dim):
     kw = {} if dim is None else {"dim": dim}
     tol = dict(rtol=1e-4, atol=1e-5, low=0.0, high=1.0, **FAST)

@@ -8,6 +8,7 @@
 //   strided: anything else, element by element.
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "cpu/kernels.h"
@@ -122,6 +123,13 @@ typename R::Acc reduce_run(const T* x, int64_t n) {
   return acc[0];
 }
 
+// acc[j] combined with four rows in order (the same result as four passes).
+template <class R, class T>
+void combine_rows4(typename R::Acc* __restrict acc, const T* __restrict a, const T* __restrict b,
+                   const T* __restrict c, const T* __restrict d, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) acc[j] = R::combine(R::combine(R::combine(R::combine(acc[j], a[j]), b[j]), c[j]), d[j]);
+}
+
 template <class T, ReduceOp Op>
 void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
   using R = Reducer<T, Op>;
@@ -167,6 +175,44 @@ void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
     const int64_t blocks_per_row = (run + kBlock - 1) / kBlock;
     Dims outer_kept = p.kept;
     outer_kept.n -= 1;
+    const int64_t bands = std::min<int64_t>(4 * get_num_threads(), p.n_red / 16);
+    if (outer == 1 && bands > 1 && run <= 16384 && run * p.n_red >= (int64_t(1) << 20)) {
+      // One run of outputs over many rows, past L2 (sum over dim 0 of
+      // (4096, 4096)): the rows are cut into contiguous bands, each summed in
+      // order into its own accumulator row, so every thread streams memory
+      // front to back; then the band partials are merged per output. (Below
+      // ~4 MB the column blocks below are faster: (256, 784) 8.4 us vs 13.)
+      std::unique_ptr<Acc[]> partial(new Acc[size_t(bands * run)]);  // not vector: Acc may be bool
+      parallel_for(0, bands, 1, [&](int64_t b, int64_t e) {
+        for (int64_t band = b; band < e; ++band) {
+          Acc* acc = partial.get() + band * run;
+          for (int64_t j = 0; j < run; ++j) acc[j] = R::identity();
+          const int64_t lo = p.n_red * band / bands, hi = p.n_red * (band + 1) / bands;
+          int64_t r = lo;
+          for (; r + 4 <= hi; r += 4) {  // four rows per pass over acc: a third of the acc traffic
+            const T* row[4];
+            for (int k = 0; k < 4; ++k) {
+              int64_t off, unused;
+              offsets_of(p.red, r + k, off, unused);
+              row[k] = src + off;
+            }
+            combine_rows4<R>(acc, row[0], row[1], row[2], row[3], run);
+          }
+          for (; r < hi; ++r) {
+            int64_t off, unused;
+            offsets_of(p.red, r, off, unused);
+            const T* row = src + off;
+            for (int64_t j = 0; j < run; ++j) acc[j] = R::combine(acc[j], row[j]);
+          }
+        }
+      });
+      for (int64_t j = 0; j < run; ++j) {
+        Acc a = partial[size_t(j)];
+        for (int64_t band = 1; band < bands; ++band) a = R::merge(a, partial[size_t(band * run + j)]);
+        dst[j] = finish(a);
+      }
+      return;
+    }
     parallel_for(0, outer * blocks_per_row, std::max<int64_t>(1, 65536 / std::max<int64_t>(p.n_red, 1) / kBlock),
                  [&](int64_t b, int64_t e) {
                    Acc acc[kBlock];
