@@ -118,3 +118,26 @@ def test_levels_agree_with_each_other():
         np.testing.assert_allclose(results[lv][1], base[1], rtol=2e-6, atol=1e-9)
         np.testing.assert_array_equal(results[lv][2], base[2])
         assert results[lv][3] == pytest.approx(base[3], rel=1e-5, abs=1e-3)
+
+
+def test_float_exp_sigmoid_tanh_are_correctly_rounded_at_level(level):
+    # exp and tanh round once from a higher-precision value (AVX-512 exp: float lanes with a
+    # double fallback), sigmoid is 1/(1+exp(-x)) in float on that exp, as PyTorch evaluates it.
+    # Every value, vectorized and as a 0-d tensor, must equal those references bit for bit,
+    # including the edges of the fast path (-87, 88), overflow, subnormal results and -0.
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-90, 90, 20_000), rng.standard_normal(20_000),
+                        [0.0, -0.0, 8, 9, 10, 11, 12, -87.0, -87.00001, 88.0, 88.00001, 88.72, 88.73, -103.9,
+                         -104.0, -150.0, 1e-30, -1e-30, np.inf, -np.inf, np.nan]]).astype(np.float32)
+    x64 = x.astype(np.float64)
+    with np.errstate(over="ignore"):
+        exp_ref = np.exp(x64).astype(np.float32)
+        sig_ref = (np.float32(1) / (np.float32(1) + np.exp(-x64).astype(np.float32))).astype(np.float32)
+    tanh_ref = np.tanh(x64).astype(np.float32)
+    for fn, ref in [(fasttensor.exp, exp_ref), (fasttensor.sigmoid, sig_ref), (fasttensor.tanh, tanh_ref)]:
+        got = fn(fasttensor.tensor(x)).numpy()
+        np.testing.assert_array_equal(got.view(np.uint32)[~np.isnan(ref)], ref.view(np.uint32)[~np.isnan(ref)])
+        assert np.isnan(got[np.isnan(ref)]).all()
+        for i in list(range(21)) + list(range(len(x) - 21, len(x))):  # the 0-d path (one broadcast lane)
+            one = fn(fasttensor.tensor(x[i])).numpy()
+            assert one.view(np.uint32) == ref[i].view(np.uint32) or (np.isnan(one) and np.isnan(ref[i])), x[i]
