@@ -37,6 +37,11 @@ T row_max(const T* x, int64_t n) {
 template <class T>
 T row_sum(const T* x, int64_t n) {
   constexpr int kLanes = 2 * 64 / int(sizeof(T));
+  if (n < kLanes) {  // short rows (a classifier's 10 logits): no accumulator tree
+    T s = 0;
+    for (int64_t i = 0; i < n; ++i) s += x[i];
+    return s;
+  }
   T acc[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
