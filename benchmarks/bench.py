@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """fasttensor beside NumPy and PyTorch on the CPU: the one benchmark command.
 
-    python benchmarks/bench.py [--threads N] [--quick] [--only PATTERN]
+    python benchmarks/bench.py [--threads N] [--quick] [--only PATTERN] [--simd LEVEL]
 
 One process times the three libraries on the same inputs. For every case each
 library first computes its answer once and fasttensor's is checked against a
@@ -772,6 +772,8 @@ def machine_info(threads: int) -> dict:
         "fasttensor_simd_level": ft._C._simd_level(),
         "fasttensor_detected_simd_level": getattr(ft._C, "_detected_simd_level", lambda: None)(),
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "isa_environment": {k: os.environ[k] for k in ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS",
+                                                       "ONEDNN_MAX_CPU_ISA") if k in os.environ},
         "numpy_simd_highest": numpy_simd[-1] if numpy_simd else None,
         "blas_and_openmp": blas,
         "openblas_core_type": [e.get("architecture") for e in blas if e.get("internal_api") == "openblas"],
@@ -941,6 +943,7 @@ def write_reports(outcomes: list[Outcome], info: dict, options: argparse.Namespa
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if options.quick else ""
     suffix += "-partial" if options.only else ""
+    suffix += f"-{options.simd}" if options.simd else ""
     threads_part = "" if options.threads == info["usable_cores"] else f"-t{options.threads}"
     stem = f"cpu-{cpu_slug(info['cpu_model'])}-{info['usable_cores']}c{threads_part}-{run['date']}{suffix}"
     targets = evaluate_targets(outcomes)
@@ -976,7 +979,8 @@ def write_reports(outcomes: list[Outcome], info: dict, options: argparse.Namespa
         f"- fasttensor {info['fasttensor']} ({info['fasttensor_path']}, git {info['git']}), SIMD level in use "
         f"**{info['fasttensor_simd_level']}** (detected {info['fasttensor_detected_simd_level']})",
         f"- NumPy {info['numpy']} (highest SIMD {info['numpy_simd_highest']}); BLAS/OpenMP: " + "; ".join(blas_lines),
-        f"- PyTorch {info['torch']} (CPU capability {info['torch_cpu_capability']}); Python {info['python']}",
+        f"- PyTorch {info['torch']} (CPU capability {info['torch_cpu_capability']}"
+        + "".join(f", {k}={v}" for k, v in info["isa_environment"].items()) + f"); Python {info['python']}",
         "- Environment unset at startup: " + (", ".join(f"{k}={v}" for k, v in info["unset_environment"].items())
                                               or "none was set (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE)"),
         f"- Load: /proc/loadavg {run['loadavg_before']} before, {run['loadavg_after']} after; other processes used "
@@ -1008,7 +1012,7 @@ def write_reports(outcomes: list[Outcome], info: dict, options: argparse.Namespa
     markdown = "\n".join(lines) + "\n"
     markdown_path = RESULTS_DIR / f"{stem}.md"
     markdown_path.write_text(markdown)
-    if not options.quick and not options.only:
+    if not options.quick and not options.only and not options.simd:
         (RESULTS_DIR / "latest-cpu.md").write_text(markdown)
     return json_path, markdown_path
 
@@ -1022,6 +1026,11 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a ~1-minute smoke run (fewer, shorter samples)")
     parser.add_argument("--only", metavar="PATTERN",
                         help="run only cases whose 'group: name' matches this regular expression (case-insensitive)")
+    parser.add_argument("--simd", choices=("scalar", "avx2", "avx512"),
+                        help="force fasttensor's SIMD level (default: the best the CPU has), e.g. avx2 to see what "
+                             "a laptop without AVX-512 gets; set ATEN_CPU_CAPABILITY=avx2, MKL_ENABLE_INSTRUCTIONS=AVX2 "
+                             "and ONEDNN_MAX_CPU_ISA=AVX2 in the environment so PyTorch's own kernels, its MKL GEMM "
+                             "and oneDNN do the same (the report names the levels and these variables)")
     options = parser.parse_args(argv)
     # Per-case sampling: each sample lasts ≥ sample_s; reps fill case_budget_s within [min_reps, max_reps].
     # The MLP epoch: 3-5 timed epochs, as many as fit long_call_budget_s (quick: a tenth of the data).
@@ -1032,6 +1041,12 @@ def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
+    if options.simd:
+        ft._C._set_simd_level(options.simd)
+        torch_level = torch.backends.cpu.get_cpu_capability().lower()
+        if torch_level != options.simd.replace("scalar", "default"):
+            print(f"note: PyTorch runs its {torch_level} kernels; set ATEN_CPU_CAPABILITY={options.simd.replace('scalar', 'default')} "
+                  "to compare like with like", file=sys.stderr)
     ft.set_num_threads(options.threads)
     torch.set_num_threads(options.threads)
     blas_limits = threadpoolctl.threadpool_limits(limits=options.threads)  # noqa: F841 (held for the run)
