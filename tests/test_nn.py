@@ -763,3 +763,20 @@ def test_cross_entropy_ignore_index_matches_torch():
         ours.sum().backward()
         theirs.sum().backward()
         np.testing.assert_allclose(arr(x.grad), xt.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_with_every_target_ignored_matches_torch(dtype):
+    # The mean divides by the number of valid rows, 0 here: nan, as in PyTorch; gradients follow torch's.
+    torch = pytest.importorskip("torch")
+    logits = np.random.default_rng(4).standard_normal((3, 4)).astype(dtype)
+    for reduction in ("mean", "sum", "none"):
+        x = ft.tensor(logits, requires_grad=True)
+        xt = torch.tensor(logits, requires_grad=True)
+        ours = F.cross_entropy(x, ft.tensor([2, 2, 2]), ignore_index=2, reduction=reduction)
+        theirs = torch.nn.functional.cross_entropy(xt, torch.tensor([2, 2, 2]), ignore_index=2, reduction=reduction)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_allclose(arr(ours.detach()), theirs.detach().numpy(), equal_nan=True)
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(arr(x.grad), xt.grad.numpy(), equal_nan=True)

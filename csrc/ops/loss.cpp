@@ -67,13 +67,17 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int
   Tensor tgt = contiguous(reshape(cast_to(target, DType::Int64), {-1}));
   const int64_t rows = logits->shape()[0];
 
-  // Rows whose target is ignore_index contribute nothing (and are not counted in the mean).
-  Tensor valid;
-  int64_t n_valid = rows;
-  if (rows > 0 && item(any(binary(BinaryOp::Eq, tgt, wrap_scalar(Scalar::from_int(ignore_index))), {}, false)).i) {
+  // Rows whose target is ignore_index contribute nothing and are not counted
+  // in the mean. On the CPU one look at the targets skips the masking when no
+  // row is ignored (the usual case); on a GPU that look would be a host
+  // synchronization per call, so there the mask is always applied, and the
+  // count of valid rows stays a tensor on the device either way.
+  Tensor valid, n_valid;
+  if (rows > 0 && (!logits->device().is_cpu() ||
+                   item(any(binary(BinaryOp::Eq, tgt, wrap_scalar(Scalar::from_int(ignore_index))), {}, false)).i)) {
     valid = binary(BinaryOp::Ne, tgt, wrap_scalar(Scalar::from_int(ignore_index)));
     tgt = where(valid, tgt, wrap_scalar(Scalar::from_int(0)));
-    n_valid = item(sum(valid, {}, false)).i;
+    n_valid = sum(valid, {}, false, logits->dtype());
   }
 
   Tensor x = contiguous(logits);
@@ -84,17 +88,20 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int
   {
     autograd::GradModeGuard no_grad(false);
     if (valid) losses = where(valid, losses, wrap_scalar(Scalar::from_int(0)));
-    if (r == Reduction::Mean) out = mul_scalar(sum(losses, {}, false), 1.0 / static_cast<double>(n_valid));
+    if (r == Reduction::Mean)
+      out = n_valid ? div(sum(losses, {}, false), n_valid) : mul_scalar(sum(losses, {}, false), 1.0 / static_cast<double>(rows));
     else if (r == Reduction::Sum) out = sum(losses, {}, false);
     else out = reshape(losses, target->shape().vec());
   }
   if (autograd::any_requires_grad({&logits})) {
-    autograd::record(out, "NllLossBackward0", {&logits}, {{x}, {tgt}, {lse}, {valid}},
-                     [r, rows, n_valid](const Tensor& g, const SavedTensors& s, auto&) {
+    autograd::record(out, "NllLossBackward0", {&logits}, {{x}, {tgt}, {lse}, {valid}, {n_valid}},
+                     [r, rows](const Tensor& g, const SavedTensors& s, auto&) {
                        // Per-row upstream gradient (rows,), then the fused kernel.
                        Tensor g_rows;
+                       const Tensor n_valid = s[4];
                        if (r == Reduction::None) g_rows = reshape(g, {rows});
-                       else if (r == Reduction::Mean) g_rows = expand(mul_scalar(g, 1.0 / static_cast<double>(n_valid)), {rows});
+                       else if (r == Reduction::Mean)
+                         g_rows = expand(n_valid ? div(g, n_valid) : mul_scalar(g, 1.0 / static_cast<double>(rows)), {rows});
                        else g_rows = expand(g, {rows});
                        const Tensor valid = s[3];
                        if (valid) g_rows = where(valid, g_rows, wrap_scalar(Scalar::from_int(0)));
