@@ -88,26 +88,30 @@ class ThreadPool {
   explicit ThreadPool(int num_workers) : num_workers_(num_workers) {
     workers_.reserve(static_cast<size_t>(num_workers));
     for (int i = 0; i < num_workers; ++i) workers_.emplace_back([this] { worker_loop(); });
-    keep_workers_off_caller_cpu();
+#if defined(__linux__)
+    has_allowed_ = sched_getaffinity(0, sizeof(allowed_), &allowed_) == 0;
+#endif
   }
 
   int num_workers() const { return num_workers_; }
 
-  // Restricts the workers to the CPUs this process may use minus the one the
-  // creating (usually the main) thread runs on, when that leaves at least one
-  // CPU per worker. Left alone, Linux often woke a worker on the caller's CPU
-  // on these VMs: the two then took turns on one CPU for milliseconds (a copy
-  // of 1e6 floats on 2 threads: 150 us, or 290 us in streaks; with this,
-  // 145-150 us throughout). The caller itself is not restricted, so the
-  // scheduler can still move it off the workers' CPUs.
+  // Keeps the workers off the CPU the calling thread runs on: they may use
+  // the CPUs the pool's creator was allowed, minus that one, when that leaves
+  // a CPU per worker. Left alone, Linux often had a worker and the caller on
+  // one CPU on these VMs, taking turns for milliseconds while the other CPU
+  // idled (a copy of 1e6 floats on 2 threads: 150 us, or 290 us in streaks;
+  // 256x784 @ 784x256: 350-500 us, or 1.2-1.5 ms). The caller is never
+  // restricted; when it moves to another CPU, the next job re-points the
+  // workers (sched_getcpu is a few ns; the re-pointing, a syscall per worker,
+  // happens only after such a move).
   void keep_workers_off_caller_cpu() {
 #if defined(__linux__)
-    cpu_set_t allowed;
-    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
-    const int here = sched_getcpu();
-    if (here < 0 || !CPU_ISSET(here, &allowed) || CPU_COUNT(&allowed) - 1 < num_workers_) return;
-    CPU_CLR(here, &allowed);
-    for (auto& t : workers_) pthread_setaffinity_np(t.native_handle(), sizeof(allowed), &allowed);
+    const int cpu = sched_getcpu();
+    if (cpu == caller_cpu_ || !has_allowed_) return;
+    caller_cpu_ = cpu;
+    cpu_set_t mask = allowed_;
+    if (cpu >= 0 && CPU_ISSET(cpu, &mask) && CPU_COUNT(&mask) - 1 >= num_workers_) CPU_CLR(cpu, &mask);
+    for (auto& t : workers_) pthread_setaffinity_np(t.native_handle(), sizeof(mask), &mask);
 #endif
   }
 
@@ -137,6 +141,7 @@ class ThreadPool {
     failed_.store(false, std::memory_order_relaxed);
     error_ = nullptr;
 
+    keep_workers_off_caller_cpu();
     // Publish: the job fields above happen-before any worker that sees
     // accepting_ == true.
     accepting_.store(true);
@@ -215,6 +220,11 @@ class ThreadPool {
 
   const int num_workers_;
   std::vector<std::thread> workers_;
+#if defined(__linux__)
+  cpu_set_t allowed_;        // the creating thread's CPUs
+  bool has_allowed_ = false;
+  int caller_cpu_ = -2;      // the caller's CPU at the last re-pointing (-2: never)
+#endif
 
   // The current job; written only by run() while no worker uses it.
   ChunkFn fn_ = nullptr;
