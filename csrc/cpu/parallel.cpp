@@ -205,6 +205,9 @@ class ThreadPool {
   }
 
   void worker_loop() {
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), "ft-worker");  // for top, perf and the tests
+#endif
     uint64_t seen = 0;  // generation_ starts at 0: wait for the first job
     for (;;) {
       wait_for_new_generation(seen);

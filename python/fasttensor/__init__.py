@@ -7,6 +7,8 @@ Dive into Deep Learning chapters 2-5.
 
 from __future__ import annotations
 
+import builtins as _builtins
+
 from . import _C
 from ._size import Size
 
@@ -172,7 +174,9 @@ def set_default_dtype(d) -> None:
 
 
 def set_num_threads(n: "int") -> None:
-    """Threads for CPU kernels (the default: all cores, or OMP_NUM_THREADS)."""
+    """Threads for CPU kernels (the default: all cores, or OMP_NUM_THREADS; at most 1024)."""
+    if isinstance(n, _builtins.int) and not isinstance(n, _builtins.bool) and n <= 0:  # int, bool: dtypes here
+        raise RuntimeError("set_num_threads expects a positive integer")
     _C.set_num_threads(n)
 
 
