@@ -10,6 +10,9 @@
 //  * Workers spin (with a pause instruction) for ~1 ms after each job, then
 //    sleep on a condition variable; back-to-back kernels see ~1 us dispatch,
 //    an idle process burns no CPU.
+//  * Linux: the workers are kept off the CPU the caller runs on (re-pointed
+//    when the caller moves), so the two never take turns on one CPU while
+//    another idles; the caller itself is never restricted.
 //  * One job at a time: a second Python thread that finds the pool busy runs
 //    its loop serially on its own thread instead of waiting (never deadlocks,
 //    including parallel_for called from inside a chunk).
