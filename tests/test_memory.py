@@ -86,3 +86,23 @@ def test_cpu_cache_can_be_emptied():
     gc.collect()
     fasttensor._C._cpu_empty_cache()
     assert fasttensor._C._cpu_cached_bytes() == 0
+
+
+def test_cpu_cache_size_classes_are_reused():
+    # Powers of two from 64 B to 1 MiB, then whole MiB: a freed block is handed
+    # out again for any size of its class, and the cached-bytes count follows.
+    fasttensor._C._cpu_empty_cache()
+    cases = [(1, 64), (16, 64), (17, 128), (1000, 4096), (262_143, 1 << 20), (262_144, 1 << 20),
+             (262_145, 2 << 20), (786_433, 4 << 20)]  # (float32 elements, class bytes)
+    tensors = [fasttensor.empty(n) for n, _ in cases]
+    pointers = [t.data_ptr() for t in tensors]
+    del tensors
+    gc.collect()
+    assert fasttensor._C._cpu_cached_bytes() == sum(c for _, c in cases)
+    again = [fasttensor.empty(n) for n, _ in reversed(cases)]
+    assert sorted(t.data_ptr() for t in again) == sorted(pointers)  # every block came back from the cache
+    assert fasttensor._C._cpu_cached_bytes() == 0
+    del again
+    gc.collect()
+    fasttensor._C._cpu_empty_cache()
+    assert fasttensor._C._cpu_cached_bytes() == 0

@@ -125,7 +125,13 @@ std::vector<int64_t> to_dims(py::handle h) {
   return to_int_list(h, "dim");
 }
 
-bool is_tensor(py::handle h) { return py::isinstance<TensorImpl>(h); }
+bool is_tensor(py::handle h) {
+  // A direct type / subtype test (nn.Parameter subclasses Tensor in Python):
+  // py::isinstance goes through PyObject_IsInstance and the metaclass's
+  // __instancecheck__ lookup, ~70 ns for every `x * 2.0`.
+  static PyTypeObject* const tensor_type = reinterpret_cast<PyTypeObject*>(py::type::of<TensorImpl>().ptr());
+  return PyObject_TypeCheck(h.ptr(), tensor_type);
+}
 
 Tensor to_tensor(py::handle h) {
   if (!is_tensor(h))
