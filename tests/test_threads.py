@@ -48,6 +48,17 @@ def test_default_follows_omp_num_threads():
     assert run_python("import fasttensor as ft; print(ft.get_num_threads())", OMP_NUM_THREADS="3") == "3"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="CPU affinity (Linux)")
+def test_default_follows_the_cpus_the_process_may_use():
+    # As OpenMP (and so PyTorch) counts them: `taskset -c 0 python ...` gets one thread.
+    cpu = min(os.sched_getaffinity(0))
+    result = subprocess.run([sys.executable, "-c", "import fasttensor as ft; print(ft.get_num_threads())"],
+                            capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+                            env={k: v for k, v in dict(os.environ, PYTHONPATH=PYTHON_DIR).items() if k != "OMP_NUM_THREADS"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"
+
+
 def test_one_thread_and_many_give_the_same_results(restore_threads):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((1031, 1029)).astype(np.float32)

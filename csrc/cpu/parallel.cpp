@@ -79,6 +79,15 @@ int default_num_threads() {
     const long n = std::strtol(env, &end, 10);
     if (end != env && n > 0) return n > 1024 ? 1024 : static_cast<int>(n);
   }
+#if defined(__linux__)
+  // The CPUs this process may run on (taskset, cgroup cpusets), as OpenMP
+  // counts them, not all CPUs of the machine.
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && CPU_COUNT(&allowed) > 0) {
+    const int n = CPU_COUNT(&allowed);
+    return n > 1024 ? 1024 : n;
+  }
+#endif
   const unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : static_cast<int>(hw);
 }
