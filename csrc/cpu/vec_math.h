@@ -34,8 +34,9 @@
 //             folded in as c/u: log1p(x) = log(u) + c/u.
 //     tanh    |x| < 0.55: x + x^3 P(x^2); else 1 - 2/(e^{2|x|} + 1); sign
 //             copied back (odd, keeps -0).
-//     sigmoid E = e^{-|x|} (never overflows), x >= 0: 1/(1+E), x < 0:
-//             E/(1+E): no NaN at +-inf, correct gradual underflow.
+//     sigmoid double: E = e^{-|x|} (never overflows), x >= 0: 1/(1+E),
+//             x < 0: E/(1+E): no NaN at +-inf, correct gradual underflow.
+//             float: 1/(1+exp(-x)) in float, as PyTorch (see below).
 //     sin/cos double: n = round(x 2/pi), r = x - n pi/2 with pi/2 split in
 //             4 parts (three 33-bit parts give exact products for
 //             |n| < 2^20) carried as a double-double (hi, lo) via exact
@@ -192,16 +193,14 @@ enum ExpRange { kAny, kNonPos, kNormal };
 // as two factors 2^n1 * 2^(n-n1), n1 = floor(n/2), both normal for the
 // clamped n: p*2^n1 is exact and the second product rounds once, the same
 // result.  `nb` is n + 2*bias (>= 0), from the caller's magic-add bits.
-template <class V> inline V scale_pow2(V p, V n, U_<V> nb) {
+inline vd scale_pow2(vd p, vd n, vu64 nb) {
 #if defined(__AVX512F__)
   (void)nb;
-  if constexpr (std::is_same_v<V, vf>) return (V)_mm512_mask_scalef_ps((__m512)p, __mmask16(-1), (__m512)p, (__m512)n);
-  else return (V)_mm512_mask_scalef_pd((__m512d)p, __mmask8(-1), (__m512d)p, (__m512d)n);
+  return (vd)_mm512_mask_scalef_pd((__m512d)p, __mmask8(-1), (__m512d)p, (__m512d)n);
 #else
   (void)n;
-  constexpr int kMant = std::is_same_v<V, vf> ? 23 : 52;
-  const U_<V> n1b = nb >> 1;  // floor(n/2) + bias
-  return (p * from_bits<V>(n1b << kMant)) * from_bits<V>((nb - n1b) << kMant);
+  const vu64 n1b = nb >> 1;  // floor(n/2) + bias
+  return (p * from_bits<vd>(n1b << 52)) * from_bits<vd>((nb - n1b) << 52);
 #endif
 }
 
@@ -214,35 +213,6 @@ template <class V> inline V exp_poly_tail(V r, V q) {
 #else
   return (r + (r * r) * q) + S_<V>(1);
 #endif
-}
-
-template <int kRange, class V> inline V exp_f32(V x) {
-  // e^x rounds to inf above 88.73 and to 0 below -103.98; the clamps keep
-  // |n| <= 152 (NaN passes through).
-  if constexpr (kRange == kAny) x = min_keep_nan(x, 89.0f);
-  if constexpr (kRange != kNormal) x = max_keep_nan(x, -105.0f);
-  // t = n + 1.5*2^23: the add rounds x/ln2 to nearest and leaves n in the low
-  // mantissa bits of t.
-  const V t = x * 0x1.715476p+0f + 0x1.8p23f;
-  const V n = t - 0x1.8p23f;
-  // ln2 = hi + lo, hi has 15 significant bits: n*hi is exact and so is
-  // x - n*hi (Sterbenz), hence r is accurate to ~2^-35 absolute.
-  V r = x - n * 0x1.62e4p-1f;
-  r = r - n * 0x1.7f7d1cp-20f;
-  // e^r = 1 + r + r^2 q(r), q minimax with relative error 2^-27.8 on
-  // |r| <= 0.347.
-  const V q = poly(r, 0x1.fffffcp-2f, 0x1.55549p-3f, 0x1.5558f8p-5f, 0x1.123b02p-7f, 0x1.6a2256p-10f);
-  const V p = exp_poly_tail(r, q);
-  if constexpr (kRange == kNormal) {
-#if defined(__AVX512F__)
-    return scale_pow2(p, n, U_<V>{});
-#else
-    // The magic's bits vanish under the shift: (bits(t)+127) << 23 == (n+127) << 23.
-    return p * from_bits<V>((bits(t) + 127u) << 23);
-#endif
-  } else {
-    return scale_pow2(p, n, bits(t) - (0x4B400000u - 254u));  // n + 254
-  }
 }
 
 template <int kRange, class V> inline V exp_f64(V x) {
@@ -359,17 +329,6 @@ template <class V> inline V log1p_f64(V x) {
 // --------------------------------------------------------------- tanh ----
 // Below 0.55 the odd polynomial; above, 1 - 2/(e^{2a}+1), where the
 // subtraction no longer amplifies the error of e^{2a} (tanh >= 0.5).
-template <class V> inline V tanh_f32(V x) {
-  const V a = vabs(x);
-  const V z = a * a;
-  // tanh(a) = a + a^3 P(a^2), minimax relative error 2^-28.1 on [0, 0.55].
-  const V small = a + (a * z) * poly(z, -0x1.55554ap-2f, 0x1.110d1ep-3f, -0x1.b9272cp-5f, 0x1.593176p-6f, -0x1.9aeabap-8f);
-  // tanh rounds to 1 beyond 9.01; clamping keeps e^{2a} finite (NaN passes).
-  const V ac = min_keep_nan(a, 10.0f);
-  const V E = exp_f32<kNormal>(ac + ac);
-  const V large = 1.0f - 2.0f / (E + 1.0f);
-  return copysign_pos(sel(a < 0.55f, small, large), x);
-}
 template <class V> inline V tanh_f64(V x) {
   const V a = vabs(x);
   const V z = a * a;
@@ -395,7 +354,6 @@ template <class V> inline V sigmoid_tail(V x, V E) {
   using S = S_<V>;
   return sel(x < S(0), E, splat<V>(S(1))) / (S(1) + E);
 }
-template <class V> inline V sigmoid_f32(V x) { return sigmoid_tail(x, exp_f32<kNonPos>(-vabs(x))); }
 template <class V> inline V sigmoid_f64(V x) { return sigmoid_tail(x, exp_f64<kNonPos>(-vabs(x))); }
 
 // ------------------------------------------------------------ sin/cos ----
