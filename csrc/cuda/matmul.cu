@@ -152,6 +152,23 @@ __device__ __forceinline__ void block_k_range(const GemmArgs<T>& g, int& batch, 
   k_end = min(g.K, k_begin + g.k_chunk);
 }
 
+// A thread's N values of one shared row: elements h * 64 + lane * 4 + {0..3}
+// for h < N / 4 (float4 reads for float).
+template <class T, int N>
+__device__ __forceinline__ void load_fragment(const T* row, int lane, T (&frag)[N]) {
+#pragma unroll
+  for (int h = 0; h < N / 4; ++h) {
+    const T* src = row + h * 64 + lane * 4;
+    if constexpr (std::is_same_v<T, float>) {
+      const float4 v = *reinterpret_cast<const float4*>(src);
+      frag[h * 4 + 0] = v.x, frag[h * 4 + 1] = v.y, frag[h * 4 + 2] = v.z, frag[h * 4 + 3] = v.w;
+    } else {
+#pragma unroll
+      for (int j = 0; j < 4; ++j) frag[h * 4 + j] = src[j];
+    }
+  }
+}
+
 // C tile (16 TM) x (16 TN); thread (tr, tc) of a 16 x 16 grid owns rows
 // h * 64 + tr * 4 + {0..3} and columns h * 64 + tc * 4 + {0..3} (h < TM / 4),
 // so a warp's float4 reads of a shared row are conflict-free.
@@ -194,28 +211,8 @@ __global__ void __launch_bounds__(kGemmThreads) gemm_tiled_kernel(GemmArgs<T> g)
 #pragma unroll
     for (int k = 0; k < BK; ++k) {
       T a_frag[TM], b_frag[TN];
-#pragma unroll
-      for (int h = 0; h < TM / 4; ++h) {
-        const T* src = &As[cur][k][h * 64 + tr * 4];
-        if constexpr (std::is_same_v<T, float>) {
-          const float4 v = *reinterpret_cast<const float4*>(src);
-          a_frag[h * 4 + 0] = v.x, a_frag[h * 4 + 1] = v.y, a_frag[h * 4 + 2] = v.z, a_frag[h * 4 + 3] = v.w;
-        } else {
-#pragma unroll
-          for (int j = 0; j < 4; ++j) a_frag[h * 4 + j] = src[j];
-        }
-      }
-#pragma unroll
-      for (int h = 0; h < TN / 4; ++h) {
-        const T* src = &Bs[cur][k][h * 64 + tc * 4];
-        if constexpr (std::is_same_v<T, float>) {
-          const float4 v = *reinterpret_cast<const float4*>(src);
-          b_frag[h * 4 + 0] = v.x, b_frag[h * 4 + 1] = v.y, b_frag[h * 4 + 2] = v.z, b_frag[h * 4 + 3] = v.w;
-        } else {
-#pragma unroll
-          for (int j = 0; j < 4; ++j) b_frag[h * 4 + j] = src[j];
-        }
-      }
+      load_fragment<T, TM>(As[cur][k], tr, a_frag);
+      load_fragment<T, TN>(Bs[cur][k], tc, b_frag);
 #pragma unroll
       for (int i = 0; i < TM; ++i)
 #pragma unroll
