@@ -235,16 +235,22 @@ __global__ void __launch_bounds__(kGemmThreads) gemm_tiled_kernel(GemmArgs<T> g)
 // --- TF32 tensor cores ---------------------------------------------------------
 
 __device__ __forceinline__ uint32_t to_tf32(float x) {
+#ifdef FT_CUDA_EMULATOR
+  return ft_emu::to_tf32(x);
+#else
   uint32_t r;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
   return r;
+#endif
 }
 
 // d (16x8) += a (16x8, row) @ b (8x8, col). Lane (group g = lane / 4, t = lane % 4) holds
 // a: (g, t) (g+8, t) (g, t+4) (g+8, t+4); b: (k=t, n=g) (k=t+4, n=g);
 // d: (g, 2t) (g, 2t+1) (g+8, 2t) (g+8, 2t+1).
 __device__ __forceinline__ void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(FT_CUDA_EMULATOR)
+  ft_emu::mma_m16n8k8_tf32(d, a, b);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm volatile(
       "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])

@@ -1,0 +1,85 @@
+"""Rewrites CUDA launches for the CUDA emulator (see emu.h).
+
+    kernel<T><<<grid, block, shared, stream>>>(a, b)
+becomes
+    ::ft_emu::launch(::ft_emu::LaunchConfig(grid, block, shared, stream), kernel<T>, a, b)
+
+Everything else is copied unchanged. The kernel expression is the name
+(optionally qualified) and its template argument list just before `<<<`.
+
+Usage: rewrite_launches.py INPUT OUTPUT
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _matching(text: str, start: int, open_ch: str, close_ch: str) -> int:
+    """Index just past the bracket that closes text[start] (an open_ch)."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == open_ch:
+            depth += 1
+        elif text[i] == close_ch:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    raise ValueError(f"unbalanced {open_ch}{close_ch} from offset {start}")
+
+
+def _kernel_start(text: str, end: int) -> int:
+    """Start of the kernel expression that ends at text[end] (exclusive)."""
+    i = end
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+    if text[i - 1] == ">":  # a template argument list: walk back to its `<`
+        depth = 0
+        while True:
+            i -= 1
+            if text[i] == ">":
+                depth += 1
+            elif text[i] == "<":
+                depth -= 1
+                if depth == 0:
+                    break
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_:"):
+        i -= 1
+    return i
+
+
+def rewrite(text: str) -> str:
+    out = []
+    pos = 0
+    while True:
+        at = text.find("<<<", pos)
+        if at < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        close = text.find(">>>", at)
+        config = text[at + 3:close]
+        paren = close + 3
+        while text[paren].isspace():
+            paren += 1
+        if text[paren] != "(":
+            raise ValueError(f"no argument list after the launch at offset {at}")
+        args_end = _matching(text, paren, "(", ")")
+        args = text[paren + 1:args_end - 1].strip()
+        start = _kernel_start(text, at)
+        kernel = text[start:at].strip()
+        out.append(text[pos:start])
+        out.append(f"::ft_emu::launch(::ft_emu::LaunchConfig({config}), {kernel}" + (f", {args})" if args else ")"))
+        pos = args_end
+
+
+def main() -> None:
+    src, dst = sys.argv[1], sys.argv[2]
+    with open(src, encoding="utf-8") as f:
+        text = f.read()
+    header = f"// Generated from {src} by rewrite_launches.py for the CUDA emulator.\n#line 1 \"{src}\"\n"
+    with open(dst, "w", encoding="utf-8") as f:
+        f.write(header + rewrite(text))
+
+
+if __name__ == "__main__":
+    main()
