@@ -433,8 +433,9 @@ void run_tiled(GemmArgs<T> g, int64_t batches, int BM, int BN, int BK, const Dev
     // About two blocks per SM, each split at least 256 deep.
     splits = int(std::clamp<int64_t>(ceil_div(2 * sms, tiles * batches), 1, g.K / 256));
   }
-  g.k_chunk = int(ceil_div(ceil_div(g.K, splits), BK) * BK);
-  g.splits = int(ceil_div(g.K, g.k_chunk));
+  // K = 0 (an empty inner dim) still runs one split: it writes C = 0 (or leaves C + 0).
+  g.k_chunk = int(std::max<int64_t>(BK, ceil_div(ceil_div(g.K, splits), BK) * BK));
+  g.splits = int(std::max<int64_t>(1, ceil_div(g.K, g.k_chunk)));
   const int64_t chunk = std::max<int64_t>(1, 65535 / g.splits);  // batches per launch
   Tensor workspace;
   if (g.splits > 1) {
