@@ -642,9 +642,7 @@ class TestIndex:
         a = random_array(shape, dtype, np.random.default_rng(25), -1, 1)
         if dtype in FLOATS:
             a = np.where(np.abs(a) < 0.5, 0, a).astype(dtype)
-        # For a 0-d input our CPU kernel returns shape (n, 1) where torch returns (n, 0):
-        # CUDA follows our CPU; that difference from torch is the CPU op's to settle.
-        check_cuda(lambda x: x.nonzero(), [a], layout="transposed", grad=False, compare_torch=shape != ())
+        check_cuda(lambda x: x.nonzero(), [a], layout="transposed", grad=False)
 
 
 # --- random numbers ------------------------------------------------------------------------------

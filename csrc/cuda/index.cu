@@ -163,7 +163,6 @@ __global__ void __launch_bounds__(kThreads) write_nonzero_kernel(const T* in, In
     }
     if (hit) {
       int64_t* row = out + (next + before) * cols;
-      if (d.n == 0) row[0] = 0;  // a 0-d input: one column of zeros, as the CPU
       int64_t rem = i;
       for (int k2 = 0; k2 < d.n; ++k2) {
         row[cols - 1 - k2] = rem % d.size[k2];
@@ -207,7 +206,7 @@ void index_scatter(const Tensor& dst, const Tensor& values_in, const Tensor& off
 
 Tensor nonzero(const Tensor& in) {
   const int nd = in->dim();
-  const int cols = nd == 0 ? 1 : nd;
+  const int cols = nd;  // a 0-d input gives (n, 0), as PyTorch
   const int64_t n = in->numel();
   InputDims d;
   for (int k = nd - 1; k >= 0; --k) {
@@ -233,7 +232,7 @@ Tensor nonzero(const Tensor& in) {
     total += host_counts[b];
   }
   Tensor out = empty(Shape{total, cols}, DType::Int64, in->device());
-  if (total == 0) return out;
+  if (out->numel() == 0) return out;
   Tensor offsets = empty(Shape{blocks}, DType::Int64, in->device());
   FT_CUDA_CHECK(cudaMemcpy(offsets->data(), host_offsets.data(), blocks * sizeof(int64_t), cudaMemcpyHostToDevice));
   FT_DISPATCH_ALL_TYPES(in->dtype(), "nonzero", [&] {
