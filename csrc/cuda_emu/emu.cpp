@@ -3,6 +3,7 @@
 // memory. See emu.h for what is and is not emulated.
 #include "emu.h"
 
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -317,19 +318,75 @@ cudaError_t check_copy(void* dst, const void* src, size_t count, cudaMemcpyKind 
   return cudaSuccess;
 }
 
+// A fault while a kernel runs: says which kernel and thread, then ends the
+// process (a GPU would report cudaErrorIllegalAddress and lose the context).
+const char* g_running_kernel = nullptr;
+
+void segv_handler(int sig, siginfo_t* info, void*) {
+  if (g_running_kernel && g_sched.current) {
+    char text[1024];
+    const ThreadCoords& c = g_sched.current->coords;
+    const int n = std::snprintf(text, sizeof text,
+                                "fasttensor CUDA emulator: illegal memory access at %p in block (%u, %u, %u) "
+                                "thread (%u, %u, %u) of %s\n",
+                                info->si_addr, c.block_idx.x, c.block_idx.y, c.block_idx.z, c.thread_idx.x,
+                                c.thread_idx.y, c.thread_idx.z, g_running_kernel);
+    if (n > 0) (void)!write(2, text, size_t(std::min<int>(n, int(sizeof text) - 1)));
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void install_segv_handler() {
+  // Its own stack, so that a fiber's stack overflow (its guard page) is reported too.
+  thread_local bool alt_stack = [] {
+    stack_t st{};
+    st.ss_size = size_t(64) << 10;
+    st.ss_sp = std::malloc(st.ss_size);
+    return st.ss_sp != nullptr && sigaltstack(&st, nullptr) == 0;
+  }();
+  (void)alt_stack;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_sigaction = &segv_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, nullptr);
+    sigaction(SIGBUS, &sa, nullptr);
+  });
+}
+
 }  // namespace
 
 const ThreadCoords& coords() { return g_sched.current->coords; }
+
+bool is_device_pointer(const void* p) {
+  std::lock_guard<std::mutex> lock(g_mem_mutex);
+  const auto a = reinterpret_cast<uintptr_t>(p);
+  auto it = g_blocks.upper_bound(a);
+  if (it == g_blocks.begin()) return false;
+  --it;
+  return a >= it->first && a <= it->first + it->second;  // one past the end is a valid pointer
+}
+
+void fail_launch(const std::string& what, cudaError_t error) {
+  g_failure_text = what;
+  std::fprintf(stderr, "fasttensor CUDA emulator: %s\n", what.c_str());
+  set_error(error);
+}
 
 int lane_id() { return g_sched.current->linear % kWarp; }
 
 void run_grid(const LaunchConfig& config, void (*body)(void*), void* ctx, const char* kernel_name) {
   if (const char* bad = check_config(config)) {
-    g_failure_text = std::string("invalid launch configuration: ") + bad + " in " + kernel_name;
-    set_error(cudaErrorInvalidConfiguration);
+    fail_launch(std::string("invalid launch configuration: ") + bad + " in " + kernel_name,
+                cudaErrorInvalidConfiguration);
     return;
   }
+  install_segv_handler();
   std::lock_guard<std::mutex> lock(g_launch_mutex);
+  g_running_kernel = kernel_name;
   Scheduler& s = g_sched;
   s.body = body;
   s.ctx = ctx;
@@ -345,11 +402,8 @@ void run_grid(const LaunchConfig& config, void (*body)(void*), void* ctx, const 
           s.failure += " (" + coords_text(s.current->coords) + ")";
       }
   s.current = nullptr;
-  if (s.failed) {
-    g_failure_text = s.failure + " in " + kernel_name;
-    std::fprintf(stderr, "fasttensor CUDA emulator: %s\n", g_failure_text.c_str());
-    set_error(cudaErrorLaunchFailure);
-  }
+  g_running_kernel = nullptr;
+  if (s.failed) fail_launch(s.failure + " in " + kernel_name, cudaErrorLaunchFailure);
 }
 
 void sync_block() {
@@ -527,14 +581,25 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   return cudaSuccess;
 }
 
+// A block is mapped with a guard page on each side and placed against the
+// upper one (256-byte aligned, as cudaMalloc's): an access past its end
+// faults at once (see segv_handler).
 cudaError_t cudaMalloc(void** ptr, size_t size) {
   std::lock_guard<std::mutex> lock(ft_emu::g_mem_mutex);
-  if (size > ft_emu::memory_capacity() - std::min(ft_emu::g_allocated, ft_emu::memory_capacity())) {
-    *ptr = nullptr;
+  *ptr = nullptr;
+  if (size > ft_emu::memory_capacity() - std::min(ft_emu::g_allocated, ft_emu::memory_capacity()))
+    return set_error(cudaErrorMemoryAllocation);
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  const size_t body = std::max<size_t>(256, (size + 255) / 256 * 256);
+  const size_t pages = (body + page - 1) / page * page;
+  void* map = mmap(nullptr, pages + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (map == MAP_FAILED) return set_error(cudaErrorMemoryAllocation);
+  char* base = static_cast<char*>(map);
+  if (mprotect(base + page, pages, PROT_READ | PROT_WRITE) != 0) {
+    munmap(map, pages + 2 * page);
     return set_error(cudaErrorMemoryAllocation);
   }
-  void* p = std::aligned_alloc(256, std::max<size_t>(256, (size + 255) / 256 * 256));
-  if (!p) return set_error(cudaErrorMemoryAllocation);
+  char* p = base + page + pages - body;
   ft_emu::g_blocks[reinterpret_cast<uintptr_t>(p)] = size;
   ft_emu::g_allocated += size;
   *ptr = p;
@@ -546,9 +611,13 @@ cudaError_t cudaFree(void* ptr) {
   std::lock_guard<std::mutex> lock(ft_emu::g_mem_mutex);
   auto it = ft_emu::g_blocks.find(reinterpret_cast<uintptr_t>(ptr));
   if (it == ft_emu::g_blocks.end()) return set_error(cudaErrorInvalidValue);
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  const size_t body = std::max<size_t>(256, (it->second + 255) / 256 * 256);
+  const size_t pages = (body + page - 1) / page * page;
+  char* base = static_cast<char*>(ptr) + body - pages - page;
   ft_emu::g_allocated -= it->second;
   ft_emu::g_blocks.erase(it);
-  std::free(ptr);
+  munmap(base, pages + 2 * page);
   return cudaSuccess;
 }
 

@@ -17,14 +17,19 @@
 //     error;
 //   - launch configurations are checked against the limits of a real GPU
 //     (block 1024 threads, grid.y / grid.z 65535, ...);
-//   - device memory is host memory; cudaMemcpy / cudaMemset check that the
-//     device side of the copy lies inside one cudaMalloc'd block;
+//   - device memory is host memory, each cudaMalloc'd block between two
+//     inaccessible pages and ending at the upper one: a kernel reading or
+//     writing past a block's end stops the process with the kernel and
+//     thread named. cudaMemcpy / cudaMemset check that the device side lies
+//     inside one block, and a launch that passes a pointer argument outside
+//     device memory fails (pointers inside struct arguments are not seen);
 //   - an error inside a kernel (__trap, an emulator check) makes the launch
 //     fail with cudaErrorLaunchFailure, reported by the next
 //     cudaGetLastError with what failed and in which thread.
-// Not emulated: timing, memory coalescing, out-of-bounds accesses inside
-// kernels (device pointers are host pointers), and __shared__ memory's
-// garbage (a __shared__ array is a function-local static, zero at first).
+// Not emulated: timing, memory coalescing, accesses to the wrong place
+// inside a block, host memory read by a kernel through a struct argument,
+// and __shared__ memory's garbage (a __shared__ array is a function-local
+// static, zero at first).
 #pragma once
 
 #include <math.h>
@@ -32,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -137,20 +143,36 @@ struct LaunchConfig {
 // next cudaGetLastError.
 void run_grid(const LaunchConfig& config, void (*body)(void*), void* ctx, const char* kernel_name);
 
-// What kernel<<<config>>>(args...) becomes (see rewrite_launches.py): the
-// arguments are converted to the kernel's parameter types once, as a launch
+// What kernel<<<config>>>(args...) becomes (see rewrite_launches.py), with
+// the kernel expression's text as its name: the arguments are converted to the kernel's parameter types once, as a launch
 // does, and every thread gets its own copy.
+bool is_device_pointer(const void* p);
+// Ends the launch with this error; the next cudaGetLastError reports it.
+void fail_launch(const std::string& what, cudaError_t error);
+
+// A pointer parameter must be null or point into device memory (a host
+// pointer would fault on a GPU). Pointers inside struct parameters are not seen.
+template <class T>
+bool is_device_argument(const T& v) {
+  if constexpr (std::is_pointer_v<T>) return v == nullptr || is_device_pointer(v);
+  else return true;
+}
+
 template <class... P, class... A>
-void launch(const LaunchConfig& config, void (*kernel)(P...), A&&... args) {
+void launch(const LaunchConfig& config, const char* name, void (*kernel)(P...), A&&... args) {
   static_assert(sizeof...(P) == sizeof...(A), "a kernel launch passes every parameter");
   using Params = std::tuple<std::decay_t<P>...>;
   struct Ctx {
     void (*kernel)(P...);
     Params params;
   } ctx{kernel, Params(std::forward<A>(args)...)};
+  const bool device_args = std::apply([](const auto&... p) { return (is_device_argument(p) && ...); }, ctx.params);
+  if (!device_args) {
+    fail_launch(std::string("a pointer argument is not device memory in ") + name, cudaErrorLaunchFailure);
+    return;
+  }
   run_grid(
-      config, [](void* c) { std::apply(static_cast<Ctx*>(c)->kernel, static_cast<Ctx*>(c)->params); }, &ctx,
-      __PRETTY_FUNCTION__);
+      config, [](void* c) { std::apply(static_cast<Ctx*>(c)->kernel, static_cast<Ctx*>(c)->params); }, &ctx, name);
 }
 
 // Waits until every thread of the block still running is here.

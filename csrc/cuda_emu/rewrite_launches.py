@@ -2,7 +2,7 @@
 
     kernel<T><<<grid, block, shared, stream>>>(a, b)
 becomes
-    ::ft_emu::launch(::ft_emu::LaunchConfig(grid, block, shared, stream), kernel<T>, a, b)
+    ::ft_emu::launch(::ft_emu::LaunchConfig(grid, block, shared, stream), "kernel<T>", kernel<T>, a, b)
 
 Everything else is copied unchanged. The kernel expression is the name
 (optionally qualified) and its template argument list just before `<<<`.
@@ -68,7 +68,9 @@ def rewrite(text: str) -> str:
         start = _kernel_start(text, at)
         kernel = text[start:at].strip()
         out.append(text[pos:start])
-        out.append(f"::ft_emu::launch(::ft_emu::LaunchConfig({config}), {kernel}" + (f", {args})" if args else ")"))
+        name = '"' + " ".join(kernel.split()).replace('"', "'") + '"'
+        out.append(f"::ft_emu::launch(::ft_emu::LaunchConfig({config}), {name}, {kernel}"
+                   + (f", {args})" if args else ")"))
         pos = args_end
 
 
