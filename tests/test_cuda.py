@@ -588,12 +588,37 @@ class TestSoftmax:
                    rtol=4e-6, atol=1e-6, terms=c)
 
     def test_cross_entropy_bad_target_raises_index_error(self) -> None:
-        logits = fasttensor.zeros(3, 4, device="cuda")
+        # The check is queued with the kernel (no synchronization per call) and raises
+        # at the next read of a result, as PyTorch's device-side assert does on a GPU.
+        logits = fasttensor.zeros(3, 4, device="cuda", requires_grad=True)
+        loss = fasttensor.nn.functional.cross_entropy(logits, fasttensor.tensor([0, 7, 1], device="cuda"))
         with pytest.raises(IndexError, match="Target 7 is out of bounds"):
-            fasttensor.nn.functional.cross_entropy(logits, fasttensor.tensor([0, 7, 1], device="cuda"))
-        # The device is still usable and the error word was cleared.
+            loss.item()
+        # Raised once; the device is still usable and the error word was cleared.
+        assert loss.shape == () and fasttensor.zeros(2, device="cuda").sum().item() == 0
         loss = fasttensor.nn.functional.cross_entropy(logits, fasttensor.tensor([0, 3, 1], device="cuda"))
         assert abs(loss.item() - math.log(4)) < 1e-6
+        # cuda.synchronize() and .cpu() are reads too; the first of several bad targets is named.
+        fasttensor.nn.functional.cross_entropy(logits, fasttensor.tensor([-2, 0, 9], device="cuda"), reduction="none")
+        with pytest.raises(IndexError, match="Target (-2|9) is out of bounds"):
+            fasttensor.cuda.synchronize()
+        bad = fasttensor.nn.functional.cross_entropy(logits, fasttensor.tensor([4, 0, 1], device="cuda"))
+        with pytest.raises(IndexError, match="Target 4 is out of bounds"):
+            bad.cpu()
+
+    def test_deferred_target_check_is_settled_before_an_immediate_one(self) -> None:
+        # An integer division by zero reads the error words at once: a bad target queued
+        # before it is raised first, under its own name, and never as a division by zero.
+        logits = fasttensor.zeros(2, 3, device="cuda")
+        fasttensor.nn.functional.cross_entropy(logits, fasttensor.tensor([5, 0], device="cuda"))
+        a, b = fasttensor.tensor([4, 6], device="cuda"), fasttensor.tensor([2, 3], device="cuda")
+        with pytest.raises(IndexError, match="Target 5 is out of bounds"):
+            a // b
+        assert (a // b).tolist() == [2, 2]
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            a // fasttensor.tensor([1, 0], device="cuda")
+        assert fasttensor.nn.functional.cross_entropy(logits, fasttensor.tensor([2, 0], device="cuda")).item() == \
+            pytest.approx(math.log(3))
 
 
 # --- indexing ---------------------------------------------------------------------------------

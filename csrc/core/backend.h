@@ -84,7 +84,8 @@ struct Backend {
   virtual void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out, bool log) = 0;
   // Fused log-softmax + NLL. logits (N, C) contiguous float, target (N,) int64.
   // losses (N,) = logsumexp(row) - row[target]; lse (N,) keeps logsumexp for backward.
-  // Raises IndexError for a target outside [0, C).
+  // Raises IndexError for a target outside [0, C): the CPU at once, CUDA at
+  // the next read of a result (see cuda/cuda_utils.h, deferred checks).
   virtual void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target) = 0;
   // grad_logits (N, C) = (softmax(row) - onehot(target)) * grad_losses[n]  (grad_losses (N,), any stride).
   // A kernel may use lse, or recompute the row's max and sum for accuracy (the CPU does).

@@ -42,6 +42,7 @@ class CudaBackend final : public Backend {
     set_device(index_);
     const size_t bytes = src->numel() * src->itemsize();
     if (bytes > 0) FT_CUDA_CHECK(cudaMemcpy(host, src->data(), bytes, cudaMemcpyDeviceToHost));
+    raise_deferred_errors();  // the values read may come from an op with bad input
   }
   void arange(const Tensor& dst, double start, double step) override {
     set_device(index_);
@@ -125,6 +126,7 @@ class CudaBackend final : public Backend {
   void synchronize() override {
     set_device(index_);
     FT_CUDA_CHECK(cudaDeviceSynchronize());
+    raise_deferred_errors();
   }
 
  private:

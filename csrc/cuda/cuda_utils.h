@@ -53,14 +53,32 @@ inline int multiprocessor_count() { return device_properties(current_device()).m
 // Kernels report bad input (an integer division by zero, a class index out
 // of range) through two int64 words in device memory instead of a device
 // assert, which would leave the context unusable: word 0 is set to 1 by the
-// first offender, word 1 holds its value. The host reads them after the
-// kernel (this synchronizes) and raises. Both words are 0 between uses.
+// first offender, word 1 holds its value. Both words are 0 between uses.
+//
+// Two ways to read them:
+//   - at once: the op reads them after its kernel (take_error_report, which
+//     synchronizes) and raises - integer division and powers;
+//   - deferred: the op only records which check it owes (defer_error_check)
+//     and the words are read at the next point that synchronizes anyway - a
+//     copy to the host (.item(), .cpu(), .numpy()) or cuda.synchronize() -
+//     which raises the op's own exception there. So cross_entropy, once per
+//     training step, costs no synchronization; PyTorch reports the same bad
+//     target asynchronously too (a device-side assert at the next sync).
+enum class DeferredCheck : int {
+  None = 0,
+  CrossEntropyTarget = 1,  // IndexError "Target t is out of bounds."
+};
 struct DeviceErrorReport {
   bool raised = false;
   int64_t value = 0;
 };
-int64_t* error_words();                        // of the current device
+// The words of the current device, for a kernel about to be queued by an op
+// that checks them at once (None) or defers the check `check`; a deferred
+// check of another kind still owed is settled first (it may raise).
+int64_t* error_words(DeferredCheck check = DeferredCheck::None);
 DeviceErrorReport take_error_report();         // reads and clears; synchronizes
+void defer_error_check(DeferredCheck check);   // after queuing the kernel
+void raise_deferred_errors();                  // settles an owed check (synchronizes only if one is owed)
 
 // t itself when it is on the device; otherwise a device copy of it (a
 // Python number or an index list that arrived as a CPU tensor).

@@ -55,6 +55,7 @@ struct PerDevice {
   std::once_flag props_once, words_once;
   cudaDeviceProp props{};
   int64_t* error_words = nullptr;
+  std::atomic<int> owed_check{int(DeferredCheck::None)};  // a DeferredCheck
 };
 
 PerDevice& per_device(int index) {
@@ -99,8 +100,10 @@ const cudaDeviceProp& device_properties(int index) {
   return d.props;
 }
 
-int64_t* error_words() {
+int64_t* error_words(DeferredCheck check) {
   PerDevice& d = per_device(current_device());
+  const int owed = d.owed_check.load(std::memory_order_acquire);
+  if (owed != int(DeferredCheck::None) && owed != int(check)) raise_deferred_errors();
   std::call_once(d.words_once, [&] {
     void* words = nullptr;
     FT_CUDA_CHECK(cudaMalloc(&words, 2 * sizeof(int64_t)));
@@ -122,6 +125,22 @@ DeviceErrorReport take_error_report() {
     FT_CUDA_CHECK(cudaMemsetAsync(words, 0, 2 * sizeof(int64_t), stream()));
   }
   return r;
+}
+
+void defer_error_check(DeferredCheck check) {
+  per_device(current_device()).owed_check.store(int(check), std::memory_order_release);
+}
+
+void raise_deferred_errors() {
+  PerDevice& d = per_device(current_device());
+  const int owed = d.owed_check.exchange(int(DeferredCheck::None), std::memory_order_acq_rel);
+  if (owed == int(DeferredCheck::None)) return;
+  const DeviceErrorReport report = take_error_report();
+  if (!report.raised) return;
+  switch (DeferredCheck(owed)) {
+    case DeferredCheck::CrossEntropyTarget: throw IndexError(str("Target ", report.value, " is out of bounds."));
+    case DeferredCheck::None: break;
+  }
 }
 
 Tensor on_device(const Tensor& t, const Device& device) {

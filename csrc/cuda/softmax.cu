@@ -254,11 +254,11 @@ void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits
   const RowLaunch launch = row_launch(rows, cols);
   FT_DISPATCH_FLOATING_TYPES(logits->dtype(), "cross_entropy", [&] {
     FT_LAUNCH_ROWS(cross_entropy_kernel, scalar_t, launch, losses->data_as<scalar_t>(), lse->data_as<scalar_t>(),
-                   logits->data_as<scalar_t>(), target->data_as<int64_t>(), rows, cols, error_words());
+                   logits->data_as<scalar_t>(), target->data_as<int64_t>(), rows, cols,
+                   error_words(DeferredCheck::CrossEntropyTarget));
   });
-  // Bad targets raise as on the CPU (one synchronization per call).
-  const DeviceErrorReport report = take_error_report();
-  FT_CHECK(!report.raised, IndexError, "Target ", report.value, " is out of bounds.");
+  // A bad target raises IndexError at the next read of a result (no synchronization here).
+  defer_error_check(DeferredCheck::CrossEntropyTarget);
 }
 
 void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses_in, const Tensor& logits,

@@ -5,6 +5,7 @@
 #
 #   csrc/cuda_emu/run_tests.sh [pytest arguments...]
 #
+# Test paths are absolute or relative to the checkout's root.
 # PYTHON picks the interpreter (it needs pybind11, numpy and pytest), and
 # FT_EMU_BUILD the build folder (default build/cuda-emulator).
 # FT_CUDA_EMU_SMS sets the emulated multiprocessor count (default 132, an
@@ -21,12 +22,15 @@ cmake -S "$ROOT" -B "$BUILD" "${GENERATOR[@]}" -DFASTTENSOR_CUDA=EMULATE \
 cmake --build "$BUILD" --target _C ft_cuda_emu_selftest -j "$(nproc)"
 "$BUILD/ft_cuda_emu_selftest"
 
-# The package from the source tree with the emulated module, outside the
-# checkout so that nothing else named fasttensor is imported.
+# The package from the source tree with the emulated module, first on the
+# path (the checkout's root has no fasttensor folder of its own).
 PKG="$BUILD/package"
 rm -rf "$PKG" && mkdir -p "$PKG"
 cp -r "$ROOT/python/fasttensor" "$PKG/"
 rm -f "$PKG"/fasttensor/_C*.so && cp "$BUILD"/_C*.so "$PKG/fasttensor/"
-cd "$PKG"
-if (($# == 0)); then set -- "$ROOT/tests/test_cuda.py"; fi
+cd "$ROOT"
+# Without a test path among the arguments: tests/test_cuda.py.
+HAS_PATH=0
+for a in "$@"; do [[ -e "$a" || -e "${a%%::*}" ]] && HAS_PATH=1; done
+((HAS_PATH)) || set -- "$@" "$ROOT/tests/test_cuda.py"
 PYTHONPATH="$PKG" "$PY" -m pytest -q -p no:cacheprovider "$@"
