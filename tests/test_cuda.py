@@ -514,6 +514,10 @@ class TestMatmul:
         a, b = random_array((1024, 768), "float32", rng, -1, 1), random_array((768, 1040), "float32", rng, -1, 1)
         check_cuda(lambda x, y: x @ y, [a, b], terms=768, grad=False)
         check_cuda(lambda x, y: x.t() @ y.t(), [a.T.copy(), b.T.copy()], terms=768, grad=False)
+        # 13 x 14 tiles of 128 x 128: the large-tile kernel on any GPU of up to 182 SMs.
+        a, b = random_array((1601, 40), "float32", rng, -1, 1), random_array((40, 1700), "float32", rng, -1, 1)
+        check_cuda(lambda x, y: x @ y, [a, b], terms=40, grad=False)
+        check_cuda(lambda x, y: x.t() @ y, [a.T.copy(), b], terms=40, grad=False)
 
     @pytest.mark.parametrize("dtype", INTS)
     def test_integers(self, dtype: str) -> None:
