@@ -583,7 +583,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
 
 // A block is mapped with a guard page on each side and placed against the
 // upper one (256-byte aligned, as cudaMalloc's): an access past its end
-// faults at once (see segv_handler).
+// faults at once (see segv_handler). Its bytes start as 0xff, as garbage.
 cudaError_t cudaMalloc(void** ptr, size_t size) {
   std::lock_guard<std::mutex> lock(ft_emu::g_mem_mutex);
   *ptr = nullptr;
@@ -600,6 +600,7 @@ cudaError_t cudaMalloc(void** ptr, size_t size) {
     return set_error(cudaErrorMemoryAllocation);
   }
   char* p = base + page + pages - body;
+  std::memset(p, 0xff, body);  // NaN / -1 everywhere: an element no kernel writes shows
   ft_emu::g_blocks[reinterpret_cast<uintptr_t>(p)] = size;
   ft_emu::g_allocated += size;
   *ptr = p;

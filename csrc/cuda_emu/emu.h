@@ -20,7 +20,8 @@
 //   - device memory is host memory, each cudaMalloc'd block between two
 //     inaccessible pages and ending at the upper one: a kernel reading or
 //     writing past a block's end stops the process with the kernel and
-//     thread named. cudaMemcpy / cudaMemset check that the device side lies
+//     thread named. A new block is filled with 0xff bytes (NaN, -1), so an
+//     output element no kernel writes shows. cudaMemcpy / cudaMemset check that the device side lies
 //     inside one block, and a launch that passes a pointer argument outside
 //     device memory fails (pointers inside struct arguments are not seen);
 //   - an error inside a kernel (__trap, an emulator check) makes the launch
