@@ -98,8 +98,8 @@ struct Backend {
   // inserted at `pos`:  out[b.., i, a..] = src[b.., a..] shifted by offsets[i].
   virtual void index_gather(const Tensor& out, const Tensor& src, const Tensor& offsets, int pos) = 0;
   // The reverse: dst[b.., a..] shifted by offsets[i] (+)= values[b.., i, a..].
-  // With accumulate repeated offsets add up (autograd of indexing); without,
-  // one of the writes wins.
+  // With accumulate repeated offsets add up (autograd of indexing: floating
+  // types only, which CUDA checks); without, one of the writes wins.
   virtual void index_scatter(const Tensor& dst, const Tensor& values, const Tensor& offsets, int pos,
                              bool accumulate) = 0;
   // Positions of nonzero elements: returns an (n, ndim) int64 tensor.

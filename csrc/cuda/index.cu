@@ -5,8 +5,9 @@
 // dims that are not indexed, split at `pos` into B (before) and A (after):
 //   gather:  out[b, i, a] = src[b, a] shifted by offsets[i]
 //   scatter: dst[b, a] shifted by offsets[i] (+)= values[b, i, a]
-// Accumulating scatters use atomicAdd, so repeated offsets add up; plain
-// scatters let one of the writes win, as on the CPU.
+// Accumulating scatters (floating types: the gradient of indexing, the one
+// caller) use atomicAdd, so repeated offsets add up; plain scatters let one
+// of the writes win, as on the CPU.
 #include <vector>
 
 #include "cuda/kernels.h"
@@ -63,33 +64,6 @@ __global__ void gather_kernel(T* out, const T* src, const int64_t* offsets, int6
   }
 }
 
-// *p += v atomically. No native atomicAdd for one byte: a compare-and-swap
-// loop on the aligned 32-bit word that holds it (bool accumulates as "or").
-template <class T>
-__device__ __forceinline__ void atomic_accumulate(T* p, T v) {
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int32_t>) {
-    atomicAdd(p, v);
-  } else if constexpr (std::is_same_v<T, int64_t>) {
-    // Two's complement: adding as unsigned gives the signed sum.
-    atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
-  } else {
-    static_assert(sizeof(T) == 1, "one-byte types");
-    const uintptr_t address = reinterpret_cast<uintptr_t>(p);
-    unsigned* word = reinterpret_cast<unsigned*>(address & ~uintptr_t(3));
-    const unsigned shift = unsigned(address & 3) * 8;
-    unsigned old = *word, assumed;
-    do {
-      assumed = old;
-      const uint8_t current = uint8_t(assumed >> shift);
-      uint8_t next;
-      if constexpr (std::is_same_v<T, bool>) next = uint8_t(current || v);
-      else next = uint8_t(current + v);
-      const unsigned replaced = (assumed & ~(0xffu << shift)) | (unsigned(next) << shift);
-      old = atomicCAS(word, assumed, replaced);
-    } while (old != assumed);
-  }
-}
-
 // values (B, n, A) contiguous, one thread per value.
 template <class T>
 __global__ void scatter_kernel(T* dst, const T* values, const int64_t* offsets, int64_t n, Split s, bool accumulate) {
@@ -98,8 +72,13 @@ __global__ void scatter_kernel(T* dst, const T* values, const int64_t* offsets, 
     const int64_t a = e % s.after.numel, rest = e / s.after.numel;
     const int64_t i = rest % n, b = rest / n;
     T* to = dst + offset_of(s.before, b) + offsets[i] + offset_of(s.after, a);
-    if (accumulate) atomic_accumulate(to, values[e]);
-    else *to = values[e];
+    if constexpr (std::is_floating_point_v<T>) {
+      if (accumulate) {
+        atomicAdd(to, values[e]);
+        continue;
+      }
+    }
+    *to = values[e];
   }
 }
 
@@ -197,6 +176,9 @@ void index_scatter(const Tensor& dst, const Tensor& values_in, const Tensor& off
   const Tensor offsets = on_device(offsets_in, dst->device());
   const Split s = split_at(dst, pos);
   const int64_t n = offsets->numel();
+  FT_CHECK(!accumulate || is_floating(dst->dtype()), RuntimeError,
+           "index_put_ with accumulate=True is implemented for floating types only on CUDA, not ",
+           dtype_scalar_name(dst->dtype()));
   FT_DISPATCH_ALL_TYPES(dst->dtype(), "index_put_", [&] {
     scatter_kernel<scalar_t><<<grid_size(total), kThreads, 0, stream()>>>(
         dst->data_as<scalar_t>(), values->data_as<scalar_t>(), offsets->data_as<int64_t>(), n, s, accumulate);
