@@ -120,10 +120,13 @@ def bench_softmax(rows: int, cols: int, iters: int) -> Dict[str, Any]:
     err = max_rel_error(ft.softmax(x, 1), torch.softmax(tx, 1))
     ours = median_ms(lambda: ft.softmax(x, 1), 3, iters)
     theirs = median_ms(lambda: torch.softmax(tx, 1), 3, iters)
+    dst = torch.empty_like(tx)
+    copy = median_ms(lambda: dst.copy_(tx), 3, iters)  # moves the same bytes: read the input, write the output
     nbytes = 2 * 4 * rows * cols
     return {
         "case": f"softmax ({rows}, {cols})", "max_rel_error_vs_torch": err, "ours_ms": ours, "torch_ms": theirs,
-        "ours_gbps": nbytes / ours / 1e6, "torch_gbps": nbytes / theirs / 1e6, "ratio_vs_torch": theirs / ours,
+        "ours_gbps": nbytes / ours / 1e6, "torch_gbps": nbytes / theirs / 1e6, "d2d_copy_gbps": nbytes / copy / 1e6,
+        "ratio_vs_copy_bandwidth": copy / ours, "ratio_vs_torch": theirs / ours,
     }
 
 
@@ -170,12 +173,38 @@ def nvidia_smi(query: str) -> str:
         return f"unknown ({e})"
 
 
+# The targets: (case, figure, at least, what it means).
+TARGETS = [
+    ("matmul fp32 4096^3", "ratio_vs_cublas", 0.8, "fp32 matmul 4096^3 >= 0.8x cuBLAS (TF32 off)"),
+    ("matmul fp32 1024^3", "ratio_vs_cublas", 0.7, "fp32 matmul 1024^3 >= 0.7x cuBLAS (TF32 off)"),
+    ("add 2^26 fp32", "ratio_vs_copy_bandwidth", 0.85, "add of 2^26 floats >= 85% of d2d copy bandwidth"),
+    ("softmax (4096, 4096)", "ratio_vs_copy_bandwidth", 0.8, "softmax (4096, 4096) >= 80% of copy bandwidth"),
+    ("softmax (4096, 4096)", "ratio_vs_torch", 1.0, "softmax (4096, 4096) >= 1.0x torch"),
+    ("softmax (65536, 1024)", "ratio_vs_copy_bandwidth", 0.8, "softmax (65536, 1024) >= 80% of copy bandwidth"),
+    ("softmax (65536, 1024)", "ratio_vs_torch", 1.0, "softmax (65536, 1024) >= 1.0x torch"),
+    ("MLP 784-256-10 step, batch 256", "ratio_vs_torch", 1.0, "MLP training step faster than torch eager"),
+]
+
+
+def target_lines(results: List[Dict[str, Any]]) -> List[str]:
+    by_case = {r["case"]: r for r in results}
+    lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    for case, key, floor, text in TARGETS:
+        v = by_case.get(case, {}).get(key)
+        lines.append(f"| {text} | {v:.3g} | {'yes' if v >= floor else 'NO'} |" if isinstance(v, float)
+                     else f"| {text} | not measured | NO |")
+    return lines + [""]
+
+
 def write_report(out: Path, meta: Dict[str, Any], results: List[Dict[str, Any]]) -> None:
     def f(v: Any) -> str:
         return f"{v:.4g}" if isinstance(v, float) else str(v)
 
     lines = [f"# fasttensor GPU benchmark", "", f"- device: {meta['device']}", f"- driver: {meta['driver']}",
-             f"- torch: {meta['torch']}, CUDA {meta['torch_cuda']}", f"- date: {meta['date']}", ""]
+             f"- torch: {meta['torch']}, CUDA {meta['torch_cuda']}", f"- date: {meta['date']}",
+             "- ratios: above 1 means fasttensor is faster (time of the reference / ours; bandwidth ours / copy's)",
+             ""]
+    lines += target_lines(results)
     for r in results:
         lines.append(f"## {r['case']}")
         lines.append("")

@@ -302,6 +302,17 @@ bool is_device_range(const void* p, size_t n) {
   return a >= it->first && a + n <= it->first + it->second;
 }
 
+// FT_CUDA_EMU_TRACE=1: every launch, copy, memset and allocation on stderr
+// (to see which calls synchronize the host: cudaMemcpy from or to pageable
+// memory, cudaMalloc, cudaFree, cudaDeviceSynchronize).
+bool tracing() {
+  static const bool on = [] {
+    const char* env = std::getenv("FT_CUDA_EMU_TRACE");
+    return env && *env && *env != '0';
+  }();
+  return on;
+}
+
 cudaError_t set_error(cudaError_t e) {
   if (e != cudaSuccess) t_last_error = e;
   return e;
@@ -384,6 +395,9 @@ void run_grid(const LaunchConfig& config, void (*body)(void*), void* ctx, const 
                 cudaErrorInvalidConfiguration);
     return;
   }
+  if (tracing())
+    std::fprintf(stderr, "[emu] launch %s <<<(%u, %u, %u), (%u, %u, %u)>>>\n", kernel_name, config.grid.x,
+                 config.grid.y, config.grid.z, config.block.x, config.block.y, config.block.z);
   install_segv_handler();
   std::lock_guard<std::mutex> lock(g_launch_mutex);
   g_running_kernel = kernel_name;
@@ -585,6 +599,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
 // upper one (256-byte aligned, as cudaMalloc's): an access past its end
 // faults at once (see segv_handler). Its bytes start as 0xff, as garbage.
 cudaError_t cudaMalloc(void** ptr, size_t size) {
+  if (ft_emu::tracing()) std::fprintf(stderr, "[emu] cudaMalloc %zu bytes\n", size);
   std::lock_guard<std::mutex> lock(ft_emu::g_mem_mutex);
   *ptr = nullptr;
   if (size > ft_emu::memory_capacity() - std::min(ft_emu::g_allocated, ft_emu::memory_capacity()))
@@ -609,6 +624,7 @@ cudaError_t cudaMalloc(void** ptr, size_t size) {
 
 cudaError_t cudaFree(void* ptr) {
   if (!ptr) return cudaSuccess;
+  if (ft_emu::tracing()) std::fprintf(stderr, "[emu] cudaFree\n");
   std::lock_guard<std::mutex> lock(ft_emu::g_mem_mutex);
   auto it = ft_emu::g_blocks.find(reinterpret_cast<uintptr_t>(ptr));
   if (it == ft_emu::g_blocks.end()) return set_error(cudaErrorInvalidValue);
@@ -630,6 +646,10 @@ cudaError_t cudaMemGetInfo(size_t* free, size_t* total) {
 }
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind kind) {
+  if (ft_emu::tracing()) {
+    static const char* names[] = {"HostToHost", "HostToDevice", "DeviceToHost", "DeviceToDevice", "Default"};
+    std::fprintf(stderr, "[emu] cudaMemcpy %s %zu bytes\n", names[unsigned(kind) < 5 ? int(kind) : 4], count);
+  }
   if (const cudaError_t e = ft_emu::check_copy(dst, src, count, kind)) return e;
   if (count) std::memmove(dst, src, count);
   return cudaSuccess;
@@ -640,6 +660,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpy
 }
 
 cudaError_t cudaMemset(void* ptr, int value, size_t count) {
+  if (ft_emu::tracing()) std::fprintf(stderr, "[emu] cudaMemset %zu bytes\n", count);
   if (count && !ft_emu::is_device_range(ptr, count)) {
     std::fprintf(stderr, "fasttensor CUDA emulator: cudaMemset of %zu bytes outside a device allocation\n", count);
     return set_error(cudaErrorInvalidValue);
@@ -650,7 +671,10 @@ cudaError_t cudaMemset(void* ptr, int value, size_t count) {
 
 cudaError_t cudaMemsetAsync(void* ptr, int value, size_t count, cudaStream_t) { return cudaMemset(ptr, value, count); }
 
-cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+cudaError_t cudaDeviceSynchronize() {
+  if (ft_emu::tracing()) std::fprintf(stderr, "[emu] cudaDeviceSynchronize\n");
+  return cudaSuccess;
+}
 
 cudaError_t cudaGetLastError() {
   const cudaError_t e = ft_emu::t_last_error;

@@ -27,6 +27,7 @@
 //   - an error inside a kernel (__trap, an emulator check) makes the launch
 //     fail with cudaErrorLaunchFailure, reported by the next
 //     cudaGetLastError with what failed and in which thread.
+// FT_CUDA_EMU_TRACE=1 prints every launch, copy, memset and allocation.
 // Not emulated: timing, memory coalescing, accesses to the wrong place
 // inside a block, host memory read by a kernel through a struct argument,
 // and __shared__ memory's garbage (a __shared__ array is a function-local
