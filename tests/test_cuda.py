@@ -563,7 +563,11 @@ class TestMatmul:
 
 @requires_gpu
 class TestSoftmax:
-    @pytest.mark.parametrize("shape,dim", [((5, 7), 1), ((64, 1000), 1), ((8, 5000), 1), ((3, 40000), 1),
+    # Row lengths for every register-cached variant (a warp per row up to 1024: 1, 2, 4, ... 32
+    # elements a lane; a block of 256 or 512 threads up to 16384) and past it (two passes).
+    @pytest.mark.parametrize("shape,dim", [((5, 7), 1), ((6, 50), 1), ((9, 100), 1), ((4, 250), 1), ((3, 500), 1),
+                                           ((64, 1000), 1), ((4, 2000), 1), ((5, 3000), 1), ((8, 5000), 1),
+                                           ((2, 12000), 1), ((3, 20000), 1), ((3, 40000), 1),
                                            ((7, 5), 0), ((2, 3, 4), 1), ((9,), 0), ((), 0), ((0, 5), 1)])
     @pytest.mark.parametrize("log", [False, True])
     @pytest.mark.parametrize("dtype", FLOATS)

@@ -14,6 +14,14 @@ namespace {
 
 // Rows up to this long get a warp each; longer ones a block.
 constexpr int64_t kWarpRowLimit = 1024;
+// Rows of up to this many elements per thread are kept in registers (softmax
+// forward): 32 floats or 16 doubles, 128 bytes (more doubles spill at 512 threads).
+template <class T>
+constexpr int kMaxCachedElems = 128 / int(sizeof(T));
+// Threads of a block per row: 256, 512 or 1024 (row_launch); the cached
+// kernel only ever gets 256 or 512 (rows past 32 * 512 elements are not cached).
+constexpr int kMaxRowThreads = 1024;
+constexpr int kMaxCachedThreads = 512;
 
 // sum = sum over the row of exp(x - max).
 template <class T>
@@ -117,7 +125,8 @@ __device__ __forceinline__ void map_row(const T* in, T* out, int64_t n, bool pac
 
 // y (rows, cols) = softmax or log_softmax of x (rows, cols) along cols.
 template <class T, bool kWholeBlock>
-__global__ void softmax_kernel(const T* x, T* y, int64_t rows, int64_t cols, bool log, bool packs_ok) {
+__global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
+    softmax_kernel(const T* x, T* y, int64_t rows, int64_t cols, bool log, bool packs_ok) {
   const RowGroup g = row_group<kWholeBlock>();
   const auto merge = [](SoftmaxStats<T> a, SoftmaxStats<T> b) { return merge_stats(a, b); };
   for (int64_t r = g.first_row; r < rows; r += g.row_step) {
@@ -136,11 +145,55 @@ __global__ void softmax_kernel(const T* x, T* y, int64_t rows, int64_t cols, boo
   }
 }
 
+// The same for rows short enough to stay in registers: each lane loads its
+// kElems elements of the row (lane, lane + lanes, ...: coalesced, all loads
+// in flight at once), the group reduces the max and then the sum of exp(x -
+// max), and the outputs come from the registers - the row is read from
+// memory once and each exp computed once.
+template <class T, bool kWholeBlock, int kElems>
+__global__ void __launch_bounds__(kWholeBlock ? kMaxCachedThreads : kThreads)
+    softmax_cached_kernel(const T* x, T* y, int64_t rows, int64_t cols, bool log) {
+  const RowGroup g = row_group<kWholeBlock>();
+  const auto max_of = [](T a, T b) { return b > a ? b : a; };
+  const auto add = [](T a, T b) { return a + b; };
+  for (int64_t r = g.first_row; r < rows; r += g.row_step) {
+    const T* xr = x + r * cols;
+    T v[kElems];
+    T max = -math::infinity<T>();
+#pragma unroll
+    for (int j = 0; j < kElems; ++j) {
+      const int64_t i = g.lane + int64_t(j) * g.lanes;
+      v[j] = i < cols ? xr[i] : -math::infinity<T>();
+      max = max_of(max, v[j]);
+    }
+    max = group_all_reduce<kWholeBlock>(max, max_of);
+    // A NaN anywhere, or +inf (exp(inf - inf)), makes the sum NaN and so the
+    // whole row, as in PyTorch; so does a row of -inf. Padding adds exp(-inf) = 0.
+    T sum = T(0);
+#pragma unroll
+    for (int j = 0; j < kElems; ++j) {
+      const int64_t i = g.lane + int64_t(j) * g.lanes;
+      const T e = i < cols ? math::exp(v[j] - max) : T(0);
+      sum += e;
+      if (!log) v[j] = e;
+    }
+    sum = group_all_reduce<kWholeBlock>(sum, add);
+    T* yr = y + r * cols;
+    const T shift = log ? max + math::log(sum) : T(0), inv_sum = T(1) / sum;
+#pragma unroll
+    for (int j = 0; j < kElems; ++j) {
+      const int64_t i = g.lane + int64_t(j) * g.lanes;
+      if (i < cols) yr[i] = log ? v[j] - shift : v[j] * inv_sum;
+    }
+  }
+}
+
 // grad_in = y * (grad_out - sum(grad_out * y))       (softmax)
 // grad_in = grad_out - exp(y) * sum(grad_out)        (log_softmax)
 // all (rows, cols) contiguous.
 template <class T, bool kWholeBlock>
-__global__ void softmax_backward_kernel(T* grad_in, const T* grad_out, const T* y, int64_t rows, int64_t cols,
+__global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
+    softmax_backward_kernel(T* grad_in, const T* grad_out, const T* y, int64_t rows, int64_t cols,
                                         bool log) {
   const RowGroup g = row_group<kWholeBlock>();
   const auto add = [](T a, T b) { return a + b; };
@@ -159,7 +212,8 @@ __global__ void softmax_backward_kernel(T* grad_in, const T* grad_out, const T* 
 // losses (N,) = logsumexp(row) - row[target]; lse (N,) keeps logsumexp.
 // A target outside [0, C) is reported through the error word.
 template <class T, bool kWholeBlock>
-__global__ void cross_entropy_kernel(T* losses, T* lse, const T* logits, const int64_t* target, int64_t rows,
+__global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
+    cross_entropy_kernel(T* losses, T* lse, const T* logits, const int64_t* target, int64_t rows,
                                      int64_t cols, int64_t* error) {
   const RowGroup g = row_group<kWholeBlock>();
   const auto merge = [](SoftmaxStats<T> a, SoftmaxStats<T> b) { return merge_stats(a, b); };
@@ -184,7 +238,8 @@ __global__ void cross_entropy_kernel(T* losses, T* lse, const T* logits, const i
 
 // grad_logits (N, C) = (exp(logits - lse) - onehot(target)) * grad_losses[n * grad_stride]
 template <class T, bool kWholeBlock>
-__global__ void cross_entropy_backward_kernel(T* grad_logits, const T* grad_losses, int64_t grad_stride,
+__global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
+    cross_entropy_backward_kernel(T* grad_logits, const T* grad_losses, int64_t grad_stride,
                                               const T* logits, const int64_t* target, const T* lse, int64_t rows,
                                               int64_t cols) {
   const RowGroup g = row_group<kWholeBlock>();
@@ -224,12 +279,36 @@ RowLaunch row_launch(int64_t rows, int64_t cols) {
     FT_CUDA_CHECK_LAUNCH();                                                                          \
   } while (0)
 
+
+// Launches softmax_cached_kernel<T, whole block, kElems> with the smallest
+// power of two kElems >= elements per lane (at most kMaxCachedElems<T>).
+template <class T, int kElems = 1>
+void launch_cached_softmax(const RowLaunch& launch, const T* x, T* y, int64_t rows, int64_t cols, bool log) {
+  const int64_t lanes = launch.whole_block ? int64_t(launch.threads) : int64_t(kWarpSize);
+  if constexpr (kElems < kMaxCachedElems<T>) {
+    if (int64_t(kElems) * lanes < cols) return launch_cached_softmax<T, kElems * 2>(launch, x, y, rows, cols, log);
+  }
+  if (launch.whole_block)
+    softmax_cached_kernel<T, true, kElems><<<launch.blocks, launch.threads, 0, stream()>>>(x, y, rows, cols, log);
+  else
+    softmax_cached_kernel<T, false, kElems><<<launch.blocks, launch.threads, 0, stream()>>>(x, y, rows, cols, log);
+  FT_CUDA_CHECK_LAUNCH();
+}
+
 }  // namespace
 
 void softmax(const Tensor& out, const Tensor& in, bool log) {
   const int64_t rows = in->shape()[0], cols = in->shape()[1];
   if (rows * cols == 0) return;
   const RowLaunch launch = row_launch(rows, cols);
+  const int64_t lanes = launch.whole_block ? int64_t(launch.threads) : int64_t(kWarpSize);
+  const int64_t cached_limit = lanes * (in->dtype() == DType::Float64 ? kMaxCachedElems<double> : kMaxCachedElems<float>);
+  if (cols <= cached_limit && (!launch.whole_block || launch.threads <= kMaxCachedThreads)) {
+    FT_DISPATCH_FLOATING_TYPES(in->dtype(), "softmax", [&] {
+      launch_cached_softmax<scalar_t>(launch, in->data_as<scalar_t>(), out->data_as<scalar_t>(), rows, cols, log);
+    });
+    return;
+  }
   const bool packs_ok = (reinterpret_cast<uintptr_t>(in->data()) - reinterpret_cast<uintptr_t>(out->data())) % 16 == 0;
   FT_DISPATCH_FLOATING_TYPES(in->dtype(), "softmax", [&] {
     FT_LAUNCH_ROWS(softmax_kernel, scalar_t, launch, in->data_as<scalar_t>(), out->data_as<scalar_t>(), rows, cols,
