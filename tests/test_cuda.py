@@ -595,6 +595,24 @@ class TestSoftmax:
         check_cuda(lambda x, t: lib(x).nn.functional.cross_entropy(x, t, reduction=reduction), [logits, target],
                    rtol=4e-6, atol=1e-6, terms=c)
 
+    @pytest.mark.parametrize("ignore_index", [-100, 3])
+    @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+    def test_cross_entropy_ignore_index(self, ignore_index: int, reduction: str) -> None:
+        rng = np.random.default_rng(21)
+        logits = random_array((41, 7), "float32", rng, -4, 4)
+        target = rng.integers(0, 7, size=41).astype(np.int64)
+        target[::3] = ignore_index  # a third of the rows ignored, the rest counted in the mean
+        check_cuda(lambda x, t: lib(x).nn.functional.cross_entropy(x, t, ignore_index=ignore_index,
+                                                                  reduction=reduction), [logits, target],
+                   rtol=4e-6, atol=1e-6, terms=7)
+        # Every row ignored: the mean is 0 / 0 = NaN and the gradient 0, as in PyTorch.
+        x = fasttensor.tensor(logits[:4], device="cuda", requires_grad=True)
+        loss = fasttensor.nn.functional.cross_entropy(x, fasttensor.full((4,), ignore_index, device="cuda"),
+                                                      ignore_index=ignore_index, reduction=reduction)
+        loss.sum().backward()
+        assert (math.isnan(loss.item()) if reduction == "mean" else not host(loss).any())
+        assert not host(x.grad).any()
+
     def test_cross_entropy_bad_target_raises_index_error(self) -> None:
         # The check is queued with the kernel (no synchronization per call) and raises
         # at the next read of a result, as PyTorch's device-side assert does on a GPU.

@@ -84,13 +84,17 @@ struct Backend {
   virtual void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out, bool log) = 0;
   // Fused log-softmax + NLL. logits (N, C) contiguous float, target (N,) int64.
   // losses (N,) = logsumexp(row) - row[target]; lse (N,) keeps logsumexp for backward.
-  // Raises IndexError for a target outside [0, C): the CPU at once, CUDA at
-  // the next read of a result (see cuda/cuda_utils.h, deferred checks).
-  virtual void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target) = 0;
-  // grad_logits (N, C) = (softmax(row) - onehot(target)) * grad_losses[n]  (grad_losses (N,), any stride).
+  // A row whose target is ignore_index has loss 0; valid (N,) of the logits'
+  // dtype, when given (not null), gets 1 for the other rows and 0 for those.
+  // Raises IndexError for another target outside [0, C): the CPU at once,
+  // CUDA at the next read of a result (see cuda/cuda_utils.h, deferred checks).
+  virtual void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& valid, const Tensor& logits,
+                             const Tensor& target, int64_t ignore_index) = 0;
+  // grad_logits (N, C) = (softmax(row) - onehot(target)) * grad_losses[n]  (grad_losses (N,), any stride),
+  // 0 in the rows whose target is ignore_index.
   // A kernel may use lse, or recompute the row's max and sum for accuracy (the CPU does).
   virtual void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses, const Tensor& logits,
-                                      const Tensor& target, const Tensor& lse) = 0;
+                                      const Tensor& target, const Tensor& lse, int64_t ignore_index) = 0;
 
   // Advanced indexing. src holds the dims that are not indexed (any
   // strides); offsets (n,) int64 contiguous are element offsets into src's

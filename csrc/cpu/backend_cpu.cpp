@@ -82,12 +82,13 @@ class CpuBackend final : public Backend {
   void softmax_backward(const Tensor& gi, const Tensor& go, const Tensor& out, bool log) override {
     FT_CPU_LEVEL::softmax_backward(gi, go, out, log);
   }
-  void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target) override {
-    FT_CPU_LEVEL::cross_entropy(losses, lse, logits, target);
+  void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& valid, const Tensor& logits,
+                     const Tensor& target, int64_t ignore_index) override {
+    FT_CPU_LEVEL::cross_entropy(losses, lse, valid, logits, target, ignore_index);
   }
   void cross_entropy_backward(const Tensor& gl, const Tensor& g, const Tensor& logits, const Tensor& target,
-                              const Tensor& lse) override {
-    FT_CPU_LEVEL::cross_entropy_backward(gl, g, logits, target, lse);
+                              const Tensor& lse, int64_t ignore_index) override {
+    FT_CPU_LEVEL::cross_entropy_backward(gl, g, logits, target, lse, ignore_index);
   }
   void index_gather(const Tensor& out, const Tensor& src, const Tensor& offsets, int pos) override {
     FT_CPU_LEVEL::index_gather(out, src, offsets, pos);

@@ -1,5 +1,6 @@
 // CPU softmax, log_softmax and fused cross-entropy over contiguous rows
 // (R, C): max, then exp(x - max) in one vectorized pass, then normalize.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -149,17 +150,22 @@ void softmax_backward_typed(const Tensor& gi, const Tensor& go, const Tensor& ou
   });
 }
 
-void check_targets(const int64_t* t, int64_t n, int64_t classes) {
-  for (int64_t i = 0; i < n; ++i)
-    FT_CHECK(t[i] >= 0 && t[i] < classes, IndexError, "Target ", t[i], " is out of bounds.");
+// Every target in [0, classes) or ignore_index; valid[i] = 1 or 0 (if valid is given).
+template <class T>
+void check_targets(const int64_t* t, int64_t n, int64_t classes, int64_t ignore_index, T* valid) {
+  for (int64_t i = 0; i < n; ++i) {
+    FT_CHECK(t[i] == ignore_index || (t[i] >= 0 && t[i] < classes), IndexError, "Target ", t[i], " is out of bounds.");
+    if (valid) valid[i] = t[i] == ignore_index ? T(0) : T(1);
+  }
 }
 
 template <class T>
-void cross_entropy_typed(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target) {
+void cross_entropy_typed(const Tensor& losses, const Tensor& lse, const Tensor& valid, const Tensor& logits,
+                         const Tensor& target, int64_t ignore_index) {
   const int64_t rows = logits->shape()[0], cols = logits->shape()[1];
   const T* x = logits->data_as<T>();
   const int64_t* t = target->data_as<int64_t>();
-  check_targets(t, rows, cols);
+  check_targets<T>(t, rows, cols, ignore_index, valid ? valid->data_as<T>() : nullptr);
   T* l = losses->data_as<T>();
   T* s = lse->data_as<T>();
   for_row_blocks<T>(rows, cols, true, [&](int64_t r0, int64_t n, BlockScratch<T>& sc) {
@@ -170,14 +176,15 @@ void cross_entropy_typed(const Tensor& losses, const Tensor& lse, const Tensor& 
       const T m = sc.m[r], log_sum = sc.s[r];
       s[r0 + r] = m + log_sum;
       // log(sum) - (x_t - max): exact for logits far from 0, where lse - x_t would cancel.
-      l[r0 + r] = log_sum - (xb[r * cols + t[r0 + r]] - m);
+      const int64_t target_r = t[r0 + r];
+      l[r0 + r] = target_r == ignore_index ? T(0) : log_sum - (xb[r * cols + target_r] - m);
     }
   });
 }
 
 template <class T>
 void cross_entropy_backward_typed(const Tensor& gl, const Tensor& g, const Tensor& logits, const Tensor& target,
-                                  const Tensor& lse) {
+                                  const Tensor& lse, int64_t ignore_index) {
   const int64_t rows = logits->shape()[0], cols = logits->shape()[1];
   const T* x = logits->data_as<T>();
   const int64_t* t = target->data_as<int64_t>();
@@ -191,6 +198,10 @@ void cross_entropy_backward_typed(const Tensor& gl, const Tensor& g, const Tenso
     exp_block(x + r0 * cols, db, sc.m.data(), sc.s.data(), cols, n);
     for (int64_t r = 0; r < n; ++r) {
       T* dr = db + r * cols;
+      if (t[r0 + r] == ignore_index) {
+        std::fill(dr, dr + cols, T(0));
+        continue;
+      }
       const T inv_sum = T(1) / sc.s[r];
       const T gr = gp[(r0 + r) * gstride];
       for (int64_t i = 0; i < cols; ++i) dr[i] *= inv_sum;
@@ -208,13 +219,16 @@ void softmax(const Tensor& out, const Tensor& in, bool log) {
 void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out, bool log) {
   FT_DISPATCH_FLOATING_TYPES(out->dtype(), "softmax_backward", [&] { softmax_backward_typed<scalar_t>(grad_in, grad_out, out, log); });
 }
-void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target) {
-  FT_DISPATCH_FLOATING_TYPES(logits->dtype(), "cross_entropy", [&] { cross_entropy_typed<scalar_t>(losses, lse, logits, target); });
+void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& valid, const Tensor& logits,
+                   const Tensor& target, int64_t ignore_index) {
+  FT_DISPATCH_FLOATING_TYPES(logits->dtype(), "cross_entropy", [&] {
+    cross_entropy_typed<scalar_t>(losses, lse, valid, logits, target, ignore_index);
+  });
 }
 void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses, const Tensor& logits,
-                            const Tensor& target, const Tensor& lse) {
+                            const Tensor& target, const Tensor& lse, int64_t ignore_index) {
   FT_DISPATCH_FLOATING_TYPES(logits->dtype(), "cross_entropy_backward", [&] {
-    cross_entropy_backward_typed<scalar_t>(grad_logits, grad_losses, logits, target, lse);
+    cross_entropy_backward_typed<scalar_t>(grad_logits, grad_losses, logits, target, lse, ignore_index);
   });
 }
 

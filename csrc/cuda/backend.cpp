@@ -80,14 +80,15 @@ class CudaBackend final : public Backend {
     set_device(index_);
     cuda::softmax_backward(gi, go, out, log);
   }
-  void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target) override {
+  void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& valid, const Tensor& logits,
+                     const Tensor& target, int64_t ignore_index) override {
     set_device(index_);
-    cuda::cross_entropy(losses, lse, logits, target);
+    cuda::cross_entropy(losses, lse, valid, logits, target, ignore_index);
   }
   void cross_entropy_backward(const Tensor& gl, const Tensor& g, const Tensor& logits, const Tensor& target,
-                              const Tensor& lse) override {
+                              const Tensor& lse, int64_t ignore_index) override {
     set_device(index_);
-    cuda::cross_entropy_backward(gl, g, logits, target, lse);
+    cuda::cross_entropy_backward(gl, g, logits, target, lse, ignore_index);
   }
   void index_gather(const Tensor& out, const Tensor& src, const Tensor& offsets, int pos) override {
     set_device(index_);

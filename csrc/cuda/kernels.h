@@ -28,9 +28,10 @@ void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate
 
 void softmax(const Tensor& out, const Tensor& in, bool log);
 void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out, bool log);
-void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target);
+void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& valid, const Tensor& logits,
+                   const Tensor& target, int64_t ignore_index);
 void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses, const Tensor& logits,
-                            const Tensor& target, const Tensor& lse);
+                            const Tensor& target, const Tensor& lse, int64_t ignore_index);
 
 void index_gather(const Tensor& out, const Tensor& src, const Tensor& offsets, int pos);
 void index_scatter(const Tensor& dst, const Tensor& values, const Tensor& offsets, int pos, bool accumulate);

@@ -209,12 +209,13 @@ __global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
   }
 }
 
-// losses (N,) = logsumexp(row) - row[target]; lse (N,) keeps logsumexp.
-// A target outside [0, C) is reported through the error word.
+// losses (N,) = logsumexp(row) - row[target]; lse (N,) keeps logsumexp;
+// valid (N,) (if not null) 1, or 0 where the target is ignore_index, whose
+// loss is 0. Another target outside [0, C) is reported through the error word.
 template <class T, bool kWholeBlock>
 __global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
-    cross_entropy_kernel(T* losses, T* lse, const T* logits, const int64_t* target, int64_t rows,
-                                     int64_t cols, int64_t* error) {
+    cross_entropy_kernel(T* losses, T* lse, T* valid, const T* logits, const int64_t* target, int64_t rows,
+                         int64_t cols, int64_t ignore_index, int64_t* error) {
   const RowGroup g = row_group<kWholeBlock>();
   const auto merge = [](SoftmaxStats<T> a, SoftmaxStats<T> b) { return merge_stats(a, b); };
   for (int64_t r = g.first_row; r < rows; r += g.row_step) {
@@ -226,7 +227,10 @@ __global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
       const int64_t t = target[r];
       const T row_lse = s.max + math::log(s.sum);
       lse[r] = row_lse;
-      if (t < 0 || t >= cols) {
+      if (valid) valid[r] = t == ignore_index ? T(0) : T(1);
+      if (t == ignore_index) {
+        losses[r] = T(0);
+      } else if (t < 0 || t >= cols) {
         if (atomicCAS(reinterpret_cast<unsigned long long*>(error), 0ull, 1ull) == 0ull) error[1] = t;
         losses[r] = row_lse;
       } else {
@@ -236,18 +240,23 @@ __global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
   }
 }
 
-// grad_logits (N, C) = (exp(logits - lse) - onehot(target)) * grad_losses[n * grad_stride]
+// grad_logits (N, C) = (exp(logits - lse) - onehot(target)) * grad_losses[n * grad_stride],
+// 0 in rows whose target is ignore_index.
 template <class T, bool kWholeBlock>
 __global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
-    cross_entropy_backward_kernel(T* grad_logits, const T* grad_losses, int64_t grad_stride,
-                                              const T* logits, const int64_t* target, const T* lse, int64_t rows,
-                                              int64_t cols) {
+    cross_entropy_backward_kernel(T* grad_logits, const T* grad_losses, int64_t grad_stride, const T* logits,
+                                  const int64_t* target, const T* lse, int64_t rows, int64_t cols,
+                                  int64_t ignore_index) {
   const RowGroup g = row_group<kWholeBlock>();
   for (int64_t r = g.first_row; r < rows; r += g.row_step) {
     const T* xr = logits + r * cols;
     T* dr = grad_logits + r * cols;
-    const T shift = lse[r], scale = grad_losses[r * grad_stride];
     const int64_t t = target[r];
+    if (t == ignore_index) {
+      for (int64_t i = g.lane; i < cols; i += g.lanes) dr[i] = T(0);
+      continue;
+    }
+    const T shift = lse[r], scale = grad_losses[r * grad_stride];
     for (int64_t i = g.lane; i < cols; i += g.lanes)
       dr[i] = (math::exp(xr[i] - shift) - (i == t ? T(1) : T(0))) * scale;
   }
@@ -326,14 +335,16 @@ void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tenso
   });
 }
 
-void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits, const Tensor& target_in) {
+void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& valid, const Tensor& logits,
+                   const Tensor& target_in, int64_t ignore_index) {
   const int64_t rows = logits->shape()[0], cols = logits->shape()[1];
   if (rows == 0) return;
   const Tensor target = on_device(target_in, logits->device());
   const RowLaunch launch = row_launch(rows, cols);
   FT_DISPATCH_FLOATING_TYPES(logits->dtype(), "cross_entropy", [&] {
     FT_LAUNCH_ROWS(cross_entropy_kernel, scalar_t, launch, losses->data_as<scalar_t>(), lse->data_as<scalar_t>(),
-                   logits->data_as<scalar_t>(), target->data_as<int64_t>(), rows, cols,
+                   valid ? valid->data_as<scalar_t>() : nullptr, logits->data_as<scalar_t>(),
+                   target->data_as<int64_t>(), rows, cols, ignore_index,
                    error_words(DeferredCheck::CrossEntropyTarget));
   });
   // A bad target raises IndexError at the next read of a result (no synchronization here).
@@ -341,7 +352,7 @@ void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& logits
 }
 
 void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses_in, const Tensor& logits,
-                            const Tensor& target_in, const Tensor& lse) {
+                            const Tensor& target_in, const Tensor& lse, int64_t ignore_index) {
   const int64_t rows = logits->shape()[0], cols = logits->shape()[1];
   if (rows * cols == 0) return;
   const Tensor grad_losses = on_device(grad_losses_in, logits->device());
@@ -351,7 +362,7 @@ void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses
   FT_DISPATCH_FLOATING_TYPES(logits->dtype(), "cross_entropy_backward", [&] {
     FT_LAUNCH_ROWS(cross_entropy_backward_kernel, scalar_t, launch, grad_logits->data_as<scalar_t>(),
                    grad_losses->data_as<scalar_t>(), grad_stride, logits->data_as<scalar_t>(),
-                   target->data_as<int64_t>(), lse->data_as<scalar_t>(), rows, cols);
+                   target->data_as<int64_t>(), lse->data_as<scalar_t>(), rows, cols, ignore_index);
   });
 }
 

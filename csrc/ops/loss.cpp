@@ -67,47 +67,38 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int
   Tensor tgt = contiguous(reshape(cast_to(target, DType::Int64), {-1}));
   const int64_t rows = logits->shape()[0];
 
-  // Rows whose target is ignore_index contribute nothing and are not counted
-  // in the mean. On the CPU one look at the targets skips the masking when no
-  // row is ignored (the usual case); on a GPU that look would be a host
-  // synchronization per call, so there the mask is always applied, and the
-  // count of valid rows stays a tensor on the device either way.
-  Tensor valid, n_valid;
-  if (rows > 0 && (!logits->device().is_cpu() ||
-                   item(any(binary(BinaryOp::Eq, tgt, wrap_scalar(Scalar::from_int(ignore_index))), {}, false)).i)) {
-    valid = binary(BinaryOp::Ne, tgt, wrap_scalar(Scalar::from_int(ignore_index)));
-    tgt = where(valid, tgt, wrap_scalar(Scalar::from_int(0)));
-    n_valid = sum(valid, {}, false, logits->dtype());
-  }
-
+  // Rows whose target is ignore_index have loss 0 and gradient 0 (the kernels
+  // see to that), and the mean counts only the others: the kernel marks them
+  // in `valid`, whose sum stays on the device (no host synchronization).
   Tensor x = contiguous(logits);
   Tensor losses = empty(Shape{rows}, x->dtype(), x->device());
   Tensor lse = empty(Shape{rows}, x->dtype(), x->device());
-  if (rows > 0) backend(x->device()).cross_entropy(losses, lse, x, tgt);
-  Tensor out;
+  Tensor valid = r == Reduction::Mean ? empty(Shape{rows}, x->dtype(), x->device()) : Tensor();
+  if (rows > 0) backend(x->device()).cross_entropy(losses, lse, valid, x, tgt, ignore_index);
+  Tensor out, n_valid;
   {
     autograd::GradModeGuard no_grad(false);
-    if (valid) losses = where(valid, losses, wrap_scalar(Scalar::from_int(0)));
-    if (r == Reduction::Mean)
-      out = n_valid ? div(sum(losses, {}, false), n_valid) : mul_scalar(sum(losses, {}, false), 1.0 / static_cast<double>(rows));
-    else if (r == Reduction::Sum) out = sum(losses, {}, false);
-    else out = reshape(losses, target->shape().vec());
+    if (r == Reduction::Mean) {
+      n_valid = sum(valid, {}, false);
+      out = div(sum(losses, {}, false), n_valid);  // 0 / 0 = NaN when every row is ignored, as PyTorch
+    } else if (r == Reduction::Sum) {
+      out = sum(losses, {}, false);
+    } else {
+      out = reshape(losses, target->shape().vec());
+    }
   }
   if (autograd::any_requires_grad({&logits})) {
-    autograd::record(out, "NllLossBackward0", {&logits}, {{x}, {tgt}, {lse}, {valid}, {n_valid}},
-                     [r, rows](const Tensor& g, const SavedTensors& s, auto&) {
+    autograd::record(out, "NllLossBackward0", {&logits}, {{x}, {tgt}, {lse}, {n_valid}},
+                     [r, rows, ignore_index](const Tensor& g, const SavedTensors& s, auto&) {
                        // Per-row upstream gradient (rows,), then the fused kernel.
                        Tensor g_rows;
-                       const Tensor n_valid = s[4];
                        if (r == Reduction::None) g_rows = reshape(g, {rows});
-                       else if (r == Reduction::Mean)
-                         g_rows = expand(n_valid ? div(g, n_valid) : mul_scalar(g, 1.0 / static_cast<double>(rows)), {rows});
+                       else if (r == Reduction::Mean) g_rows = expand(div(g, s[3]), {rows});
                        else g_rows = expand(g, {rows});
-                       const Tensor valid = s[3];
-                       if (valid) g_rows = where(valid, g_rows, wrap_scalar(Scalar::from_int(0)));
                        const Tensor x = s[0];
                        Tensor gi = empty(x->shape(), x->dtype(), x->device());
-                       if (gi->numel() > 0) backend(x->device()).cross_entropy_backward(gi, g_rows, x, s[1], s[2]);
+                       if (gi->numel() > 0)
+                         backend(x->device()).cross_entropy_backward(gi, g_rows, x, s[1], s[2], ignore_index);
                        return std::vector<Tensor>{gi};
                      });
   }
