@@ -3,10 +3,14 @@
 #
 #   benchmarks/gpu/run.sh OUTDIR
 #
-# 1. nvidia-smi, then `pip install --no-build-isolation --no-deps .` (CUDA backend on)  -> OUTDIR/install.log
-# 2. ptxas register / spill report of the matmul and softmax kernels                     -> OUTDIR/ptxas.log
-# 3. python3 -m pytest tests/test_cuda.py, then the other tests if time is left          -> OUTDIR/tests*.log
-# 4. benchmarks/gpu/bench_gpu.py                                                          -> OUTDIR/report.md, results.json
+# 1. nvidia-smi, then `pip install --no-build-isolation --no-deps .` (CUDA backend on)  -> OUTDIR/build.log
+# 2. ptxas register / spill report of the matmul and softmax kernels                     -> OUTDIR/build.log
+# 3. python3 -m pytest tests/test_cuda.py                                                  -> OUTDIR/tests.log
+# 4. benchmarks/gpu/bench_gpu.py                                                          -> OUTDIR/report.md, results.json,
+#                                                                                            bench.log
+# 5. the other tests, then compute-sanitizer memcheck / racecheck on a subset of the
+#    CUDA tests, while time is left                                                       -> OUTDIR/tests_more.log
+# Seven files in all (the device tool returns at most eight).
 # Every step has a time limit; a failing step is recorded in OUTDIR/steps.txt and the
 # next one still runs. The whole script stays within about 8 minutes.
 set -u
@@ -37,18 +41,18 @@ step() {
 }
 
 : >"$OUT/steps.txt"
-step "nvidia-smi" 30 "$OUT/install.log" nvidia-smi
+step "nvidia-smi" 30 "$OUT/build.log" nvidia-smi
 
 # All cores for the build; the CUDA backend is required, not optional, here.
 export CMAKE_BUILD_PARALLEL_LEVEL=$(nproc)
 export FASTTENSOR_CUDA=ON
-step "pip install" 300 "$OUT/install.log" "$PY" -m pip install --no-build-isolation --no-deps -v .
+step "pip install" 300 "$OUT/build.log" "$PY" -m pip install --no-build-isolation --no-deps -v .
 
 # Registers and spills of the hot kernels, for this GPU's architecture.
 ARCH=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | grep -E '^[0-9]+\.[0-9]+$' | head -1 | tr -d '.')
 ARCH=${ARCH:-90}
 for f in matmul softmax; do
-  step "ptxas -v $f.cu (sm_$ARCH)" 120 "$OUT/ptxas.log" \
+  step "ptxas -v $f.cu (sm_$ARCH)" 120 "$OUT/build.log" \
     nvcc -std=c++17 -O3 --expt-relaxed-constexpr -Icsrc -arch="sm_$ARCH" -Xptxas -v -c "csrc/cuda/$f.cu" \
     -o "/tmp/ft_ptxas_$f.o"
 done
@@ -56,7 +60,17 @@ done
 # Run the tests against the installed package, not the source tree.
 step "pytest tests/test_cuda.py" 200 "$OUT/tests.log" "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py
 step "benchmark" 150 "$OUT/bench.log" "$PY" benchmarks/gpu/bench_gpu.py --out "$OUT"
-step "pytest (other tests)" 120 "$OUT/tests_rest.log" "$PY" -m pytest -q -x -p no:cacheprovider tests \
+step "pytest (other tests)" 120 "$OUT/tests_more.log" "$PY" -m pytest -q -x -p no:cacheprovider tests \
   --ignore=tests/test_cuda.py
+
+# With whatever time is left: compute-sanitizer over the kernels with shared
+# memory and index arithmetic (memcheck: out-of-bounds and misaligned
+# accesses inside allocations, which the CPU emulator cannot see; racecheck:
+# shared-memory races). It works on Firecracker machines, not on gVisor.
+SUBSET="TestMatmul and (float or large or tf32) or TestSoftmax or TestReduce and (every_dtype or large) or TestIndex"
+step "compute-sanitizer memcheck" 90 "$OUT/tests_more.log" compute-sanitizer --tool memcheck --error-exitcode 1 \
+  --print-limit 20 "$PY" -m pytest -q -x -p no:cacheprovider tests/test_cuda.py -k "$SUBSET"
+step "compute-sanitizer racecheck" 60 "$OUT/tests_more.log" compute-sanitizer --tool racecheck --error-exitcode 1 \
+  --print-limit 20 "$PY" -m pytest -q -x -p no:cacheprovider tests/test_cuda.py -k "TestMatmul and test_float and float32 and contiguous or TestReduce and every_dtype and float32"
 
 echo "total $(($(date +%s) - START))s" | tee -a "$OUT/steps.txt"
