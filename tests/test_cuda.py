@@ -783,6 +783,29 @@ class TestTraining:
             results.append(host(w))
         np.testing.assert_allclose(results[1], results[0], rtol=1e-6, atol=1e-7)
 
+    @pytest.mark.parametrize("options", [dict(), dict(momentum=0.9, weight_decay=0.01),
+                                         dict(momentum=0.8, nesterov=True), dict(momentum=0.5, dampening=0.3)])
+    def test_sgd_over_many_parameters(self, options: dict) -> None:
+        # 46 float32 parameters (36 with elements and a gradient: two launches of at most 32),
+        # then 5 float64 ones (a run of their own), odd and empty sizes, some without a
+        # gradient; three steps, so that the momentum buffers are made and then reused.
+        rng = np.random.default_rng(28)
+        shapes = [(int(rng.integers(1, 3000)),) if i % 7 else (0,) for i in range(50)] + [(3, 1025)]
+        dtypes = ["float32"] * 46 + ["float64"] * 5
+        values = [random_array(sh, dt, rng) for sh, dt in zip(shapes, dtypes)]
+        grads = [[random_array(sh, dt, rng) for sh, dt in zip(shapes, dtypes)] for _ in range(3)]
+        results = {}
+        for device in ("cpu", "cuda"):
+            params = [fasttensor.tensor(v, device=device, requires_grad=True) for v in values]
+            opt = fasttensor.optim.SGD(params, lr=0.05, **options)
+            for step in range(3):
+                for i, p in enumerate(params):
+                    p.grad = None if i % 11 == 3 else fasttensor.tensor(grads[step][i], device=device)
+                opt.step()
+            results[device] = [host(p) for p in params]
+        for g, c in zip(results["cuda"], results["cpu"]):
+            np.testing.assert_allclose(g, c, rtol=1e-6, atol=1e-7)
+
 
 # --- device semantics --------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/storage.h"
 #include "core/tensor.h"
@@ -122,6 +123,15 @@ struct Backend {
   //      d = nesterov ? d + momentum * buf : buf (when momentum != 0); p -= lr * d.
   virtual void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, double lr,
                         double momentum, double dampening, double weight_decay, bool nesterov, bool first) = 0;
+  // The same over a list of parameters (an optimizer's group) on this device,
+  // all of one dtype; momentum_bufs[i] may be null, first[i] as above. By
+  // default one sgd_step each; CUDA updates up to 32 parameters per launch.
+  virtual void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                         const std::vector<Tensor>& momentum_bufs, double lr, double momentum, double dampening,
+                         double weight_decay, bool nesterov, const std::vector<bool>& first) {
+    for (size_t i = 0; i < params.size(); ++i)
+      sgd_step(params[i], grads[i], momentum_bufs[i], lr, momentum, dampening, weight_decay, nesterov, first[i]);
+  }
   // Adam / AdamW (decoupled = AdamW): step is the 1-based step count.
   virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                          double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled,

@@ -119,6 +119,12 @@ class CudaBackend final : public Backend {
     set_device(index_);
     cuda::sgd_step(p, g, buf, lr, momentum, dampening, wd, nesterov, first);
   }
+  void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                 const std::vector<Tensor>& bufs, double lr, double momentum, double dampening, double wd,
+                 bool nesterov, const std::vector<bool>& first) override {
+    set_device(index_);
+    cuda::sgd_steps(params, grads, bufs, lr, momentum, dampening, wd, nesterov, first);
+  }
   void adam_step(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, double lr, double b1, double b2,
                  double eps, double wd, bool decoupled, int64_t step) override {
     set_device(index_);

@@ -41,6 +41,9 @@ void random_uniform(const Tensor& dst, double low, double high, uint64_t seed, u
 void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset);
 void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uint64_t offset);
 
+void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+               const std::vector<Tensor>& momentum_bufs, double lr, double momentum, double dampening,
+               double weight_decay, bool nesterov, const std::vector<bool>& first);
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, double lr, double momentum,
               double dampening, double weight_decay, bool nesterov, bool first);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq, double lr,

@@ -1,5 +1,6 @@
 // CUDA fused optimizer steps: one pass over each parameter, the same math as
-// cpu/optim.cpp. All tensors contiguous, one element per thread.
+// cpu/optim.cpp. All tensors contiguous, one element per thread. SGD over a
+// list of parameters updates up to kListMax of them per launch.
 #include <cmath>
 
 #include "cuda/kernels.h"
@@ -12,19 +13,53 @@ namespace {
 // SGD: d = grad + wd * p; buf = first ? d : momentum * buf + (1 - dampening) * d;
 //      d = nesterov ? d + momentum * buf : buf (with a buffer); p -= lr * d.
 template <class T>
-__global__ void sgd_kernel(T* p, const T* g, T* buf, int64_t n, T lr, T momentum, T damp, T wd, bool nesterov,
-                           bool first) {
-  for (int64_t i = global_thread_index(); i < n; i += global_thread_count()) {
-    if (!buf) {
-      p[i] -= wd == T(0) ? lr * g[i] : lr * (g[i] + wd * p[i]);
-      continue;
-    }
-    T d = g[i] + wd * p[i];
-    const T v = first ? d : momentum * buf[i] + damp * d;
-    buf[i] = v;
-    d = nesterov ? d + momentum * v : v;
-    p[i] -= lr * d;
+struct SgdHyper {
+  T lr, momentum, damp, wd;
+  bool nesterov;
+};
+
+template <class T>
+__device__ __forceinline__ void sgd_update(T* p, const T* g, T* buf, int64_t i, const SgdHyper<T>& h, bool first) {
+  if (!buf) {
+    p[i] -= h.wd == T(0) ? h.lr * g[i] : h.lr * (g[i] + h.wd * p[i]);
+    return;
   }
+  T d = g[i] + h.wd * p[i];
+  const T v = first ? d : h.momentum * buf[i] + h.damp * d;
+  buf[i] = v;
+  d = h.nesterov ? d + h.momentum * v : v;
+  p[i] -= h.lr * d;
+}
+
+template <class T>
+__global__ void sgd_kernel(T* p, const T* g, T* buf, int64_t n, SgdHyper<T> h, bool first) {
+  for (int64_t i = global_thread_index(); i < n; i += global_thread_count()) sgd_update(p, g, buf, i, h, first);
+}
+
+// Up to kListMax parameters in one launch: parameter k gets blocks
+// [block_end[k - 1], block_end[k]), each covering kListChunk elements.
+constexpr int kListMax = 32;
+constexpr int64_t kListChunk = int64_t(kThreads) * 4;
+
+template <class T>
+struct SgdList {
+  T* p[kListMax];
+  const T* g[kListMax];
+  T* buf[kListMax];
+  int64_t n[kListMax];
+  int64_t block_end[kListMax];
+  uint32_t first;  // bit k: parameter k's first step
+  int count;
+};
+
+template <class T>
+__global__ void __launch_bounds__(kThreads) sgd_list_kernel(SgdList<T> list, SgdHyper<T> h) {
+  int k = 0;
+  while (k + 1 < list.count && int64_t(blockIdx.x) >= list.block_end[k]) ++k;
+  const int64_t begin = (int64_t(blockIdx.x) - (k == 0 ? 0 : list.block_end[k - 1])) * kListChunk;
+  const int64_t end = min(list.n[k], begin + kListChunk);
+  const bool first = (list.first >> k) & 1u;
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) sgd_update(list.p[k], list.g[k], list.buf[k], i, h, first);
 }
 
 // Adam / AdamW (decoupled): step_size = lr / (1 - beta1^t), inv_sqrt_bc2 = 1 / sqrt(1 - beta2^t).
@@ -49,10 +84,44 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& buf, double
   if (n == 0) return;
   FT_DISPATCH_FLOATING_TYPES(param->dtype(), "sgd_step", [&] {
     using T = scalar_t;
+    const SgdHyper<T> h{T(lr), T(momentum), T(1 - dampening), T(weight_decay), nesterov};
     sgd_kernel<T><<<grid_size(n), kThreads, 0, stream()>>>(param->data_as<T>(), grad->data_as<T>(),
-                                                           buf ? buf->data_as<T>() : nullptr, n, T(lr), T(momentum),
-                                                           T(1 - dampening), T(weight_decay), nesterov, first);
+                                                           buf ? buf->data_as<T>() : nullptr, n, h, first);
     FT_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+               const std::vector<Tensor>& bufs, double lr, double momentum, double dampening, double weight_decay,
+               bool nesterov, const std::vector<bool>& first) {
+  if (params.empty()) return;
+  FT_DISPATCH_FLOATING_TYPES(params[0]->dtype(), "sgd_step", [&] {
+    using T = scalar_t;
+    const SgdHyper<T> h{T(lr), T(momentum), T(1 - dampening), T(weight_decay), nesterov};
+    SgdList<T> list{};
+    int64_t blocks = 0;
+    auto launch = [&] {
+      if (list.count == 0) return;
+      sgd_list_kernel<T><<<unsigned(blocks), kThreads, 0, stream()>>>(list, h);
+      FT_CUDA_CHECK_LAUNCH();
+      list = SgdList<T>{};
+      blocks = 0;
+    };
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int64_t n = params[i]->numel();
+      if (n == 0) continue;
+      const int64_t more = ceil_div(n, kListChunk);
+      if (list.count == kListMax || blocks + more > int64_t(INT32_MAX)) launch();
+      const int k = list.count++;
+      list.p[k] = params[i]->data_as<T>();
+      list.g[k] = grads[i]->data_as<T>();
+      list.buf[k] = bufs[i] ? bufs[i]->data_as<T>() : nullptr;
+      list.n[k] = n;
+      blocks += more;
+      list.block_end[k] = blocks;
+      if (first[i]) list.first |= 1u << k;
+    }
+    launch();
   });
 }
 

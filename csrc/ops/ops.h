@@ -172,8 +172,11 @@ Tensor normal_(const Tensor& self, double mean, double std, Generator* g = nullp
 Tensor dropout(const Tensor& a, double p, bool training);
 
 // --- optim.cpp: fused parameter updates (no autograd) -------------------------
-void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, double lr, double momentum,
-              double dampening, double weight_decay, bool nesterov, bool first);
+// sgd_step over a list (momentum_bufs[i] null without momentum): runs of
+// parameters on one device with one dtype go to the backend together.
+void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+               const std::vector<Tensor>& momentum_bufs, double lr, double momentum, double dampening,
+               double weight_decay, bool nesterov, const std::vector<bool>& first);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq, double lr,
                double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step);
 

@@ -184,10 +184,14 @@ void bind_functions(py::module_& m) {
   m.def("_dropout", [](const Tensor& x, double p, bool training) { return ops::dropout(x, p, training); });
 
   // --- optim ------------------------------------------------------------------------
-  m.def("_sgd_step", [](const Tensor& p, const Tensor& g, py::object buf, double lr, double momentum, double dampening,
-                        double wd, bool nesterov, bool first) {
-    Tensor b = buf.is_none() ? Tensor() : to_tensor(buf);
-    nogil(p->numel(), [&] { ops::sgd_step(p, g, b, lr, momentum, dampening, wd, nesterov, first); return 0; });
+  m.def("_sgd_steps", [](const std::vector<Tensor>& params, const std::vector<Tensor>& grads, py::list bufs,
+                         double lr, double momentum, double dampening, double wd, bool nesterov,
+                         const std::vector<bool>& first) {
+    std::vector<Tensor> b;
+    int64_t work = 0;
+    for (py::handle h : bufs) b.push_back(h.is_none() ? Tensor() : to_tensor(h));
+    for (const Tensor& p : params) work += p->numel();
+    nogil(work, [&] { ops::sgd_steps(params, grads, b, lr, momentum, dampening, wd, nesterov, first); return 0; });
   });
   m.def("_adam_step", [](const Tensor& p, const Tensor& g, const Tensor& m1, const Tensor& m2, double lr, double b1,
                          double b2, double eps, double wd, bool decoupled, int64_t step) {
