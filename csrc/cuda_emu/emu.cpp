@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -232,7 +233,28 @@ std::string deadlock_text(const Scheduler& s) {
   return r;
 }
 
-void run_block(Scheduler& s, const dim3& grid, const dim3& block, const uint3& block_idx, bool reverse) {
+// FT_CUDA_EMU_SEED=n (n > 0): each block's threads run in an order drawn from
+// n and the block's place in the launch, reshuffled at every barrier.
+uint64_t schedule_seed() {
+  static const uint64_t seed = [] {
+    const char* env = std::getenv("FT_CUDA_EMU_SEED");
+    return env ? std::strtoull(env, nullptr, 10) : 0;
+  }();
+  return seed;
+}
+
+// The order the threads of block number `serial` run in: forward for even
+// blocks and backward for odd ones, or shuffled with a seed.
+void thread_order(std::vector<int>& order, int n, uint64_t serial, uint64_t round) {
+  order.resize(size_t(n));
+  for (int k = 0; k < n; ++k) order[size_t(k)] = serial % 2 == 1 ? n - 1 - k : k;
+  if (const uint64_t seed = schedule_seed()) {
+    std::mt19937_64 rng(seed * 0x9e3779b97f4a7c15ull ^ (serial << 20) ^ round);
+    std::shuffle(order.begin(), order.end(), rng);
+  }
+}
+
+void run_block(Scheduler& s, const dim3& grid, const dim3& block, const uint3& block_idx, uint64_t serial) {
   const int n = int(block.x * block.y * block.z);
   char* stacks = fiber_stacks();
   s.fibers.resize(size_t(n));
@@ -247,10 +269,12 @@ void run_block(Scheduler& s, const dim3& grid, const dim3& block, const uint3& b
     f.coords.grid_dim = grid;
     start_fiber(f);
   }
-  for (;;) {
+  std::vector<int> order;
+  for (uint64_t round = 0;; ++round) {
     bool ran = false, live = false;
+    if (round == 0 || schedule_seed()) thread_order(order, n, serial, round);
     for (int k = 0; k < n && !s.failed; ++k) {
-      Fiber& f = s.fibers[size_t(reverse ? n - 1 - k : k)];
+      Fiber& f = s.fibers[size_t(order[size_t(k)])];
       if (f.state == State::Done) continue;
       live = true;
       if (f.state != State::Ready) continue;
@@ -411,7 +435,7 @@ void run_grid(const LaunchConfig& config, void (*body)(void*), void* ctx, const 
   for (unsigned z = 0; z < g.z && !s.failed; ++z)
     for (unsigned y = 0; y < g.y && !s.failed; ++y)
       for (unsigned x = 0; x < g.x && !s.failed; ++x, ++serial) {
-        run_block(s, g, config.block, uint3{x, y, z}, serial % 2 == 1);
+        run_block(s, g, config.block, uint3{x, y, z}, serial);
         if (s.failed && s.failure.find(" (block") == std::string::npos && s.current)
           s.failure += " (" + coords_text(s.current->coords) + ")";
       }

@@ -10,7 +10,8 @@
 //     (__syncthreads, or a warp collective: shuffle, ballot, mma), and a
 //     barrier releases when every thread still running has reached it. Odd
 //     blocks run their threads in reverse order, so a missing barrier shows
-//     up as a wrong result in one of the two orders. A barrier no thread
+//     up as a wrong result in one of the two orders (FT_CUDA_EMU_SEED=n
+//     shuffles the order instead, anew at every barrier). A barrier no thread
 //     can pass (a __syncthreads some threads skip) is reported as an error;
 //   - warp collectives with a full mask need every lane of the warp still
 //     running; a lane that exited, or a source lane outside the mask, is an
@@ -27,7 +28,8 @@
 //   - an error inside a kernel (__trap, an emulator check) makes the launch
 //     fail with cudaErrorLaunchFailure, reported by the next
 //     cudaGetLastError with what failed and in which thread.
-// FT_CUDA_EMU_TRACE=1 prints every launch, copy, memset and allocation.
+// FT_CUDA_EMU_TRACE=1 prints every launch, copy, memset and allocation;
+// FT_CUDA_EMU_SMS=n sets the multiprocessor count (default 132, an H100).
 // Not emulated: timing, memory coalescing, accesses to the wrong place
 // inside a block, host memory read by a kernel through a struct argument,
 // and __shared__ memory's garbage (a __shared__ array is a function-local

@@ -9,7 +9,8 @@
 # PYTHON picks the interpreter (it needs pybind11, numpy and pytest), and
 # FT_EMU_BUILD the build folder (default build/cuda-emulator).
 # FT_CUDA_EMU_SMS sets the emulated multiprocessor count (default 132, an
-# H100), which steers grid sizes and matmul's split-K choice.
+# H100), which steers grid sizes and matmul's split-K choice;
+# FT_CUDA_EMU_SEED=n runs each block's threads in shuffled orders.
 set -euo pipefail
 if [[ "$(uname -m)" != x86_64 ]]; then
   echo "run_tests.sh: the CUDA emulator's fibers switch stacks in x86-64 assembly; skipped on $(uname -m)"
