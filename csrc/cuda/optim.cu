@@ -59,7 +59,8 @@ __global__ void __launch_bounds__(kThreads) sgd_list_kernel(SgdList<T> list, Sgd
   const int64_t begin = (int64_t(blockIdx.x) - (k == 0 ? 0 : list.block_end[k - 1])) * kListChunk;
   const int64_t end = min(list.n[k], begin + kListChunk);
   const bool first = (list.first >> k) & 1u;
-  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) sgd_update(list.p[k], list.g[k], list.buf[k], i, h, first);
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x)
+    sgd_update(list.p[k], list.g[k], list.buf[k], i, h, first);
 }
 
 // Adam / AdamW (decoupled): step_size = lr / (1 - beta1^t), inv_sqrt_bc2 = 1 / sqrt(1 - beta2^t).

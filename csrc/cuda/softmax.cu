@@ -1,10 +1,13 @@
 // CUDA softmax, log_softmax, fused cross-entropy, and their backwards, over
 // contiguous rows (R, C). A warp handles a row of up to 1024 columns, a
-// block a longer one. The forward reads each row once for its statistics
-// with the online max-and-sum (Milakov & Gimelshein, "Online normalizer
-// calculation for softmax", 2018): the running sum is rescaled whenever the
-// running max grows, and two partial (max, sum) pairs merge the same way
-// across lanes. A second pass (from cache) writes the outputs.
+// block a longer one. The softmax forward keeps a row of up to 32 floats
+// (16 doubles) per thread in registers: one read, a max, a sum of exps,
+// the outputs. Longer rows, and the cross-entropy forward, read each row
+// once for its statistics with the online max-and-sum (Milakov &
+// Gimelshein, "Online normalizer calculation for softmax", 2018): the
+// running sum is rescaled whenever the running max grows, and two partial
+// (max, sum) pairs merge the same way across lanes; a second pass (from
+// cache) writes the outputs.
 #include "cuda/kernels.h"
 #include "cuda/loops.cuh"
 
@@ -154,7 +157,7 @@ template <class T, bool kWholeBlock, int kElems>
 __global__ void __launch_bounds__(kWholeBlock ? kMaxCachedThreads : kThreads)
     softmax_cached_kernel(const T* x, T* y, int64_t rows, int64_t cols, bool log) {
   const RowGroup g = row_group<kWholeBlock>();
-  const auto max_of = [](T a, T b) { return b > a ? b : a; };
+  const auto max_of = [](T a, T b) { return b > a ? b : a; };  // a NaN is passed over here, caught by the sum
   const auto add = [](T a, T b) { return a + b; };
   for (int64_t r = g.first_row; r < rows; r += g.row_step) {
     const T* xr = x + r * cols;
@@ -193,8 +196,7 @@ __global__ void __launch_bounds__(kWholeBlock ? kMaxCachedThreads : kThreads)
 // all (rows, cols) contiguous.
 template <class T, bool kWholeBlock>
 __global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
-    softmax_backward_kernel(T* grad_in, const T* grad_out, const T* y, int64_t rows, int64_t cols,
-                                        bool log) {
+    softmax_backward_kernel(T* grad_in, const T* grad_out, const T* y, int64_t rows, int64_t cols, bool log) {
   const RowGroup g = row_group<kWholeBlock>();
   const auto add = [](T a, T b) { return a + b; };
   for (int64_t r = g.first_row; r < rows; r += g.row_step) {
@@ -288,7 +290,6 @@ RowLaunch row_launch(int64_t rows, int64_t cols) {
     FT_CUDA_CHECK_LAUNCH();                                                                          \
   } while (0)
 
-
 // Launches softmax_cached_kernel<T, whole block, kElems> with the smallest
 // power of two kElems >= elements per lane (at most kMaxCachedElems<T>).
 template <class T, int kElems = 1>
@@ -311,7 +312,8 @@ void softmax(const Tensor& out, const Tensor& in, bool log) {
   if (rows * cols == 0) return;
   const RowLaunch launch = row_launch(rows, cols);
   const int64_t lanes = launch.whole_block ? int64_t(launch.threads) : int64_t(kWarpSize);
-  const int64_t cached_limit = lanes * (in->dtype() == DType::Float64 ? kMaxCachedElems<double> : kMaxCachedElems<float>);
+  const int64_t per_lane = in->dtype() == DType::Float64 ? kMaxCachedElems<double> : kMaxCachedElems<float>;
+  const int64_t cached_limit = lanes * per_lane;
   if (cols <= cached_limit && (!launch.whole_block || launch.threads <= kMaxCachedThreads)) {
     FT_DISPATCH_FLOATING_TYPES(in->dtype(), "softmax", [&] {
       launch_cached_softmax<scalar_t>(launch, in->data_as<scalar_t>(), out->data_as<scalar_t>(), rows, cols, log);

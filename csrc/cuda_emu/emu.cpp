@@ -263,7 +263,8 @@ void run_block(Scheduler& s, const dim3& grid, const dim3& block, const uint3& b
     f = Fiber{};
     f.linear = i;
     f.stack_top = stacks + size_t(i) * (kStackBytes + kGuardBytes) + kGuardBytes + kStackBytes;
-    f.coords.thread_idx = uint3{unsigned(i) % block.x, unsigned(i) / block.x % block.y, unsigned(i) / (block.x * block.y)};
+    const unsigned t = unsigned(i);
+    f.coords.thread_idx = uint3{t % block.x, t / block.x % block.y, t / (block.x * block.y)};
     f.coords.block_idx = block_idx;
     f.coords.block_dim = block;
     f.coords.grid_dim = grid;

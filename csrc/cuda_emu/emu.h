@@ -147,9 +147,7 @@ struct LaunchConfig {
 // next cudaGetLastError.
 void run_grid(const LaunchConfig& config, void (*body)(void*), void* ctx, const char* kernel_name);
 
-// What kernel<<<config>>>(args...) becomes (see rewrite_launches.py), with
-// the kernel expression's text as its name: the arguments are converted to the kernel's parameter types once, as a launch
-// does, and every thread gets its own copy.
+// True if p points into (or just past) a block cudaMalloc handed out.
 bool is_device_pointer(const void* p);
 // Ends the launch with this error; the next cudaGetLastError reports it.
 void fail_launch(const std::string& what, cudaError_t error);
@@ -162,6 +160,10 @@ bool is_device_argument(const T& v) {
   else return true;
 }
 
+// What kernel<<<config>>>(args...) becomes (see rewrite_launches.py), with
+// the kernel expression's text as its name: the arguments are converted to
+// the kernel's parameter types once, as a launch does, and every thread gets
+// its own copy.
 template <class... P, class... A>
 void launch(const LaunchConfig& config, const char* name, void (*kernel)(P...), A&&... args) {
   static_assert(sizeof...(P) == sizeof...(A), "a kernel launch passes every parameter");
