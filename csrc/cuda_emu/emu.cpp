@@ -354,9 +354,11 @@ cudaError_t check_copy(void* dst, const void* src, size_t count, cudaMemcpyKind 
   return cudaSuccess;
 }
 
-// A fault while a kernel runs: says which kernel and thread, then ends the
-// process (a GPU would report cudaErrorIllegalAddress and lose the context).
+// A fault while a kernel runs: says which kernel and thread, then hands the
+// fault to the handler there was before (Python's faulthandler, or the
+// default: the process ends, as a GPU would lose its context).
 const char* g_running_kernel = nullptr;
+struct sigaction g_previous_segv, g_previous_bus;
 
 void segv_handler(int sig, siginfo_t* info, void*) {
   if (g_running_kernel && g_sched.current) {
@@ -369,8 +371,8 @@ void segv_handler(int sig, siginfo_t* info, void*) {
                                 c.thread_idx.y, c.thread_idx.z, g_running_kernel);
     if (n > 0) (void)!write(2, text, size_t(std::min<int>(n, int(sizeof text) - 1)));
   }
-  signal(sig, SIG_DFL);
-  raise(sig);
+  sigaction(sig, sig == SIGBUS ? &g_previous_bus : &g_previous_segv, nullptr);
+  if (info->si_code <= 0) raise(sig);  // sent, not a fault: returning would not repeat it
 }
 
 void install_segv_handler() {
@@ -388,8 +390,8 @@ void install_segv_handler() {
     sa.sa_sigaction = &segv_handler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, nullptr);
-    sigaction(SIGBUS, &sa, nullptr);
+    sigaction(SIGSEGV, &sa, &g_previous_segv);
+    sigaction(SIGBUS, &sa, &g_previous_bus);
   });
 }
 
