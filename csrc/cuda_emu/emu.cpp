@@ -463,6 +463,14 @@ void warp_collective(unsigned mask, void* data, WarpOp op) {
 
 void fail(const char* what) { throw std::runtime_error(what); }
 
+void check_launch_bounds(long long max_threads) {
+  const dim3& b = coords().block_dim;
+  const long long threads = (long long)b.x * b.y * b.z;
+  if (threads > max_threads)
+    fail(("a launch of " + std::to_string(threads) + " threads per block past __launch_bounds__(" +
+          std::to_string(max_threads) + ")").c_str());
+}
+
 namespace {
 
 struct ShuffleSlot {

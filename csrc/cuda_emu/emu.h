@@ -17,7 +17,8 @@
 //     running; a lane that exited, or a source lane outside the mask, is an
 //     error;
 //   - launch configurations are checked against the limits of a real GPU
-//     (block 1024 threads, grid.y / grid.z 65535, ...);
+//     (block 1024 threads, grid.y / grid.z 65535, ...) and against each
+//     kernel's __launch_bounds__;
 //   - device memory is host memory, each cudaMalloc'd block between two
 //     inaccessible pages and ending at the upper one: a kernel reading or
 //     writing past a block's end stops the process with the kernel and
@@ -193,6 +194,10 @@ int lane_id();
 
 // Fails the launch with this message.
 [[noreturn]] void fail(const char* what);
+
+// A kernel's __launch_bounds__(max_threads): a launch with more threads per
+// block fails (on a GPU: "too many resources requested for launch").
+void check_launch_bounds(long long max_threads);
 
 enum class ShuffleKind { Index, Up, Xor };
 uint32_t shuffle(unsigned mask, uint32_t value, ShuffleKind kind, int arg, int width);

@@ -4,14 +4,17 @@
 becomes
     ::ft_emu::launch(::ft_emu::LaunchConfig(grid, block, shared, stream), "kernel<T>", kernel<T>, a, b)
 
-Everything else is copied unchanged. The kernel expression is the name
-(optionally qualified) and its template argument list just before `<<<`.
+The kernel expression is the name (optionally qualified) and its template
+argument list just before `<<<`. A kernel's `__launch_bounds__(max_threads,
+...)` becomes a check of the launch's block size at the top of its body.
+Everything else is copied unchanged.
 
 Usage: rewrite_launches.py INPUT OUTPUT
 """
 
 from __future__ import annotations
 
+import re
 import sys
 
 
@@ -48,7 +51,45 @@ def _kernel_start(text: str, end: int) -> int:
     return i
 
 
+def _top_level_split(text: str) -> list:
+    """text split at the commas outside any brackets."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{<":
+            depth += 1
+        elif ch in ")]}>":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def check_launch_bounds(text: str) -> str:
+    """Keeps each kernel's __launch_bounds__(max_threads, ...) as a check at the
+    top of its body: a launch with more threads per block fails on a GPU."""
+    out = []
+    pos = 0
+    pattern = re.compile(r"__global__\s+void\s+(__launch_bounds__\()")
+    while True:
+        found = pattern.search(text, pos)
+        if not found:
+            out.append(text[pos:])
+            return "".join(out)
+        at, open_paren = found.start(1), found.end(1) - 1
+        close = _matching(text, open_paren, "(", ")")
+        max_threads = _top_level_split(text[open_paren + 1:close - 1])[0].strip()
+        params = text.find("(", close)
+        body = text.find("{", _matching(text, params, "(", ")"))
+        out.append(text[pos:at])  # the attribute itself is dropped (emu.h defines it away too)
+        out.append(text[close:body + 1])
+        out.append(f" ::ft_emu::check_launch_bounds({max_threads});")
+        pos = body + 1
+
+
 def rewrite(text: str) -> str:
+    text = check_launch_bounds(text)
     out = []
     pos = 0
     while True:

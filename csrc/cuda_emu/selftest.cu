@@ -91,6 +91,8 @@ __global__ void mma_kernel(const float* a, const float* b, float* d) {
   d[(g + 8) * 8 + 2 * t + 1] = acc[3];
 }
 
+__global__ void __launch_bounds__(64) bounded_kernel(int* out) { out[threadIdx.x] = 1; }
+
 __global__ void noop_kernel(int* out) {
   if (out) out[0] = 0;
 }
@@ -181,6 +183,11 @@ int main() {
     check(last_error_text().find("cudaErrorInvalidConfiguration") != std::string::npos, "grid.y > 65535");
     noop_kernel<<<1, 2048>>>(d_out);
     check(last_error_text().find("cudaErrorInvalidConfiguration") != std::string::npos, "2048 threads per block");
+    bounded_kernel<<<1, 64>>>(d_out);
+    const bool within = last_error_text().empty();
+    bounded_kernel<<<1, 65>>>(d_out);
+    check(within && last_error_text().find("past __launch_bounds__(64)") != std::string::npos,
+          "a launch past the kernel's __launch_bounds__");
     int on_host = 0;
     noop_kernel<<<1, 1>>>(&on_host);
     check(last_error_text().find("not device memory") != std::string::npos, "a host pointer argument");
