@@ -103,6 +103,7 @@ struct Scheduler {
 };
 
 Scheduler g_sched;
+uint64_t g_block_run = 0;  // how many blocks have started, over all launches
 std::mutex g_launch_mutex;  // one launch at a time: __shared__ arrays are statics
 thread_local cudaError_t t_last_error = cudaSuccess;
 std::string g_failure_text;  // what the last failed launch reported
@@ -256,6 +257,7 @@ void thread_order(std::vector<int>& order, int n, uint64_t serial, uint64_t roun
 
 void run_block(Scheduler& s, const dim3& grid, const dim3& block, const uint3& block_idx, uint64_t serial) {
   const int n = int(block.x * block.y * block.z);
+  ++g_block_run;
   char* stacks = fiber_stacks();
   s.fibers.resize(size_t(n));
   for (int i = 0; i < n; ++i) {
@@ -462,6 +464,15 @@ void warp_collective(unsigned mask, void* data, WarpOp op) {
 }
 
 void fail(const char* what) { throw std::runtime_error(what); }
+
+void poison_shared(void* array, size_t bytes) {
+  // Runs under the launch mutex. Block runs are numbered from 1.
+  static std::map<void*, uint64_t> poisoned_in;
+  uint64_t& last = poisoned_in[array];
+  if (last == g_block_run) return;
+  last = g_block_run;
+  std::memset(array, 0xff, bytes);
+}
 
 void check_launch_bounds(long long max_threads) {
   const dim3& b = coords().block_dim;

@@ -31,10 +31,12 @@
 //     cudaGetLastError with what failed and in which thread.
 // FT_CUDA_EMU_TRACE=1 prints every launch, copy, memset and allocation;
 // FT_CUDA_EMU_SMS=n sets the multiprocessor count (default 132, an H100).
+//   - a __shared__ array (a function-local static here) is filled with 0xff
+//     bytes for each new block, so that a read of shared memory no thread
+//     of the block wrote shows, as the garbage there would on a GPU.
 // Not emulated: timing, memory coalescing, accesses to the wrong place
 // inside a block, host memory read by a kernel through a struct argument,
-// and __shared__ memory's garbage (a __shared__ array is a function-local
-// static, zero at first).
+// register limits.
 #pragma once
 
 #include <math.h>
@@ -194,6 +196,10 @@ int lane_id();
 
 // Fails the launch with this message.
 [[noreturn]] void fail(const char* what);
+
+// Fills a __shared__ array with 0xff bytes the first time a thread of a new
+// block reaches its declaration (rewrite_launches.py puts the call there).
+void poison_shared(void* array, size_t bytes);
 
 // A kernel's __launch_bounds__(max_threads): a launch with more threads per
 // block fails (on a GPU: "too many resources requested for launch").

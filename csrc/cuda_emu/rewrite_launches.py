@@ -6,7 +6,8 @@ becomes
 
 The kernel expression is the name (optionally qualified) and its template
 argument list just before `<<<`. A kernel's `__launch_bounds__(max_threads,
-...)` becomes a check of the launch's block size at the top of its body.
+...)` becomes a check of the launch's block size at the top of its body,
+and a `__shared__` array is poisoned for each new block (poison_shared).
 Everything else is copied unchanged.
 
 Usage: rewrite_launches.py INPUT OUTPUT
@@ -88,8 +89,20 @@ def check_launch_bounds(text: str) -> str:
         pos = body + 1
 
 
+_SHARED = re.compile(r"__shared__\s+(?:__align__\(\d+\)\s+)?[\w:<>]+\s+(\w+)\s*(?:\[[^;\]]*\]\s*)*;")
+
+
+def poison_shared(text: str) -> str:
+    """After each `__shared__ T name[...];` a call that fills the array with
+    0xff bytes the first time a thread of a new block gets there, so that a
+    read of shared memory no thread of the block wrote shows (a GPU leaves
+    garbage there; a function-local static would keep the last block's data)."""
+    return _SHARED.sub(lambda m: m.group(0) + f" ::ft_emu::poison_shared(&{m.group(1)}, sizeof({m.group(1)}));",
+                       text)
+
+
 def rewrite(text: str) -> str:
-    text = check_launch_bounds(text)
+    text = poison_shared(check_launch_bounds(text))
     out = []
     pos = 0
     while True:
