@@ -119,19 +119,15 @@ struct Backend {
   virtual void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uint64_t offset) = 0;
 
   // Optimizer steps, fused; all tensors contiguous, same shape and dtype.
-  // SGD: d = grad + wd * p; buf = first ? d : momentum * buf + (1 - dampening) * d;
-  //      d = nesterov ? d + momentum * buf : buf (when momentum != 0); p -= lr * d.
-  virtual void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, double lr,
-                        double momentum, double dampening, double weight_decay, bool nesterov, bool first) = 0;
-  // The same over a list of parameters (an optimizer's group) on this device,
-  // all of one dtype; momentum_bufs[i] may be null, first[i] as above. By
-  // default one sgd_step each; CUDA updates up to 32 parameters per launch.
+  // SGD over a list of parameters (an optimizer's group) on this device, all
+  // of one dtype; for each p with its grad, momentum buffer (may be null) and
+  // first-step flag:
+  //   d = grad + wd * p; buf = first ? d : momentum * buf + (1 - dampening) * d;
+  //   d = nesterov ? d + momentum * buf : buf (with a buffer); p -= lr * d.
+  // CUDA updates up to 32 parameters per launch.
   virtual void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                          const std::vector<Tensor>& momentum_bufs, double lr, double momentum, double dampening,
-                         double weight_decay, bool nesterov, const std::vector<bool>& first) {
-    for (size_t i = 0; i < params.size(); ++i)
-      sgd_step(params[i], grads[i], momentum_bufs[i], lr, momentum, dampening, weight_decay, nesterov, first[i]);
-  }
+                         double weight_decay, bool nesterov, const std::vector<bool>& first) = 0;
   // Adam / AdamW (decoupled = AdamW): step is the 1-based step count.
   virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                          double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled,

@@ -106,9 +106,11 @@ class CpuBackend final : public Backend {
   void random_int(const Tensor& dst, int64_t lo, int64_t hi, uint64_t seed, uint64_t off) override {
     FT_CPU_LEVEL::random_int(dst, lo, hi, seed, off);
   }
-  void sgd_step(const Tensor& p, const Tensor& g, const Tensor& buf, double lr, double momentum, double dampening,
-                double wd, bool nesterov, bool first) override {
-    FT_CPU_LEVEL::sgd_step(p, g, buf, lr, momentum, dampening, wd, nesterov, first);
+  void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                 const std::vector<Tensor>& bufs, double lr, double momentum, double dampening, double wd,
+                 bool nesterov, const std::vector<bool>& first) override {
+    for (size_t i = 0; i < params.size(); ++i)
+      FT_CPU_LEVEL::sgd_step(params[i], grads[i], bufs[i], lr, momentum, dampening, wd, nesterov, first[i]);
   }
   void adam_step(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, double lr, double b1, double b2,
                  double eps, double wd, bool decoupled, int64_t step) override {

@@ -114,11 +114,6 @@ class CudaBackend final : public Backend {
     set_device(index_);
     cuda::random_int(dst, lo, hi, seed, off);
   }
-  void sgd_step(const Tensor& p, const Tensor& g, const Tensor& buf, double lr, double momentum, double dampening,
-                double wd, bool nesterov, bool first) override {
-    set_device(index_);
-    cuda::sgd_step(p, g, buf, lr, momentum, dampening, wd, nesterov, first);
-  }
   void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                  const std::vector<Tensor>& bufs, double lr, double momentum, double dampening, double wd,
                  bool nesterov, const std::vector<bool>& first) override {

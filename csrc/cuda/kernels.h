@@ -44,8 +44,6 @@ void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uin
 void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                const std::vector<Tensor>& momentum_bufs, double lr, double momentum, double dampening,
                double weight_decay, bool nesterov, const std::vector<bool>& first);
-void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, double lr, double momentum,
-              double dampening, double weight_decay, bool nesterov, bool first);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq, double lr,
                double beta1, double beta2, double eps, double weight_decay, bool decoupled, int64_t step);
 

@@ -31,11 +31,6 @@ __device__ __forceinline__ void sgd_update(T* p, const T* g, T* buf, int64_t i, 
   p[i] -= h.lr * d;
 }
 
-template <class T>
-__global__ void sgd_kernel(T* p, const T* g, T* buf, int64_t n, SgdHyper<T> h, bool first) {
-  for (int64_t i = global_thread_index(); i < n; i += global_thread_count()) sgd_update(p, g, buf, i, h, first);
-}
-
 // Up to kListMax parameters in one launch: parameter k gets blocks
 // [block_end[k - 1], block_end[k]), each covering kListChunk elements.
 constexpr int kListMax = 32;
@@ -78,19 +73,6 @@ __global__ void adam_kernel(T* p, const T* g, T* m, T* v, int64_t n, T step_size
 }
 
 }  // namespace
-
-void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& buf, double lr, double momentum, double dampening,
-              double weight_decay, bool nesterov, bool first) {
-  const int64_t n = param->numel();
-  if (n == 0) return;
-  FT_DISPATCH_FLOATING_TYPES(param->dtype(), "sgd_step", [&] {
-    using T = scalar_t;
-    const SgdHyper<T> h{T(lr), T(momentum), T(1 - dampening), T(weight_decay), nesterov};
-    sgd_kernel<T><<<grid_size(n), kThreads, 0, stream()>>>(param->data_as<T>(), grad->data_as<T>(),
-                                                           buf ? buf->data_as<T>() : nullptr, n, h, first);
-    FT_CUDA_CHECK_LAUNCH();
-  });
-}
 
 void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                const std::vector<Tensor>& bufs, double lr, double momentum, double dampening, double weight_decay,

@@ -319,7 +319,24 @@ size_t memory_capacity() {
   return cap;
 }
 
-// True if [p, p + n) lies in one allocation.
+// Where a block of `size` bytes sits in its mapping: a guard page, `pages`
+// readable bytes ending with the block's `body` (size rounded up to 256), a
+// guard page. The block starts `start` bytes into the mapping.
+struct BlockLayout {
+  size_t page, body, pages, start, mapped;
+};
+
+BlockLayout block_layout(size_t size) {
+  BlockLayout l;
+  l.page = size_t(sysconf(_SC_PAGESIZE));
+  l.body = std::max<size_t>(256, (size + 255) / 256 * 256);
+  l.pages = (l.body + l.page - 1) / l.page * l.page;
+  l.start = l.page + l.pages - l.body;
+  l.mapped = l.pages + 2 * l.page;
+  return l;
+}
+
+// True if [p, p + n) lies in one allocation (n = 0: p is in it or just past it).
 bool is_device_range(const void* p, size_t n) {
   std::lock_guard<std::mutex> lock(g_mem_mutex);
   const auto a = reinterpret_cast<uintptr_t>(p);
@@ -401,14 +418,7 @@ void install_segv_handler() {
 
 const ThreadCoords& coords() { return g_sched.current->coords; }
 
-bool is_device_pointer(const void* p) {
-  std::lock_guard<std::mutex> lock(g_mem_mutex);
-  const auto a = reinterpret_cast<uintptr_t>(p);
-  auto it = g_blocks.upper_bound(a);
-  if (it == g_blocks.begin()) return false;
-  --it;
-  return a >= it->first && a <= it->first + it->second;  // one past the end is a valid pointer
-}
+bool is_device_pointer(const void* p) { return is_device_range(p, 0); }  // one past the end is a valid pointer
 
 void fail_launch(const std::string& what, cudaError_t error) {
   g_failure_text = what;
@@ -650,18 +660,16 @@ cudaError_t cudaMalloc(void** ptr, size_t size) {
   *ptr = nullptr;
   if (size > ft_emu::memory_capacity() - std::min(ft_emu::g_allocated, ft_emu::memory_capacity()))
     return set_error(cudaErrorMemoryAllocation);
-  const size_t page = size_t(sysconf(_SC_PAGESIZE));
-  const size_t body = std::max<size_t>(256, (size + 255) / 256 * 256);
-  const size_t pages = (body + page - 1) / page * page;
-  void* map = mmap(nullptr, pages + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  const ft_emu::BlockLayout l = ft_emu::block_layout(size);
+  void* map = mmap(nullptr, l.mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (map == MAP_FAILED) return set_error(cudaErrorMemoryAllocation);
   char* base = static_cast<char*>(map);
-  if (mprotect(base + page, pages, PROT_READ | PROT_WRITE) != 0) {
-    munmap(map, pages + 2 * page);
+  if (mprotect(base + l.page, l.pages, PROT_READ | PROT_WRITE) != 0) {
+    munmap(map, l.mapped);
     return set_error(cudaErrorMemoryAllocation);
   }
-  char* p = base + page + pages - body;
-  std::memset(p, 0xff, body);  // NaN / -1 everywhere: an element no kernel writes shows
+  char* p = base + l.start;
+  std::memset(p, 0xff, l.body);  // NaN / -1 everywhere: an element no kernel writes shows
   ft_emu::g_blocks[reinterpret_cast<uintptr_t>(p)] = size;
   ft_emu::g_allocated += size;
   *ptr = p;
@@ -674,13 +682,10 @@ cudaError_t cudaFree(void* ptr) {
   std::lock_guard<std::mutex> lock(ft_emu::g_mem_mutex);
   auto it = ft_emu::g_blocks.find(reinterpret_cast<uintptr_t>(ptr));
   if (it == ft_emu::g_blocks.end()) return set_error(cudaErrorInvalidValue);
-  const size_t page = size_t(sysconf(_SC_PAGESIZE));
-  const size_t body = std::max<size_t>(256, (it->second + 255) / 256 * 256);
-  const size_t pages = (body + page - 1) / page * page;
-  char* base = static_cast<char*>(ptr) + body - pages - page;
+  const ft_emu::BlockLayout l = ft_emu::block_layout(it->second);
   ft_emu::g_allocated -= it->second;
   ft_emu::g_blocks.erase(it);
-  munmap(base, pages + 2 * page);
+  munmap(static_cast<char*>(ptr) - l.start, l.mapped);
   return cudaSuccess;
 }
 
