@@ -39,6 +39,8 @@ ALL_DTYPES = ("bool",) + INTS + FLOATS
 # Shapes: odd sizes, a size-1 dim, a 0-d tensor, an empty tensor, and one
 # large enough for many blocks and a vector-loop tail.
 SHAPES = [(7,), (3, 5), (2, 1, 9), (), (0, 4), (1000003,)]
+# The fp32 SIMT matmul kernels (tile of C x depth of a shared slice) a matmul may use.
+SIMT_KERNELS = fasttensor._C._cuda.matmul_kernels() if fasttensor._C._cuda.compiled else []
 # How an input is made from its leaf: the leaf itself, a transposed view, or every second element.
 LAYOUTS = ("contiguous", "transposed", "strided")
 
@@ -518,6 +520,31 @@ class TestMatmul:
         a, b = random_array((1601, 40), "float32", rng, -1, 1), random_array((40, 1700), "float32", rng, -1, 1)
         check_cuda(lambda x, y: x @ y, [a, b], terms=40, grad=False)
         check_cuda(lambda x, y: x.t() @ y, [a.T.copy(), b], terms=40, grad=False)
+
+    @pytest.mark.parametrize("kernel", SIMT_KERNELS)
+    @pytest.mark.parametrize("shapes", [
+        ((7, 13), (13, 5)), ((130, 70), (70, 200)), ((3, 65, 33), (3, 33, 129)),
+        ((20, 3000), (3000, 30)),  # long K, few tiles: split across blocks
+        ((0, 4), (4, 3)), ((3, 0), (0, 4)),
+    ])
+    @pytest.mark.parametrize("layout", LAYOUTS)
+    def test_every_simt_kernel(self, kernel: str, shapes: tuple, layout: str) -> None:
+        """Each fp32 kernel the shape heuristic or the benchmark's sweep may pick,
+        forced, over odd sizes, tails of every tile, batches, split-K and views."""
+        rng = np.random.default_rng(18)
+        a, b = random_array(shapes[0], "float32", rng, -1, 1), random_array(shapes[1], "float32", rng, -1, 1)
+        assert fasttensor._C._cuda.forced_matmul_kernel() == ""
+        fasttensor._C._cuda.force_matmul_kernel(kernel)
+        try:
+            assert fasttensor._C._cuda.forced_matmul_kernel() == kernel
+            check_cuda(lambda x, y: x @ y, [a, b], layout=layout, terms=shapes[0][-1])
+        finally:
+            fasttensor._C._cuda.force_matmul_kernel("")
+
+    def test_forcing_an_unknown_kernel_raises(self) -> None:
+        with pytest.raises(ValueError, match="unknown CUDA matmul kernel 'huge'.*64x64x16"):
+            fasttensor._C._cuda.force_matmul_kernel("huge")
+        assert fasttensor._C._cuda.forced_matmul_kernel() == ""
 
     @pytest.mark.parametrize("dtype", INTS)
     def test_integers(self, dtype: str) -> None:

@@ -4,7 +4,8 @@ Each case first checks our result against torch's (a benchmark of a wrong
 kernel is worthless), then times both with CUDA events after warm-up and
 reports the median:
   - fp32 matmul 1024^3 and 4096^3: GFLOP/s, ours (TF32 off) vs cuBLAS with TF32
-    off; ours with TF32 on vs cuBLAS with TF32 on as an extra line;
+    off, then each of our fp32 kernels forced in turn (the sweep that tunes the
+    shape heuristic); ours with TF32 on vs cuBLAS with TF32 on as an extra line;
   - elementwise add of 2^26 floats: GB/s against a measured device-to-device copy;
   - softmax (4096, 4096) and (65536, 1024): GB/s and the ratio to torch;
   - one training step of a 784-256-10 MLP, batch 256, SGD: ours vs torch eager.
@@ -81,6 +82,21 @@ def bench_matmul(n: int, iters: int) -> Dict[str, Any]:
         "ours_ms": ours, "cublas_ms": cublas,
         "ours_gflops": flop / ours / 1e6, "cublas_gflops": flop / cublas / 1e6, "ratio_vs_cublas": cublas / ours,
     }
+    # Every fp32 SIMT kernel forced in turn (the shape heuristic picked one of
+    # them above): which tile the heuristic should pick on this GPU.
+    best = None
+    try:
+        for name in ft._C._cuda.matmul_kernels():
+            ft._C._cuda.force_matmul_kernel(name)
+            r[f"kernel {name}: max_rel_error_vs_torch"] = max_rel_error(a @ b, ta @ tb)
+            ms = median_ms(lambda: a @ b, 2, iters)
+            r[f"kernel {name}: gflops"] = flop / ms / 1e6
+            r[f"kernel {name}: ratio_vs_cublas"] = cublas / ms
+            if best is None or ms < best[1]:
+                best = (name, ms)
+    finally:
+        ft._C._cuda.force_matmul_kernel("")
+    r["best_kernel"], r["best_kernel_ratio_vs_cublas"] = best[0], cublas / best[1]
     try:
         torch.backends.cuda.matmul.allow_tf32 = True
         ft.backends.cuda.matmul.allow_tf32 = True

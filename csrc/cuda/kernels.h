@@ -10,6 +10,9 @@
 //   optim.cu        fused SGD and Adam steps
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "core/backend.h"
 
 namespace ft::cuda {
@@ -25,6 +28,11 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint32_t dim_mask)
 void cumsum(const Tensor& out, const Tensor& in, int dim);
 
 void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate);
+// The fp32 SIMT matmul kernels by name; one may be forced for every fp32
+// matmul without TF32 (the GPU benchmark's sweep, the tests), "" = by shape.
+std::vector<std::string> matmul_kernels();
+std::string forced_matmul_kernel();
+void force_matmul_kernel(const std::string& name);  // ValueError for an unknown name
 
 void softmax(const Tensor& out, const Tensor& in, bool log);
 void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out, bool log);

@@ -10,7 +10,9 @@
 //            buffered: the next slice is loaded into registers while the
 //            current one is multiplied, then written to the other shared
 //            buffer - one __syncthreads per slice. 128x128 tiles (8x8 per
-//            thread) for large C, 64x64 (4x4) otherwise.
+//            thread, BK 8) for large C, 64x64 (4x4, BK 16) otherwise;
+//            128x128 with BK 16 and 128x64 (8x4) are built too, for the
+//            GPU benchmark's sweep (force_matmul_kernel).
 //   TF32     gemm_tf32_kernel (only when tf32_enabled()): the same staging,
 //            then each of 8 warps computes 64x32 of a 128x128 tile with
 //            mma.sync m16n8k8 tensor-core instructions (inputs rounded to
@@ -20,7 +22,11 @@
 // When C has too few tiles to fill the GPU (a small batch of small matrices
 // with a long K), K is split across blocks that write partial tiles to a
 // workspace, and splitk_reduce_kernel adds them up (deterministic).
+#include <atomic>
+#include <iterator>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 #include "cuda/kernels.h"
 #include "cuda/loops.cuh"
@@ -170,15 +176,23 @@ __device__ __forceinline__ void load_fragment(const T* row, int lane, T (&frag)[
 }
 
 // C tile (16 TM) x (16 TN); thread (tr, tc) of a 16 x 16 grid owns rows
-// h * 64 + tr * 4 + {0..3} and columns h * 64 + tc * 4 + {0..3} (h < TM / 4),
-// so a warp's float4 reads of a shared row are conflict-free.
+// h * 64 + tr * 4 + {0..3} and columns h * 64 + tc * 4 + {0..3} (h < TM / 4).
+// A warp is a 4 x 8 patch of that grid (warps 2 wide, 4 high), so each float4
+// read of a shared row touches 4 (A) or 8 (B) consecutive float4s: one
+// conflict-free shared-memory wavefront each, the other lanes broadcast.
+// Two blocks an SM (at most 128 registers a thread), except 8x8 per thread
+// with BK 16: its accumulators and staged slices spill within 128.
+template <int TM, int TN, int BK>
+constexpr int kGemmMinBlocks = TM * TN * BK > 512 ? 1 : 2;
+
 template <class T, int TM, int TN, int BK, TileLayout LA, TileLayout LB>
-__global__ void __launch_bounds__(kGemmThreads) gemm_tiled_kernel(GemmArgs<T> g) {
+__global__ void __launch_bounds__(kGemmThreads, (kGemmMinBlocks<TM, TN, BK>)) gemm_tiled_kernel(GemmArgs<T> g) {
   constexpr int BM = 16 * TM, BN = 16 * TN;
   constexpr int kPad = 16 / sizeof(T);  // keeps shared rows 16-byte aligned
   __shared__ __align__(16) T As[2][BK][BM + kPad];
   __shared__ __align__(16) T Bs[2][BK][BN + kPad];
-  const int tr = threadIdx.x / 16, tc = threadIdx.x % 16;
+  const int warp = threadIdx.x / kWarpSize, lane = threadIdx.x % kWarpSize;
+  const int tr = (warp / 2) * 4 + lane / 8, tc = (warp % 2) * 8 + lane % 8;
   const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
   int batch, split, k_begin, k_end;
   block_k_range(g, batch, split, k_begin, k_end);
@@ -460,6 +474,30 @@ void run_tiled(GemmArgs<T> g, int64_t batches, int BM, int BN, int BK, const Dev
   }
 }
 
+template <int TM, int TN, int BK>
+void run_simt(const GemmArgs<float>& g, int64_t batches, TileLayout la, TileLayout lb, const Device& device) {
+  run_tiled(g, batches, 16 * TM, 16 * TN, BK, device, [&](dim3 grid, const GemmArgs<float>& part) {
+    with_layouts(la, lb, [&](auto LA, auto LB) {
+      gemm_tiled_kernel<float, TM, TN, BK, decltype(LA)::value, decltype(LB)::value>
+          <<<grid, kGemmThreads, 0, stream()>>>(part);
+    });
+  });
+}
+
+// The fp32 SIMT kernels, named BM x BN x BK (the tile of C, the depth of a
+// shared-memory slice). The shape picks one (matmul_float); the benchmark's
+// sweep and the tests may force any (force_matmul_kernel).
+struct SimtKernel {
+  const char* name;
+  void (*run)(const GemmArgs<float>&, int64_t, TileLayout, TileLayout, const Device&);
+};
+constexpr SimtKernel kSimtKernels[] = {{"128x128x8", run_simt<8, 8, 8>},
+                                       {"128x128x16", run_simt<8, 8, 16>},
+                                       {"128x64x16", run_simt<8, 4, 16>},
+                                       {"64x64x16", run_simt<4, 4, 16>}};
+constexpr int kLargeKernel = 0, kSmallKernel = 3;
+std::atomic<int> g_forced_kernel{-1};  // an index into kSimtKernels, or -1
+
 void matmul_float(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate) {
   GemmArgs<float> g = make_args<float>(out, a, b, accumulate);
   const int64_t batches = out->shape()[0];
@@ -475,23 +513,13 @@ void matmul_float(const Tensor& out, const Tensor& a, const Tensor& b, bool accu
     });
     return;
   }
-  // 128x128 tiles once there are enough of them to fill the GPU.
-  const bool large = ceil_div(g.M, 128) * ceil_div(g.N, 128) * batches >= multiprocessor_count();
-  if (large) {
-    run_tiled(g, batches, 128, 128, 8, device, [&](dim3 grid, const GemmArgs<float>& part) {
-      with_layouts(la, lb, [&](auto LA, auto LB) {
-        gemm_tiled_kernel<float, 8, 8, 8, decltype(LA)::value, decltype(LB)::value>
-            <<<grid, kGemmThreads, 0, stream()>>>(part);
-      });
-    });
-  } else {
-    run_tiled(g, batches, 64, 64, 16, device, [&](dim3 grid, const GemmArgs<float>& part) {
-      with_layouts(la, lb, [&](auto LA, auto LB) {
-        gemm_tiled_kernel<float, 4, 4, 16, decltype(LA)::value, decltype(LB)::value>
-            <<<grid, kGemmThreads, 0, stream()>>>(part);
-      });
-    });
+  int kernel = g_forced_kernel.load(std::memory_order_relaxed);
+  if (kernel < 0) {
+    // 128x128 tiles once there are enough of them to fill the GPU, else 64x64.
+    const bool large = ceil_div(g.M, 128) * ceil_div(g.N, 128) * batches >= multiprocessor_count();
+    kernel = large ? kLargeKernel : kSmallKernel;
   }
+  kSimtKernels[kernel].run(g, batches, la, lb, device);
 }
 
 void matmul_double(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate) {
@@ -503,6 +531,27 @@ void matmul_double(const Tensor& out, const Tensor& a, const Tensor& b, bool acc
 }
 
 }  // namespace
+
+std::vector<std::string> matmul_kernels() {
+  std::vector<std::string> names;
+  for (const SimtKernel& k : kSimtKernels) names.emplace_back(k.name);
+  return names;
+}
+
+std::string forced_matmul_kernel() {
+  const int kernel = g_forced_kernel.load(std::memory_order_relaxed);
+  return kernel < 0 ? std::string() : kSimtKernels[kernel].name;
+}
+
+void force_matmul_kernel(const std::string& name) {
+  if (name.empty()) return g_forced_kernel.store(-1, std::memory_order_relaxed);
+  for (int i = 0; i < int(std::size(kSimtKernels)); ++i) {
+    if (name == kSimtKernels[i].name) return g_forced_kernel.store(i, std::memory_order_relaxed);
+  }
+  std::string known;
+  for (const SimtKernel& k : kSimtKernels) known += str(known.empty() ? "" : ", ", k.name);
+  throw ValueError(str("unknown CUDA matmul kernel '", name, "' (known: ", known, ", or '' to choose by shape)"));
+}
 
 void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate) {
   // out (B, M, N) = a (B, M, K) @ b (B, K, N)

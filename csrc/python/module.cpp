@@ -18,6 +18,9 @@ void reset_peak_memory_stats(int index);
 void empty_cache();
 bool tf32_enabled();
 void set_tf32_enabled(bool);
+std::vector<std::string> matmul_kernels();
+std::string forced_matmul_kernel();
+void force_matmul_kernel(const std::string& name);
 }  // namespace ft::cuda
 
 namespace ft::python {
@@ -171,6 +174,10 @@ void bind_runtime(py::module_& m) {
   cuda.def("synchronize", [] { if (ft::cuda::device_count() > 0) backend(Device{DeviceType::CUDA, 0}).synchronize(); });
   cuda.def("get_allow_tf32", &ft::cuda::tf32_enabled);
   cuda.def("set_allow_tf32", &ft::cuda::set_tf32_enabled);
+  // For the GPU benchmark's sweep and the tests: the fp32 SIMT matmul kernels.
+  cuda.def("matmul_kernels", &ft::cuda::matmul_kernels);
+  cuda.def("forced_matmul_kernel", &ft::cuda::forced_matmul_kernel);
+  cuda.def("force_matmul_kernel", &ft::cuda::force_matmul_kernel);
 #else
   cuda.attr("compiled") = false;
   cuda.def("device_count", [] { return 0; });
