@@ -12,6 +12,11 @@
 # 4. the other tests, then compute-sanitizer memcheck / racecheck on a subset of the
 #    CUDA tests, while time is left                                                       -> OUTDIR/tests_more.log
 # Seven files in all (the device tool returns at most eight).
+#
+# BENCH_ONLY=1 benchmarks/gpu/run.sh OUTDIR: steps 1 and 3 alone, for a second call
+# on the still-warm machine after changing a kernel: the build directory
+# (build/<wheel tag>, pyproject.toml) is kept between calls, so only the changed
+# sources recompile.
 # Every step has a time limit; a failing step is recorded in OUTDIR/steps.txt and the
 # next one still runs. The whole script stays within about 8 minutes.
 set -u
@@ -58,6 +63,12 @@ step "pip install (sm_${ARCH:-90})" 300 "$OUT/build.log" "$PY" -m pip install --
 step "ptxas spills" 10 "$OUT/build.log" bash -c \
   "grep -A2 -E 'Compiling entry function' '$OUT/build.log' | grep -B2 -E '[1-9][0-9]* bytes spill' >/tmp/ft_spills.txt;
    if [ -s /tmp/ft_spills.txt ]; then cat /tmp/ft_spills.txt; else echo 'no kernel spills'; fi"
+
+if [[ ${BENCH_ONLY:-0} == 1 ]]; then
+  step "benchmark" 150 "$OUT/bench.log" "$PY" benchmarks/gpu/bench_gpu.py --out "$OUT"
+  echo "total $(($(date +%s) - START))s" | tee -a "$OUT/steps.txt"
+  exit 0
+fi
 
 # Run the tests against the installed package, not the source tree.
 step "pytest tests/test_cuda.py" 200 "$OUT/tests.log" "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py
