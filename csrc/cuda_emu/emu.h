@@ -26,14 +26,18 @@
 //     output element no kernel writes shows. cudaMemcpy / cudaMemset check that the device side lies
 //     inside one block, and a launch that passes a pointer argument outside
 //     device memory fails (pointers inside struct arguments are not seen);
+//   - a __shared__ array (a function-local static here) is filled with 0xff
+//     bytes for each new block, so that a read of shared memory no thread
+//     of the block wrote shows, as the garbage there would on a GPU;
+//   - a misaligned vector access (a float4 or Pack read or written through
+//     a pointer not aligned to its size), which faults on a GPU, stops the
+//     process with UBSan's report of the source line (the emulated sources
+//     are compiled with -fsanitize=alignment, CMakeLists.txt);
 //   - an error inside a kernel (__trap, an emulator check) makes the launch
 //     fail with cudaErrorLaunchFailure, reported by the next
 //     cudaGetLastError with what failed and in which thread.
 // FT_CUDA_EMU_TRACE=1 prints every launch, copy, memset and allocation;
 // FT_CUDA_EMU_SMS=n sets the multiprocessor count (default 132, an H100).
-//   - a __shared__ array (a function-local static here) is filled with 0xff
-//     bytes for each new block, so that a read of shared memory no thread
-//     of the block wrote shows, as the garbage there would on a GPU.
 // Not emulated: timing, memory coalescing, accesses to the wrong place
 // inside a block, host memory read by a kernel through a struct argument,
 // register limits.

@@ -20,6 +20,38 @@ void check(bool ok, const char* what) {
   if (!ok) ++g_failures;
 }
 
+// How a child process that ran f (then exited 0) ended, and what it wrote to stderr.
+struct ChildResult {
+  bool signaled = false;
+  int signal = 0, exit_code = -1;
+  std::string err;
+};
+
+template <class F>
+ChildResult run_in_child(const F& f) {
+  std::fflush(stdout);
+  int pipe_fds[2];
+  const bool piped = pipe(pipe_fds) == 0;
+  const pid_t child = fork();
+  if (child == 0) {
+    if (piped) dup2(pipe_fds[1], 2);
+    f();
+    _exit(0);
+  }
+  ChildResult r;
+  if (piped) close(pipe_fds[1]);
+  char buf[512];
+  ssize_t got;
+  while (piped && (got = read(pipe_fds[0], buf, sizeof buf)) > 0) r.err.append(buf, size_t(got));
+  if (piped) close(pipe_fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  r.signaled = WIFSIGNALED(status);
+  r.signal = r.signaled ? WTERMSIG(status) : 0;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 template <class T>
 T* device_array(const std::vector<T>& host) {
   void* p = nullptr;
@@ -76,6 +108,12 @@ __global__ void exited_lanes_kernel(int* out) {
 __global__ void trap_kernel() { __trap(); }
 
 __global__ void read_past_end_kernel(const float* in, float* out, int n) { out[0] = in[n + 64]; }
+
+// A float4 load from `in + offset` (misaligned unless offset % 4 == 0).
+__global__ void float4_load_kernel(const float* in, float* out, int offset) {
+  const float4 v = *reinterpret_cast<const float4*>(in + offset);
+  out[0] = v.x + v.y + v.z + v.w;
+}
 
 // One m16n8k8 product per warp, fragments loaded by the PTX ISA's layout.
 __global__ void mma_kernel(const float* a, const float* b, float* d) {
@@ -197,28 +235,31 @@ int main() {
   }
   // A read past the end of a block stops the process with the kernel named.
   {
-    std::fflush(stdout);
-    int pipe_fds[2];
-    const bool piped = pipe(pipe_fds) == 0;
-    const pid_t child = fork();
-    if (child == 0) {
-      if (piped) dup2(pipe_fds[1], 2);
+    const ChildResult r = run_in_child([] {
       float* d_in = device_array(std::vector<float>(100));
       float* d_out = device_array(std::vector<float>(1));
       read_past_end_kernel<<<1, 1>>>(d_in, d_out, 100);
-      _exit(0);
-    }
-    if (piped) close(pipe_fds[1]);
-    std::string text;
-    char buf[512];
-    ssize_t got;
-    while (piped && (got = read(pipe_fds[0], buf, sizeof buf)) > 0) text.append(buf, size_t(got));
-    int status = 0;
-    waitpid(child, &status, 0);
-    check(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV &&
-              text.find("illegal memory access") != std::string::npos &&
-              text.find("read_past_end_kernel") != std::string::npos,
+    });
+    check(r.signaled && r.signal == SIGSEGV && r.err.find("illegal memory access") != std::string::npos &&
+              r.err.find("read_past_end_kernel") != std::string::npos,
           "a read past the end of a device block");
+  }
+  // A misaligned float4 load stops the process (UBSan's alignment check);
+  // an aligned one runs.
+  {
+    const ChildResult aligned = run_in_child([] {
+      float* d_in = device_array(std::vector<float>(8, 1.f));
+      float* d_out = device_array(std::vector<float>(1));
+      float4_load_kernel<<<1, 1>>>(d_in, d_out, 4);
+    });
+    const ChildResult misaligned = run_in_child([] {
+      float* d_in = device_array(std::vector<float>(8, 1.f));
+      float* d_out = device_array(std::vector<float>(1));
+      float4_load_kernel<<<1, 1>>>(d_in, d_out, 1);
+    });
+    check(!aligned.signaled && aligned.exit_code == 0 && (misaligned.signaled || misaligned.exit_code != 0) &&
+              misaligned.err.find("misaligned address") != std::string::npos,
+          "a misaligned float4 load");
   }
   std::printf("%d failed\n", g_failures);
   return g_failures == 0 ? 0 : 1;
