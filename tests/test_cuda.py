@@ -524,7 +524,8 @@ class TestMatmul:
     @pytest.mark.parametrize("kernel", SIMT_KERNELS)
     @pytest.mark.parametrize("shapes", [
         ((7, 13), (13, 5)), ((130, 70), (70, 200)), ((3, 65, 33), (3, 33, 129)),
-        ((20, 3000), (3000, 30)),  # long K, few tiles: split across blocks
+        ((256, 64), (64, 300)), ((2, 128, 32), (2, 32, 128)),  # interior tiles (and edges)
+        ((20, 3000), (3000, 30)), ((128, 1024), (1024, 128)),  # long K, few tiles: split across blocks
         ((0, 4), (4, 3)), ((3, 0), (0, 4)),
     ])
     @pytest.mark.parametrize("layout", LAYOUTS)

@@ -9,7 +9,9 @@
 //            contiguous along m/n or along k and 16-byte aligned, and double
 //            buffered: the next slice is loaded into registers while the
 //            current one is multiplied, then written to the other shared
-//            buffer - one __syncthreads per slice. 128x128 tiles (8x8 per
+//            buffer - one __syncthreads per slice. A block whose tiles lie
+//            inside the matrices loads without bounds checks, each address
+//            computed once and stepped a slice on. 128x128 tiles (8x8 per
 //            thread, BK 8) for large C, 64x64 (4x4, BK 16) otherwise;
 //            128x128 with BK 16 and 128x64 (8x4) are built too, for the
 //            GPU benchmark's sweep (force_matmul_kernel).
@@ -72,6 +74,7 @@ struct TileLoader {
   static_assert(kPerThread % kVec == 0 && kLoads >= 1, "tile too small for the thread block");
   static_assert(kVec == 1 || std::is_same_v<T, float>, "vector loads are float4");
   T reg[kPerThread];
+  const T* next[kLoads];  // interior tiles: where each load reads the next slice
 
   // Tile coordinates of load i of this thread (consecutive threads read
   // consecutive addresses).
@@ -118,6 +121,31 @@ struct TileLoader {
     }
   }
 
+  // Interior tiles (no row past r_end, every slice BK deep) of a vector
+  // layout skip the bounds checks: each load's address is computed once and
+  // then moved a slice on. (A strided tile keeps its checked element loads:
+  // its many addresses would cost more registers than the checks.)
+  static constexpr bool kStepped = kVec == 4;
+
+  __device__ void start_interior(const T* x, int64_t stride_r, int64_t stride_k, int r0, int k0) {
+#pragma unroll
+    for (int i = 0; i < kLoads; ++i) {
+      int r, k;
+      coords(i, r, k);
+      next[i] = x + (r0 + r) * stride_r + (k0 + k) * stride_k;
+    }
+  }
+
+  __device__ void load_interior(int64_t slice_step) {
+#pragma unroll
+    for (int i = 0; i < kLoads; ++i) {
+      const float4 v = *reinterpret_cast<const float4*>(next[i]);
+      T* out = reg + i * kVec;
+      out[0] = v.x, out[1] = v.y, out[2] = v.z, out[3] = v.w;
+      next[i] += slice_step;
+    }
+  }
+
   template <int Stride>
   __device__ void store(T (*S)[Stride]) const {
 #pragma unroll
@@ -134,6 +162,50 @@ struct TileLoader {
         S[k][r] = in[0];
       }
     }
+  }
+};
+
+// Both operands' slices of one block: A's BM x BK and B's BN x BK tiles of
+// the block's k range, through registers into shared memory.
+template <class T, int BM, int BN, int BK, TileLayout LA, TileLayout LB>
+struct OperandSlices {
+  const GemmArgs<T>& g;
+  const T* a;
+  const T* b;
+  int m0, n0, k_end;
+  bool interior;
+  TileLoader<T, BM, BK, LA> load_a;
+  TileLoader<T, BN, BK, LB> load_b;
+
+  __device__ OperandSlices(const GemmArgs<T>& args, const T* a_, const T* b_, int m0_, int n0_, int k_begin, int k_end_)
+      : g(args), a(a_), b(b_), m0(m0_), n0(n0_), k_end(k_end_) {
+    interior = m0 + BM <= g.M && n0 + BN <= g.N && (k_end - k_begin) % BK == 0;
+    if constexpr (decltype(load_a)::kStepped) {
+      if (interior) load_a.start_interior(a, g.a_m, g.a_k, m0, k_begin);
+    }
+    if constexpr (decltype(load_b)::kStepped) {
+      if (interior) load_b.start_interior(b, g.b_n, g.b_k, n0, k_begin);
+    }
+  }
+
+  // Loads the slice starting at k0 (each call the next one) into registers.
+  __device__ void load(int k0) {
+    if (decltype(load_a)::kStepped && interior) {
+      load_a.load_interior(BK * g.a_k);
+    } else {
+      load_a.load(a, g.a_m, g.a_k, m0, g.M, k0, k_end);
+    }
+    if (decltype(load_b)::kStepped && interior) {
+      load_b.load_interior(BK * g.b_k);
+    } else {
+      load_b.load(b, g.b_n, g.b_k, n0, g.N, k0, k_end);
+    }
+  }
+
+  template <int StrideA, int StrideB>
+  __device__ void store(T (*As)[StrideA], T (*Bs)[StrideB]) const {
+    load_a.store(As);
+    load_b.store(Bs);
   }
 };
 
@@ -175,15 +247,16 @@ __device__ __forceinline__ void load_fragment(const T* row, int lane, T (&frag)[
   }
 }
 
+// Two blocks an SM (at most 128 registers a thread), except 8x8 per thread
+// with BK 16: its accumulators and staged slices spill within 128.
+template <int TM, int TN, int BK>
+constexpr int kGemmMinBlocks = TM * TN * BK > 512 ? 1 : 2;
+
 // C tile (16 TM) x (16 TN); thread (tr, tc) of a 16 x 16 grid owns rows
 // h * 64 + tr * 4 + {0..3} and columns h * 64 + tc * 4 + {0..3} (h < TM / 4).
 // A warp is a 4 x 8 patch of that grid (warps 2 wide, 4 high), so each float4
 // read of a shared row touches 4 (A) or 8 (B) consecutive float4s: one
 // conflict-free shared-memory wavefront each, the other lanes broadcast.
-// Two blocks an SM (at most 128 registers a thread), except 8x8 per thread
-// with BK 16: its accumulators and staged slices spill within 128.
-template <int TM, int TN, int BK>
-constexpr int kGemmMinBlocks = TM * TN * BK > 512 ? 1 : 2;
 
 template <class T, int TM, int TN, int BK, TileLayout LA, TileLayout LB>
 __global__ void __launch_bounds__(kGemmThreads, (kGemmMinBlocks<TM, TN, BK>)) gemm_tiled_kernel(GemmArgs<T> g) {
@@ -199,8 +272,7 @@ __global__ void __launch_bounds__(kGemmThreads, (kGemmMinBlocks<TM, TN, BK>)) ge
   const T* a = g.a + batch * g.a_batch;
   const T* b = g.b + batch * g.b_batch;
 
-  TileLoader<T, BM, BK, LA> load_a;
-  TileLoader<T, BN, BK, LB> load_b;
+  OperandSlices<T, BM, BN, BK, LA, LB> operands(g, a, b, m0, n0, k_begin, k_end);
   T acc[TM][TN];
 #pragma unroll
   for (int i = 0; i < TM; ++i)
@@ -209,18 +281,14 @@ __global__ void __launch_bounds__(kGemmThreads, (kGemmMinBlocks<TM, TN, BK>)) ge
 
   const int tiles = k_end > k_begin ? (k_end - k_begin + BK - 1) / BK : 0;
   if (tiles > 0) {
-    load_a.load(a, g.a_m, g.a_k, m0, g.M, k_begin, k_end);
-    load_b.load(b, g.b_n, g.b_k, n0, g.N, k_begin, k_end);
-    load_a.store(As[0]);
-    load_b.store(Bs[0]);
+    operands.load(k_begin);
+    operands.store(As[0], Bs[0]);
   }
   __syncthreads();
   for (int t = 0; t < tiles; ++t) {
     const int cur = t & 1;
     if (t + 1 < tiles) {  // the next slice into registers, while this one is multiplied
-      const int k_next = k_begin + (t + 1) * BK;
-      load_a.load(a, g.a_m, g.a_k, m0, g.M, k_next, k_end);
-      load_b.load(b, g.b_n, g.b_k, n0, g.N, k_next, k_end);
+      operands.load(k_begin + (t + 1) * BK);
     }
 #pragma unroll
     for (int k = 0; k < BK; ++k) {
@@ -232,10 +300,7 @@ __global__ void __launch_bounds__(kGemmThreads, (kGemmMinBlocks<TM, TN, BK>)) ge
 #pragma unroll
         for (int j = 0; j < TN; ++j) acc[i][j] = fma(a_frag[i], b_frag[j], acc[i][j]);
     }
-    if (t + 1 < tiles) {
-      load_a.store(As[cur ^ 1]);
-      load_b.store(Bs[cur ^ 1]);
-    }
+    if (t + 1 < tiles) operands.store(As[cur ^ 1], Bs[cur ^ 1]);
     __syncthreads();
   }
 #pragma unroll
@@ -290,8 +355,7 @@ __global__ void __launch_bounds__(kGemmThreads, 2) gemm_tf32_kernel(GemmArgs<flo
   const float* a = g.a + batch * g.a_batch;
   const float* b = g.b + batch * g.b_batch;
 
-  TileLoader<float, BM, BK, LA> load_a;
-  TileLoader<float, BN, BK, LB> load_b;
+  OperandSlices<float, BM, BN, BK, LA, LB> operands(g, a, b, m0, n0, k_begin, k_end);
   float acc[4][4][4];
 #pragma unroll
   for (int i = 0; i < 4; ++i)
@@ -302,18 +366,14 @@ __global__ void __launch_bounds__(kGemmThreads, 2) gemm_tf32_kernel(GemmArgs<flo
 
   const int tiles = k_end > k_begin ? (k_end - k_begin + BK - 1) / BK : 0;
   if (tiles > 0) {
-    load_a.load(a, g.a_m, g.a_k, m0, g.M, k_begin, k_end);
-    load_b.load(b, g.b_n, g.b_k, n0, g.N, k_begin, k_end);
-    load_a.store(As[0]);
-    load_b.store(Bs[0]);
+    operands.load(k_begin);
+    operands.store(As[0], Bs[0]);
   }
   __syncthreads();
   for (int t = 0; t < tiles; ++t) {
     const int cur = t & 1;
     if (t + 1 < tiles) {
-      const int k_next = k_begin + (t + 1) * BK;
-      load_a.load(a, g.a_m, g.a_k, m0, g.M, k_next, k_end);
-      load_b.load(b, g.b_n, g.b_k, n0, g.N, k_next, k_end);
+      operands.load(k_begin + (t + 1) * BK);
     }
 #pragma unroll
     for (int kk = 0; kk < BK; kk += 8) {
@@ -337,10 +397,7 @@ __global__ void __launch_bounds__(kGemmThreads, 2) gemm_tf32_kernel(GemmArgs<flo
 #pragma unroll
         for (int nt = 0; nt < 4; ++nt) mma_m16n8k8_tf32(acc[mt][nt], a_frag[mt], b_frag[nt]);
     }
-    if (t + 1 < tiles) {
-      load_a.store(As[cur ^ 1]);
-      load_b.store(Bs[cur ^ 1]);
-    }
+    if (t + 1 < tiles) operands.store(As[cur ^ 1], Bs[cur ^ 1]);
     __syncthreads();
   }
 #pragma unroll
