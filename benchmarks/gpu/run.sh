@@ -53,6 +53,8 @@ step "nvidia-smi" 30 "$OUT/build.log" nvidia-smi
 # Only this GPU's architecture is compiled (half the nvcc work of the default
 # sm_80 + sm_90), and ptxas reports each kernel's registers, stack and spills
 # into the build log.
+command -v nvcc >/dev/null || export PATH="/usr/local/cuda/bin:$PATH"
+step "nvcc --version" 30 "$OUT/build.log" nvcc --version
 ARCH=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | grep -E '^[0-9]+\.[0-9]+$' | head -1 | tr -d '.')
 export CUDAARCHS="${ARCH:-90}-real"
 export CUDAFLAGS="-Xptxas -v"
