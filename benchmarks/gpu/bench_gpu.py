@@ -1,8 +1,8 @@
 """GPU benchmark: fasttensor's CUDA kernels against torch on the same GPU.
 
 Each case first checks our result against torch's (a benchmark of a wrong
-kernel is worthless), then times both with CUDA events after warm-up and
-reports the median:
+kernel is worthless), then times both with CUDA events after warm-up, the
+calls interleaved round by round, and reports medians (and p25-p75):
   - fp32 matmul 1024^3 and 4096^3: GFLOP/s, ours (TF32 off) vs cuBLAS with TF32
     off, then each of our fp32 kernels forced in turn (the sweep that tunes the
     shape heuristic); ours with TF32 on vs cuBLAS with TF32 on as an extra line;
@@ -25,7 +25,7 @@ import subprocess
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 import torch
@@ -38,23 +38,42 @@ def sync() -> None:
     ft.cuda.synchronize()
 
 
-def median_ms(fn: Callable[[], Any], warmup: int, iters: int) -> float:
-    """Median time of fn in milliseconds, from CUDA events around each call.
+def event_ms(fn: Callable[[], Any]) -> float:
+    """fn's device time in milliseconds, from CUDA events around the call.
 
     Our kernels and torch's both run on the device's legacy default stream, so
     torch's events bracket either library's work."""
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    fn()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end)
+
+
+def interleaved(fns: Dict[str, Callable[[], Any]], warmup: int, iters: int,
+                timer: Callable[[Callable[[], Any]], float] = event_ms) -> Dict[str, Dict[str, float]]:
+    """Times each of fns `iters` times, the calls interleaved (one of each per
+    round, the order rotating) so that a slow phase of the shared machine
+    touches all of them alike: {name: {median, p25, p75}} in milliseconds."""
+    names = list(fns)
     for _ in range(warmup):
-        fn()
+        for name in names:
+            fns[name]()
     sync()
-    times = []
-    for _ in range(iters):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
+    times: Dict[str, List[float]] = {name: [] for name in names}
+    for i in range(iters):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            times[name].append(timer(fns[name]))
+    out = {}
+    for name, ts in times.items():
+        q = statistics.quantiles(ts, n=4) if len(ts) > 1 else [ts[0]] * 3
+        out[name] = {"median": statistics.median(ts), "p25": q[0], "p75": q[2]}
+    return out
+
+
+def spread(t: Dict[str, float]) -> str:
+    return f"{t['p25']:.4g}-{t['p75']:.4g}"
 
 
 def to_torch(x: ft.Tensor) -> torch.Tensor:
@@ -75,34 +94,37 @@ def bench_matmul(n: int, iters: int) -> Dict[str, Any]:
     torch.backends.cuda.matmul.allow_tf32 = False
     ft.backends.cuda.matmul.allow_tf32 = False
     err = max_rel_error(a @ b, ta @ tb)
-    ours = median_ms(lambda: a @ b, 3, iters)
-    cublas = median_ms(lambda: ta @ tb, 3, iters)
+    t = interleaved({"ours": lambda: a @ b, "cublas": lambda: ta @ tb}, 3, iters)
+    ours, cublas = t["ours"]["median"], t["cublas"]["median"]
     r: Dict[str, Any] = {
         "case": f"matmul fp32 {n}^3", "max_rel_error_vs_torch": err,
-        "ours_ms": ours, "cublas_ms": cublas,
+        "ours_ms": ours, "ours_ms_p25_p75": spread(t["ours"]), "cublas_ms": cublas,
+        "cublas_ms_p25_p75": spread(t["cublas"]),
         "ours_gflops": flop / ours / 1e6, "cublas_gflops": flop / cublas / 1e6, "ratio_vs_cublas": cublas / ours,
     }
     # Every fp32 SIMT kernel forced in turn (the shape heuristic picked one of
-    # them above): which tile the heuristic should pick on this GPU.
+    # them above), each interleaved with cuBLAS again: which tile the
+    # heuristic should pick on this GPU.
     best = None
     try:
         for name in ft._C._cuda.matmul_kernels():
             ft._C._cuda.force_matmul_kernel(name)
             r[f"kernel {name}: max_rel_error_vs_torch"] = max_rel_error(a @ b, ta @ tb)
-            ms = median_ms(lambda: a @ b, 2, iters)
+            t = interleaved({"ours": lambda: a @ b, "cublas": lambda: ta @ tb}, 2, iters)
+            ms, ratio = t["ours"]["median"], t["cublas"]["median"] / t["ours"]["median"]
             r[f"kernel {name}: gflops"] = flop / ms / 1e6
-            r[f"kernel {name}: ratio_vs_cublas"] = cublas / ms
-            if best is None or ms < best[1]:
-                best = (name, ms)
+            r[f"kernel {name}: ratio_vs_cublas"] = ratio
+            if best is None or ratio > best[1]:
+                best = (name, ratio)
     finally:
         ft._C._cuda.force_matmul_kernel("")
-    r["best_kernel"], r["best_kernel_ratio_vs_cublas"] = best[0], cublas / best[1]
+    r["best_kernel"], r["best_kernel_ratio_vs_cublas"] = best
     try:
         torch.backends.cuda.matmul.allow_tf32 = True
         ft.backends.cuda.matmul.allow_tf32 = True
         r["tf32_max_rel_error_vs_fp32"] = max_rel_error(a @ b, ta.double() @ tb.double())
-        ours_tf32 = median_ms(lambda: a @ b, 3, iters)
-        cublas_tf32 = median_ms(lambda: ta @ tb, 3, iters)
+        t = interleaved({"ours": lambda: a @ b, "cublas": lambda: ta @ tb}, 3, iters)
+        ours_tf32, cublas_tf32 = t["ours"]["median"], t["cublas"]["median"]
         r.update({"ours_tf32_gflops": flop / ours_tf32 / 1e6, "cublas_tf32_gflops": flop / cublas_tf32 / 1e6,
                   "tf32_ratio_vs_cublas": cublas_tf32 / ours_tf32})
     finally:
@@ -116,13 +138,13 @@ def bench_add(iters: int) -> Dict[str, Any]:
     x, y = ft.rand(n, device="cuda"), ft.rand(n, device="cuda")
     tx, ty = to_torch(x), to_torch(y)
     err = max_rel_error(x + y, tx + ty)
-    ours = median_ms(lambda: x + y, 3, iters)
-    theirs = median_ms(lambda: tx + ty, 3, iters)
     dst = torch.empty_like(tx)
-    copy = median_ms(lambda: dst.copy_(tx), 3, iters)
+    t = interleaved({"ours": lambda: x + y, "torch": lambda: tx + ty, "copy": lambda: dst.copy_(tx)}, 3, iters)
+    ours, theirs, copy = (t[k]["median"] for k in ("ours", "torch", "copy"))
     add_bytes, copy_bytes = 3 * 4 * n, 2 * 4 * n
     return {
-        "case": "add 2^26 fp32", "max_rel_error_vs_torch": err, "ours_ms": ours, "torch_ms": theirs,
+        "case": "add 2^26 fp32", "max_rel_error_vs_torch": err, "ours_ms": ours, "ours_ms_p25_p75": spread(t["ours"]),
+        "torch_ms": theirs, "torch_ms_p25_p75": spread(t["torch"]), "copy_ms_p25_p75": spread(t["copy"]),
         "ours_gbps": add_bytes / ours / 1e6, "torch_gbps": add_bytes / theirs / 1e6,
         "d2d_copy_gbps": copy_bytes / copy / 1e6, "ratio_vs_copy_bandwidth": (add_bytes / ours) / (copy_bytes / copy),
         "ratio_vs_torch": theirs / ours,
@@ -134,23 +156,22 @@ def bench_softmax(rows: int, cols: int, iters: int) -> Dict[str, Any]:
     x = ft.randn(rows, cols, device="cuda")
     tx = to_torch(x)
     err = max_rel_error(ft.softmax(x, 1), torch.softmax(tx, 1))
-    ours = median_ms(lambda: ft.softmax(x, 1), 3, iters)
-    theirs = median_ms(lambda: torch.softmax(tx, 1), 3, iters)
-    dst = torch.empty_like(tx)
-    copy = median_ms(lambda: dst.copy_(tx), 3, iters)  # moves the same bytes: read the input, write the output
+    dst = torch.empty_like(tx)  # the copy moves the same bytes: read the input, write the output
+    t = interleaved({"ours": lambda: ft.softmax(x, 1), "torch": lambda: torch.softmax(tx, 1),
+                     "copy": lambda: dst.copy_(tx)}, 3, iters)
+    ours, theirs, copy = (t[k]["median"] for k in ("ours", "torch", "copy"))
     nbytes = 2 * 4 * rows * cols
     return {
-        "case": f"softmax ({rows}, {cols})", "max_rel_error_vs_torch": err, "ours_ms": ours, "torch_ms": theirs,
+        "case": f"softmax ({rows}, {cols})", "max_rel_error_vs_torch": err, "ours_ms": ours,
+        "ours_ms_p25_p75": spread(t["ours"]), "torch_ms": theirs, "torch_ms_p25_p75": spread(t["torch"]),
+        "copy_ms_p25_p75": spread(t["copy"]),
         "ours_gbps": nbytes / ours / 1e6, "torch_gbps": nbytes / theirs / 1e6, "d2d_copy_gbps": nbytes / copy / 1e6,
         "ratio_vs_copy_bandwidth": copy / ours, "ratio_vs_torch": theirs / ours,
     }
 
 
-def mlp_step_ms(lib: Any, steps: int) -> Tuple[float, float]:
-    """Wall time of one SGD step of a 784-256-10 MLP on a batch of 256 (eager,
-    synchronized), and the host's share of it: the time until step() returns,
-    with every kernel queued (the GPU's work is a few microseconds; the rest
-    is each library's host work per op and launch)."""
+def mlp_step(lib: Any) -> Callable[[], None]:
+    """One SGD step of a 784-256-10 MLP on a batch of 256, eager, as a function."""
     nn = lib.nn
     lib.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to("cuda")
@@ -165,25 +186,38 @@ def mlp_step_ms(lib: Any, steps: int) -> Tuple[float, float]:
         loss.backward()
         opt.step()
 
-    for _ in range(5):
-        step()
+    return step
+
+
+def wall_ms(fn: Callable[[], Any]) -> float:
+    """fn's wall time in milliseconds, until the device has finished its work."""
     sync()
-    times, host = [], []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        t1 = time.perf_counter()
-        sync()
-        times.append((time.perf_counter() - t0) * 1e3)
-        host.append((t1 - t0) * 1e3)
-    return statistics.median(times), statistics.median(host)
+    t0 = time.perf_counter()
+    fn()
+    sync()
+    return (time.perf_counter() - t0) * 1e3
+
+
+def host_ms(fn: Callable[[], Any]) -> float:
+    """The host's share: the time until fn returns with its kernels queued
+    (the GPU's work in a step is a few microseconds; the rest is each
+    library's host work per op and launch)."""
+    sync()
+    t0 = time.perf_counter()
+    fn()
+    t1 = time.perf_counter()
+    sync()
+    return (t1 - t0) * 1e3
 
 
 def bench_mlp(steps: int) -> Dict[str, Any]:
-    ours, ours_host = mlp_step_ms(ft, steps)
-    theirs, theirs_host = mlp_step_ms(torch, steps)
-    return {"case": "MLP 784-256-10 step, batch 256", "ours_ms": ours, "torch_ms": theirs,
-            "ratio_vs_torch": theirs / ours, "ours_host_ms": ours_host, "torch_host_ms": theirs_host}
+    fns = {"ours": mlp_step(ft), "torch": mlp_step(torch)}
+    t = interleaved(fns, 5, steps, timer=wall_ms)
+    h = interleaved(fns, 0, steps, timer=host_ms)
+    ours, theirs = t["ours"]["median"], t["torch"]["median"]
+    return {"case": "MLP 784-256-10 step, batch 256", "ours_ms": ours, "ours_ms_p25_p75": spread(t["ours"]),
+            "torch_ms": theirs, "torch_ms_p25_p75": spread(t["torch"]), "ratio_vs_torch": theirs / ours,
+            "ours_host_ms": h["ours"]["median"], "torch_host_ms": h["torch"]["median"]}
 
 
 def nvidia_smi(query: str) -> str:
