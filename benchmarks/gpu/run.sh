@@ -72,8 +72,12 @@ if [[ ${BENCH_ONLY:-0} == 1 ]]; then
   exit 0
 fi
 
-# Run the tests against the installed package, not the source tree.
-step "pytest tests/test_cuda.py" 200 "$OUT/tests.log" "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py
+# Run the tests against the installed package, not the source tree; in four
+# processes where pytest-xdist is installed (the GPU machines have it).
+XDIST=()
+"$PY" -c "import xdist" 2>/dev/null && XDIST=(-n 4)
+step "pytest tests/test_cuda.py" 200 "$OUT/tests.log" "$PY" -m pytest -q -rs -p no:cacheprovider "${XDIST[@]}" \
+  tests/test_cuda.py
 step "benchmark" 150 "$OUT/bench.log" "$PY" benchmarks/gpu/bench_gpu.py --out "$OUT"
 step "pytest (other tests)" 120 "$OUT/tests_more.log" "$PY" -m pytest -q -x -p no:cacheprovider tests \
   --ignore=tests/test_cuda.py
