@@ -122,28 +122,40 @@ struct TileLoader {
   }
 
   // Interior tiles (no row past r_end, every slice BK deep) of a vector
-  // layout skip the bounds checks: each load's address is computed once and
-  // then moved a slice on. (A strided tile keeps its checked element loads:
-  // its many addresses would cost more registers than the checks.)
+  // layout skip the bounds checks: each load's address is computed once
+  // (start) and then moved a slice on (load_slice). A strided tile keeps its
+  // checked element loads: its many addresses would cost more registers
+  // than the checks.
   static constexpr bool kStepped = kVec == 4;
 
-  __device__ void start_interior(const T* x, int64_t stride_r, int64_t stride_k, int r0, int k0) {
+  __device__ void start(bool interior, const T* x, int64_t stride_r, int64_t stride_k, int r0, int k0) {
+    if constexpr (kStepped) {
+      if (!interior) return;
 #pragma unroll
-    for (int i = 0; i < kLoads; ++i) {
-      int r, k;
-      coords(i, r, k);
-      next[i] = x + (r0 + r) * stride_r + (k0 + k) * stride_k;
+      for (int i = 0; i < kLoads; ++i) {
+        int r, k;
+        coords(i, r, k);
+        next[i] = x + (r0 + r) * stride_r + (k0 + k) * stride_k;
+      }
     }
   }
 
-  __device__ void load_interior(int64_t slice_step) {
+  // The slice starting at k0 into registers (each call the next slice).
+  __device__ void load_slice(bool interior, const T* x, int64_t stride_r, int64_t stride_k, int r0, int r_end,
+                             int k0, int k_end) {
+    if constexpr (kStepped) {
+      if (interior) {
 #pragma unroll
-    for (int i = 0; i < kLoads; ++i) {
-      const float4 v = *reinterpret_cast<const float4*>(next[i]);
-      T* out = reg + i * kVec;
-      out[0] = v.x, out[1] = v.y, out[2] = v.z, out[3] = v.w;
-      next[i] += slice_step;
+        for (int i = 0; i < kLoads; ++i) {
+          const float4 v = *reinterpret_cast<const float4*>(next[i]);
+          T* out = reg + i * kVec;
+          out[0] = v.x, out[1] = v.y, out[2] = v.z, out[3] = v.w;
+          next[i] += BK * stride_k;
+        }
+        return;
+      }
     }
+    load(x, stride_r, stride_k, r0, r_end, k0, k_end);
   }
 
   template <int Stride>
@@ -180,26 +192,14 @@ struct OperandSlices {
   __device__ OperandSlices(const GemmArgs<T>& args, const T* a_, const T* b_, int m0_, int n0_, int k_begin, int k_end_)
       : g(args), a(a_), b(b_), m0(m0_), n0(n0_), k_end(k_end_) {
     interior = m0 + BM <= g.M && n0 + BN <= g.N && (k_end - k_begin) % BK == 0;
-    if constexpr (decltype(load_a)::kStepped) {
-      if (interior) load_a.start_interior(a, g.a_m, g.a_k, m0, k_begin);
-    }
-    if constexpr (decltype(load_b)::kStepped) {
-      if (interior) load_b.start_interior(b, g.b_n, g.b_k, n0, k_begin);
-    }
+    load_a.start(interior, a, g.a_m, g.a_k, m0, k_begin);
+    load_b.start(interior, b, g.b_n, g.b_k, n0, k_begin);
   }
 
-  // Loads the slice starting at k0 (each call the next one) into registers.
+  // The slice starting at k0 into registers (each call the next slice).
   __device__ void load(int k0) {
-    if (decltype(load_a)::kStepped && interior) {
-      load_a.load_interior(BK * g.a_k);
-    } else {
-      load_a.load(a, g.a_m, g.a_k, m0, g.M, k0, k_end);
-    }
-    if (decltype(load_b)::kStepped && interior) {
-      load_b.load_interior(BK * g.b_k);
-    } else {
-      load_b.load(b, g.b_n, g.b_k, n0, g.N, k0, k_end);
-    }
+    load_a.load_slice(interior, a, g.a_m, g.a_k, m0, g.M, k0, k_end);
+    load_b.load_slice(interior, b, g.b_n, g.b_k, n0, g.N, k0, k_end);
   }
 
   template <int StrideA, int StrideB>
@@ -257,7 +257,6 @@ constexpr int kGemmMinBlocks = TM * TN * BK > 512 ? 1 : 2;
 // A warp is a 4 x 8 patch of that grid (warps 2 wide, 4 high), so each float4
 // read of a shared row touches 4 (A) or 8 (B) consecutive float4s: one
 // conflict-free shared-memory wavefront each, the other lanes broadcast.
-
 template <class T, int TM, int TN, int BK, TileLayout LA, TileLayout LB>
 __global__ void __launch_bounds__(kGemmThreads, (kGemmMinBlocks<TM, TN, BK>)) gemm_tiled_kernel(GemmArgs<T> g) {
   constexpr int BM = 16 * TM, BN = 16 * TN;
