@@ -9,9 +9,10 @@
 # 2. python3 -m pytest tests/test_cuda.py                                                  -> OUTDIR/tests.log
 # 3. benchmarks/gpu/bench_gpu.py                                                          -> OUTDIR/report.md, results.json,
 #                                                                                            bench.log
-# 4. the other tests, then compute-sanitizer memcheck / racecheck on a subset of the
+# 4. Nsight Compute's report on the four target kernels                                  -> OUTDIR/ncu.txt
+# 5. the other tests, then compute-sanitizer memcheck / racecheck on a subset of the
 #    CUDA tests, while time is left                                                       -> OUTDIR/tests_more.log
-# Seven files in all (the device tool returns at most eight).
+# Eight files in all (the most the device tool returns).
 #
 # BENCH_ONLY=1 benchmarks/gpu/run.sh OUTDIR: steps 1 and 3 alone, for a second call
 # on the still-warm machine after changing a kernel: the build directory
@@ -79,6 +80,13 @@ XDIST=()
 step "pytest tests/test_cuda.py" 200 "$OUT/tests.log" "$PY" -m pytest -q -rs -p no:cacheprovider "${XDIST[@]}" \
   tests/test_cuda.py
 step "benchmark" 150 "$OUT/bench.log" "$PY" benchmarks/gpu/bench_gpu.py --out "$OUT"
+# Nsight Compute on the four target kernels, launched once each: throughput
+# against the chip's peaks, occupancy, and why warps stalled (works on the
+# Firecracker machines, not on gVisor; the clocks are left alone).
+NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+step "ncu" 90 "$OUT/ncu.txt" "${NCU:-ncu}" --clock-control none -k regex:"gemm_tiled_kernel|softmax_cached_kernel|elementwise_vector_kernel" \
+  -c 4 --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
+  --section ComputeWorkloadAnalysis "$PY" benchmarks/gpu/profile_kernels.py
 step "pytest (other tests)" 120 "$OUT/tests_more.log" "$PY" -m pytest -q -x -p no:cacheprovider tests \
   --ignore=tests/test_cuda.py
 
