@@ -596,6 +596,7 @@ class TestSoftmax:
     @pytest.mark.parametrize("shape,dim", [((5, 7), 1), ((6, 50), 1), ((9, 100), 1), ((4, 250), 1), ((3, 500), 1),
                                            ((64, 1000), 1), ((4, 2000), 1), ((5, 3000), 1), ((8, 5000), 1),
                                            ((2, 12000), 1), ((3, 20000), 1), ((3, 40000), 1),
+                                           ((3, 1024), 1), ((2, 4096), 1), ((5, 96), 1),
                                            ((7, 5), 0), ((2, 3, 4), 1), ((9,), 0), ((), 0), ((0, 5), 1)])
     @pytest.mark.parametrize("log", [False, True])
     @pytest.mark.parametrize("dtype", FLOATS)
@@ -613,6 +614,16 @@ class TestSoftmax:
         a[3, 7] = np.nan
         fn = (lambda x: lib(x).log_softmax(x[1:, 1:], 1)) if log else (lambda x: lib(x).softmax(x[1:, 1:], 1))
         check_cuda(fn, [a], grad=False, rtol=4e-6, atol=1e-6)
+
+    @pytest.mark.parametrize("log", [False, True])
+    @pytest.mark.parametrize("cols", [96, 1024, 4096])
+    def test_rows_not_16_byte_aligned(self, log: bool, cols: int) -> None:
+        """A contiguous input that starts one float into its storage: rows a
+        multiple of 16 bytes long but not 16-byte aligned take the scalar loads."""
+        a = random_array((3 * cols + 1,), "float32", np.random.default_rng(22), -5, 5)
+        fn = (lambda x: lib(x).log_softmax(x[1:].reshape(3, cols), 1)) if log else \
+            (lambda x: lib(x).softmax(x[1:].reshape(3, cols), 1))
+        check_cuda(fn, [a], rtol=4e-6, atol=1e-6)
 
     @pytest.mark.parametrize("n,c", [(1, 3), (37, 10), (64, 1000), (5, 5000)])
     @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

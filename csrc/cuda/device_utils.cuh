@@ -39,6 +39,26 @@ struct alignas(sizeof(T) * V) Pack {
   T v[V];
 };
 
+// Stores a 16-byte pack of floats or doubles with one vector store. A plain
+// store of the pack (or of a float4) is split by NVVM into scalar stores in
+// some kernels (nvcc 13.0: the later packs of softmax_cached_kernel with a
+// block per row), so this one is written in PTX.
+template <class T, int V>
+__device__ __forceinline__ void store_pack(T* dst, const Pack<T, V>& p) {
+#ifndef FT_CUDA_EMULATOR
+  if constexpr (std::is_same_v<T, float> && V == 4) {
+    asm volatile("st.global.v4.f32 [%0], {%1, %2, %3, %4};" ::"l"(dst), "f"(p.v[0]), "f"(p.v[1]), "f"(p.v[2]),
+                 "f"(p.v[3])
+                 : "memory");
+    return;
+  } else if constexpr (std::is_same_v<T, double> && V == 2) {
+    asm volatile("st.global.v2.f64 [%0], {%1, %2};" ::"l"(dst), "d"(p.v[0]), "d"(p.v[1]) : "memory");
+    return;
+  }
+#endif
+  *reinterpret_cast<Pack<T, V>*>(dst) = p;
+}
+
 // --- warp shuffles of any trivially copyable value ---------------------------
 // The value moves as 4-byte words (a 1- or 2-byte value in one word), so a
 // (value, index) pair shuffles as easily as a float.
@@ -114,6 +134,8 @@ __device__ __forceinline__ float fmod(float x, float y) { return ::fmodf(x, y); 
 __device__ __forceinline__ double fmod(double x, double y) { return ::fmod(x, y); }
 __device__ __forceinline__ float pow(float x, float y) { return ::powf(x, y); }
 __device__ __forceinline__ double pow(double x, double y) { return ::pow(x, y); }
+__device__ __forceinline__ float fma(float x, float y, float z) { return ::fmaf(x, y, z); }
+__device__ __forceinline__ double fma(double x, double y, double z) { return ::fma(x, y, z); }
 __device__ __forceinline__ float copysign(float x, float y) { return ::copysignf(x, y); }
 __device__ __forceinline__ double copysign(double x, double y) { return ::copysign(x, y); }
 template <class T>

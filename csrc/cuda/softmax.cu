@@ -1,8 +1,8 @@
 // CUDA softmax, log_softmax, fused cross-entropy, and their backwards, over
 // contiguous rows (R, C). A warp handles a row of up to 1024 columns, a
 // block a longer one. The softmax forward keeps a row of up to 32 floats
-// (16 doubles) per thread in registers: one read, a max, a sum of exps,
-// the outputs. Longer rows, and the cross-entropy forward, read each row
+// (16 doubles) per thread in registers, moved in 16-byte packs when the
+// rows are aligned: one read, a max, a sum of exps, the outputs. Longer rows, and the cross-entropy forward, read each row
 // once for its statistics with the online max-and-sum (Milakov &
 // Gimelshein, "Online normalizer calculation for softmax", 2018): the
 // running sum is rescaled whenever the running max grows, and two partial
@@ -149,44 +149,65 @@ __global__ void __launch_bounds__(kWholeBlock ? kMaxRowThreads : kThreads)
 }
 
 // The same for rows short enough to stay in registers: each lane loads its
-// kElems elements of the row (lane, lane + lanes, ...: coalesced, all loads
-// in flight at once), the group reduces the max and then the sum of exp(x -
-// max), and the outputs come from the registers - the row is read from
-// memory once and each exp computed once.
-template <class T, bool kWholeBlock, int kElems>
+// kElems elements of the row in packs of kVec (pack q of a lane starts at
+// element (lane + q * lanes) * kVec: coalesced, all loads in flight at
+// once; kVec 16 / sizeof(T) - one 16-byte load - when the row length is a
+// multiple of it and the rows are 16-byte aligned, else 1), the group
+// reduces the max and then the sum of exp(x - max), and the outputs come
+// from the registers - the row is read from memory once and each exp
+// computed once.
+template <class T, bool kWholeBlock, int kElems, int kVec>
 __global__ void __launch_bounds__(kWholeBlock ? kMaxCachedThreads : kThreads)
     softmax_cached_kernel(const T* x, T* y, int64_t rows, int64_t cols, bool log) {
+  static_assert(kElems % kVec == 0, "whole packs per lane");
+  constexpr int kPacks = kElems / kVec;
   const RowGroup g = row_group<kWholeBlock>();
   const auto max_of = [](T a, T b) { return b > a ? b : a; };  // a NaN is passed over here, caught by the sum
   const auto add = [](T a, T b) { return a + b; };
+  // A pack lies wholly inside the row or wholly past its end (cols % kVec == 0).
+  const auto pack_start = [&](int q) { return (g.lane + int64_t(q) * g.lanes) * kVec; };
   for (int64_t r = g.first_row; r < rows; r += g.row_step) {
     const T* xr = x + r * cols;
-    T v[kElems];
+    Pack<T, kVec> v[kPacks];
     T max = -math::infinity<T>();
 #pragma unroll
-    for (int j = 0; j < kElems; ++j) {
-      const int64_t i = g.lane + int64_t(j) * g.lanes;
-      v[j] = i < cols ? xr[i] : -math::infinity<T>();
-      max = max_of(max, v[j]);
+    for (int q = 0; q < kPacks; ++q) {
+      if (pack_start(q) < cols) {
+        v[q] = *reinterpret_cast<const Pack<T, kVec>*>(xr + pack_start(q));
+      } else {
+#pragma unroll
+        for (int e = 0; e < kVec; ++e) v[q].v[e] = -math::infinity<T>();
+      }
+#pragma unroll
+      for (int e = 0; e < kVec; ++e) max = max_of(max, v[q].v[e]);
     }
     max = group_all_reduce<kWholeBlock>(max, max_of);
     // A NaN anywhere, or +inf (exp(inf - inf)), makes the sum NaN and so the
     // whole row, as in PyTorch; so does a row of -inf. Padding adds exp(-inf) = 0.
     T sum = T(0);
 #pragma unroll
-    for (int j = 0; j < kElems; ++j) {
-      const int64_t i = g.lane + int64_t(j) * g.lanes;
-      const T e = i < cols ? math::exp(v[j] - max) : T(0);
-      sum += e;
-      if (!log) v[j] = e;
+    for (int q = 0; q < kPacks; ++q) {
+#pragma unroll
+      for (int e = 0; e < kVec; ++e) {
+        const T ex = pack_start(q) < cols ? math::exp(v[q].v[e] - max) : T(0);
+        sum += ex;
+        if (!log) v[q].v[e] = ex;
+      }
     }
     sum = group_all_reduce<kWholeBlock>(sum, add);
+    // y = v * scale + offset, one rounding: log_softmax x - (max + log(sum)),
+    // softmax exp(x - max) * (1 / sum) - the same values as the plain
+    // subtraction / product, without a branch per element.
     T* yr = y + r * cols;
-    const T shift = log ? max + math::log(sum) : T(0), inv_sum = T(1) / sum;
+    const T scale = log ? T(1) : T(1) / sum, offset = log ? -(max + math::log(sum)) : T(0);
 #pragma unroll
-    for (int j = 0; j < kElems; ++j) {
-      const int64_t i = g.lane + int64_t(j) * g.lanes;
-      if (i < cols) yr[i] = log ? v[j] - shift : v[j] * inv_sum;
+    for (int q = 0; q < kPacks; ++q) {
+#pragma unroll
+      for (int e = 0; e < kVec; ++e) v[q].v[e] = math::fma(v[q].v[e], scale, offset);
+    }
+#pragma unroll
+    for (int q = 0; q < kPacks; ++q) {
+      if (pack_start(q) < cols) store_pack(yr + pack_start(q), v[q]);
     }
   }
 }
@@ -290,18 +311,32 @@ RowLaunch row_launch(int64_t rows, int64_t cols) {
     FT_CUDA_CHECK_LAUNCH();                                                                          \
   } while (0)
 
-// Launches softmax_cached_kernel<T, whole block, kElems> with the smallest
-// power of two kElems >= elements per lane (at most kMaxCachedElems<T>).
+// Launches softmax_cached_kernel<T, whole block, kElems, kVec> with the
+// smallest power of two kElems >= elements per lane (at most
+// kMaxCachedElems<T>), in 16-byte packs where `packs` allows and a lane has
+// at least one whole pack.
 template <class T, int kElems = 1>
-void launch_cached_softmax(const RowLaunch& launch, const T* x, T* y, int64_t rows, int64_t cols, bool log) {
+void launch_cached_softmax(const RowLaunch& launch, const T* x, T* y, int64_t rows, int64_t cols, bool log,
+                           bool packs) {
   const int64_t lanes = launch.whole_block ? int64_t(launch.threads) : int64_t(kWarpSize);
   if constexpr (kElems < kMaxCachedElems<T>) {
-    if (int64_t(kElems) * lanes < cols) return launch_cached_softmax<T, kElems * 2>(launch, x, y, rows, cols, log);
+    if (int64_t(kElems) * lanes < cols)
+      return launch_cached_softmax<T, kElems * 2>(launch, x, y, rows, cols, log, packs);
   }
-  if (launch.whole_block)
-    softmax_cached_kernel<T, true, kElems><<<launch.blocks, launch.threads, 0, stream()>>>(x, y, rows, cols, log);
-  else
-    softmax_cached_kernel<T, false, kElems><<<launch.blocks, launch.threads, 0, stream()>>>(x, y, rows, cols, log);
+  constexpr int kPackVec = 16 / int(sizeof(T));
+  const auto run = [&](auto vec) {
+    constexpr int kVec = decltype(vec)::value;
+    if (launch.whole_block)
+      softmax_cached_kernel<T, true, kElems, kVec><<<launch.blocks, launch.threads, 0, stream()>>>(x, y, rows, cols, log);
+    else
+      softmax_cached_kernel<T, false, kElems, kVec><<<launch.blocks, launch.threads, 0, stream()>>>(x, y, rows, cols, log);
+  };
+  if constexpr (kElems >= kPackVec) {
+    if (packs) run(std::integral_constant<int, kPackVec>{});
+    else run(std::integral_constant<int, 1>{});
+  } else {
+    run(std::integral_constant<int, 1>{});
+  }
   FT_CUDA_CHECK_LAUNCH();
 }
 
@@ -315,8 +350,13 @@ void softmax(const Tensor& out, const Tensor& in, bool log) {
   const int64_t per_lane = in->dtype() == DType::Float64 ? kMaxCachedElems<double> : kMaxCachedElems<float>;
   const int64_t cached_limit = lanes * per_lane;
   if (cols <= cached_limit && (!launch.whole_block || launch.threads <= kMaxCachedThreads)) {
+    // 16-byte packs: every row starts 16-byte aligned in both tensors.
+    const int64_t row_bytes = cols * int64_t(itemsize(in->dtype()));
+    const bool packs = row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(in->data()) % 16 == 0 &&
+                       reinterpret_cast<uintptr_t>(out->data()) % 16 == 0;
     FT_DISPATCH_FLOATING_TYPES(in->dtype(), "softmax", [&] {
-      launch_cached_softmax<scalar_t>(launch, in->data_as<scalar_t>(), out->data_as<scalar_t>(), rows, cols, log);
+      launch_cached_softmax<scalar_t>(launch, in->data_as<scalar_t>(), out->data_as<scalar_t>(), rows, cols, log,
+                                      packs);
     });
     return;
   }

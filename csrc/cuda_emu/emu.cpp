@@ -375,26 +375,36 @@ cudaError_t check_copy(void* dst, const void* src, size_t count, cudaMemcpyKind 
 
 // A fault while a kernel runs: says which kernel and thread, then hands the
 // fault to the handler there was before (Python's faulthandler, or the
-// default: the process ends, as a GPU would lose its context).
+// default: the process ends, as a GPU would lose its context). SIGILL is
+// the alignment check's trap (a misaligned vector access, CMakeLists.txt).
 const char* g_running_kernel = nullptr;
-struct sigaction g_previous_segv, g_previous_bus;
+struct sigaction g_previous_segv, g_previous_bus, g_previous_ill;
 
-void segv_handler(int sig, siginfo_t* info, void*) {
+struct sigaction& previous_handler(int sig) {
+  return sig == SIGBUS ? g_previous_bus : sig == SIGILL ? g_previous_ill : g_previous_segv;
+}
+
+void fault_handler(int sig, siginfo_t* info, void*) {
   if (g_running_kernel && g_sched.current) {
     char text[1024];
     const ThreadCoords& c = g_sched.current->coords;
+    // A 16-byte access the compiler made with an aligned instruction (movaps)
+    // faults by itself when misaligned: a general protection fault, no address.
+    const char* what = sig == SIGILL ? "misaligned vector access (the alignment check's trap)"
+                       : sig == SIGSEGV && info->si_code == SI_KERNEL
+                           ? "misaligned vector access or illegal address (general protection fault)"
+                           : "illegal memory access";
     const int n = std::snprintf(text, sizeof text,
-                                "fasttensor CUDA emulator: illegal memory access at %p in block (%u, %u, %u) "
-                                "thread (%u, %u, %u) of %s\n",
-                                info->si_addr, c.block_idx.x, c.block_idx.y, c.block_idx.z, c.thread_idx.x,
+                                "fasttensor CUDA emulator: %s at %p in block (%u, %u, %u) thread (%u, %u, %u) of %s\n",
+                                what, info->si_addr, c.block_idx.x, c.block_idx.y, c.block_idx.z, c.thread_idx.x,
                                 c.thread_idx.y, c.thread_idx.z, g_running_kernel);
     if (n > 0) (void)!write(2, text, size_t(std::min<int>(n, int(sizeof text) - 1)));
   }
-  sigaction(sig, sig == SIGBUS ? &g_previous_bus : &g_previous_segv, nullptr);
+  sigaction(sig, &previous_handler(sig), nullptr);
   if (info->si_code <= 0) raise(sig);  // sent, not a fault: returning would not repeat it
 }
 
-void install_segv_handler() {
+void install_fault_handler() {
   // Its own stack, so that a fiber's stack overflow (its guard page) is reported too.
   thread_local bool alt_stack = [] {
     stack_t st{};
@@ -406,11 +416,10 @@ void install_segv_handler() {
   static std::once_flag once;
   std::call_once(once, [] {
     struct sigaction sa {};
-    sa.sa_sigaction = &segv_handler;
+    sa.sa_sigaction = &fault_handler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &g_previous_segv);
-    sigaction(SIGBUS, &sa, &g_previous_bus);
+    for (int sig : {SIGSEGV, SIGBUS, SIGILL}) sigaction(sig, &sa, &previous_handler(sig));
   });
 }
 
@@ -437,7 +446,7 @@ void run_grid(const LaunchConfig& config, void (*body)(void*), void* ctx, const 
   if (tracing())
     std::fprintf(stderr, "[emu] launch %s <<<(%u, %u, %u), (%u, %u, %u)>>>\n", kernel_name, config.grid.x,
                  config.grid.y, config.grid.z, config.block.x, config.block.y, config.block.z);
-  install_segv_handler();
+  install_fault_handler();
   std::lock_guard<std::mutex> lock(g_launch_mutex);
   g_running_kernel = kernel_name;
   Scheduler& s = g_sched;
@@ -653,7 +662,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
 
 // A block is mapped with a guard page on each side and placed against the
 // upper one (256-byte aligned, as cudaMalloc's): an access past its end
-// faults at once (see segv_handler). Its bytes start as 0xff, as garbage.
+// faults at once (see fault_handler). Its bytes start as 0xff, as garbage.
 cudaError_t cudaMalloc(void** ptr, size_t size) {
   if (ft_emu::tracing()) std::fprintf(stderr, "[emu] cudaMalloc %zu bytes\n", size);
   std::lock_guard<std::mutex> lock(ft_emu::g_mem_mutex);

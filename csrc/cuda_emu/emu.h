@@ -31,8 +31,8 @@
 //     of the block wrote shows, as the garbage there would on a GPU;
 //   - a misaligned vector access (a float4 or Pack read or written through
 //     a pointer not aligned to its size), which faults on a GPU, stops the
-//     process with UBSan's report of the source line (the emulated sources
-//     are compiled with -fsanitize=alignment, CMakeLists.txt);
+//     process with the kernel and thread named (the emulated sources are
+//     compiled with UBSan's alignment check as a trap, CMakeLists.txt);
 //   - an error inside a kernel (__trap, an emulator check) makes the launch
 //     fail with cudaErrorLaunchFailure, reported by the next
 //     cudaGetLastError with what failed and in which thread.
