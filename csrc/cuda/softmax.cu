@@ -2,12 +2,12 @@
 // contiguous rows (R, C). A warp handles a row of up to 1024 columns, a
 // block a longer one. The softmax forward keeps a row of up to 32 floats
 // (16 doubles) per thread in registers, moved in 16-byte packs when the
-// rows are aligned: one read, a max, a sum of exps, the outputs. Longer rows, and the cross-entropy forward, read each row
-// once for its statistics with the online max-and-sum (Milakov &
-// Gimelshein, "Online normalizer calculation for softmax", 2018): the
-// running sum is rescaled whenever the running max grows, and two partial
-// (max, sum) pairs merge the same way across lanes; a second pass (from
-// cache) writes the outputs.
+// rows are aligned: one read, a max, a sum of exps, the outputs. Longer
+// rows, and the cross-entropy forward, read each row once for its
+// statistics with the online max-and-sum (Milakov & Gimelshein, "Online
+// normalizer calculation for softmax", 2018): the running sum is rescaled
+// whenever the running max grows, and two partial (max, sum) pairs merge
+// the same way across lanes; a second pass (from cache) writes the outputs.
 #include "cuda/kernels.h"
 #include "cuda/loops.cuh"
 
@@ -326,10 +326,11 @@ void launch_cached_softmax(const RowLaunch& launch, const T* x, T* y, int64_t ro
   constexpr int kPackVec = 16 / int(sizeof(T));
   const auto run = [&](auto vec) {
     constexpr int kVec = decltype(vec)::value;
+    const unsigned blocks = launch.blocks, threads = launch.threads;
     if (launch.whole_block)
-      softmax_cached_kernel<T, true, kElems, kVec><<<launch.blocks, launch.threads, 0, stream()>>>(x, y, rows, cols, log);
+      softmax_cached_kernel<T, true, kElems, kVec><<<blocks, threads, 0, stream()>>>(x, y, rows, cols, log);
     else
-      softmax_cached_kernel<T, false, kElems, kVec><<<launch.blocks, launch.threads, 0, stream()>>>(x, y, rows, cols, log);
+      softmax_cached_kernel<T, false, kElems, kVec><<<blocks, threads, 0, stream()>>>(x, y, rows, cols, log);
   };
   if constexpr (kElems >= kPackVec) {
     if (packs) run(std::integral_constant<int, kPackVec>{});
