@@ -91,9 +91,10 @@ step "pytest (other tests)" 120 "$OUT/tests_more.log" "$PY" -m pytest -q -x -p n
   --ignore=tests/test_cuda.py
 
 # With whatever time is left: compute-sanitizer over the kernels with shared
-# memory and index arithmetic (memcheck: out-of-bounds and misaligned
-# accesses inside allocations, which the CPU emulator cannot see; racecheck:
-# shared-memory races). It works on Firecracker machines, not on gVisor.
+# memory and index arithmetic (memcheck: accesses to the wrong place inside
+# an allocation, which the CPU emulator cannot see - it catches those past
+# an allocation's end and misaligned vector accesses; racecheck: shared-memory
+# races). It works on Firecracker machines, not on gVisor.
 SUBSET="TestMatmul and (float or large or tf32 or every_simt and not strided) or TestSoftmax or TestReduce and (every_dtype or large) or TestIndex"
 step "compute-sanitizer memcheck" 90 "$OUT/tests_more.log" compute-sanitizer --tool memcheck --error-exitcode 1 \
   --print-limit 20 "$PY" -m pytest -q -x -p no:cacheprovider tests/test_cuda.py -k "$SUBSET"
