@@ -5,11 +5,13 @@ their gradients."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
 import fasttensor
-from helpers import assert_close, check_op, ids, lib
+from helpers import HAVE_TORCH, assert_close, check_op, ids, lib, torch
 
 F = ("float32", "float64")
 # Sums of up to ~30 float32 terms in [-2, 2]: a few ulps of the largest partial sum.
@@ -217,6 +219,23 @@ def test_max_dim_named_fields():
     assert_close(indices, np.array([0, 1, 0], np.int64))
     assert r[0] is r.values or (r[0] == r.values).all()
     assert type(r).__name__ == "max"
+
+
+def test_max_min_dim_result_type_as_torch():
+    r = fasttensor.tensor([[1, 5, 3]]).max(dim=1)
+    assert isinstance(r, tuple) and type(r) is fasttensor.return_types.max and len(r) == 2
+    expected = "fasttensor.return_types.max(\nvalues=tensor([5]),\nindices=tensor([1]))"
+    assert repr(r) == str(r) == expected
+    if HAVE_TORCH:
+        theirs = torch.tensor([[1, 5, 3]]).max(dim=1)
+        assert repr(theirs).replace("torch.", "fasttensor.") == expected
+    m = fasttensor.min(fasttensor.tensor([[2.0, 1.0]]), 1, keepdim=True)
+    assert type(m) is fasttensor.return_types.min and m.values.shape == (1, 1) and m.indices.tolist() == [[1]]
+    again = pickle.loads(pickle.dumps(r))
+    assert type(again) is fasttensor.return_types.max and again.indices.tolist() == [1]
+    assert fasttensor.return_types.max((1, 2)).indices == 2
+    with pytest.raises(TypeError, match=r"takes a 2-sequence \(3-sequence given\)"):
+        fasttensor.return_types.min((1, 2, 3))
 
 
 def test_max_ties_gradient_as_torch():

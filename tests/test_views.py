@@ -216,6 +216,15 @@ def test_split(split, dim):
     check_op([(7, 5)], lambda x: lib(x).split(x, split, dim), numpy_fn=ref, layouts=["transposed"])
 
 
+def test_unbind_chunk_split_return_tuples():
+    # PyTorch returns tuples here; code that concatenates or compares with tuples relies on it.
+    x = fasttensor.arange(6).reshape(3, 2)
+    for pieces in (x.unbind(), x.chunk(2), x.split(2), x.split([1, 2]), fasttensor.unbind(x, 1),
+                   fasttensor.chunk(x, 3), fasttensor.split(x, 1, dim=1)):
+        assert type(pieces) is tuple
+    assert [p.tolist() for p in x.split([1, 2])] == [[[0, 1]], [[2, 3], [4, 5]]]
+
+
 def test_chunk_gradient_when_only_some_pieces_used():
     check_op([(6, 4)], lambda x: x.chunk(3)[1] * 2, numpy_fn=lambda x: x[2:4] * 2)
     check_op([(6, 4)], lambda x: x.unbind(1)[0] + x.unbind(1)[3], numpy_fn=lambda x: x[:, 0] + x[:, 3])

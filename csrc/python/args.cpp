@@ -3,16 +3,9 @@
 namespace ft::python {
 
 namespace {
-py::object* g_return_types = new py::object[2];  // max, min namedtuples; leaked like the dtypes
-
+// max(dim) / min(dim) results: fasttensor.return_types.max / min, built from a (values, indices) pair.
 py::object return_type(bool is_max) {
-  py::object& t = g_return_types[is_max ? 0 : 1];
-  if (!t) {
-    py::object nt = py::module_::import("collections").attr("namedtuple");
-    t = nt(is_max ? "max" : "min", py::make_tuple("values", "indices"));
-    t.attr("__module__") = "fasttensor.return_types";
-  }
-  return t;
+  return py::module_::import("fasttensor.return_types").attr(is_max ? "max" : "min");
 }
 
 }  // namespace
@@ -65,7 +58,7 @@ py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args,
   auto [values, indices] = nogil(self->numel(), [&] {
     return is_max ? ops::max_dim(self, r.dims[0], r.keepdim) : ops::min_dim(self, r.dims[0], r.keepdim);
   });
-  return return_type(is_max)(values, indices);
+  return return_type(is_max)(py::make_tuple(values, indices));
 }
 
 py::object sum_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs) {

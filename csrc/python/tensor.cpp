@@ -219,11 +219,15 @@ void bind_tensor(py::module_& m) {
       .def("flatten", &ops::flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
       .def("narrow", &ops::narrow, py::arg("dim"), py::arg("start"), py::arg("length"))
       .def("select", &ops::select, py::arg("dim"), py::arg("index"))
-      .def("unbind", &ops::unbind, py::arg("dim") = 0)
-      .def("chunk", &ops::chunk, py::arg("chunks"), py::arg("dim") = 0)
+      // unbind, chunk and split return tuples, as PyTorch's do.
+      .def("unbind", [](const Tensor& t, int64_t dim) { return py::tuple(py::cast(ops::unbind(t, dim))); },
+           py::arg("dim") = 0)
+      .def("chunk", [](const Tensor& t, int64_t chunks, int64_t dim) {
+        return py::tuple(py::cast(ops::chunk(t, chunks, dim)));
+      }, py::arg("chunks"), py::arg("dim") = 0)
       .def("split", [](const Tensor& t, py::object size, int64_t dim) {
-        if (PyLong_Check(size.ptr())) return ops::split(t, size.cast<int64_t>(), dim);
-        return ops::split_with_sizes(t, to_int_list(size, "split"), dim);
+        if (PyLong_Check(size.ptr())) return py::tuple(py::cast(ops::split(t, size.cast<int64_t>(), dim)));
+        return py::tuple(py::cast(ops::split_with_sizes(t, to_int_list(size, "split"), dim)));
       }, py::arg("split_size"), py::arg("dim") = 0)
       .def("t", &ops::t)
       .def_property_readonly("T", [](const Tensor& t) {
