@@ -83,13 +83,13 @@ def random_array(shape: Sequence[int], dtype: str, rng: np.random.Generator, low
                  high: float = 2.0) -> np.ndarray:
     """Random values of a dtype: uniform floats in [low, high), ints in [low, high], bools."""
     shape = tuple(shape)
-    if dtype == "bool":
-        return rng.random(shape) < 0.5
+    if dtype == "bool":  # np.asarray: a 0-d comparison gives a NumPy scalar, not an array
+        return np.asarray(rng.random(shape) < 0.5)
     if dtype in INT_DTYPES:
         lo = max(int(np.floor(low)), 0) if dtype == "uint8" else int(np.floor(low))
         hi = max(int(np.ceil(high)), lo + 1)
-        return rng.integers(lo, hi + 1, size=shape).astype(dtype)
-    return rng.uniform(low, high, size=shape).astype(dtype)
+        return np.asarray(rng.integers(lo, hi + 1, size=shape).astype(dtype))
+    return np.asarray(rng.uniform(low, high, size=shape).astype(dtype))
 
 
 def assert_close(actual: Any, expected: Any, *, rtol: Optional[float] = None, atol: Optional[float] = None,

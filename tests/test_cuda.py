@@ -701,6 +701,19 @@ class TestIndex:
                    lambda x: x[x] if dtype == "bool" else x[x > 1]):
             check_cuda(fn, [a], layout="strided")
 
+    @pytest.mark.parametrize("dtype", ("int64",) + FLOATS)
+    def test_gather_index_select_repeat_meshgrid(self, dtype: str) -> None:
+        rng = np.random.default_rng(26)
+        a = random_array((7, 9, 5), dtype, rng)
+        idx = rng.integers(0, 9, size=(7, 12, 5))
+        rows = np.array([6, 0, 6, 3])
+        check_cuda(lambda x: x.gather(1, lib(x).tensor(idx, device=x.device)), [a], layout="strided", terms=3)
+        check_cuda(lambda x: lib(x).gather(x, -1, lib(x).tensor(idx[:, :2, :3] % 5, device=x.device)), [a],
+                   layout="transposed")
+        check_cuda(lambda x: x.index_select(0, lib(x).tensor(rows, device=x.device)), [a], layout="strided", terms=2)
+        check_cuda(lambda x: x.repeat(2, 1, 3, 1), [a], layout="transposed", terms=6)
+        check_cuda(lambda x, y: lib(x).meshgrid(x[:, 0, 0], y, indexing="xy"), [a, a[0, :, 1]])
+
     def test_index_with_cpu_index_tensor(self) -> None:
         x = fasttensor.arange(12, dtype=fasttensor.float32, device="cuda").reshape(3, 4)
         np.testing.assert_array_equal(host(x[fasttensor.tensor([2, 0])]), np.arange(12.0).reshape(3, 4)[[2, 0]])

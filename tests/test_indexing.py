@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fasttensor
-from helpers import assert_close, check_op, lib
+from helpers import assert_close, check_op, ids, lib
 
 F = ("float32", "float64")
 
@@ -105,6 +105,66 @@ def test_large_gather_and_mask():
     check_op([(300, 301)], lambda x: x[T(x, idx)], numpy_fn=lambda x: x[idx], run_gradcheck=False)
     check_op([(300, 301)], lambda x: x[x > 0.5], numpy_fn=lambda x: x[x > 0.5], run_gradcheck=False)
     check_op([(100_003,)], lambda x: x[::7], numpy_fn=lambda x: x[::7], run_gradcheck=False)
+
+
+# --- index_select and gather ---------------------------------------------------------------
+
+@pytest.mark.parametrize("dim,idx", [(0, [2, 0, 2, 1]), (1, [4, 0, 4]), (-1, [3]), (0, [])], ids=ids)
+def test_index_select(dim, idx):
+    ref = lambda x: np.take(x, np.array(idx, np.int64), axis=dim)  # noqa: E731
+    check_op([(3, 5)], lambda x: x.index_select(dim, T(x, idx, "int64")), numpy_fn=ref, dtypes=F)
+    check_op([(3, 5)], lambda x: lib(x).index_select(x, dim, T(x, idx, "int32")), numpy_fn=ref,
+             dtypes=["int64"], grad=False, layouts=["transposed", "strided"])
+
+
+def test_index_select_0d():
+    check_op([()], lambda x: x.index_select(0, T(x, 0)), numpy_fn=lambda x: x)
+    check_op([(4,)], lambda x: x.index_select(0, T(x, 2)), numpy_fn=lambda x: x[[2]])
+    x = fasttensor.tensor([1.0, 2.0], requires_grad=True)
+    assert x.index_select(0, fasttensor.tensor([1])).grad_fn.name() == "IndexSelectBackward0"
+
+
+def _take_along(x, idx, dim):
+    """gather's definition: idx may be smaller than x apart from dim."""
+    if x.ndim == 0:
+        return x.reshape(1)[idx.reshape(-1)].reshape(idx.shape)
+    part = x[tuple(slice(0, n) if k != dim % x.ndim else slice(None) for k, n in enumerate(idx.shape))]
+    return np.take_along_axis(part, idx, axis=dim)
+
+
+GATHERS = [  # input shape, dim, index
+    ((3, 5), 1, [[4, 0, 0, 2], [1, 1, 1, 1], [3, 2, 4, 0]]),
+    ((3, 5), 0, [[2, 0, 1, 1, 0], [0, 0, 2, 1, 2]]),
+    ((3, 5), -1, [[4], [0]]),  # smaller than the input apart from dim
+    ((4, 3, 2), 1, [[[2, 0], [1, 1]], [[0, 0], [2, 2]], [[1, 0], [0, 1]], [[2, 1], [2, 1]]]),
+    ((4, 3, 2), 0, [[[3, 0], [1, 2], [0, 0]]]),
+    ((), 0, 0),
+    ((), -1, [0, 0]),
+    ((0, 3), 1, np.zeros((0, 2), np.int64)),
+    ((3, 5), 1, np.zeros((3, 0), np.int64)),
+]
+
+
+@pytest.mark.parametrize("shape,dim,index", GATHERS, ids=ids)
+def test_gather(shape, dim, index):
+    idx = np.array(index, np.int64)
+    check_op([shape], lambda x: x.gather(dim, T(x, idx)), numpy_fn=lambda x: _take_along(x, idx, dim), dtypes=F)
+    check_op([shape], lambda x: lib(x).gather(x, dim, T(x, idx, "int32")), numpy_fn=lambda x: _take_along(x, idx, dim),
+             dtypes=["int64", "bool"], grad=False, layouts=["transposed", "strided"])
+    check_op([shape], lambda x: x.gather(dim, index=T(x, idx)), numpy_fn=lambda x: _take_along(x, idx, dim),
+             layouts=["strided"], run_gradcheck=False)
+
+
+def test_gather_d2l_cross_entropy_and_repeated_gradient():
+    # y_hat.gather(1, y.unsqueeze(1)) picks each row's label; repeated picks add up in the gradient.
+    x = fasttensor.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]], requires_grad=True)
+    picked = x.gather(1, fasttensor.tensor([[2, 2, 0], [1, 1, 1]]))
+    assert picked.tolist() == [[0.6000000238418579, 0.6000000238418579, 0.10000000149011612], [0.20000000298023224] * 3]
+    assert picked.grad_fn.name() == "GatherBackward0"
+    picked.sum().backward()
+    assert x.grad.tolist() == [[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]]
+    with pytest.raises(NotImplementedError, match="sparse_grad"):
+        x.gather(1, fasttensor.tensor([[0], [0]]), sparse_grad=True)
 
 
 # --- assignment ---------------------------------------------------------------------------

@@ -230,6 +230,45 @@ def test_chunk_gradient_when_only_some_pieces_used():
     check_op([(6, 4)], lambda x: x.unbind(1)[0] + x.unbind(1)[3], numpy_fn=lambda x: x[:, 0] + x[:, 3])
 
 
+# --- repeat / meshgrid ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape,reps", [((3, 5), (2, 1)), ((3, 5), (1, 3)), ((3, 5), (2, 2, 3)), ((3, 5), (0, 1)),
+                                        ((3, 5), (1, 1)), ((7,), (3,)), ((), (3,)), ((), (2, 2)), ((), ()),
+                                        ((0, 4), (2, 2)), ((2, 1, 3), (1, 4, 1))], ids=ids)
+def test_repeat(shape, reps):
+    if reps:  # repeat() with no argument at all is a TypeError; repeat(()) is fine
+        check_op([shape], lambda x: x.repeat(*reps), numpy_fn=lambda x: np.tile(x, reps), dtypes=F + ("int64",))
+    check_op([shape], lambda x: x.repeat(reps), numpy_fn=lambda x: np.tile(x, reps), layouts=["transposed", "strided"])
+
+
+def test_repeat_is_a_copy():
+    x = fasttensor.arange(4.0)
+    y = x.repeat(1)
+    y[0] = 9
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0]
+    z = fasttensor.ones(2, requires_grad=True).repeat(3)
+    assert z.grad_fn.name() == "RepeatBackward0"
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+@pytest.mark.parametrize("shapes", [[(3,), (4,)], [(2,), (3,), (4,)], [(5,)], [(), (3,)], [(0,), (2,)]], ids=ids)
+def test_meshgrid(shapes, indexing):
+    ref = lambda *xs: np.meshgrid(*xs, indexing=indexing)  # noqa: E731
+    check_op(shapes, lambda *xs: lib(xs[0]).meshgrid(*xs, indexing=indexing), numpy_fn=ref)
+    check_op(shapes, lambda *xs: lib(xs[0]).meshgrid(list(xs), indexing=indexing), numpy_fn=ref, dtypes=["int64"],
+             layouts=["strided"], grad=False)
+
+
+def test_meshgrid_default_indexing_warns_and_returns_views():
+    x, y = fasttensor.arange(2), fasttensor.arange(3)
+    with pytest.warns(UserWarning, match="it will be required to pass the indexing argument"):
+        gx, gy = fasttensor.meshgrid(x, y)
+    assert gx.tolist() == [[0, 0, 0], [1, 1, 1]] and gy.tolist() == [[0, 1, 2], [0, 1, 2]]
+    assert isinstance(fasttensor.meshgrid(x, indexing="ij"), tuple)
+    x[1] = 7  # the grids are views of the inputs, as PyTorch's
+    assert gx.tolist() == [[0, 0, 0], [7, 7, 7]]
+
+
 # --- cat / stack ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shapes,dim", [

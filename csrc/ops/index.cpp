@@ -2,6 +2,7 @@
 // integer and boolean tensors (advanced indexing) gather through one kernel
 // with precomputed element offsets. Assignment goes through the same walk.
 #include <algorithm>
+#include <optional>
 
 #include "autograd/grad_mode.h"
 #include "ops/ops.h"
@@ -164,13 +165,15 @@ struct GatherLayout {
 Tensor scatter_into_zeros(const Tensor& grad, const GatherLayout& L, const Tensor& offsets);
 
 // result = v at the offsets, differentiable; v contiguous with L.v_shape.
-Tensor gather_at(const Tensor& v, const GatherLayout& L, const Tensor& offsets) {
+// `name` is the backward node's (PyTorch's name for the op that indexed).
+Tensor gather_at(const Tensor& v, const GatherLayout& L, const Tensor& offsets,
+                 const char* name = "IndexBackward0") {
   Tensor out = empty(L.gather_shape, v->dtype(), v->device());
   if (out->numel() > 0)
     backend(v->device()).index_gather(out, make_view(v, L.src_shape, L.src_strides, v->offset()), offsets, L.pos);
   Tensor result = make_view(out, L.result_shape, contiguous_strides(L.result_shape), 0);
   if (is_floating(v->dtype()) && autograd::any_requires_grad({&v}))
-    autograd::record(result, "IndexBackward0", {&v}, {{offsets}}, [L](const Tensor& g, const SavedTensors& s, auto&) {
+    autograd::record(result, name, {&v}, {{offsets}}, [L](const Tensor& g, const SavedTensors& s, auto&) {
       return std::vector<Tensor>{scatter_into_zeros(g, L, s[0])};
     });
   return result;
@@ -212,9 +215,7 @@ void index_put_kernel(const Tensor& self, const std::vector<IndexItem>& items, c
   if (vals->numel() > 0) backend(self->device()).index_scatter(g.src, vals, g.offsets, g.pos, false);
 }
 
-}  // namespace
-
-Tensor index(const Tensor& self, const std::vector<IndexItem>& items) {
+Tensor index_named(const Tensor& self, const std::vector<IndexItem>& items, const char* backward_name) {
   AdvancedIndex adv;
   Tensor v = apply_basic(self, items, adv);
   if (adv.indices.empty()) return v == self ? alias(self) : v;
@@ -237,7 +238,13 @@ Tensor index(const Tensor& self, const std::vector<IndexItem>& items) {
   L.gather_shape = gather_out_shape(g);
   L.result_shape = g.result_shape;
   L.pos = g.pos;
-  return gather_at(v, L, g.offsets);
+  return gather_at(v, L, g.offsets, backward_name);
+}
+
+}  // namespace
+
+Tensor index(const Tensor& self, const std::vector<IndexItem>& items) {
+  return index_named(self, items, "IndexBackward0");
 }
 
 Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
@@ -280,17 +287,78 @@ Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v) {
   return where(mask, wrap_scalar(v), a);
 }
 
+namespace {
+
+// An entry of an integer index outside [0, size) (its highest or lowest;
+// PyTorch's index_select and gather take no negative indices), if any.
+std::optional<int64_t> out_of_range(const Tensor& idx, int64_t size) {
+  if (idx->numel() == 0) return {};
+  const int64_t lo = item(amin(idx, {}, false)).i, hi = item(amax(idx, {}, false)).i;
+  if (hi >= size) return hi;
+  if (lo < 0) return lo;
+  return {};
+}
+
+IndexItem tensor_item(const Tensor& t) {
+  IndexItem it;
+  it.kind = Kind::Tensor;
+  it.t = t;
+  return it;
+}
+
+}  // namespace
+
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
+  FT_CHECK(idx->dtype() == DType::Int64 || idx->dtype() == DType::Int32, RuntimeError,
+           "index_select(): Expected dtype int32 or int64 for index, got ", dtype_name(idx->dtype()));
   FT_CHECK(idx->dim() <= 1, IndexError, "index_select(): Index is supposed to be a vector");
-  const int d = wrap_dim(dim, a->dim());
+  const int d = wrap_dim(dim, std::max(a->dim(), 1));
+  FT_CHECK(a->dim() > 0 || idx->numel() == 1, RuntimeError, "index_select(): Index to scalar can have only 1 value, got ",
+           idx->numel(), " value(s)");
+  const Tensor self = a->dim() == 0 ? reshape(a, {1}) : a;
+  FT_CHECK(!out_of_range(idx, self->shape()[d]), IndexError, "index out of range in self");
   IndexItem all;
   all.kind = Kind::Slice;
   std::vector<IndexItem> items(d, all);
-  IndexItem t;
-  t.kind = Kind::Tensor;
-  t.t = idx->dim() == 0 ? reshape(idx, {1}) : idx;
-  items.push_back(t);
-  return index(a, items);
+  items.push_back(tensor_item(idx->dim() == 0 ? reshape(idx, {1}) : idx));
+  Tensor r = index_named(self, items, "IndexSelectBackward0");
+  return a->dim() == 0 ? reshape(r, {}) : r;
+}
+
+// out[i][j][k] = a[idx[i][j][k]][j][k] for dim 0 (and so on): advanced
+// indexing with idx along dim and a broadcast arange along every other dim.
+Tensor gather(const Tensor& a, int64_t dim, const Tensor& idx) {
+  FT_CHECK(idx->dtype() == DType::Int64 || idx->dtype() == DType::Int32, RuntimeError,
+           "gather(): Expected dtype int32/int64 for index, got ", dtype_name(idx->dtype()));
+  const int n = std::max(a->dim(), 1);
+  const int d = wrap_dim(dim, n);
+  FT_CHECK(std::max(idx->dim(), 1) == n, RuntimeError,
+           "Index tensor must have the same number of dimensions as input tensor (index ", idx->shape().str(),
+           ", input ", a->shape().str(), ")");
+  check_same_device(a, idx, "gather");
+  const Tensor self = a->dim() == 0 ? reshape(a, {1}) : a;
+  const Tensor index = idx->dim() == 0 ? reshape(idx, {1}) : idx;
+  for (int k = 0; k < n; ++k)
+    FT_CHECK(k == d || index->shape()[k] <= self->shape()[k], RuntimeError, "Size does not match at dimension ", k,
+             " expected index ", idx->shape().str(), " to be no larger than self ", a->shape().str(),
+             " apart from dimension ", d);
+  const std::optional<int64_t> bad = out_of_range(index, self->shape()[d]);
+  FT_CHECK(!bad, RuntimeError, "index ", bad.value_or(0), " is out of bounds for dimension ", d, " with size ",
+           self->shape()[d]);
+  std::vector<IndexItem> items;
+  for (int k = 0; k < n; ++k) {
+    if (k == d) {
+      items.push_back(tensor_item(cast_to(index, DType::Int64)));
+      continue;
+    }
+    std::vector<int64_t> along(n, 1);
+    along[k] = index->shape()[k];
+    Tensor r = arange(Scalar::from_int(0), Scalar::from_int(along[k]), Scalar::from_int(1), DType::Int64,
+                      a->device());
+    items.push_back(tensor_item(reshape(r, along)));
+  }
+  Tensor r = index_named(self, items, "GatherBackward0");
+  return idx->dim() == 0 ? reshape(r, {}) : r;
 }
 
 }  // namespace ft::ops

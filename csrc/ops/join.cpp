@@ -1,4 +1,4 @@
-// cat and stack: one output, each input copied into its slice.
+// cat, stack and repeat: one output, each input (or tile) copied into its slice.
 #include "autograd/grad_mode.h"
 #include "ops/ops.h"
 
@@ -86,6 +86,42 @@ Tensor stack(const std::vector<Tensor>& ts, int64_t dim) {
         else if (grads[k]->dtype() != dtypes[k]) grads[k] = to_dtype(grads[k], dtypes[k]);
       }
       return grads;
+    });
+  }
+  return out;
+}
+
+// a seen as [1, s0, 1, s1, ...] expanded to [r0, s0, r1, s1, ...] is the
+// output's layout: one strided copy fills every tile. The gradient sums the
+// tiles: g as [r0, s0, r1, s1, ...] summed over the r dims.
+Tensor repeat(const Tensor& a, const std::vector<int64_t>& repeats) {
+  const int n = static_cast<int>(repeats.size());
+  FT_CHECK(n >= a->dim(), RuntimeError,
+           "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor");
+  const int lead = n - a->dim();
+  std::vector<int64_t> spread, tiles, out_shape;
+  for (int i = 0; i < n; ++i) {
+    const int64_t size = i < lead ? 1 : a->shape()[i - lead];
+    spread.insert(spread.end(), {1, size});
+    tiles.insert(tiles.end(), {repeats[i], size});
+    out_shape.push_back(repeats[i] * size);
+  }
+  for (int i = 0; i < n; ++i)
+    FT_CHECK(repeats[i] >= 0, RuntimeError, "Trying to create tensor with negative dimension ",
+             out_shape[i] < 0 ? out_shape[i] : repeats[i], ": ", Shape(out_shape).str());
+  Tensor out = empty(Shape(out_shape), a->dtype(), a->device());
+  if (out->numel() > 0) {
+    autograd::GradModeGuard no_grad(false);
+    const Shape tiled(tiles);
+    backend(a->device()).copy(make_view(out, tiled, contiguous_strides(tiled), 0), expand(reshape(a, spread), tiles));
+  }
+  if (is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
+    const Shape in_shape = a->shape();
+    autograd::record(out, "RepeatBackward0", {&a}, {}, [tiles, in_shape, n](const Tensor& g, const SavedTensors&, auto&) {
+      std::vector<int64_t> tile_dims;
+      for (int i = 0; i < n; ++i) tile_dims.push_back(2 * i);
+      Tensor summed = n == 0 ? g : sum(reshape(g, tiles), tile_dims, false);
+      return std::vector<Tensor>{reshape(summed, in_shape.vec())};
     });
   }
   return out;

@@ -92,12 +92,16 @@ std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim);
 std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim);
 std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim);
 std::vector<Tensor> unbind(const Tensor& a, int64_t dim);
+// Coordinate grids of 0-d/1-D tensors, as expanded views; indexing "ij" or "xy".
+std::vector<Tensor> meshgrid(const std::vector<Tensor>& ts, const std::string& indexing);
 // Turns -1 into the inferred size and checks the element count.
 Shape infer_shape(const std::vector<int64_t>& shape, int64_t numel);
 
 // --- join.cpp ---------------------------------------------------------------
 Tensor cat(const std::vector<Tensor>& ts, int64_t dim);
 Tensor stack(const std::vector<Tensor>& ts, int64_t dim);
+// a tiled repeats[i] times along dim i (extra leading repeats add dims): a copy.
+Tensor repeat(const Tensor& a, const std::vector<int64_t>& repeats);
 
 // --- reduce.cpp --------------------------------------------------------------
 // dims empty: all dims.
@@ -151,8 +155,10 @@ Tensor index(const Tensor& self, const std::vector<IndexItem>& items);
 Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value);
 Tensor nonzero(const Tensor& a);
 Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v);
-// out[i] = a[idx[i]] along dim 0 of a (batches of a dataset); idx int64 1-D.
+// a's slices along dim at idx (int32/int64, 0-d or 1-D, entries in [0, size)).
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx);
+// out[...][i][...] = a[...][idx[...][i][...]][...] along dim; idx has a's number of dims.
+Tensor gather(const Tensor& a, int64_t dim, const Tensor& idx);
 
 // --- random.cpp ---------------------------------------------------------------
 struct Generator {

@@ -348,6 +348,32 @@ std::vector<Tensor> unbind(const Tensor& a, int64_t dim) {
   return out;
 }
 
+std::vector<Tensor> meshgrid(const std::vector<Tensor>& ts, const std::string& indexing) {
+  FT_CHECK(!ts.empty(), RuntimeError, "meshgrid expects a non-empty TensorList");
+  FT_CHECK(indexing == "ij" || indexing == "xy", RuntimeError,
+           "torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: ", indexing);
+  std::vector<int64_t> shape;
+  for (size_t k = 0; k < ts.size(); ++k) {
+    FT_CHECK(ts[k]->dim() <= 1, RuntimeError, "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a ",
+             ts[k]->dim(), "-D tensor of shape ", ts[k]->shape().str(), " at position ", k);
+    FT_CHECK(ts[k]->dtype() == ts[0]->dtype(), RuntimeError, "meshgrid expects all tensors to have the same dtype, got ",
+             dtype_name(ts[0]->dtype()), " and ", dtype_name(ts[k]->dtype()));
+    check_same_device(ts[0], ts[k], "meshgrid");
+    shape.push_back(ts[k]->numel());
+  }
+  // "xy" (Cartesian) swaps the roles of the first two inputs in the grid.
+  const bool xy = indexing == "xy" && ts.size() >= 2;
+  if (xy) std::swap(shape[0], shape[1]);
+  std::vector<Tensor> grids;
+  for (size_t k = 0; k < ts.size(); ++k) {
+    const size_t axis = xy && k < 2 ? 1 - k : k;
+    std::vector<int64_t> along(ts.size(), 1);
+    along[axis] = shape[axis];
+    grids.push_back(expand(view(ts[k], along), shape));
+  }
+  return grids;
+}
+
 Tensor alias(const Tensor& a) {
   return view_with_grad(a, a->shape(), a->strides(), a->offset(), "AliasBackward0", [](const Tensor& g) { return g; });
 }

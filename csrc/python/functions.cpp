@@ -87,6 +87,9 @@ void bind_functions(py::module_& m) {
   m.attr("concatenate") = m.attr("cat");
   m.def("stack", [](py::handle ts, int64_t dim) { return ops::stack(tensor_list(ts, "stack"), dim); },
         py::arg("tensors"), py::arg("dim") = 0);
+  m.def("_meshgrid", [](py::handle ts, const std::string& indexing) {
+    return py::tuple(py::cast(ops::meshgrid(tensor_list(ts, "meshgrid"), indexing)));
+  }, py::arg("tensors"), py::arg("indexing"));
 
   m.def("matmul", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::matmul(a, b); }); });
   m.def("mm", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::mm(a, b); }); });

@@ -336,7 +336,15 @@ void bind_tensor(py::module_& m) {
         if (!s) s = item(to_tensor(v));
         return ops::copy_(t, ops::masked_fill(t, mask, *s));
       })
-      .def("index_select", &ops::index_select)
+      .def("index_select", &ops::index_select, py::arg("dim"), py::arg("index"))
+      .def("gather", [](const Tensor& t, int64_t dim, const Tensor& index, bool sparse_grad) {
+        FT_CHECK(!sparse_grad, NotImplementedError, "gather(): sparse_grad=True needs sparse tensors, which fasttensor has not");
+        return ops::gather(t, dim, index);
+      }, py::arg("dim"), py::arg("index"), py::kw_only(), py::arg("sparse_grad") = false)
+      .def("repeat", [](const Tensor& t, py::args repeats) {
+        FT_CHECK(repeats.size() > 0, TypeError, "repeat() missing 1 required positional arguments: \"repeats\"");
+        return ops::repeat(t, dims_from_args(repeats, "repeat"));
+      })
       .def("nonzero", &ops::nonzero)
       .def("uniform_", [](const Tensor& t, double a, double b, ops::Generator* g) { return ops::uniform_(t, a, b, g); },
            py::arg("from") = 0.0, py::arg("to") = 1.0, py::kw_only(), py::arg("generator") = nullptr)

@@ -1,7 +1,10 @@
 """Function forms of Tensor methods (fasttensor.argmax(x, dim) and the like)
-and print options. Each forwards to the C++ method."""
+and print options. Each forwards to the C++ method (meshgrid first reads
+its arguments as PyTorch does)."""
 
 from __future__ import annotations
+
+import warnings
 
 from . import _C, _tensor_str
 
@@ -88,6 +91,26 @@ def chunk(input, chunks, dim=0):
 
 def split(tensor, split_size_or_sections, dim=0):
     return tensor.split(split_size_or_sections, dim)
+
+
+def index_select(input, dim, index):
+    return input.index_select(dim, index)
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    return input.gather(dim, index, sparse_grad=sparse_grad)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids of 0-d/1-D tensors (given as arguments or one sequence),
+    as views; ``indexing`` "ij" (matrix, the default) or "xy" (Cartesian)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("fasttensor.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    return _C._meshgrid(tensors, indexing)
 
 
 def t(input):
