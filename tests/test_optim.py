@@ -317,7 +317,51 @@ def test_closure_is_called_with_grad_enabled():
 def test_repr_lists_groups():
     text = repr(optim.SGD([nn.Parameter(ft.zeros(1))], lr=0.1, momentum=0.5))
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1\n" in text and "    momentum: 0.5\n" in text
-    assert text.endswith(")")
+    assert "    foreach: None\n" in text and "    differentiable: False\n" in text and text.endswith(")")
+
+
+@needs_torch
+@pytest.mark.parametrize("make", [
+    lambda lib, ps: lib.optim.SGD(ps, 0.03),
+    lambda lib, ps: lib.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, foreach=False),
+    lambda lib, ps: lib.optim.Adam(ps),
+    lambda lib, ps: lib.optim.Adam(ps, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, fused=None),
+    lambda lib, ps: lib.optim.AdamW(ps, lr=0.01, foreach=True),
+])
+def test_repr_and_defaults_match_torch(make):
+    ours = make(ft, [nn.Parameter(ft.zeros(1))])
+    theirs = make(torch, [torch.nn.Parameter(torch.zeros(1))])
+    assert repr(ours) == repr(theirs)
+    assert ours.defaults == theirs.defaults
+
+
+def test_adam_decoupled_weight_decay_is_adamw():
+    def run(make):
+        p = nn.Parameter(ft.tensor([1.0, -2.0]))
+        opt = make([p])
+        for _ in range(3):
+            (p * p).sum().backward()
+            opt.step()
+            opt.zero_grad()
+        return arr(p)
+
+    np.testing.assert_array_equal(run(lambda ps: optim.Adam(ps, lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)),
+                                  run(lambda ps: optim.AdamW(ps, lr=0.1, weight_decay=0.5)))
+    assert not np.array_equal(run(lambda ps: optim.Adam(ps, lr=0.1, weight_decay=0.5)),
+                              run(lambda ps: optim.AdamW(ps, lr=0.1, weight_decay=0.5)))
+
+
+def test_unsupported_options_raise_and_old_state_dicts_take_defaults():
+    p = nn.Parameter(ft.zeros(1))
+    for make in (lambda: optim.SGD([p], lr=0.1, differentiable=True), lambda: optim.Adam([p], differentiable=True)):
+        with pytest.raises(NotImplementedError, match="differentiable=True"):
+            make()
+    opt = optim.AdamW([p], lr=0.1)
+    saved = opt.state_dict()
+    for key in ("decoupled_weight_decay", "foreach", "fused", "capturable", "differentiable"):
+        del saved["param_groups"][0][key]  # as saved before these options existed
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True and opt.param_groups[0]["foreach"] is None
 
 
 # --- acceptance: models trained with nn + optim reach their thresholds ----------------------------------

@@ -18,11 +18,13 @@ class Adam(Optimizer):
         p -= lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)
     """
 
-    _decoupled_weight_decay = False
-
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 foreach: Optional[bool] = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: Optional[bool] = None,
+                 decoupled_weight_decay: bool = False) -> None:
+        # foreach, fused and capturable pick one of PyTorch's implementations (capturable: for CUDA
+        # graphs); the arithmetic is the same, and ours is one fused pass per parameter.
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -37,8 +39,12 @@ class Adam(Optimizer):
             raise NotImplementedError(f"{type(self).__name__}(amsgrad=True) is not supported")
         if maximize:
             raise NotImplementedError(f"{type(self).__name__}(maximize=True) is not supported")
+        if differentiable:
+            raise NotImplementedError(f"{type(self).__name__}(differentiable=True) is not supported")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=False, maximize=False))
+                                      amsgrad=False, maximize=False, foreach=foreach, capturable=capturable,
+                                      differentiable=False, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def step(self, closure: Optional[Callable[[], Any]] = None):
         """One update of every parameter that has a gradient (those with grad None are skipped)."""
@@ -56,16 +62,17 @@ class Adam(Optimizer):
                         state["exp_avg_sq"] = _C._full(list(p.shape), 0, p.dtype, p.device, False)
                     state["step"] += 1
                     _C._adam_step(p, p.grad, state["exp_avg"], state["exp_avg_sq"], group["lr"], beta1, beta2,
-                                  group["eps"], group["weight_decay"], self._decoupled_weight_decay, state["step"])
+                                  group["eps"], group["weight_decay"], group["decoupled_weight_decay"], state["step"])
         return loss
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the Adam update."""
 
-    _decoupled_weight_decay = True
-
     def __init__(self, params: Iterable, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 maximize: bool = False, foreach: Optional[bool] = None, capturable: bool = False,
+                 differentiable: bool = False, fused: Optional[bool] = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -124,8 +124,9 @@ class Optimizer:
                 continue
             param = param_of[index]
             self.state[param] = {k: self._cast_state(k, v, param) for k, v in saved_state.items()}
-        self.param_groups = [dict(saved, params=group["params"]) for group, saved in zip(self.param_groups,
-                                                                                           saved_groups)]
+        # Keys a saved group lacks (an older save) take this optimizer's defaults, as PyTorch's do.
+        self.param_groups = [{**self.defaults, **saved, "params": group["params"]}
+                             for group, saved in zip(self.param_groups, saved_groups)]
 
     @staticmethod
     def _cast_state(key: str, value: Any, param: Tensor) -> Any:

@@ -19,7 +19,10 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: Optional[bool] = None, differentiable: bool = False, fused: Optional[bool] = None) -> None:
+        # foreach and fused pick one of PyTorch's implementations; ours is always one fused pass
+        # per group, so they are kept (and shown) as given.
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -30,8 +33,11 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         if maximize:
             raise NotImplementedError("SGD(maximize=True) is not supported")
+        if differentiable:
+            raise NotImplementedError("SGD(differentiable=True) is not supported")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=False))
+                                      nesterov=nesterov, maximize=False, foreach=foreach, differentiable=False,
+                                      fused=fused))
 
     def step(self, closure: Optional[Callable[[], Any]] = None):
         """One update of every parameter that has a gradient (those with grad None are skipped)."""
