@@ -13,6 +13,7 @@ module imports, CPU ops work, asking for a CUDA tensor raises RuntimeError).
 from __future__ import annotations
 
 import gc
+import io
 import math
 from typing import Any, Callable, Optional, Sequence
 
@@ -873,6 +874,15 @@ class TestDevice:
             assert back.device.type == "cpu"
             np.testing.assert_array_equal(back.numpy(), a)
         np.testing.assert_array_equal(host(x.t().cuda()), a.T)  # a non-contiguous source
+
+    def test_save_and_load_keep_or_map_the_device(self) -> None:
+        buf = io.BytesIO()
+        fasttensor.save({"w": fasttensor.nn.Parameter(fasttensor.arange(6.0, device="cuda").reshape(2, 3).T)}, buf)
+        for location, device in ((None, "cuda:0"), ("cpu", "cpu"), ({"cuda:0": "cpu"}, "cpu"), ("cuda", "cuda:0")):
+            buf.seek(0)
+            w = fasttensor.load(buf, map_location=location)["w"]
+            assert str(w.device) == device and isinstance(w, fasttensor.nn.Parameter) and w.requires_grad
+            np.testing.assert_array_equal(host(w.detach()), np.arange(6.0, dtype=np.float32).reshape(2, 3).T)
 
     def test_cuda_and_cuda0_are_one_device(self) -> None:
         x = fasttensor.ones(3)

@@ -4,6 +4,8 @@ Nothing here loops over elements."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import numbers
 
@@ -149,7 +151,31 @@ def _reduce(self: Tensor):
                        type(self), self.__dict__ if hasattr(self, "__dict__") else {}))
 
 
+# Where unpickled tensors go (fasttensor.load's map_location): None (where they
+# were saved), a device, or a dict from saved device names to new ones.
+_map_location: contextvars.ContextVar = contextvars.ContextVar("fasttensor_map_location", default=None)
+
+
+@contextlib.contextmanager
+def map_location(location):
+    token = _map_location.set(location)
+    try:
+        yield
+    finally:
+        _map_location.reset(token)
+
+
+def _mapped_device(device: str) -> str:
+    location = _map_location.get()
+    if location is None:
+        return device
+    if isinstance(location, dict):
+        return str(location.get(device, device))
+    return str(location)
+
+
 def _rebuild(arr, dtype_name, device, requires_grad, cls=Tensor, state=None):
+    device = _mapped_device(device)
     t = _C.from_numpy(arr).clone()._to_dtype(getattr(_C, dtype_name))
     if device != "cpu":
         t = t._to_device(device)

@@ -1,0 +1,79 @@
+"""fasttensor.save and fasttensor.load: an object (a tensor, a state_dict, any
+picklable structure holding tensors) written with pickle, each tensor as its
+host data, dtype, device and requires_grad.
+
+``load`` unpickles, by default (``weights_only=True``, PyTorch's default since
+2.6), only tensors, parameters, sizes, dtypes, NumPy arrays, numbers, strings
+and the built-in containers, so loading a file cannot run code; a whole
+``nn.Module`` or other objects need ``weights_only=False`` (trusted files
+only). The file format is ours: PyTorch's zip archives are not read.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import os
+import pickle
+from typing import Any, BinaryIO, Union
+
+from . import _tensor
+
+__all__ = ["save", "load"]
+
+FileLike = Union[str, os.PathLike, BinaryIO]
+
+_ALLOWED_GLOBALS = {
+    ("fasttensor._tensor", "_rebuild"),
+    ("fasttensor", "Tensor"),
+    ("fasttensor.nn.parameter", "Parameter"),
+    ("fasttensor._size", "Size"),
+    ("fasttensor._dtype_pickle", "dtype_from_name"),
+    ("fasttensor.return_types", "max"),
+    ("fasttensor.return_types", "min"),
+    ("collections", "OrderedDict"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+} | {("builtins", name) for name in ("set", "frozenset", "complex", "slice", "range", "bytearray")}
+
+
+class _WeightsUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"Weights only load failed: unsupported global {module}.{name}. fasttensor.load(weights_only=True) "
+            "reads only tensors, numbers, strings and containers; re-run with weights_only=False if (and only if) "
+            "you trust the file, since unpickling other objects can run arbitrary code.")
+
+
+@contextlib.contextmanager
+def _opened(f: FileLike, mode: str):
+    if isinstance(f, (str, os.PathLike)):
+        with builtins.open(f, mode) as handle:
+            yield handle
+    else:
+        yield f
+
+
+def save(obj: Any, f: FileLike, pickle_protocol: int = pickle.DEFAULT_PROTOCOL) -> None:
+    """Writes obj to a path or a binary file object."""
+    with _opened(f, "wb") as handle:
+        pickle.dump(obj, handle, protocol=pickle_protocol)
+
+
+def load(f: FileLike, map_location=None, *, weights_only: bool = True) -> Any:
+    """Reads what save wrote. ``map_location``: a device (or its name) every
+    tensor goes to, or a dict mapping saved device names to new ones."""
+    if map_location is not None and not isinstance(map_location, (str, dict)) and not hasattr(map_location, "type"):
+        raise TypeError(f"map_location should be a device, a str or a dict, not {type(map_location).__name__}")
+    with _opened(f, "rb") as handle:
+        data = handle.read()
+    unpickler = (_WeightsUnpickler if weights_only else pickle.Unpickler)(io.BytesIO(data))
+    with _tensor.map_location(map_location):
+        return unpickler.load()
