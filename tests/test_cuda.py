@@ -884,6 +884,24 @@ class TestDevice:
             assert str(w.device) == device and isinstance(w, fasttensor.nn.Parameter) and w.requires_grad
             np.testing.assert_array_equal(host(w.detach()), np.arange(6.0, dtype=np.float32).reshape(2, 3).T)
 
+    def test_composite_helpers_run_on_the_gpu(self) -> None:
+        # linalg norms, isclose, one_hot and gradient clipping are composed of other ops: they stay on the device.
+        a = random_array((3, 4, 5), "float32", np.random.default_rng(27))
+        for ord_, dim in ((None, None), (1, (2, 0)), (float("inf"), (1, 2)), (0, 1)):
+            check_cuda(lambda x: (fasttensor.linalg if lib(x) is fasttensor else torch.linalg).norm(x, ord_, dim), [a],
+                       layout="strided", terms=20, grad=ord_ != 0)
+        x = fasttensor.tensor(a, device="cuda")
+        assert bool(x.isclose(x + 1e-7).all()) and not fasttensor.allclose(x, x + 1) and fasttensor.equal(x, x.clone())
+        labels = fasttensor.tensor([2, 0, 4], device="cuda")
+        hot = fasttensor.nn.functional.one_hot(labels, 5)
+        assert hot.is_cuda and host(hot).tolist() == [[0, 0, 1, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 1]]
+        p = fasttensor.nn.Parameter(fasttensor.zeros(3, 4, 5, device="cuda"))
+        p.grad = x.clone()
+        total = fasttensor.nn.utils.clip_grad_norm_([p], 1.0)
+        assert total.is_cuda and p.grad.is_cuda
+        np.testing.assert_allclose(host(total), np.linalg.norm(a), rtol=1e-5)
+        np.testing.assert_allclose(host(p.grad), a / (np.linalg.norm(a) + 1e-6), rtol=1e-5, atol=1e-7)
+
     def test_cuda_and_cuda0_are_one_device(self) -> None:
         x = fasttensor.ones(3)
         total = x.to("cuda") + x.cuda()  # "cuda" and "cuda:0" name the same GPU, as in PyTorch

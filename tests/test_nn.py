@@ -780,3 +780,65 @@ def test_cross_entropy_with_every_target_ignored_matches_torch(dtype):
         ours.sum().backward()
         theirs.sum().backward()
         np.testing.assert_allclose(arr(x.grad), xt.grad.numpy(), equal_nan=True)
+
+
+# --- one_hot and gradient clipping ---------------------------------------------------------------
+
+
+def test_one_hot_matches_torch_and_numpy():
+    cases = [([0, 2, 1], 3), ([[0], [4]], -1), (1, 4), ([], 2)]
+    for values, n in cases:
+        x = ft.tensor(values, dtype=ft.int64)
+        got = F.one_hot(x, n)
+        width = n if n != -1 else max(np.ravel(values)) + 1
+        expected = (np.asarray(values)[..., None] == np.arange(width)).astype(np.int64)
+        assert got.dtype == ft.int64 and got.shape == expected.shape
+        np.testing.assert_array_equal(arr(got), expected)
+        if torch is not None:
+            np.testing.assert_array_equal(arr(got), torch.nn.functional.one_hot(torch.tensor(values, dtype=torch.int64),
+                                                                                n).numpy())
+    for values, n, message in (([0, 3], 3, "Class values must be smaller than num_classes."),
+                               ([-1], 3, "Class values must be non-negative."),
+                               ([], -1, "Can not infer total number of classes from empty tensor.")):
+        with pytest.raises(RuntimeError, match=message):
+            F.one_hot(ft.tensor(values, dtype=ft.int64), n)
+    with pytest.raises(RuntimeError, match="index tensor of type LongTensor"):
+        F.one_hot(ft.tensor([1.0]), 3)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    rng = np.random.default_rng(5)
+    grads = [rng.standard_normal(s).astype(np.float32) for s in ((3, 4), (4,), ())]
+    ours = [nn.Parameter(ft.zeros(*g.shape)) for g in grads] + [nn.Parameter(ft.zeros(2))]  # the last has no grad
+    for p, g in zip(ours, grads):
+        p.grad = ft.tensor(g)
+    total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+    flat = np.concatenate([g.reshape(-1) for g in grads]).astype(np.float64)
+    expected = np.max(np.abs(flat)) if norm_type == float("inf") else np.sum(np.abs(flat) ** norm_type) ** (1 / norm_type)
+    np.testing.assert_allclose(total.item(), expected, rtol=1e-5)
+    scale = min(max_norm / (expected + 1e-6), 1.0)
+    for p, g in zip(ours, grads):
+        np.testing.assert_allclose(arr(p.grad), g * scale, rtol=1e-5, atol=1e-7)
+    assert ours[-1].grad is None
+    if torch is not None:
+        theirs = [torch.nn.Parameter(torch.zeros(g.shape)) for g in grads]
+        for p, g in zip(theirs, grads):
+            p.grad = torch.tensor(g)
+        np.testing.assert_allclose(total.item(), torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type).item(),
+                                   rtol=1e-6)
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(arr(p.grad), q.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_clip_grad_value_and_edge_cases():
+    p = nn.Parameter(ft.zeros(3))
+    p.grad = ft.tensor([1.0, -5.0, 2.0])
+    nn.utils.clip_grad_value_(p, 1.5)
+    assert p.grad.tolist() == [1.0, -1.5, 1.5]
+    assert nn.utils.clip_grad_norm_([], 1.0).item() == 0.0
+    p.grad = ft.tensor([float("inf"), 0.0, 0.0])
+    with pytest.raises(RuntimeError, match="is non-finite, so it cannot be clipped"):
+        nn.utils.clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+    assert p.grad.tolist()[0] == float("inf")  # left as it was

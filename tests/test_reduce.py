@@ -420,6 +420,86 @@ def test_norm_dim(dim, keepdim, p):
              numpy_fn=lambda x: np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p), **SMALL)
 
 
+def _linalg(x):
+    return fasttensor.linalg if isinstance(x, fasttensor.Tensor) else torch.linalg
+
+
+@pytest.mark.parametrize("ord_,dim", [(None, None), (None, 1), (2, 0), (1, None), (-1, None), (float("inf"), None),
+                                      (float("-inf"), None), ("fro", None), (1, (1, 0)), (float("inf"), (0, 1)),
+                                      (3, -1), (0.5, (0,)), (float("inf"), 1)], ids=ids)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_linalg_norm(ord_, dim, keepdim):
+    def ref(x):  # NumPy's norm has the same conventions for these orders
+        return np.linalg.norm(x, ord=ord_, axis=dim, keepdims=keepdim)
+
+    check_op([(3, 4)], lambda x: _linalg(x).norm(x, ord_, dim, keepdim), numpy_fn=ref, dtypes=F, **SMALL)
+    dims3 = dim if dim is not None else (1, 2)  # a batch of matrices needs its dims named
+    check_op([(2, 3, 4)], lambda x: _linalg(x).norm(x, ord_, dims3, keepdim),
+             numpy_fn=lambda x: np.linalg.norm(x, ord=ord_, axis=dims3, keepdims=keepdim),
+             layouts=["transposed"], run_gradcheck=False, **SMALL)
+
+
+@pytest.mark.parametrize("ord_", [2, 1, 0, 3.5, float("inf"), float("-inf")], ids=ids)
+def test_linalg_vector_and_matrix_norm(ord_):
+    def ref(x):
+        flat = np.abs(x.reshape(-1))
+        if ord_ == 0:
+            return np.count_nonzero(flat).astype(x.dtype)
+        return np.linalg.norm(flat, ord=ord_)
+
+    values = [np.array([[0.0, -3.0, 4.0], [0.0, 1.5, -2.0]], np.float32)]
+    check_op([(2, 3)], lambda x: _linalg(x).vector_norm(x, ord_), numpy_fn=ref, values=values,
+             grad=ord_ != 0)
+    check_op([(2, 3)], lambda x: x.norm(p=ord_, dim=1), numpy_fn=lambda x: np.linalg.norm(x, ord_, axis=1),
+             values=values, grad=ord_ != 0)
+    if ord_ in (1, float("inf"), float("-inf")):
+        check_op([(2, 3, 4)], lambda x: _linalg(x).matrix_norm(x, ord_, dim=(2, 0)),
+                 numpy_fn=lambda x: np.linalg.norm(x, ord_, axis=(2, 0)), dtypes=F, **SMALL)
+
+
+def test_linalg_norm_errors():
+    x = fasttensor.ones(2, 3, 4)
+    with pytest.raises(RuntimeError, match="If dim is not specified but ord is, the input must be 1D or 2D. Got 3D"):
+        fasttensor.linalg.norm(x, 1)
+    with pytest.raises(RuntimeError, match="must have at least 2 dimensions"):
+        fasttensor.linalg.matrix_norm(fasttensor.ones(3))
+    with pytest.raises(NotImplementedError, match="singular values"):
+        fasttensor.linalg.matrix_norm(fasttensor.ones(2, 2), 2)
+    with pytest.raises(NotImplementedError, match="singular values"):
+        fasttensor.linalg.norm(fasttensor.ones(2, 2), "nuc")
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+        fasttensor.linalg.vector_norm(fasttensor.arange(3))
+    with pytest.raises(RuntimeError, match="dims must be different"):
+        fasttensor.linalg.matrix_norm(fasttensor.ones(2, 2), dim=(1, 1))
+
+
+# --- isclose / allclose / equal ------------------------------------------------------------------
+
+def test_isclose_allclose_equal():
+    inf, nan = float("inf"), float("nan")
+    a = [1.0, 1.0, inf, inf, nan, 1e-9, 100.0, -inf]
+    b = [1.0 + 1e-6, 1.1, inf, -inf, nan, 0.0, 100.001, -inf]
+    for lib_ in [fasttensor] + ([torch] if HAVE_TORCH else []):
+        x, y = lib_.tensor(a), lib_.tensor(b)
+        got = [x.isclose(y).tolist(), lib_.isclose(x, y, equal_nan=True).tolist(),
+               lib_.isclose(x, y, rtol=0, atol=0.01).tolist(),
+               lib_.isclose(lib_.tensor([1, 2]), lib_.tensor([[1], [3]])).tolist(),
+               lib_.allclose(x[:2], y[:2], rtol=0.2), lib_.allclose(x, x), lib_.allclose(x, x, equal_nan=True),
+               lib_.equal(x[:4], x[:4].clone()), lib_.equal(x[:2], x[:3]), x[:0].equal(y[:0]),
+               lib_.equal(lib_.ones(2), lib_.ones(2, dtype=lib_.int64))]
+        assert got == [[True, False, True, False, False, True, True, True],
+                       [True, False, True, False, True, True, True, True],
+                       [True, False, True, False, False, True, True, True],
+                       [[True, False], [False, False]],
+                       True, False, True, True, False, True, True], lib_.__name__
+    with pytest.raises(RuntimeError, match="Float did not match Long"):
+        fasttensor.isclose(fasttensor.ones(2), fasttensor.ones(2, dtype=fasttensor.int64))
+    with pytest.raises(RuntimeError, match="rtol must be greater than or equal to zero"):
+        fasttensor.allclose(fasttensor.ones(2), fasttensor.ones(2), rtol=-1)
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(2\) must match the size of tensor b \(3\)"):
+        fasttensor.allclose(fasttensor.ones(2), fasttensor.ones(3))
+
+
 def test_norm_d2l_examples():
     u = fasttensor.tensor([3.0, -4.0])
     assert fasttensor.norm(u).item() == 5.0

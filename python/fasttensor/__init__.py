@@ -129,6 +129,7 @@ from ._creation import (  # noqa: E402
 )
 from ._functional import (  # noqa: E402
     all,
+    allclose,
     amax,
     amin,
     any,
@@ -136,10 +137,12 @@ from ._functional import (  # noqa: E402
     argmin,
     chunk,
     cumsum,
+    equal,
     expand_copy,
     flatten,
     gather,
     index_select,
+    isclose,
     meshgrid,
     narrow,
     norm,
@@ -192,6 +195,6 @@ def __getattr__(name: str):
     # Submodules that import optional parts load on first use.
     import importlib
 
-    if name in ("nn", "optim", "utils", "datasets", "d2l", "return_types"):
+    if name in ("nn", "optim", "utils", "datasets", "d2l", "return_types", "linalg"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'fasttensor' has no attribute '{name}'")

@@ -113,6 +113,18 @@ def meshgrid(*tensors, indexing=None):
     return _C._meshgrid(tensors, indexing)
 
 
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return input.isclose(other, rtol, atol, equal_nan)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return input.allclose(other, rtol, atol, equal_nan)
+
+
+def equal(input, other):
+    return input.equal(other)
+
+
 def t(input):
     return input.t()
 

@@ -143,6 +143,8 @@ def _norm(self: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     elif isinstance(p, str):
         raise ValueError(f"unknown norm type {p!r}")
     t = self if dtype is None else self._to_dtype(dtype)
+    if p == 0 and t.is_floating_point():  # the count of nonzero entries (no gradient, as PyTorch's is zero)
+        return (t != 0).sum(dim=() if dim is None else dim, keepdim=bool(keepdim)).to(t.dtype)
     return _C._norm(t, float(p), dim, bool(keepdim))
 
 
@@ -273,6 +275,42 @@ def zero_grads(params, set_to_none: bool = True) -> None:
             grad.zero_()
 
 
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "uint8": "Byte",
+                 "bool": "Bool"}
+
+
+def _isclose(self: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """|self - other| <= atol + rtol * |other| elementwise (broadcast); equal infinities are close, NaNs only
+    with equal_nan."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"isclose(): argument 'other' must be Tensor, not {type(other).__name__}")
+    if self.dtype != other.dtype:
+        raise RuntimeError(f"{_SCALAR_NAMES[_dtype_name(self.dtype)]} did not match "
+                           f"{_SCALAR_NAMES[_dtype_name(other.dtype)]}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    close = self == other
+    a, b = (self, other) if self.is_floating_point() else (self._to_dtype(_C.float64), other._to_dtype(_C.float64))
+    diff = (a - b).abs()
+    close = close | (diff.isfinite() & (diff <= atol + rtol * b.abs()))
+    if equal_nan:
+        close = close | (a.isnan() & b.isnan())
+    return close
+
+
+def _allclose(self: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return bool(_isclose(self, other, rtol, atol, equal_nan).all())
+
+
+def _equal(self: Tensor, other: Tensor) -> bool:
+    """Same shape and the same values (True for two empty tensors of one shape)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"equal(): argument 'other' must be Tensor, not {type(other).__name__}")
+    return self.shape == other.shape and bool((self == other).all())
+
+
 def _apply_methods() -> None:
     T = Tensor
     T.__repr__ = _repr
@@ -290,6 +328,9 @@ def _apply_methods() -> None:
     T.var = _var
     T.std = _std
     T.norm = _norm
+    T.isclose = _isclose
+    T.allclose = _allclose
+    T.equal = _equal
     T.new_tensor = _new_tensor
     T.new_zeros = _new_zeros
     T.new_ones = _new_ones

@@ -1,6 +1,6 @@
-"""fasttensor.nn: Module, Parameter, layers, losses, functional and init."""
+"""fasttensor.nn: Module, Parameter, layers, losses, functional, init and utils."""
 
-from . import functional, init
+from . import functional, init, utils
 from .layers import (
     CrossEntropyLoss,
     Dropout,
@@ -22,4 +22,4 @@ from .parameter import Parameter, UninitializedParameter
 
 __all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "ModuleList", "Linear", "LazyLinear",
            "Identity", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "MSELoss",
-           "CrossEntropyLoss", "functional", "init"]
+           "CrossEntropyLoss", "functional", "init", "utils"]

@@ -11,7 +11,8 @@ from .. import _C
 
 Tensor = _C.Tensor
 
-__all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "mse_loss", "linear", "dropout"]
+__all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "mse_loss", "linear", "dropout",
+           "one_hot"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -98,3 +99,23 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if inplace:
         raise NotImplementedError("dropout(inplace=True) is not supported; use inplace=False")
     return _C._dropout(input, float(p), bool(training))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 indicators: out[..., c] = 1 where tensor[...] == c, for c in [0, num_classes)
+    (num_classes -1: the largest class + 1)."""
+    if tensor.dtype != _C.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0:
+        if num_classes == -1:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    else:
+        if int(tensor.amin()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        largest = int(tensor.amax())
+        if num_classes == -1:
+            num_classes = largest + 1
+        elif largest >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = _C._arange(0, num_classes, 1, _C.int64, tensor.device, False)
+    return (tensor.unsqueeze(-1) == classes).to(_C.int64)
