@@ -145,6 +145,11 @@ GRAD_FN_CASES = {
     "sin": lambda m, x, y: x.sin(), "cos": lambda m, x, y: x.cos(), "rsqrt": lambda m, x, y: x.rsqrt(),
     "log1p": lambda m, x, y: x.log1p(), "square": lambda m, x, y: x.square(),
     "add_alpha": lambda m, x, y: x.add(y, alpha=2), "neg": lambda m, x, y: x.neg(),
+    "expm1": lambda m, x, y: x.expm1(), "exp2": lambda m, x, y: x.exp2(), "log2": lambda m, x, y: x.log2(),
+    "log10": lambda m, x, y: x.log10(), "sinh": lambda m, x, y: x.sinh(), "cosh": lambda m, x, y: x.cosh(),
+    "tan": lambda m, x, y: x.tan(), "asin": lambda m, x, y: (x / 7).asin(), "acos": lambda m, x, y: (x / 7).acos(),
+    "atan": lambda m, x, y: x.atan(), "erf": lambda m, x, y: x.erf(), "gather": lambda m, x, y: x.gather(1, m.tensor([[0], [2]])),
+    "index_select": lambda m, x, y: x.index_select(1, m.tensor([2, 0])), "repeat": lambda m, x, y: x.repeat(2, 1),
 }
 
 

@@ -5,6 +5,7 @@ broadcasting, dtype promotion and the sizes that take each kernel path."""
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 
 import numpy as np
@@ -186,6 +187,20 @@ UNARY = [
     ("relu_fn", lambda x: lib(x).relu(x), lambda x: np.maximum(x, 0), -3, 3),
     ("square", lambda x: x.square(), np.square, -3, 3),
     ("reciprocal", lambda x: x.reciprocal(), np.reciprocal, 0.3, 4),
+    ("expm1", lambda x: x.expm1(), np.expm1, -3, 3),
+    ("expm1_fn", lambda x: lib(x).expm1(x), np.expm1, -3, 3),
+    ("exp2", lambda x: x.exp2(), np.exp2, -5, 5),
+    ("log2", lambda x: x.log2(), np.log2, 0.05, 10),
+    ("log10", lambda x: lib(x).log10(x), np.log10, 0.05, 10),
+    ("sinh", lambda x: x.sinh(), np.sinh, -4, 4),
+    ("cosh", lambda x: lib(x).cosh(x), np.cosh, -4, 4),
+    ("tan", lambda x: x.tan(), np.tan, -1.4, 1.4),
+    ("asin", lambda x: x.asin(), np.arcsin, -0.95, 0.95),
+    ("acos", lambda x: lib(x).acos(x), np.arccos, -0.95, 0.95),
+    ("atan", lambda x: x.atan(), np.arctan, -5, 5),
+    ("arctan_fn", lambda x: lib(x).arctan(x), np.arctan, -5, 5),
+    ("erf", lambda x: x.erf(), np.vectorize(math.erf, otypes=[np.float64]), -3, 3),
+    ("erf_fn", lambda x: lib(x).erf(x), np.vectorize(math.erf, otypes=[np.float64]), -3, 3),
 ]
 
 
@@ -221,6 +236,11 @@ ULP_BOUNDS = [
     ("tanh", np.tanh, -10.0, 10.0, 1.0), ("sin", np.sin, -100.0, 100.0, 1.0), ("cos", np.cos, -100.0, 100.0, 1.0),
     ("sqrt", np.sqrt, 0.0, 1e4, 0.5), ("rsqrt", lambda v: 1 / np.sqrt(v), 1e-3, 1e4, 1.5),
     ("sigmoid", lambda v: 1 / (1 + np.exp(-v)), -20.0, 20.0, 2.5), ("reciprocal", np.reciprocal, 0.01, 100.0, 0.5),
+    # The C library's float functions (glibc: within 1-2 ulp).
+    ("expm1", np.expm1, -20.0, 20.0, 1.0), ("exp2", np.exp2, -120.0, 120.0, 1.0), ("log2", np.log2, 1e-3, 1e4, 1.0),
+    ("log10", np.log10, 1e-3, 1e4, 2.0), ("sinh", np.sinh, -20.0, 20.0, 2.0), ("cosh", np.cosh, -20.0, 20.0, 2.0),
+    ("tan", np.tan, -1.5, 1.5, 2.0), ("asin", np.arcsin, -1.0, 1.0, 1.0), ("acos", np.arccos, -1.0, 1.0, 1.0),
+    ("atan", np.arctan, -100.0, 100.0, 1.0), ("erf", np.vectorize(math.erf, otypes=[np.float64]), -5.0, 5.0, 1.0),
 ]
 
 

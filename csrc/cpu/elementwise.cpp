@@ -301,6 +301,18 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       case UnaryOp::Sqrt: return unary_loop<T, T>(out, in, g, [](T x) { return std::sqrt(x); });
       case UnaryOp::Rsqrt: return unary_loop<T, T>(out, in, g, [](T x) { return T(1) / std::sqrt(x); });
       case UnaryOp::Reciprocal: return unary_loop<T, T>(out, in, g, [](T x) { return T(1) / x; });
+      // The C library's functions, element by element (no SIMD versions of ours yet).
+      case UnaryOp::Expm1: return unary_loop<T, T>(out, in, g, [](T x) { return std::expm1(x); });
+      case UnaryOp::Exp2: return unary_loop<T, T>(out, in, g, [](T x) { return std::exp2(x); });
+      case UnaryOp::Log2: return unary_loop<T, T>(out, in, g, [](T x) { return std::log2(x); });
+      case UnaryOp::Log10: return unary_loop<T, T>(out, in, g, [](T x) { return std::log10(x); });
+      case UnaryOp::Sinh: return unary_loop<T, T>(out, in, g, [](T x) { return std::sinh(x); });
+      case UnaryOp::Cosh: return unary_loop<T, T>(out, in, g, [](T x) { return std::cosh(x); });
+      case UnaryOp::Tan: return unary_loop<T, T>(out, in, g, [](T x) { return std::tan(x); });
+      case UnaryOp::Asin: return unary_loop<T, T>(out, in, g, [](T x) { return std::asin(x); });
+      case UnaryOp::Acos: return unary_loop<T, T>(out, in, g, [](T x) { return std::acos(x); });
+      case UnaryOp::Atan: return unary_loop<T, T>(out, in, g, [](T x) { return std::atan(x); });
+      case UnaryOp::Erf: return unary_loop<T, T>(out, in, g, [](T x) { return std::erf(x); });
       default: break;
     }
   }

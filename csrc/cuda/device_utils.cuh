@@ -130,6 +130,17 @@ FT_CUDA_MATH_OVERLOAD(floor, ::floorf, ::floor)
 FT_CUDA_MATH_OVERLOAD(ceil, ::ceilf, ::ceil)
 FT_CUDA_MATH_OVERLOAD(trunc, ::truncf, ::trunc)
 FT_CUDA_MATH_OVERLOAD(rint, ::rintf, ::rint)  // round half to even, as std::nearbyint
+FT_CUDA_MATH_OVERLOAD(expm1, ::expm1f, ::expm1)
+FT_CUDA_MATH_OVERLOAD(exp2, ::exp2f, ::exp2)
+FT_CUDA_MATH_OVERLOAD(log2, ::log2f, ::log2)
+FT_CUDA_MATH_OVERLOAD(log10, ::log10f, ::log10)
+FT_CUDA_MATH_OVERLOAD(sinh, ::sinhf, ::sinh)
+FT_CUDA_MATH_OVERLOAD(cosh, ::coshf, ::cosh)
+FT_CUDA_MATH_OVERLOAD(tan, ::tanf, ::tan)
+FT_CUDA_MATH_OVERLOAD(asin, ::asinf, ::asin)
+FT_CUDA_MATH_OVERLOAD(acos, ::acosf, ::acos)
+FT_CUDA_MATH_OVERLOAD(atan, ::atanf, ::atan)
+FT_CUDA_MATH_OVERLOAD(erf, ::erff, ::erf)
 __device__ __forceinline__ float fmod(float x, float y) { return ::fmodf(x, y); }
 __device__ __forceinline__ double fmod(double x, double y) { return ::fmod(x, y); }
 __device__ __forceinline__ float pow(float x, float y) { return ::powf(x, y); }

@@ -437,6 +437,17 @@ FT_FLOAT_UNARY(FloorOp, math::floor(x))
 FT_FLOAT_UNARY(CeilOp, math::ceil(x))
 FT_FLOAT_UNARY(RoundOp, math::rint(x))
 FT_FLOAT_UNARY(TruncOp, math::trunc(x))
+FT_FLOAT_UNARY(Expm1Op, math::expm1(x))
+FT_FLOAT_UNARY(Exp2Op, math::exp2(x))
+FT_FLOAT_UNARY(Log2Op, math::log2(x))
+FT_FLOAT_UNARY(Log10Op, math::log10(x))
+FT_FLOAT_UNARY(SinhOp, math::sinh(x))
+FT_FLOAT_UNARY(CoshOp, math::cosh(x))
+FT_FLOAT_UNARY(TanOp, math::tan(x))
+FT_FLOAT_UNARY(AsinOp, math::asin(x))
+FT_FLOAT_UNARY(AcosOp, math::acos(x))
+FT_FLOAT_UNARY(AtanOp, math::atan(x))
+FT_FLOAT_UNARY(ErfOp, math::erf(x))
 #undef FT_FLOAT_UNARY
 
 template <class T>
@@ -488,6 +499,17 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       case UnaryOp::Ceil: return run(CeilOp<T>{});
       case UnaryOp::Round: return run(RoundOp<T>{});
       case UnaryOp::Trunc: return run(TruncOp<T>{});
+      case UnaryOp::Expm1: return run(Expm1Op<T>{});
+      case UnaryOp::Exp2: return run(Exp2Op<T>{});
+      case UnaryOp::Log2: return run(Log2Op<T>{});
+      case UnaryOp::Log10: return run(Log10Op<T>{});
+      case UnaryOp::Sinh: return run(SinhOp<T>{});
+      case UnaryOp::Cosh: return run(CoshOp<T>{});
+      case UnaryOp::Tan: return run(TanOp<T>{});
+      case UnaryOp::Asin: return run(AsinOp<T>{});
+      case UnaryOp::Acos: return run(AcosOp<T>{});
+      case UnaryOp::Atan: return run(AtanOp<T>{});
+      case UnaryOp::Erf: return run(ErfOp<T>{});
       default: break;
     }
   }

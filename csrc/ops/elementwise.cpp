@@ -280,6 +280,8 @@ bool is_float_only(UnaryOp op) {
   switch (op) {
     case UnaryOp::Exp: case UnaryOp::Log: case UnaryOp::Log1p: case UnaryOp::Sqrt: case UnaryOp::Rsqrt:
     case UnaryOp::Sin: case UnaryOp::Cos: case UnaryOp::Tanh: case UnaryOp::Sigmoid: case UnaryOp::Reciprocal:
+    case UnaryOp::Expm1: case UnaryOp::Exp2: case UnaryOp::Log2: case UnaryOp::Log10: case UnaryOp::Sinh:
+    case UnaryOp::Cosh: case UnaryOp::Tan: case UnaryOp::Asin: case UnaryOp::Acos: case UnaryOp::Atan: case UnaryOp::Erf:
       return true;
     default:
       return false;
@@ -356,6 +358,39 @@ void record_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
         if (autograd::is_grad_enabled())
           return mul(g, binary(BinaryOp::Gt, s[1], wrap_scalar(Scalar::from_int(0))));
         return binary_grad(BinaryOp::ReluBackward, g, s[1]);
+      });
+      return;
+    case UnaryOp::Expm1:
+      rec("Expm1Backward0", false, true, [](const Tensor& g, auto& s) { return mul(g, add_scalar(s[1], 1.0)); });
+      return;
+    case UnaryOp::Exp2:
+      rec("Exp2Backward0", false, true, [](const Tensor& g, auto& s) { return mul(g, mul_scalar(s[1], std::log(2.0))); });
+      return;
+    case UnaryOp::Log2:
+      rec("Log2Backward0", true, false, [](const Tensor& g, auto& s) { return div(g, mul_scalar(s[0], std::log(2.0))); });
+      return;
+    case UnaryOp::Log10:
+      rec("Log10Backward0", true, false, [](const Tensor& g, auto& s) { return div(g, mul_scalar(s[0], std::log(10.0))); });
+      return;
+    case UnaryOp::Sinh: rec("SinhBackward0", true, false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Cosh, s[0])); }); return;
+    case UnaryOp::Cosh: rec("CoshBackward0", true, false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Sinh, s[0])); }); return;
+    case UnaryOp::Tan:  // 1 + tan^2
+      rec("TanBackward0", false, true, [](const Tensor& g, auto& s) { return mul(g, add_scalar(mul(s[1], s[1]), 1.0)); });
+      return;
+    case UnaryOp::Asin: case UnaryOp::Acos: {  // ±1 / sqrt(1 - x^2)
+      const bool acos = op == UnaryOp::Acos;
+      rec(acos ? "AcosBackward0" : "AsinBackward0", true, false, [acos](const Tensor& g, auto& s) {
+        Tensor d = div(g, unary(UnaryOp::Sqrt, binary(BinaryOp::Sub, wrap_scalar(Scalar::from_int(1)), mul(s[0], s[0]))));
+        return acos ? unary(UnaryOp::Neg, d) : d;
+      });
+      return;
+    }
+    case UnaryOp::Atan:
+      rec("AtanBackward0", true, false, [](const Tensor& g, auto& s) { return div(g, add_scalar(mul(s[0], s[0]), 1.0)); });
+      return;
+    case UnaryOp::Erf:  // 2 / sqrt(pi) * exp(-x^2)
+      rec("ErfBackward0", true, false, [](const Tensor& g, auto& s) {
+        return mul(g, mul_scalar(unary(UnaryOp::Exp, unary(UnaryOp::Neg, mul(s[0], s[0]))), 1.1283791670955126));
       });
       return;
     case UnaryOp::Reciprocal:
