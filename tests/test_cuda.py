@@ -896,6 +896,17 @@ class TestDevice:
         for ord_, dim in ((None, None), (1, (2, 0)), (float("inf"), (1, 2)), (0, 1)):
             check_cuda(lambda x: (fasttensor.linalg if lib(x) is fasttensor else torch.linalg).norm(x, ord_, dim), [a],
                        layout="strided", terms=20, grad=ord_ != 0)
+        t = np.random.default_rng(28).uniform(0, 1, a.shape).astype(np.float32)
+        labels_np = np.random.default_rng(29).integers(0, 4, (3, 5))
+        for fn in (lambda x, y: lib(x).nn.functional.gelu(x), lambda x, y: lib(x).nn.functional.elu(x * 40),
+                   lambda x, y: lib(x).nn.functional.softplus(x * 40), lambda x, y: lib(x).nn.functional.silu(x),
+                   lambda x, y: lib(x).nn.functional.leaky_relu(x, 0.2),
+                   lambda x, y: lib(x).nn.functional.huber_loss(x, y, delta=0.5),
+                   lambda x, y: lib(x).nn.functional.binary_cross_entropy_with_logits(x, y),
+                   lambda x, y: lib(x).nn.functional.binary_cross_entropy(y, x.sigmoid()),
+                   lambda x, y: lib(x).nn.functional.nll_loss(x.log_softmax(1),
+                                                              lib(x).tensor(labels_np, device=x.device))):
+            check_cuda(fn, [a, t], terms=60)
         x = fasttensor.tensor(a, device="cuda")
         assert bool(x.isclose(x + 1e-7).all()) and not fasttensor.allclose(x, x + 1) and fasttensor.equal(x, x.clone())
         labels = fasttensor.tensor([2, 0, 4], device="cuda")
