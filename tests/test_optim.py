@@ -5,6 +5,7 @@ and the Optimizer mechanics (groups, zero_grad, state_dict, errors)."""
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -411,3 +412,72 @@ def test_linear_regression_recovers_w_and_b():
     fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.03), X, y, epochs=3)
     np.testing.assert_allclose(arr(model.weight).reshape(-1), [2.0, -3.4], atol=0.05)
     np.testing.assert_allclose(arr(model.bias), [4.2], atol=0.05)
+
+
+# --- learning-rate schedules ---------------------------------------------------------------------
+
+SCHEDULES = [
+    ("step", lambda lib, opt: lib.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)),
+    ("multistep", lambda lib, opt: lib.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 5, 5], gamma=0.3)),
+    ("exponential", lambda lib, opt: lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)),
+    ("cosine", lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.01)),
+    ("lambda", lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 / (1 + epoch))),
+    ("lambda_per_group", lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(opt, [lambda e: 0.5 ** e, lambda e: e + 1])),
+]
+
+
+def _schedule_rates(lib, make, epochs: int = 12):
+    params = [lib.nn.Parameter(lib.zeros(2)), lib.nn.Parameter(lib.zeros(1))]
+    opt = lib.optim.SGD([{"params": params[:1]}, {"params": params[1:], "lr": 0.2}], lr=0.1, momentum=0.9)
+    sched = make(lib, opt)
+    rates = [sched.get_last_lr()]
+    for _ in range(epochs):
+        (params[0].sum() + params[1].sum()).backward()
+        opt.step()
+        sched.step()
+        rates.append([g["lr"] for g in opt.param_groups])
+        assert rates[-1] == sched.get_last_lr()
+    return rates, params
+
+
+@pytest.mark.parametrize("name,make", SCHEDULES, ids=[s[0] for s in SCHEDULES])
+def test_lr_schedules(name, make):
+    rates, params = _schedule_rates(ft, make)
+    closed = {
+        "step": lambda e, base: base * 0.5 ** (e // 3),
+        "multistep": lambda e, base: base * 0.3 ** ((e >= 2) + 2 * (e >= 5)),
+        "exponential": lambda e, base: base * 0.9 ** e,
+        "cosine": lambda e, base: 0.01 + (base - 0.01) * (1 + math.cos(math.pi * e / 4)) / 2,
+        "lambda": lambda e, base: base / (1 + e),
+    }
+    if name in closed:
+        for e, row in enumerate(rates):
+            np.testing.assert_allclose(row, [closed[name](e, 0.1), closed[name](e, 0.2)], rtol=1e-12, atol=1e-15)
+    if torch is not None:
+        theirs, their_params = _schedule_rates(torch, make)
+        assert rates == theirs  # the same recurrences: equal to the last bit
+        for p, q in zip(params, their_params):
+            np.testing.assert_allclose(arr(p), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_lr_scheduler_state_and_errors():
+    p = nn.Parameter(ft.zeros(1))
+    opt = optim.SGD([p], lr=1.0)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2)
+    for _ in range(3):
+        sched.step()
+    state = sched.state_dict()
+    assert state["last_epoch"] == 3 and "optimizer" not in state
+    opt2 = optim.SGD([p], lr=1.0)
+    opt2.param_groups[0]["initial_lr"] = 1.0
+    again = optim.lr_scheduler.StepLR(opt2, step_size=2, last_epoch=0)
+    again.load_state_dict(state)
+    again.step()
+    sched.step()
+    assert again.last_epoch == sched.last_epoch == 4
+    with pytest.raises(KeyError, match="initial_lr"):
+        optim.lr_scheduler.StepLR(optim.SGD([p], lr=1.0), step_size=2, last_epoch=3)
+    with pytest.raises(TypeError, match="is not an Optimizer"):
+        optim.lr_scheduler.ExponentialLR(object(), gamma=0.5)
+    with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
+        optim.lr_scheduler.LambdaLR(opt, [lambda e: 1.0, lambda e: 1.0])
