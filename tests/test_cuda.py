@@ -907,6 +907,10 @@ class TestDevice:
                    lambda x, y: lib(x).nn.functional.nll_loss(x.log_softmax(1),
                                                               lib(x).tensor(labels_np, device=x.device))):
             check_cuda(fn, [a, t], terms=60)
+        for fn in (lambda x, y: x.flip((0, 2)), lambda x, y: x.roll((2, -1), (1, 2)), lambda x, y: x.triu(1),
+                   lambda x, y: x.tril(-1), lambda x, y: x[1].diag(1), lambda x, y: x[0, 1].diag(-2),
+                   lambda x, y: lib(x).outer(x[0, 0], y[1, 1]), lambda x, y: x[2].trace()):
+            check_cuda(fn, [a, t], layout="strided")
         x = fasttensor.tensor(a, device="cuda")
         assert bool(x.isclose(x + 1e-7).all()) and not fasttensor.allclose(x, x + 1) and fasttensor.equal(x, x.clone())
         labels = fasttensor.tensor([2, 0, 4], device="cuda")

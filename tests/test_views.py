@@ -323,3 +323,65 @@ def test_views_of_views_gradient():
              numpy_fn=lambda x: np.broadcast_to(x.T[1:, ::2].reshape(-1)[None], (3, 10)))
     check_op([(2, 3, 4)], lambda x: x.permute(2, 0, 1).flatten(1)[::3].squeeze(),
              numpy_fn=lambda x: np.transpose(x, (2, 0, 1)).reshape(4, 6)[::3])
+
+
+# --- flip / roll / triu / tril / diag / trace / outer (composed of indexing, cat and where) ------------
+
+FLIP_ROLL = [
+    ("flip0", lambda x: lib(x).flip(x, [0]), lambda x: np.flip(x, 0)),
+    ("flip_both", lambda x: x.flip((0, -1)), lambda x: np.flip(x, (0, 1))),
+    ("flip_none", lambda x: x.flip([]), lambda x: x.copy()),
+    ("roll_flat", lambda x: lib(x).roll(x, 4), lambda x: np.roll(x, 4)),
+    ("roll_neg", lambda x: x.roll(-7, 1), lambda x: np.roll(x, -7, 1)),
+    ("roll_two", lambda x: lib(x).roll(x, (1, -2), (0, 1)), lambda x: np.roll(x, (1, -2), (0, 1))),
+    ("roll_zero", lambda x: x.roll(0, 0), lambda x: x.copy()),
+    ("triu", lambda x: lib(x).triu(x), np.triu),
+    ("triu_1", lambda x: x.triu(1), lambda x: np.triu(x, 1)),
+    ("triu_neg", lambda x: x.triu(-1), lambda x: np.triu(x, -1)),
+    ("tril", lambda x: lib(x).tril(x), np.tril),
+    ("tril_2", lambda x: x.tril(2), lambda x: np.tril(x, 2)),
+    ("diag", lambda x: lib(x).diag(x), np.diag),
+    ("diag_1", lambda x: x.diag(1), lambda x: np.diag(x, 1)),
+    ("diag_neg", lambda x: lib(x).diag(x, -2), lambda x: np.diag(x, -2)),
+    ("diag_far", lambda x: lib(x).diag(x, 9), lambda x: np.diag(x, 9)),
+    ("trace", lambda x: lib(x).trace(x), np.trace),
+]
+
+
+@pytest.mark.parametrize("name,fn,ref", FLIP_ROLL, ids=[f[0] for f in FLIP_ROLL])
+def test_flip_roll_band_diag(name, fn, ref):
+    check_op([(4, 5)], fn, numpy_fn=ref, dtypes=F + ("int64",))
+    check_op([(4, 5)], fn, numpy_fn=ref, layouts=["transposed", "strided"], run_gradcheck=False)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3,), (2, 3, 4)], ids=ids)
+def test_flip_roll_band_other_shapes(shape):
+    check_op([shape], lambda x: x.flip(-1), numpy_fn=lambda x: np.flip(x, -1))
+    check_op([shape], lambda x: x.roll(2, -1), numpy_fn=lambda x: np.roll(x, 2, -1))
+    if len(shape) >= 2:
+        check_op([shape], lambda x: x.triu(1), numpy_fn=lambda x: np.triu(x, 1))
+        check_op([shape], lambda x: x.tril(), numpy_fn=np.tril)
+
+
+def test_diag_of_vector_and_outer():
+    check_op([(3,)], lambda x: lib(x).diag(x), numpy_fn=np.diag, dtypes=F + ("int64",))
+    check_op([(3,)], lambda x: x.diag(2), numpy_fn=lambda x: np.diag(x, 2))
+    check_op([(3,)], lambda x: x.diag(-1), numpy_fn=lambda x: np.diag(x, -1), layouts=["strided"])
+    check_op([(3,), (4,)], lambda x, y: lib(x).outer(x, y), numpy_fn=np.outer, dtypes=F + (("float32", "int64"),))
+
+
+def test_flip_roll_band_errors():
+    x = fasttensor.ones(2, 3)
+    for fn, exc, message in (
+            (lambda: x.flip([0, 0]), RuntimeError, "dim 0 appears multiple times in the list of dims"),
+            (lambda: x.flip([3]), IndexError, "Dimension out of range"),
+            (lambda: x.roll((1, 2), (0,)), RuntimeError, "shifts and dimensions must align. shifts: 2, dims:1"),
+            (lambda: fasttensor.triu(fasttensor.ones(2)), RuntimeError, "triu: input tensor must have at least 2"),
+            (lambda: fasttensor.diag(fasttensor.ones(2, 2, 2)), RuntimeError, r"diag\(\): Supports 1D or 2D tensors"),
+            (lambda: fasttensor.trace(fasttensor.ones(3)), RuntimeError, "trace: expected a matrix"),
+            (lambda: fasttensor.outer(x, fasttensor.ones(2)), RuntimeError, "outer: Expected 1-D argument self")):
+        with pytest.raises(exc, match=message):
+            fn()
+    y = x.flip(0)
+    y[0, 0] = 5  # flip and roll copy, as PyTorch's
+    assert x[1, 0].item() == 1.0

@@ -125,6 +125,102 @@ def equal(input, other):
     return input.equal(other)
 
 
+def _wrap_dim(dim: int, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def _dims(dims) -> tuple:
+    return (dims,) if isinstance(dims, int) else tuple(dims)
+
+
+def flip(input, dims):
+    """input with the order of its entries along each of dims reversed (a copy)."""
+    dims = [_wrap_dim(d, input.dim()) for d in _dims(dims)]
+    for d in dims:
+        if dims.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    out = input
+    for d in dims:
+        if input.dim() > 0:
+            n = input.shape[d]
+            out = out.index_select(d, _C._arange(n - 1, -1, -1, _C.int64, input.device, False))
+    return out.clone() if out is input else out
+
+
+def roll(input, shifts, dims=None):
+    """input rotated by shifts along dims (the flattened input when dims is None)."""
+    if dims is None:
+        if not isinstance(shifts, int) and len(_dims(shifts)) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(_dims(shifts))}, dims:0")
+        return roll(input.flatten(), shifts, 0).reshape(input.shape)
+    shifts, dims = _dims(shifts), _dims(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    out = input
+    for shift, d in zip(shifts, dims):
+        d = _wrap_dim(d, input.dim())
+        n = input.shape[d] if input.dim() > 0 else 1
+        k = shift % n if n else 0
+        if k and input.dim() > 0:
+            out = _C.cat([out.narrow(d, n - k, k), out.narrow(d, 0, n - k)], d)
+    return out.clone() if out is input else out
+
+
+def _band(input, diagonal: int, upper: bool, name: str):
+    if input.dim() < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    rows, cols = input.shape[-2], input.shape[-1]
+    r = _C._arange(0, rows, 1, _C.int64, input.device, False).unsqueeze(1)
+    c = _C._arange(0, cols, 1, _C.int64, input.device, False).unsqueeze(0)
+    keep = (c - r >= diagonal) if upper else (c - r <= diagonal)
+    return _C.where(keep, input, _C._full([], 0, input.dtype, input.device, False))
+
+
+def triu(input, diagonal=0):
+    """input with the entries below the diagonal-th diagonal of its last two dims zeroed."""
+    return _band(input, diagonal, True, "triu")
+
+
+def tril(input, diagonal=0):
+    """input with the entries above the diagonal-th diagonal of its last two dims zeroed."""
+    return _band(input, diagonal, False, "tril")
+
+
+def diag(input, diagonal=0):
+    """A 1-D input: the square matrix with it on the diagonal-th diagonal; a 2-D input: that diagonal."""
+    if input.dim() == 1:
+        n = input.shape[0] + abs(diagonal)
+        out = _C._full([n, n], 0, input.dtype, input.device, False)
+        i = _C._arange(0, input.shape[0], 1, _C.int64, input.device, False)
+        out[i + max(-diagonal, 0), i + max(diagonal, 0)] = input
+        return out
+    if input.dim() != 2:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
+    rows, cols = input.shape
+    start_r, start_c = max(-diagonal, 0), max(diagonal, 0)
+    length = max(min(rows - start_r, cols - start_c), 0)
+    i = _C._arange(0, length, 1, _C.int64, input.device, False)
+    return input[i + start_r, i + start_c]
+
+
+def trace(input):
+    """The sum of the main diagonal of a matrix."""
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return diag(input).sum()
+
+
+def outer(input, vec2):
+    """input[i] * vec2[j] for 1-D input and vec2."""
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
 def t(input):
     return input.t()
 

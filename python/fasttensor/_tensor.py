@@ -328,6 +328,11 @@ def _apply_methods() -> None:
     T.var = _var
     T.std = _std
     T.norm = _norm
+    from . import _functional as fn
+
+    for name in ("flip", "roll", "triu", "tril", "diag", "trace", "outer"):
+        setattr(T, name, getattr(fn, name))
+    T.ger = fn.outer
     T.isclose = _isclose
     T.allclose = _allclose
     T.equal = _equal
