@@ -755,6 +755,35 @@ class TestIndex:
         check_cuda(lambda x: x.nonzero(), [a], layout="transposed", grad=False)
 
 
+# --- sorting ---------------------------------------------------------------------------------------
+
+
+@requires_gpu
+class TestSort:
+    @pytest.mark.parametrize("dtype", ALL_DTYPES)
+    @pytest.mark.parametrize("shape,dim", [((), 0), ((0, 3), 1), ((7,), 0), ((5, 9), 1), ((5, 9), 0), ((3, 2, 33), -1),
+                                           ((2, 3000), 1), ((2000, 3), 1)], ids=str)
+    @pytest.mark.parametrize("descending", [False, True])
+    def test_sort_matches_the_cpu(self, dtype: str, shape: tuple, dim: int, descending: bool) -> None:
+        rng = np.random.default_rng(30)
+        if dtype in FLOATS:  # ties and NaNs: the order is the stable one on both devices
+            a = rng.integers(-4, 5, size=shape).astype(dtype)
+            if a.size:
+                a.reshape(-1)[rng.integers(0, a.size, size=max(1, a.size // 9))] = np.nan
+        else:
+            a = random_array(shape, dtype, rng)
+        check_cuda(lambda x: tuple(x.sort(dim=dim, descending=descending, stable=True)), [a], layout="strided",
+                   grad=False)
+        check_cuda(lambda x: lib(x).argsort(x, dim=dim, descending=descending, stable=True), [a], grad=False)
+
+    @pytest.mark.parametrize("dtype", FLOATS)
+    def test_topk_and_gradients(self, dtype: str) -> None:
+        a = random_array((6, 1000), dtype, np.random.default_rng(31))  # distinct values: torch's tie order is free
+        check_cuda(lambda x: tuple(x.topk(7, 1)), [a], layout="transposed")
+        check_cuda(lambda x: tuple(lib(x).topk(x, 2, dim=0, largest=False)), [a])
+        check_cuda(lambda x: x.sort(1, descending=True).values * 2, [a], layout="strided")
+
+
 # --- random numbers ------------------------------------------------------------------------------
 
 

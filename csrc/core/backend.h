@@ -110,6 +110,10 @@ struct Backend {
                              bool accumulate) = 0;
   // Positions of nonzero elements: returns an (n, ndim) int64 tensor.
   virtual Tensor nonzero(const Tensor& in) = 0;
+  // Sorts each row of a contiguous (R, C) tensor into values (R, C) of its
+  // dtype and indices (R, C) int64, both contiguous. Stable: equal keys keep
+  // their order (descending too); NaN sorts as the largest value.
+  virtual void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending) = 0;
 
   // Counter-based random numbers (Philox 4x32-10): element i of the call uses
   // counter (offset + i / 4), key seed; the same (seed, offset) gives the same

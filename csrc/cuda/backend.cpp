@@ -98,6 +98,10 @@ class CudaBackend final : public Backend {
     set_device(index_);
     cuda::index_scatter(dst, values, offsets, pos, acc);
   }
+  void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending) override {
+    set_device(index_);
+    cuda::sort(values, indices, in, descending);
+  }
   Tensor nonzero(const Tensor& in) override {
     set_device(index_);
     return cuda::nonzero(in);

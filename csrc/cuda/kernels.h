@@ -6,6 +6,7 @@
 //   matmul.cu       matmul (fp32 tiled / TF32 tensor cores, fp64, integers)
 //   softmax.cu      softmax, cross-entropy and their backwards
 //   index.cu        index_gather, index_scatter, nonzero
+//   sort.cu         sort (rows, bitonic)
 //   random.cu       Philox uniform / normal / integers
 //   optim.cu        fused SGD and Adam steps
 #pragma once
@@ -44,6 +45,8 @@ void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses
 void index_gather(const Tensor& out, const Tensor& src, const Tensor& offsets, int pos);
 void index_scatter(const Tensor& dst, const Tensor& values, const Tensor& offsets, int pos, bool accumulate);
 Tensor nonzero(const Tensor& in);
+
+void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending);
 
 void random_uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset);
 void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset);

@@ -325,9 +325,20 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
   return a->dim() == 0 ? reshape(r, {}) : r;
 }
 
+namespace {
+
+// gather with PyTorch's name for the op whose backward it is.
+Tensor gather_named(const Tensor& a, int64_t dim, const Tensor& idx, const char* backward_name);
+
+}  // namespace
+
 // out[i][j][k] = a[idx[i][j][k]][j][k] for dim 0 (and so on): advanced
 // indexing with idx along dim and a broadcast arange along every other dim.
-Tensor gather(const Tensor& a, int64_t dim, const Tensor& idx) {
+Tensor gather(const Tensor& a, int64_t dim, const Tensor& idx) { return gather_named(a, dim, idx, "GatherBackward0"); }
+
+namespace {
+
+Tensor gather_named(const Tensor& a, int64_t dim, const Tensor& idx, const char* backward_name) {
   FT_CHECK(idx->dtype() == DType::Int64 || idx->dtype() == DType::Int32, RuntimeError,
            "gather(): Expected dtype int32/int64 for index, got ", dtype_name(idx->dtype()));
   const int n = std::max(a->dim(), 1);
@@ -357,8 +368,58 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& idx) {
                       a->device());
     items.push_back(tensor_item(reshape(r, along)));
   }
-  Tensor r = index_named(self, items, "GatherBackward0");
+  Tensor r = index_named(self, items, backward_name);
   return idx->dim() == 0 ? reshape(r, {}) : r;
+}
+
+// The positions that sort each slice of a along dim (the backend sorts rows:
+// dim is moved last and the rest flattened). With values wanted and a
+// gradient to track, values are gathered from a at those positions (so the
+// gradient flows back to them); otherwise the backend's sorted keys are kept.
+std::pair<Tensor, Tensor> sort_along(const Tensor& a, int64_t dim, bool descending, bool want_values,
+                                     const char* backward_name) {
+  const int d = wrap_dim(dim, std::max(a->dim(), 1));
+  const Tensor moved = a->dim() == 0 ? reshape(a, {1, 1}) : transpose(a, d, a->dim() - 1);
+  const Shape moved_shape = moved->shape();
+  const int64_t cols = moved_shape[moved->dim() - 1];
+  int64_t n_rows = 1;
+  for (int i = 0; i + 1 < moved->dim(); ++i) n_rows *= moved_shape[i];
+  Tensor rows = contiguous(reshape(moved, {n_rows, cols}));
+  Tensor values = empty(rows->shape(), a->dtype(), a->device());
+  Tensor indices = empty(rows->shape(), DType::Int64, a->device());
+  if (rows->numel() > 0) backend(a->device()).sort(values, indices, rows, descending);
+  auto back = [&](const Tensor& t) {
+    if (a->dim() == 0) return reshape(t, {});
+    return contiguous(transpose(reshape(t, moved_shape.vec()), d, a->dim() - 1));
+  };
+  indices = back(indices);
+  if (!want_values) return {Tensor(), indices};
+  if (is_floating(a->dtype()) && autograd::any_requires_grad({&a}))
+    return {gather_named(a, d, indices, backward_name), indices};
+  return {back(values), indices};
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending) {
+  return sort_along(a, dim, descending, true, "SortBackward0");
+}
+
+Tensor argsort(const Tensor& a, int64_t dim, bool descending) {
+  return sort_along(a, dim, descending, false, "SortBackward0").second;
+}
+
+std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted) {
+  const int d = wrap_dim(dim, std::max(a->dim(), 1));
+  const int64_t size = a->dim() == 0 ? 1 : a->shape()[d];
+  FT_CHECK(k >= 0 && k <= size, RuntimeError, "selected index k out of range (k = ", k, ", dimension ", d,
+           " of size ", size, ")");
+  // A full sort, then the first k: O(n log n) where a selection would be O(n);
+  // the k returned are sorted either way (sorted=False allows any order).
+  (void)sorted;
+  Tensor indices = sort_along(a, d, largest, false, "TopkBackward0").second;
+  if (a->dim() > 0) indices = contiguous(narrow(indices, d, 0, k));
+  return {gather_named(a, d, indices, "TopkBackward0"), indices};
 }
 
 }  // namespace ft::ops

@@ -159,6 +159,11 @@ Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v);
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx);
 // out[...][i][...] = a[...][idx[...][i][...]][...] along dim; idx has a's number of dims.
 Tensor gather(const Tensor& a, int64_t dim, const Tensor& idx);
+// Stable sorts along dim (NaN largest): (values, indices); argsort: the indices.
+std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending);
+Tensor argsort(const Tensor& a, int64_t dim, bool descending);
+// The k largest (or smallest) along dim, sorted: (values, indices).
+std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted);
 
 // --- random.cpp ---------------------------------------------------------------
 struct Generator {

@@ -2,13 +2,9 @@
 
 namespace ft::python {
 
-namespace {
-// max(dim) / min(dim) results: fasttensor.return_types.max / min, built from a (values, indices) pair.
-py::object return_type(bool is_max) {
-  return py::module_::import("fasttensor.return_types").attr(is_max ? "max" : "min");
+py::object named_pair(const char* name, const Tensor& values, const Tensor& indices) {
+  return py::module_::import("fasttensor.return_types").attr(name)(py::make_tuple(values, indices));
 }
-
-}  // namespace
 
 ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs& kwargs, size_t first) {
   ReduceArgs r;
@@ -58,7 +54,7 @@ py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args,
   auto [values, indices] = nogil(self->numel(), [&] {
     return is_max ? ops::max_dim(self, r.dims[0], r.keepdim) : ops::min_dim(self, r.dims[0], r.keepdim);
   });
-  return return_type(is_max)(py::make_tuple(values, indices));
+  return named_pair(is_max ? "max" : "min", values, indices);
 }
 
 py::object sum_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs) {

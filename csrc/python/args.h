@@ -22,6 +22,8 @@ py::object binary_method(BinaryOp op, const Tensor& self, py::handle other, bool
 Tensor binary_args(BinaryOp op, py::handle a, py::handle b);
 
 py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args, const py::kwargs& kwargs);
+// fasttensor.return_types.<name>((values, indices)): max, min, sort, topk.
+py::object named_pair(const char* name, const Tensor& values, const Tensor& indices);
 py::object sum_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs);
 py::object mean_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs);
 

@@ -344,6 +344,19 @@ void bind_tensor(py::module_& m) {
         FT_CHECK(!sparse_grad, NotImplementedError, "gather(): sparse_grad=True needs sparse tensors, which fasttensor has not");
         return ops::gather(t, dim, index);
       }, py::arg("dim"), py::arg("index"), py::kw_only(), py::arg("sparse_grad") = false)
+      .def("sort", [](const Tensor& t, int64_t dim, bool descending, bool stable) {
+        (void)stable;  // every sort here is stable
+        auto [values, indices] = nogil(t->numel(), [&] { return ops::sort(t, dim, descending); });
+        return named_pair("sort", values, indices);
+      }, py::arg("dim") = -1, py::arg("descending") = false, py::kw_only(), py::arg("stable") = false)
+      .def("argsort", [](const Tensor& t, int64_t dim, bool descending, bool stable) {
+        (void)stable;
+        return nogil(t->numel(), [&] { return ops::argsort(t, dim, descending); });
+      }, py::arg("dim") = -1, py::arg("descending") = false, py::kw_only(), py::arg("stable") = false)
+      .def("topk", [](const Tensor& t, int64_t k, int64_t dim, bool largest, bool sorted) {
+        auto [values, indices] = nogil(t->numel(), [&] { return ops::topk(t, k, dim, largest, sorted); });
+        return named_pair("topk", values, indices);
+      }, py::arg("k"), py::arg("dim") = -1, py::arg("largest") = true, py::arg("sorted") = true)
       .def("repeat", [](const Tensor& t, py::args repeats) {
         FT_CHECK(repeats.size() > 0, TypeError, "repeat() missing 1 required positional arguments: \"repeats\"");
         return ops::repeat(t, dims_from_args(repeats, "repeat"));

@@ -221,6 +221,18 @@ def outer(input, vec2):
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
+def sort(input, dim=-1, descending=False, *, stable=False):
+    return input.sort(dim, descending, stable=stable)
+
+
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    return input.argsort(dim, descending, stable=stable)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    return input.topk(k, dim, largest, sorted)
+
+
 def t(input):
     return input.t()
 

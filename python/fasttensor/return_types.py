@@ -1,4 +1,4 @@
-"""The named results of max(dim) and min(dim), as PyTorch's ``torch.return_types``.
+"""The named results of max(dim), min(dim), sort and topk, as PyTorch's ``torch.return_types``.
 
 Each is a tuple of fixed length with its fields by name too (``values``,
 ``indices``), built from one sequence as PyTorch's are, and shown as PyTorch
@@ -14,7 +14,7 @@ from __future__ import annotations
 import builtins
 from operator import itemgetter
 
-__all__ = ["max", "min"]
+__all__ = ["max", "min", "sort", "topk"]
 
 
 class _StructSeq(tuple):
@@ -46,3 +46,5 @@ def _values_indices(name: str) -> type:
 
 max = _values_indices("max")  # noqa: A001 -- PyTorch's names
 min = _values_indices("min")  # noqa: A001
+sort = _values_indices("sort")
+topk = _values_indices("topk")

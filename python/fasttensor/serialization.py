@@ -32,6 +32,8 @@ _ALLOWED_GLOBALS = {
     ("fasttensor._dtype_pickle", "dtype_from_name"),
     ("fasttensor.return_types", "max"),
     ("fasttensor.return_types", "min"),
+    ("fasttensor.return_types", "sort"),
+    ("fasttensor.return_types", "topk"),
     ("collections", "OrderedDict"),
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
