@@ -6,6 +6,8 @@ composite gradients against torch and gradcheck."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -190,7 +192,11 @@ def test_retain_grad():
     assert y.grad.tolist() == [6.0, 12.0] and x.grad.tolist() == [18.0, 36.0]
     w = x * 2
     (w * 1).sum().backward()
-    assert w.grad is None  # not retained
+    with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):  # as PyTorch warns
+        assert w.grad is None  # not retained
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert y.grad is not None and x.grad is not None  # retained / a leaf: no warning
     with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has requires_grad=False"):
         fasttensor.ones(2).retain_grad()
     x.retain_grad()  # a leaf: no-op

@@ -5,6 +5,8 @@ non-contiguous inputs and gradients."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -385,3 +387,14 @@ def test_flip_roll_band_errors():
     y = x.flip(0)
     y[0, 0] = 5  # flip and roll copy, as PyTorch's
     assert x[1, 0].item() == 1.0
+
+
+def test_T_warns_outside_matrices_as_torch():
+    with pytest.warns(UserWarning, match="Tensor.T is deprecated on 0-D tensors"):
+        assert fasttensor.tensor(1.0).T.shape == ()
+    with pytest.warns(UserWarning, match="other than 2 to reverse their shape is deprecated"):
+        assert fasttensor.ones(2, 3, 4).T.shape == (4, 3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fasttensor.ones(2, 3).T.shape == (3, 2)
+

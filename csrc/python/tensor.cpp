@@ -13,6 +13,11 @@ std::vector<int64_t> dims_from_args(const py::args& args, const char* what) { re
 
 Tensor detach_alias(const Tensor& t) { return ops::detach(t); }
 
+// A UserWarning at the caller's line (an error when warnings are errors).
+void warn(const char* message) {
+  if (PyErr_WarnEx(PyExc_UserWarning, message, 1) != 0) throw py::error_already_set();
+}
+
 void set_requires_grad(const Tensor& t, bool r) {
   if (!r && !t->is_leaf())
     throw RuntimeError(
@@ -137,7 +142,15 @@ void bind_tensor(py::module_& m) {
       // --- autograd -----------------------------------------------------------
       .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); }, &set_requires_grad)
       .def("requires_grad_", [](const Tensor& t, bool r) { set_requires_grad(t, r); return t; }, py::arg("requires_grad") = true)
-      .def_property("grad", [](const Tensor& t) { return t->grad(); },
+      .def_property("grad", [](const Tensor& t) {
+                      if (!t->is_leaf() && !t->retains_grad() && !t->grad())
+                        warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                             "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                             "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+                             "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+                             "instead.");
+                      return t->grad();
+                    },
                     [](const Tensor& t, py::object g) {
                       if (g.is_none()) return t->set_grad(nullptr);
                       Tensor gt = to_tensor(g);
@@ -231,6 +244,12 @@ void bind_tensor(py::module_& m) {
       }, py::arg("split_size"), py::arg("dim") = 0)
       .def("t", &ops::t)
       .def_property_readonly("T", [](const Tensor& t) {
+        if (t->dim() == 0)
+          warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.");
+        else if (t->dim() != 2)
+          warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+               "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+               "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.");
         std::vector<int64_t> dims(t->dim());
         for (int i = 0; i < t->dim(); ++i) dims[i] = t->dim() - 1 - i;
         return ops::permute(t, dims);
