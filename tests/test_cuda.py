@@ -789,6 +789,23 @@ class TestSort:
 
 @requires_gpu
 class TestRandom:
+    def test_bernoulli_multinomial_unique(self) -> None:
+        draws = {}
+        for device in ("cpu", "cuda"):
+            fasttensor.manual_seed(99)
+            p = fasttensor.tensor([0.1, 0.5, 0.9], device=device).repeat(1000, 1)
+            draws[device] = host(fasttensor.bernoulli(p))
+        np.testing.assert_array_equal(draws["cuda"], draws["cpu"])  # the same uniforms on both devices
+        probs = fasttensor.tensor([[1.0, 0.0, 3.0], [0.0, 2.0, 2.0]], device="cuda")
+        with_repl = fasttensor.multinomial(probs, 5000, replacement=True)
+        assert with_repl.is_cuda
+        counts = np.bincount(host(with_repl[0]), minlength=3) / 5000
+        np.testing.assert_allclose(counts, [0.25, 0.0, 0.75], atol=0.03)
+        picks = host(fasttensor.multinomial(probs, 2))
+        assert sorted(picks[0].tolist()) == [0, 2] and sorted(picks[1].tolist()) == [1, 2]
+        a = random_array((40, 7), "int64", np.random.default_rng(32))
+        check_cuda(lambda x: lib(x).unique(x, return_inverse=True, return_counts=True), [a], grad=False)
+
     @pytest.mark.parametrize("n", [1, 5, 1000003])
     @pytest.mark.parametrize("dtype", FLOATS)
     def test_same_numbers_as_cpu(self, n: int, dtype: str) -> None:

@@ -333,6 +333,10 @@ def _apply_methods() -> None:
     for name in ("flip", "roll", "triu", "tril", "diag", "trace", "outer"):
         setattr(T, name, getattr(fn, name))
     T.ger = fn.outer
+    from . import _sampling
+
+    for name in ("unique", "unique_consecutive", "bernoulli", "bernoulli_", "multinomial"):
+        setattr(T, name, getattr(_sampling, name))
     T.isclose = _isclose
     T.allclose = _allclose
     T.equal = _equal
