@@ -327,17 +327,9 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
 
 namespace {
 
-// gather with PyTorch's name for the op whose backward it is.
-Tensor gather_named(const Tensor& a, int64_t dim, const Tensor& idx, const char* backward_name);
-
-}  // namespace
-
 // out[i][j][k] = a[idx[i][j][k]][j][k] for dim 0 (and so on): advanced
 // indexing with idx along dim and a broadcast arange along every other dim.
-Tensor gather(const Tensor& a, int64_t dim, const Tensor& idx) { return gather_named(a, dim, idx, "GatherBackward0"); }
-
-namespace {
-
+// backward_name: PyTorch's name for the op whose backward this is.
 Tensor gather_named(const Tensor& a, int64_t dim, const Tensor& idx, const char* backward_name) {
   FT_CHECK(idx->dtype() == DType::Int64 || idx->dtype() == DType::Int32, RuntimeError,
            "gather(): Expected dtype int32/int64 for index, got ", dtype_name(idx->dtype()));
@@ -400,6 +392,8 @@ std::pair<Tensor, Tensor> sort_along(const Tensor& a, int64_t dim, bool descendi
 }
 
 }  // namespace
+
+Tensor gather(const Tensor& a, int64_t dim, const Tensor& idx) { return gather_named(a, dim, idx, "GatherBackward0"); }
 
 std::pair<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending) {
   return sort_along(a, dim, descending, true, "SortBackward0");

@@ -351,10 +351,10 @@ std::vector<Tensor> unbind(const Tensor& a, int64_t dim) {
 std::vector<Tensor> meshgrid(const std::vector<Tensor>& ts, const std::string& indexing) {
   FT_CHECK(!ts.empty(), RuntimeError, "meshgrid expects a non-empty TensorList");
   FT_CHECK(indexing == "ij" || indexing == "xy", RuntimeError,
-           "torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: ", indexing);
+           "fasttensor.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: ", indexing);
   std::vector<int64_t> shape;
   for (size_t k = 0; k < ts.size(); ++k) {
-    FT_CHECK(ts[k]->dim() <= 1, RuntimeError, "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got a ",
+    FT_CHECK(ts[k]->dim() <= 1, RuntimeError, "fasttensor.meshgrid: Expected 0D or 1D tensor in the tensor list but got a ",
              ts[k]->dim(), "-D tensor of shape ", ts[k]->shape().str(), " at position ", k);
     FT_CHECK(ts[k]->dtype() == ts[0]->dtype(), RuntimeError, "meshgrid expects all tensors to have the same dtype, got ",
              dtype_name(ts[0]->dtype()), " and ", dtype_name(ts[k]->dtype()));

@@ -1,6 +1,8 @@
-"""Function forms of Tensor methods (fasttensor.argmax(x, dim) and the like)
-and print options. Each forwards to the C++ method (meshgrid first reads
-its arguments as PyTorch does)."""
+"""Function forms of Tensor methods (fasttensor.argmax(x, dim) and the like),
+print options, and a few ops composed of others: flip, roll, triu/tril,
+diag, trace and outer (index_select, cat, where and indexing, so they run and
+differentiate on every device). The rest forward to the C++ methods
+(meshgrid first reads its arguments as PyTorch does)."""
 
 from __future__ import annotations
 
