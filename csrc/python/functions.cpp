@@ -63,8 +63,12 @@ void bind_functions(py::module_& m) {
   FT_BINARY_FN(logical_or, LogicalOr) FT_BINARY_FN(logical_xor, LogicalXor) FT_BINARY_FN(floor_divide, FloorDiv)
   FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN(fmod, Fmod)
   m.def("add", [](py::handle a, py::handle b, py::handle alpha, py::object out) {
+    if (alpha.is_none()) {  // the common case: no detour through a scaled operand
+      if (!out.is_none()) return binary_out_args(BinaryOp::Add, a, b, to_tensor(out));
+      return binary_args(BinaryOp::Add, a, b);
+    }
     Tensor tb = as_operand(b);
-    if (!alpha.is_none() && tb) tb = ops::binary(BinaryOp::Mul, tb, as_operand(alpha));
+    if (tb) tb = ops::binary(BinaryOp::Mul, tb, as_operand(alpha));
     py::object bb = tb ? py::cast(tb) : py::object(py::reinterpret_borrow<py::object>(b));
     if (!out.is_none()) return binary_out_args(BinaryOp::Add, a, bb, to_tensor(out));
     return binary_args(BinaryOp::Add, a, bb);
