@@ -3,7 +3,8 @@
 namespace ft::python {
 
 py::object named_pair(const char* name, const Tensor& values, const Tensor& indices) {
-  return py::module_::import("fasttensor.return_types").attr(name)(py::make_tuple(values, indices));
+  static py::handle types = py::module_::import("fasttensor.return_types").release();  // kept, like the dtypes
+  return types.attr(name)(py::make_tuple(values, indices));
 }
 
 ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs& kwargs, size_t first) {
