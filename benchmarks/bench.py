@@ -339,8 +339,7 @@ def elementwise_cases() -> list[Case]:
 
 # reductions, softmax, cross-entropy ---------------------------------------------
 
-def sum_case(dim: int | None) -> Case:
-    rows = cols = 4096
+def sum_case(dim: int | None, rows: int = 4096, cols: int = 4096) -> Case:
     label = "all" if dim is None else f"dim {dim}"
 
     def build() -> Built:
@@ -350,11 +349,11 @@ def sum_case(dim: int | None) -> Case:
         stmts = ({lib: "x.sum()" for lib in LIBRARIES} if dim is None else
                  {"fasttensor": f"x.sum({dim})", "numpy": f"x.sum(axis={dim})", "torch": f"x.sum({dim})"})
         expected = x_numpy.astype(np.float64).sum(axis=dim)
-        terms = rows * cols if dim is None else rows
+        terms = rows * cols if dim is None else (rows, cols)[dim]
         return Built({lib: Impl(stmts[lib], namespace(x=x[lib])) for lib in LIBRARIES},
                      (expected,), (accumulation_tolerance(expected, terms, FLOAT32_EPS),))
 
-    return Case("reductions & softmax", f"sum {label} of 4096x4096", build,
+    return Case("reductions & softmax", f"sum {label} of {rows}x{cols}", build,
                 bytes_moved=4.0 * rows * cols, tags=("reduction",))
 
 
@@ -536,7 +535,7 @@ def mlp_epoch_case(samples: int) -> Case:
 
 def all_cases(options: argparse.Namespace) -> list[Case]:
     return (matmul_cases() + elementwise_cases()
-            + [sum_case(None), sum_case(0), sum_case(1)]
+            + [sum_case(None), sum_case(0), sum_case(1), sum_case(1, 256, 10)]
             + [softmax_case(f, shape) for f in ("softmax", "log_softmax") for shape in ((256, 10), (4096, 4096))]
             + [cross_entropy_case()] + overhead_cases() + [mlp_epoch_case(MLP_SAMPLES // 10 if options.quick else MLP_SAMPLES)])
 

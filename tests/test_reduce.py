@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fasttensor
-from helpers import HAVE_TORCH, assert_close, check_op, ids, lib, torch
+from helpers import HAVE_TORCH, assert_close, check_op, ids, lib, to_numpy, torch
 
 F = ("float32", "float64")
 # Sums of up to ~30 float32 terms in [-2, 2]: a few ulps of the largest partial sum.
@@ -515,3 +515,18 @@ def test_norm_gradient_at_zero_is_zero_like_torch(torch):
 def test_norm_large():
     check_op([(300, 301)], lambda x: x.norm(), numpy_fn=lambda x: np.linalg.norm(x), rtol=1e-4,
              run_gradcheck=False)
+
+
+@pytest.mark.parametrize("n", [1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 130], ids=ids)
+def test_short_and_odd_rows(n):
+    # Rows shorter than the 64-lane accumulator block take their own path (8 lanes, then one by one).
+    check_op([(5, n)], lambda x: x.sum(1), numpy_fn=lambda x: x.sum(1), dtypes=F, **SMALL)
+    check_op([(5, n)], lambda x: x.mean(1, keepdim=True), numpy_fn=lambda x: x.mean(1, keepdims=True), **SMALL)
+    check_op([(5, n)], lambda x: x.amax(1), numpy_fn=lambda x: x.max(1), dtypes=F + ("int64",), **SMALL)
+    check_op([(5, n)], lambda x: x.prod(1), numpy_fn=lambda x: x.prod(1), low=0.5, high=1.5, **SMALL)
+    for k in {0, n // 2, n - 1}:  # a NaN in a block of 8 or in the tail propagates
+        a = np.random.default_rng(k).standard_normal((3, n)).astype(np.float32)
+        a[1, k] = np.nan
+        got = fasttensor.tensor(a)
+        assert np.isnan(got.amax(1)[1].item()) and np.isnan(got.sum(1)[1].item()) and np.isnan(got.amin(1)[1].item())
+        np.testing.assert_array_equal(to_numpy(got.amax(1))[[0, 2]], a[[0, 2]].max(1))

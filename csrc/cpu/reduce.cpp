@@ -6,6 +6,7 @@
 //   column: K ends in a contiguous run  → vectorized accumulate of whole
 //           rows into a block of accumulators (sum over dim 0);
 //   strided: anything else, element by element.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -69,7 +70,13 @@ Plan make_plan(const Tensor& out, const Tensor& in, uint32_t mask) {
 }
 
 // Offset (in elements) of linear position i of a dims list, for in or out.
+// One dim (the usual kept dims after coalescing) needs no division.
 inline void offsets_of(const Dims& d, int64_t i, int64_t& in_off, int64_t& out_off) {
+  if (d.n == 1) {
+    in_off = i * d.in_stride[0];
+    out_off = i * d.out_stride[0];
+    return;
+  }
   in_off = 0;
   out_off = 0;
   for (int k = d.n - 1; k >= 0; --k) {
@@ -108,10 +115,28 @@ struct Reducer {
 };
 
 // Reduce a contiguous run with many independent accumulators (vectorizes,
-// and sums in a tree-like order that keeps float error small).
+// and sums in a tree-like order that keeps float error small). Runs shorter
+// than the lanes (a row of (256, 10)) take whole blocks of 8 into 8
+// accumulators and the rest one by one: setting up and merging 64 would cost
+// more than the run.
 template <class R, class T>
 typename R::Acc reduce_run(const T* x, int64_t n) {
   constexpr int kLanes = 4 * 64 / int(sizeof(T));
+  if (n < kLanes) {
+    typename R::Acc total = R::identity();
+    int64_t i = 0;
+    if (n >= 8) {
+      typename R::Acc acc[8];
+      for (int j = 0; j < 8; ++j) acc[j] = R::identity();
+      for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; ++j) acc[j] = R::combine(acc[j], x[i + j]);
+      for (int w = 4; w > 0; w /= 2)
+        for (int j = 0; j < w; ++j) acc[j] = R::merge(acc[j], acc[j + w]);
+      total = acc[0];
+    }
+    for (; i < n; ++i) total = R::combine(total, x[i]);
+    return total;
+  }
   typename R::Acc acc[kLanes];
   for (int j = 0; j < kLanes; ++j) acc[j] = R::identity();
   int64_t i = 0;
@@ -142,16 +167,17 @@ void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
     else return T(a);
   };
   // Reduces the R space for one kept position, starting at input offset base.
+  Dims outer_red = p.red;  // the reduced dims outside the innermost run
+  outer_red.n = std::max(outer_red.n - 1, 0);
   auto reduce_one = [&](int64_t base) -> Acc {
     if (p.red.n > 0 && p.last_is_reduced && p.red.in_stride[p.red.n - 1] == 1) {
       const int64_t run = p.red.size[p.red.n - 1];
       const int64_t outer = p.n_red / run;
+      if (outer == 1) return reduce_run<R>(src + base, run);
       Acc acc = R::identity();
       for (int64_t o = 0; o < outer; ++o) {
         int64_t off = 0, unused;
-        Dims outer_dims = p.red;
-        outer_dims.n -= 1;
-        offsets_of(outer_dims, o, off, unused);
+        offsets_of(outer_red, o, off, unused);
         acc = R::merge(acc, reduce_run<R>(src + base + off, run));
       }
       return acc;
@@ -251,6 +277,14 @@ void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
     return;
   }
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(p.n_red, 1));
+  if (p.kept.n == 1 && p.red.n == 1 && p.red.in_stride[0] == 1) {
+    // Rows of one contiguous run each (sum over dim 1 of (256, 10)): no per-row bookkeeping.
+    const int64_t run = p.n_red, in_step = p.kept.in_stride[0], out_step = p.kept.out_stride[0];
+    parallel_for(0, p.n_out, grain, [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) dst[o * out_step] = finish(reduce_run<R>(src + o * in_step, run));
+    });
+    return;
+  }
   parallel_for(0, p.n_out, grain, [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       int64_t in_base, out_off;
