@@ -78,3 +78,39 @@ def test_multinomial_frequencies_and_rules():
                           ((fasttensor.ones(2, 2, 2), 1), "prob_dist must be 1 or 2 dim")):
         with pytest.raises(RuntimeError, match=message):
             fasttensor.multinomial(*args)
+
+
+def test_multinomial_distribution_d2l_2_6():
+    from fasttensor.distributions.multinomial import Multinomial
+
+    fasttensor.manual_seed(9)
+    fair = fasttensor.tensor([0.5, 0.5])
+    one = Multinomial(100, fair).sample()
+    assert one.dtype == fasttensor.float32 and one.shape == (2,) and one.sum().item() == 100
+    counts = Multinomial(1, fair).sample((10000,))
+    assert counts.shape == (10000, 2) and set(to_numpy(counts.sum(1)).tolist()) == {1.0}
+    cum = counts.cumsum(dim=0)
+    estimates = (cum / cum.sum(dim=1, keepdims=True)).numpy()
+    assert abs(estimates[-1, 0] - 0.5) < 0.02  # 10000 tosses: 4 standard errors
+    die = Multinomial(12, logits=fasttensor.zeros(3, 6))  # a batch of 3 fair dice, 12 rolls each
+    rolls = die.sample((4,))
+    assert rolls.shape == (4, 3, 6) and set(to_numpy(rolls.sum(-1)).ravel().tolist()) == {12.0}
+    np.testing.assert_allclose(to_numpy(die.mean), np.full((3, 6), 2.0), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(die.variance), np.full((3, 6), 12 * (1 / 6) * (5 / 6)), rtol=1e-6)
+    assert die.batch_shape == (3,) and die.event_shape == (6,) and repr(die) == "Multinomial()"
+    assert Multinomial(0, fair).sample((2,)).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    with pytest.raises(ValueError, match="Either `probs` or `logits` must be specified"):
+        Multinomial(3)
+    with pytest.raises(NotImplementedError, match="log-gamma"):
+        Multinomial(3, fair).log_prob(fasttensor.tensor([1.0, 2.0]))
+
+
+def test_d2l_plt_is_pyplot():
+    pyplot = pytest.importorskip("matplotlib.pyplot")  # the plot extra; the test extra installs it
+    from fasttensor import d2l
+
+    assert d2l.plt is pyplot
+    d2l.set_figsize((4.5, 3.5))
+    assert tuple(pyplot.rcParams["figure.figsize"]) == (4.5, 3.5)
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        d2l.nope

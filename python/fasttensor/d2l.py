@@ -137,8 +137,24 @@ def use_svg_display() -> None:
 
 
 def set_figsize(figsize=(3.5, 2.5)) -> None:
-    """Kept for the book's code: every figure here takes its own figsize."""
+    """The size of pyplot's figures (d2l.plt, as section 2.6 draws); d2l.plot takes its own figsize."""
     use_svg_display()
+    try:
+        import matplotlib
+    except ImportError:
+        return
+    matplotlib.rcParams["figure.figsize"] = figsize
+
+
+def __getattr__(name: str):
+    # d2l.plt is matplotlib's pyplot, as in the book; imported on first use (matplotlib is optional).
+    if name == "plt":
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as e:
+            raise AttributeError("fasttensor.d2l.plt needs matplotlib (pip install 'fasttensor[plot]')") from e
+        return plt
+    raise AttributeError(f"module 'fasttensor.d2l' has no attribute '{name}'")
 
 
 def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend) -> None:
