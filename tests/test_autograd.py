@@ -152,6 +152,7 @@ GRAD_FN_CASES = {
     "tan": lambda m, x, y: x.tan(), "asin": lambda m, x, y: (x / 7).asin(), "acos": lambda m, x, y: (x / 7).acos(),
     "atan": lambda m, x, y: x.atan(), "erf": lambda m, x, y: x.erf(), "gather": lambda m, x, y: x.gather(1, m.tensor([[0], [2]])),
     "index_select": lambda m, x, y: x.index_select(1, m.tensor([2, 0])), "repeat": lambda m, x, y: x.repeat(2, 1),
+    "lgamma": lambda m, x, y: x.lgamma(), "digamma": lambda m, x, y: x.digamma(),
 }
 
 

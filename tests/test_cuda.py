@@ -346,6 +346,7 @@ class TestElementwise:
         ("log10", lambda x: x.log10(), "positive"), ("sinh", lambda x: x.sinh(), None), ("cosh", lambda x: x.cosh(), None),
         ("tan", lambda x: x.tan(), None), ("asin", lambda x: x.asin(), "unit"), ("acos", lambda x: x.acos(), "unit"),
         ("atan", lambda x: x.atan(), None), ("erf", lambda x: x.erf(), None),
+        ("lgamma", lambda x: x.lgamma(), "positive"), ("digamma", lambda x: x.digamma(), "positive"),
     ])
     @pytest.mark.parametrize("dtype", FLOATS)
     @pytest.mark.parametrize("layout", LAYOUTS)

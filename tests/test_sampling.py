@@ -4,6 +4,8 @@ PyTorch's errors)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -101,8 +103,16 @@ def test_multinomial_distribution_d2l_2_6():
     assert Multinomial(0, fair).sample((2,)).tolist() == [[0.0, 0.0], [0.0, 0.0]]
     with pytest.raises(ValueError, match="Either `probs` or `logits` must be specified"):
         Multinomial(3)
-    with pytest.raises(NotImplementedError, match="log-gamma"):
-        Multinomial(3, fair).log_prob(fasttensor.tensor([1.0, 2.0]))
+    values = fasttensor.tensor([[50.0, 50.0], [100.0, 0.0], [3.0, 97.0]])
+    ours = to_numpy(Multinomial(100, fair).log_prob(values))
+    ref = [math.lgamma(101) - math.lgamma(a + 1) - math.lgamma(b + 1) + 100 * math.log(0.5) for a, b in
+           [(50, 50), (100, 0), (3, 97)]]
+    np.testing.assert_allclose(ours, ref, rtol=1e-5)
+    sure = Multinomial(4, fasttensor.tensor([1.0, 0.0]))  # 0 * log 0 counts as 0
+    assert sure.log_prob(fasttensor.tensor([4.0, 0.0])).item() == 0.0
+    if HAVE_TORCH:
+        theirs = torch.distributions.Multinomial(100, torch.tensor([0.5, 0.5])).log_prob(torch.tensor(to_numpy(values)))
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5)
 
 
 def test_d2l_plt_is_pyplot():

@@ -8,6 +8,7 @@
 
 #include "core/backend.h"
 #include "cpu/kernels.h"
+#include "cpu/special.h"
 #include "cpu/loops.h"
 #include "cpu/vec_math.h"
 
@@ -313,6 +314,13 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       case UnaryOp::Acos: return unary_loop<T, T>(out, in, g, [](T x) { return std::acos(x); });
       case UnaryOp::Atan: return unary_loop<T, T>(out, in, g, [](T x) { return std::atan(x); });
       case UnaryOp::Erf: return unary_loop<T, T>(out, in, g, [](T x) { return std::erf(x); });
+      case UnaryOp::Lgamma:  // lgamma_r: lgamma writes the global signgam (a data race between threads)
+        return unary_loop<T, T>(out, in, g, [](T x) {
+          int sign;
+          return T(::lgamma_r(double(x), &sign));
+        });
+      case UnaryOp::Digamma: return unary_loop<T, T>(out, in, g, [](T x) { return T(special::digamma(double(x))); });
+      case UnaryOp::Trigamma: return unary_loop<T, T>(out, in, g, [](T x) { return T(special::trigamma(double(x))); });
       default: break;
     }
   }

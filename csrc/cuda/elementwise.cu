@@ -10,6 +10,7 @@
 // to negative integer powers are reported the same way.
 #include <limits>
 
+#include "cpu/special.h"
 #include "cuda/kernels.h"
 #include "cuda/loops.cuh"
 
@@ -448,6 +449,9 @@ FT_FLOAT_UNARY(AsinOp, math::asin(x))
 FT_FLOAT_UNARY(AcosOp, math::acos(x))
 FT_FLOAT_UNARY(AtanOp, math::atan(x))
 FT_FLOAT_UNARY(ErfOp, math::erf(x))
+FT_FLOAT_UNARY(LgammaOp, math::lgamma(x))
+FT_FLOAT_UNARY(DigammaOp, T(special::digamma(double(x))))
+FT_FLOAT_UNARY(TrigammaOp, T(special::trigamma(double(x))))
 #undef FT_FLOAT_UNARY
 
 template <class T>
@@ -510,6 +514,9 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       case UnaryOp::Acos: return run(AcosOp<T>{});
       case UnaryOp::Atan: return run(AtanOp<T>{});
       case UnaryOp::Erf: return run(ErfOp<T>{});
+      case UnaryOp::Lgamma: return run(LgammaOp<T>{});
+      case UnaryOp::Digamma: return run(DigammaOp<T>{});
+      case UnaryOp::Trigamma: return run(TrigammaOp<T>{});
       default: break;
     }
   }

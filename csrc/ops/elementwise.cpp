@@ -282,6 +282,7 @@ bool is_float_only(UnaryOp op) {
     case UnaryOp::Sin: case UnaryOp::Cos: case UnaryOp::Tanh: case UnaryOp::Sigmoid: case UnaryOp::Reciprocal:
     case UnaryOp::Expm1: case UnaryOp::Exp2: case UnaryOp::Log2: case UnaryOp::Log10: case UnaryOp::Sinh:
     case UnaryOp::Cosh: case UnaryOp::Tan: case UnaryOp::Asin: case UnaryOp::Acos: case UnaryOp::Atan: case UnaryOp::Erf:
+    case UnaryOp::Lgamma: case UnaryOp::Digamma: case UnaryOp::Trigamma:
       return true;
     default:
       return false;
@@ -392,6 +393,12 @@ void record_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
       rec("ErfBackward0", true, false, [](const Tensor& g, auto& s) {
         return mul(g, mul_scalar(unary(UnaryOp::Exp, unary(UnaryOp::Neg, mul(s[0], s[0]))), 1.1283791670955126));
       });
+      return;
+    case UnaryOp::Lgamma:
+      rec("LgammaBackward0", true, false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Digamma, s[0])); });
+      return;
+    case UnaryOp::Digamma:
+      rec("DigammaBackward0", true, false, [](const Tensor& g, auto& s) { return mul(g, unary(UnaryOp::Trigamma, s[0])); });
       return;
     case UnaryOp::Reciprocal:
       rec("ReciprocalBackward0", false, true, [](const Tensor& g, auto& s) { return unary(UnaryOp::Neg, mul(g, mul(s[1], s[1]))); });

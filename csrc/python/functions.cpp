@@ -52,7 +52,7 @@ void bind_functions(py::module_& m) {
   FT_UNARY_FN(isfinite, IsFinite) FT_UNARY_FN(isinf, IsInf)
   FT_UNARY_FN(expm1, Expm1) FT_UNARY_FN(exp2, Exp2) FT_UNARY_FN(log2, Log2) FT_UNARY_FN(log10, Log10)
   FT_UNARY_FN(sinh, Sinh) FT_UNARY_FN(cosh, Cosh) FT_UNARY_FN(tan, Tan) FT_UNARY_FN(asin, Asin) FT_UNARY_FN(acos, Acos)
-  FT_UNARY_FN(atan, Atan) FT_UNARY_FN(erf, Erf)
+  FT_UNARY_FN(atan, Atan) FT_UNARY_FN(erf, Erf) FT_UNARY_FN(lgamma, Lgamma) FT_UNARY_FN(digamma, Digamma)
   FT_UNARY_FN(arcsin, Asin) FT_UNARY_FN(arccos, Acos) FT_UNARY_FN(arctan, Atan)
   m.def("relu_", [](const Tensor& t) { return ops::unary_(UnaryOp::Relu, t); });
 

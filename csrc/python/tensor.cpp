@@ -302,6 +302,7 @@ void bind_tensor(py::module_& m) {
       FT_UNARY(expm1, Expm1) FT_UNARY(exp2, Exp2) FT_UNARY(log2, Log2) FT_UNARY(log10, Log10) FT_UNARY(sinh, Sinh)
       FT_UNARY(cosh, Cosh) FT_UNARY(tan, Tan) FT_UNARY(asin, Asin) FT_UNARY(acos, Acos) FT_UNARY(atan, Atan)
       FT_UNARY(erf, Erf) FT_UNARY(arcsin, Asin) FT_UNARY(arccos, Acos) FT_UNARY(arctan, Atan)
+      FT_UNARY(lgamma, Lgamma) FT_UNARY(digamma, Digamma)
       FT_UNARY_INPLACE(neg_, Neg) FT_UNARY_INPLACE(abs_, Abs) FT_UNARY_INPLACE(exp_, Exp) FT_UNARY_INPLACE(log_, Log)
       FT_UNARY_INPLACE(sqrt_, Sqrt) FT_UNARY_INPLACE(tanh_, Tanh) FT_UNARY_INPLACE(sigmoid_, Sigmoid)
       FT_UNARY_INPLACE(relu_, Relu) FT_UNARY_INPLACE(floor_, Floor) FT_UNARY_INPLACE(round_, Round)

@@ -61,7 +61,10 @@ class Multinomial:
         return counts.reshape(sample_shape + tuple(self.batch_shape) + (categories,))
 
     def log_prob(self, value: Tensor) -> Tensor:
-        raise NotImplementedError("Multinomial.log_prob needs the log-gamma function, which fasttensor does not have")
+        """log(n! / prod(x_i!) * prod(p_i^x_i)) of counts value (..., C); 0 * log 0 counts as 0."""
+        log_p = self.probs.log()
+        log_powers = _C.where(value == 0, 0.0, log_p * value).sum(-1)
+        return (value.sum(-1) + 1).lgamma() - (value + 1).lgamma().sum(-1) + log_powers
 
     def __repr__(self) -> str:
         return "Multinomial()"
