@@ -108,8 +108,11 @@ def test_multinomial_distribution_d2l_2_6():
     ref = [math.lgamma(101) - math.lgamma(a + 1) - math.lgamma(b + 1) + 100 * math.log(0.5) for a, b in
            [(50, 50), (100, 0), (3, 97)]]
     np.testing.assert_allclose(ours, ref, rtol=1e-5)
-    sure = Multinomial(4, fasttensor.tensor([1.0, 0.0]))  # 0 * log 0 counts as 0
-    assert sure.log_prob(fasttensor.tensor([4.0, 0.0])).item() == 0.0
+    # Probabilities are clamped to [eps, 1 - eps] as PyTorch's are; a -inf logit with a zero count adds 0.
+    sure = Multinomial(4, fasttensor.tensor([1.0, 0.0]))
+    assert sure.log_prob(fasttensor.tensor([4.0, 0.0])).item() == pytest.approx(4 * math.log1p(-2.0 ** -23), rel=1e-6)
+    certain = Multinomial(4, logits=fasttensor.tensor([0.0, float("-inf")]))
+    assert certain.log_prob(fasttensor.tensor([4.0, 0.0])).item() == 0.0
     if HAVE_TORCH:
         theirs = torch.distributions.Multinomial(100, torch.tensor([0.5, 0.5])).log_prob(torch.tensor(to_numpy(values)))
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5)

@@ -23,9 +23,13 @@ class Multinomial:
             if probs.dim() < 1:
                 raise ValueError("`probs` parameter must be at least one-dimensional.")
             self.probs = probs / probs.sum(-1, keepdim=True)
+            # PyTorch's logits of probs: log of the probabilities clamped to [eps, 1 - eps].
+            eps = 1.1920928955078125e-07 if self.probs.dtype == _C.float32 else 2.220446049250313e-16
+            self.logits = self.probs.clamp(eps, 1 - eps).log()
         else:
             if logits.dim() < 1:
                 raise ValueError("`logits` parameter must be at least one-dimensional.")
+            self.logits = logits.log_softmax(-1)
             self.probs = logits.softmax(-1)
         self.total_count = total_count
 
@@ -61,9 +65,9 @@ class Multinomial:
         return counts.reshape(sample_shape + tuple(self.batch_shape) + (categories,))
 
     def log_prob(self, value: Tensor) -> Tensor:
-        """log(n! / prod(x_i!) * prod(p_i^x_i)) of counts value (..., C); 0 * log 0 counts as 0."""
-        log_p = self.probs.log()
-        log_powers = _C.where(value == 0, 0.0, log_p * value).sum(-1)
+        """log(n! / prod(x_i!) * prod(p_i^x_i)) of counts value (..., C), with PyTorch's logits (see
+        __init__); a zero count of an impossible category (logit -inf) adds 0."""
+        log_powers = _C.where(value == 0, 0.0, self.logits * value).sum(-1)
         return (value.sum(-1) + 1).lgamma() - (value + 1).lgamma().sum(-1) + log_powers
 
     def __repr__(self) -> str:
