@@ -125,6 +125,31 @@ def test_tensor_dataset_batches_use_one_gather_per_batch():
     np.testing.assert_array_equal(arr(ft.cat(xs, 0)), arr(ds.tensors[0])[sub.indices])
 
 
+def test_a_subclass_getitem_is_used_not_the_batch_fast_path():
+    """DataLoader gathers whole batches only where __getitem__ is the dataset's own: a subclass
+    that changes items (augmentation, noise) must be called item by item, as in PyTorch."""
+
+    class Scaled(TensorDataset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 100, y
+
+    ds = Scaled(ft.arange(4.0), ft.arange(4))
+    batches = list(DataLoader(ds, batch_size=2))
+    np.testing.assert_array_equal(arr(batches[1][0]), [200.0, 300.0])
+    np.testing.assert_array_equal(arr(batches[1][1]), [2, 3])
+    sub = list(DataLoader(Subset(ds, [1, 2]), batch_size=2))
+    np.testing.assert_array_equal(arr(sub[0][0]), [100.0, 200.0])
+
+    class Doubled(Subset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 2, y
+
+    got = list(DataLoader(Doubled(TensorDataset(ft.arange(4.0), ft.arange(4)), [3, 0]), batch_size=2))
+    np.testing.assert_array_equal(arr(got[0][0]), [6.0, 0.0])
+
+
 def test_workers_run_in_background_threads_and_prefetch():
     seen = set()
 

@@ -149,6 +149,16 @@ def test_floor_divide_and_remainder_functions():
              dtypes=["int64"], grad=False, values=_signed_nonzero([(3, 4), (3, 4)], "int64"))
 
 
+@pytest.mark.parametrize("dtype,low", [("int64", -2**63), ("int32", -2**31)])
+def test_integer_division_of_the_minimum_by_minus_one(dtype, low):
+    """min // -1 wraps to min and min % -1 is 0, as PyTorch (the CPU instruction would trap)."""
+    x = fasttensor.tensor([low, 7, -7], dtype=getattr(fasttensor, dtype))
+    assert (x // -1).tolist() == [low, -7, 7]
+    assert (x % -1).tolist() == [0, 0, 0]
+    assert x.fmod(-1).tolist() == [0, 0, 0]
+    assert x.div(-1, rounding_mode="floor").tolist() == [low, -7, 7]
+
+
 def test_fmod_takes_the_dividend_sign():
     vals = _signed_nonzero([(3, 4), (3, 4)], "float32")
     check_op([(3, 4), (3, 4)], lambda x, y: lib(x).fmod(x, y), numpy_fn=np.fmod, values=vals, grad=False)

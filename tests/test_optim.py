@@ -481,3 +481,53 @@ def test_lr_scheduler_state_and_errors():
         optim.lr_scheduler.ExponentialLR(object(), gamma=0.5)
     with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
         optim.lr_scheduler.LambdaLR(opt, [lambda e: 1.0, lambda e: 1.0])
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: optim.Adam(ps, lr=0.1), lambda ps: optim.AdamW(ps, lr=0.1)])
+def test_non_contiguous_parameters_are_updated_in_place(make):
+    """A transposed or sliced Parameter steps like its contiguous copy, and stays the same object
+    (PyTorch accepts any strided parameter)."""
+    strided = nn.Parameter(ft.arange(6.0).reshape(3, 2).t())
+    dense = nn.Parameter(ft.arange(6.0).reshape(3, 2).t().contiguous())
+    opt_s, opt_d = make([strided]), make([dense])
+    for step in range(3):
+        g = ft.full((2, 3), float(step + 1)) * ft.arange(6.0).reshape(2, 3)
+        strided.grad, dense.grad = g.clone(), g.clone()
+        opt_s.step()
+        opt_d.step()
+    assert strided.stride() == (1, 2)
+    np.testing.assert_allclose(strided.detach().numpy(), dense.detach().numpy(), rtol=1e-6)
+    assert not np.allclose(dense.detach().numpy(), np.arange(6.0).reshape(3, 2).T)
+
+
+def test_a_failed_sgd_step_leaves_no_momentum_state():
+    """A step that raises (a gradient of the wrong shape) must not leave an uninitialized
+    momentum buffer behind for the next step to use."""
+    a = nn.Parameter(ft.zeros(4))
+    b = nn.Parameter(ft.zeros(3))
+    opt = optim.SGD([a, b], lr=0.1, momentum=0.9)
+    a.grad, b.grad = ft.ones(4), ft.ones(3)
+    b.data = ft.zeros(5)  # the gradient no longer fits the parameter
+    with pytest.raises(RuntimeError, match="shape"):
+        opt.step()
+    assert "momentum_buffer" not in opt.state[a] and "momentum_buffer" not in opt.state[b]
+    np.testing.assert_array_equal(a.detach().numpy(), np.zeros(4))
+    b.data = ft.zeros(3)
+    opt.step()
+    opt.step()
+    # two momentum steps from zero: -0.1 * (1 + 1.9)
+    np.testing.assert_allclose(a.detach().numpy(), np.full(4, -0.29), rtol=1e-6)
+
+
+def test_momentum_buffer_follows_the_parameter_dtype():
+    """After module.double() the float32 momentum buffer keeps working (PyTorch carries on)."""
+    model = nn.Linear(2, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(ft.ones(1, 2)).sum().backward()
+    opt.step()
+    model.double()
+    opt.zero_grad()
+    model(ft.ones(1, 2, dtype=ft.float64)).sum().backward()
+    opt.step()
+    assert model.weight.dtype == ft.float64

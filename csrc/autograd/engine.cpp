@@ -4,6 +4,7 @@
 #include <atomic>
 #include <queue>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
@@ -79,8 +80,37 @@ std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad) {
   return {};
 }
 
+void refresh_view_slow(const Tensor& t) {
+  const Tensor base = t->view_base;
+  t->view_version = t->version();
+  // Only an in-place op with autograd gives a base new history; a base
+  // changed under no_grad (a parameter update) keeps its accumulator.
+  if (!base->grad_fn()) return;
+  FT_CHECK(base->is_contiguous(), RuntimeError,
+           "fasttensor: a view of a non-contiguous tensor whose base was modified in place under autograd is not "
+           "supported; call .contiguous() on the base first");
+  const Shape base_shape = base->shape(), strides = t->strides();
+  const int64_t offset = t->offset() - base->offset();
+  Shape shape = t->shape();
+  // g lands in the base's positions the view covers. An expanded dim (stride
+  // 0) maps many elements to one: its gradient is their sum.
+  record(t, "AsStridedBackward0", {&base}, {}, [base_shape, shape, strides, offset](const Tensor& g, const SavedTensors&, auto&) {
+    Tensor gg = g;
+    Shape region_shape = shape;
+    for (int d = 0; d < shape.size(); ++d)
+      if (strides[d] == 0 && shape[d] > 1) {
+        gg = ops::sum(gg, {d}, /*keepdim=*/true);
+        region_shape[d] = 1;
+      }
+    Tensor gb = ops::zeros(base_shape, g->dtype(), g->device());
+    backend(g->device()).copy(make_view(gb, region_shape, strides, offset), gg);
+    return std::vector<Tensor>{gb};
+  });
+}
+
 Edge gradient_edge(const Tensor& t) {
   if (!t) return {};
+  refresh_view(t);
   if (t->grad_fn()) return {t->grad_fn(), 0};
   if (!t->requires_grad()) return {};
   auto acc = t->grad_accumulator().lock();
@@ -96,8 +126,11 @@ Edge gradient_edge(const Tensor& t) {
 
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
   if (!is_grad_enabled()) return false;
-  for (const Tensor* t : inputs)
-    if (*t && (*t)->requires_grad()) return true;
+  for (const Tensor* t : inputs) {
+    if (!*t) continue;
+    refresh_view(*t);
+    if ((*t)->requires_grad()) return true;
+  }
   return false;
 }
 
@@ -180,6 +213,32 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
   }
   for (size_t i = 0; i < roots.size(); ++i) add_to_buffer(root_nodes[i].get(), grad_roots[i]);
 
+  // autograd.grad runs only the nodes with a captured input below them: the
+  // rest of the graph (upstream of the inputs, side branches) keeps its
+  // saved tensors and is not checked.
+  std::unordered_set<Node*> runs;
+  if (!accumulate_into_leaves) {
+    std::unordered_map<Node*, bool> reaches;  // a capture at or below the node
+    std::vector<std::pair<Node*, size_t>> walk;
+    for (auto& r : root_nodes)
+      if (reaches.emplace(r.get(), false).second) walk.emplace_back(r.get(), 0);
+    while (!walk.empty()) {
+      Node* n = walk.back().first;
+      const size_t i = walk.back().second;
+      if (i < n->next_edges.size()) {
+        ++walk.back().second;
+        Node* c = n->next_edges[i].fn.get();
+        if (c && reaches.emplace(c, false).second) walk.emplace_back(c, 0);
+        continue;
+      }
+      walk.pop_back();
+      bool below = false;
+      for (const Edge& e : n->next_edges) below = below || (e.fn && reaches[e.fn.get()]);
+      if (below) runs.insert(n);
+      reaches[n] = below || captures.count(n) > 0;
+    }
+  }
+
   // Ready nodes, latest-created first (as PyTorch orders them).
   auto later_first = [](const std::shared_ptr<Node>& a, const std::shared_ptr<Node>& b) {
     return a->sequence_nr < b->sequence_nr;
@@ -209,8 +268,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
     if (auto c = captures.find(node.get()); c != captures.end()) {
       for (size_t i : c->second) captured[i] = grad;
     }
-    const bool is_leaf_sink = dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
-    if (is_leaf_sink && !accumulate_into_leaves) continue;
+    if (!accumulate_into_leaves && !runs.count(node.get())) continue;
 
     std::vector<Tensor> input_grads = node->apply(grad);
     grad.reset();

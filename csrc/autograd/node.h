@@ -100,6 +100,15 @@ struct AccumulateGrad final : Node {
 // leaf's accumulator, or none when t does not require grad.
 Edge gradient_edge(const Tensor& t);
 
+// A view whose base (or a sibling view) was changed in place with autograd
+// after the view was made: its grad_fn is stale. This gives it a fresh one,
+// AsStridedBackward0 from the base's current history, as PyTorch does on
+// access. Cheap when nothing changed (one version compare).
+void refresh_view_slow(const Tensor& t);
+inline void refresh_view(const Tensor& t) {
+  if (t->view_base && t->view_version != t->version()) refresh_view_slow(t);
+}
+
 // True when grad mode is on and any input requires grad.
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 

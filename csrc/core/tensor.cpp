@@ -41,7 +41,13 @@ Tensor empty(const Shape& shape, DType dtype, Device device) {
   for (int i = 0; i < shape.size(); ++i)
     FT_CHECK(shape[i] >= 0, RuntimeError, "Trying to create tensor with negative dimension ", shape[i], ": ",
              shape.str());
-  auto storage = std::make_shared<Storage>(shape.numel() * itemsize(dtype), device);
+  // The byte count, refused when it overflows (a wrapped count would give a
+  // too-small buffer).
+  int64_t nbytes = static_cast<int64_t>(itemsize(dtype));
+  for (int i = 0; i < shape.size(); ++i)
+    FT_CHECK(!__builtin_mul_overflow(nbytes, shape[i], &nbytes), RuntimeError,
+             "Storage size calculation overflowed with sizes=", shape.str());
+  auto storage = std::make_shared<Storage>(static_cast<size_t>(nbytes), device);
   return std::make_shared<TensorImpl>(std::move(storage), dtype, shape, contiguous_strides(shape), 0);
 }
 

@@ -32,7 +32,7 @@ class TensorImpl {
   const Shape& strides() const { return strides_; }
   int64_t offset() const { return offset_; }
   int dim() const { return shape_.size(); }
-  int64_t size(int d) const { return shape_[wrap_dim(d, dim())]; }
+  int64_t size(int64_t d) const { return shape_[wrap_dim(d, dim())]; }
   int64_t numel() const { return shape_.numel(); }
   size_t itemsize() const { return ft::itemsize(dtype_); }
   const Device& device() const { return storage_->device(); }
@@ -72,6 +72,10 @@ class TensorImpl {
   // The tensor this one is a view of (set by the view ops), so an in-place
   // op can tell it would bypass the base's autograd history.
   Tensor view_base;
+  // The storage's version when this view's grad_fn was made: an in-place op
+  // on the base or another view since then leaves that grad_fn stale, and
+  // autograd::refresh_view makes a new one from the base's history.
+  uint32_t view_version = 0;
 
   // A Python scalar turned into a 0-d tensor: takes part in promotion only by
   // category (int64_tensor * 2.5 → float32), as PyTorch's wrapped numbers.

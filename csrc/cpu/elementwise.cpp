@@ -97,6 +97,19 @@ inline T min_nan(T a, T b) {
   else return a < b ? a : b;
 }
 
+// Integer division by -1 is negation, done in unsigned arithmetic: the
+// hardware traps on min / -1 (and min % -1), and PyTorch's result wraps.
+template <class T>
+inline bool is_minus_one(T y) {
+  if constexpr (std::is_signed_v<T>) return y == T(-1);
+  else return false;
+}
+template <class T>
+inline T negate_wrapping(T x) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(U(0) - static_cast<U>(x));
+}
+
 template <class T>
 T int_pow(T base, T exp) {
   T result = 1;
@@ -149,6 +162,7 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       } else if constexpr (!std::is_same_v<T, bool>) {
         check_no_zero_divisor<T>(b);
         return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) {
+          if (is_minus_one(y)) return negate_wrapping(x);  // min / -1 would trap
           T q = x / y;
           if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
           return q;
@@ -165,6 +179,7 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       } else if constexpr (!std::is_same_v<T, bool>) {
         check_no_zero_divisor<T>(b);
         return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) {
+          if (is_minus_one(y)) return T(0);
           T m = x % y;
           if (m != 0 && ((y < 0) != (m < 0))) m += y;
           return m;
@@ -176,7 +191,7 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
         return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return std::fmod(x, y); });
       } else if constexpr (!std::is_same_v<T, bool>) {
         check_no_zero_divisor<T>(b);
-        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x % y); });
+        return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return is_minus_one(y) ? T(0) : T(x % y); });
       }
       break;
     case BinaryOp::Pow:

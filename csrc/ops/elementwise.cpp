@@ -101,6 +101,11 @@ Tensor zeros_like_t(const Tensor& t) { return zeros(t->shape(), t->dtype(), t->d
 // A saved operand in the gradient's dtype (a Python int saved as int64 must
 // not drag a float64 gradient through float32 math).
 Tensor as_grad_dtype(const Tensor& t, const Tensor& g) { return t->dtype() == g->dtype() ? t : to_dtype(t, g->dtype()); }
+// A saved Python number as a plain 0-d tensor of g's dtype: arithmetic
+// between two wrapped numbers would otherwise run in the default float32.
+Tensor unwrapped(const Tensor& t, const Tensor& g) {
+  return t->is_wrapped_number ? scalar_tensor(item(t), g->dtype(), g->device()) : t;
+}
 
 void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   using autograd::record;
@@ -144,13 +149,14 @@ void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor
       record(out, name, {&a, &b}, {{a}, {b}, {needs_grad(b) ? out : Tensor(), true}},
              [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
                Tensor ga, gb;
-               const Tensor a = as_grad_dtype(s[0], g), b = as_grad_dtype(s[1], g);
+               const Tensor a = unwrapped(as_grad_dtype(s[0], g), g), b = unwrapped(as_grad_dtype(s[1], g), g);
+               Tensor zero = wrap_scalar(Scalar::from_int(0));
                if (needs[0]) {
+                 // 0 where the exponent is 0 (a^0 is constant, also at a = 0).
                  Tensor bm1 = binary(BinaryOp::Sub, b, wrap_scalar(Scalar::from_int(1)));
-                 ga = to_input(mul(mul(g, b), binary(BinaryOp::Pow, a, bm1)), ma);
+                 ga = to_input(where(binary(BinaryOp::Eq, b, zero), zero, mul(mul(g, b), binary(BinaryOp::Pow, a, bm1))), ma);
                }
                if (needs[1]) {
-                 Tensor zero = wrap_scalar(Scalar::from_int(0));
                  Tensor mask = binary(BinaryOp::LogicalAnd, binary(BinaryOp::Eq, a, zero),
                                       binary(BinaryOp::Ge, b, zero));
                  Tensor lg = where(mask, zero, mul(s[2], unary(UnaryOp::Log, a)));
@@ -169,10 +175,13 @@ void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor
                const Tensor a = s[0], b = s[1];
                Tensor half = mul_scalar(g, 0.5);
                Tensor tie = binary(BinaryOp::Eq, a, b);
+               // Each side gets g unless the other strictly wins: with a NaN
+               // (no order) both do, as PyTorch.
                Tensor a_wins = binary(is_max ? BinaryOp::Gt : BinaryOp::Lt, a, b);
+               Tensor b_wins = binary(is_max ? BinaryOp::Lt : BinaryOp::Gt, a, b);
                Tensor zero = wrap_scalar(Scalar::from_int(0));
                Tensor ga, gb;
-               if (needs[0]) ga = to_input(where(tie, half, where(a_wins, g, zero)), ma);
+               if (needs[0]) ga = to_input(where(tie, half, where(b_wins, zero, g)), ma);
                if (needs[1]) gb = to_input(where(tie, half, where(a_wins, zero, g)), mb);
                return std::vector<Tensor>{ga, gb};
              });
@@ -263,7 +272,11 @@ Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
            " doesn't match the broadcast shape ", shape.str());
   const DType compute = compute_dtype(op, self, other);
   if (!is_comparison(op)) check_result_fits(compute, self);
-  if (autograd::any_requires_grad({&self, &other})) return commit_inplace(self, binary(op, self, other));
+  if (autograd::any_requires_grad({&self, &other})) {
+    // add/sub's backward needs neither operand; the others may save self.
+    const bool saves_self = op != BinaryOp::Add && op != BinaryOp::Sub;
+    return commit_inplace(self, binary(op, saves_self ? inplace_source(self) : self, other));
+  }
   if (compute == self->dtype() && !is_comparison(op)) {
     backend(self->device()).binary(op, self, self, expand_to(cast_to(other, compute), shape));
   } else {
@@ -439,7 +452,7 @@ Tensor unary_(UnaryOp op, const Tensor& self) {
   check_inplace(self);
   const DType compute = unary_compute_dtype(op, self);
   check_result_fits(compute, self);
-  if (autograd::any_requires_grad({&self})) return commit_inplace(self, unary(op, self));
+  if (autograd::any_requires_grad({&self})) return commit_inplace(self, unary(op, inplace_source(self)));
   backend(self->device()).unary(op, self, self);
   self->bump_version();
   return self;
@@ -478,11 +491,21 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi
 Tensor clamp_(const Tensor& self, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   check_inplace(self);
   check_result_fits(clamp_dtype(self, lo, hi), self);
-  if (autograd::any_requires_grad({&self})) return commit_inplace(self, clamp(self, lo, hi));
+  if (autograd::any_requires_grad({&self})) return commit_inplace(self, clamp(inplace_source(self), lo, hi));
   const double inf = std::numeric_limits<double>::infinity();
   backend(self->device()).unary(UnaryOp::Clamp, self, self, bound(lo, -inf), bound(hi, inf));
   self->bump_version();
   return self;
+}
+
+Tensor clamp_tensors(const Tensor& a, const Tensor& lo, const Tensor& hi) {
+  FT_CHECK(lo || hi, RuntimeError, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  // A bound takes over only where it strictly wins, so at a tie the
+  // gradient goes to the input, as PyTorch's.
+  Tensor r = a;
+  if (lo) r = where(binary(BinaryOp::Lt, r, lo), lo, r);
+  if (hi) r = where(binary(BinaryOp::Gt, r, hi), hi, r);
+  return r;
 }
 
 // --- where -------------------------------------------------------------------

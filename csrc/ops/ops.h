@@ -37,6 +37,8 @@ Tensor unary_out(UnaryOp op, const Tensor& a, const Tensor& out);
 Tensor unary_(UnaryOp op, const Tensor& self);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 Tensor clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
+// Tensor bounds (either may be undefined): elementwise, broadcast, promoted.
+Tensor clamp_tensors(const Tensor& a, const Tensor& min, const Tensor& max);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 inline Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
 inline Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
@@ -53,6 +55,8 @@ Tensor to_device(const Tensor& a, const Device& d);
 // dst[...] = src broadcast to dst's shape (dtype converted). Returns dst.
 Tensor copy_(const Tensor& dst, const Tensor& src);
 Tensor fill_(const Tensor& self, const Scalar& v);
+// fill_ recorded under the given backward name (fill_ from a 0-d tensor: FillBackward3).
+Tensor fill_named(const Tensor& self, const Scalar& v, const char* name);
 Tensor zero_(const Tensor& self);
 Tensor detach(const Tensor& a);
 // Raises for an in-place op on a leaf that requires grad (outside no_grad),
@@ -62,6 +66,12 @@ void check_inplace(const Tensor& self);
 // self takes r's values and history. When self is a view, its base's history
 // becomes "old base with this region replaced by r" (PyTorch's CopySlices).
 Tensor commit_inplace(const Tensor& self, const Tensor& r);
+// self's values, copied, carrying self's autograd history: the input an
+// in-place op computes from, so its backward may save it while self changes.
+Tensor inplace_source(const Tensor& self);
+// self := values (fill_, zero_, the random fills) where self's old values do
+// not matter: under autograd its history gets a zero gradient (node `name`).
+Tensor commit_overwrite(const Tensor& self, const Tensor& values, const char* name);
 
 // --- creation.cpp ----------------------------------------------------------
 Tensor zeros(const Shape& shape, DType dt, const Device& d = Device{});

@@ -33,8 +33,10 @@ Tensor uniform_(const Tensor& self, double low, double high, Generator* g) {
   FT_CHECK(low <= high, RuntimeError, "uniform_ expects to return a [from, to) range, but found from=", low,
            " > to=", high);
   Generator& gen = pick(g);
-  Tensor dst = self->is_contiguous() ? self : empty(self->shape(), self->dtype(), self->device());
+  const bool graph = autograd::any_requires_grad({&self});
+  Tensor dst = self->is_contiguous() && !graph ? self : empty(self->shape(), self->dtype(), self->device());
   backend(self->device()).random_uniform(dst, low, high, gen.seed, gen.advance(self->numel()));
+  if (graph) return commit_overwrite(self, dst, "UniformBackward0");
   if (dst != self) backend(self->device()).copy(self, dst);
   self->bump_version();
   return self;
@@ -46,8 +48,10 @@ Tensor normal_(const Tensor& self, double mean, double std, Generator* g) {
            dtype_scalar_name(self->dtype()), "'");
   FT_CHECK(std >= 0, RuntimeError, "normal expects std >= 0.0, but found std ", std);
   Generator& gen = pick(g);
-  Tensor dst = self->is_contiguous() ? self : empty(self->shape(), self->dtype(), self->device());
+  const bool graph = autograd::any_requires_grad({&self});
+  Tensor dst = self->is_contiguous() && !graph ? self : empty(self->shape(), self->dtype(), self->device());
   backend(self->device()).random_normal(dst, mean, std, gen.seed, gen.advance(self->numel()));
+  if (graph) return commit_overwrite(self, dst, "NormalBackward0");
   if (dst != self) backend(self->device()).copy(self, dst);
   self->bump_version();
   return self;

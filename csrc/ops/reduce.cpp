@@ -154,7 +154,10 @@ Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, 
   if (is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
     autograd::record(out, node_name, {&a}, {{a}, {out, true}}, [=](const Tensor& g, const SavedTensors& s, auto&) {
       const Tensor x = s[0];
-      Tensor hit = to_dtype(binary(BinaryOp::Eq, x, expand_back(s[1], x->shape(), mask, keepdim)), x->dtype());
+      // The elements equal to the result share g; a NaN result is "equal" to the NaNs.
+      Tensor v = expand_back(s[1], x->shape(), mask, keepdim);
+      Tensor both_nan = binary(BinaryOp::LogicalAnd, unary(UnaryOp::IsNan, x), unary(UnaryOp::IsNan, v));
+      Tensor hit = to_dtype(binary(BinaryOp::LogicalOr, binary(BinaryOp::Eq, x, v), both_nan), x->dtype());
       std::vector<int64_t> rd;
       for (int i = 0; i < x->dim(); ++i)
         if (mask >> i & 1) rd.push_back(i);
@@ -255,8 +258,14 @@ Tensor var_std(const Tensor& a, const std::vector<int64_t>& dims, double correct
                        const Tensor x = s[0];
                        Tensor centered = sub(x, mean(x, dims, true));
                        Tensor scale = expand_back(g, x->shape(), mask, keepdim);
-                       if (take_sqrt) scale = div(scale, expand_back(s[1], x->shape(), mask, keepdim));
-                       else scale = mul_scalar(scale, 2.0);
+                       if (take_sqrt) {
+                         // 0 where the std is 0 (constant data), as PyTorch.
+                         Tensor sd = expand_back(s[1], x->shape(), mask, keepdim);
+                         Tensor zero = wrap_scalar(Scalar::from_int(0));
+                         scale = where(binary(BinaryOp::Eq, sd, zero), zero, div(scale, sd));
+                       } else {
+                         scale = mul_scalar(scale, 2.0);
+                       }
                        return std::vector<Tensor>{mul(mul_scalar(centered, 1.0 / denom), scale)};
                      });
   }
@@ -315,8 +324,26 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
   if (std::isinf(p)) return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
   if (p == 1.0) return sum(ab, dims, keepdim);
   FT_CHECK(p > 0, RuntimeError, "norm with p=", p, " is not supported");
-  Tensor powered = binary(BinaryOp::Pow, ab, wrap_scalar(Scalar::from_double(p)));
-  return binary(BinaryOp::Pow, sum(powered, dims, keepdim), wrap_scalar(Scalar::from_double(1.0 / p)));
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    Tensor powered = binary(BinaryOp::Pow, ab, wrap_scalar(Scalar::from_double(p)));
+    out = binary(BinaryOp::Pow, sum(powered, dims, keepdim), wrap_scalar(Scalar::from_double(1.0 / p)));
+  }
+  if (autograd::any_requires_grad({&a})) {
+    const uint32_t mask = dims_mask(dims, a->dim());
+    autograd::record(out, "LinalgVectorNormBackward0", {&a}, {{a}, {out, true}},
+                     [=](const Tensor& g, const SavedTensors& s, auto&) {
+                       // d||x||_p/dx = sign(x) |x|^(p-1) / ||x||^(p-1); 0 at x = 0 and where the norm is 0.
+                       const Tensor x = s[0];
+                       Tensor n = expand_back(s[1], x->shape(), mask, keepdim);
+                       Tensor zero = wrap_scalar(Scalar::from_int(0)), pm1 = scalar_tensor(Scalar::from_double(p - 1), x->dtype(), x->device());
+                       Tensor ratio = binary(BinaryOp::Pow, div(unary(UnaryOp::Abs, x), n), pm1);
+                       Tensor scale = where(binary(BinaryOp::Eq, x, zero), zero, mul(unary(UnaryOp::Sign, x), ratio));
+                       return std::vector<Tensor>{mul(expand_back(g, x->shape(), mask, keepdim), scale)};
+                     });
+  }
+  return out;
 }
 
 }  // namespace ft::ops

@@ -15,12 +15,36 @@ void check_inplace(const Tensor& self) {
            "a view of a leaf Variable that requires grad is being used in an in-place operation.");
 }
 
+Tensor inplace_source(const Tensor& self) {
+  Tensor src = empty(self->shape(), self->dtype(), self->device());
+  backend(self->device()).copy(src, self);
+  if (autograd::is_grad_enabled()) {
+    autograd::refresh_view(self);
+    src->set_grad_fn(self->grad_fn());
+  }
+  return src;
+}
+
+Tensor commit_overwrite(const Tensor& self, const Tensor& values, const char* name) {
+  autograd::refresh_view(self);
+  if (!(autograd::is_grad_enabled() && self->requires_grad())) {
+    backend(self->device()).copy(self, values);
+    self->bump_version();
+    return self;
+  }
+  autograd::record(values, name, {&self}, {}, [](const Tensor& g, const SavedTensors&, auto&) {
+    return std::vector<Tensor>{zeros(g->shape(), g->dtype(), g->device())};
+  });
+  return commit_inplace(self, values);
+}
+
 Tensor commit_inplace(const Tensor& self, const Tensor& r) {
   {
     autograd::GradModeGuard no_grad(false);
     backend(self->device()).copy(self, r);
   }
   self->bump_version();
+  self->view_version = self->version();  // its grad_fn is set here, not stale
   if (!r->requires_grad()) return self;
   const Tensor base = self->view_base;
   if (!base) {
@@ -111,9 +135,15 @@ Tensor copy_(const Tensor& dst, const Tensor& src) {
     const DType src_dtype = src->dtype();
     Tensor r = empty(dst->shape(), dst->dtype(), dst->device());
     backend(dst->device()).copy(r, expand_to(s, dst->shape()));
-    autograd::record(r, "CopyBackwards", {&src}, {}, [src_shape, src_dtype](const Tensor& g, const SavedTensors&, auto&) {
-      Tensor gs = sum_to(g, src_shape);
-      return std::vector<Tensor>{gs->dtype() == src_dtype ? gs : to_dtype(gs, src_dtype)};
+    // The old values of dst get a zero gradient, src the rest.
+    autograd::record(r, "CopyBackwards", {&dst, &src}, {}, [src_shape, src_dtype](const Tensor& g, const SavedTensors&, auto& needs) {
+      Tensor g_dst, g_src;
+      if (needs[0]) g_dst = zeros(g->shape(), g->dtype(), g->device());
+      if (needs[1]) {
+        Tensor gs = sum_to(g, src_shape);
+        g_src = gs->dtype() == src_dtype ? gs : to_dtype(gs, src_dtype);
+      }
+      return std::vector<Tensor>{g_dst, g_src};
     });
     return commit_inplace(dst, r);
   }
@@ -122,14 +152,22 @@ Tensor copy_(const Tensor& dst, const Tensor& src) {
   return dst;
 }
 
-Tensor fill_(const Tensor& self, const Scalar& v) {
+Tensor fill_named(const Tensor& self, const Scalar& v, const char* name) {
   check_inplace(self);
+  if (autograd::any_requires_grad({&self})) {
+    Tensor values = empty(self->shape(), self->dtype(), self->device());
+    backend(self->device()).fill(values, v);
+    return commit_overwrite(self, values, name);
+  }
   backend(self->device()).fill(self, v);
   self->bump_version();
   return self;
 }
 
-Tensor zero_(const Tensor& self) { return fill_(self, Scalar::from_int(0)); }
+// PyTorch's names: FillBackward2 for a number, FillBackward3 for a 0-d tensor.
+Tensor fill_(const Tensor& self, const Scalar& v) { return fill_named(self, v, "FillBackward2"); }
+
+Tensor zero_(const Tensor& self) { return fill_named(self, Scalar::from_int(0), "ZeroBackward0"); }
 
 Tensor detach(const Tensor& a) { return make_view(a, a->shape(), a->strides(), a->offset()); }
 

@@ -19,6 +19,7 @@ Tensor view_with_grad(const Tensor& a, const Shape& shape, const Shape& strides,
                       F backward) {
   Tensor out = make_view(a, shape, strides, offset);
   out->view_base = a->view_base ? a->view_base : a;
+  out->view_version = a->version();
   if (autograd::any_requires_grad({&a}))
     autograd::record(out, name, {&a}, {}, [backward](const Tensor& g, const SavedTensors&, auto&) {
       return std::vector<Tensor>{backward(g)};

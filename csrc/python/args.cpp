@@ -68,4 +68,36 @@ py::object mean_impl(const Tensor& self, const py::args& args, const py::kwargs&
   return py::cast(nogil(self->numel(), [&] { return ops::mean(self, r.dims, r.keepdim, r.dtype); }));
 }
 
+Tensor clamp_args(const Tensor& t, py::handle lo, py::handle hi, bool inplace) {
+  const bool tensor_bound = py::isinstance<TensorImpl>(lo) || py::isinstance<TensorImpl>(hi);
+  if (!tensor_bound) {
+    auto l = lo.is_none() ? std::nullopt : to_scalar(lo), h = hi.is_none() ? std::nullopt : to_scalar(hi);
+    FT_CHECK((lo.is_none() || l) && (hi.is_none() || h), TypeError, "clamp(): argument 'min' and 'max' must be Tensor or Number");
+    return inplace ? ops::clamp_(t, l, h) : ops::clamp(t, l, h);
+  }
+  Tensor tl = lo.is_none() ? Tensor() : as_operand(lo), th = hi.is_none() ? Tensor() : as_operand(hi);
+  FT_CHECK((lo.is_none() || tl) && (hi.is_none() || th), TypeError, "clamp(): argument 'min' and 'max' must be Tensor or Number");
+  Tensor r = ops::clamp_tensors(t, tl, th);
+  return inplace ? ops::copy_(t, r) : r;
+}
+
+std::vector<Tensor> tensor_list(py::handle seq, const char* what) {
+  FT_CHECK(py::isinstance<py::sequence>(seq) && !is_tensor(seq), TypeError, what,
+           "(): argument 'tensors' must be tuple of Tensors, not ", std::string(py::str(py::type::of(seq).attr("__name__"))));
+  std::vector<Tensor> out;
+  for (py::handle h : py::reinterpret_borrow<py::sequence>(seq)) out.push_back(to_tensor(h));
+  return out;
+}
+
+Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode) {
+  if (rounding_mode.is_none()) return binary_args(BinaryOp::Div, a, b);
+  FT_CHECK(py::isinstance<py::str>(rounding_mode), TypeError, "div(): argument 'rounding_mode' must be str");
+  const std::string mode = rounding_mode.cast<std::string>();
+  if (mode == "floor") return binary_args(BinaryOp::FloorDiv, a, b);
+  FT_CHECK(mode == "trunc", RuntimeError,
+           "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", mode, "'");
+  Tensor r = binary_args(BinaryOp::Div, a, b);
+  return ops::to_dtype(ops::unary(UnaryOp::Trunc, r), ops::result_type(as_operand(a), as_operand(b)));
+}
+
 }  // namespace ft::python

@@ -24,6 +24,12 @@ Tensor binary_args(BinaryOp op, py::handle a, py::handle b);
 py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args, const py::kwargs& kwargs);
 // fasttensor.return_types.<name>((values, indices)): max, min, sort, topk.
 py::object named_pair(const char* name, const Tensor& values, const Tensor& indices);
+// a / b with PyTorch's rounding_mode: None (true division), 'trunc' or 'floor'.
+Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode);
+// A sequence of tensors (cat, stack, backward's inputs); TypeError otherwise.
+std::vector<Tensor> tensor_list(py::handle seq, const char* what);
+// clamp / clip (/ clamp_ when inplace) with numbers or tensors as bounds.
+Tensor clamp_args(const Tensor& t, py::handle lo, py::handle hi, bool inplace);
 py::object sum_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs);
 py::object mean_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs);
 

@@ -162,6 +162,13 @@ Tensor as_operand(py::handle h) {
   return nullptr;
 }
 
+Tensor operand_arg(py::handle h, const char* fn, const char* arg) {
+  Tensor t = as_operand(h);
+  FT_CHECK(t, TypeError, fn, "(): argument '", arg, "' must be Tensor or Number, not ",
+           std::string(py::str(py::type::of(h).attr("__name__"))));
+  return t;
+}
+
 Tensor from_numpy(py::array arr) {
   const DType dt = dtype_from_numpy(arr.dtype());
   const int nd = static_cast<int>(arr.ndim());

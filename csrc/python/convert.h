@@ -10,6 +10,22 @@
 
 namespace py = pybind11;
 
+// None is no Tensor: pybind11 would hand it to a `const Tensor&` parameter
+// as a null pointer, and the op would crash on it. This caster refuses None,
+// so such a call raises TypeError (incompatible arguments), as PyTorch does.
+// Optional tensors are taken as py::object by the bindings.
+namespace pybind11::detail {
+template <>
+class type_caster<std::shared_ptr<ft::TensorImpl>>
+    : public copyable_holder_caster<ft::TensorImpl, std::shared_ptr<ft::TensorImpl>> {
+ public:
+  bool load(handle src, bool convert) {
+    if (src.is_none()) return false;
+    return copyable_holder_caster<ft::TensorImpl, std::shared_ptr<ft::TensorImpl>>::load(src, convert);
+  }
+};
+}  // namespace pybind11::detail
+
 namespace ft::python {
 
 // fasttensor.dtype: one singleton per DType.
@@ -37,6 +53,8 @@ bool is_tensor(py::handle h);
 Tensor to_tensor(py::handle h);  // a Tensor, or TypeError
 // A Tensor, or a Python/NumPy number as a 0-d wrapped scalar; null if neither.
 Tensor as_operand(py::handle h);
+// as_operand, or TypeError "fn(): argument 'arg' must be Tensor or Number, not <type>".
+Tensor operand_arg(py::handle h, const char* fn, const char* arg);
 std::optional<Scalar> to_scalar(py::handle h);
 
 // A Tensor from a NumPy array, sharing its memory.

@@ -7,14 +7,6 @@ namespace ft::python {
 
 namespace {
 
-std::vector<Tensor> tensor_list(py::handle seq, const char* what) {
-  FT_CHECK(py::isinstance<py::sequence>(seq) && !is_tensor(seq), TypeError, what,
-           "(): argument 'tensors' must be tuple of Tensors, not ", std::string(py::str(py::type::of(seq).attr("__name__"))));
-  std::vector<Tensor> out;
-  for (py::handle h : py::reinterpret_borrow<py::sequence>(seq)) out.push_back(to_tensor(h));
-  return out;
-}
-
 Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
   if (requires_grad) {
     FT_CHECK(is_floating(t->dtype()), RuntimeError, "Only Tensors of floating point dtype can require gradients");
@@ -40,6 +32,19 @@ Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& ou
   return nogil(out->numel(), [&] { return ops::binary_out(op, ta, tb, out); });
 }
 
+// add / sub with alpha: a op alpha * b.
+Tensor add_like(BinaryOp op, const char* name, py::handle a, py::handle b, py::handle alpha, py::object out) {
+  if (alpha.is_none()) {  // the common case: no detour through a scaled operand
+    if (!out.is_none()) return binary_out_args(op, a, b, to_tensor(out));
+    return binary_args(op, a, b);
+  }
+  Tensor tb = as_operand(b);
+  if (tb) tb = ops::binary(BinaryOp::Mul, tb, operand_arg(alpha, name, "alpha"));
+  py::object bb = tb ? py::cast(tb) : py::object(py::reinterpret_borrow<py::object>(b));
+  if (!out.is_none()) return binary_out_args(op, a, bb, to_tensor(out));
+  return binary_args(op, a, bb);
+}
+
 }  // namespace
 
 void bind_functions(py::module_& m) {
@@ -56,24 +61,24 @@ void bind_functions(py::module_& m) {
   FT_UNARY_FN(arcsin, Asin) FT_UNARY_FN(arccos, Acos) FT_UNARY_FN(arctan, Atan)
   m.def("relu_", [](const Tensor& t) { return ops::unary_(UnaryOp::Relu, t); });
 
-  FT_BINARY_FN(sub, Sub) FT_BINARY_FN(subtract, Sub) FT_BINARY_FN(mul, Mul) FT_BINARY_FN(multiply, Mul)
+  FT_BINARY_FN(mul, Mul) FT_BINARY_FN(multiply, Mul)
   FT_BINARY_FN(true_divide, Div) FT_BINARY_FN(pow, Pow) FT_BINARY_FN(maximum, Maximum) FT_BINARY_FN(minimum, Minimum)
   FT_BINARY_FN(eq, Eq) FT_BINARY_FN(ne, Ne) FT_BINARY_FN(lt, Lt) FT_BINARY_FN(le, Le) FT_BINARY_FN(gt, Gt)
   FT_BINARY_FN(ge, Ge) FT_BINARY_FN(greater, Gt) FT_BINARY_FN(less, Lt) FT_BINARY_FN(logical_and, LogicalAnd)
   FT_BINARY_FN(logical_or, LogicalOr) FT_BINARY_FN(logical_xor, LogicalXor) FT_BINARY_FN(floor_divide, FloorDiv)
   FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN(fmod, Fmod)
-  m.def("add", [](py::handle a, py::handle b, py::handle alpha, py::object out) {
-    if (alpha.is_none()) {  // the common case: no detour through a scaled operand
-      if (!out.is_none()) return binary_out_args(BinaryOp::Add, a, b, to_tensor(out));
-      return binary_args(BinaryOp::Add, a, b);
-    }
-    Tensor tb = as_operand(b);
-    if (tb) tb = ops::binary(BinaryOp::Mul, tb, as_operand(alpha));
-    py::object bb = tb ? py::cast(tb) : py::object(py::reinterpret_borrow<py::object>(b));
-    if (!out.is_none()) return binary_out_args(BinaryOp::Add, a, bb, to_tensor(out));
-    return binary_args(BinaryOp::Add, a, bb);
+#define FT_ADD_LIKE_FN(NAME, OP)                                                                   \
+  m.def(#NAME, [](py::handle a, py::handle b, py::handle alpha, py::object out) {                 \
+    return add_like(BinaryOp::OP, #NAME, a, b, alpha, out);                                       \
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = py::none(), py::arg("out") = py::none());
-  FT_BINARY_FN(div, Div) FT_BINARY_FN(divide, Div)
+  FT_ADD_LIKE_FN(add, Add) FT_ADD_LIKE_FN(sub, Sub) FT_ADD_LIKE_FN(subtract, Sub)
+#define FT_DIV_FN(NAME)                                                                            \
+  m.def(#NAME, [](py::handle a, py::handle b, py::object rounding_mode, py::object out) -> Tensor { \
+    if (!out.is_none() && rounding_mode.is_none()) return binary_out_args(BinaryOp::Div, a, b, to_tensor(out)); \
+    FT_CHECK(out.is_none(), TypeError, #NAME "(): out= with rounding_mode is not supported");      \
+    return div_rounding(a, b, rounding_mode);                                                      \
+  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none(), py::arg("out") = py::none());
+  FT_DIV_FN(div) FT_DIV_FN(divide)
 
   m.def("where", [](const Tensor& cond, py::handle a, py::handle b) {
     Tensor ta = as_operand(a), tb = as_operand(b);
@@ -81,7 +86,7 @@ void bind_functions(py::module_& m) {
     return nogil(cond->numel(), [&] { return ops::where(cond, ta, tb); });
   }, py::arg("condition"), py::arg("input"), py::arg("other"));
   m.def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
-    return ops::clamp(t, lo.is_none() ? std::nullopt : to_scalar(lo), hi.is_none() ? std::nullopt : to_scalar(hi));
+    return clamp_args(t, lo, hi, false);
   }, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
   m.attr("clip") = m.attr("clamp");
 
@@ -116,13 +121,16 @@ void bind_functions(py::module_& m) {
     return ops::std(t, to_dims(dim), correction, keepdim);
   });
   m.def("_norm", [](const Tensor& t, double p, py::object dim, bool keepdim) {
-    return nogil(t->numel(), [&] { return ops::norm(t, p, to_dims(dim), keepdim); });
+    const std::vector<int64_t> dims = to_dims(dim);  // Python objects: read before the GIL is released
+    return nogil(t->numel(), [&] { return ops::norm(t, p, dims, keepdim); });
   });
   m.def("softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
-    return nogil(t->numel(), [&] { return ops::softmax(t, dim, to_optional_dtype(dtype)); });
+    const auto dt = to_optional_dtype(dtype);
+    return nogil(t->numel(), [&] { return ops::softmax(t, dim, dt); });
   }, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
   m.def("log_softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
-    return nogil(t->numel(), [&] { return ops::log_softmax(t, dim, to_optional_dtype(dtype)); });
+    const auto dt = to_optional_dtype(dtype);
+    return nogil(t->numel(), [&] { return ops::log_softmax(t, dim, dt); });
   }, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
 
   // --- creation primitives (the Python layer parses sizes and keywords) --------

@@ -30,7 +30,7 @@ void set_requires_grad(const Tensor& t, bool r) {
 
 Tensor scalar_like(const Scalar& s, const Tensor& like) { return scalar_tensor(s, like->dtype(), like->device()); }
 
-void backward(const Tensor& self, py::object gradient, py::object retain_graph, bool create_graph) {
+void backward(const Tensor& self, py::object gradient, py::object retain_graph, bool create_graph, py::object inputs) {
   Tensor g;
   if (gradient.is_none()) {
     FT_CHECK(self->numel() == 1, RuntimeError, "grad can be implicitly created only for scalar outputs");
@@ -45,8 +45,23 @@ void backward(const Tensor& self, py::object gradient, py::object retain_graph, 
   FT_CHECK(self->requires_grad(), RuntimeError,
            "element 0 of tensors does not require grad and does not have a grad_fn");
   const bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
+  if (inputs.is_none()) {
+    py::gil_scoped_release release;
+    autograd::run_backward({self}, {g}, keep, create_graph, {}, false);
+    return;
+  }
+  // backward(inputs=...): only these tensors' .grad accumulate.
+  std::vector<Tensor> ins = py::isinstance<TensorImpl>(inputs) ? std::vector<Tensor>{inputs.cast<Tensor>()}
+                                                                 : tensor_list(inputs, "backward");
+  FT_CHECK(!ins.empty(), RuntimeError, "'inputs' argument to backward() cannot be empty.");
   py::gil_scoped_release release;
-  autograd::run_backward({self}, {g}, keep, create_graph, {}, false);
+  std::vector<Tensor> grads = autograd::run_backward({self}, {g}, keep, create_graph, ins, true);
+  autograd::GradModeGuard mode(create_graph);
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (!grads[i]) continue;
+    const Tensor& old = ins[i]->grad();
+    ins[i]->set_grad(old ? ops::add(old, grads[i]) : (create_graph ? grads[i] : ops::clone(grads[i])));
+  }
 }
 
 py::object item_object(const Tensor& t) {
@@ -140,7 +155,7 @@ void bind_tensor(py::module_& m) {
         return to_numpy(t);
       }, py::arg("force") = false)
       // --- autograd -----------------------------------------------------------
-      .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); }, &set_requires_grad)
+      .def_property("requires_grad", [](const Tensor& t) { autograd::refresh_view(t); return t->requires_grad(); }, &set_requires_grad)
       .def("requires_grad_", [](const Tensor& t, bool r) { set_requires_grad(t, r); return t; }, py::arg("requires_grad") = true)
       .def_property("grad", [](const Tensor& t) {
                       if (!t->is_leaf() && !t->retains_grad() && !t->grad())
@@ -158,8 +173,8 @@ void bind_tensor(py::module_& m) {
                       FT_CHECK(gt->dtype() == t->dtype(), RuntimeError, "assigned grad has data of a different type");
                       t->set_grad(gt);
                     })
-      .def_property_readonly("grad_fn", [](const Tensor& t) { return t->grad_fn(); })
-      .def_property_readonly("is_leaf", [](const Tensor& t) { return t->is_leaf(); })
+      .def_property_readonly("grad_fn", [](const Tensor& t) { autograd::refresh_view(t); return t->grad_fn(); })
+      .def_property_readonly("is_leaf", [](const Tensor& t) { autograd::refresh_view(t); return t->is_leaf(); })
       .def_property_readonly("retains_grad", [](const Tensor& t) { return t->retains_grad(); })
       .def("retain_grad", [](const Tensor& t) {
         FT_CHECK(t->requires_grad(), RuntimeError, "can't retain_grad on Tensor that has requires_grad=False");
@@ -168,9 +183,10 @@ void bind_tensor(py::module_& m) {
         t->grad_fn()->retained_output = t;
       })
       .def("backward", &backward, py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(),
-           py::arg("create_graph") = false)
+           py::arg("create_graph") = false, py::arg("inputs") = py::none())
       .def("detach", &detach_alias)
       .def("detach_", [](const Tensor& t) {
+        FT_CHECK(!t->view_base, RuntimeError, "Can't detach views in-place. Use detach() instead.");
         t->set_grad_fn(nullptr);
         t->set_requires_grad(false);
         return t;
@@ -200,10 +216,18 @@ void bind_tensor(py::module_& m) {
       }, py::arg("device") = py::none())
       .def("copy_", [](const Tensor& t, const Tensor& src) { return nogil(t->numel(), [&] { return ops::copy_(t, src); }); })
       .def("fill_", [](const Tensor& t, py::handle v) {
-        auto s = to_scalar(v);
-        if (!s) s = item(to_tensor(v));
-        return ops::fill_(t, *s);
-      })
+        if (!is_tensor(v)) {
+          auto s = to_scalar(v);
+          FT_CHECK(s, TypeError, "fill_(): argument 'value' must be Number or Tensor");
+          return ops::fill_(t, *s);
+        }
+        Tensor value = to_tensor(v);
+        FT_CHECK(value->dim() == 0, RuntimeError, "fill_ only supports 0-dimension value tensor but got tensor with ",
+                 value->dim(), " dimensions.");
+        // A value with history gets its gradient (the sum over self) through copy_.
+        if (autograd::any_requires_grad({&value})) return ops::copy_(t, value);
+        return ops::fill_named(t, item(value), "FillBackward3");
+      }, py::arg("value"))
       .def("zero_", [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::zero_(t); }); })
       // --- indexing -----------------------------------------------------------
       .def("__getitem__", [](const Tensor& t, py::handle idx) {
@@ -306,48 +330,49 @@ void bind_tensor(py::module_& m) {
       FT_UNARY_INPLACE(neg_, Neg) FT_UNARY_INPLACE(abs_, Abs) FT_UNARY_INPLACE(exp_, Exp) FT_UNARY_INPLACE(log_, Log)
       FT_UNARY_INPLACE(sqrt_, Sqrt) FT_UNARY_INPLACE(tanh_, Tanh) FT_UNARY_INPLACE(sigmoid_, Sigmoid)
       FT_UNARY_INPLACE(relu_, Relu) FT_UNARY_INPLACE(floor_, Floor) FT_UNARY_INPLACE(round_, Round)
-      FT_BINARY_METHOD(sub, Sub) FT_BINARY_METHOD(mul, Mul) FT_BINARY_METHOD(multiply, Mul)
+      FT_BINARY_METHOD(mul, Mul) FT_BINARY_METHOD(multiply, Mul)
       FT_BINARY_METHOD(pow, Pow) FT_BINARY_METHOD(maximum, Maximum) FT_BINARY_METHOD(minimum, Minimum)
       FT_BINARY_METHOD(eq, Eq) FT_BINARY_METHOD(ne, Ne) FT_BINARY_METHOD(lt, Lt) FT_BINARY_METHOD(le, Le)
       FT_BINARY_METHOD(gt, Gt) FT_BINARY_METHOD(ge, Ge) FT_BINARY_METHOD(logical_and, LogicalAnd)
       FT_BINARY_METHOD(logical_or, LogicalOr) FT_BINARY_METHOD(logical_xor, LogicalXor)
       FT_BINARY_METHOD(floor_divide, FloorDiv) FT_BINARY_METHOD(remainder, Remainder) FT_BINARY_METHOD(fmod, Fmod)
       .def("add", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = as_operand(o);
-        FT_CHECK(other, TypeError, "add(): argument 'other' must be Tensor or Number");
-        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, as_operand(alpha));
+        Tensor other = operand_arg(o, "add", "other");
+        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, operand_arg(alpha, "add", "alpha"));
         return ops::binary(BinaryOp::Add, t, other);
       }, py::arg("other"), py::arg("alpha") = py::none())
       .def("div", [](const Tensor& t, py::handle o, py::object rounding_mode) {
-        Tensor r = binary_args(BinaryOp::Div, py::cast(t), o);
-        if (rounding_mode.is_none()) return r;
-        const std::string mode = rounding_mode.cast<std::string>();
-        if (mode == "floor") return binary_args(BinaryOp::FloorDiv, py::cast(t), o);
-        if (mode == "trunc") return ops::to_dtype(ops::unary(UnaryOp::Trunc, r), ops::result_type(t, as_operand(o)));
-        throw ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '" + mode + "'");
+        return div_rounding(py::cast(t), o, rounding_mode);
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
+      .def("sub", [](const Tensor& t, py::handle o, py::handle alpha) {
+        Tensor other = operand_arg(o, "sub", "other");
+        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, operand_arg(alpha, "sub", "alpha"));
+        return ops::binary(BinaryOp::Sub, t, other);
+      }, py::arg("other"), py::arg("alpha") = py::none())
       .def("add_", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = as_operand(o);
-        FT_CHECK(other, TypeError, "add_(): argument 'other' must be Tensor or Number");
-        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, as_operand(alpha));
+        Tensor other = operand_arg(o, "add_", "other");
+        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, operand_arg(alpha, "add_", "alpha"));
         return nogil(t->numel(), [&] { return ops::binary_(BinaryOp::Add, t, other); });
       }, py::arg("other"), py::arg("alpha") = py::none())
-      .def("sub_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Sub, t, as_operand(o)); })
-      .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, as_operand(o)); })
-      .def("div_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Div, t, as_operand(o)); })
-      .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, as_operand(o)); })
+      .def("sub_", [](const Tensor& t, py::handle o, py::handle alpha) {
+        Tensor other = operand_arg(o, "sub_", "other");
+        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, operand_arg(alpha, "sub_", "alpha"));
+        return ops::binary_(BinaryOp::Sub, t, other);
+      }, py::arg("other"), py::arg("alpha") = py::none())
+      .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, operand_arg(o, "mul_", "other")); })
+      .def("div_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Div, t, operand_arg(o, "div_", "other")); })
+      .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, operand_arg(o, "pow_", "exponent")); })
       .def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
-        return ops::clamp(t, lo.is_none() ? std::nullopt : to_scalar(lo), hi.is_none() ? std::nullopt : to_scalar(hi));
+        return clamp_args(t, lo, hi, false);
       }, py::arg("min") = py::none(), py::arg("max") = py::none())
       .def("clip", [](const Tensor& t, py::handle lo, py::handle hi) {
-        return ops::clamp(t, lo.is_none() ? std::nullopt : to_scalar(lo), hi.is_none() ? std::nullopt : to_scalar(hi));
+        return clamp_args(t, lo, hi, false);
       }, py::arg("min") = py::none(), py::arg("max") = py::none())
       .def("clamp_", [](const Tensor& t, py::handle lo, py::handle hi) {
-        return ops::clamp_(t, lo.is_none() ? std::nullopt : to_scalar(lo), hi.is_none() ? std::nullopt : to_scalar(hi));
+        return clamp_args(t, lo, hi, true);
       }, py::arg("min") = py::none(), py::arg("max") = py::none())
       .def("where", [](const Tensor& t, const Tensor& cond, py::handle other) {
-        Tensor o = as_operand(other);
-        return ops::where(cond, t, o);
+        return ops::where(cond, t, operand_arg(other, "where", "other"));
       })
       .def("masked_fill", [](const Tensor& t, const Tensor& mask, py::handle v) {
         auto s = to_scalar(v);
@@ -422,10 +447,12 @@ void bind_tensor(py::module_& m) {
         return ops::cumsum(t, r.dims[0], r.dtype);
       })
       .def("softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
-        return nogil(t->numel(), [&] { return ops::softmax(t, dim, to_optional_dtype(dtype)); });
+        const auto dt = to_optional_dtype(dtype);
+    return nogil(t->numel(), [&] { return ops::softmax(t, dim, dt); });
       }, py::arg("dim"), py::arg("dtype") = py::none())
       .def("log_softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
-        return nogil(t->numel(), [&] { return ops::log_softmax(t, dim, to_optional_dtype(dtype)); });
+        const auto dt = to_optional_dtype(dtype);
+    return nogil(t->numel(), [&] { return ops::log_softmax(t, dim, dt); });
       }, py::arg("dim"), py::arg("dtype") = py::none())
       // --- linear algebra -------------------------------------------------------
       .def("matmul", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::matmul(a, b); }); })

@@ -48,6 +48,8 @@ def _tolist(self: Tensor):
 
 
 def _array(self: Tensor, dtype=None, copy=None):
+    if self.requires_grad:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
     arr = _host_array(self)
     return arr if dtype is None else arr.astype(dtype, copy=False)
 

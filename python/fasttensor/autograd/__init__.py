@@ -34,13 +34,24 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):
+class _NoArgsMode(_GradMode):
+    """no_grad / enable_grad: also usable as a decorator without parentheses."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments")
+        return cls()(orig_func)
+
+
+class no_grad(_NoArgsMode):
     """Ops inside record no graph (parameter updates, evaluation)."""
 
     _mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_NoArgsMode):
     """Turns recording back on inside a no_grad block."""
 
     _mode = True
@@ -50,6 +61,11 @@ class inference_mode(_GradMode):
     """Like no_grad (fasttensor has no separate inference tensors)."""
 
     _mode = False
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True):
         self._mode = not mode

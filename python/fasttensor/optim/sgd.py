@@ -51,12 +51,12 @@ class SGD(Optimizer):
                         continue
                     buf, first = None, False
                     if momentum != 0:
-                        state = self.state[p]
-                        buf = state.get("momentum_buffer")
+                        buf = self.state[p].get("momentum_buffer")
                         if buf is None:
                             buf = _C._empty(list(p.shape), p.dtype, p.device, False)
-                            state["momentum_buffer"] = buf
                             first = True
+                        elif buf.dtype != p.dtype or buf.device != p.device:  # after module.double() / .to()
+                            buf = buf.to(dtype=p.dtype, device=p.device)
                     params.append(p)
                     grads.append(p.grad)
                     bufs.append(buf)
@@ -65,4 +65,8 @@ class SGD(Optimizer):
                 if params:
                     _C._sgd_steps(params, grads, bufs, group["lr"], momentum, group["dampening"],
                                   group["weight_decay"], group["nesterov"], firsts)
+                    # Kept only once the step succeeded (a failed step leaves no uninitialized buffer).
+                    if momentum != 0:
+                        for p, buf in zip(params, bufs):
+                            self.state[p]["momentum_buffer"] = buf
         return loss

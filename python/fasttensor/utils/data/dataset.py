@@ -69,13 +69,20 @@ class Subset(Dataset):
 def batch_getter(dataset: Dataset) -> Optional[Callable[[Tensor], Any]]:
     """The function that gathers a whole batch of ``dataset`` with one op per tensor
     (its ``get_batch``, seen through Subsets), or None when it has none."""
+    mro = type(dataset).__mro__
+    owner = {name: next((k for k in mro if name in vars(k)), None) for name in ("__getitem__", "get_batch")}
     if isinstance(dataset, Subset):
+        if owner["__getitem__"] is not Subset:  # a subclass reads items its own way
+            return None
         inner = batch_getter(dataset.dataset)
         if inner is None:
             return None
         index = dataset.index_tensor()
         return lambda indices: inner(index[indices])
-    return getattr(dataset, "get_batch", None)
+    # get_batch stands for __getitem__ only where no subclass below it overrides __getitem__.
+    if owner["get_batch"] is None or mro.index(owner["__getitem__"]) < mro.index(owner["get_batch"]):
+        return None
+    return dataset.get_batch
 
 
 def _fraction_lengths(n: int, fractions: Sequence[float]) -> List[int]:

@@ -1,0 +1,475 @@
+"""In-place autograd and related fixes, pinned to PyTorch 2.13: filling ops on
+non-leaves, views whose base (or a sibling) changes in place, in-place ops whose
+backward needs the original self, copy_, pow/norm/std/max edge-case gradients,
+autograd.grad and backward(inputs=), grad-mode decorators, tensor clamp bounds,
+sub(alpha)/div(rounding_mode), argument type errors, large reductions and size
+overflow.
+
+Each case runs on fasttensor and, when torch is installed, on torch too; both
+must give the same hand-computed expected values (so the expectation is
+checked to be torch's behaviour, and fasttensor is never compared with itself).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import fasttensor
+import helpers
+from helpers import HAVE_TORCH
+
+LIBS = [fasttensor] + ([helpers.torch] if HAVE_TORCH else [])
+LIB_IDS = ["fasttensor"] + (["torch"] if HAVE_TORCH else [])
+
+
+def _grad(t):
+    return None if t.grad is None else t.grad.tolist()
+
+
+def _fn_name(t):
+    return type(t.grad_fn).__name__ if HAVE_TORCH and isinstance(t, helpers.torch.Tensor) else t.grad_fn.name()
+
+
+def _f64(m, v, grad=True):
+    return m.tensor(v, dtype=m.float64, requires_grad=grad)
+
+
+def _close(got, want, rtol=1e-12, atol=1e-12, where=""):
+    """Nested comparison: None/str/bool exactly, numbers and arrays with tolerances."""
+    if want is None or isinstance(want, (str, bool)):
+        assert got == want, where
+        return
+    try:
+        w = np.asarray(want, dtype=float)
+    except (ValueError, TypeError):  # ragged or mixed: compare item by item
+        assert len(got) == len(want), where
+        for g, w in zip(got, want):
+            _close(g, w, rtol, atol, where)
+        return
+    np.testing.assert_allclose(np.asarray(got, dtype=float), w, rtol=rtol, atol=atol, err_msg=where)
+
+
+def _agree(fn, expected, rtol=1e-12, atol=1e-12):
+    """fn(m) for fasttensor and (if installed) torch must both equal expected."""
+    for m in LIBS:
+        _close(fn(m), expected, rtol, atol, where=m.__name__)
+
+
+# --- 1. filling ops on a non-leaf cut the gradient ---------------------------------------------
+
+@pytest.mark.parametrize("op,name", [("zero_", "ZeroBackward0"), ("fill_", "FillBackward2"),
+                                     ("fill_tensor", "FillBackward3"), ("normal_", "NormalBackward0"),
+                                     ("uniform_", "UniformBackward0")])
+def test_fill_ops_on_nonleaf_give_zero_gradient(op, name):
+    # torch: y = x*1; y.zero_() -> grad_fn ZeroBackward0, x.grad zeros (not None).
+    # torch 2.13 names in-place fill_(scalar) FillBackward2 and fill_(tensor)
+    # FillBackward3 (FillBackward0 is the out-of-place torch.fill).
+    def run(m):
+        x = _f64(m, [1.0, 2.0])
+        y = x * 1
+        if op == "fill_tensor":
+            y.fill_(m.tensor(7.0, dtype=m.float64))
+        else:
+            getattr(y, op)(*((7.0,) if op == "fill_" else ()))
+        n = _fn_name(y)
+        (y * 3).sum().backward()
+        return [n, y.requires_grad, _grad(x)]
+    _agree(run, [name, True, [0.0, 0.0]])
+
+
+def test_fill_on_slice_of_nonleaf():
+    def run(m):
+        x = _f64(m, [1.0, 2.0, 3.0])
+        y = x * 1
+        y[1:].fill_(7)
+        y.sum().backward()
+        return [y.tolist(), _grad(x)]
+    _agree(run, [[1.0, 7.0, 7.0], [1.0, 0.0, 0.0]])
+
+
+# --- 2. views created before an in-place change of their base ----------------------------------
+
+def test_view_sees_inplace_change_of_base():
+    # torch regenerates v.grad_fn as AsStridedBackward0 after y.mul_(w).
+    def run(m):
+        x, w = _f64(m, [1.0, 2.0, 3.0]), _f64(m, [2.0, 2.0, 2.0])
+        y = x * 1
+        v = y[1:]
+        y.mul_(w)
+        n = _fn_name(v)
+        v.sum().backward()
+        return [n, v.tolist(), _grad(x), _grad(w)]
+    _agree(run, ["AsStridedBackward0", [4.0, 6.0], [0.0, 2.0, 2.0], [0.0, 2.0, 3.0]])
+
+
+def test_view_sees_inplace_change_of_sibling_view():
+    # v1 = h[:2] and v2 = h[1:] overlap at h[1]; v1.mul_(w) changes v2[0].
+    def run(m):
+        x, w = _f64(m, [1.0, 2.0, 3.0]), _f64(m, [5.0, 7.0])
+        h = x * 1
+        v1, v2 = h[:2], h[1:]
+        v1.mul_(w)
+        v2.sum().backward()
+        return [v2.tolist(), _grad(x), _grad(w)]
+    _agree(run, [[14.0, 3.0], [0.0, 7.0, 1.0], [0.0, 2.0]])
+
+
+def test_view_after_copy_into_base():
+    def run(m):
+        x, x2 = _f64(m, [1.0, 2.0, 3.0]), _f64(m, [4.0, 5.0, 6.0])
+        h = x * 1
+        v = h[1:]
+        h.copy_(x2)
+        (v * v).sum().backward()
+        return [v.tolist(), _grad(x), _grad(x2)]
+    _agree(run, [[5.0, 6.0], [0.0, 0.0, 0.0], [0.0, 10.0, 12.0]])
+
+
+def test_view_of_plain_tensor_gains_history_from_base():
+    def run(m):
+        y = m.ones(3, dtype=m.float64)
+        w = _f64(m, [2.0, 3.0, 4.0])
+        v = y[1:]
+        assert not v.requires_grad
+        y.mul_(w)
+        rg = v.requires_grad
+        v.sum().backward()
+        return [rg, v.tolist(), _grad(w)]
+    _agree(run, [True, [3.0, 4.0], [0.0, 1.0, 1.0]])
+
+
+def test_expanded_view_sums_its_gradient():
+    # e has stride 0 along dim 0: both rows feed y, so their gradients add up.
+    def run(m):
+        x, w = _f64(m, [1.0, 2.0, 3.0]), _f64(m, [2.0, 3.0, 4.0])
+        y = x * 1
+        e = y.unsqueeze(0).expand(2, 3)
+        y.mul_(w)
+        (e * m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=m.float64)).sum().backward()
+        return [_grad(x), _grad(w)]
+    _agree(run, [[10.0, 21.0, 36.0], [5.0, 14.0, 27.0]])
+
+
+# --- 3./4. in-place ops that need the original self; copy_ over history ------------------------
+
+INPLACE_CASES = {
+    # name: (f(m, x, w) -> output, x values, w values, expected x.grad, expected w.grad)
+    "mul_": (lambda m, x, w: (x * 1).mul_(w), [1.0, 2.0], [3.0, 4.0], [3.0, 4.0], [1.0, 2.0]),
+    "div_": (lambda m, x, w: (x * 1).div_(w), [1.0, 2.0], [3.0, 4.0], [1 / 3, 1 / 4], [-1 / 9, -2 / 16]),
+    "pow_": (lambda m, x, w: (x + 0).pow_(2), [1.0, 2.0], None, [2.0, 4.0], None),
+    "pow_tensor": (lambda m, x, w: (x + 0).pow_(w), [1.0, 2.0], [3.0, 2.0], [3.0, 4.0], [0.0, 4 * math.log(2)]),
+    "clamp_": (lambda m, x, w: (x * 1).clamp_(0, 1.5), [1.0, 2.0], None, [1.0, 0.0], None),
+    "log_": (lambda m, x, w: (x * 1).log_(), [1.0, 2.0], None, [1.0, 0.5], None),
+    "abs_": (lambda m, x, w: (x * 1).abs_(), [-1.0, 2.0], None, [-1.0, 1.0], None),
+}
+
+
+def _ipow3(m, x, w):
+    y = x * 1
+    y **= 3
+    return y
+
+
+def _row_mul(m, x, w):
+    y = x * 1
+    y[0].mul_(w)
+    return y
+
+
+INPLACE_CASES["ipow"] = (_ipow3, [1.0, 2.0], None, [3.0, 12.0], None)
+INPLACE_CASES["y[0].mul_"] = (_row_mul, [1.0, 2.0], 3.0, [3.0, 1.0], 1.0)
+
+
+@pytest.mark.parametrize("name", list(INPLACE_CASES))
+def test_inplace_op_on_nonleaf_gradients(name):
+    f, xv, wv, gx, gw = INPLACE_CASES[name]
+
+    def run(m):
+        x = _f64(m, xv)
+        w = None if wv is None else _f64(m, wv)
+        f(m, x, w).sum().backward()
+        return [_grad(x), None if w is None else _grad(w)]
+    _agree(run, [gx, gw])
+
+
+def test_copy_over_nonleaf_zeroes_overwritten_history():
+    def run(m):
+        x, b = _f64(m, [1.0, 2.0]), _f64(m, [4.0, 5.0])
+        y = x * 1
+        y.copy_(b)
+        y.sum().backward()
+        return [_grad(x), _grad(b)]
+    _agree(run, [[0.0, 0.0], [1.0, 1.0]])
+
+
+# --- 5.-8. pow, norm, std, max/min edge cases ---------------------------------------------------
+
+def test_pow_gradient_zero_exponent_and_zero_base():
+    # torch: d/dx x**0 = 0 everywhere (also at 0); d/dx x**x at 0 -> 0.
+    _agree(lambda m: (lambda x: ((x ** 0).sum().backward(), _grad(x))[1])(_f64(m, [0.0, 1.0])), [0.0, 0.0])
+    _agree(lambda m: (lambda x: ((x ** x).sum().backward(), _grad(x))[1])(_f64(m, [0.0, 1.0])), [0.0, 1.0])
+
+
+def test_pow_gradient_exact_in_float64():
+    def cube_root(m):
+        x = _f64(m, [3.0, 0.7, 11.0])
+        (x ** (1 / 3)).sum().backward()
+        return _grad(x)
+
+    def exp2(m):
+        x = _f64(m, [0.5, 3.0, -1.2])
+        (2 ** x).sum().backward()
+        return _grad(x)
+    xs = np.array([3.0, 0.7, 11.0])
+    _agree(cube_root, (1 / 3) * xs ** (1 / 3 - 1), rtol=4e-16, atol=0)
+    _agree(exp2, 2.0 ** np.array([0.5, 3.0, -1.2]) * math.log(2), rtol=4e-16, atol=0)
+    if HAVE_TORCH:  # to the last bits of torch's own result
+        np.testing.assert_allclose(cube_root(fasttensor), cube_root(helpers.torch), rtol=1e-15, atol=0)
+        np.testing.assert_allclose(exp2(fasttensor), exp2(helpers.torch), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("p", [3, 0.5, 1.5])
+def test_norm_p_gradient(p):
+    v = np.array([1.0, -3.0, 0.5])
+    norm = (np.abs(v) ** p).sum() ** (1 / p)
+    expected = np.sign(v) * np.abs(v) ** (p - 1) / norm ** (p - 1)
+
+    def run(m, vals):
+        x = _f64(m, vals)
+        x.norm(p).backward()
+        return _grad(x)
+    _agree(lambda m: run(m, v.tolist()), expected, rtol=1e-13)
+    _agree(lambda m: run(m, [0.0, 0.0]), [0.0, 0.0], atol=0)  # not NaN
+    if HAVE_TORCH:
+        np.testing.assert_allclose(run(fasttensor, v.tolist()), run(helpers.torch, v.tolist()), rtol=1e-14, atol=0)
+
+
+def test_std_gradient_is_zero_where_std_is_zero():
+    def full(m):
+        x = _f64(m, [2.0, 2.0, 2.0])
+        x.std().backward()
+        return _grad(x)
+
+    def one(m):
+        x = _f64(m, [2.0])
+        x.std(correction=0).backward()
+        return _grad(x)
+
+    def rows(m):  # row 0 constant -> 0; row 1: (x - mean) / ((n - 1) * std) = [-1, 0, 1] / 2
+        x = _f64(m, [[2.0, 2.0, 2.0], [1.0, 2.0, 3.0]])
+        x.std(dim=1).sum().backward()
+        return _grad(x)
+
+    def col(m):
+        x = _f64(m, [[2.0, 5.0]])
+        x.std(dim=0, correction=0).sum().backward()
+        return _grad(x)
+    _agree(full, [0.0, 0.0, 0.0], atol=0)
+    _agree(one, [0.0], atol=0)
+    _agree(rows, [[0.0, 0.0, 0.0], [-0.5, 0.0, 0.5]])
+    _agree(col, [[0.0, 0.0]], atol=0)
+
+
+@pytest.mark.parametrize("red", ["max", "min"])
+def test_full_max_min_gradient_goes_to_nan_and_splits_ties(red):
+    def run(m, vals):
+        x = _f64(m, vals)
+        getattr(x, red)().backward()
+        return _grad(x)
+    _agree(lambda m: run(m, [1.0, float("nan"), 3.0]), [0.0, 1.0, 0.0], atol=0)
+    tie = [3.0, 1.0, 3.0] if red == "max" else [1.0, 3.0, 1.0]
+    _agree(lambda m: run(m, tie), [0.5, 0.0, 0.5], atol=0)
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_minimum_gradient_with_nan_and_ties(op):
+    def run(m, a, b):
+        x, y = _f64(m, a), _f64(m, b)
+        getattr(m, op)(x, y).sum().backward()
+        return [_grad(x), _grad(y)]
+    nan = float("nan")
+    # NaN on either side: both inputs get the full gradient.
+    _agree(lambda m: run(m, [nan, 2.0], [1.0, nan]), [[1.0, 1.0], [1.0, 1.0]], atol=0)
+    # A tie splits in half; otherwise the winner takes it.
+    win_x = [1.0, 0.0] if op == "maximum" else [0.0, 1.0]
+    _agree(lambda m: run(m, [2.0, 4.0, 1.0], [2.0, 1.0, 4.0]),
+           [[0.5] + win_x, [0.5] + [1 - g for g in win_x]], atol=0)
+
+
+# --- 9.-11. autograd.grad, backward(inputs=), grad-mode decorators -----------------------------
+
+def test_autograd_grad_runs_only_the_graph_below_inputs():
+    def upstream_survives(m):
+        x = _f64(m, [1.0, 2.0])
+        h = x.exp()
+        (gh,) = m.autograd.grad((h * h).sum(), h)
+        h.sum().backward()  # no retain_graph needed: grad() never ran h's own node
+        return [gh.tolist(), _grad(x)]
+
+    def inplace_upstream(m):
+        x = _f64(m, [1.0, 2.0])
+        y = x * 1
+        h = y * y
+        y.add_(1)  # would fail the version check of h's node if it ran
+        w = h * 3
+        return [m.autograd.grad(w.sum(), w)[0].tolist(), m.autograd.grad(w.sum(), h)[0].tolist()]
+    e = np.exp([1.0, 2.0])
+    _agree(upstream_survives, [2 * e, e])
+    _agree(inplace_upstream, [[1.0, 1.0], [3.0, 3.0]])
+
+
+def test_backward_inputs_accumulates_only_into_given_tensors():
+    def run(m):
+        x, w = _f64(m, [1.0, 2.0]), _f64(m, [3.0, 4.0])
+        (x * w).sum().backward(inputs=[x])
+        return [_grad(x), _grad(w)]
+    _agree(run, [[3.0, 4.0], None])
+    for m in LIBS:
+        x = m.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="cannot be empty"):
+            x.sum().backward(inputs=[])
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_grad_mode_decorators_without_parentheses(m):
+    @m.no_grad
+    def off(t):
+        return t * 2
+
+    @m.enable_grad
+    def on(t):
+        return t * 2
+
+    @m.inference_mode
+    def inf(t):
+        return t * 2
+    x = m.ones(2, requires_grad=True)
+    assert not off(x).requires_grad and off(x).tolist() == [2.0, 2.0]
+    with m.no_grad():
+        assert on(x).requires_grad
+    assert not inf(x).requires_grad
+
+
+def test_no_grad_rejects_arguments():
+    # torch 2.13 accepts no_grad(5) (it fails only when called); fasttensor raises at once.
+    with pytest.raises(TypeError):
+        fasttensor.no_grad(5)
+
+
+# --- 12. clamp with tensor bounds --------------------------------------------------------------
+
+def test_clamp_with_tensor_bounds():
+    xv = np.array([[0.5, 2.0, 3.0], [1.5, -1.0, 9.0]])
+    lo, hi = np.array([1.5, 0.0, 2.0]), np.array([2.5, 1.0, 3.0])
+    # Tie at a bound (1.5 vs lo, 3.0 vs hi): the gradient goes to the input.
+    gx = ((xv >= lo) & (xv <= hi)).astype(float)
+    glo, ghi = (xv < lo).sum(0).astype(float), (xv > hi).sum(0).astype(float)
+    want = np.minimum(np.maximum(xv, lo), hi)
+    for method in ("clamp", "clip", "clamp_"):
+        def run(m):
+            x, a, b = _f64(m, xv.tolist()), _f64(m, lo.tolist()), _f64(m, hi.tolist())
+            out = (x * 1).clamp_(a, b) if method == "clamp_" else getattr(m, method)(x, a, b)
+            out.sum().backward()
+            return [out.tolist(), _grad(x), _grad(a), _grad(b)]
+        _agree(run, [want, gx, glo, ghi], atol=0)
+
+    def zero_d(m):
+        x, a = _f64(m, [1.0, 1.5, 2.0]), _f64(m, 1.5)
+        out = x.clamp(min=a)
+        out.sum().backward()
+        return [out.tolist(), _grad(x), _grad(a)]
+    _agree(zero_d, [[1.5, 1.5, 2.0], [0.0, 1.0, 1.0], 1.0], atol=0)
+
+
+# --- 13. detach_ on a view, NumPy conversion of a tensor requiring grad ------------------------
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # torch's __array__
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_detach_view_inplace_and_numpy_of_grad_tensor_raise(m):
+    v = (m.ones(2, requires_grad=True) * 2)[0:1]
+    with pytest.raises(RuntimeError, match="Can't detach views in-place"):
+        v.detach_()
+    t = m.ones(2, requires_grad=True)
+    for conv in (np.array, np.asarray):
+        with pytest.raises(RuntimeError, match="requires grad"):
+            conv(t)
+
+
+# --- 14. sub(alpha=), div(rounding_mode=) -------------------------------------------------------
+
+def test_sub_with_alpha():
+    def run(m):
+        a, b = _f64(m, [5.0, 1.0]), _f64(m, [1.0, 2.0])
+        r1 = m.sub(a, b, alpha=2)
+        r2 = a.sub(b, alpha=3)
+        r1.sum().backward()
+        c = a.detach().clone()
+        c.sub_(b.detach(), alpha=0.5)
+        return [r1.tolist(), r2.tolist(), c.tolist(), _grad(a), _grad(b)]
+    _agree(run, [[3.0, -3.0], [2.0, -5.0], [4.5, 0.0], [1.0, 1.0], [-2.0, -2.0]])
+
+
+def test_div_rounding_modes():
+    def run(m):
+        ai, bi = m.tensor([7, -7, 7, -7, 6]), m.tensor([2, 2, -2, -2, 3])
+        af, bf = m.tensor([7.5, -7.5, 7.5, -7.5], dtype=m.float64), m.tensor([2.0, 2.0, -2.0, -2.0], dtype=m.float64)
+        return [m.div(ai, bi, rounding_mode="trunc").tolist(), m.div(ai, bi, rounding_mode="floor").tolist(),
+                m.divide(af, bf, rounding_mode="trunc").tolist(), af.div(bf, rounding_mode="floor").tolist()]
+    _agree(run, [[3, -3, -3, 3, 2], [3, -4, -4, 3, 2], [3.0, -3.0, -3.0, 3.0], [3.0, -4.0, -4.0, 3.0]], atol=0)
+    for m in LIBS:
+        with pytest.raises(RuntimeError, match="rounding_mode"):
+            m.div(m.ones(2), m.ones(2), rounding_mode="round")
+
+
+# --- 15. wrong argument types raise TypeError ---------------------------------------------------
+
+BAD_ARGS = {
+    "exp(None)": lambda m, x: m.exp(None),
+    "mm(None)": lambda m, x: x.mm(None),
+    "where(None,x,x)": lambda m, x: m.where(None, x, x),
+    "linear(x,None)": lambda m, x: m.nn.functional.linear(x, None),
+    "sub_('a')": lambda m, x: x.sub_("a"),
+    "mul_(None)": lambda m, x: x.mul_(None),
+    "add(alpha='a')": lambda m, x: x.add(1, alpha="a"),
+    "where(mask,'a')": lambda m, x: x.where(x > 0, "a"),
+}
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+@pytest.mark.parametrize("case", list(BAD_ARGS))
+def test_wrong_argument_type_raises_type_error(m, case):
+    x = m.ones(2, 2)
+    with pytest.raises(TypeError):
+        BAD_ARGS[case](m, x)
+
+
+# --- 16. large reductions (the GIL is released for >= 16384 elements) --------------------------
+
+def test_norm_and_softmax_on_large_tensor():
+    a = np.random.default_rng(0).standard_normal((128, 128))
+    x = fasttensor.tensor(a, dtype=fasttensor.float64, requires_grad=True)
+    n = x.norm(dim=1)
+    np.testing.assert_allclose(n.detach().numpy(), np.linalg.norm(a, axis=1), rtol=1e-12)
+    n.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), a / np.linalg.norm(a, axis=1, keepdims=True), rtol=1e-12)
+    a32 = a.astype(np.float32)
+    s = fasttensor.tensor(a32).softmax(1, dtype=fasttensor.float64)
+    assert s.dtype == fasttensor.float64
+    e = np.exp(a32.astype(np.float64) - a32.max(1, keepdims=True))
+    np.testing.assert_allclose(s.numpy(), e / e.sum(1, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(fasttensor.softmax(x.detach(), 0, dtype=fasttensor.float64).numpy(),
+                               np.exp(a) / np.exp(a).sum(0, keepdims=True), rtol=1e-12)
+
+
+# --- 17. size overflow --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_size_overflow_raises(m):
+    for make in (lambda: m.zeros(2 ** 62), lambda: m.zeros(2 ** 32, 2 ** 32), lambda: m.empty(2 ** 62)):
+        with pytest.raises(RuntimeError, match="overflow"):
+            make()
+    with pytest.raises(IndexError):
+        m.ones(2).size(2 ** 32)
