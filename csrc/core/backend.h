@@ -23,6 +23,7 @@ enum class BinaryOp : uint8_t {
   // Arithmetic: out dtype == input dtype.
   Add, Sub, Mul, Div, FloorDiv, Remainder, Fmod, Pow, Maximum, Minimum,
   // (Remainder: sign of the divisor, as Python's %; Fmod: sign of the dividend, as C's fmod.)
+  BitAnd, BitOr, BitXor,  // integers and bool only
   // Comparisons and logic: out dtype is bool.
   Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
   // Backward helpers (float only): a = incoming grad, b = saved tensor.

@@ -110,8 +110,18 @@ inline T negate_wrapping(T x) {
   return static_cast<T>(U(0) - static_cast<U>(x));
 }
 
+// An exponent below 0 (from a tensor; a Python number is refused before the
+// kernel) gives 1 / base^|exp| truncated, as PyTorch: 1 for base 1, +-1 for
+// base -1, else 0.
 template <class T>
 T int_pow(T base, T exp) {
+  if constexpr (std::is_signed_v<T> && !std::is_same_v<T, bool>) {
+    if (exp < 0) {
+      if (base == 1) return 1;
+      if (base == -1) return (exp & 1) ? T(-1) : T(1);
+      return 0;
+    }
+  }
   T result = 1;
   while (exp > 0) {
     if (exp & 1) result *= base;
@@ -212,18 +222,19 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       } else if constexpr (std::is_same_v<T, bool>) {
         return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x || !y); });
       } else {
-        if constexpr (std::is_signed_v<T>) {
-          bool negative = false;
-          StridedLayout<1> L(b->shape(), {b.get()});
-          run_range(L, 0, L.numel(), [&](char** p, const int64_t* s, int64_t n) {
-            for (int64_t i = 0; i < n; ++i) negative |= load<T>(p[0] + i * s[0]) < 0;
-          });
-          FT_CHECK(!negative, RuntimeError, "Integers to negative integer powers are not allowed.");
-        }
         return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return int_pow<T>(x, y); });
       }
     case BinaryOp::Maximum: return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return max_nan(x, y); });
     case BinaryOp::Minimum: return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return min_nan(x, y); });
+    case BinaryOp::BitAnd:
+      if constexpr (!is_float) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x & y); });
+      break;
+    case BinaryOp::BitOr:
+      if constexpr (!is_float) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x | y); });
+      break;
+    case BinaryOp::BitXor:
+      if constexpr (!is_float) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x ^ y); });
+      break;
     case BinaryOp::Eq: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x == y; });
     case BinaryOp::Ne: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x != y; });
     case BinaryOp::Lt: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x < y; });

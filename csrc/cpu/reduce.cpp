@@ -91,6 +91,7 @@ inline void offsets_of(const Dims& d, int64_t i, int64_t& in_off, int64_t& out_o
 template <class T, ReduceOp Op>
 struct Reducer {
   using Acc = T;
+  static constexpr bool kFloatSum = std::is_floating_point_v<T> && (Op == ReduceOp::Sum || Op == ReduceOp::Mean);
   static Acc identity() {
     if constexpr (Op == ReduceOp::Sum || Op == ReduceOp::Mean) return Acc(0);
     else if constexpr (Op == ReduceOp::Prod) return Acc(1);
@@ -140,6 +141,27 @@ typename R::Acc reduce_run(const T* x, int64_t n) {
   typename R::Acc acc[kLanes];
   for (int j = 0; j < kLanes; ++j) acc[j] = R::identity();
   int64_t i = 0;
+  if constexpr (R::kFloatSum) {
+    // Long float sums cascade: each chunk of 16 values per lane is summed in
+    // the lanes, then added into double lanes. A lane summing the whole run
+    // in float would drift (1e7 x 0.1 gave 998501 where PyTorch's cascade
+    // gives 999999.6).
+    constexpr int64_t kChunk = int64_t(kLanes) * 16;
+    if (n >= 2 * kChunk) {
+      double wide[kLanes];
+      for (int j = 0; j < kLanes; ++j) wide[j] = 0;
+      for (; i + kChunk <= n; i += kChunk) {
+        for (int j = 0; j < kLanes; ++j) acc[j] = x[i + j];
+        for (int64_t k = i + kLanes; k < i + kChunk; k += kLanes)
+          for (int j = 0; j < kLanes; ++j) acc[j] = R::combine(acc[j], x[k + j]);
+        for (int j = 0; j < kLanes; ++j) wide[j] += double(acc[j]);
+      }
+      for (int j = 0; i < n; ++i, ++j) wide[j % kLanes] += double(x[i]);
+      for (int w = kLanes / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; ++j) wide[j] += wide[j + w];
+      return typename R::Acc(wide[0]);
+    }
+  }
   for (; i + kLanes <= n; i += kLanes)
     for (int j = 0; j < kLanes; ++j) acc[j] = R::combine(acc[j], x[i + j]);
   for (int j = 0; i < n; ++i, ++j) acc[j] = R::combine(acc[j], x[i]);
@@ -394,10 +416,13 @@ void cumsum(const Tensor& out, const Tensor& in, int dim) {
             io += idx * rest_in[k];
             oo += idx * rest_out[k];
           }
-          T acc = T(0);
+          // Floats accumulate in double, as PyTorch's CPU kernel (a float32
+          // running sum of 1e7 values would drift by percents).
+          using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
+          Acc acc = Acc(0);
           for (int64_t i = 0; i < n; ++i) {
-            acc = T(acc + src[io + i * in_step]);
-            dst[oo + i * out_step] = acc;
+            acc = Acc(acc + src[io + i * in_step]);
+            dst[oo + i * out_step] = T(acc);
           }
         }
       });

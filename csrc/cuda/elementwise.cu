@@ -183,16 +183,12 @@ struct FirstOp {
   __device__ T operator()(T x, T) const { return x; }
 };
 template <class T>
-struct IntPowOp {
-  int64_t* error;  // set for a negative exponent
+struct IntPowOp {  // a negative exponent (from a tensor) as the CPU's int_pow: 1, +-1 or 0
   __device__ T operator()(T base, T exp) const {
     if constexpr (kIsBool<T>) {
       return base || !exp;
     } else {
-      if (is_negative(exp)) {
-        error[0] = 1;
-        return T(0);
-      }
+      if (is_negative(exp)) return base == T(1) ? T(1) : base == T(-1) ? ((exp & 1) ? T(-1) : T(1)) : T(0);
       T result = 1;
       while (exp > 0) {
         if (exp & 1) result = T(result * base);
@@ -242,6 +238,18 @@ struct GtOp {
 template <class T>
 struct GeOp {
   __device__ bool operator()(T x, T y) const { return x >= y; }
+};
+template <class T>
+struct BitAndOp {
+  __device__ T operator()(T x, T y) const { return T(x & y); }
+};
+template <class T>
+struct BitOrOp {
+  __device__ T operator()(T x, T y) const { return T(x | y); }
+};
+template <class T>
+struct BitXorOp {
+  __device__ T operator()(T x, T y) const { return T(x ^ y); }
 };
 template <class T>
 struct LogicalAndOp {
@@ -316,16 +324,19 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
         }
         return run(FloatPowOp<T>{});
       } else {
-        constexpr bool can_be_negative = std::is_signed_v<T> && !kIsBool<T>;
-        if constexpr (can_be_negative)
-          FT_CHECK(!(b_is_host_scalar && b_value < 0), RuntimeError,
-                   "Integers to negative integer powers are not allowed.");
-        run(IntPowOp<T>{error_words()});
-        if (can_be_negative && !b_is_host_scalar) raise_if_reported("Integers to negative integer powers are not allowed.");
-        return;
+        return run(IntPowOp<T>{});
       }
     case BinaryOp::Maximum: return run(MaximumOp<T>{});
     case BinaryOp::Minimum: return run(MinimumOp<T>{});
+    case BinaryOp::BitAnd:
+      if constexpr (!kIsFloat<T>) return run(BitAndOp<T>{});
+      break;
+    case BinaryOp::BitOr:
+      if constexpr (!kIsFloat<T>) return run(BitOrOp<T>{});
+      break;
+    case BinaryOp::BitXor:
+      if constexpr (!kIsFloat<T>) return run(BitXorOp<T>{});
+      break;
     case BinaryOp::Eq: return compare(EqOp<T>{});
     case BinaryOp::Ne: return compare(NeOp<T>{});
     case BinaryOp::Lt: return compare(LtOp<T>{});

@@ -6,6 +6,7 @@
 namespace ft::ops {
 
 Tensor full(const Shape& shape, const Scalar& v, DType dt, const Device& d) {
+  check_scalar_fits(v, dt);
   Tensor t = empty(shape, dt, d);
   backend(d).fill(t, v);
   return t;
@@ -31,6 +32,8 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::o
 
 Tensor linspace(double start, double end, int64_t steps, DType dt, const Device& d) {
   FT_CHECK(steps >= 0, RuntimeError, "number of steps must be non-negative");
+  // Integers: the float64 points truncated, as PyTorch (an integer step would drift).
+  if (!is_floating(dt)) return to_dtype(linspace(start, end, steps, DType::Float64, d), dt);
   Tensor t = empty(Shape{steps}, dt, d);
   if (steps == 0) return t;
   const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;

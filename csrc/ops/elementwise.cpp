@@ -30,6 +30,9 @@ const char* binary_name(BinaryOp op) {
     case BinaryOp::Pow: return "pow";
     case BinaryOp::Maximum: return "maximum";
     case BinaryOp::Minimum: return "minimum";
+    case BinaryOp::BitAnd: return "bitwise_and";
+    case BinaryOp::BitOr: return "bitwise_or";
+    case BinaryOp::BitXor: return "bitwise_xor";
     case BinaryOp::Eq: return "eq";
     case BinaryOp::Ne: return "ne";
     case BinaryOp::Lt: return "lt";
@@ -47,6 +50,12 @@ const char* binary_name(BinaryOp op) {
 DType compute_dtype(BinaryOp op, const Tensor& a, const Tensor& b) {
   DType t = result_type(a, b);
   if (op == BinaryOp::Div && !is_floating(t)) return default_dtype();
+  if (op == BinaryOp::BitAnd || op == BinaryOp::BitOr || op == BinaryOp::BitXor)
+    FT_CHECK(!is_floating(t), RuntimeError, "\"", binary_name(op), "_cpu\" not implemented for '", dtype_scalar_name(t), "'");
+  // A Python number below 0 as an integer exponent (a tensor exponent gives 0, +-1).
+  if (op == BinaryOp::Pow && !is_floating(t) && t != DType::Bool && b->is_wrapped_number)
+    FT_CHECK(item(b).d >= 0, RuntimeError,
+             "Integers to negative integer powers are not allowed.");
   if (op == BinaryOp::Sub) {
     const bool a_bool = a->dtype() == DType::Bool, b_bool = b->dtype() == DType::Bool;
     FT_CHECK(!(a_bool && b_bool), RuntimeError,
@@ -255,6 +264,9 @@ Tensor binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
   const Shape shape = broadcast_shapes(a->shape(), b->shape());
   const DType result = is_comparison(op) ? DType::Bool : compute;
   check_out(out, shape, result, a->requires_grad() || b->requires_grad(), binary_name(op));
+  check_no_internal_overlap(out);
+  check_no_partial_overlap(out, a);
+  check_no_partial_overlap(out, b);
   if (out->dtype() == result) {
     backend(out->device()).binary(op, out, expand_to(cast_to(a, compute), shape), expand_to(cast_to(b, compute), shape));
   } else {
@@ -266,6 +278,8 @@ Tensor binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
 
 Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
   check_inplace(self);
+  check_no_internal_overlap(self);
+  check_no_partial_overlap(self, other);
   check_same_device(self, other, binary_name(op));
   const Shape shape = broadcast_shapes(self->shape(), other->shape());
   FT_CHECK(shape == self->shape(), RuntimeError, "output with shape ", self->shape().str(),
@@ -442,6 +456,8 @@ Tensor unary_out(UnaryOp op, const Tensor& a, const Tensor& out) {
   const DType compute = unary_compute_dtype(op, a);
   const DType result = is_predicate(op) ? DType::Bool : compute;
   check_out(out, a->shape(), result, a->requires_grad(), "unary");
+  check_no_internal_overlap(out);
+  check_no_partial_overlap(out, a);
   if (out->dtype() == result) backend(a->device()).unary(op, out, cast_to(a, compute));
   else backend(a->device()).copy(out, unary_forward(op, a));
   out->bump_version();
@@ -450,6 +466,7 @@ Tensor unary_out(UnaryOp op, const Tensor& a, const Tensor& out) {
 
 Tensor unary_(UnaryOp op, const Tensor& self) {
   check_inplace(self);
+  check_no_internal_overlap(self);
   const DType compute = unary_compute_dtype(op, self);
   check_result_fits(compute, self);
   if (autograd::any_requires_grad({&self})) return commit_inplace(self, unary(op, inplace_source(self)));
@@ -490,6 +507,7 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi
 
 Tensor clamp_(const Tensor& self, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   check_inplace(self);
+  check_no_internal_overlap(self);
   check_result_fits(clamp_dtype(self, lo, hi), self);
   if (autograd::any_requires_grad({&self})) return commit_inplace(self, clamp(inplace_source(self), lo, hi));
   const double inf = std::numeric_limits<double>::infinity();

@@ -1,4 +1,7 @@
 // Broadcasting, promotion and sum_to: the helpers every op shares.
+#include <algorithm>
+#include <cmath>
+
 #include "ops/ops.h"
 
 namespace ft::ops {
@@ -74,6 +77,61 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
     if (i < lead || (shape[i - lead] == 1 && grad->shape()[i] != 1)) dims.push_back(i);
   Tensor r = dims.empty() ? grad : sum(grad, dims, /*keepdim=*/true);
   return view(r, shape.vec());
+}
+
+namespace {
+// Elements laid out without gaps or repeats, in any dimension order (a
+// contiguous tensor, its transposes and permutations): such a tensor covers
+// exactly [offset, offset + numel) of its storage.
+bool is_non_overlapping_and_dense(const Tensor& t) {
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims that matter
+  for (int d = 0; d < t->dim(); ++d)
+    if (t->shape()[d] != 1) dims.emplace_back(t->strides()[d], t->shape()[d]);
+  std::sort(dims.begin(), dims.end());
+  int64_t expected = 1;
+  for (const auto& [stride, size] : dims) {
+    if (stride != expected) return false;
+    expected *= size;
+  }
+  return true;
+}
+}  // namespace
+
+void check_no_internal_overlap(const Tensor& out) {
+  for (int d = 0; d < out->dim(); ++d)
+    FT_CHECK(!(out->strides()[d] == 0 && out->shape()[d] > 1), RuntimeError,
+             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+             "location. Please clone() the tensor before performing the operation.");
+}
+
+void check_no_partial_overlap(const Tensor& out, const Tensor& in) {
+  if (!in || out->storage() != in->storage() || out->numel() == 0 || in->numel() == 0) return;
+  const bool same_layout = out->offset() == in->offset() && out->shape() == in->shape() && out->strides() == in->strides();
+  if (same_layout) return;  // elementwise in place: each element reads itself
+  // As PyTorch: decided only for dense layouts, whose memory ranges are exact.
+  if (!is_non_overlapping_and_dense(out) || !is_non_overlapping_and_dense(in)) return;
+  const int64_t out_end = out->offset() + out->numel(), in_end = in->offset() + in->numel();
+  FT_CHECK(out_end <= in->offset() || in_end <= out->offset(), RuntimeError,
+           "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+           "memory location. Please clone() the tensor before performing the operation.");
+}
+
+void check_scalar_fits(const Scalar& v, DType dt) {
+  const char* type = nullptr;
+  bool fits = true;
+  auto in_range = [&](double lo, double hi) {
+    if (v.is_floating()) return v.d == v.d && v.d >= lo && v.d <= hi;  // NaN and +-inf never fit an integer
+    return double(v.i) >= lo && double(v.i) <= hi;
+  };
+  switch (dt) {
+    // uint8 takes -255..255: negative numbers wrap (-1 is 255), as PyTorch's check allows.
+    case DType::UInt8: type = "uint8_t"; fits = v.is_bool() || in_range(-255.0, 255.0); break;
+    case DType::Int32: type = "int"; fits = v.is_bool() || in_range(-2147483648.0, 2147483647.0); break;
+    case DType::Int64: type = "int64_t"; fits = v.is_bool() || !v.is_floating() || in_range(-9223372036854775808.0, 9223372036854774784.0); break;
+    case DType::Float32: type = "float"; fits = !v.is_floating() || !(std::isfinite(v.d) && std::fabs(v.d) > 3.4028235677973366e38); break;
+    default: break;
+  }
+  FT_CHECK(fits, RuntimeError, "value cannot be converted to type ", type, " without overflow");
 }
 
 }  // namespace ft::ops

@@ -284,7 +284,9 @@ Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const
 Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }
 
 Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v) {
-  return where(mask, wrap_scalar(v), a);
+  // The value takes a's dtype (an int tensor filled with 2.7 holds 2), as PyTorch.
+  check_scalar_fits(v, a->dtype());
+  return where(mask, scalar_tensor(v, a->dtype(), a->device()), a);
 }
 
 namespace {

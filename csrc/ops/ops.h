@@ -66,6 +66,14 @@ void check_inplace(const Tensor& self);
 // self takes r's values and history. When self is a view, its base's history
 // becomes "old base with this region replaced by r" (PyTorch's CopySlices).
 Tensor commit_inplace(const Tensor& self, const Tensor& r);
+// PyTorch's refusals of writes whose result would depend on element order:
+// an output with several elements at one address (an expanded view), and an
+// input that partly overlaps the output (x[1:] += x[:-1], x += x.t()).
+void check_no_internal_overlap(const Tensor& out);
+// A number stored into a tensor of dtype dt (full, fill_, masked_fill, x[i] = v)
+// must fit it, as PyTorch: 300 into uint8 or NaN into int64 raise.
+void check_scalar_fits(const Scalar& v, DType dt);
+void check_no_partial_overlap(const Tensor& out, const Tensor& in);
 // self's values, copied, carrying self's autograd history: the input an
 // in-place op computes from, so its backward may save it while self changes.
 Tensor inplace_source(const Tensor& self);

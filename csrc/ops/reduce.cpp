@@ -248,9 +248,13 @@ Tensor var_std(const Tensor& a, const std::vector<int64_t>& dims, double correct
   Tensor out;
   {
     autograd::GradModeGuard no_grad(false);
-    Tensor centered = sub(a, mean(a, dims, true));
+    // float32 data are centred in double, as PyTorch accumulates: a mean
+    // rounded to float shifts every deviation (data 1e4 +- 0.01: percents).
+    const Tensor x = a->dtype() == DType::Float32 ? to_dtype(a, DType::Float64) : a;
+    Tensor centered = sub(x, mean(x, dims, true));
     out = mul_scalar(sum(mul(centered, centered), dims, keepdim), 1.0 / denom);
     if (take_sqrt) out = unary(UnaryOp::Sqrt, out);
+    out = to_dtype(out, a->dtype());
   }
   if (autograd::any_requires_grad({&a})) {
     autograd::record(out, take_sqrt ? "StdBackward0" : "VarBackward0", {&a}, {{a}, {take_sqrt ? out : Tensor(), true}},
@@ -288,10 +292,12 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dt) {
   backend(a->device()).cumsum(out, cast_to(a, out_dtype), a->dim() == 0 ? 0 : d);
   if (is_floating(out_dtype) && autograd::any_requires_grad({&a})) {
     autograd::record(out, "CumsumBackward0", {&a}, {}, [d](const Tensor& g, const SavedTensors&, auto&) {
-      // Reverse cumulative sum: total - cumsum + g.
+      // The reverse cumulative sum, as a cumsum of g reversed along d (a
+      // difference total - cumsum would cancel catastrophically).
       if (g->dim() == 0) return std::vector<Tensor>{g};
-      Tensor total = sum(g, {d}, true);
-      return std::vector<Tensor>{add(sub(total, cumsum(g, d)), g)};
+      const int64_t n = g->shape()[d];
+      Tensor reversed = arange(Scalar::from_int(n - 1), Scalar::from_int(-1), Scalar::from_int(-1), DType::Int64, g->device());
+      return std::vector<Tensor>{index_select(cumsum(index_select(g, d, reversed), d), d, reversed)};
     });
   }
   return out;

@@ -124,6 +124,8 @@ Tensor to_device(const Tensor& a, const Device& d) {
 
 Tensor copy_(const Tensor& dst, const Tensor& src) {
   check_inplace(dst);
+  check_no_internal_overlap(dst);
+  check_no_partial_overlap(dst, src);
   const Shape shape = broadcast_shapes(dst->shape(), src->shape());
   FT_CHECK(shape == dst->shape(), RuntimeError, "output with shape ", dst->shape().str(),
            " doesn't match the broadcast shape ", shape.str());
@@ -154,6 +156,7 @@ Tensor copy_(const Tensor& dst, const Tensor& src) {
 
 Tensor fill_named(const Tensor& self, const Scalar& v, const char* name) {
   check_inplace(self);
+  check_scalar_fits(v, self->dtype());
   if (autograd::any_requires_grad({&self})) {
     Tensor values = empty(self->shape(), self->dtype(), self->device());
     backend(self->device()).fill(values, v);

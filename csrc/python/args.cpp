@@ -7,12 +7,19 @@ py::object named_pair(const char* name, const Tensor& values, const Tensor& indi
   return types.attr(name)(py::make_tuple(values, indices));
 }
 
+std::optional<int64_t> ReduceArgs::single_dim(const char* name) const {
+  if (!has_dim) return std::nullopt;
+  FT_CHECK(!dim_is_sequence && dims.size() == 1, TypeError, name, "(): argument 'dim' must be int, not tuple");
+  return dims[0];
+}
+
 ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs& kwargs, size_t first) {
   ReduceArgs r;
   auto set_dim = [&](py::handle h) {
     if (h.is_none()) return;
     r.dims = to_dims(h);
     r.has_dim = true;
+    r.dim_is_sequence = py::isinstance<py::sequence>(h);
   };
   if (args.size() > first) set_dim(args[first]);
   if (args.size() > first + 1) r.keepdim = args[first + 1].cast<bool>();
@@ -29,6 +36,9 @@ ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs
 
 py::object binary_method(BinaryOp op, const Tensor& self, py::handle other, bool reflected) {
   Tensor o = as_operand(other);
+  // A NumPy array operand becomes a tensor (t + np.array(...) is a tensor, as in PyTorch).
+  if (!o && py::isinstance<py::array>(other))
+    o = from_numpy(py::module_::import("numpy").attr("ascontiguousarray")(other).cast<py::array>());
   if (!o) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
   const int64_t work = std::max(self->numel(), o->numel());
   return py::cast(nogil(work, [&] { return reflected ? ops::binary(op, o, self) : ops::binary(op, self, o); }));
@@ -98,6 +108,14 @@ Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode) {
            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", mode, "'");
   Tensor r = binary_args(BinaryOp::Div, a, b);
   return ops::to_dtype(ops::unary(UnaryOp::Trunc, r), ops::result_type(as_operand(a), as_operand(b)));
+}
+
+// ~x: logical not of bool, all bits flipped of integers (x ^ -1; 255 - x for uint8).
+Tensor bitwise_not(const Tensor& t) {
+  if (t->dtype() == DType::Bool) return ops::unary(UnaryOp::LogicalNot, t);
+  FT_CHECK(!is_floating(t->dtype()), RuntimeError, "\"bitwise_not_cpu\" not implemented for '",
+           dtype_scalar_name(t->dtype()), "'");
+  return ops::binary(BinaryOp::BitXor, t, scalar_tensor(Scalar::from_int(-1), t->dtype(), t->device()));
 }
 
 }  // namespace ft::python

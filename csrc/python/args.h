@@ -11,6 +11,9 @@ struct ReduceArgs {
   bool has_dim = false;
   bool keepdim = false;
   std::optional<DType> dtype;
+  bool dim_is_sequence = false;  // dim given as a tuple or list
+  // The one dim of prod/argmax/argmin/cumsum: TypeError for a tuple.
+  std::optional<int64_t> single_dim(const char* name) const;
 };
 
 // Positional (dim, keepdim) and keywords dim/axis, keepdim/keepdims, dtype.
@@ -26,6 +29,7 @@ py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args,
 py::object named_pair(const char* name, const Tensor& values, const Tensor& indices);
 // a / b with PyTorch's rounding_mode: None (true division), 'trunc' or 'floor'.
 Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode);
+Tensor bitwise_not(const Tensor& t);  // ~x
 // A sequence of tensors (cat, stack, backward's inputs); TypeError otherwise.
 std::vector<Tensor> tensor_list(py::handle seq, const char* what);
 // clamp / clip (/ clamp_ when inplace) with numbers or tensors as bounds.

@@ -238,7 +238,17 @@ void bind_tensor(py::module_& m) {
         auto items = to_index(idx);
         Tensor v = as_operand(value);
         if (!v) v = to_tensor(value);
-        if (v->is_wrapped_number) v = scalar_like(item(v), t);
+        if (v->is_wrapped_number) {
+          ops::check_scalar_fits(item(v), t->dtype());
+          v = scalar_like(item(v), t);
+        }
+        // Leading size-1 dims of the value are dropped, as PyTorch does (x[0] = ones(1, 4)).
+        int lead = 0;
+        while (lead < v->dim() && v->shape()[lead] == 1) ++lead;
+        if (lead > 0) {
+          std::vector<int64_t> rest(v->shape().begin() + lead, v->shape().end());
+          v = ops::reshape(v, rest);
+        }
         nogil(t->numel(), [&] { return ops::index_put_(t, items, v); });
       })
       // --- views --------------------------------------------------------------
@@ -293,9 +303,11 @@ void bind_tensor(py::module_& m) {
       FT_BINARY_OPERATOR("__eq__", Eq, false) FT_BINARY_OPERATOR("__ne__", Ne, false)
       FT_BINARY_OPERATOR("__lt__", Lt, false) FT_BINARY_OPERATOR("__le__", Le, false)
       FT_BINARY_OPERATOR("__gt__", Gt, false) FT_BINARY_OPERATOR("__ge__", Ge, false)
-      FT_BINARY_OPERATOR("__and__", LogicalAnd, false) FT_BINARY_OPERATOR("__rand__", LogicalAnd, true)
-      FT_BINARY_OPERATOR("__or__", LogicalOr, false) FT_BINARY_OPERATOR("__ror__", LogicalOr, true)
-      FT_BINARY_OPERATOR("__xor__", LogicalXor, false) FT_BINARY_OPERATOR("__rxor__", LogicalXor, true)
+      FT_BINARY_OPERATOR("__and__", BitAnd, false) FT_BINARY_OPERATOR("__rand__", BitAnd, true)
+      FT_BINARY_OPERATOR("__or__", BitOr, false) FT_BINARY_OPERATOR("__ror__", BitOr, true)
+      FT_BINARY_OPERATOR("__xor__", BitXor, false) FT_BINARY_OPERATOR("__rxor__", BitXor, true)
+      FT_INPLACE_OPERATOR("__iand__", BitAnd) FT_INPLACE_OPERATOR("__ior__", BitOr) FT_INPLACE_OPERATOR("__ixor__", BitXor)
+      FT_BINARY_METHOD(bitwise_and, BitAnd) FT_BINARY_METHOD(bitwise_or, BitOr) FT_BINARY_METHOD(bitwise_xor, BitXor)
       FT_INPLACE_OPERATOR("__iadd__", Add) FT_INPLACE_OPERATOR("__isub__", Sub)
       FT_INPLACE_OPERATOR("__imul__", Mul) FT_INPLACE_OPERATOR("__itruediv__", Div)
       FT_INPLACE_OPERATOR("__ifloordiv__", FloorDiv) FT_INPLACE_OPERATOR("__imod__", Remainder)
@@ -312,10 +324,8 @@ void bind_tensor(py::module_& m) {
       .def("__neg__", [](const Tensor& t) { return ops::unary(UnaryOp::Neg, t); })
       .def("__pos__", [](const Tensor& t) { return t; })
       .def("__abs__", [](const Tensor& t) { return ops::unary(UnaryOp::Abs, t); })
-      .def("__invert__", [](const Tensor& t) {
-        FT_CHECK(t->dtype() == DType::Bool, TypeError, "~ (bitwise_not) is only supported on bool tensors in fasttensor");
-        return ops::unary(UnaryOp::LogicalNot, t);
-      })
+      .def("__invert__", &bitwise_not)
+      .def("bitwise_not", &bitwise_not)
       // --- elementwise methods -------------------------------------------------
       FT_UNARY(neg, Neg) FT_UNARY(negative, Neg) FT_UNARY(abs, Abs) FT_UNARY(sign, Sign) FT_UNARY(exp, Exp)
       FT_UNARY(log, Log) FT_UNARY(log1p, Log1p) FT_UNARY(sqrt, Sqrt) FT_UNARY(rsqrt, Rsqrt) FT_UNARY(sin, Sin)
@@ -422,16 +432,15 @@ void bind_tensor(py::module_& m) {
            py::arg("dim") = py::tuple(), py::arg("keepdim") = false)
       .def("prod", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("prod", a, k);
-        Tensor out = ops::prod(t, r.has_dim ? std::optional<int64_t>(r.dims.at(0)) : std::nullopt, r.keepdim);
-        return r.dtype ? ops::to_dtype(out, *r.dtype) : out;
+        return ops::prod(r.dtype ? ops::to_dtype(t, *r.dtype) : t, r.single_dim("prod"), r.keepdim);
       })
       .def("argmax", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("argmax", a, k);
-        return ops::argmax(t, r.has_dim ? std::optional<int64_t>(r.dims.at(0)) : std::nullopt, r.keepdim);
+        return ops::argmax(t, r.single_dim("argmax"), r.keepdim);
       })
       .def("argmin", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("argmin", a, k);
-        return ops::argmin(t, r.has_dim ? std::optional<int64_t>(r.dims.at(0)) : std::nullopt, r.keepdim);
+        return ops::argmin(t, r.single_dim("argmin"), r.keepdim);
       })
       .def("all", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("all", a, k);
@@ -443,8 +452,8 @@ void bind_tensor(py::module_& m) {
       })
       .def("cumsum", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("cumsum", a, k);
-        FT_CHECK(r.has_dim && r.dims.size() == 1, TypeError, "cumsum() missing required argument 'dim' (an int)");
-        return ops::cumsum(t, r.dims[0], r.dtype);
+        FT_CHECK(r.has_dim, TypeError, "cumsum() missing required argument 'dim' (an int)");
+        return ops::cumsum(t, *r.single_dim("cumsum"), r.dtype);
       })
       .def("softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
         const auto dt = to_optional_dtype(dtype);

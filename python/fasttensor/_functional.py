@@ -1,12 +1,19 @@
 """Function forms of Tensor methods (fasttensor.argmax(x, dim) and the like),
-print options, and a few ops composed of others: flip, roll, triu/tril,
-diag, trace and outer (index_select, cat, where and indexing, so they run and
-differentiate on every device). The rest forward to the C++ methods
-(meshgrid first reads its arguments as PyTorch does)."""
+print options, and ops composed of others: flip, roll, triu/tril, diag,
+trace, outer, and (below the others) logsumexp, the joins, tile,
+repeat_interleave, diagonal, atan2, cumprod, nan_to_num, tensor_split and
+more, with finfo/iinfo. Composites use views, elementwise ops, reductions,
+index_select, cat, where and indexing, so they run and differentiate on every
+device. The rest forward to the C++ methods (meshgrid first reads its
+arguments as PyTorch does)."""
 
 from __future__ import annotations
 
+import builtins
+import math
 import warnings
+
+import numpy as np
 
 from . import _C, _tensor_str
 
@@ -138,9 +145,23 @@ def _dims(dims) -> tuple:
     return (dims,) if isinstance(dims, int) else tuple(dims)
 
 
-def flip(input, dims):
-    """input with the order of its entries along each of dims reversed (a copy)."""
-    dims = [_wrap_dim(d, input.dim()) for d in _dims(dims)]
+def _varargs_dims(args: tuple, dims, name: str) -> tuple:
+    """The dims of x.flip(0, 1) / x.flip((0, 1)) / flip(x, dims=(0, 1)) as one tuple."""
+    if dims is not None:
+        if args:
+            raise TypeError(f"{name}() got multiple values for argument 'dims'")
+        return _dims(dims)
+    if len(args) == 1 and not isinstance(args[0], int):
+        return tuple(args[0])
+    if not args:
+        raise TypeError(f"{name}() missing 1 required positional argument: 'dims'")
+    return tuple(args)
+
+
+def flip(input, *args, dims=None):
+    """input with the order of its entries along each of dims reversed (a copy);
+    dims as one sequence or, as the method x.flip(0, 1) takes them, as arguments."""
+    dims = [_wrap_dim(d, input.dim()) for d in _varargs_dims(args, dims, "flip")]
     for d in dims:
         if dims.count(d) > 1:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
@@ -246,3 +267,576 @@ def expand_copy(input, size):
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
     """Print options, as torch.set_printoptions."""
     _tensor_str.set_printoptions(precision, threshold, edgeitems, linewidth, profile, sci_mode)
+
+
+# --- Composites added for PyTorch parity. Each is made of existing ops (views,
+# elementwise ops, reductions, index_select, cat, where), so it runs on every
+# device and autograd differentiates it through those ops.
+
+
+def clone(input, *, memory_format=None):
+    """A copy of input with its own storage (memory_format is accepted and ignored)."""
+    return input.clone()
+
+
+def _scalar_on(value, like):
+    """A 0-d tensor of like's dtype and device (for where's branches)."""
+    return _C._full([], value, like.dtype, like.device, False)
+
+
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(input))) over dim, stably: the (detached) max is subtracted
+    first, so the gradient is softmax(input); integer inputs give the default float dtype."""
+    x = input if input.is_floating_point() else input._to_dtype(_C.get_default_dtype())
+    if x.numel() == 0:  # nothing to take the max of: log(0) = -inf where the reduced dims are empty
+        return x.exp().sum(dim, keepdim).log()
+    # A row's max of +-inf is replaced by 0 (as PyTorch), so inf - inf never makes a NaN.
+    shift = x.detach().amax(dim, True)
+    shift = _C.where(shift.isinf(), _scalar_on(0, shift), shift)
+    out = (x - shift).exp().sum(dim, keepdim).log()
+    return out + shift.reshape(out.shape)
+
+
+def _broadcast_pair(a_shape, b_shape) -> list:
+    """The broadcast of two shapes, with PyTorch's error for elementwise ops."""
+    n = max(len(a_shape), len(b_shape))
+    a = [1] * (n - len(a_shape)) + list(a_shape)
+    b = [1] * (n - len(b_shape)) + list(b_shape)
+    for i, (p, q) in enumerate(zip(a, b)):
+        if p != q and p != 1 and q != 1:
+            raise RuntimeError(f"The size of tensor a ({p}) must match the size of tensor b ({q}) "
+                               f"at non-singleton dimension {i}")
+    return [q if p == 1 else p for p, q in zip(a, b)]
+
+
+def broadcast_shapes(*shapes):
+    """The shape that tensors of the given shapes (ints or sequences of ints) broadcast to."""
+    from ._size import Size
+
+    as_tuples = []
+    for shape in shapes:
+        if isinstance(shape, int) and not isinstance(shape, bool):
+            shape = (shape,)
+        elif not isinstance(shape, (tuple, list)):
+            raise RuntimeError(f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {shape}")
+        as_tuples.append(tuple(int(s) for s in shape))
+    result = [1] * max((len(s) for s in as_tuples), default=0)
+    for index, shape in enumerate(as_tuples):
+        for i in range(-1, -len(shape) - 1, -1):
+            size = shape[i]
+            if size < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
+            if size == 1 or size == result[i]:
+                continue
+            if result[i] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {size} at {i}! Mismatching "
+                                   f"argument at index {index} had {shape}; but expected shape should be "
+                                   f"broadcastable to {result}")
+            result[i] = size
+    return Size(result)
+
+
+def broadcast_to(input, *size):
+    """input expanded (a view) to size; -1 keeps a dim's size."""
+    if len(size) == 1 and not isinstance(size[0], int):
+        size = tuple(size[0])
+    return input.expand(list(size))
+
+
+def _tensor_list(tensors, name: str) -> list:
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not {type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return list(tensors)
+
+
+def _at_least(t, ndim: int):
+    """t viewed with leading size-1 dims up to ndim dims (a 1-D t of size n becomes (1, n))."""
+    while t.dim() < ndim:
+        t = t.unsqueeze(0)
+    return t
+
+
+def hstack(tensors):
+    """The tensors joined along dim 1 (dim 0 when they are 1-D; 0-d ones count as 1-D)."""
+    ts = [_at_least(t, 1) for t in _tensor_list(tensors, "hstack")]
+    return _C.cat(ts, 0 if ts[0].dim() == 1 else 1)
+
+
+def vstack(tensors):
+    """The tensors joined along dim 0, 0-d and 1-D ones first viewed as rows."""
+    return _C.cat([_at_least(t, 2) for t in _tensor_list(tensors, "vstack")], 0)
+
+
+def column_stack(tensors):
+    """The tensors joined along dim 1, 0-d and 1-D ones first made columns (n, 1)."""
+    ts = _tensor_list(tensors, "column_stack")
+    return _C.cat([t.reshape(t.numel(), 1) if t.dim() <= 1 else t for t in ts], 1)
+
+
+def tile(input, *args, dims=None):
+    """input repeated dims[i] times along each dim; a shorter dims is padded with 1s in front."""
+    dims = _varargs_dims(args, dims, "tile")
+    dims = (1,) * (input.dim() - len(dims)) + tuple(dims)
+    return input.repeat(list(dims))
+
+
+def _repeat_counts(repeats, size: int):
+    """Host array of per-entry counts from an integer tensor of repeats (checked as PyTorch does)."""
+    if repeats.is_floating_point() or repeats.dtype in (_C.bool, _C.uint8):
+        raise NotImplementedError(f"\"repeat_interleave\" not implemented for '{_dtype_display(repeats.dtype)}'")
+    if repeats.dim() > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    counts = _C._to_numpy(repeats.detach().cpu()).astype(np.int64).reshape(-1)
+    if counts.size == 1:
+        counts = np.repeat(counts, size)
+    if counts.size != size:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                           f"repeats.size(0) = {counts.size} and input.size(0) = {size}")
+    if (counts < 0).any():
+        raise RuntimeError("repeats can not be negative")
+    return counts
+
+
+def _index_repeated(counts, device):
+    """The int64 index 0, 1, ... with entry i repeated counts[i] times (built on the host, as the
+    output size depends on the values), on device."""
+    return _C.from_numpy(np.repeat(np.arange(counts.size, dtype=np.int64), counts)).clone()._to_device(device)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each entry of input repeated along dim (the flattened input when dim is None):
+    repeats times (an int), or repeats[i] times for entry i (an integer tensor).
+    repeat_interleave(r) alone gives the indices 0, 1, ... repeated r[i] times."""
+    if repeats is None:  # repeat_interleave(repeats): the index each output entry copies
+        if input.dim() != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        return _index_repeated(_repeat_counts(input, input.shape[0]), input.device)
+    if dim is None:
+        input, dim = input.flatten(), 0
+    d = _wrap_dim(dim, input.dim())
+    if isinstance(repeats, _C.Tensor) and repeats.numel() == 1 and repeats.dim() <= 1:
+        _repeat_counts(repeats, 1)  # checks dtype and sign
+        repeats = int(repeats.item())
+    if isinstance(repeats, int):
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        shape = list(input.shape)
+        if output_size is not None and output_size != shape[d] * repeats:
+            raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {shape[d] * repeats} "
+                               f"but got {output_size}")
+        # (.., n, ..) -> (.., n, r, ..) by a broadcast view, then merged into (.., n * r, ..)
+        wide = input.unsqueeze(d + 1).expand(shape[:d + 1] + [repeats] + shape[d + 1:])
+        return wide.reshape(shape[:d] + [shape[d] * repeats] + shape[d + 1:])
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    counts = _repeat_counts(repeats, input.shape[d])
+    if output_size is not None and output_size != int(counts.sum()):
+        raise RuntimeError("allocated size does not match required size")
+    return input.index_select(d, _index_repeated(counts, input.device))
+
+
+def masked_select(input, mask):
+    """The 1-D tensor of input's entries where the bool mask is True (both broadcast first)."""
+    if mask.dtype != _C.bool:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = _broadcast_pair(input.shape, mask.shape)
+    return input.expand(shape)[mask.expand(shape)]
+
+
+def swapaxes(input, axis0, axis1):
+    """input with the two dims exchanged (a view); also named swapdims and transpose."""
+    return input.transpose(axis0, axis1)
+
+
+def swapdims(input, dim0, dim1):
+    """input with the two dims exchanged (a view)."""
+    return input.transpose(dim0, dim1)
+
+
+def movedim(input, source, destination):
+    """input with its dims source moved to positions destination, the others keeping
+    their order (a view)."""
+    src, dst = _dims(source), _dims(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain "
+                           f"the same number of dims as destination ({list(dst)} dims)")
+    n = input.dim()
+    src_w = [_wrap_dim(d, n) for d in src]
+    dst_w = [_wrap_dim(d, n) for d in dst]
+    for name, given, wrapped in (("source", src, src_w), ("destination", dst, dst_w)):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(given)})")
+    if n == 0:
+        return input.permute([])
+    order = [None] * n
+    for s, d in zip(src_w, dst_w):
+        order[d] = s
+    rest = iter(d for d in range(n) if d not in src_w)
+    return input.permute([s if s is not None else next(rest) for s in order])
+
+
+def moveaxis(input, source, destination):
+    """Alias of movedim."""
+    return movedim(input, source, destination)
+
+
+def ravel(input):
+    """input flattened to 1-D (a view when its layout allows, else a copy)."""
+    return input.reshape(-1)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The offset-th diagonal over dims dim1 and dim2, as the last dim of the result.
+    A view whenever the two dims can be merged into one strided dim (true of
+    contiguous inputs, their transposes and slices of rows); otherwise a copy."""
+    n = input.dim()
+    d1, d2 = _wrap_dim(dim1, n), _wrap_dim(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    x = movedim(input, (d1, d2), (-2, -1))  # (..., rows, cols)
+    rows, cols = x.shape[-2], x.shape[-1]
+    first_row, first_col = max(-offset, 0), max(offset, 0)
+    length = max(min(rows - first_row, cols - first_col), 0)
+    batch = list(x.shape[:-2])
+    if length == 0:
+        return x.reshape(batch + [rows * cols]).narrow(-1, 0, 0)
+    row_stride, col_stride = x.stride()[-2], x.stride()[-1]
+    if length > 1 and row_stride != cols * col_stride:
+        if col_stride == rows * row_stride:  # a transposed layout: the same diagonal of the transpose
+            return diagonal(x, -offset, -1, -2)
+        x = x.contiguous()
+    # Entry i sits at flat position first_col + i * (cols + 1) of the rows from first_row on.
+    flat = x.narrow(-2, first_row, length).reshape(batch + [length * cols])
+    return flat.narrow(-1, first_col, (length - 1) * (cols + 1) + 1)[..., ::cols + 1]
+
+
+def count_nonzero(input, dim=None):
+    """The number of nonzero entries over dim (all dims when None), as int64."""
+    return (input != 0).sum(() if dim is None else dim)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """The sum over dim with NaNs counted as zero."""
+    x = _C.where(input.isnan(), _scalar_on(0, input), input) if input.is_floating_point() else input
+    return x.sum(() if dim is None else dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean over dim of the entries that are not NaN (NaN where all are)."""
+    if not input.is_floating_point():
+        name = _dtype_display(input.dtype)
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got {name}")
+    count = input.isnan().logical_not().sum(() if dim is None else dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+def _dtype_display(dtype) -> str:
+    """PyTorch's scalar type name in messages: Float, Double, Long, Int, Byte, Bool."""
+    from ._tensor import _SCALAR_NAMES, _dtype_name
+
+    return _SCALAR_NAMES[_dtype_name(dtype)]
+
+
+def _bound(value, name: str, op: str):
+    if value is None or not isinstance(value, (int, float, _C.Tensor)):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor or Number, not {type(value).__name__}")
+    return value
+
+
+def _promoted_for_clamp(input, bound):
+    """A bool input promoted to the result dtype first (clamp has no bool kernel; True/1 bounds give int64)."""
+    if input.dtype == _C.bool:
+        dtype = _C.result_type(input, bound)
+        if dtype != _C.bool:
+            return input._to_dtype(dtype)
+    return input
+
+
+def clamp_min(input, min):
+    """max(input, min) elementwise (min a number or a broadcastable tensor)."""
+    return _promoted_for_clamp(input, _bound(min, "min", "clamp_min")).clamp(min=min)
+
+
+def clamp_max(input, max):
+    """min(input, max) elementwise (max a number or a broadcastable tensor)."""
+    return _promoted_for_clamp(input, _bound(max, "max", "clamp_max")).clamp(max=max)
+
+
+def clamp_min_(input, min):
+    """In-place clamp_min."""
+    return input.clamp_(min=_bound(min, "min", "clamp_min_"))
+
+
+def clamp_max_(input, max):
+    """In-place clamp_max."""
+    return input.clamp_(max=_bound(max, "max", "clamp_max_"))
+
+
+def _is_negative(t):
+    """t < 0, counting -0.0 as negative (its reciprocal is -inf): the sign bit."""
+    return (t < 0) | ((t == 0) & (t.reciprocal() < 0))
+
+
+def atan2(input, other):
+    """The angle of the point (other, input) in [-pi, pi], elementwise with broadcasting;
+    integer inputs give the default float dtype.
+
+    Built on atan of a ratio at most 1 in magnitude (so no overflow and no
+    division by zero away from the origin); signed zeros and infinities give
+    C's atan2 values. Its gradient is PyTorch's: (x, -y) / (x^2 + y^2), 0 at the
+    origin (0, not NaN, at infinite inputs)."""
+    for position, t in ((0, input), (1, other)):
+        if not isinstance(t, _C.Tensor):
+            raise TypeError(f"atan2(): argument '{'other' if position else 'input'}' (position {position + 1}) "
+                            f"must be Tensor, not {type(t).__name__}")
+    dtype = _C.result_type(input, other)
+    if dtype not in (_C.float32, _C.float64):
+        dtype = _C.get_default_dtype()
+    y, x = input._to_dtype(dtype), other._to_dtype(dtype)
+    y_neg, x_neg = _is_negative(y), _is_negative(x)
+    ay = _C.where(y_neg, -y, y)  # |y| and |x|, with derivative +-1 also at 0 (abs's is 0 there)
+    ax = _C.where(x_neg, -x, x)
+    steep = ay > ax  # above the diagonal: atan(y/x) = pi/2 - atan(x/y)
+    num = _C.where(steep, ax, ay)
+    den = _C.where(steep, ay, ax)
+    # (0, 0) and (+-inf, +-inf) have no usable ratio: 0/1 and 1/1 give their angles 0 and pi/4.
+    origin = den == 0
+    both_inf = ax.isinf() & ay.isinf()
+    one = _scalar_on(1, den)
+    num = _C.where(origin, _scalar_on(0, num), _C.where(both_inf, one, num))
+    den = _C.where(origin | both_inf, one, den)
+    t = (num / den).atan()  # in [0, pi/4]
+    angle = _C.where(steep, math.pi / 2 - t, t)  # in [0, pi/2]: the first quadrant
+    angle = _C.where(x_neg, math.pi - angle, angle)
+    return _C.where(y_neg, -angle, angle)
+
+
+def arctan2(input, other):
+    """Alias of atan2."""
+    return atan2(input, other)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Running products along dim (integers and bools give int64, as cumsum).
+
+    One multiply per position along dim, each over all the other dims at once,
+    in sequential order with a float64 running product for float32 (as
+    PyTorch's CPU kernel, so the values are its values); autograd
+    differentiates through the multiplies, so zeros in the input are exact."""
+    x = input
+    if dtype is not None:
+        x = x._to_dtype(dtype)
+    elif not x.is_floating_point():
+        x = x._to_dtype(_C.int64)
+    d = _wrap_dim(dim, x.dim())
+    if x.dim() == 0 or x.shape[d] == 0:
+        return x.clone()
+    wide = x._to_dtype(_C.float64) if x.dtype == _C.float32 else x
+    running = [wide.narrow(d, 0, 1)]
+    for i in range(1, wide.shape[d]):
+        running.append(running[-1] * wide.narrow(d, i, 1))
+    return _C.cat(running, d)._to_dtype(x.dtype)
+
+
+# Tensor.nonzero from C++ (the (n, ndim) index matrix); Tensor.nonzero is then
+# replaced by the Python nonzero below, which adds as_tuple.
+_nonzero_rows = _C.Tensor.nonzero
+
+
+def nonzero(input, *, as_tuple=False):
+    """The indices of the nonzero entries: an (n, ndim) int64 tensor, or with
+    as_tuple one 1-D tensor per dim (a 0-d input counts as 1-D)."""
+    if not as_tuple:
+        return _nonzero_rows(input)
+    return _nonzero_rows(input.reshape(1) if input.dim() == 0 else input).unbind(1)
+
+
+def argwhere(input):
+    """The (n, ndim) int64 indices of the nonzero entries (nonzero(input))."""
+    return _nonzero_rows(input)
+
+
+def where(condition, input=None, other=None):
+    """input where condition is True, else other (broadcast); where(condition)
+    alone is nonzero(condition, as_tuple=True)."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() received an invalid combination of arguments: give both input and other, "
+                        "or neither")
+    return _C.where(condition, input, other)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """input with NaN, +inf and -inf replaced by nan, posinf and neginf (by default
+    0 and the dtype's largest and lowest finite values); other dtypes are copied."""
+    if not input.is_floating_point():
+        return input.clone()
+    info = finfo(input.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    out = _C.where(input.isnan(), _scalar_on(nan, input), input)
+    out = _C.where(input == math.inf, _scalar_on(posinf, input), out)
+    return _C.where(input == -math.inf, _scalar_on(neginf, input), out)
+
+
+def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):
+    """In-place nan_to_num."""
+    return input.copy_(nan_to_num(input, nan, posinf, neginf))
+
+
+def type_as(input, other):
+    """input converted to other's dtype and device (input itself when they already match)."""
+    return input.to(other.device, other.dtype)
+
+
+def unflatten(input, dim, sizes):
+    """input with dim split into dims of the given sizes (one may be -1), a view."""
+    sizes = [int(s) if isinstance(s, _C.Tensor) else s for s in sizes]
+    if builtins.any(not isinstance(s, int) or isinstance(s, bool) for s in sizes):
+        raise TypeError("unflatten(): argument 'sizes' must be tuple of ints")
+    if input.dim() == 0:  # PyTorch raises RuntimeError here, not IndexError
+        raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
+    d = _wrap_dim(dim, input.dim())
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in sizes:
+        known *= s if s != -1 else 1
+    size = input.shape[d]
+    if (-1 not in sizes and known != size) or (-1 in sizes and known != 0 and size % known != 0):
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} "
+                           f"({size}) in the input tensor")
+    shape = list(input.shape)
+    return input.view(shape[:d] + sizes + shape[d + 1:])
+
+
+def tensor_split(input, indices_or_sections=None, dim=0, *, indices=None, sections=None):
+    """Views of input split along dim: into `sections` nearly equal parts (the
+    first size % sections one entry longer), or at the given indices (slices
+    input[i_k : i_k+1] with Python's rules for negative and large indices)."""
+    given = [a for a in (indices_or_sections, indices, sections) if a is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split() takes one of indices_or_sections, indices or sections")
+    split = given[0]
+    if input.dim() == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    d = _wrap_dim(dim, input.dim())
+    n = input.shape[d]
+    if isinstance(split, _C.Tensor):
+        if split.dtype != _C.int64:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                               f"{_dtype_display(split.dtype)}")
+        if split.dim() > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                               f"one-dimensional tensor, but got a tensor with {split.dim()} dims")
+        split = int(split.item()) if split.dim() == 0 else split.tolist()
+    if isinstance(split, bool) or not isinstance(split, (int, list, tuple)):
+        raise TypeError(f"tensor_split(): argument 'indices_or_sections' must be int, tuple of ints or Tensor, "
+                        f"not {type(split).__name__}")
+    if isinstance(split, int):
+        if split <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {split}")
+        base, extra = divmod(n, split)
+        lengths = [base + 1] * extra + [base] * (split - extra)
+        starts = [sum(lengths[:k]) for k in range(split)]
+        return tuple(input.narrow(d, s, length) for s, length in zip(starts, lengths))
+    bounds = [0] + [(i + n if i < 0 else i) for i in split] + [n]
+    bounds = [min(max(b, 0), n) for b in bounds]
+    return tuple(input.narrow(d, start, max(end - start, 0)) for start, end in zip(bounds[:-1], bounds[1:]))
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """base ** linspace(start, end, steps): steps values evenly spaced in the exponent."""
+    start, end = (x.item() if isinstance(x, _C.Tensor) else x for x in (start, end))
+    out_dtype = dtype if dtype is not None else _C.get_default_dtype()
+    exact = out_dtype if out_dtype in (_C.float32, _C.float64) else _C.float64  # integers: computed in double
+    exponents = _C._linspace(float(start), float(end), int(steps), exact, device, False)
+    out = _C.pow(float(base), exponents)._to_dtype(out_dtype)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+                 generator=None):
+    """Random integers in [low, high) with input's shape (and its dtype and device unless given);
+    randint_like(input, high) draws from [0, high)."""
+    if high is None:
+        low, high = 0, low
+    out = _C._randint(int(low), int(high), list(input.shape), dtype if dtype is not None else input.dtype,
+                      device if device is not None else input.device, generator)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+class finfo:
+    """Machine limits of a floating dtype (the default dtype when none is given):
+    bits, eps, max, min, tiny (= smallest_normal), resolution, dtype (its name)."""
+
+    def __init__(self, type=None):
+        if type is None:
+            type = _C.get_default_dtype()
+        elif type is float:
+            type = _C.float64
+        if not isinstance(type, _C.dtype):
+            raise TypeError(f"finfo(): argument 'type' (position 1) must be fasttensor.dtype, not "
+                            f"{builtins.type(type).__name__}")
+        if type not in (_C.float32, _C.float64):
+            raise TypeError("fasttensor.finfo() requires a floating point input type. Use fasttensor.iinfo to "
+                            "handle 'fasttensor.finfo'")
+        name = repr(type).split(".")[-1]
+        info = np.finfo(name)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = float(info.smallest_normal)
+        self.smallest_normal = self.tiny
+        self.resolution = 10.0 ** -int(info.precision)
+        self.dtype = name
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and self.dtype == other.dtype
+
+    __hash__ = None  # as torch.finfo: comparable, not hashable
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Machine limits of an integer dtype: bits, max, min, dtype (its name)."""
+
+    def __init__(self, type):
+        if type is int:
+            type = _C.int64
+        if not isinstance(type, _C.dtype):
+            raise TypeError(f"iinfo(): argument 'type' (position 1) must be fasttensor.dtype, not "
+                            f"{builtins.type(type).__name__}")
+        if type == _C.bool:
+            raise TypeError("fasttensor.bool is not supported by fasttensor.iinfo")
+        if type not in (_C.uint8, _C.int32, _C.int64):
+            raise TypeError("fasttensor.iinfo() requires an integer input type. Use fasttensor.finfo to handle "
+                            "'fasttensor.iinfo'")
+        name = repr(type).split(".")[-1]
+        info = np.iinfo(name)
+        self.bits = int(info.bits)
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = name
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and self.dtype == other.dtype
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

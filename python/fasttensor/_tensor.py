@@ -332,7 +332,11 @@ def _apply_methods() -> None:
     T.norm = _norm
     from . import _functional as fn
 
-    for name in ("flip", "roll", "triu", "tril", "diag", "trace", "outer"):
+    for name in ("flip", "roll", "triu", "tril", "diag", "trace", "outer", "logsumexp", "broadcast_to", "tile",
+                 "repeat_interleave", "masked_select", "swapdims", "movedim", "moveaxis", "ravel", "diagonal",
+                 "count_nonzero", "nansum", "nanmean", "clamp_min", "clamp_max", "clamp_min_", "clamp_max_",
+                 "atan2", "arctan2", "cumprod", "nonzero", "argwhere", "nan_to_num", "nan_to_num_", "type_as",
+                 "unflatten", "tensor_split"):
         setattr(T, name, getattr(fn, name))
     T.ger = fn.outer
     from . import _sampling
