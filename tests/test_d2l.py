@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import textwrap
+import types
 
 import numpy as np
 import pytest
@@ -168,6 +169,55 @@ def test_devices():
     assert d2l.num_gpus() == ft.cuda.device_count()
     assert d2l.try_gpu() == (d2l.gpu() if d2l.num_gpus() else d2l.cpu())
     assert d2l.try_all_gpus() == ([d2l.gpu(i) for i in range(d2l.num_gpus())] or [d2l.cpu()])
+
+
+def test_timer_records_times_as_the_d2l_library(monkeypatch):
+    clock = iter([10.0, 10.5, 20.0, 22.0])  # start at construction, stop, start, stop
+    monkeypatch.setattr(d2l, "time", types.SimpleNamespace(time=lambda: next(clock)))  # d2l's clock only
+    timer = d2l.Timer()
+    assert timer.stop() == 0.5
+    timer.start()
+    assert timer.stop() == 2.0
+    assert timer.times == [0.5, 2.0]
+    assert timer.sum() == 2.5 and timer.avg() == 1.25 and timer.cumsum() == [0.5, 2.5]
+
+
+def test_accumulator_sums_floats_of_tensors_and_numbers():
+    metric = d2l.Accumulator(3)
+    metric.add(1, ft.tensor(2.5), np.float32(0.25))
+    metric.add(2, ft.tensor(1), 0)
+    assert metric.data == [3.0, 3.5, 0.25] and metric[1] == 3.5 and metric[0:2] == [3.0, 3.5]
+    assert all(type(v) is float for v in metric.data)
+    metric.reset()
+    assert metric.data == [0.0, 0.0, 0.0]
+
+
+def test_framework_neutral_aliases_map_onto_fasttensor():
+    x = d2l.arange(6, dtype=d2l.float32)
+    m = d2l.reshape(x, (2, 3))
+    np.testing.assert_array_equal(d2l.numpy(m), np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert d2l.size(m) == 6 and d2l.transpose(m).shape == (3, 2) and d2l.expand_dims(x, 0).shape == (1, 6)
+    assert float(d2l.reduce_sum(x)) == 15.0 and float(d2l.reduce_mean(x)) == 2.5
+    assert int(d2l.argmax(m, axis=1)[1]) == 2
+    assert d2l.astype(x, d2l.int32).dtype == ft.int32 and d2l.to(x, d2l.int64).dtype == ft.int64
+    assert d2l.swapaxes(m, 0, 1).shape == (3, 2) and d2l.repeat(x, 2).shape == (12,)
+    assert d2l.concat([x, x]).shape == (12,) and d2l.stack([x, x]).shape == (2, 6)
+    assert d2l.matmul(m, d2l.transpose(m)).shape == (2, 2)
+    assert d2l.batch_matmul(d2l.ones(4, 2, 3), d2l.ones(4, 3, 5)).shape == (4, 2, 5)
+    np.testing.assert_allclose(d2l.numpy(d2l.exp(d2l.log(d2l.tensor([1.0, 2.0])))), [1.0, 2.0], rtol=1e-6)
+    np.testing.assert_allclose(d2l.numpy(d2l.linspace(0, 1, 3)), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(d2l.numpy(d2l.eye(2)), np.eye(2, dtype=np.float32))
+    np.testing.assert_allclose(d2l.numpy(d2l.sin(d2l.zeros(2)) + d2l.cos(d2l.zeros(2))), [1.0, 1.0])
+    np.testing.assert_allclose(float(d2l.tanh(d2l.tensor(0.5))), math.tanh(0.5), rtol=1e-6)
+    np.testing.assert_allclose(float(d2l.sigmoid(d2l.tensor(0.0))), 0.5)
+    np.testing.assert_allclose(float(d2l.sinh(d2l.tensor(1.0))), math.sinh(1.0), rtol=1e-6)
+    np.testing.assert_allclose(float(d2l.cosh(d2l.tensor(1.0))), math.cosh(1.0), rtol=1e-6)
+    assert float(d2l.abs(d2l.tensor(-3.0))) == 3.0
+    assert d2l.normal(0, 1, (3, 2)).shape == (3, 2) and d2l.rand(2, 2).shape == (2, 2)
+    assert d2l.randn(2, 3).shape == (2, 3) and d2l.ones_like(x).shape == d2l.zeros_like(x).shape == (6,)
+    grid = d2l.meshgrid(d2l.arange(2), d2l.arange(3), indexing="ij")
+    assert grid[0].shape == (2, 3)
+    assert d2l.nn_Module is nn.Module
 
 
 # --- acceptance: models reach their thresholds ----------------------------------------------------------

@@ -237,6 +237,47 @@ def add_to_class(Class: type) -> Callable:
     return wrapper
 
 
+class Timer:
+    """Records running times: start(), then stop() appends the seconds since start (and returns them)."""
+
+    def __init__(self):
+        self.times: list = []
+        self.start()
+
+    def start(self) -> None:
+        self.tik = time.time()
+
+    def stop(self) -> float:
+        self.times.append(time.time() - self.tik)
+        return self.times[-1]
+
+    def avg(self) -> float:
+        return sum(self.times) / len(self.times)
+
+    def sum(self) -> float:
+        return sum(self.times)
+
+    def cumsum(self) -> list:
+        """The running totals of the recorded times."""
+        return np.cumsum(self.times).tolist()
+
+
+class Accumulator:
+    """Sums over n variables: add(a, b, ...) adds to each its value (as a float); acc[i] reads one."""
+
+    def __init__(self, n: int):
+        self.data = [0.0] * n
+
+    def add(self, *args) -> None:
+        self.data = [total + float(value) for total, value in zip(self.data, args)]
+
+    def reset(self) -> None:
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx):
+        return self.data[idx]
+
+
 class HyperParameters:
     """Base class whose ``save_hyperparameters`` stores the caller's __init__ arguments as attributes."""
 
@@ -714,3 +755,64 @@ class Trainer(HyperParameters):
             scale = grad_clip_val / norm
             for param in params:
                 param.grad.mul_(scale)
+
+
+# --- the book's framework-neutral names (d2l.reshape(x, shape), d2l.float32, ...) ---------------
+# The D2L library maps these onto each framework; these are its PyTorch mapping, on fasttensor.
+
+# Imported here, beside the rest of the list. `abs` replaces the builtin in this module (which never calls it).
+from . import (  # noqa: E402
+    abs, arange, bmm as batch_matmul, cat as concat, cos, cosh, exp, eye, float32, int32, int64, linspace, log,
+    meshgrid, ones, ones_like, rand, sigmoid, sin, sinh, stack, tanh, zeros_like, matmul,
+)
+
+nn_Module = nn.Module
+
+
+def numpy(x, *args, **kwargs):
+    return x.detach().numpy(*args, **kwargs)
+
+
+def size(x, *args, **kwargs):
+    """The number of elements."""
+    return x.numel(*args, **kwargs)
+
+
+def reshape(x, *args, **kwargs):
+    return x.reshape(*args, **kwargs)
+
+
+def to(x, *args, **kwargs):
+    return x.to(*args, **kwargs)
+
+
+def reduce_sum(x, *args, **kwargs):
+    return x.sum(*args, **kwargs)
+
+
+def reduce_mean(x, *args, **kwargs):
+    return x.mean(*args, **kwargs)
+
+
+def argmax(x, *args, **kwargs):
+    return x.argmax(*args, **kwargs)
+
+
+def astype(x, *args, **kwargs):
+    return x.type(*args, **kwargs)
+
+
+def transpose(x, *args, **kwargs):
+    return x.t(*args, **kwargs)
+
+
+def expand_dims(x, *args, **kwargs):
+    return x.unsqueeze(*args, **kwargs)
+
+
+def swapaxes(x, *args, **kwargs):
+    return x.swapaxes(*args, **kwargs)
+
+
+def repeat(x, *args, **kwargs):
+    return x.repeat(*args, **kwargs)

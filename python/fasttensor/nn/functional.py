@@ -68,16 +68,85 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
     """Cross-entropy between logits ``input`` (N, C), (C,) or (N, C, d1, ...) and class indices
     ``target`` (N,), () or (N, d1, ...) (int64 or uint8), or class probabilities of input's shape.
 
-    One fused C++ kernel computes log-softmax and the negative log-likelihood
-    (and their backward). ``reduction``: 'mean' | 'sum' | 'none'; rows whose
-    target is ``ignore_index`` are skipped.
+    The default case is one fused C++ kernel (log-softmax and the negative
+    log-likelihood, and their backward). Class weights and
+    ``label_smoothing`` (the target mixed with the uniform distribution:
+    (1 - ε) one_hot + ε / C) are composed of log_softmax, gather and sums.
+    ``reduction``: 'mean' | 'sum' | 'none'; targets equal to ``ignore_index`` are
+    skipped (class indices only). With weights, 'mean' divides by the summed
+    weights of the counted targets (class indices) or by the number of rows
+    (probabilities), as PyTorch does.
     """
-    if weight is not None:
-        raise NotImplementedError("cross_entropy: class weights are not supported")
-    if label_smoothing != 0.0:
-        raise NotImplementedError("cross_entropy: label_smoothing is not supported")
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _C._cross_entropy(input, target, reduction, int(ignore_index))
+    _check_reduction(reduction)
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    # PyTorch's rule: a target of input's shape holds probabilities. (Non-tensors go on to the binding's TypeError.)
+    probabilities = isinstance(input, Tensor) and isinstance(target, Tensor) and input.shape == target.shape
+    if probabilities:
+        if not target.is_floating_point():
+            raise RuntimeError("Expected floating point type for target with class probabilities, got "
+                               f"{_scalar_type_name(target)}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+    if weight is None and label_smoothing <= 0.0:  # a negative label_smoothing is ignored, as in PyTorch
+        return _C._cross_entropy(input, target, reduction, int(ignore_index))
+    if probabilities:
+        return _cross_entropy_with_probabilities(input, target, weight, reduction, label_smoothing)
+    return _cross_entropy_with_classes(input, target, weight, int(ignore_index), reduction, label_smoothing)
+
+
+def _weight_along_class_dim(weight: Tensor, ndim: int) -> Tensor:
+    """weight (C,) shaped (C, 1, ..., 1) so that it broadcasts along dim 1 of an (N, C, d1, ...) tensor
+    (or dim 0 of a (C,) one)."""
+    trailing = ndim - (1 if ndim == 1 else 2)
+    return weight.reshape(weight.shape[0], *([1] * trailing))
+
+
+def _cross_entropy_with_probabilities(input: Tensor, target: Tensor, weight: Optional[Tensor], reduction: str,
+                                      label_smoothing: float) -> Tensor:
+    """-sum_c weight[c] target[c] log_softmax(input)[c] per row; 'mean' divides by the number of rows."""
+    class_dim = 0 if input.dim() == 1 else 1
+    n_classes = input.shape[class_dim]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {n_classes} classes or "
+                           f"no classes but got weight tensor of shape: {list(weight.shape)}")
+    if label_smoothing > 0.0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    terms = log_softmax(input, class_dim) * target
+    if weight is not None:
+        terms = terms * _weight_along_class_dim(weight, input.dim())
+    if reduction == "none":
+        return -terms.sum(class_dim)
+    total = -terms.sum()
+    if reduction == "sum":
+        return total
+    rows = input.numel() // n_classes if n_classes else 0
+    return total / rows  # 0 rows: 0 / 0 = nan, as PyTorch's
+
+
+def _cross_entropy_with_classes(input: Tensor, target: Tensor, weight: Optional[Tensor], ignore_index: int,
+                                reduction: str, label_smoothing: float) -> Tensor:
+    """(1 - ε) nll + ε / C * smooth, where nll = -weight[t] log p[t] and smooth = -sum_c weight[c] log p[c]
+    (both 0 where the target is ignore_index); 'mean' divides both by the summed weight[t] of counted targets."""
+    _check_class_targets(input, target, weight)
+    class_dim = 0 if input.dim() == 1 else 1
+    log_probs = log_softmax(input, class_dim)
+    nll, target_weights = _target_log_likelihoods(log_probs, target, weight, ignore_index)
+    nll = _reduced_by_target_weights(nll, target_weights, reduction)
+    if label_smoothing <= 0.0:
+        return nll
+    weighted = log_probs if weight is None else log_probs * _weight_along_class_dim(weight, input.dim())
+    smooth = _C.where(target.reshape(target_weights.shape) != ignore_index, -weighted.sum(class_dim), 0.0)
+    smooth = _reduced_by_target_weights(smooth, target_weights, reduction)
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / input.shape[class_dim])
+
+
+def _reduced_by_target_weights(loss: Tensor, target_weights: Tensor, reduction: str) -> Tensor:
+    """nll_loss's reductions: 'mean' divides the sum by the summed weights of the counted targets."""
+    if reduction == "mean":
+        return loss.sum() / target_weights.sum()
+    return _reduced(loss, reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
@@ -91,17 +160,59 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
 
 
 def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
-    """input @ weight.T + bias; input (*, in), weight (out, in), bias (out,) → (*, out)."""
-    return _C._linear(input, weight, bias)
+    """input @ weight.T + bias; input (*, in), weight (out, in), bias (out,) → (*, out).
+
+    That case is one fused C++ call. PyTorch also accepts a bias that broadcasts to
+    the output (shape (1,), 0-d, (N, out), ...) and, without a bias, a 1-D weight
+    (in,) giving (*,): those take matmul plus an add."""
+    if _fused_linear_applies(input, weight, bias):
+        return _C._linear(input, weight, bias)
+    return _linear_broadcasting(input, weight, bias)
+
+
+def _fused_linear_applies(input: Tensor, weight: Tensor, bias: Optional[Tensor]) -> bool:
+    """The fused kernel's case: input at least 1-D, weight 2-D, bias None or (out,). A non-tensor
+    argument also goes to the binding, which raises TypeError naming it."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor))):
+        return True
+    return input.dim() >= 1 and weight.dim() == 2 and (bias is None or tuple(bias.shape) == (weight.shape[0],))
+
+
+def _scalar_type_name(t: Tensor) -> str:
+    """PyTorch's scalar type name, as its matmul errors print it: 'Float', 'Double', 'Long'."""
+    return t.type().split(".")[-1][: -len("Tensor")]
+
+
+def _linear_broadcasting(input: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
+    """linear's cases beyond the fused kernel, with PyTorch's errors for the ones it rejects."""
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {input.dim()}D and "
+                           f"{weight.dim()}D")
+    if weight.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {weight.dim()}D")
+    if weight.dim() == 1:
+        if bias is not None:  # PyTorch adds a bias through addmm, which needs a matrix
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+        return input.matmul(weight)  # (*, in) @ (in,) → (*,)
+    out = _C._linear(input, weight, None)
+    if bias.dtype != weight.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_scalar_type_name(bias)} and "
+                           f"{_scalar_type_name(weight)}")
+    # expand, not broadcasting +: the bias may not grow the output (PyTorch's error if it would).
+    return out + bias.expand(*out.shape)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zeroes each element with probability p and scales the rest by 1/(1-p) (training only)."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if inplace:
-        raise NotImplementedError("dropout(inplace=True) is not supported; use inplace=False")
-    return _C._dropout(input, float(p), bool(training))
+    if not inplace:
+        return _C._dropout(input, float(p), bool(training))
+    if not training or p == 0.0:
+        return input
+    # In place: the kernel's output written back into input (copy_ records the autograd step, and refuses a
+    # leaf that requires grad, as PyTorch does); returns input itself.
+    return input.copy_(_C._dropout(input, float(p), True))
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -171,14 +282,21 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 # --- losses composed of tensor ops ---------------------------------------------------------------
 
 
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction: str) -> None:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
 def _reduced(loss: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return loss
 
 
 def _check_same_size(input: Tensor, target: Tensor) -> None:
@@ -252,22 +370,60 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, siz
     """-weight[t] * input[t] for log-probabilities input (N, C), (C,) or (N, C, d1, ...) and classes
     target (N,), () or (N, d1, ...); 'mean' divides by the summed weights of the counted targets."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_class_targets(input, target, weight)
+    loss, target_weights = _target_log_likelihoods(input, target, weight, int(ignore_index))
+    return _reduced_by_target_weights(loss, target_weights, reduction)
+
+
+def _check_class_targets(input: Tensor, target: Tensor, weight: Optional[Tensor]) -> None:
+    """PyTorch's checks of class-index targets (and class weights) against (log-)probabilities, in its order."""
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() != 1 and input.shape[0] != (target.shape[0] if target.dim() > 0 else 0):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.dim() > 0 else 0}).")
+    if input.dim() <= 2:
+        if target.dim() > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+    elif target.shape != input.shape[:1] + input.shape[2:]:
+        raise RuntimeError(f"Expected target size {list(input.shape[:1] + input.shape[2:])}, got "
+                           f"{list(target.shape)}")
     if target.dtype not in (_C.int64, _C.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype}")
-    class_dim = 0 if input.dim() == 1 else 1
-    expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
-    if target.shape != expected:
-        raise ValueError(f"Expected target size {tuple(expected)}, got {tuple(target.shape)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_scalar_type_name(target)}")
+    if weight is not None:
+        n_classes = input.shape[0 if input.dim() == 1 else 1]
+        if weight.dim() != 1 or weight.numel() != n_classes:
+            if input.dim() > 2:  # PyTorch's 2-d-and-beyond kernel words it so
+                raise RuntimeError("weight tensor should be defined either for all or no classes")
+            raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes "
+                               f"but got weight tensor of shape: {list(weight.shape)}")
+        if weight.dtype != input.dtype:
+            raise RuntimeError(f"expected scalar type {_scalar_type_name(input)} but found "
+                               f"{_scalar_type_name(weight)}")
+
+
+def _target_log_likelihoods(log_probs: Tensor, target: Tensor, weight: Optional[Tensor], ignore_index: int):
+    """(-weight[t] * log_probs[t], weight[t]) per target element, both 0 where t is ignore_index; the shape of
+    target (a 1-element target of a 1-D input gives a 0-d result)."""
+    class_dim = 0 if log_probs.dim() == 1 else 1
+    if log_probs.dim() == 1:
+        target = target.reshape(())
     target = target.to(_C.int64)
     counted = target != ignore_index
     safe = _C.where(counted, target, 0)
-    n_classes = input.shape[class_dim]
+    n_classes = log_probs.shape[class_dim]
     if safe.numel() > 0 and (int(safe.amin()) < 0 or int(safe.amax()) >= n_classes):
         bad = int(safe.amin()) if int(safe.amin()) < 0 else int(safe.amax())
         raise IndexError(f"Target {bad} is out of bounds.")
-    picked = -input.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
-    w = counted.to(input.dtype) if weight is None else weight[safe] * counted.to(input.dtype)
-    loss = picked * w
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    return _reduced(loss, reduction)
+    picked = -log_probs.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
+    if weight is None:
+        target_weights = counted.to(log_probs.dtype)
+    else:
+        target_weights = _C.where(counted, weight[safe], 0.0)
+        picked = picked * weight[safe]
+    # where, not a product with the 0/1 mask: when every target is ignored, 'mean' divides by 0 and the
+    # ignored elements must get a 0 gradient rather than 0 * inf = nan (PyTorch gives 0).
+    return _C.where(counted, picked, 0.0), target_weights

@@ -13,6 +13,7 @@ from typing import Optional
 
 from .. import _C
 from ..autograd import no_grad
+from .parameter import is_lazy, uninitialized_use_error
 
 Tensor = _C.Tensor
 
@@ -58,19 +59,29 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _check_initialized(tensor: Tensor, initializer) -> None:
+    """A lazy module's weight has no shape before its first forward call: filling it is an error, as in PyTorch
+    (the initializers without this check reach a tensor method that raises it)."""
+    if is_lazy(tensor):
+        raise uninitialized_use_error(initializer)
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fills with samples of U(a, b)."""
+    _check_initialized(tensor, uniform_)
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fills with samples of N(mean, std²)."""
+    _check_initialized(tensor, normal_)
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    _check_initialized(tensor, constant_)
     with no_grad():
         return tensor.fill_(val)
 
@@ -111,6 +122,7 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> Opti
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator=None) -> Tensor:
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al., 2015)."""
+    _check_initialized(tensor, kaiming_uniform_)
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
         return tensor

@@ -1,161 +1,20 @@
-"""The layers: containers (Sequential, ModuleList), Linear and LazyLinear,
-Flatten, Identity, the activations, Dropout and the losses. Each forward is
-one call into nn.functional."""
+"""The layers: Linear and LazyLinear, Flatten, Unflatten, Identity, the
+activations, Dropout and the losses (the containers are in containers.py).
+Each forward is one call into nn.functional."""
 
 from __future__ import annotations
 
 import math
-import operator
-from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Optional, Union
+from typing import Any, Optional
 
 from .. import _C
+from ..autograd import no_grad
 from . import functional as F
 from . import init
-from .module import Module, _addindent
+from .module import Module
 from .parameter import Parameter, UninitializedParameter, is_lazy
 
 Tensor = _C.Tensor
-
-
-# --- containers ----------------------------------------------------------------------
-
-
-def _checked_index(idx: Any, size: int) -> int:
-    idx = operator.index(idx)
-    if not -size <= idx < size:
-        raise IndexError(f"index {idx} is out of range")
-    return idx % size
-
-
-class Sequential(Module):
-    """Modules applied one after another: ``Sequential(nn.Flatten(), nn.Linear(784, 10))``
-    or ``Sequential(OrderedDict(name=module, ...))``. Indexable, sliceable, appendable."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, module in args[0].items():
-                self.add_module(name, module)
-        else:
-            for i, module in enumerate(args):
-                self.add_module(str(i), module)
-
-    def __getitem__(self, idx: Union[int, slice]) -> Union[Module, "Sequential"]:
-        if isinstance(idx, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[_checked_index(idx, len(self))]
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        key = list(self._modules.keys())[_checked_index(idx, len(self))]
-        setattr(self, key, module)
-
-    def __delitem__(self, idx: Union[int, slice]) -> None:
-        keys = list(self._modules.keys())
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_checked_index(idx, len(self))]]:
-            delattr(self, key)
-        # Renumber so that indices stay 0..n-1, as PyTorch does.
-        items = list(self._modules.items())
-        self._modules.clear()
-        self._modules.update((str(i), m) for i, (_, m) in enumerate(items))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> "Sequential":
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> "Sequential":
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index: int, module: Module) -> "Sequential":
-        if not isinstance(module, Module):
-            raise AssertionError(f"module should be of type: {Module}")
-        n = len(self)
-        if not -n <= index <= n:
-            raise IndexError(f"Index out of range: {index}")
-        if index < 0:
-            index += n
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        self._modules.update((str(i), m) for i, m in enumerate(items))
-        return self
-
-    def forward(self, input):
-        for module in self:
-            input = module(input)
-        return input
-
-
-class ModuleList(Module):
-    """A list of modules, registered so that parameters() and to() see them."""
-
-    def __init__(self, modules: Optional[Iterable[Module]] = None) -> None:
-        super().__init__()
-        if modules is not None:
-            self.extend(modules)
-
-    def __getitem__(self, idx: Union[int, slice]) -> Union[Module, "ModuleList"]:
-        if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(_checked_index(idx, len(self)))]
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, str(_checked_index(idx, len(self))), module)
-
-    def __delitem__(self, idx: Union[int, slice]) -> None:
-        items = list(self._modules.values())
-        del items[idx if isinstance(idx, slice) else _checked_index(idx, len(self))]
-        self._modules.clear()
-        self._modules.update((str(i), m) for i, m in enumerate(items))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def __iadd__(self, modules: Iterable[Module]) -> "ModuleList":
-        return self.extend(modules)
-
-    def append(self, module: Module) -> "ModuleList":
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> "ModuleList":
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        self._modules.update((str(i), m) for i, m in enumerate(items))
-
-    def __repr__(self) -> str:
-        # Runs of identical children print once, as "(0-2): 3 x Linear(...)" (PyTorch 2.x).
-        reprs = [repr(m) for m in self]
-        if not reprs:
-            return self._get_name() + "()"
-        runs = []  # [start, end, repr]
-        for i, r in enumerate(reprs):
-            if runs and runs[-1][2] == r:
-                runs[-1][1] = i
-            else:
-                runs.append([i, i, r])
-        lines = []
-        for start, end, r in runs:
-            line = f"({start}): {r}" if start == end else f"({start}-{end}): {end - start + 1} x {r}"
-            lines.append(_addindent(line, 2))
-        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 # --- linear layers ---------------------------------------------------------------------
@@ -196,7 +55,11 @@ class Linear(Module):
 class LazyLinear(Linear):
     """A Linear whose in_features is read from the first input. Until then its
     parameters have no shape; at the first call they are materialised in place,
-    initialised as Linear's, and the module becomes a Linear (as in PyTorch)."""
+    initialised as Linear's, and the module becomes a Linear (as in PyTorch).
+
+    A state_dict loaded before the first call materialises the parameters with
+    the checkpoint's shapes, but the module stays a LazyLinear (in_features=0)
+    until its first call, as PyTorch's does."""
 
     cls_to_become = Linear
 
@@ -217,27 +80,37 @@ class LazyLinear(Linear):
         if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
-    def _materialize(self, in_features: int) -> None:
-        from ..autograd import no_grad
-
-        with no_grad():
+    def initialize_parameters(self, input: Tensor) -> None:
+        """Gives the parameters their shapes from ``input``'s last dimension and initialises them;
+        after a load_state_dict (weights already there) only checks that the input fits them."""
+        in_features = input.shape[-1]
+        if self.has_uninitialized_params():
+            with no_grad():
+                self.in_features = in_features
+                self.weight.materialize((self.out_features, in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        if self.in_features == 0:
+            if in_features != self.weight.shape[-1]:
+                raise AssertionError(f"The in_features inferred from input: {in_features} is not equal to "
+                                     f"in_features from self.weight: {self.weight.shape[-1]}")
             self.in_features = in_features
-            self.weight.materialize((self.out_features, in_features))
-            if self.bias is not None:
-                self.bias.materialize((self.out_features,))
-            self.reset_parameters()
-        self.__class__ = self.cls_to_become
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.has_uninitialized_params():
-            self._materialize(input.shape[-1])
+        self.initialize_parameters(input)
+        if self.has_uninitialized_params():  # a load_state_dict(strict=False) that gave only some of them
+            raise RuntimeError(f"module {self._get_name()} has not been fully initialized")
+        self.__class__ = self.cls_to_become
         return F.linear(input, self.weight, self.bias)
 
     def _load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs, assign) -> None:
-        # A checkpoint gives the shapes: materialise from it, then load as a Linear.
-        weight = state_dict.get(prefix + "weight")
-        if self.has_uninitialized_params() and isinstance(weight, Tensor) and weight.dim() == 2:
-            self._materialize(weight.shape[1])
+        # Each uninitialized parameter the checkpoint holds takes the checkpoint's shape, then loads as usual.
+        for name, param in self._parameters.items():
+            value = state_dict.get(prefix + name)
+            if is_lazy(param) and isinstance(value, Tensor) and not is_lazy(value):
+                with no_grad():
+                    param.materialize(value.shape)
         Module._load_from_state_dict(self, state_dict, prefix, missing_keys, unexpected_keys, error_msgs, assign)
 
 
@@ -267,6 +140,29 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Splits dim ``dim`` into ``unflattened_size``: Unflatten(1, (2, 5)) maps (N, 10) → (N, 2, 5)
+    (one size may be -1, inferred)."""
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError("unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for i, size in enumerate(unflattened_size):
+            if not isinstance(size, int):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
+                                f"{type(size).__name__} at pos {i}")
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class ReLU(Module):

@@ -10,12 +10,14 @@ orders and messages match PyTorch's.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Set, Tuple
 
 from .. import _C
 from .._tensor import _parse_to
 from ..autograd import no_grad
+from ..utils.hooks import RemovableHandle
 from .parameter import Parameter, is_lazy
 
 Tensor = _C.Tensor
@@ -36,6 +38,11 @@ def _addindent(text: str, spaces: int) -> str:
     if not rest:
         return text
     return "\n".join([first] + [(" " * spaces + line) if line.strip() else "" for line in rest])
+
+
+# Each module's forward hooks, by handle id (the *_with_kwargs / *_always_called ones hold the flags).
+_HOOK_REGISTRIES = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+                    "_forward_hooks_with_kwargs", "_forward_hooks_always_called")
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -68,14 +75,97 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        for registry in _HOOK_REGISTRIES:
+            object.__setattr__(self, registry, OrderedDict())
 
-    # --- forward -------------------------------------------------------------------
+    # --- forward and its hooks ---------------------------------------------------------
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # .get: a module unpickled from an older fasttensor has no hook registries.
+        if not self.__dict__.get("_forward_pre_hooks") and not self.__dict__.get("_forward_hooks"):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        """forward between its hooks, as PyTorch runs them: each pre-hook may replace the arguments,
+        each forward hook the output; hooks registered with always_call also run when forward raises."""
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result}.")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        called = set()
+        output = None
+        try:
+            output = self.forward(*args, **kwargs)
+            for hook_id, hook in list(self._forward_hooks.items()):
+                called.add(hook_id)
+                output = self._run_forward_hook(hook_id, hook, args, kwargs, output)
+            return output
+        except Exception:
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id not in self._forward_hooks_always_called or hook_id in called:
+                    continue
+                try:
+                    output = self._run_forward_hook(hook_id, hook, args, kwargs, output)
+                except Exception as hook_error:  # noqa: BLE001 — the forward's error is the one raised
+                    warnings.warn("forward hook with ``always_call=True`` raised an exception that was silenced as "
+                                  f"another error was raised in forward: {hook_error}")
+            raise
+
+    def _run_forward_hook(self, hook_id: int, hook: Callable, args: tuple, kwargs: dict, output: Any) -> Any:
+        """Calls one forward hook; its non-None result replaces the output."""
+        if hook_id in self._forward_hooks_with_kwargs:
+            result = hook(self, args, kwargs, output)
+        else:
+            result = hook(self, args, output)
+        return output if result is None else result
+
+    def _hook_registries(self) -> None:
+        for registry in _HOOK_REGISTRIES:  # a module unpickled from an older fasttensor lacks them
+            if registry not in self.__dict__:
+                object.__setattr__(self, registry, OrderedDict())
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Calls ``hook(module, args)`` before each forward (``hook(module, args, kwargs)`` with
+        ``with_kwargs``); a non-None result replaces the arguments. Returns a handle whose remove()
+        unregisters it."""
+        self._hook_registries()
+        handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
+        self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Calls ``hook(module, args, output)`` after each forward (``hook(module, args, kwargs, output)``
+        with ``with_kwargs``); a non-None result replaces the output. ``always_call``: also when forward
+        raises. Returns a handle whose remove() unregisters it."""
+        self._hook_registries()
+        handle = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
+                                 self._forward_hooks_always_called)
+        self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
 
     # --- registration ----------------------------------------------------------------
 
@@ -264,6 +354,27 @@ class Module:
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return module
 
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter named by a dotted path such as 'net.0.weight'."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer named by a dotted path such as 'bn.running_mean'."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(module, name)
+
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Calls ``fn`` on every submodule (children first) and then on self; returns self."""
         for module in self.children():
@@ -348,7 +459,8 @@ class Module:
     def _save_to_state_dict(self, destination: Dict[str, Tensor], prefix: str, keep_vars: bool) -> None:
         for name, param in self._parameters.items():
             if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
+                # A lazy module's uninitialized weight is saved as itself (it has no data to detach), as PyTorch's.
+                destination[prefix + name] = param if keep_vars or is_lazy(param) else param.detach()
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
