@@ -473,3 +473,49 @@ def test_size_overflow_raises(m):
             make()
     with pytest.raises(IndexError):
         m.ones(2).size(2 ** 32)
+
+
+# --- Tensor.register_hook ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_register_hook_sees_and_replaces_gradients(m):
+    """A leaf's hook sees the gradient before accumulation; a non-leaf's hook may replace the
+    gradient flowing on; handle.remove() unregisters it (PyTorch's Tensor.register_hook)."""
+    x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.tolist()))
+    y = x * 2
+    handle = y.register_hook(lambda g: g * 10)
+    (y * y).sum().backward()
+    # d/dx sum(4 x^2) = 8 x, scaled by 10 at y
+    assert x.grad.tolist() == [80.0, 160.0, 240.0]
+    assert seen == [[80.0, 160.0, 240.0]]
+    handle.remove()
+    x.grad = None
+    y = x * 2
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    assert seen[-1] == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_register_hook_needs_a_tensor_that_requires_grad(m):
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        m.ones(2).register_hook(lambda g: g)
+
+
+def test_register_hook_removed_by_a_with_block_and_errors_propagate():
+    x = fasttensor.ones(2, requires_grad=True)
+    with x.register_hook(lambda g: g * 3):
+        (x * 1).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    x.grad = None
+    (x * 1).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+    def bad(g):
+        raise ValueError("from the hook")
+
+    x.register_hook(bad)
+    with pytest.raises(ValueError, match="from the hook"):
+        (x * 1).sum().backward()

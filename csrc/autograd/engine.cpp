@@ -63,7 +63,27 @@ Tensor SavedTensor::unpack(const Node& owner) const {
 
 std::vector<Tensor> FunctionNode::apply(const Tensor& grad) { return backward(grad, saved, needs); }
 
+Tensor run_hooks(const std::vector<GradHook>& hooks, Tensor grad) {
+  for (const GradHook& h : std::vector<GradHook>(hooks)) {  // a hook may remove hooks
+    Tensor r = h.fn(grad);
+    if (!r) continue;
+    FT_CHECK(r->shape() == grad->shape(), RuntimeError, "hook returned a gradient of shape ", r->shape().str(),
+             " but expected ", grad->shape().str());
+    grad = std::move(r);
+  }
+  return grad;
+}
+
 std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad) {
+  if (!variable->leaf_hooks.empty()) {
+    accumulate(run_hooks(variable->leaf_hooks, grad));
+  } else {
+    accumulate(grad);
+  }
+  return {};
+}
+
+void AccumulateGrad::accumulate(const Tensor& grad) {
   const Tensor& old = variable->grad();
   if (is_grad_enabled()) {
     // create_graph: the accumulated gradient is itself differentiable.
@@ -77,7 +97,6 @@ std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad) {
   } else {
     ops::binary_(BinaryOp::Add, old, grad);
   }
-  return {};
 }
 
 void refresh_view_slow(const Tensor& t) {
@@ -260,6 +279,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       buffers.erase(it);
     }
     if (!grad) grad = ops::zeros(node->output_shape, node->output_dtype, node->output_device);
+    if (!node->pre_hooks.empty()) grad = run_hooks(node->pre_hooks, grad);
 
     if (auto out = node->retained_output.lock()) {
       const Tensor& old = out->grad();

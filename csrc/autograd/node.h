@@ -59,6 +59,9 @@ struct Node : std::enable_shared_from_this<Node> {
   uint64_t sequence_nr = 0;
   // Set by retain_grad(): the non-leaf output whose .grad to fill.
   std::weak_ptr<TensorImpl> retained_output;
+  // Hooks registered on the output tensor: run on its gradient, in order,
+  // before apply().
+  std::vector<GradHook> pre_hooks;
   // Output's shape/dtype/device, to shape an implicit zero or check a gradient.
   Shape output_shape;
   DType output_dtype = DType::Float32;
@@ -92,7 +95,8 @@ struct FunctionNode final : Node {
 // Leaf sink: adds the incoming gradient into the leaf's .grad.
 struct AccumulateGrad final : Node {
   explicit AccumulateGrad(Tensor leaf) : Node("AccumulateGrad"), variable(std::move(leaf)) {}
-  std::vector<Tensor> apply(const Tensor& grad) override;
+  std::vector<Tensor> apply(const Tensor& grad) override;  // the leaf's hooks, then accumulate
+  void accumulate(const Tensor& grad);
   Tensor variable;
 };
 
@@ -111,6 +115,9 @@ inline void refresh_view(const Tensor& t) {
 
 // True when grad mode is on and any input requires grad.
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
+
+// Runs hooks on a gradient in registration order; each may replace it.
+Tensor run_hooks(const std::vector<GradHook>& hooks, Tensor grad);
 
 // Records a node for `out` computed from `inputs`:
 //   record(out, "MulBackward0", {&a, &b}, {SaveT(a), SaveT(b)}, fn)

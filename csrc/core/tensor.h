@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "core/dtype.h"
 #include "core/scalar.h"
@@ -16,6 +18,12 @@ namespace ft {
 
 class TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;
+// A gradient hook (Tensor.register_hook): sees a gradient, returns a
+// replacement or an undefined Tensor to keep it. Kept with an id for removal.
+struct GradHook {
+  int64_t id;
+  std::function<Tensor(const Tensor&)> fn;
+};
 namespace autograd {
 struct Node;
 }
@@ -76,6 +84,9 @@ class TensorImpl {
   // on the base or another view since then leaves that grad_fn stale, and
   // autograd::refresh_view makes a new one from the base's history.
   uint32_t view_version = 0;
+  // Hooks of a leaf, run on its gradient before it is accumulated into .grad
+  // (a non-leaf's hooks live on its grad_fn node).
+  std::vector<GradHook> leaf_hooks;
 
   // A Python scalar turned into a 0-d tensor: takes part in promotion only by
   // category (int64_tensor * 2.5 → float32), as PyTorch's wrapped numbers.

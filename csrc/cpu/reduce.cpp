@@ -188,6 +188,9 @@ void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
     if constexpr (Op == ReduceOp::Mean) return T(a * Acc(scale));
     else return T(a);
   };
+  // Float sums gather partial results in double (see reduce_run).
+  using WideAcc = std::conditional_t<R::kFloatSum, double, Acc>;
+  constexpr int64_t kRowChunk = 64;  // rows summed in float before a flush into double
   // Reduces the R space for one kept position, starting at input offset base.
   Dims outer_red = p.red;  // the reduced dims outside the innermost run
   outer_red.n = std::max(outer_red.n - 1, 0);
@@ -196,21 +199,24 @@ void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
       const int64_t run = p.red.size[p.red.n - 1];
       const int64_t outer = p.n_red / run;
       if (outer == 1) return reduce_run<R>(src + base, run);
-      Acc acc = R::identity();
+      WideAcc acc = WideAcc(R::identity());
       for (int64_t o = 0; o < outer; ++o) {
         int64_t off = 0, unused;
         offsets_of(outer_red, o, off, unused);
-        acc = R::merge(acc, reduce_run<R>(src + base + off, run));
+        const Acc part = reduce_run<R>(src + base + off, run);
+        if constexpr (R::kFloatSum) acc += part;
+        else acc = R::merge(acc, part);
       }
-      return acc;
+      return Acc(acc);
     }
-    Acc acc = R::identity();
+    WideAcc acc = WideAcc(R::identity());
     for (int64_t r = 0; r < p.n_red; ++r) {
       int64_t off, unused;
       offsets_of(p.red, r, off, unused);
-      acc = R::combine(acc, src[base + off]);
+      if constexpr (R::kFloatSum) acc += src[base + off];
+      else acc = R::combine(acc, src[base + off]);
     }
-    return acc;
+    return Acc(acc);
   };
 
   const bool column = p.kept.n > 0 && !p.last_is_reduced && p.kept.in_stride[p.kept.n - 1] == 1 &&
@@ -235,6 +241,13 @@ void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
         for (int64_t band = b; band < e; ++band) {
           Acc* acc = partial.get() + band * run;
           for (int64_t j = 0; j < run; ++j) acc[j] = R::identity();
+          std::vector<double> wide(R::kFloatSum ? run : 0, 0.0);
+          auto flush = [&] {
+            for (int64_t j = 0; j < int64_t(wide.size()); ++j) {
+              wide[j] += double(acc[j]);
+              acc[j] = R::identity();
+            }
+          };
           const int64_t lo = p.n_red * band / bands, hi = p.n_red * (band + 1) / bands;
           int64_t r = lo;
           for (; r + 4 <= hi; r += 4) {  // four rows per pass over acc: a third of the acc traffic
@@ -245,12 +258,17 @@ void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
               row[k] = src + off;
             }
             combine_rows4<R>(acc, row[0], row[1], row[2], row[3], run);
+            if (R::kFloatSum && (r + 4 - lo) % kRowChunk == 0) flush();
           }
           for (; r < hi; ++r) {
             int64_t off, unused;
             offsets_of(p.red, r, off, unused);
             const T* row = src + off;
             for (int64_t j = 0; j < run; ++j) acc[j] = R::combine(acc[j], row[j]);
+          }
+          if constexpr (R::kFloatSum) {
+            flush();
+            for (int64_t j = 0; j < run; ++j) acc[j] = Acc(wide[j]);
           }
         }
       });
@@ -264,18 +282,30 @@ void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
     parallel_for(0, outer * blocks_per_row, std::max<int64_t>(1, 65536 / std::max<int64_t>(p.n_red, 1) / kBlock),
                  [&](int64_t b, int64_t e) {
                    Acc acc[kBlock];
+                   WideAcc wide[R::kFloatSum ? kBlock : 1];
                    for (int64_t blk = b; blk < e; ++blk) {
                      const int64_t o = blk / blocks_per_row, j0 = (blk % blocks_per_row) * kBlock;
                      const int64_t w = std::min(kBlock, run - j0);
                      int64_t in_base, out_base;
                      offsets_of(outer_kept, o, in_base, out_base);
                      for (int64_t j = 0; j < w; ++j) acc[j] = R::identity();
+                     if constexpr (R::kFloatSum)
+                       for (int64_t j = 0; j < w; ++j) wide[j] = 0;
                      for (int64_t r = 0; r < p.n_red; ++r) {
                        int64_t off, unused;
                        offsets_of(p.red, r, off, unused);
                        const T* row = src + in_base + off + j0;
                        for (int64_t j = 0; j < w; ++j) acc[j] = R::combine(acc[j], row[j]);
+                       if constexpr (R::kFloatSum) {
+                         if ((r + 1) % kRowChunk == 0)
+                           for (int64_t j = 0; j < w; ++j) {
+                             wide[j] += acc[j];
+                             acc[j] = R::identity();
+                           }
+                       }
                      }
+                     if constexpr (R::kFloatSum)
+                       for (int64_t j = 0; j < w; ++j) acc[j] = Acc(wide[j] + acc[j]);
                      for (int64_t j = 0; j < w; ++j) dst[out_base + j0 + j] = finish(acc[j]);
                    }
                  });

@@ -140,7 +140,10 @@ void bind_functions(py::module_& m) {
     return maybe_requires_grad(empty(Shape(shape), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);
   });
   m.def("_full", [](const std::vector<int64_t>& shape, py::handle value, py::object dtype, py::object device, bool rg) {
-    auto s = to_scalar(value);
+    // An int beyond int64 fills a float tensor, or fails full's range check.
+    int overflow = 0;
+    if (PyLong_Check(value.ptr()) && !PyBool_Check(value.ptr())) PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+    auto s = overflow ? std::optional<Scalar>(Scalar::from_double(PyLong_AsDouble(value.ptr()))) : to_scalar(value);
     FT_CHECK(s, TypeError, "full(): fill_value must be a number");
     const DType dt = to_optional_dtype(dtype).value_or(s->natural_dtype());
     return maybe_requires_grad(ops::full(Shape(shape), *s, dt, to_device(device)), rg);

@@ -64,6 +64,28 @@ void backward(const Tensor& self, py::object gradient, py::object retain_graph, 
   }
 }
 
+// Tensor.register_hook: the Python function runs (with the GIL) on the
+// gradient; None keeps it. A leaf's hooks run before accumulation, a
+// non-leaf's on its grad_fn's incoming gradient. Returns the hook's id.
+int64_t register_hook(const Tensor& t, py::function fn) {
+  FT_CHECK(t->requires_grad(), RuntimeError, "cannot register a hook on a tensor that doesn't require gradient");
+  static int64_t next_id = 0;
+  // Dropped with the GIL held: the engine may free the node on another thread.
+  std::shared_ptr<py::object> holder(new py::object(std::move(fn)), [](py::object* p) {
+    py::gil_scoped_acquire gil;
+    delete p;
+  });
+  GradHook hook{next_id++, [holder](const Tensor& g) -> Tensor {
+                  py::gil_scoped_acquire gil;
+                  py::object r = (*holder)(g);
+                  return r.is_none() ? Tensor() : to_tensor(r);
+                }};
+  autograd::refresh_view(t);
+  if (t->grad_fn()) t->grad_fn()->pre_hooks.push_back(std::move(hook));
+  else t->leaf_hooks.push_back(std::move(hook));
+  return next_id - 1;
+}
+
 py::object item_object(const Tensor& t) {
   const Scalar s = item(t);
   if (s.is_bool()) return py::bool_(s.i != 0);
@@ -176,6 +198,14 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("grad_fn", [](const Tensor& t) { autograd::refresh_view(t); return t->grad_fn(); })
       .def_property_readonly("is_leaf", [](const Tensor& t) { autograd::refresh_view(t); return t->is_leaf(); })
       .def_property_readonly("retains_grad", [](const Tensor& t) { return t->retains_grad(); })
+      .def("_register_hook", &register_hook)
+      .def("_remove_hook", [](const Tensor& t, int64_t id) {
+        auto drop = [id](std::vector<GradHook>& hooks) {
+          hooks.erase(std::remove_if(hooks.begin(), hooks.end(), [id](const GradHook& h) { return h.id == id; }), hooks.end());
+        };
+        drop(t->leaf_hooks);
+        if (t->grad_fn()) drop(t->grad_fn()->pre_hooks);
+      })
       .def("retain_grad", [](const Tensor& t) {
         FT_CHECK(t->requires_grad(), RuntimeError, "can't retain_grad on Tensor that has requires_grad=False");
         if (t->is_leaf()) return;
@@ -324,7 +354,15 @@ void bind_tensor(py::module_& m) {
       .def("__neg__", [](const Tensor& t) { return ops::unary(UnaryOp::Neg, t); })
       .def("__pos__", [](const Tensor& t) { return t; })
       .def("__abs__", [](const Tensor& t) { return ops::unary(UnaryOp::Abs, t); })
-      .def("__invert__", &bitwise_not)
+      .def("__invert__", [](const Tensor& t) {
+        FT_CHECK(!is_floating(t->dtype()), TypeError,
+                 "~ (operator.invert) is only implemented on integer and Boolean-type tensors");
+        return bitwise_not(t);
+      })
+      .def("bitwise_and_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitAnd, t, operand_arg(o, "bitwise_and_", "other")); })
+      .def("bitwise_or_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitOr, t, operand_arg(o, "bitwise_or_", "other")); })
+      .def("bitwise_xor_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitXor, t, operand_arg(o, "bitwise_xor_", "other")); })
+      .def("bitwise_not_", [](const Tensor& t) { return ops::copy_(t, bitwise_not(t)); })
       .def("bitwise_not", &bitwise_not)
       // --- elementwise methods -------------------------------------------------
       FT_UNARY(neg, Neg) FT_UNARY(negative, Neg) FT_UNARY(abs, Abs) FT_UNARY(sign, Sign) FT_UNARY(exp, Exp)

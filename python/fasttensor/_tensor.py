@@ -313,6 +313,16 @@ def _equal(self: Tensor, other: Tensor) -> bool:
     return self.shape == other.shape and bool((self == other).all())
 
 
+def _register_hook(self: Tensor, hook):
+    """hook(grad) runs when this tensor's gradient is computed; a tensor it returns replaces the gradient."""
+    if not callable(hook):
+        raise TypeError(f"register_hook(): hook must be callable, not {type(hook).__name__}")
+    from .utils.hooks import RemovableHandle
+
+    hook_id = self._register_hook(hook)
+    return RemovableHandle(on_remove=lambda: self._remove_hook(hook_id))
+
+
 def _apply_methods() -> None:
     T = Tensor
     T.__repr__ = _repr
@@ -351,6 +361,7 @@ def _apply_methods() -> None:
     T.new_ones = _new_ones
     T.new_full = _new_full
     T.new_empty = _new_empty
+    T.register_hook = _register_hook
 
 
 _apply_methods()

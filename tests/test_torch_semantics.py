@@ -1,0 +1,496 @@
+"""PyTorch 2.13 value rules pinned after the bitwise / overlap / accurate-sum
+fixes: bitwise ops, integer pow with negative exponents, integer division of
+the minimum, overlap refusals of in-place ops, float sum / mean / cumsum / var
+accuracy, cumsum backward, tuple dims refused, integer linspace, scalar
+overflow checks, masked_fill dtype, setitem with leading size-1 value dims and
+NumPy operands.
+
+Each case runs on fasttensor and, when torch is installed, on torch too; both
+must give the same hand-computed (or NumPy-computed) expected values, so the
+expectation is checked to be torch's behaviour and fasttensor is never
+compared with itself.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import fasttensor
+import helpers
+from helpers import HAVE_TORCH, dtype_name
+
+LIBS = [fasttensor] + ([helpers.torch] if HAVE_TORCH else [])
+LIB_IDS = ["fasttensor"] + (["torch"] if HAVE_TORCH else [])
+libs = pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+
+OVERFLOW = r"value cannot be converted to type .* without overflow"
+
+
+def _is(t, values, dtype):
+    """t has exactly these values (nested lists) and this dtype name."""
+    assert dtype_name(t.dtype) == dtype, f"{type(t).__module__}: dtype {dtype_name(t.dtype)} != {dtype}"
+    assert t.tolist() == values, f"{type(t).__module__}: {t.tolist()} != {values}"
+
+
+def _np(t):
+    return helpers.to_numpy(t)
+
+
+# --- 1. bitwise ops ---------------------------------------------------------------------------
+
+BITWISE = [("and", np.bitwise_and, "__and__", "__iand__"),
+           ("or", np.bitwise_or, "__or__", "__ior__"),
+           ("xor", np.bitwise_xor, "__xor__", "__ixor__")]
+
+
+@libs
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("name,ref,op,iop", BITWISE, ids=[b[0] for b in BITWISE])
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 4), (4,)), ((), (5,)), ((0, 2), (2,)), ((1,), ())],
+                         ids=helpers.ids)
+def test_bitwise_binary_matches_numpy(m, dtype, name, ref, op, iop, shapes):
+    # Same-dtype operands: torch keeps the dtype; values are NumPy's.
+    rng = np.random.default_rng(1)
+    a = helpers.random_array(shapes[0], dtype, rng, low=-100, high=100)
+    b = helpers.random_array(shapes[1], dtype, rng, low=-100, high=100)
+    want = ref(a, b)
+    ta, tb = m.tensor(a), m.tensor(b)
+    for got in (getattr(ta, op)(tb), getattr(m, "bitwise_" + name)(ta, tb), getattr(ta, "bitwise_" + name)(tb)):
+        assert dtype_name(got.dtype) == dtype
+        np.testing.assert_array_equal(_np(got), want)
+    if want.shape == a.shape:  # in place (&=, |=, ^=) keeps the object and writes into it
+        before = ta
+        ta = getattr(ta, iop)(tb)
+        assert ta is before
+        np.testing.assert_array_equal(_np(before), want)
+
+
+@libs
+def test_bitwise_with_python_ints_and_mixed_dtypes(m):
+    a = m.tensor([12, 10, 3, -7])
+    _is(a & 1, [0, 0, 1, 1], "int64")
+    _is(5 & a, [4, 0, 1, 1], "int64")
+    _is(a | 5, [13, 15, 7, -3], "int64")
+    _is(6 ^ a, [10, 12, 5, -1], "int64")
+    _is(m.bitwise_or(m.tensor([1, 2]), 4), [5, 6], "int64")
+    _is(m.bitwise_xor(3, m.tensor([1, 2])), [2, 1], "int64")
+    u = m.tensor([3, 200], dtype=m.uint8)
+    _is(u | -1, [255, 255], "uint8")  # the int is a wrapped number: uint8 stays, -1 wraps
+    _is(u & 0x0F, [3, 8], "uint8")
+    _is(u | m.tensor([256, 1], dtype=m.int32), [259, 201], "int32")  # tensor operands promote
+    b = m.tensor([True, False])
+    _is(b & True, [True, False], "bool")
+    _is(b ^ 1, [0, 1], "int64")  # bool tensor with an int: int64
+    _is(m.tensor([3], dtype=m.int32) ^ m.tensor([True]), [2], "int32")
+    _is(m.tensor(5) ^ m.tensor([1, 2]), [4, 7], "int64")  # 0-d with 1-d
+    _is(m.tensor([], dtype=m.int64) & 3, [], "int64")
+    x = m.tensor([1, 2], dtype=m.uint8)
+    x &= m.tensor([3, 3])  # int64 result cast back into uint8 in place
+    _is(x, [1, 2], "uint8")
+    y = m.tensor([True, False])
+    with pytest.raises(RuntimeError, match="result type Long can't be cast to the desired output type Bool"):
+        y |= m.tensor([2, 0])
+
+
+@libs
+@pytest.mark.parametrize("dtype,values,want", [
+    ("int64", [0, 5, -1, -2**63], [-1, -6, 0, 2**63 - 1]),
+    ("int32", [0, 5, -2**31], [-1, -6, 2**31 - 1]),
+    ("uint8", [1, 0, 255], [254, 255, 0]),
+    ("bool", [True, False], [False, True]),
+], ids=["int64", "int32", "uint8", "bool"])
+def test_bitwise_not(m, dtype, values, want):
+    t = m.tensor(values, dtype=getattr(m, dtype))
+    for got in (~t, m.bitwise_not(t), t.bitwise_not()):
+        _is(got, want, dtype)
+    _is(~m.tensor(7, dtype=getattr(m, dtype)) if dtype != "bool" else ~m.tensor(True),
+        {"int64": -8, "int32": -8, "uint8": 248, "bool": False}[dtype], dtype)  # 0-d
+
+
+@libs
+@pytest.mark.parametrize("dtype,tname", [("float32", "Float"), ("float64", "Double")])
+def test_bitwise_on_floats_raises(m, dtype, tname):
+    # torch: NotImplementedError (a RuntimeError) '"bitwise_and_cpu" not implemented for 'Float''.
+    f = m.tensor([1.0, 2.0], dtype=getattr(m, dtype))
+    i = m.tensor([1, 2])
+    for name, fn in [("and", lambda: f & 1), ("and", lambda: m.bitwise_and(f, f)), ("or", lambda: 1 | f),
+                     ("or", lambda: f.bitwise_or(f)), ("xor", lambda: f ^ f), ("not", lambda: m.bitwise_not(f)),
+                     ("not", lambda: f.bitwise_not())]:
+        with pytest.raises(RuntimeError, match=f'"bitwise_{name}_cpu" not implemented for \'{tname}\''):
+            fn()
+    # An int tensor with a float operand promotes to float first, and fails the same way.
+    with pytest.raises(RuntimeError, match='"bitwise_and_cpu" not implemented for \'Float\''):
+        i & 1.0
+    with pytest.raises(RuntimeError, match=f'"bitwise_xor_cpu" not implemented for \'{tname}\''):
+        i ^ f
+    y = m.tensor([1, 2])
+    with pytest.raises(RuntimeError):  # torch: "result type Float can't be cast to ... Long"
+        y &= f
+    _is(y, [1, 2], "int64")
+
+
+def test_invert_of_float_raises_like_torch():
+    # torch 2.13's `~` on a float tensor raises TypeError ("~ (operator.invert) is
+    # only implemented on integer and Boolean-type tensors"), not RuntimeError.
+    expected = TypeError
+    if HAVE_TORCH:
+        with pytest.raises(expected):
+            ~helpers.torch.tensor([1.0])
+    with pytest.raises(expected):
+        ~fasttensor.tensor([1.0])
+
+
+@libs
+def test_bitwise_inplace_methods(m):
+    # torch has bitwise_and_/or_/xor_/not_ methods besides &=, |=, ^=.
+    x = m.tensor([12, 10, 3])
+    x.bitwise_and_(m.tensor(6))
+    x.bitwise_or_(1)
+    x.bitwise_xor_(m.tensor([1, 1, 1]))
+    x.bitwise_not_()
+    _is(x, [-5, -3, -3], "int64")
+
+
+# --- 2. integer pow with negative exponents ---------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_int_pow_negative_tensor_exponent(m, dtype):
+    # torch: base 1 -> 1, base -1 -> +-1 by the exponent's parity, anything else (0 too) -> 0.
+    d = getattr(m, dtype)
+    _is(m.tensor([1, -1, 2], dtype=d) ** m.tensor(-1, dtype=d), [1, -1, 0], dtype)
+    _is(m.pow(m.tensor([1, -1, -1, 2, -3, 0], dtype=d), m.tensor([-4, -2, -3, -1, -1, -1], dtype=d)),
+        [1, 1, -1, 0, 0, 0], dtype)
+    _is(m.tensor([2, 3], dtype=d) ** m.tensor([1, 2], dtype=d), [2, 9], dtype)
+    _is(2 ** m.tensor([-1, 0, 1], dtype=d), [0, 1, 2], dtype)
+    _is(m.tensor(-1, dtype=d) ** m.tensor(-5, dtype=d), -1, dtype)  # 0-d
+    _is(m.tensor([], dtype=d) ** m.tensor(-1, dtype=d), [], dtype)
+
+
+@libs
+def test_int_pow_negative_python_exponent_raises(m):
+    msg = "Integers to negative integer powers are not allowed."
+    for fn in (lambda: m.tensor([1, 2]) ** -1, lambda: m.pow(m.tensor([1, 2]), -2),
+               lambda: m.tensor([1, 2]).pow(-1), lambda: m.tensor(1) ** -1,
+               lambda: m.tensor([3], dtype=m.int32) ** -3):
+        with pytest.raises(RuntimeError, match=msg):
+            fn()
+    _is(m.tensor([1, 2]) ** 0, [1, 1], "int64")
+    _is(m.tensor([-1, 2]) ** -1.0, [-1.0, 0.5], "float32")  # a float exponent promotes
+
+
+# --- 3. integer division of the minimum by -1 --------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("dtype,lo", [("int64", -2**63), ("int32", -2**31)])
+def test_min_floordiv_and_remainder_by_minus_one(m, dtype, lo):
+    # torch: wraps to the minimum (no SIGFPE), remainder 0.
+    d = getattr(m, dtype)
+    x = m.tensor([lo, 7, -7, lo + 1], dtype=d)
+    _is(x // -1, [lo, -7, 7, -(lo + 1)], dtype)
+    _is(x % -1, [0, 0, 0, 0], dtype)
+    _is(x // m.tensor(-1, dtype=d), [lo, -7, 7, -(lo + 1)], dtype)
+    _is(m.floor_divide(x, m.tensor([-1, -1, 2, -1], dtype=d)), [lo, -7, -4, -(lo + 1)], dtype)
+    _is(m.remainder(x, m.tensor(-1, dtype=d)), [0, 0, 0, 0], dtype)
+    _is(m.tensor(lo, dtype=d) // -1, lo, dtype)  # 0-d
+
+
+# --- 4. in-place ops refuse overlapping memory -------------------------------------------------
+
+# name -> action on fresh x = arange(6.), y = arange(9.).reshape(3, 3), z = arange(3.)
+OVERLAP = {
+    "shifted_add": lambda m, x, y, z: x[1:].add_(x[:-1]),
+    "add_transpose": lambda m, x, y, z: y.add_(y.t()),
+    "copy_transpose": lambda m, x, y, z: y.copy_(y.t()),
+    "mul_own_row": lambda m, x, y, z: y.mul_(y[0]),
+    "mul_own_element": lambda m, x, y, z: z.mul_(z[1]),  # even a 0-d view of one element
+    "expanded_add": lambda m, x, y, z: z.expand(3, 3).add_(1),
+    "expanded_exp": lambda m, x, y, z: z.expand(2, 3).exp_(),
+    "add_out_overlapping": lambda m, x, y, z: m.add(x[1:], 1, out=x[:-1]),
+}
+
+
+@libs
+@pytest.mark.parametrize("case", list(OVERLAP))
+def test_overlapping_inplace_raises_and_leaves_inputs(m, case):
+    # torch: "unsupported operation: some elements of the input tensor and the written-to
+    # tensor refer to a single memory location" (or "more than one element of the
+    # written-to tensor refers to a single memory location"); nothing is written.
+    inputs = [m.arange(6.0), m.arange(9.0).reshape(3, 3), m.arange(3.0)]
+    with pytest.raises(RuntimeError, match="unsupported operation"):
+        OVERLAP[case](m, *inputs)
+    assert [t.tolist() for t in inputs] == [list(map(float, range(6))), [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0],
+                                            [6.0, 7.0, 8.0]], [0.0, 1.0, 2.0]]
+
+
+@libs
+def test_allowed_inplace_overlaps(m):
+    y = m.arange(4.0).reshape(2, 2)
+    y.add_(y)  # same layout: elementwise, no hazard
+    _is(y, [[0.0, 2.0], [4.0, 6.0]], "float32")
+    x = m.arange(6.0)
+    x[::2].add_(x[1::2])  # disjoint, non-dense views: torch doesn't check
+    _is(x, [1.0, 1.0, 5.0, 3.0, 9.0, 5.0], "float32")
+    z = m.arange(6.0).reshape(2, 3)
+    z[0].copy_(z[1])  # disjoint rows of one storage
+    _is(z, [[3.0, 4.0, 5.0], [3.0, 4.0, 5.0]], "float32")
+
+
+# --- 5. accurate float32 sums -----------------------------------------------------------------
+
+@libs
+def test_sum_and_mean_of_many_float32_values(m):
+    # torch: 999999.5625 (a naive float32 running sum is off by percents).
+    s = m.full((10**7,), 0.1).sum()
+    assert dtype_name(s.dtype) == "float32"
+    assert s.item() == pytest.approx(1e6, rel=1e-6)
+    assert m.full((10**6,), 0.1).mean().item() == pytest.approx(0.1, rel=1e-6)
+
+
+@libs
+def test_sum_of_random_float32_vector(m):
+    x = np.random.default_rng(5).random(3_000_000, dtype=np.float32)
+    want = np.sum(x, dtype=np.float64)
+    t = m.tensor(x)
+    assert t.sum().item() == pytest.approx(want, rel=1e-6)
+    assert t.mean().item() == pytest.approx(want / x.size, rel=1e-6)
+
+
+@libs
+def test_sum_of_strided_float32_vector(m):
+    # A non-contiguous input is summed as accurately (torch: rel. error ~1e-8).
+    x = np.random.default_rng(5).random(3_000_000, dtype=np.float32)
+    assert m.tensor(x)[::3].sum().item() == pytest.approx(np.sum(x[::3], dtype=np.float64), rel=1e-6)
+
+
+@libs
+def test_sum_along_dim_of_many_float32_values(m):
+    # torch: 99999.9453 along dim 0, 100000.0078 along dim 1 (exact: 100000.0015).
+    exact = 1e6 * float(np.float32(0.1))
+    for got in (m.full((10**6, 2), 0.1).sum(0), m.full((2, 10**6), 0.1).sum(1)):
+        np.testing.assert_allclose(_np(got), [exact, exact], rtol=1e-5)
+
+
+# --- 6. cumsum accuracy and backward ----------------------------------------------------------
+
+@libs
+def test_float32_cumsum_accumulates_in_double(m):
+    # torch's CPU cumsum accumulates float in double: the last of 1e6 x 0.1f is 100000.0015.
+    exact = 1e6 * float(np.float32(0.1))
+    assert m.full((10**6,), 0.1).cumsum(0)[-1].item() == pytest.approx(exact, rel=1e-6)
+    half = exact / 2
+    np.testing.assert_allclose(_np(m.full((2, 500_000), 0.1).cumsum(1)[:, -1]), [half, half], rtol=1e-6)
+    np.testing.assert_allclose(_np(m.full((500_000, 2), 0.1).cumsum(0)[-1]), [half, half], rtol=1e-6)
+
+
+def _rev_cumsum(g, axis):
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+@libs
+def test_cumsum_backward_is_exact_reversed_cumsum(m):
+    # The gradient is the reversed cumsum of g; a tiny last element must survive
+    # (total - prefix would cancel it to 0 or noise).
+    rng = np.random.default_rng(3)
+    g = rng.uniform(-1, 1, 1000)
+    g[-1] = 1e-30
+    x = m.ones(1000, dtype=m.float64, requires_grad=True)
+    x.cumsum(0).backward(m.tensor(g))
+    grad = _np(x.grad)
+    np.testing.assert_allclose(grad, _rev_cumsum(g, 0), rtol=1e-12, atol=0)
+    assert grad[-1] == 1e-30
+
+    g2 = rng.uniform(-1, 1, (3, 400))
+    g2[:, -1] = [1e-30, -2e-25, 3e-20]
+    x2 = m.ones(3, 400, dtype=m.float64, requires_grad=True)
+    x2.cumsum(1).backward(m.tensor(g2))
+    np.testing.assert_allclose(_np(x2.grad), _rev_cumsum(g2, 1), rtol=1e-12, atol=0)
+
+    # Non-contiguous input: every other column of a leaf, cumsum along dim 1.
+    leaf = m.ones(3, 800, dtype=m.float64, requires_grad=True)
+    leaf[:, ::2].cumsum(1).backward(m.tensor(g2))
+    want = np.zeros((3, 800))
+    want[:, ::2] = _rev_cumsum(g2, 1)
+    np.testing.assert_allclose(_np(leaf.grad), want, rtol=1e-12, atol=0)
+    # Transposed input, cumsum along dim 0.
+    leaf_t = m.ones(400, 3, dtype=m.float64, requires_grad=True)
+    g3 = g2.copy()
+    g3[-1, :3] = [1e-30, -1e-28, 5e-22]
+    leaf_t.t().cumsum(0).backward(m.tensor(g3))
+    np.testing.assert_allclose(_np(leaf_t.grad).T, _rev_cumsum(g3, 0), rtol=1e-12, atol=0)
+
+
+# --- 7. var / std with a large mean -----------------------------------------------------------
+
+@libs
+def test_var_std_float32_with_large_mean(m):
+    rng = np.random.default_rng(7)
+    x = (1e4 + rng.normal(0, 0.1, 1000)).astype(np.float32)
+    x64 = x.astype(np.float64)
+    t = m.tensor(x)
+    assert t.var().item() == pytest.approx(np.var(x64, ddof=1), rel=1e-4)
+    assert t.std().item() == pytest.approx(np.std(x64, ddof=1), rel=1e-4)
+    rows = (np.array([[1e4], [-2e4], [5e3]]) + rng.normal(0, 0.1, (3, 1000))).astype(np.float32)
+    r64, tr = rows.astype(np.float64), m.tensor(rows)
+    np.testing.assert_allclose(_np(tr.var(1)), np.var(r64, axis=1, ddof=1), rtol=1e-4)
+    np.testing.assert_allclose(_np(tr.std(dim=1, keepdim=True)), np.std(r64, axis=1, ddof=1, keepdims=True),
+                               rtol=1e-4)
+    np.testing.assert_allclose(_np(tr.t().var(0)), np.var(r64, axis=1, ddof=1), rtol=1e-4)  # non-contiguous
+    cols = np.ascontiguousarray(rows.T)  # reduce over the outer dim
+    np.testing.assert_allclose(_np(m.tensor(cols).var(0)), np.var(r64, axis=1, ddof=1), rtol=1e-4)
+
+
+# --- 8. tuple dims refused; prod's dtype cast ---------------------------------------------------
+
+@libs
+def test_tuple_dim_raises_type_error(m):
+    x = m.ones(2, 2)
+    for fn in (lambda: x.prod((0, 1)), lambda: x.prod(dim=(0,)), lambda: x.argmax((0, 1)),
+               lambda: x.argmin((0, 1)), lambda: x.argmax(dim=()), lambda: x.cumsum((0,))):
+        with pytest.raises(TypeError):
+            fn()
+
+
+@libs
+def test_prod_dtype_casts_first(m):
+    # torch casts the input to the dtype before multiplying: 1*2 = 2, not int(3.75) = 3.
+    _is(m.tensor([1.5, 2.5]).prod(dtype=m.int64), 2, "int64")
+    _is(m.tensor([1.5, 2.5, 3.5]).prod(dtype=m.int64), 6, "int64")
+    _is(m.tensor([[1.5, 2.5]]).prod(1, dtype=m.int64), [2], "int64")
+
+
+# --- 9. linspace with integer dtypes ----------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("args,dtype,want", [
+    ((0, 10, 5), "int64", [0, 2, 5, 7, 10]),
+    ((-1, 1, 7), "int32", [-1, 0, 0, 0, 0, 0, 1]),
+    ((0, 255, 3), "uint8", [0, 127, 255]),
+    ((10, 0, 4), "int64", [10, 6, 3, 0]),
+    ((3, 3, 4), "uint8", [3, 3, 3, 3]),
+    ((0, 1, 1), "int64", [0]),
+    ((0, 5, 0), "int64", []),
+], ids=helpers.ids)
+def test_linspace_integer_dtypes(m, args, dtype, want):
+    # torch computes in double (halves from both ends) and truncates.
+    _is(m.linspace(*args, dtype=getattr(m, dtype)), want, dtype)
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="the reference is torch")
+def test_linspace_integer_random_vs_torch():
+    torch = helpers.torch
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        dtype = ["int64", "int32", "uint8"][rng.integers(3)]
+        lo, hi = (0, 256) if dtype == "uint8" else (-1000, 1000)
+        start, end = (int(v) for v in rng.integers(lo, hi, 2))
+        steps = int(rng.integers(1, 60))
+        want = torch.linspace(start, end, steps, dtype=getattr(torch, dtype))
+        got = fasttensor.linspace(start, end, steps, dtype=getattr(fasttensor, dtype))
+        assert got.tolist() == want.tolist(), (start, end, steps, dtype)
+
+
+# --- 10. scalar overflow checks ---------------------------------------------------------------
+
+def _setitem_uint8(m):
+    x = m.zeros(2, dtype=m.uint8)
+    x[0] = 256
+
+
+OVERFLOWS = [
+    ("full_uint8_300", lambda m: m.full((2,), 300, dtype=m.uint8)),
+    ("full_uint8_-256", lambda m: m.full((2,), -256, dtype=m.uint8)),
+    ("fill_uint8_256", lambda m: m.zeros(2, dtype=m.uint8).fill_(256)),
+    ("setitem_uint8_256", _setitem_uint8),
+    ("masked_fill_int64_-inf", lambda m: m.tensor([1, 2]).masked_fill(m.tensor([True, False]), float("-inf"))),
+    ("masked_fill_uint8_300", lambda m: m.tensor([1, 2], dtype=m.uint8).masked_fill(m.tensor([True, False]), 300)),
+    ("full_float32_1e300", lambda m: m.full((1,), 1e300, dtype=m.float32)),
+    ("full_int64_nan", lambda m: m.full((1,), float("nan"), dtype=m.int64)),
+    ("full_int32_2**31", lambda m: m.full((2,), 2**31, dtype=m.int32)),
+    ("fill_int32_2**31", lambda m: m.zeros(2, dtype=m.int32).fill_(2**31)),
+    ("full_int64_2**63", lambda m: m.full((2,), 2**63, dtype=m.int64)),
+    ("linspace_uint8_out_of_range", lambda m: m.linspace(-5, 300, 4, dtype=m.uint8)),
+]
+
+
+@libs
+@pytest.mark.parametrize("name,fn", OVERFLOWS, ids=[o[0] for o in OVERFLOWS])
+def test_scalar_overflow_raises(m, name, fn):
+    with pytest.raises(RuntimeError, match=OVERFLOW):
+        fn(m)
+
+
+@libs
+def test_scalar_conversions_that_wrap_or_saturate(m):
+    # torch allows -1 .. -255 into uint8 (wraps) and inf into float32.
+    _is(m.full((2,), -1, dtype=m.uint8), [255, 255], "uint8")
+    _is(m.full((), -129, dtype=m.uint8), 127, "uint8")
+    _is(m.full((1,), -255, dtype=m.uint8), [1], "uint8")
+    _is(m.zeros(2, dtype=m.uint8).fill_(255), [255, 255], "uint8")
+    _is(m.full((2,), float("inf"), dtype=m.float32), [math.inf, math.inf], "float32")
+    _is(m.zeros(2, dtype=m.bool).fill_(5), [True, True], "bool")
+    _is(m.tensor([1, 2], dtype=m.uint8).masked_fill(m.tensor([True, False]), -1), [255, 2], "uint8")
+
+
+# --- 11. masked_fill keeps the tensor's dtype --------------------------------------------------
+
+@libs
+def test_masked_fill_keeps_dtype(m):
+    _is(m.tensor([1, 2]).masked_fill(m.tensor([True, True]), 2.7), [2, 2], "int64")
+    _is(m.tensor([1, 2], dtype=m.uint8).masked_fill(m.tensor([True, False]), 2.7), [2, 2], "uint8")
+    _is(m.tensor([True, False]).masked_fill(m.tensor([False, True]), 2), [True, True], "bool")
+    _is(m.tensor([1.0, 2.0]).masked_fill(m.tensor([True, False]), True), [1.0, 2.0], "float32")
+    _is(m.tensor([1, 2]).masked_fill(m.tensor(True), 3), [3, 3], "int64")  # 0-d mask broadcasts
+    _is(m.tensor([], dtype=m.int32).masked_fill(m.tensor([], dtype=m.bool), 1.5), [], "int32")
+
+
+# --- 12. setitem drops leading size-1 dims of the value ------------------------------------------
+
+@libs
+def test_setitem_value_with_leading_unit_dims(m):
+    x = m.zeros(3, 4)
+    x[0] = m.ones(1, 4)
+    x[1, 1] = m.tensor([5.0])
+    x[2:] = m.ones(1, 1, 4) * 2
+    _is(x, [[1.0] * 4, [0.0, 5.0, 0.0, 0.0], [2.0] * 4], "float32")
+    x[:] = m.ones(1, 3, 4)
+    _is(x, [[1.0] * 4] * 3, "float32")
+    y = m.zeros(3)
+    y[0] = m.ones(1, 1, 1) * 7  # 0-d target
+    _is(y, [7.0, 0.0, 0.0], "float32")
+    y[0:0] = m.ones(1, 0)  # empty
+    _is(y, [7.0, 0.0, 0.0], "float32")
+    with pytest.raises(RuntimeError):  # a non-unit leading dim is still an error
+        y[:] = m.ones(2, 3)
+
+
+# --- 13. NumPy operands -----------------------------------------------------------------------
+
+@libs
+@pytest.mark.filterwarnings("ignore:__array_wrap__:DeprecationWarning")  # torch's, under NumPy 2
+def test_numpy_operands(m):
+    # torch converts the ndarray to a tensor (a dimensioned one: it takes part in promotion).
+    t = m.tensor([1.0, 2.0, 3.0])
+    _is(t == np.array([1.0, 0.0, 3.0]), [True, False, True], "bool")
+    _is(np.array([1.0, 0.0, 3.0]) == t, [True, False, True], "bool")
+    _is(t + np.array([0.5, 0.5, 0.5]), [1.5, 2.5, 3.5], "float64")
+    _is(t * np.array([2.0, 2.0, 2.0], dtype=np.float32), [2.0, 4.0, 6.0], "float32")
+    _is(m.tensor([1, 2]) + np.array([1.5, 2.0]), [2.5, 4.0], "float64")
+    _is(m.tensor([1, 2], dtype=m.int32) + np.array([1, 2]), [2, 4], "int64")
+    _is(m.ones(2, 3) + np.ones(3), [[2.0] * 3] * 2, "float64")
+    _is(t + np.array(1.5), [2.5, 3.5, 4.5], "float64")  # a 0-d ndarray too
+    _is(t + np.float64(1.5), [2.5, 3.5, 4.5], "float32")  # a NumPy scalar is a Python number
+
+
+def test_numpy_left_operand_arithmetic():
+    # ndarray + tensor: fasttensor's reflected ops return a tensor with the same
+    # dtype as tensor + ndarray. (torch 2.13's __radd__ refuses an ndarray:
+    # TypeError, so this is checked by hand.)
+    t = fasttensor.tensor([1.0, 2.0, 3.0])
+    _is(np.array([0.5, 0.5, 0.5]) + t, [1.5, 2.5, 3.5], "float64")
+    _is(np.array([2.0, 2.0, 2.0]) * t, [2.0, 4.0, 6.0], "float64")
+    _is(np.array([4.0, 4.0, 4.0]) - t, [3.0, 2.0, 1.0], "float64")
+    _is(np.array([1, 1], dtype=np.float32) + fasttensor.tensor([1, 2]), [2.0, 3.0], "float32")
