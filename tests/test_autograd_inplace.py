@@ -519,3 +519,44 @@ def test_register_hook_removed_by_a_with_block_and_errors_propagate():
     x.register_hook(bad)
     with pytest.raises(ValueError, match="from the hook"):
         (x * 1).sum().backward()
+
+
+# --- higher derivatives through slices; floor_divide's backward ------------------------------
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_double_backward_through_slices_and_select(m):
+    """grad(create_graph=True) through x[1:], x[0] and x.narrow is itself differentiable:
+    d/dx sum((d/dx sum(x[1:]^3 + x[0]^3))^2) = 2 (3x^2)(6x) = 36 x^3."""
+    x = m.tensor([1.0, 2.0, -1.5, 0.5], dtype=m.float64, requires_grad=True)
+    y = (x[1:] ** 3).sum() + x[0] ** 3
+    (g,) = m.autograd.grad(y, x, create_graph=True)
+    assert g.requires_grad
+    (g * g).sum().backward()
+    np.testing.assert_allclose(x.grad.detach().numpy(), 36 * np.array([1.0, 2.0, -1.5, 0.5]) ** 3, rtol=1e-14)
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_floor_divide_backward_is_not_implemented(m):
+    x = m.tensor([1.0, 2.5], requires_grad=True)
+    y = m.floor_divide(x, 0.7)
+    with pytest.raises(RuntimeError, match="derivative for aten::floor_divide is not implemented"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_double_backward_matches_torch(reduction):
+    """create_graph through the fused cross-entropy: its gradient is rebuilt from differentiable
+    ops, so d/dw of |d loss/dx|^2 exists (it was silently wrong); an ignored row contributes 0."""
+    if not HAVE_TORCH:
+        pytest.skip("needs torch for the reference")
+    data = [[1.5, 0.7, 2.2], [0.1, -1.0, 0.3], [2.0, 2.0, 2.0]]
+    results = []
+    for m in (fasttensor, helpers.torch):
+        x = m.tensor(data, dtype=m.float64, requires_grad=True)
+        w = m.tensor([2.0], dtype=m.float64, requires_grad=True)
+        loss = m.nn.functional.cross_entropy(x * w, m.tensor([1, 2, -100]), reduction=reduction)
+        (gx,) = m.autograd.grad(loss.sum(), x, create_graph=True)
+        (gx * gx).sum().backward()
+        results.append((w.grad.tolist(), x.grad.tolist()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12, atol=1e-14)

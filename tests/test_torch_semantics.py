@@ -494,3 +494,20 @@ def test_numpy_left_operand_arithmetic():
     _is(np.array([2.0, 2.0, 2.0]) * t, [2.0, 4.0, 6.0], "float64")
     _is(np.array([4.0, 4.0, 4.0]) - t, [3.0, 2.0, 1.0], "float64")
     _is(np.array([1, 1], dtype=np.float32) + fasttensor.tensor([1, 2]), [2.0, 3.0], "float32")
+
+
+# --- dims and sizes given as NumPy integers or 0-d tensors --------------------------------------
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_dims_and_sizes_from_numpy_integers_and_0d_tensors(m):
+    x = m.arange(6.0).reshape(2, 3)
+    assert x.sum(np.int64(1)).tolist() == [3.0, 12.0]
+    assert x.sum(m.tensor(0)).tolist() == [3.0, 5.0, 7.0]
+    assert x.argmax(np.int32(1)).tolist() == [2, 2]
+    assert tuple(m.ones(m.tensor(3)).shape) == (3,)
+    assert tuple(m.zeros(np.int64(2), m.tensor(4)).shape) == (2, 4)
+    # a tensor is never read as a list of sizes or of dims
+    with pytest.raises(TypeError):
+        m.ones(m.arange(3.0))
+    with pytest.raises(TypeError):
+        m.zeros(m.tensor(2.0))

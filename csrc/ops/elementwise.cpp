@@ -215,9 +215,9 @@ void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor
              });
       return;
     case BinaryOp::FloorDiv:
-      record(out, "FloorDivideBackward0", {&a, &b}, {}, [ma, mb](const Tensor& g, const SavedTensors&, auto& needs) {
-        auto zeros_of = [&](const InputMeta& m) { return zeros(m.shape, m.dtype, g->device()); };
-        return std::vector<Tensor>{needs[0] ? zeros_of(ma) : Tensor(), needs[1] ? zeros_of(mb) : Tensor()};
+      // As PyTorch: the graph is recorded, its backward refuses.
+      record(out, "FloorDivideBackward0", {&a, &b}, {}, [](const Tensor&, const SavedTensors&, auto&) -> std::vector<Tensor> {
+        throw RuntimeError("derivative for aten::floor_divide is not implemented");
       });
       return;
     default:

@@ -96,6 +96,17 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int
                        else if (r == Reduction::Mean) g_rows = expand(div(g, s[3]), {rows});
                        else g_rows = expand(g, {rows});
                        const Tensor x = s[0];
+                       if (autograd::is_grad_enabled()) {
+                         // create_graph: the same gradient, (softmax(x) - one_hot(t)) g per
+                         // counted row, from differentiable ops, so it has a gradient itself.
+                         Tensor t = unsqueeze(s[1], 1);
+                         Tensor classes = arange(Scalar::from_int(0), Scalar::from_int(x->shape()[1]), Scalar::from_int(1),
+                                                 DType::Int64, x->device());
+                         Tensor one_hot = to_dtype(binary(BinaryOp::Eq, t, classes), x->dtype());
+                         Tensor counted = binary(BinaryOp::Ne, t, wrap_scalar(Scalar::from_int(ignore_index)));
+                         Tensor gi = mul(sub(softmax(x, 1, std::nullopt), one_hot), unsqueeze(g_rows, 1));
+                         return std::vector<Tensor>{where(counted, gi, wrap_scalar(Scalar::from_int(0)))};
+                       }
                        Tensor gi = empty(x->shape(), x->dtype(), x->device());
                        if (gi->numel() > 0)
                          backend(x->device()).cross_entropy_backward(gi, g_rows, x, s[1], s[2], ignore_index);

@@ -237,6 +237,12 @@ namespace {
 template <class MakeView>
 Tensor scatter_into_zeros(const Tensor& g, const Shape& in_shape, MakeView make) {
   Tensor z = zeros(in_shape, g->dtype(), g->device());
+  // create_graph: the scatter itself is recorded (copy_ into the view gives z
+  // a CopySlices node), so higher derivatives flow through slices.
+  if (autograd::any_requires_grad({&g})) {
+    copy_(make(z), g);
+    return z;
+  }
   Tensor part = make(z);
   backend(g->device()).copy(part, g);
   return z;

@@ -97,6 +97,20 @@ std::vector<int64_t> to_int_list(py::handle h, const char* what) {
     out.push_back(h.cast<int64_t>());
     return out;
   }
+  // One integer given as a 0-d integer tensor or a NumPy integer (anything
+  // with __index__); a tensor is never read as a list of ints.
+  if (is_tensor(h)) {
+    const Tensor t = to_tensor(h);
+    FT_CHECK(t->dim() == 0 && !is_floating(t->dtype()) && t->dtype() != DType::Bool, TypeError, what,
+             "(): expected an int or a tuple of ints, but got a Tensor of shape ", t->shape().str(), " and dtype ",
+             dtype_name(t->dtype()));
+    out.push_back(item(t).i);
+    return out;
+  }
+  if (!py::isinstance<py::sequence>(h) && !PyFloat_Check(h.ptr()) && !PyBool_Check(h.ptr()) && py::hasattr(h, "__index__")) {
+    out.push_back(h.attr("__index__")().cast<int64_t>());
+    return out;
+  }
   if (!py::isinstance<py::sequence>(h) || py::isinstance<py::str>(h))
     throw TypeError(str(what, "(): argument 'size' must be tuple of ints, but found element of type ",
                         std::string(py::str(py::type::of(h).attr("__name__")))));

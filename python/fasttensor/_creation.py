@@ -16,11 +16,13 @@ _NUMPY_OK = {np.dtype(np.bool_), np.dtype(np.uint8), np.dtype(np.int32), np.dtyp
 
 
 def _size(size: tuple, name: str) -> list:
-    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
+    """The size as a list of ints: varargs or one sequence; a tensor counts only as one integer (0-d)."""
+    if len(size) == 1 and not isinstance(size[0], (numbers.Integral, _C.Tensor)):
         size = tuple(size[0])
     out = []
     for s in size:
-        if isinstance(s, bool) or not isinstance(s, (numbers.Integral, _C.Tensor)):
+        is_int_tensor = isinstance(s, _C.Tensor) and s.dim() == 0 and not s.is_floating_point() and s.dtype != _C.bool
+        if isinstance(s, bool) or not (isinstance(s, numbers.Integral) or is_int_tensor):
             raise TypeError(f"{name}(): argument 'size' must be tuple of ints, but found element of type "
                             f"{type(s).__name__} at pos {len(out)}")
         out.append(int(s))
