@@ -511,3 +511,62 @@ def test_dims_and_sizes_from_numpy_integers_and_0d_tensors(m):
         m.ones(m.arange(3.0))
     with pytest.raises(TypeError):
         m.zeros(m.tensor(2.0))
+
+
+# --- Python conversions, alpha, normal, empty contiguity, slice assignment overlap, Parameter copies
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_float_and_int_of_several_elements_raise_value_error(m):
+    with pytest.raises(ValueError, match="only one element tensors"):
+        float(m.ones(2))
+    with pytest.raises(ValueError, match="only one element tensors"):
+        int(m.ones(0))
+    assert float(m.tensor([2.5])) == 2.5 and int(m.tensor(7)) == 7
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_float_alpha_with_integer_tensors_raises(m):
+    x = m.tensor([1, 2])
+    for call in (lambda: x.add(x, alpha=0.5), lambda: m.add(x, x, alpha=0.5), lambda: x.sub(x, alpha=1.5),
+                 lambda: x.clone().add_(x, alpha=0.5)):
+        with pytest.raises(RuntimeError, match="alpha must not be a floating point number"):
+            call()
+    assert x.add(x, alpha=2).tolist() == [3, 6]
+    assert m.tensor([1.0, 2.0]).add(m.tensor([1.0, 1.0]), alpha=0.5).tolist() == [1.5, 2.5]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_normal_refuses_a_negative_std(m):
+    with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
+        m.normal(m.zeros(2), -1.0)
+    with pytest.raises(RuntimeError, match="normal expects all elements of std >= 0.0"):
+        m.normal(m.zeros(2), m.tensor([1.0, -1.0]))
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_empty_tensors_are_contiguous(m):
+    assert m.zeros(3, 0).is_contiguous() and m.zeros(3, 0).t().is_contiguous()
+    assert m.zeros(4, 5)[:, 0:0].is_contiguous()
+    assert not m.zeros(4, 5).t().is_contiguous()
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_slice_assignment_from_an_overlapping_slice_raises(m):
+    x = m.arange(5.0)
+    with pytest.raises(RuntimeError, match="unsupported operation"):
+        x[1:] = x[:-1]
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    x[1:] = x[:-1].clone()
+    assert x.tolist() == [0.0, 0.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_deepcopy_of_a_parameter_drops_its_grad_and_of_a_tensor_keeps_it(m):
+    import copy
+
+    p = m.nn.Parameter(m.zeros(2))
+    p.grad = m.ones(2)
+    assert copy.deepcopy(p).grad is None
+    t = m.zeros(2, requires_grad=True)
+    t.grad = m.ones(2)
+    assert copy.deepcopy(t).grad.tolist() == [1.0, 1.0]

@@ -28,6 +28,7 @@ Backend& backend(const Device& device) {
 }
 
 bool TensorImpl::is_contiguous() const {
+  if (numel() == 0) return true;  // as PyTorch: no element is out of place
   int64_t expected = 1;
   for (int i = dim() - 1; i >= 0; --i) {
     if (shape_[i] == 1) continue;  // stride of a size-1 dim does not matter

@@ -203,6 +203,7 @@ void index_put_kernel(const Tensor& self, const std::vector<IndexItem>& items, c
     const Shape shape = broadcast_shapes(v->shape(), value->shape());
     FT_CHECK(shape == v->shape(), RuntimeError, "shape mismatch: value tensor of shape ", value->shape().str(),
              " cannot be broadcast to indexing result of shape ", v->shape().str());
+    check_no_partial_overlap(v, value);  // x[1:] = x[:-1], as copy_
     backend(self->device()).copy(v, expand_to(value, v->shape()));
     return;
   }

@@ -118,4 +118,12 @@ Tensor bitwise_not(const Tensor& t) {
   return ops::binary(BinaryOp::BitXor, t, scalar_tensor(Scalar::from_int(-1), t->dtype(), t->device()));
 }
 
+Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, const char* fn) {
+  Tensor a = operand_arg(alpha, fn, "alpha");
+  const bool integral = !is_floating(other->dtype()) && (!self || !is_floating(self->dtype()));
+  FT_CHECK(!(integral && is_floating(a->dtype())), RuntimeError,
+           "For integral input tensors, argument alpha must not be a floating point number.");
+  return ops::binary(BinaryOp::Mul, other, a);
+}
+
 }  // namespace ft::python

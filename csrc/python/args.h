@@ -30,6 +30,9 @@ py::object named_pair(const char* name, const Tensor& values, const Tensor& indi
 // a / b with PyTorch's rounding_mode: None (true division), 'trunc' or 'floor'.
 Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode);
 Tensor bitwise_not(const Tensor& t);  // ~x
+// other * alpha for add/sub(..., alpha=): a float alpha with integer tensors is
+// refused, as PyTorch (self may be null when the first operand is no tensor).
+Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, const char* fn);
 // A sequence of tensors (cat, stack, backward's inputs); TypeError otherwise.
 std::vector<Tensor> tensor_list(py::handle seq, const char* what);
 // clamp / clip (/ clamp_ when inplace) with numbers or tensors as bounds.

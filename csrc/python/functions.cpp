@@ -39,7 +39,7 @@ Tensor add_like(BinaryOp op, const char* name, py::handle a, py::handle b, py::h
     return binary_args(op, a, b);
   }
   Tensor tb = as_operand(b);
-  if (tb) tb = ops::binary(BinaryOp::Mul, tb, operand_arg(alpha, name, "alpha"));
+  if (tb) tb = times_alpha(as_operand(a), tb, alpha, name);
   py::object bb = tb ? py::cast(tb) : py::object(py::reinterpret_borrow<py::object>(b));
   if (!out.is_none()) return binary_out_args(op, a, bb, to_tensor(out));
   return binary_args(op, a, bb);

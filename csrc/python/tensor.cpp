@@ -86,6 +86,12 @@ int64_t register_hook(const Tensor& t, py::function fn) {
   return next_id - 1;
 }
 
+// float(t) / int(t): PyTorch's ValueError for anything but one element.
+const Tensor& python_number_source(const Tensor& t) {
+  FT_CHECK(t->numel() == 1, ValueError, "only one element tensors can be converted to Python scalars");
+  return t;
+}
+
 py::object item_object(const Tensor& t) {
   const Scalar s = item(t);
   if (s.is_bool()) return py::bool_(s.i != 0);
@@ -160,8 +166,8 @@ void bind_tensor(py::module_& m) {
       .def("__hash__", [](py::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       // --- conversion to Python ---------------------------------------------
       .def("item", &item_object)
-      .def("__float__", [](const Tensor& t) { return item(t).d; })
-      .def("__int__", [](const Tensor& t) { return item(t).i; })
+      .def("__float__", [](const Tensor& t) { return item(python_number_source(t)).d; })
+      .def("__int__", [](const Tensor& t) { return item(python_number_source(t)).i; })
       .def("__index__", [](const Tensor& t) {
         FT_CHECK(!is_floating(t->dtype()) && t->numel() == 1, TypeError,
                  "only integer tensors of a single element can be converted to an index");
@@ -386,7 +392,7 @@ void bind_tensor(py::module_& m) {
       FT_BINARY_METHOD(floor_divide, FloorDiv) FT_BINARY_METHOD(remainder, Remainder) FT_BINARY_METHOD(fmod, Fmod)
       .def("add", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = operand_arg(o, "add", "other");
-        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, operand_arg(alpha, "add", "alpha"));
+        if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add");
         return ops::binary(BinaryOp::Add, t, other);
       }, py::arg("other"), py::arg("alpha") = py::none())
       .def("div", [](const Tensor& t, py::handle o, py::object rounding_mode) {
@@ -394,17 +400,17 @@ void bind_tensor(py::module_& m) {
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
       .def("sub", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = operand_arg(o, "sub", "other");
-        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, operand_arg(alpha, "sub", "alpha"));
+        if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub");
         return ops::binary(BinaryOp::Sub, t, other);
       }, py::arg("other"), py::arg("alpha") = py::none())
       .def("add_", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = operand_arg(o, "add_", "other");
-        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, operand_arg(alpha, "add_", "alpha"));
+        if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add_");
         return nogil(t->numel(), [&] { return ops::binary_(BinaryOp::Add, t, other); });
       }, py::arg("other"), py::arg("alpha") = py::none())
       .def("sub_", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = operand_arg(o, "sub_", "other");
-        if (!alpha.is_none()) other = ops::binary(BinaryOp::Mul, other, operand_arg(alpha, "sub_", "alpha"));
+        if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub_");
         return ops::binary_(BinaryOp::Sub, t, other);
       }, py::arg("other"), py::arg("alpha") = py::none())
       .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, operand_arg(o, "mul_", "other")); })

@@ -240,6 +240,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
            requires_grad: bool = False) -> _C.Tensor:
     """Samples from N(mean, std²): with float mean/std and a size, or elementwise with tensors."""
     if isinstance(mean, _C.Tensor) or isinstance(std, _C.Tensor):
+        if isinstance(std, _C.Tensor) and bool((std < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        if not isinstance(std, _C.Tensor) and std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         ref = mean if isinstance(mean, _C.Tensor) else std
         shape = list(ref.shape) if size is None else _size((size,), "normal")
         z = _C._randn(shape, dtype if dtype is not None else ref.dtype, device if device is not None else ref.device,

@@ -216,7 +216,9 @@ def _deepcopy(self: Tensor, memo):
         new = cls(data, self.requires_grad) if _accepts_requires_grad(cls) else cls(data)
     if self.requires_grad and new.is_leaf:
         new.requires_grad_(True)
-    if self.grad is not None:
+    from .nn.parameter import Parameter
+
+    if self.grad is not None and not isinstance(self, Parameter):  # a Parameter's copy starts without .grad, as torch
         new.grad = copy.deepcopy(self.grad, memo)
     for k, v in getattr(self, "__dict__", {}).items():
         if k not in new.__dict__:
