@@ -106,8 +106,9 @@ def test_tensor_from_tensors():
     assert b.tolist() == [1.0, 2.0] and b.data_ptr() != a.data_ptr()
     s = fasttensor.tensor([fasttensor.tensor(1.5), fasttensor.tensor(2.5)])
     assert s.tolist() == [1.5, 2.5] and s.dtype == fasttensor.float32
-    rows = fasttensor.tensor([fasttensor.tensor([1, 2]), fasttensor.tensor([3, 4])])
-    assert rows.tolist() == [[1, 2], [3, 4]]
+    # Each tensor in a list stands for one number, as in PyTorch: larger ones are refused.
+    with pytest.raises(ValueError, match="only one element tensors"):
+        fasttensor.tensor([fasttensor.tensor([1, 2]), fasttensor.tensor([3, 4])])
 
 
 def test_tensor_requires_grad_and_bad_data():

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -570,3 +572,34 @@ def test_deepcopy_of_a_parameter_drops_its_grad_and_of_a_tensor_keeps_it(m):
     t = m.zeros(2, requires_grad=True)
     t.grad = m.ones(2)
     assert copy.deepcopy(t).grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_tensor_dtype_from_numpy_scalars_arrays_and_tensors_in_lists(m):
+    """Inside a list, NumPy scalars/arrays and 0-d tensors keep their dtypes (promoted with the
+    Python numbers'); a one-element tensor stands for its value; larger ones are refused."""
+    cases = [([np.float64(1.5), 2], [1.5, 2.0], "float64"),
+             ([np.array([1.0, 2]), np.array([3.0, 4])], [[1.0, 2.0], [3.0, 4.0]], "float64"),
+             ([m.tensor(1, dtype=m.int32), m.tensor(2, dtype=m.int32)], [1, 2], "int32"),
+             ([m.tensor([1.0])], [1.0], "float32"),
+             ([np.int32(1), 2.5], [1.0, 2.5], "float32"),
+             ([1, 2.5], [1.0, 2.5], "float32")]
+    for data, values, dtype in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch: "a list of numpy.ndarrays is extremely slow"
+            t = m.tensor(data)
+        assert t.tolist() == values and t.dtype == getattr(m, dtype)
+    with pytest.raises(ValueError, match="only one element tensors"):
+        m.tensor([m.ones(2), m.ones(2)])
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_view_ops_take_their_keyword_arguments(m):
+    x = m.ones(2, 3, 4)
+    assert tuple(x.transpose(dim0=0, dim1=2).shape) == (4, 3, 2)
+    assert tuple(x.permute(dims=(2, 0, 1)).shape) == (4, 2, 3)
+    assert tuple(x.view(size=(6, 4)).shape) == (6, 4)
+    assert tuple(x.reshape(shape=(4, 6)).shape) == (4, 6)
+    assert tuple(x.expand(size=(2, 2, 3, 4)).shape) == (2, 2, 3, 4)
+    with pytest.raises(TypeError):
+        x.view(shape=(24,))

@@ -92,6 +92,16 @@ const Tensor& python_number_source(const Tensor& t) {
   return t;
 }
 
+// reshape(2, 3), reshape((2, 3)) or reshape(shape=(2, 3)): `key` names the keyword.
+std::vector<int64_t> sizes_arg(const py::args& args, const py::kwargs& kw, const char* fn, const char* key) {
+  for (auto [k, v] : kw) {
+    const std::string name = py::str(k);
+    FT_CHECK(name == key && args.size() == 0, TypeError, fn, "() got an unexpected keyword argument '", name, "'");
+    return dims_from_args(py::make_tuple(v), fn);
+  }
+  return dims_from_args(args, fn);
+}
+
 py::object item_object(const Tensor& t) {
   const Scalar s = item(t);
   if (s.is_bool()) return py::bool_(s.i != 0);
@@ -288,14 +298,14 @@ void bind_tensor(py::module_& m) {
         nogil(t->numel(), [&] { return ops::index_put_(t, items, v); });
       })
       // --- views --------------------------------------------------------------
-      .def("reshape", [](const Tensor& t, py::args shape) { return ops::reshape(t, dims_from_args(shape, "reshape")); })
-      .def("view", [](const Tensor& t, py::args shape) { return ops::view(t, dims_from_args(shape, "view")); })
+      .def("reshape", [](const Tensor& t, py::args shape, py::kwargs kw) { return ops::reshape(t, sizes_arg(shape, kw, "reshape", "shape")); })
+      .def("view", [](const Tensor& t, py::args shape, py::kwargs kw) { return ops::view(t, sizes_arg(shape, kw, "view", "size")); })
       .def("view_as", [](const Tensor& t, const Tensor& o) { return ops::view(t, o->shape().vec()); })
       .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->shape().vec()); })
-      .def("transpose", &ops::transpose)
+      .def("transpose", &ops::transpose, py::arg("dim0"), py::arg("dim1"))
       .def("swapaxes", &ops::transpose)
-      .def("permute", [](const Tensor& t, py::args dims) { return ops::permute(t, dims_from_args(dims, "permute")); })
-      .def("expand", [](const Tensor& t, py::args sizes) { return ops::expand(t, dims_from_args(sizes, "expand")); })
+      .def("permute", [](const Tensor& t, py::args dims, py::kwargs kw) { return ops::permute(t, sizes_arg(dims, kw, "permute", "dims")); })
+      .def("expand", [](const Tensor& t, py::args sizes, py::kwargs kw) { return ops::expand(t, sizes_arg(sizes, kw, "expand", "size")); })
       .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->shape().vec()); })
       .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim)); }, py::arg("dim") = py::none())
       .def("unsqueeze", &ops::unsqueeze, py::arg("dim"))

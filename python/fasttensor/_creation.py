@@ -67,20 +67,61 @@ def _flatten_first(data):
 
 
 def _tensors_to_lists(data):
+    """Tensors inside a sequence stand for their one value (PyTorch refuses larger ones)."""
     if isinstance(data, _C.Tensor):
-        return data.tolist()
+        if data.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data.item()
     if isinstance(data, (list, tuple)):
         return [_tensors_to_lists(x) for x in data]
     return data
 
 
+def _leaves(data):
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            yield from _leaves(x)
+    else:
+        yield data
+
+
+def _sequence_dtype(data):
+    """PyTorch's dtype for a sequence holding NumPy scalars/arrays or tensors: their dtypes promoted
+    with the Python numbers' (float: the default dtype, int: int64, bool). Only sequences whose first
+    element is such an object are scanned; plain Python numbers take the fast rule."""
+    first = next(_flatten_first(data), None)
+    if not isinstance(first, (_C.Tensor, np.generic, np.ndarray)):
+        return None
+    result = None
+    for x in _leaves(data):
+        if isinstance(x, _C.Tensor):
+            d = x.dtype
+        elif isinstance(x, (np.generic, np.ndarray)):
+            d = _C.from_numpy(np.zeros(1, dtype=x.dtype)).dtype if x.dtype in _NUMPY_OK else None
+        elif isinstance(x, bool):
+            d = _C.bool
+        elif isinstance(x, int):
+            d = _C.int64
+        elif isinstance(x, float):
+            d = _C.get_default_dtype()
+        else:
+            d = None
+        if d is not None:
+            result = d if result is None else _C.promote_types(result, d)
+    return result
+
+
 def _infer_dtype(data: Any, arr: np.ndarray):
     """PyTorch's rule: Python floats → default dtype, ints → int64, bools →
-    bool; NumPy arrays and tensors keep their dtype."""
+    bool; NumPy arrays and tensors keep their dtype (also inside sequences)."""
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         return None  # keep
     if isinstance(data, _C.Tensor):
         return data.dtype
+    if isinstance(data, (list, tuple)):
+        inner = _sequence_dtype(data)
+        if inner is not None:
+            return inner
     kind = arr.dtype.kind
     if kind == "b":
         return _C.bool
