@@ -560,3 +560,87 @@ def test_cross_entropy_double_backward_matches_torch(reduction):
         results.append((w.grad.tolist(), x.grad.tolist()))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12, atol=1e-14)
+
+
+# --- autograd.Function ---------------------------------------------------------------------------
+
+def _custom_functions(m):
+    class Exp(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+    class Scale(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.k = k
+            return x * k
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.k, None
+
+    class Cube(m.autograd.Function):  # saves its input: differentiable twice
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x ** 2
+
+    return Exp, Scale, Cube
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_custom_function_forward_backward_and_node(m):
+    Exp, Scale, Cube = _custom_functions(m)
+    x = m.tensor([0.0, 1.0, 2.0], dtype=m.float64, requires_grad=True)
+    y = Exp.apply(x)
+    assert y.requires_grad and _fn_name(y) == "ExpBackward"
+    Scale.apply(y, 3.0).sum().backward()
+    np.testing.assert_allclose(_grad(x), 3 * np.exp([0.0, 1.0, 2.0]), rtol=1e-15)
+    # inputs that need no gradient: no node, the plain result
+    assert not Exp.apply(m.ones(2)).requires_grad
+    with m.no_grad():
+        assert not Exp.apply(x).requires_grad
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_custom_function_double_backward_through_saved_inputs(m):
+    _, _, Cube = _custom_functions(m)
+    x = m.tensor([1.0, -2.0], dtype=m.float64, requires_grad=True)
+    (g,) = m.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+    g.sum().backward()
+    np.testing.assert_allclose(_grad(x), [6.0, -12.0], rtol=1e-15)
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_custom_function_errors(m):
+    class TwoGrads(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad
+
+    x = m.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="incorrect number of gradients"):
+        TwoGrads.apply(x).sum().backward()
+    Exp, _, _ = _custom_functions(m)
+    y = Exp.apply(x)
+    with m.no_grad():
+        y.mul_(2)  # the saved output changed
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -1,5 +1,8 @@
 // Module-level functions of fasttensor._C: the functional forms of the ops,
 // creation primitives, autograd entry points, nn and optim kernels.
+#include <mutex>
+#include <set>
+
 #include "autograd/grad_mode.h"
 #include "python/args.h"
 
@@ -192,6 +195,36 @@ void bind_functions(py::module_& m) {
                             bool create_graph, const std::vector<Tensor>& inputs, bool allow_unused) {
     py::gil_scoped_release release;
     return autograd::run_backward(outputs, grads, keep_graph, create_graph, inputs, allow_unused);
+  });
+
+  // autograd.Function: `out` gets a node named `name` whose backward calls the
+  // Python `backward(grad)` (with the GIL), which returns one gradient or None
+  // per entry of `inputs` (None entries: arguments that are not tensors).
+  m.def("_record_python_function", [](const Tensor& out, py::list inputs, py::function backward, const std::string& name) {
+    std::vector<Tensor> ins;
+    for (py::handle h : inputs) ins.push_back(h.is_none() ? Tensor() : to_tensor(h));
+    static std::mutex names_mutex;
+    static std::set<std::string> names;  // nodes keep a const char*: one lasting copy per name
+    const char* kept;
+    {
+      std::lock_guard<std::mutex> lock(names_mutex);
+      kept = names.insert(name).first->c_str();
+    }
+    std::shared_ptr<py::object> fn(new py::object(std::move(backward)), [](py::object* p) {
+      py::gil_scoped_acquire gil;
+      delete p;
+    });
+    const size_t n = ins.size();
+    autograd::record(out, kept, ins, {}, [fn, n, kept](const Tensor& g, const autograd::SavedTensors&, auto&) {
+      py::gil_scoped_acquire gil;
+      py::object r = (*fn)(g);
+      py::tuple grads = py::isinstance<py::tuple>(r) ? r.cast<py::tuple>() : py::make_tuple(r);
+      FT_CHECK(grads.size() == n, RuntimeError, "function ", kept, " returned an incorrect number of gradients (expected ",
+               n, ", got ", grads.size(), ")");
+      std::vector<Tensor> out_grads;
+      for (py::handle h : grads) out_grads.push_back(h.is_none() ? Tensor() : to_tensor(h));
+      return out_grads;
+    });
   });
 
   // --- nn --------------------------------------------------------------------------
