@@ -644,3 +644,79 @@ def test_custom_function_errors(m):
         y.mul_(2)  # the saved output changed
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+# --- round-2 fixes: graph release, retain_grad and hooks around in-place ops and autograd.grad ---
+
+def test_a_very_long_graph_is_freed_without_recursion():
+    """A chain of 2e5 nodes (and one holding saved tensors) is released iteratively: nested
+    destructors would overflow the C stack (it crashed)."""
+    x = fasttensor.ones(3, requires_grad=True)
+    w = fasttensor.ones(3, requires_grad=True)
+    y = x
+    for _ in range(200_000):
+        y = y * 1.0
+    del y
+    y = x
+    for _ in range(200_000):
+        y = y * w
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+    del y
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_retain_grad_follows_an_in_place_op(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y.retain_grad()
+    y.mul_(2)
+    (y * y).sum().backward()
+    assert y.grad.tolist() == [4.0, 8.0]  # d/dy of y^2 at the new y = [2, 4]
+    assert x.grad.tolist() == [8.0, 16.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_leaf_hooks_apply_to_autograd_grad_and_backward_inputs(m):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x.register_hook(lambda g: g * 2)
+    (g,) = m.autograd.grad((x * x).sum(), x)
+    assert g.tolist() == [4.0, 8.0, 12.0]
+    (x * x).sum().backward(inputs=[x])
+    assert x.grad.tolist() == [4.0, 8.0, 12.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_a_hook_may_not_change_the_dtype(m):
+    x = m.ones(2, requires_grad=True)
+    x.register_hook(lambda g: g.double())
+    with pytest.raises(RuntimeError, match="hook.*changed the type of value"):
+        (x * 2).sum().backward()
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_autograd_grad_does_not_run_hooks_of_pruned_branches(m):
+    x = m.ones(2, requires_grad=True)
+    w = m.ones(2, requires_grad=True)
+    a = x * 2
+    fired = []
+    a.register_hook(lambda g: fired.append(1))
+    m.autograd.grad((a + w).sum(), w)
+    assert fired == []
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_reductions_with_dtype_give_gradients_in_the_input_dtype(m):
+    x = m.ones(3, requires_grad=True)
+    x.mean(dtype=m.float64).backward()
+    assert x.grad.dtype == m.float32
+    x.grad = None
+    x.cumsum(0, dtype=m.float64).sum().backward()
+    assert x.grad.dtype == m.float32 and x.grad.tolist() == [3.0, 2.0, 1.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_masked_fill_with_a_tensor_value_that_requires_grad(m):
+    v = m.tensor(1.0, requires_grad=True)
+    m.zeros(3).masked_fill(m.tensor([True, False, True]), v).sum().backward()
+    assert v.grad.item() == 2.0

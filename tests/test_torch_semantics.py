@@ -603,3 +603,32 @@ def test_view_ops_take_their_keyword_arguments(m):
     assert tuple(x.expand(size=(2, 2, 3, 4)).shape) == (2, 2, 3, 4)
     with pytest.raises(TypeError):
         x.view(shape=(24,))
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_integer_trunc_division_is_exact(m):
+    a = m.tensor([2**31 - 1, -7, 7, -7, 6, 2**60 + 1])
+    b = m.tensor([3, 2, -2, -2, 3, 1])
+    assert a.div(b, rounding_mode="trunc").tolist() == [715827882, -3, -3, 3, 2, 2**60 + 1]
+    assert m.tensor([2**31 - 1], dtype=m.int32).div(3, rounding_mode="trunc").tolist() == [715827882]
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        m.tensor([7]).div(0, rounding_mode="trunc")
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_tensor_from_python_numbers_checks_integer_ranges(m):
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8 without overflow"):
+        m.tensor([256], dtype=m.uint8)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int64 without overflow"):
+        m.tensor([float("inf")], dtype=m.int64)
+    with pytest.raises(ValueError, match="Overflow when unpacking long"):
+        m.tensor([2**63])
+    assert m.tensor([-1, 255], dtype=m.uint8).tolist() == [255, 255]
+    assert m.tensor([2**63], dtype=m.float32).item() == 2.0**63
+    assert m.tensor(np.array([300]), dtype=m.uint8).tolist() == [44]  # arrays are cast as they are
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_tensor_values_are_cast_not_range_checked(m):
+    assert m.zeros(2, dtype=m.uint8).fill_(m.tensor(256)).tolist() == [0, 0]
+    assert m.nan_to_num(m.tensor([float("inf")]), posinf=1e300).tolist() == [float("inf")]

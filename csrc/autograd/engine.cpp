@@ -63,12 +63,50 @@ Tensor SavedTensor::unpack(const Node& owner) const {
 
 std::vector<Tensor> FunctionNode::apply(const Tensor& grad) { return backward(grad, saved, needs); }
 
+std::shared_ptr<Node> SavedTensor::take_history() {
+  if (!data_ || data_.use_count() != 1 || !data_->grad_fn()) return nullptr;
+  std::shared_ptr<Node> fn = data_->grad_fn();
+  data_->set_grad_fn(nullptr);
+  return fn;
+}
+
+void Node::take_children(std::vector<std::shared_ptr<Node>>& out) {
+  for (Edge& e : next_edges)
+    if (e.fn) out.push_back(std::move(e.fn));
+  next_edges.clear();
+}
+
+void FunctionNode::take_children(std::vector<std::shared_ptr<Node>>& out) {
+  Node::take_children(out);
+  for (SavedTensor& s : saved.items)
+    if (auto fn = s.take_history()) out.push_back(std::move(fn));
+}
+
+FunctionNode::~FunctionNode() {
+  // Saved tensors' histories join the edges, which ~Node releases iteratively.
+  for (SavedTensor& s : saved.items)
+    if (auto fn = s.take_history()) next_edges.push_back({std::move(fn), 0});
+}
+
+Node::~Node() {
+  std::vector<std::shared_ptr<Node>> stack;
+  Node::take_children(stack);
+  while (!stack.empty()) {
+    std::shared_ptr<Node> n = std::move(stack.back());
+    stack.pop_back();
+    if (n.use_count() == 1) n->take_children(stack);  // n is freed here with nothing left below it
+  }
+}
+
 Tensor run_hooks(const std::vector<GradHook>& hooks, Tensor grad) {
   for (const GradHook& h : std::vector<GradHook>(hooks)) {  // a hook may remove hooks
     Tensor r = h.fn(grad);
     if (!r) continue;
     FT_CHECK(r->shape() == grad->shape(), RuntimeError, "hook returned a gradient of shape ", r->shape().str(),
              " but expected ", grad->shape().str());
+    FT_CHECK(r->dtype() == grad->dtype() && r->device() == grad->device(), RuntimeError,
+             "hook has changed the type of value (was ", dtype_name(grad->dtype()), " on ", grad->device().str(),
+             ", got ", dtype_name(r->dtype()), " on ", r->device().str(), ")");
     grad = std::move(r);
   }
   return grad;
@@ -279,16 +317,20 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       buffers.erase(it);
     }
     if (!grad) grad = ops::zeros(node->output_shape, node->output_dtype, node->output_device);
-    if (!node->pre_hooks.empty()) grad = run_hooks(node->pre_hooks, grad);
+    const bool pruned = !accumulate_into_leaves && !runs.count(node.get());
+    if (!node->pre_hooks.empty() && !pruned) grad = run_hooks(node->pre_hooks, grad);
 
     if (auto out = node->retained_output.lock()) {
       const Tensor& old = out->grad();
       out->set_grad(old ? ops::add(old, grad) : (create_graph ? grad : ops::clone(grad)));
     }
     if (auto c = captures.find(node.get()); c != captures.end()) {
-      for (size_t i : c->second) captured[i] = grad;
+      // A captured leaf's gradient passes its hooks first, as on accumulation.
+      auto* leaf = dynamic_cast<AccumulateGrad*>(node.get());
+      const Tensor g = leaf && !leaf->variable->leaf_hooks.empty() ? run_hooks(leaf->variable->leaf_hooks, grad) : grad;
+      for (size_t i : c->second) captured[i] = g;
     }
-    if (!accumulate_into_leaves && !runs.count(node.get())) continue;
+    if (pruned) continue;
 
     std::vector<Tensor> input_grads = node->apply(grad);
     grad.reset();

@@ -33,6 +33,9 @@ class SavedTensor {
   // The tensor, or an error when it was modified in place or freed.
   Tensor unpack(const struct Node& owner) const;
   void release() { data_.reset(); released_ = true; }
+  // The history of a tensor only this holds (its grad_fn), moved out so that
+  // a long graph is freed iteratively (see Node::~Node).
+  std::shared_ptr<struct Node> take_history();
   bool defined() const { return data_ != nullptr || released_; }
 
  private:
@@ -45,7 +48,11 @@ class SavedTensor {
 
 struct Node : std::enable_shared_from_this<Node> {
   explicit Node(const char* name) : name_(name) {}
-  virtual ~Node() = default;
+  // Frees the nodes only this one keeps alive with an explicit stack: a chain
+  // of 10^5 nodes released by nested destructors would overflow the C stack.
+  virtual ~Node();
+  // Moves into `out` the nodes this one keeps alive (edges, saved histories).
+  virtual void take_children(std::vector<std::shared_ptr<Node>>& out);
 
   // grad: gradient w.r.t. this node's output. Returns one gradient per input
   // edge (an undefined Tensor where an input needs none).
@@ -83,6 +90,8 @@ using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad, const S
 
 struct FunctionNode final : Node {
   FunctionNode(const char* name, BackwardFn fn) : Node(name), backward(std::move(fn)) { saved.owner = this; }
+  ~FunctionNode() override;
+  void take_children(std::vector<std::shared_ptr<Node>>& out) override;
   std::vector<Tensor> apply(const Tensor& grad) override;
   void release_saved() override {
     for (auto& s : saved.items) s.release();

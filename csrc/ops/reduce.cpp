@@ -108,10 +108,11 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std
     int64_t count = 1;
     for (int i = 0; i < a->dim(); ++i)
       if (mask >> i & 1) count *= in_shape[i];
+    const DType in_dtype = a->dtype();
     autograd::record(out, dims.empty() ? "MeanBackward0" : "MeanBackward1", {&a}, {},
                      [=](const Tensor& g, const SavedTensors&, auto&) {
-                       return std::vector<Tensor>{
-                           expand_back(mul_scalar(g, 1.0 / static_cast<double>(count)), in_shape, mask, keepdim)};
+                       Tensor gi = expand_back(mul_scalar(g, 1.0 / static_cast<double>(count)), in_shape, mask, keepdim);
+                       return std::vector<Tensor>{gi->dtype() == in_dtype ? gi : to_dtype(gi, in_dtype)};  // mean(dtype=)
                      });
   }
   return out;
@@ -291,13 +292,15 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dt) {
   Tensor out = empty(a->shape(), out_dtype, a->device());
   backend(a->device()).cumsum(out, cast_to(a, out_dtype), a->dim() == 0 ? 0 : d);
   if (is_floating(out_dtype) && autograd::any_requires_grad({&a})) {
-    autograd::record(out, "CumsumBackward0", {&a}, {}, [d](const Tensor& g, const SavedTensors&, auto&) {
+    const DType in_dtype = a->dtype();
+    autograd::record(out, "CumsumBackward0", {&a}, {}, [d, in_dtype](const Tensor& g, const SavedTensors&, auto&) {
       // The reverse cumulative sum, as a cumsum of g reversed along d (a
       // difference total - cumsum would cancel catastrophically).
-      if (g->dim() == 0) return std::vector<Tensor>{g};
+      if (g->dim() == 0) return std::vector<Tensor>{g->dtype() == in_dtype ? g : to_dtype(g, in_dtype)};
       const int64_t n = g->shape()[d];
       Tensor reversed = arange(Scalar::from_int(n - 1), Scalar::from_int(-1), Scalar::from_int(-1), DType::Int64, g->device());
-      return std::vector<Tensor>{index_select(cumsum(index_select(g, d, reversed), d), d, reversed)};
+      Tensor gi = index_select(cumsum(index_select(g, d, reversed), d), d, reversed);
+      return std::vector<Tensor>{gi->dtype() == in_dtype ? gi : to_dtype(gi, in_dtype)};  // cumsum(dtype=)
     });
   }
   return out;

@@ -47,8 +47,14 @@ Tensor commit_inplace(const Tensor& self, const Tensor& r) {
   self->view_version = self->version();  // its grad_fn is set here, not stale
   if (!r->requires_grad()) return self;
   const Tensor base = self->view_base;
+  // retain_grad() follows the tensor to its new node (its .grad is the new version's).
+  if (self->retains_grad() && self->grad_fn()) self->grad_fn()->retained_output.reset();
+  auto keep_retained = [&] {
+    if (self->retains_grad()) self->grad_fn()->retained_output = self;
+  };
   if (!base) {
     self->set_grad_fn(r->grad_fn());
+    keep_retained();
     return self;
   }
   // The region self covers, as a view of a contiguous tensor shaped like base.
@@ -72,6 +78,7 @@ Tensor commit_inplace(const Tensor& self, const Tensor& r) {
                    });
   base->set_grad_fn(new_base->grad_fn());
   self->set_grad_fn(r->grad_fn());
+  keep_retained();
   return self;
 }
 

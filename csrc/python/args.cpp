@@ -106,8 +106,20 @@ Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode) {
   if (mode == "floor") return binary_args(BinaryOp::FloorDiv, a, b);
   FT_CHECK(mode == "trunc", RuntimeError,
            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", mode, "'");
+  const Tensor ta = as_operand(a), tb = as_operand(b);
+  FT_CHECK(ta && tb, TypeError, "div(): expected Tensor or Number arguments");
+  if (!is_floating(ops::result_type(ta, tb))) {
+    // Integers exactly: the floor quotient (ZeroDivisionError for 0), one more
+    // where the true quotient is negative and inexact.
+    Tensor q = binary_args(BinaryOp::FloorDiv, a, b);
+    const Tensor zero = wrap_scalar(Scalar::from_int(0));
+    Tensor inexact = ops::binary(BinaryOp::Ne, ops::binary(BinaryOp::Mul, q, tb), ta);
+    Tensor negative = ops::binary(BinaryOp::Ne, ops::binary(BinaryOp::Lt, ta, zero), ops::binary(BinaryOp::Lt, tb, zero));
+    Tensor up = ops::binary(BinaryOp::LogicalAnd, inexact, negative);
+    return ops::where(up, ops::binary(BinaryOp::Add, q, wrap_scalar(Scalar::from_int(1))), q);
+  }
   Tensor r = binary_args(BinaryOp::Div, a, b);
-  return ops::to_dtype(ops::unary(UnaryOp::Trunc, r), ops::result_type(as_operand(a), as_operand(b)));
+  return ops::unary(UnaryOp::Trunc, r);
 }
 
 // ~x: logical not of bool, all bits flipped of integers (x ^ -1; 255 - x for uint8).

@@ -102,6 +102,20 @@ std::vector<int64_t> sizes_arg(const py::args& args, const py::kwargs& kw, const
   return dims_from_args(args, fn);
 }
 
+// masked_fill with a number (checked against t's dtype) or a 0-d tensor (cast
+// to t's dtype, as PyTorch, and differentiable: the value gets the masked gradient).
+Tensor masked_fill_value(const Tensor& t, const Tensor& mask, py::handle v) {
+  if (!is_tensor(v)) {
+    auto s = to_scalar(v);
+    FT_CHECK(s, TypeError, "masked_fill(): argument 'value' must be Number or Tensor");
+    return ops::masked_fill(t, mask, *s);
+  }
+  const Tensor value = to_tensor(v);
+  FT_CHECK(value->dim() == 0, RuntimeError, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+           "with ", value->dim(), " dimension(s).");
+  return ops::where(mask, ops::to_dtype(ops::to_device(value, t->device()), t->dtype()), t);
+}
+
 py::object item_object(const Tensor& t) {
   const Scalar s = item(t);
   if (s.is_bool()) return py::bool_(s.i != 0);
@@ -272,7 +286,8 @@ void bind_tensor(py::module_& m) {
                  value->dim(), " dimensions.");
         // A value with history gets its gradient (the sum over self) through copy_.
         if (autograd::any_requires_grad({&value})) return ops::copy_(t, value);
-        return ops::fill_named(t, item(value), "FillBackward3");
+        // A tensor value is cast to t's dtype first (256 into uint8 is 0), as PyTorch.
+        return ops::fill_named(t, item(ops::to_dtype(value, t->dtype())), "FillBackward3");
       }, py::arg("value"))
       .def("zero_", [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::zero_(t); }); })
       // --- indexing -----------------------------------------------------------
@@ -438,15 +453,9 @@ void bind_tensor(py::module_& m) {
       .def("where", [](const Tensor& t, const Tensor& cond, py::handle other) {
         return ops::where(cond, t, operand_arg(other, "where", "other"));
       })
-      .def("masked_fill", [](const Tensor& t, const Tensor& mask, py::handle v) {
-        auto s = to_scalar(v);
-        if (!s) s = item(to_tensor(v));
-        return ops::masked_fill(t, mask, *s);
-      })
+      .def("masked_fill", &masked_fill_value)
       .def("masked_fill_", [](const Tensor& t, const Tensor& mask, py::handle v) {
-        auto s = to_scalar(v);
-        if (!s) s = item(to_tensor(v));
-        return ops::copy_(t, ops::masked_fill(t, mask, *s));
+        return ops::copy_(t, masked_fill_value(t, mask, v));
       })
       .def("index_select", &ops::index_select, py::arg("dim"), py::arg("index"))
       .def("gather", [](const Tensor& t, int64_t dim, const Tensor& index, bool sparse_grad) {

@@ -136,6 +136,15 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
     arr = _numpy_from_data(data)
     inferred = _infer_dtype(data, arr)
+    target = dtype if dtype is not None else inferred
+    if arr.dtype == np.uint64 and not isinstance(data, np.ndarray):  # Python ints beyond int64
+        if target is None or not target.is_floating_point:
+            raise ValueError("Overflow when unpacking long long")
+        arr = arr.astype(np.float64)
+    # Python numbers must fit an integer dtype (a NumPy array is cast as it is, as in PyTorch).
+    if target is not None and not target.is_floating_point and target != _C.bool and arr.size and \
+            not isinstance(data, np.ndarray):
+        _check_integer_range(arr, target)
     if arr.dtype not in _NUMPY_OK:
         if arr.dtype.kind == "f":
             arr = arr.astype(np.float64) if arr.dtype.itemsize > 4 else arr.astype(np.float32)
@@ -146,12 +155,25 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_
         else:
             raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
     t = _C.from_numpy(arr if arr.flags.c_contiguous else arr.copy(order="C")).clone()
-    target = dtype if dtype is not None else inferred
     if target is not None:
         t = t._to_dtype(_to_dtype(target))
     if device is not None:
         t = t._to_device(device)
     return _finish(t, requires_grad)
+
+
+_INT_RANGES = {"uint8": (-255, 255), "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
+
+
+def _check_integer_range(arr: np.ndarray, target) -> None:
+    """Values stored into an integer dtype must fit it, as PyTorch checks (uint8 takes
+    -255..255: negative numbers wrap); NaN and infinities never fit."""
+    ctype = str(target).split(".")[-1]
+    lo, hi = _INT_RANGES[ctype]
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+    if arr.dtype.kind in "iuf" and (arr.min() < lo or arr.max() > hi):
+        raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
 
 
 def _to_dtype(d):

@@ -280,7 +280,10 @@ def clone(input, *, memory_format=None):
 
 
 def _scalar_on(value, like):
-    """A 0-d tensor of like's dtype and device (for where's branches)."""
+    """A 0-d tensor of like's dtype and device (for where's branches); a float beyond the
+    dtype's range rounds to +-inf there (nan_to_num(posinf=1e300) on float32), as in PyTorch."""
+    if like.is_floating_point() and isinstance(value, float):
+        return _C._full([], value, _C.float64, like.device, False)._to_dtype(like.dtype)
     return _C._full([], value, like.dtype, like.device, False)
 
 
