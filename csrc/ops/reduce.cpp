@@ -309,46 +309,39 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dt) {
 Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool keepdim) {
   FT_CHECK(is_floating(a->dtype()), RuntimeError,
            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got ", dtype_scalar_name(a->dtype()));
-  if (p == 2.0) {
-    Tensor out;
-    {
-      autograd::GradModeGuard no_grad(false);
-      out = unary(UnaryOp::Sqrt, sum(mul(a, a), dims, keepdim));
-    }
-    if (autograd::any_requires_grad({&a})) {
-      const uint32_t mask = dims_mask(dims, a->dim());
-      autograd::record(out, "LinalgVectorNormBackward0", {&a}, {{a}, {out, true}},
-                       [=](const Tensor& g, const SavedTensors& s, auto&) {
-                         const Tensor x = s[0];
-                         Tensor n = expand_back(s[1], x->shape(), mask, keepdim);
-                         Tensor zero = wrap_scalar(Scalar::from_int(0));
-                         // Subgradient 0 at the origin, as PyTorch.
-                         Tensor scale = where(binary(BinaryOp::Eq, n, zero), zero, div(x, n));
-                         return std::vector<Tensor>{mul(expand_back(g, x->shape(), mask, keepdim), scale)};
-                       });
-    }
-    return out;
+  if (std::isinf(p)) {
+    Tensor ab = unary(UnaryOp::Abs, a);
+    return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
   }
-  Tensor ab = unary(UnaryOp::Abs, a);
-  if (std::isinf(p)) return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
-  if (p == 1.0) return sum(ab, dims, keepdim);
+  if (p == 1.0) return sum(unary(UnaryOp::Abs, a), dims, keepdim);
   FT_CHECK(p > 0, RuntimeError, "norm with p=", p, " is not supported");
   Tensor out;
   {
     autograd::GradModeGuard no_grad(false);
-    Tensor powered = binary(BinaryOp::Pow, ab, wrap_scalar(Scalar::from_double(p)));
-    out = binary(BinaryOp::Pow, sum(powered, dims, keepdim), wrap_scalar(Scalar::from_double(1.0 / p)));
+    if (p == 2.0) {
+      out = unary(UnaryOp::Sqrt, sum(mul(a, a), dims, keepdim));
+    } else {
+      Tensor powered = binary(BinaryOp::Pow, unary(UnaryOp::Abs, a), wrap_scalar(Scalar::from_double(p)));
+      out = binary(BinaryOp::Pow, sum(powered, dims, keepdim), wrap_scalar(Scalar::from_double(1.0 / p)));
+    }
   }
   if (autograd::any_requires_grad({&a})) {
     const uint32_t mask = dims_mask(dims, a->dim());
     autograd::record(out, "LinalgVectorNormBackward0", {&a}, {{a}, {out, true}},
                      [=](const Tensor& g, const SavedTensors& s, auto&) {
-                       // d||x||_p/dx = sign(x) |x|^(p-1) / ||x||^(p-1); 0 at x = 0 and where the norm is 0.
+                       // d||x||_p/dx = sign(x) (|x| / ||x||)^(p-1) (x / ||x|| for p = 2); 0 at
+                       // x = 0, so also where the norm is 0 (PyTorch's subgradient).
                        const Tensor x = s[0];
                        Tensor n = expand_back(s[1], x->shape(), mask, keepdim);
-                       Tensor zero = wrap_scalar(Scalar::from_int(0)), pm1 = scalar_tensor(Scalar::from_double(p - 1), x->dtype(), x->device());
-                       Tensor ratio = binary(BinaryOp::Pow, div(unary(UnaryOp::Abs, x), n), pm1);
-                       Tensor scale = where(binary(BinaryOp::Eq, x, zero), zero, mul(unary(UnaryOp::Sign, x), ratio));
+                       Tensor zero = wrap_scalar(Scalar::from_int(0));
+                       Tensor scale;
+                       if (p == 2.0) {
+                         scale = div(x, n);
+                       } else {
+                         Tensor pm1 = scalar_tensor(Scalar::from_double(p - 1), x->dtype(), x->device());
+                         scale = mul(unary(UnaryOp::Sign, x), binary(BinaryOp::Pow, div(unary(UnaryOp::Abs, x), n), pm1));
+                       }
+                       scale = where(binary(BinaryOp::Eq, x, zero), zero, scale);
                        return std::vector<Tensor>{mul(expand_back(g, x->shape(), mask, keepdim), scale)};
                      });
   }
