@@ -776,3 +776,34 @@ def test_on_gpu_as_on_cpu(name, fn):
     assert (cpu_grad is None) == (gpu_grad is None)
     if cpu_grad is not None:
         np.testing.assert_allclose(gpu_grad, cpu_grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape,dim", [((5000,), 0), ((3, 2001), 1), ((1500, 4), 0)])
+def test_long_cumprod_runs_in_blocks_with_exact_values_and_gradients(shape, dim):
+    """Past 1024 entries cumprod runs in blocks (about 2 sqrt(n) ops instead of n): float32 values
+    equal to the sequential float64 product rounded once (NumPy's float64 cumprod here), a zero
+    stays exact, and the gradient matches the exact one."""
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0.9, 1.1, size=shape)
+    a.flat[7] = 0.0
+    ref = np.cumprod(a, dim)
+    got32 = fasttensor.tensor(a.astype(np.float32)).cumprod(dim).numpy()
+    np.testing.assert_array_equal(got32, np.cumprod(a.astype(np.float32).astype(np.float64), dim).astype(np.float32))
+    x = fasttensor.tensor(a, dtype=fasttensor.float64, requires_grad=True)
+    y = x.cumprod(dim)
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-13, atol=0)
+    w = rng.standard_normal(shape)
+    (y * fasttensor.tensor(w)).sum().backward()
+    # d/dx_i sum_j w_j prod_{k<=j} x_k = sum_{j>=i} w_j prod_{k<=j, k!=i} x_k (computed without division)
+    moved, wm = np.moveaxis(a, dim, -1), np.moveaxis(w, dim, -1)
+    expected = np.zeros_like(moved)
+    n = moved.shape[-1]
+    prefix = np.concatenate([np.ones(moved.shape[:-1] + (1,)), np.cumprod(moved, -1)[..., :-1]], -1)
+    for i in range(n):
+        after = np.cumprod(moved[..., i + 1:], -1)  # products of the entries after i
+        expected[..., i] = prefix[..., i] * (wm[..., i] + (wm[..., i + 1:] * after).sum(-1))
+    np.testing.assert_allclose(x.grad.numpy(), np.moveaxis(expected, -1, dim), rtol=1e-10, atol=1e-12)
+    if HAVE_TORCH:
+        import torch
+
+        np.testing.assert_array_equal(got32, torch.tensor(a.astype(np.float32)).cumprod(dim).numpy())
