@@ -370,8 +370,14 @@ class TestElementwise:
         elif domain == "unit":  # inside (-1, 1), where the derivative is finite
             a = np.tanh(a).astype(dtype)
         # Transcendentals come from different math libraries on the two devices.
-        check_cuda(fn, [a], layout=layout, rtol=4e-6 if dtype == "float32" else 1e-14,
-                   atol=1e-6 if dtype == "float32" else 1e-14)
+        tol = dict(rtol=4e-6 if dtype == "float32" else 1e-14, atol=1e-6 if dtype == "float32" else 1e-14)
+        if name == "digamma" and dtype == "float64":
+            # torch's CUDA trigamma (digamma's derivative) is good to ~5e-10 in float64 (measured on
+            # an H200); ours is the CPU's series: values against torch, gradients against the CPU.
+            check_cuda(fn, [a], layout=layout, grad=False, **tol)
+            check_cuda(fn, [a], layout=layout, compare_torch=False, **tol)
+            return
+        check_cuda(fn, [a], layout=layout, **tol)
 
     @pytest.mark.parametrize("dtype", ALL_DTYPES)
     def test_unary_every_dtype(self, dtype: str) -> None:
@@ -572,7 +578,8 @@ class TestMatmul:
     def test_integers(self, dtype: str) -> None:
         rng = np.random.default_rng(15)
         a, b = random_array((3, 17, 9), dtype, rng, 0, 5), random_array((3, 9, 11), dtype, rng, 0, 5)
-        check_cuda(lambda x, y: x @ y, [a, b], layout="transposed")
+        # torch has no integer matmul on CUDA ("baddbmm_cuda" not implemented): against the CPU only.
+        check_cuda(lambda x, y: x @ y, [a, b], layout="transposed", compare_torch=False)
 
     def test_linear_accumulates_into_bias(self) -> None:
         rng = np.random.default_rng(16)
