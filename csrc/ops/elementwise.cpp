@@ -526,6 +526,24 @@ Tensor clamp_tensors(const Tensor& a, const Tensor& lo, const Tensor& hi) {
   return r;
 }
 
+Tensor div_trunc(const Tensor& a, const Tensor& b) {
+  if (is_floating(result_type(a, b))) return unary(UnaryOp::Trunc, binary(BinaryOp::Div, a, b));
+  // Integers exactly: the floor quotient (ZeroDivisionError for 0), one more
+  // where the true quotient is negative and inexact.
+  Tensor q = binary(BinaryOp::FloorDiv, a, b);
+  const Tensor zero = wrap_scalar(Scalar::from_int(0));
+  Tensor inexact = binary(BinaryOp::Ne, mul(q, b), a);
+  Tensor negative = binary(BinaryOp::Ne, binary(BinaryOp::Lt, a, zero), binary(BinaryOp::Lt, b, zero));
+  return where(binary(BinaryOp::LogicalAnd, inexact, negative), binary(BinaryOp::Add, q, wrap_scalar(Scalar::from_int(1))), q);
+}
+
+Tensor bitwise_not(const Tensor& t) {
+  if (t->dtype() == DType::Bool) return unary(UnaryOp::LogicalNot, t);
+  FT_CHECK(!is_floating(t->dtype()), RuntimeError, "\"bitwise_not_cpu\" not implemented for '",
+           dtype_scalar_name(t->dtype()), "'");
+  return binary(BinaryOp::BitXor, t, scalar_tensor(Scalar::from_int(-1), t->dtype(), t->device()));  // x ^ -1
+}
+
 // --- where -------------------------------------------------------------------
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {

@@ -282,6 +282,12 @@ Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const
   return commit_inplace(self, r);
 }
 
+Tensor masked_fill(const Tensor& a, const Tensor& mask, const Tensor& value) {
+  FT_CHECK(value->dim() == 0, RuntimeError, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+           "with ", value->dim(), " dimension(s).");
+  return where(mask, to_dtype(to_device(value, a->device()), a->dtype()), a);
+}
+
 Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }
 
 Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v) {

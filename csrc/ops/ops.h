@@ -39,6 +39,10 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
 // Tensor bounds (either may be undefined): elementwise, broadcast, promoted.
 Tensor clamp_tensors(const Tensor& a, const Tensor& min, const Tensor& max);
+// a / b rounded toward zero (div(rounding_mode='trunc')): exact for integers.
+Tensor div_trunc(const Tensor& a, const Tensor& b);
+// ~x: logical not of bool, every bit flipped of integers.
+Tensor bitwise_not(const Tensor& t);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 inline Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Add, a, b); }
 inline Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b); }
@@ -66,6 +70,8 @@ void check_inplace(const Tensor& self);
 // self takes r's values and history. When self is a view, its base's history
 // becomes "old base with this region replaced by r" (PyTorch's CopySlices).
 Tensor commit_inplace(const Tensor& self, const Tensor& r);
+// masked_fill with a 0-d tensor value: cast to a's dtype (as PyTorch) and differentiable.
+Tensor masked_fill(const Tensor& a, const Tensor& mask, const Tensor& value);
 // PyTorch's refusals of writes whose result would depend on element order:
 // an output with several elements at one address (an expanded view), and an
 // input that partly overlaps the output (x[1:] += x[:-1], x += x.t()).

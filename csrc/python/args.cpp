@@ -107,27 +107,8 @@ Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode) {
   FT_CHECK(mode == "trunc", RuntimeError,
            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", mode, "'");
   const Tensor ta = as_operand(a), tb = as_operand(b);
-  FT_CHECK(ta && tb, TypeError, "div(): expected Tensor or Number arguments");
-  if (!is_floating(ops::result_type(ta, tb))) {
-    // Integers exactly: the floor quotient (ZeroDivisionError for 0), one more
-    // where the true quotient is negative and inexact.
-    Tensor q = binary_args(BinaryOp::FloorDiv, a, b);
-    const Tensor zero = wrap_scalar(Scalar::from_int(0));
-    Tensor inexact = ops::binary(BinaryOp::Ne, ops::binary(BinaryOp::Mul, q, tb), ta);
-    Tensor negative = ops::binary(BinaryOp::Ne, ops::binary(BinaryOp::Lt, ta, zero), ops::binary(BinaryOp::Lt, tb, zero));
-    Tensor up = ops::binary(BinaryOp::LogicalAnd, inexact, negative);
-    return ops::where(up, ops::binary(BinaryOp::Add, q, wrap_scalar(Scalar::from_int(1))), q);
-  }
-  Tensor r = binary_args(BinaryOp::Div, a, b);
-  return ops::unary(UnaryOp::Trunc, r);
-}
-
-// ~x: logical not of bool, all bits flipped of integers (x ^ -1; 255 - x for uint8).
-Tensor bitwise_not(const Tensor& t) {
-  if (t->dtype() == DType::Bool) return ops::unary(UnaryOp::LogicalNot, t);
-  FT_CHECK(!is_floating(t->dtype()), RuntimeError, "\"bitwise_not_cpu\" not implemented for '",
-           dtype_scalar_name(t->dtype()), "'");
-  return ops::binary(BinaryOp::BitXor, t, scalar_tensor(Scalar::from_int(-1), t->dtype(), t->device()));
+  FT_CHECK(ta && tb && (is_tensor(a) || is_tensor(b)), TypeError, "div(): expected Tensor or Number arguments");
+  return ops::div_trunc(ta, tb);
 }
 
 Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, const char* fn) {

@@ -70,7 +70,7 @@ void bind_functions(py::module_& m) {
   FT_BINARY_FN(ge, Ge) FT_BINARY_FN(greater, Gt) FT_BINARY_FN(less, Lt) FT_BINARY_FN(logical_and, LogicalAnd)
   FT_BINARY_FN(logical_or, LogicalOr) FT_BINARY_FN(logical_xor, LogicalXor) FT_BINARY_FN(floor_divide, FloorDiv)
   FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN(fmod, Fmod)
-  m.def("bitwise_not", &bitwise_not, py::arg("input"));
+  m.def("bitwise_not", &ops::bitwise_not, py::arg("input"));
   FT_BINARY_FN(bitwise_and, BitAnd) FT_BINARY_FN(bitwise_or, BitOr) FT_BINARY_FN(bitwise_xor, BitXor)
 #define FT_ADD_LIKE_FN(NAME, OP)                                                                   \
   m.def(#NAME, [](py::handle a, py::handle b, py::handle alpha, py::object out) {                 \

@@ -102,18 +102,14 @@ std::vector<int64_t> sizes_arg(const py::args& args, const py::kwargs& kw, const
   return dims_from_args(args, fn);
 }
 
-// masked_fill with a number (checked against t's dtype) or a 0-d tensor (cast
-// to t's dtype, as PyTorch, and differentiable: the value gets the masked gradient).
+// masked_fill with a number or a 0-d tensor.
 Tensor masked_fill_value(const Tensor& t, const Tensor& mask, py::handle v) {
   if (!is_tensor(v)) {
     auto s = to_scalar(v);
     FT_CHECK(s, TypeError, "masked_fill(): argument 'value' must be Number or Tensor");
     return ops::masked_fill(t, mask, *s);
   }
-  const Tensor value = to_tensor(v);
-  FT_CHECK(value->dim() == 0, RuntimeError, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
-           "with ", value->dim(), " dimension(s).");
-  return ops::where(mask, ops::to_dtype(ops::to_device(value, t->device()), t->dtype()), t);
+  return ops::masked_fill(t, mask, to_tensor(v));
 }
 
 py::object item_object(const Tensor& t) {
@@ -388,13 +384,13 @@ void bind_tensor(py::module_& m) {
       .def("__invert__", [](const Tensor& t) {
         FT_CHECK(!is_floating(t->dtype()), TypeError,
                  "~ (operator.invert) is only implemented on integer and Boolean-type tensors");
-        return bitwise_not(t);
+        return ops::bitwise_not(t);
       })
       .def("bitwise_and_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitAnd, t, operand_arg(o, "bitwise_and_", "other")); })
       .def("bitwise_or_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitOr, t, operand_arg(o, "bitwise_or_", "other")); })
       .def("bitwise_xor_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitXor, t, operand_arg(o, "bitwise_xor_", "other")); })
-      .def("bitwise_not_", [](const Tensor& t) { return ops::copy_(t, bitwise_not(t)); })
-      .def("bitwise_not", &bitwise_not)
+      .def("bitwise_not_", [](const Tensor& t) { return ops::copy_(t, ops::bitwise_not(t)); })
+      .def("bitwise_not", &ops::bitwise_not)
       // --- elementwise methods -------------------------------------------------
       FT_UNARY(neg, Neg) FT_UNARY(negative, Neg) FT_UNARY(abs, Abs) FT_UNARY(sign, Sign) FT_UNARY(exp, Exp)
       FT_UNARY(log, Log) FT_UNARY(log1p, Log1p) FT_UNARY(sqrt, Sqrt) FT_UNARY(rsqrt, Rsqrt) FT_UNARY(sin, Sin)

@@ -175,7 +175,7 @@ def _fused_linear_applies(input: Tensor, weight: Tensor, bias: Optional[Tensor])
     argument also goes to the binding, which raises TypeError naming it."""
     if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor))):
         return True
-    return input.dim() >= 1 and weight.dim() == 2 and (bias is None or tuple(bias.shape) == (weight.shape[0],))
+    return input.dim() >= 1 and weight.dim() == 2 and (bias is None or (bias.dim() == 1 and bias.size(0) == weight.size(0)))
 
 
 def _scalar_type_name(t: Tensor) -> str:
