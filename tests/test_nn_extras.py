@@ -17,7 +17,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
-from helpers import check_op, ids, lib
+from helpers import TORCH_IS_REFERENCE, check_op, ids, lib
 
 import fasttensor as ft
 from fasttensor import nn
@@ -33,6 +33,13 @@ except ImportError:  # pragma: no cover - only where torch is absent
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 # fasttensor always; torch too where installed: for the tests that run the same code on both.
 LIBRARIES = [ft] if torch is None else [ft, torch]
+
+
+def message_for(lib_, message: str) -> str:
+    """The pattern an error's message must match: ours always the text of
+    torch 2.13 (the release the test extra pins), an older torch's only
+    when it is that release (2.11 on the GPU machines words some differently)."""
+    return re.escape(message) if lib_ is ft or TORCH_IS_REFERENCE else ""
 
 
 def arr(t) -> np.ndarray:
@@ -415,7 +422,7 @@ def test_cross_entropy_errors(case):
             kwargs["weight"] = lib_.ones(3, dtype=lib_.float64)
         elif "weight" in kwargs:
             kwargs["weight"] = lib_.tensor(kwargs["weight"])
-        with pytest.raises(error, match=re.escape(message)):
+        with pytest.raises(error, match=message_for(lib_, message)):
             lib_.nn.functional.cross_entropy(lib_.ones(2, 3), target, **kwargs)
 
 
@@ -433,7 +440,7 @@ NLL_ERRORS = [
 def test_nll_loss_errors(case):
     input_shape, target, error, message = NLL_ERRORS[case]
     for lib_ in LIBRARIES:
-        with pytest.raises(error, match=re.escape(message)):
+        with pytest.raises(error, match=message_for(lib_, message)):
             lib_.nn.functional.nll_loss(lib_.zeros(input_shape), lib_.tensor(target))
 
 
