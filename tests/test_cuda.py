@@ -42,6 +42,7 @@ ALL_DTYPES = ("bool",) + INTS + FLOATS
 SHAPES = [(7,), (3, 5), (2, 1, 9), (), (0, 4), (1000003,)]
 # The fp32 SIMT matmul kernels (tile of C x depth of a shared slice) a matmul may use.
 SIMT_KERNELS = fasttensor._C._cuda.matmul_kernels() if fasttensor._C._cuda.compiled else []
+SOFTMAX_LAUNCHES = fasttensor._C._cuda.softmax_launches() if fasttensor._C._cuda.compiled else []
 # How an input is made from its leaf: the leaf itself, a transposed view, or every second element.
 LAYOUTS = ("contiguous", "transposed", "strided")
 
@@ -632,6 +633,33 @@ class TestSoftmax:
         a = random_array(shape, dtype, np.random.default_rng(18), -5, 5)
         fn = (lambda x: lib(x).log_softmax(x, dim)) if log else (lambda x: lib(x).softmax(x, dim))
         check_cuda(fn, [a], rtol=4e-6 if dtype == "float32" else 1e-13, atol=1e-6 if dtype == "float32" else 1e-13)
+
+    @pytest.mark.parametrize("launch", SOFTMAX_LAUNCHES)
+    @pytest.mark.parametrize("shape", [(5, 7), (9, 100), (70, 1024), (3, 96), (4, 1000), (2, 4096), (3, 3000),
+                                       (1, 16384), (2, 20000)])
+    @pytest.mark.parametrize("dtype", FLOATS)
+    def test_every_forced_launch(self, launch: str, shape: tuple, dtype: str) -> None:
+        """Each launch shape the benchmark's sweep may force on the forward's
+        register-cached path (a warp per row in blocks of 1-8 warps, or a block
+        per row), where the rows fit it, and the default elsewhere; misaligned
+        rows take the scalar loads."""
+        a = random_array((shape[0] * shape[1] + 1,), dtype, np.random.default_rng(23), -5, 5)
+        tol = dict(rtol=4e-6, atol=1e-6) if dtype == "float32" else dict(rtol=1e-13, atol=1e-13)
+        assert fasttensor._C._cuda.forced_softmax_launch() == ""
+        fasttensor._C._cuda.force_softmax_launch(launch)
+        try:
+            assert fasttensor._C._cuda.forced_softmax_launch() == launch
+            for log in (False, True):
+                for view in (lambda x: x[:-1].reshape(shape), lambda x: x[1:].reshape(shape)):
+                    fn = (lambda x: lib(x).log_softmax(view(x), 1)) if log else (lambda x: lib(x).softmax(view(x), 1))
+                    check_cuda(fn, [a], grad=False, **tol)
+        finally:
+            fasttensor._C._cuda.force_softmax_launch("")
+
+    def test_forcing_an_unknown_launch_raises(self) -> None:
+        with pytest.raises(ValueError, match="unknown CUDA softmax launch '32x16'.*512x512"):
+            fasttensor._C._cuda.force_softmax_launch("32x16")
+        assert fasttensor._C._cuda.forced_softmax_launch() == ""
 
     @pytest.mark.parametrize("log", [False, True])
     def test_misaligned_rows_and_special_values(self, log: bool) -> None:

@@ -7,7 +7,9 @@ calls interleaved round by round, and reports medians (and p25-p75):
     off, then each of our fp32 kernels forced in turn (the sweep that tunes the
     shape heuristic); ours with TF32 on vs cuBLAS with TF32 on as an extra line;
   - elementwise add of 2^26 floats: GB/s against a measured device-to-device copy;
-  - softmax (4096, 4096) and (65536, 1024): GB/s and the ratio to torch;
+  - softmax (4096, 4096) and (65536, 1024): GB/s and the ratio to torch, then
+    each launch shape of our register-cached path that holds the rows forced
+    in turn (the sweep that tunes the default: threads per row x per block);
   - one training step of a 784-256-10 MLP, batch 256, SGD: ours vs torch eager.
 A case that fails is recorded (with its error) and the rest still run.
 
@@ -161,13 +163,34 @@ def bench_softmax(rows: int, cols: int, iters: int) -> Dict[str, Any]:
                      "copy": lambda: dst.copy_(tx)}, 3, iters)
     ours, theirs, copy = (t[k]["median"] for k in ("ours", "torch", "copy"))
     nbytes = 2 * 4 * rows * cols
-    return {
+    r: Dict[str, Any] = {
         "case": f"softmax ({rows}, {cols})", "max_rel_error_vs_torch": err, "ours_ms": ours,
         "ours_ms_p25_p75": spread(t["ours"]), "torch_ms": theirs, "torch_ms_p25_p75": spread(t["torch"]),
         "copy_ms_p25_p75": spread(t["copy"]),
         "ours_gbps": nbytes / ours / 1e6, "torch_gbps": nbytes / theirs / 1e6, "d2d_copy_gbps": nbytes / copy / 1e6,
         "ratio_vs_copy_bandwidth": copy / ours, "ratio_vs_torch": theirs / ours,
     }
+    # Every launch shape of the register-cached path that holds these rows
+    # (threads per row x threads per block), forced in turn and interleaved
+    # with torch again: which shape the default should be on this GPU.
+    best = None
+    try:
+        for name in ft._C._cuda.softmax_launches():
+            if cols > int(name.split("x")[0]) * 32:
+                continue  # does not fit the registers: the default would run
+            ft._C._cuda.force_softmax_launch(name)
+            r[f"launch {name}: max_rel_error_vs_torch"] = max_rel_error(ft.softmax(x, 1), torch.softmax(tx, 1))
+            t = interleaved({"ours": lambda: ft.softmax(x, 1), "torch": lambda: torch.softmax(tx, 1)}, 2, iters)
+            ms, ratio = t["ours"]["median"], t["torch"]["median"] / t["ours"]["median"]
+            r[f"launch {name}: gbps"] = nbytes / ms / 1e6
+            r[f"launch {name}: ratio_vs_torch"] = ratio
+            if best is None or ratio > best[1]:
+                best = (name, ratio)
+    finally:
+        ft._C._cuda.force_softmax_launch("")
+    if best is not None:
+        r["best_launch"], r["best_launch_ratio_vs_torch"] = best
+    return r
 
 
 def mlp_step(lib: Any) -> Callable[[], None]:

@@ -36,6 +36,12 @@ std::string forced_matmul_kernel();
 void force_matmul_kernel(const std::string& name);  // ValueError for an unknown name
 
 void softmax(const Tensor& out, const Tensor& in, bool log);
+// The launch shapes of the softmax forward's register-cached path by name
+// ("<threads per row>x<threads per block>"); one may be forced (the GPU
+// benchmark's sweep, the tests), "" = by shape.
+std::vector<std::string> softmax_launches();
+std::string forced_softmax_launch();
+void force_softmax_launch(const std::string& name);  // ValueError for an unknown name
 void softmax_backward(const Tensor& grad_in, const Tensor& grad_out, const Tensor& out, bool log);
 void cross_entropy(const Tensor& losses, const Tensor& lse, const Tensor& valid, const Tensor& logits,
                    const Tensor& target, int64_t ignore_index);

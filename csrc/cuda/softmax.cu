@@ -8,6 +8,11 @@
 // normalizer calculation for softmax", 2018): the running sum is rescaled
 // whenever the running max grows, and two partial (max, sum) pairs merge
 // the same way across lanes; a second pass (from cache) writes the outputs.
+#include <atomic>
+#include <iterator>
+#include <string>
+#include <vector>
+
 #include "cuda/kernels.h"
 #include "cuda/loops.cuh"
 
@@ -291,15 +296,38 @@ struct RowLaunch {
   unsigned blocks, threads;
 };
 
-RowLaunch row_launch(int64_t rows, int64_t cols) {
-  constexpr int64_t kMaxBlocks = 65535;  // kernels loop over the rest
-  if (cols <= kWarpRowLimit) {
-    const int64_t warps_per_block = kThreads / kWarpSize;
-    return {false, unsigned(std::min(ceil_div(rows, warps_per_block), kMaxBlocks)), unsigned(kThreads)};
+// A warp per row in blocks of block_threads, or a block of row_threads per row.
+RowLaunch launch_of(int64_t rows, int row_threads, int block_threads) {
+  // A block for every row (every row group) up to 2^20 blocks; the kernels
+  // loop over the rest. (Not 65535: the x dimension of a grid has no such
+  // limit, and a block left with two rows at the end would double the tail.)
+  constexpr int64_t kMaxBlocks = int64_t(1) << 20;
+  if (row_threads == kWarpSize) {
+    const int64_t warps_per_block = block_threads / kWarpSize;
+    return {false, unsigned(std::min(ceil_div(rows, warps_per_block), kMaxBlocks)), unsigned(block_threads)};
   }
-  const unsigned threads = cols <= 8192 ? 256 : (cols <= 32768 ? 512 : 1024);
-  return {true, unsigned(std::min(rows, kMaxBlocks)), threads};
+  return {true, unsigned(std::min(rows, kMaxBlocks)), unsigned(row_threads)};
 }
+
+RowLaunch row_launch(int64_t rows, int64_t cols) {
+  if (cols <= kWarpRowLimit) return launch_of(rows, kWarpSize, kThreads);
+  return launch_of(rows, cols <= 8192 ? 256 : (cols <= 32768 ? 512 : 1024), 0);
+}
+
+// The launch shapes the GPU benchmark's sweep may force on the softmax
+// forward's register-cached path (force_softmax_launch), named
+// "<threads per row>x<threads per block>": a warp per row in blocks of 1, 2,
+// 4 or 8 warps (the default for rows up to 1024 is 32x256), or a block per
+// row of 64 to 512 threads (fewer elements, and registers, per thread). A
+// forced shape applies where a row fits its registers, else the default.
+struct SoftmaxLaunch {
+  const char* name;
+  int row_threads, block_threads;
+};
+constexpr SoftmaxLaunch kSoftmaxLaunches[] = {{"32x32", 32, 32},    {"32x64", 32, 64},    {"32x128", 32, 128},
+                                              {"32x256", 32, 256},  {"64x64", 64, 64},    {"128x128", 128, 128},
+                                              {"256x256", 256, 256}, {"512x512", 512, 512}};
+std::atomic<int> g_forced_softmax_launch{-1};  // an index into kSoftmaxLaunches, or -1
 
 // Runs kernel<T, whole_block> with the launch shape of (rows, cols).
 #define FT_LAUNCH_ROWS(KERNEL, T, LAUNCH, ...)                                                       \
@@ -346,9 +374,13 @@ void launch_cached_softmax(const RowLaunch& launch, const T* x, T* y, int64_t ro
 void softmax(const Tensor& out, const Tensor& in, bool log) {
   const int64_t rows = in->shape()[0], cols = in->shape()[1];
   if (rows * cols == 0) return;
-  const RowLaunch launch = row_launch(rows, cols);
-  const int64_t lanes = launch.whole_block ? int64_t(launch.threads) : int64_t(kWarpSize);
+  RowLaunch launch = row_launch(rows, cols);
   const int64_t per_lane = in->dtype() == DType::Float64 ? kMaxCachedElems<double> : kMaxCachedElems<float>;
+  if (const int forced = g_forced_softmax_launch.load(std::memory_order_relaxed); forced >= 0) {
+    const SoftmaxLaunch& f = kSoftmaxLaunches[forced];
+    if (cols <= f.row_threads * per_lane) launch = launch_of(rows, f.row_threads, f.block_threads);
+  }
+  const int64_t lanes = launch.whole_block ? int64_t(launch.threads) : int64_t(kWarpSize);
   const int64_t cached_limit = lanes * per_lane;
   if (cols <= cached_limit && (!launch.whole_block || launch.threads <= kMaxCachedThreads)) {
     // 16-byte packs: every row starts 16-byte aligned in both tensors.
@@ -407,6 +439,27 @@ void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses
                    grad_losses->data_as<scalar_t>(), grad_stride, logits->data_as<scalar_t>(),
                    target->data_as<int64_t>(), lse->data_as<scalar_t>(), rows, cols, ignore_index);
   });
+}
+
+std::vector<std::string> softmax_launches() {
+  std::vector<std::string> names;
+  for (const SoftmaxLaunch& l : kSoftmaxLaunches) names.emplace_back(l.name);
+  return names;
+}
+
+std::string forced_softmax_launch() {
+  const int forced = g_forced_softmax_launch.load(std::memory_order_relaxed);
+  return forced < 0 ? std::string() : kSoftmaxLaunches[forced].name;
+}
+
+void force_softmax_launch(const std::string& name) {
+  if (name.empty()) return g_forced_softmax_launch.store(-1, std::memory_order_relaxed);
+  for (int i = 0; i < int(std::size(kSoftmaxLaunches)); ++i) {
+    if (name == kSoftmaxLaunches[i].name) return g_forced_softmax_launch.store(i, std::memory_order_relaxed);
+  }
+  std::string known;
+  for (const SoftmaxLaunch& l : kSoftmaxLaunches) known += str(known.empty() ? "" : ", ", l.name);
+  throw ValueError(str("unknown CUDA softmax launch '", name, "' (known: ", known, ", or '' to choose by shape)"));
 }
 
 }  // namespace ft::cuda

@@ -21,6 +21,9 @@ void set_tf32_enabled(bool);
 std::vector<std::string> matmul_kernels();
 std::string forced_matmul_kernel();
 void force_matmul_kernel(const std::string& name);
+std::vector<std::string> softmax_launches();
+std::string forced_softmax_launch();
+void force_softmax_launch(const std::string& name);
 }  // namespace ft::cuda
 
 namespace ft::python {
@@ -178,6 +181,10 @@ void bind_runtime(py::module_& m) {
   cuda.def("matmul_kernels", &ft::cuda::matmul_kernels);
   cuda.def("forced_matmul_kernel", &ft::cuda::forced_matmul_kernel);
   cuda.def("force_matmul_kernel", &ft::cuda::force_matmul_kernel);
+  // The same for the softmax forward's launch shapes.
+  cuda.def("softmax_launches", &ft::cuda::softmax_launches);
+  cuda.def("forced_softmax_launch", &ft::cuda::forced_softmax_launch);
+  cuda.def("force_softmax_launch", &ft::cuda::force_softmax_launch);
 #else
   cuda.attr("compiled") = false;
   cuda.def("device_count", [] { return 0; });
