@@ -465,6 +465,7 @@ def test_lr_scheduler_state_and_errors():
     opt = optim.SGD([p], lr=1.0)
     sched = optim.lr_scheduler.StepLR(opt, step_size=2)
     for _ in range(3):
+        opt.step()  # before the scheduler's step, as PyTorch asks (else a UserWarning)
         sched.step()
     state = sched.state_dict()
     assert state["last_epoch"] == 3 and "optimizer" not in state

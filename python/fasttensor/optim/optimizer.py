@@ -13,6 +13,7 @@ from .. import _C
 from ..autograd import enable_grad
 
 Tensor = _C.Tensor
+_CPU = _C.device("cpu")
 
 
 class _RequiredParameter:
@@ -29,6 +30,46 @@ def _typename(value: Any) -> str:
     if isinstance(value, Tensor):
         return "fasttensor." + value.type().split(".")[-1]
     return type(value).__name__
+
+
+def _scalar_dtype():
+    """The dtype of a step count: float64 when that is the default dtype, else float32 (PyTorch's rule)."""
+    return _C.float64 if _C.get_default_dtype() == _C.float64 else _C.float32
+
+
+def _step_tensor(value: float = 0.0) -> Tensor:
+    """A step count as PyTorch keeps it: a 0-d float tensor on the CPU (``tensor(1.)``), whatever
+    the parameter's device, so reading it back (``.item()``) never waits on a GPU."""
+    return _C._full([], float(value), _scalar_dtype(), _CPU, False)
+
+
+def _steps_as_tensors(optimizer: "Optimizer") -> None:
+    """Turns step counts saved as numbers (older saves) into step tensors, as PyTorch's __setstate__ does."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            state = optimizer.state.get(p)
+            if state and "step" in state and not isinstance(state["step"], Tensor):
+                state["step"] = _step_tensor(float(state["step"]))
+
+
+def _lerp_(start: Tensor, end: Tensor, weight: float) -> Tensor:
+    """start += weight * (end - start) in place, rounded as PyTorch's lerp_ (which branch depends on
+    the weight), for the running averages of the optimizers written in tensor ops."""
+    if weight < 0.5:
+        return start.add_(end - start, alpha=weight)
+    difference = end - start
+    return start.copy_(end).add_(difference, alpha=weight - 1)
+
+
+def _advance_step(state: Dict[str, Any]) -> float:
+    """Adds one to ``state['step']`` in place (a 0-d tensor, PyTorch's `step_t += 1`) and returns the
+    new count. item() then fill_() costs half of an in-place add on a 0-d tensor."""
+    step_t = state["step"]
+    if not isinstance(step_t, Tensor):  # set by hand to a number
+        step_t = state["step"] = _step_tensor(step_t)
+    step = step_t.item() + 1
+    step_t.fill_(step)
+    return step
 
 
 class Optimizer:
@@ -124,23 +165,30 @@ class Optimizer:
         param_of = {}
         for group, saved in zip(self.param_groups, saved_groups):
             param_of.update(zip(saved["params"], group["params"]))
-        self.state = defaultdict(dict)
+        state: Dict[Any, Dict[str, Any]] = defaultdict(dict)
         for index, saved_state in state_dict["state"].items():
             if index not in param_of:
                 continue
             param = param_of[index]
-            self.state[param] = {k: self._cast_state(k, v, param) for k, v in saved_state.items()}
-        # Keys a saved group lacks (an older save) take this optimizer's defaults, as PyTorch's do.
-        self.param_groups = [{**self.defaults, **saved, "params": group["params"]}
-                             for group, saved in zip(self.param_groups, saved_groups)]
+            state[param] = {k: self._cast_state(k, v, param) for k, v in saved_state.items()}
+        groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            saved["params"] = group["params"]
+            # Keys a saved group lacks (an older save) take this optimizer's defaults, as PyTorch's do.
+            for key, default in self.defaults.items():
+                saved.setdefault(key, default)
+            groups.append(saved)
+        # As PyTorch: the subclasses' __setstate__ upgrade what an older save holds (a step count as a number).
+        self.__setstate__({"state": state, "param_groups": groups})
 
     @staticmethod
     def _cast_state(key: str, value: Any, param: Tensor) -> Any:
-        """State tensors follow the parameter's dtype and device; the step count stays a number."""
+        """State tensors follow the parameter's dtype and device; the step count is kept as saved (a
+        tensor on the CPU, or a number that __setstate__ turns into one), as PyTorch keeps it."""
         if key == "step":
-            return int(value.item()) if isinstance(value, Tensor) else int(value)
+            return value
         if isinstance(value, Tensor):
-            value = value.to(param.device, param.dtype if value.is_floating_point() else None)
+            value = value.to(param.device, param.dtype if param.is_floating_point() else None)
             return value.contiguous().clone()
         return value
 

@@ -10,7 +10,7 @@ from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
-    """PyTorch's SGD. Per parameter p with gradient g (one fused C++ pass):
+    """PyTorch's SGD. Per parameter p with gradient g (-g with maximize=True; one fused C++ pass):
 
         d = g + weight_decay * p
         buf = d (first step) or momentum * buf + (1 - dampening) * d
@@ -31,12 +31,10 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        if maximize:
-            raise NotImplementedError("SGD(maximize=True) is not supported")
         if differentiable:
             raise NotImplementedError("SGD(differentiable=True) is not supported")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=False, foreach=foreach, differentiable=False,
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=False,
                                       fused=fused))
 
     def step(self, closure: Optional[Callable[[], Any]] = None):
@@ -44,7 +42,7 @@ class SGD(Optimizer):
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                momentum = group["momentum"]
+                momentum, maximize = group["momentum"], group["maximize"]
                 params, grads, bufs, firsts = [], [], [], []
                 for p in group["params"]:
                     if p.grad is None:
@@ -58,7 +56,7 @@ class SGD(Optimizer):
                         elif buf.dtype != p.dtype or buf.device != p.device:  # after module.double() / .to()
                             buf = buf.to(dtype=p.dtype, device=p.device)
                     params.append(p)
-                    grads.append(p.grad)
+                    grads.append(-p.grad if maximize else p.grad)  # maximize: a step along +g
                     bufs.append(buf)
                     firsts.append(first)
                 # The group in one call: on CUDA up to 32 parameters per launch (as PyTorch's foreach).
