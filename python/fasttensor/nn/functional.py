@@ -7,15 +7,19 @@ of tensor ops (so they run, and differentiate, on any device)."""
 from __future__ import annotations
 
 import warnings
-from typing import Optional
+from typing import Optional, Sequence
 
 from .. import _C
+from ..autograd import no_grad
 
 Tensor = _C.Tensor
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "mse_loss", "linear", "dropout",
            "one_hot", "leaky_relu", "elu", "gelu", "silu", "softplus", "l1_loss", "smooth_l1_loss", "huber_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "pad", "normalize",
+           "cosine_similarity", "pairwise_distance", "hardtanh", "relu6", "logsigmoid", "softsign", "softmin",
+           "hardsigmoid", "hardswish", "mish", "selu", "threshold", "glu", "tanhshrink", "prelu", "kl_div",
+           "embedding", "layer_norm"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -279,6 +283,135 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return _C.where(scaled > threshold, input, scaled.clamp(max=threshold).exp().log1p() / beta)
 
 
+def _require_floating(input: Tensor, kernel: str) -> None:
+    """PyTorch's error for its floating-point-only activation kernels ("mish_cpu" on an int64 tensor)."""
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        device = "cuda" if input.is_cuda else "cpu"
+        raise NotImplementedError(f"\"{kernel}_{device}\" not implemented for '{_scalar_type_name(input)}'")
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """min_val where x <= min_val, max_val where x >= max_val, else x; the gradient is 0 at both bounds
+    (as PyTorch's hardtanh_backward), which clamp's would not be. Keeps integer dtypes."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    _no_inplace("hardtanh", inplace)
+    return input.masked_fill(input <= min_val, min_val).masked_fill(input >= max_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): hardtanh(x, 0, 6), as PyTorch computes it."""
+    _no_inplace("relu6", inplace)
+    return hardtanh(input, 0.0, 6.0)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), stable for large |x|. -|x| is written
+    where(x < 0, x, -x) so that its gradient at 0 is -1 and the result's is sigmoid(-0) = 1/2."""
+    _require_floating(input, "log_sigmoid")
+    negative = input < 0
+    return _C.where(negative, input, 0.0) - _C.where(negative, input, -input).exp().log1p()
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def softmin(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x) along ``dim`` (PyTorch's implicit-dim rule, with its warning, when dim is None)."""
+    if dim is None:
+        dim = _implicit_softmax_dim("softmin", input.dim(), _stacklevel)
+    return _C.softmax(-input, dim, dtype)
+
+
+# PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32, in float64 too.
+_ONE_SIXTH_FLOAT32 = 0.1666666716337204
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """0 where x <= -3, 1 where x >= 3, else (x + 3) / 6; the gradient is 0 at ±3 and, between, PyTorch's
+    float32 1/6. The value is (x + 3) / 6 exactly: a + (b - a) with a = (x + 3) * c, b = (x + 3) / 6 rounds
+    to b (b - a is exact, a and b being within a factor 2), while the gradient flows through a only."""
+    _require_floating(input, "hardsigmoid")
+    _no_inplace("hardsigmoid", inplace)
+    shifted = input + 3
+    scaled = shifted * _ONE_SIXTH_FLOAT32
+    scaled = scaled + (shifted / 6 - scaled).detach()
+    return scaled.masked_fill(input <= -3, 0.0).masked_fill(input >= 3, 1.0)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * hardsigmoid(x): 0 where x <= -3, x where x >= 3, else x (x + 3) / 6 (so the gradient is 0 at -3 and 1
+    at 3, as PyTorch's)."""
+    _require_floating(input, "hardswish")
+    _no_inplace("hardswish", inplace)
+    return _C.where(input >= 3, input, (input * (input + 3) / 6).masked_fill(input <= -3, 0.0))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x)); softplus's threshold keeps exp finite (tanh of it is 1 there either way)."""
+    _require_floating(input, "mish")
+    _no_inplace("mish", inplace)
+    return input * softplus(input).tanh()
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with PyTorch's constants (self-normalizing networks)."""
+    _require_floating(input, "elu")
+    _no_inplace("selu", inplace)
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value (in input's dtype; NaN stays NaN, as PyTorch's)."""
+    _no_inplace("threshold", inplace)
+    return input.masked_fill(input <= threshold, value)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), where a and b are the two halves of input along ``dim``."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.size(dim)  # IndexError for a dim out of range, worded as PyTorch's
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.dim()} is size {size}")
+    _require_floating(input, "glu")
+    a, b = input.chunk(2, dim) if size else (input, input)
+    return a * b.sigmoid()
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight * x; weight is one slope (numel 1) or one per channel (dim 1 of input)."""
+    if weight.dtype != input.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_scalar_type_name(input)} and "
+                           f"{_scalar_type_name(weight)}")
+    if weight.numel() != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.dim() > 1 else 1
+        if weight.numel() != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {channels}.")
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
+    if weight.dim() != input.dim():  # (C,) → (1, C, 1, ..., 1), broadcasting along input's channel dim
+        shape = [1] * input.dim()
+        if input.dim() > 1:
+            shape[1] = weight.numel()
+        weight = weight.reshape(shape)
+    return _C.where(input > 0, input, weight * input)
+
+
 # --- losses composed of tensor ops ---------------------------------------------------------------
 
 
@@ -427,3 +560,319 @@ def _target_log_likelihoods(log_probs: Tensor, target: Tensor, weight: Optional[
     # where, not a product with the 0/1 mask: when every target is ignored, 'mean' divides by 0 and the
     # ignored elements must get a 0 gradient rather than 0 * inf = nan (PyTorch gives 0).
     return _C.where(counted, picked, 0.0), target_weights
+
+
+# --- padding -------------------------------------------------------------------------------------
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Optional[float] = None) -> Tensor:
+    """Pads the last len(pad) // 2 dims of input: pad = (left, right) for the last dim, then (top, bottom)
+    for the one before, and so on; a negative pad crops.
+
+    'constant' (any number of dims) fills with ``value`` (0 when None). 'reflect' (mirror without repeating
+    the edge), 'replicate' (repeat the edge) and 'circular' (wrap around) pad the last 1, 2 or 3 dims of a
+    2-3, 3-4 or 4-5-D input, as PyTorch: they gather input positions with index_select, one padded dim at
+    a time, so the gradient of an element that appears several times is the sum of its copies'."""
+    pad = _pad_ints(pad)
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) > 2 * input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()}")
+    if mode == "constant":
+        return _constant_pad(input, pad, 0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    n_padded = len(pad) // 2
+    if not 1 <= n_padded <= 3 or input.dim() not in (n_padded + 1, n_padded + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    if mode == "circular":
+        _check_circular_pad(input, pad)
+    else:
+        _check_reflect_replicate_pad(input, pad, mode)
+    out = input
+    for k in range(n_padded):  # k = 0 is the last dim
+        left, right = pad[2 * k], pad[2 * k + 1]
+        if left == 0 and right == 0:
+            continue
+        dim = input.dim() - 1 - k
+        size = input.shape[dim]
+        positions = _C._arange(0, size + left + right, 1, _C.int64, input.device, False)
+        if mode == "circular":
+            # PyTorch crops first (negative pads), then wraps around what is left: [kept_from, kept_from + kept)
+            kept_from, kept = max(-left, 0), size + min(left, 0) + min(right, 0)
+            j = (positions - max(left, 0)).remainder(max(kept, 1)) + kept_from
+        else:
+            # output position o reads input position o - left, mapped back into [0, size)
+            j = positions - left
+            if mode == "reflect":
+                j = _C.where(j < 0, -j, j)
+                j = _C.where(j >= size, 2 * (size - 1) - j, j)
+            else:
+                j = j.clamp(0, size - 1)
+        out = out.index_select(dim, j)
+    return input.clone() if out is input else out
+
+
+def _pad_ints(pad) -> list:
+    """pad as a list of Python ints, with PyTorch's TypeError for anything else."""
+    if not isinstance(pad, (list, tuple)):
+        raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, not {type(pad).__name__}")
+    for i, p in enumerate(pad):
+        if not isinstance(p, int):
+            raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, but found element of type "
+                            f"{type(p).__name__} at pos {i}")
+    return [int(p) for p in pad]
+
+
+def _constant_pad(input: Tensor, pad: list, value: float) -> Tensor:
+    """Negative pads narrow the input (outer dims first, left before right, as PyTorch); positive ones
+    concatenate blocks of ``value`` on each side. The result is always a new tensor."""
+    sides = [(input.dim() - 1 - k, pad[2 * k], pad[2 * k + 1]) for k in range(len(pad) // 2)]
+    out = input
+    for dim, left, right in reversed(sides):
+        if left < 0:
+            if out.shape[dim] + left < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
+            out = out.narrow(dim, -left, out.shape[dim] + left)
+        if right < 0:
+            if out.shape[dim] + right < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
+            out = out.narrow(dim, 0, out.shape[dim] + right)
+    if all(p <= 0 for p in pad):
+        return out.clone()
+    for dim, left, right in sides:
+        if left <= 0 and right <= 0:
+            continue
+        block = list(out.shape)
+        pieces = []
+        if left > 0:
+            block[dim] = left
+            pieces.append(out.new_full(block, value))
+        pieces.append(out)
+        if right > 0:
+            block[dim] = right
+            pieces.append(out.new_full(block, value))
+        out = _C.cat(pieces, dim)
+    return out
+
+
+def _check_reflect_replicate_pad(input: Tensor, pad: list, mode: str) -> None:
+    """PyTorch's checks of reflection_pad{1,2,3}d / replication_pad{1,2,3}d, in its order."""
+    n_padded = len(pad) // 2
+    kernel = f"{'reflection' if mode == 'reflect' else 'replication'}_pad{n_padded}d"
+    shape = list(input.shape)
+    non_batch = shape[1:] if input.dim() == n_padded + 2 else shape
+    if any(size == 0 for size in non_batch):
+        raise RuntimeError(f"Expected {n_padded + 1}D or {n_padded + 2}D (batch mode) tensor with possibly 0 batch "
+                           f"size and other non-zero dimensions for input, but got: {shape}")
+    if mode == "reflect":
+        for k in range(n_padded):
+            left, right, dim = pad[2 * k], pad[2 * k + 1], input.dim() - 1 - k
+            if not (left < shape[dim] and right < shape[dim]):
+                raise RuntimeError(f"Argument #{4 + 2 * k}: Padding size should be less than the corresponding input "
+                                   f"dimension, but got: padding ({left}, {right}) at dimension {dim} of input {shape}")
+    out_shape = shape[:]
+    for k in range(n_padded):
+        out_shape[input.dim() - 1 - k] += pad[2 * k] + pad[2 * k + 1]
+    if n_padded == 1 and out_shape[-1] < 1:
+        raise RuntimeError(f"input (W: {shape[-1]}) is too small. Calculated output W: {out_shape[-1]}")
+    negative = [size for size in out_shape if size < 0]
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: {out_shape}")
+    if input.dtype == _C.bool:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def _check_circular_pad(input: Tensor, pad: list) -> None:
+    """PyTorch's checks of circular padding: at most one wrap-around, and no negative output size."""
+    n_padded = len(pad) // 2
+    for k in reversed(range(n_padded)):  # outer padded dims first
+        left, right, size = pad[2 * k], pad[2 * k + 1], input.shape[input.dim() - 1 - k]
+        if left > size or right > size:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if size + left + right < 0:
+            raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        if size + min(left, 0) + min(right, 0) <= 0 < size + left + right:  # PyTorch reads past the input here
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+
+
+# --- normalization and distances --------------------------------------------------------------------
+
+_DTYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int32": "Int", "int64": "Long", "float32": "Float",
+                "float64": "Double"}
+
+
+def _broadcast_shape(a: Sequence[int], b: Sequence[int]) -> list:
+    """The broadcast of two shapes, with PyTorch's error (which names the last mismatching dim)."""
+    n = max(len(a), len(b))
+    a = [1] * (n - len(a)) + list(a)
+    b = [1] * (n - len(b)) + list(b)
+    for i in reversed(range(n)):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                               f"non-singleton dimension {i}")
+    return [y if x == 1 else x for x, y in zip(a, b)]
+
+
+def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out: Optional[Tensor] = None) -> Tensor:
+    """input / max(||input||_p, eps), the norm taken along ``dim`` (an int or a tuple of ints)."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is None:
+        return input / denom
+    return _C.div(input, denom, out=out)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along ``dim``, x1 and x2 broadcast together.
+
+    PyTorch 2.13's formula: each input is divided by its own clamped norm first (the result stays in
+    [-1, 1] and no product of norms can overflow), and the clamp is applied in place under no_grad, so the
+    gradient flows through the unclamped norm."""
+    common = _C.result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
+                           f"{_DTYPE_NAMES[repr(common).split('.')[-1]]}")
+    if not x1.is_floating_point():
+        x1 = x1.to(common)
+    if not x2.is_floating_point():
+        x2 = x2.to(common)
+    if x1.shape != x2.shape:
+        shape = _broadcast_shape(x1.shape, x2.shape)
+        x1, x2 = x1.expand(*shape), x2.expand(*shape)
+    x1_norm = x1.norm(2, dim, keepdim=True).clone()
+    x2_norm = x2.norm(2, dim, keepdim=True).clone()
+    with no_grad():
+        x1_norm.clamp_min_(eps)
+        x2_norm.clamp_min_(eps)
+    return ((x1 / x1_norm) * (x2 / x2_norm)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p along the last dim of the broadcast inputs."""
+    innermost = max(x1.dim(), x2.dim()) - 1
+    return (x1 - x2 + eps).norm(p, innermost, keepdim=keepdim)
+
+
+# --- kl_div ---------------------------------------------------------------------------------------
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """target * (log target - input) for log-probabilities ``input``: 0 where target is 0, as xlogy
+    (log_target: exp(target) * (target - input)). ``reduction``: 'mean' (over all elements; warns, as
+    PyTorch does), 'batchmean' (the sum over the batch size, the true KL divergence), 'sum' or 'none'.
+    Where target is 0, target's own gradient is -input (PyTorch's xlogy backward gives 0 / 0 = nan there)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if reduction != "batchmean":
+        _check_reduction(reduction)
+    if not (input.is_floating_point() and target.is_floating_point()):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(t, t): 0 where t == 0. log is taken of a safe stand-in there, so that the branch where()
+        # drops stays finite and the target's gradient is not 0 * inf = nan.
+        zero = target == 0
+        loss = _C.where(zero, 0.0, target * _C.where(zero, 1.0, target).log()) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.dim() != 0 else total
+    return _reduced(loss, reduction)
+
+
+# --- embedding and layer_norm ------------------------------------------------------------------------
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None, max_norm: Optional[float] = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """The rows of weight (num_embeddings, embedding_dim) at the indices ``input`` (int64 or int32, any
+    shape): (*,) → (*, embedding_dim); one index_select, whose backward adds up repeated rows.
+
+    padding_idx: that row gets no gradient. max_norm: the rows looked up are first rescaled in place (no
+    grad) to norm max_norm where their ``norm_type`` norm exceeds it. scale_grad_by_freq: each row's gradient
+    is divided by how often its index occurs in ``input``. Sparse gradients are not supported."""
+    num_embeddings = weight.size(0)
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= num_embeddings:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            if padding_idx < -num_embeddings:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = num_embeddings + padding_idx
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input.dtype not in (_C.int64, _C.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)")
+    if sparse:
+        raise NotImplementedError("embedding(sparse=True) is not supported: fasttensor has no sparse gradients; "
+                                  "use sparse=False")
+    flat = input.reshape(-1).to(_C.int64)
+    if max_norm is not None:
+        _embedding_renorm_(weight, flat, max_norm, norm_type)
+    rows = weight.index_select(0, flat)  # (n, embedding_dim); IndexError for an index out of range
+    if padding_idx is not None:
+        rows = _C.where((flat == padding_idx).unsqueeze(1), rows.detach(), rows)
+    if scale_grad_by_freq and rows.requires_grad:
+        _, inverse, counts = flat.unique(return_inverse=True, return_counts=True)
+        frequency = counts[inverse].to(rows.dtype).unsqueeze(1)
+        rows.register_hook(lambda grad: grad / frequency)
+    return rows.reshape(*input.shape, weight.shape[1])
+
+
+def _embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> None:
+    """Rows of weight at ``indices`` whose norm exceeds max_norm scaled by max_norm / (norm + 1e-7), in place."""
+    with no_grad():
+        rows = indices.unique()
+        if rows.numel() == 0:
+            return
+        selected = weight.index_select(0, rows)
+        norms = selected.norm(norm_type, 1, keepdim=True)
+        scale = _C.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = selected * scale
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[Tensor] = None,
+               bias: Optional[Tensor] = None, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias, mean and (biased) var taken over the last
+    len(normalized_shape) dims, which must equal normalized_shape."""
+    if not isinstance(normalized_shape, (list, tuple)):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                        f"{type(normalized_shape).__name__}")
+    shape = [int(s) for s in normalized_shape]
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None and list(param.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(param.shape)} and normalized_shape = {shape}")
+    if input.dim() < len(shape) or list(input.shape[input.dim() - len(shape):]) != shape:
+        raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape [*, "
+                           f"{', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{_scalar_type_name(input)}'")
+    dims = tuple(range(-len(shape), 0))
+    centered = input - input.mean(dims, keepdim=True)
+    out = centered * ((centered * centered).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
