@@ -530,3 +530,116 @@ def test_short_and_odd_rows(n):
         got = fasttensor.tensor(a)
         assert np.isnan(got.amax(1)[1].item()) and np.isnan(got.sum(1)[1].item()) and np.isnan(got.amin(1)[1].item())
         np.testing.assert_array_equal(to_numpy(got.amax(1))[[0, 2]], a[[0, 2]].max(1))
+
+
+# --- small float sums add up in PyTorch's order -----------------------------------------------------
+# A model of ATen's CPU sum order (cascade_sum in SumKernel.cpp, one thread: up to 32768 elements),
+# written from its structure, against which csrc/cpu/reduce.cpp's torch-order path is checked bit for
+# bit (and against torch itself where installed): equal sums print equal digits.
+
+def _ceil_log2(x: int) -> int:
+    return 0 if x <= 1 else (x - 1).bit_length()
+
+
+def _level_sums(items: np.ndarray) -> np.ndarray:
+    """Sum over axis 0 in blocks of 2^p items carried through four levels of partial sums."""
+    dt, size = items.dtype, items.shape[0]
+    power = max(4, _ceil_log2(size) // 4)
+    step, mask = 1 << power, (1 << power) - 1
+    acc = [np.zeros(items.shape[1:], dt) for _ in range(4)]
+    i = 0
+    while i + step <= size:
+        for _ in range(step):
+            acc[0] = (acc[0] + items[i]).astype(dt)
+            i += 1
+        for j in range(1, 4):
+            acc[j] = (acc[j] + acc[j - 1]).astype(dt)
+            acc[j - 1] = np.zeros_like(acc[j - 1])
+            if i & (mask << (j * power)):
+                break
+    for k in range(i, size):
+        acc[0] = (acc[0] + items[k]).astype(dt)
+    for j in range(1, 4):
+        acc[0] = (acc[0] + acc[j]).astype(dt)
+    return acc[0]
+
+
+def _ilp_sum(items: np.ndarray) -> np.ndarray:
+    """Items read as steps of 4 independent level sums, leftovers into the first, then the four added."""
+    dt, size = items.dtype, items.shape[0]
+    steps = size // 4
+    part = list(_level_sums(items[:4 * steps].reshape((steps, 4) + items.shape[1:])).astype(dt)) if steps else \
+        [np.zeros(items.shape[1:], dt) for _ in range(4)]
+    for k in range(4 * steps, size):
+        part[0] = (part[0] + items[k]).astype(dt)
+    for k in range(1, 4):
+        part[0] = (part[0] + part[k]).astype(dt)
+    return part[0]
+
+
+def _torch_row_sum(x: np.ndarray):
+    width = 32 // x.itemsize  # one 256-bit vector
+    if len(x) < width:
+        return _ilp_sum(x)
+    vecs = len(x) // width
+    lanes = _ilp_sum(x[:vecs * width].reshape(vecs, width))
+    total = x.dtype.type(0)
+    for v in list(x[vecs * width:]) + list(lanes):
+        total = x.dtype.type(total + v)
+    return total
+
+
+def _torch_column_sums(x: np.ndarray) -> np.ndarray:
+    rows, cols = x.shape
+    width = 32 // x.itemsize
+    group = 4 * width if cols >= width else 4
+    leveled = cols // group * group
+    out = np.empty(cols, x.dtype)
+    if leveled:
+        out[:leveled] = _level_sums(x[:, :leveled])
+    for j in range(leveled, cols):
+        out[j] = _ilp_sum(x[:, j])
+    return out
+
+
+@pytest.mark.parametrize("dtype", F)
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 255, 257, 1000, 4099, 32768])
+def test_small_sums_in_torch_order(dtype, n):
+    rng = np.random.default_rng(n)
+    for trial in range(4):
+        a = (rng.standard_normal(n) * [1, 100, 0.01, 1e4][trial]).astype(dtype)
+        x = fasttensor.tensor(a)
+        want = _torch_row_sum(a)
+        assert x.sum().item() == want
+        assert x.mean().item() == np.dtype(dtype).type(want / np.dtype(dtype).type(n))
+        if HAVE_TORCH:
+            assert x.sum().item() == torch.tensor(a).sum().item()
+            assert x.mean().item() == torch.tensor(a).mean().item()
+
+
+@pytest.mark.parametrize("dtype", F)
+@pytest.mark.parametrize("shape", [(5, 3), (5, 4), (17, 3), (40, 7), (40, 9), (100, 33), (33, 100), (300, 20),
+                                   (1000, 32), (7, 5), (64, 16), (2048, 16), (181, 181), (4, 6, 5)])
+def test_small_row_and_column_sums_in_torch_order(dtype, shape):
+    rng = np.random.default_rng(sum(shape))
+    a = rng.standard_normal(shape).astype(dtype)
+    x = fasttensor.tensor(a)
+    flat = a.reshape(shape[0], -1)
+    rows = np.array([_torch_row_sum(r) for r in a.reshape(-1, shape[-1])]).reshape(shape[:-1])
+    np.testing.assert_array_equal(x.sum(-1).numpy(), rows)
+    np.testing.assert_array_equal(x.sum(0).numpy(), _torch_column_sums(flat).reshape(shape[1:]))
+    np.testing.assert_array_equal(x.mean(0).numpy(), (_torch_column_sums(flat) / np.dtype(dtype).type(shape[0]))
+                                  .astype(dtype).reshape(shape[1:]))
+    np.testing.assert_array_equal(x.sum(0, keepdim=True).numpy()[0], x.sum(0).numpy())
+    if HAVE_TORCH:
+        t = torch.tensor(a)
+        for fn in (lambda v: v.sum(-1), lambda v: v.sum(0), lambda v: v.mean(0), lambda v: v.mean(-1),
+                   lambda v: v.sum(), lambda v: v.sum(tuple(range(1, len(shape))))):
+            np.testing.assert_array_equal(fn(x).numpy(), fn(t).numpy())
+
+
+def test_d2l_sum_prints_as_torch():
+    # Chapter 4.4's W.sum(): 2.0000 under sequential float32 addition, 2. in PyTorch's order.
+    w = fasttensor.tensor([[.1, .2, .7], [.3, .3, .4]])
+    assert repr(w.sum()) == "tensor(2.)"
+    assert repr(fasttensor.tensor([.1, .2, .7, .3, .3, .4]).sum()) == "tensor(2.)"
