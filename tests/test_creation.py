@@ -102,7 +102,8 @@ def test_tensor_from_noncontiguous_numpy_and_scalars():
 
 def test_tensor_from_tensors():
     a = fasttensor.tensor([1.0, 2.0])
-    b = fasttensor.tensor(a)
+    with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+        b = fasttensor.tensor(a)
     assert b.tolist() == [1.0, 2.0] and b.data_ptr() != a.data_ptr()
     s = fasttensor.tensor([fasttensor.tensor(1.5), fasttensor.tensor(2.5)])
     assert s.tolist() == [1.5, 2.5] and s.dtype == fasttensor.float32
@@ -396,3 +397,19 @@ def test_random_large_threaded_is_deterministic():
     np.testing.assert_array_equal(a, b)
     assert abs(a.mean()) < 0.02 and abs(a.std() - 1) < 0.02
     assert len(np.unique(a)) > 99_000
+
+
+@pytest.mark.parametrize("py_type,name", [(float, "float64"), (int, "int64"), (bool, "bool")])
+def test_python_types_as_dtype(py_type, name):
+    # torch.tensor([1, 2], dtype=float) is float64 (and int, bool the same), as zeros(dtype=float) already was.
+    for make in (fasttensor.tensor, fasttensor.as_tensor):
+        t = make([1.5, 0, 2], dtype=py_type)
+        assert t.dtype == getattr(fasttensor, name)
+        np.testing.assert_array_equal(t.numpy(), np.array([1.5, 0, 2]).astype(name))
+
+
+def test_tensor_of_a_tensor_warns_as_torch():
+    src = fasttensor.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"recommended to use sourceTensor\.detach\(\)\.clone\(\)"):
+        t = fasttensor.tensor(src)
+    assert not t.requires_grad and t.tolist() == [1.0, 1.0]

@@ -5,6 +5,7 @@ here; every fill runs in C++."""
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any, Optional
 
 import numpy as np
@@ -134,9 +135,13 @@ def _infer_dtype(data: Any, arr: np.ndarray):
 
 def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> _C.Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
+    if isinstance(data, _C.Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
     arr = _numpy_from_data(data)
     inferred = _infer_dtype(data, arr)
-    target = dtype if dtype is not None else inferred
+    target = _to_dtype(dtype) if dtype is not None else inferred
     if arr.dtype == np.uint64 and not isinstance(data, np.ndarray):  # Python ints beyond int64
         if target is None or not target.is_floating_point:
             raise ValueError("Overflow when unpacking long long")
@@ -177,6 +182,14 @@ def _check_integer_range(arr: np.ndarray, target) -> None:
 
 
 def _to_dtype(d):
+    """A dtype argument as a fasttensor dtype: Python's float, int and bool
+    stand for float64, int64 and bool, as in PyTorch."""
+    if d is float:
+        return _C.float64
+    if d is int:
+        return _C.int64
+    if d is bool:
+        return _C.bool
     return d
 
 
