@@ -364,6 +364,10 @@ def _apply_methods() -> None:
     T.new_full = _new_full
     T.new_empty = _new_empty
     T.register_hook = _register_hook
+    from . import _more, linalg
+
+    _more.install(T)
+    linalg.install(T)
 
 
 _apply_methods()

@@ -11,6 +11,12 @@ from . import _C
 Tensor = _C.Tensor
 
 __all__ = ["norm", "vector_norm", "matrix_norm"]
+# Functions also exported at the top level (fasttensor.det, ...).
+__top_level__: list = []
+
+
+def install(T) -> None:
+    """Adds this module's Tensor methods (x.det(), ...) to the Tensor class."""
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
