@@ -632,3 +632,104 @@ def test_tensor_from_python_numbers_checks_integer_ranges(m):
 def test_tensor_values_are_cast_not_range_checked(m):
     assert m.zeros(2, dtype=m.uint8).fill_(m.tensor(256)).tolist() == [0, 0]
     assert m.nan_to_num(m.tensor([float("inf")]), posinf=1e300).tolist() == [float("inf")]
+
+
+# --- round 3 of the differential hunt: promotion with alpha, dtype= of reductions, bool inputs ---------
+
+@libs
+def test_alpha_scales_in_the_result_dtype(m):
+    # 200 * 2 must not wrap in uint8 when the result is float; bool + bool stays bool.
+    _is(m.add(m.tensor([1.0]), m.tensor([200], dtype=m.uint8), alpha=2), [401.0], "float32")
+    _is(m.tensor([1.0]).sub(m.tensor([200], dtype=m.uint8), alpha=2), [-399.0], "float32")
+    _is(m.add(m.tensor([True]), m.tensor([True]), alpha=2), [True], "bool")
+    _is(m.add(m.tensor([1], dtype=m.int32), m.tensor([True]), alpha=2), [3], "int32")
+    x = m.tensor([True, False])
+    x.add_(m.tensor([True, True]), alpha=2)
+    _is(x, [True, True], "bool")
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor"):
+        m.sub(m.ones(2), m.tensor([True, False]), alpha=2)
+    with pytest.raises(TypeError):  # alpha is keyword-only
+        m.ones(2).add(m.ones(2), 3)
+
+
+def test_numpy_arrays_of_foreign_byte_order_are_refused():
+    # Read as native, their bytes would give other numbers (16777216 for 1).
+    for m in LIBS:
+        for a in (np.array([1, 2], dtype=">i4"), np.array([1.5, -2.0], dtype=">f8")):
+            for make in (m.from_numpy, m.tensor, m.as_tensor):
+                with pytest.raises(ValueError, match="byte order different from the native byte order"):
+                    make(a)
+        _is(m.tensor(np.array([1, 2], dtype=">i4").astype("=i4")), [1, 2], "int32")
+
+
+@libs
+def test_clamp_with_a_nan_bound_gives_nan(m):
+    x = m.tensor([1.0, 2.0])
+    for r in (m.clamp(x, min=float("nan")), m.clamp(x, max=float("nan")), x.clamp(0.0, float("nan")),
+              m.clamp(x, min=m.tensor(float("nan"))), m.clamp(x, max=m.tensor([float("nan"), 5.0]))):
+        assert np.isnan(r.numpy()[0])
+    assert m.clamp(x, max=m.tensor([float("nan"), 5.0])).tolist()[1] == 2.0
+    y = x.clone()
+    y.clamp_(min=float("nan"))
+    assert np.isnan(y.numpy()).all()
+
+
+@libs
+def test_trunc_division_converts_the_divisor_first(m):
+    # -2 as uint8 is 254.
+    _is(m.div(m.tensor([1, 5, 200], dtype=m.uint8), -2, rounding_mode="trunc"), [0, 0, 0], "uint8")
+    _is(m.div(m.tensor([-7, 7]), -2, rounding_mode="trunc"), [3, -3], "int64")
+
+
+@libs
+def test_reduction_dtype_argument_on_integers_and_bools(m):
+    t = m.tensor([1, 2, 3], dtype=m.int32)
+    _is(m.prod(t, dtype=m.int32), 6, "int32")
+    _is(t.prod(0, dtype=m.uint8), 6, "uint8")
+    _is(m.tensor([2, 0]).prod(dtype=m.bool), False, "bool")
+    _is(m.tensor([2, 3]).prod(dtype=m.bool), True, "bool")
+    _is(m.tensor([[True, False], [False, False]]).sum(1, dtype=m.bool), [True, False], "bool")
+    _is(m.tensor([0, 0, 3], dtype=m.uint8).sum(dtype=m.bool), True, "bool")
+
+
+@libs
+def test_unary_ops_on_bool_tensors(m):
+    b = m.tensor([True, False])
+    _is(m.square(b), [1, 0], "int64")
+    _is(m.clamp(b, 0, 1), [1, 0], "int64")
+    _is(b.clamp(min=0), [1, 0], "int64")
+    _is(m.sign(b), [True, False], "bool")
+    for name, kernel in (("abs", "abs_cpu"), ("floor", "floor_vml_cpu"), ("ceil", "ceil_vml_cpu"),
+                         ("round", "round_vml_cpu"), ("trunc", "trunc_vml_cpu")):
+        with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
+            getattr(m, name)(b)
+    with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
+        m.relu(b)
+    with pytest.raises(RuntimeError, match=r"The `\+` operator, on a bool tensor is not supported"):
+        +b
+
+
+@libs
+def test_legacy_constructors(m):
+    _is(m.Tensor([1, 2]), [1.0, 2.0], "float32")
+    _is(m.Tensor([[1, 2], [3, 4]]), [[1.0, 2.0], [3.0, 4.0]], "float32")
+    assert tuple(m.Tensor(2, 3).shape) == (2, 3) and m.Tensor(2, 3).dtype == m.float32
+    assert tuple(m.Tensor(m.Size([4, 1])).shape) == (4, 1)
+    assert tuple(m.Tensor().shape) == (0,)
+    _is(m.Tensor((2, 3)), [2.0, 3.0], "float32")
+    _is(m.LongTensor([1, 2]), [1, 2], "int64")
+    _is(m.DoubleTensor([1]), [1.0], "float64")
+    assert tuple(m.IntTensor(3).shape) == (3,) and m.IntTensor(3).dtype == m.int32
+    _is(m.BoolTensor([1, 0]), [True, False], "bool")
+    _is(m.ByteTensor([255]), [255], "uint8")
+    _is(m.LongTensor(m.tensor([1, 2])), [1, 2], "int64")
+    with pytest.raises(TypeError):
+        m.LongTensor(m.tensor([1.0]))
+    for bad in (2.5, None, "a"):
+        with pytest.raises(TypeError, match="new\\(\\)"):
+            m.Tensor(bad)
+    assert isinstance(m.ones(2), m.FloatTensor) and not isinstance(m.ones(2), m.LongTensor)
+    assert isinstance(m.ones(2, dtype=m.int64), m.LongTensor)
+    _is(m.ones(2).type(m.LongTensor), [1, 1], "int64")
+    assert m.ones(2).long().type().endswith(".LongTensor")
+    assert repr(m.FloatTensor) == f"<class '{m.__name__}.FloatTensor'>"

@@ -296,11 +296,12 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
     case UnaryOp::Clamp: {
       if constexpr (is_float) {
         const T lo = static_cast<T>(p0), hi = static_cast<T>(p1);
-        // min(max(x, lo), hi): with lo > hi every element is hi, as PyTorch.
+        // min(max(x, lo), hi): with lo > hi every element is hi, as PyTorch;
+        // a NaN bound makes every element NaN.
         return unary_loop<T, T>(out, in, g, [lo, hi](T x) {
           if (x != x) return x;
-          const T r = x < lo ? lo : x;
-          return r > hi ? hi : r;
+          const T r = (x < lo || lo != lo) ? lo : x;
+          return (r > hi || hi != hi) ? hi : r;
         });
       } else if constexpr (!std::is_same_v<T, bool>) {
         // Bounds clipped to the type's range (an int8 clamp to 1000 is no bound).

@@ -416,16 +416,20 @@ template <class T>
 struct IdentityOp {
   __device__ T operator()(T x) const { return x; }
 };
-// min(max(x, lo), hi): with lo > hi every element is hi, as PyTorch. NaN stays NaN.
+// min(max(x, lo), hi): with lo > hi every element is hi, as PyTorch. NaN
+// stays NaN, and a NaN bound makes every element NaN.
 template <class T>
 struct ClampOp {
   T lo, hi;
   __device__ T operator()(T x) const {
     if constexpr (kIsFloat<T>) {
       if (x != x) return x;
+      const T r = (x < lo || lo != lo) ? lo : x;
+      return (r > hi || hi != hi) ? hi : r;
+    } else {
+      const T r = x < lo ? lo : x;
+      return r > hi ? hi : r;
     }
-    const T r = x < lo ? lo : x;
-    return r > hi ? hi : r;
   }
 };
 

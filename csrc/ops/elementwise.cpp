@@ -321,9 +321,17 @@ bool is_predicate(UnaryOp op) {
 
 DType unary_compute_dtype(UnaryOp op, const Tensor& a) {
   if (is_float_only(op) && !is_floating(a->dtype())) return default_dtype();
-  FT_CHECK(!(op == UnaryOp::Neg && a->dtype() == DType::Bool), RuntimeError,
-           "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
-           "use the `~` or `logical_not()` operator instead.");
+  if (a->dtype() == DType::Bool) {  // PyTorch's answers for bool tensors
+    FT_CHECK(op != UnaryOp::Neg, RuntimeError,
+             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+             "use the `~` or `logical_not()` operator instead.");
+    FT_CHECK(op != UnaryOp::Relu, RuntimeError, "Boolean inputs not supported for relu");
+    const char* kernel = op == UnaryOp::Abs ? "abs_cpu" : op == UnaryOp::Floor ? "floor_vml_cpu"
+                         : op == UnaryOp::Ceil ? "ceil_vml_cpu" : op == UnaryOp::Round ? "round_vml_cpu"
+                         : op == UnaryOp::Trunc ? "trunc_vml_cpu" : nullptr;
+    FT_CHECK(!kernel, NotImplementedError, "\"", kernel, "\" not implemented for 'Bool'");
+    if (op == UnaryOp::Square) return DType::Int64;  // x * x of bools promotes, as pow(x, 2)
+  }
   return a->dtype();
 }
 
@@ -483,7 +491,10 @@ DType clamp_dtype(const Tensor& a, const std::optional<Scalar>& lo, const std::o
   // A float bound lifts an integer tensor to the default float dtype.
   if (is_floating(a->dtype())) return a->dtype();
   const bool float_bound = (lo && lo->is_floating()) || (hi && hi->is_floating());
-  return float_bound ? default_dtype() : a->dtype();
+  if (float_bound) return default_dtype();
+  // An integer bound lifts a bool tensor to int64 (clamp(mask, 0, 1)), as PyTorch's promotion.
+  const bool int_bound = (lo && lo->kind == Scalar::Kind::Int) || (hi && hi->kind == Scalar::Kind::Int);
+  return a->dtype() == DType::Bool && int_bound ? DType::Int64 : a->dtype();
 }
 double bound(const std::optional<Scalar>& s, double none) { return s ? s->d : none; }
 }  // namespace
@@ -520,9 +531,13 @@ Tensor clamp_tensors(const Tensor& a, const Tensor& lo, const Tensor& hi) {
   FT_CHECK(lo || hi, RuntimeError, "torch.clamp: At least one of 'min' or 'max' must not be None");
   // A bound takes over only where it strictly wins, so at a tie the
   // gradient goes to the input, as PyTorch's.
+  // A NaN bound wins everywhere (the result is NaN), as in PyTorch.
+  const auto wins = [](const Tensor& beaten, const Tensor& bound) {
+    return is_floating(bound->dtype()) ? binary(BinaryOp::LogicalOr, beaten, unary(UnaryOp::IsNan, bound)) : beaten;
+  };
   Tensor r = a;
-  if (lo) r = where(binary(BinaryOp::Lt, r, lo), lo, r);
-  if (hi) r = where(binary(BinaryOp::Gt, r, hi), hi, r);
+  if (lo) r = where(wins(binary(BinaryOp::Lt, r, lo), lo), lo, r);
+  if (hi) r = where(wins(binary(BinaryOp::Gt, r, hi), hi), hi, r);
   return r;
 }
 
@@ -530,10 +545,13 @@ Tensor div_trunc(const Tensor& a, const Tensor& b) {
   if (is_floating(result_type(a, b))) return unary(UnaryOp::Trunc, binary(BinaryOp::Div, a, b));
   // Integers exactly: the floor quotient (ZeroDivisionError for 0), one more
   // where the true quotient is negative and inexact.
-  Tensor q = binary(BinaryOp::FloorDiv, a, b);
+  // Both in the result dtype first: uint8 // -2 divides by 254, as PyTorch.
+  const DType rt = result_type(a, b);
+  const Tensor ca = cast_to(a, rt), cb = cast_to(b, rt);
+  Tensor q = binary(BinaryOp::FloorDiv, ca, cb);
   const Tensor zero = wrap_scalar(Scalar::from_int(0));
-  Tensor inexact = binary(BinaryOp::Ne, mul(q, b), a);
-  Tensor negative = binary(BinaryOp::Ne, binary(BinaryOp::Lt, a, zero), binary(BinaryOp::Lt, b, zero));
+  Tensor inexact = binary(BinaryOp::Ne, mul(q, cb), ca);
+  Tensor negative = binary(BinaryOp::Ne, binary(BinaryOp::Lt, ca, zero), binary(BinaryOp::Lt, cb, zero));
   return where(binary(BinaryOp::LogicalAnd, inexact, negative), binary(BinaryOp::Add, q, wrap_scalar(Scalar::from_int(1))), q);
 }
 

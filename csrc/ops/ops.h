@@ -131,7 +131,8 @@ Tensor repeat(const Tensor& a, const std::vector<int64_t>& repeats);
 // dims empty: all dims.
 Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dt = {});
 Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dt = {});
-Tensor prod(const Tensor& a, std::optional<int64_t> dim, bool keepdim);
+// dt: the result's dtype (the input cast to it first); by default int64 for integers.
+Tensor prod(const Tensor& a, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dt = std::nullopt);
 Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
 Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
 // max(dim) / min(dim): (values, indices).

@@ -83,6 +83,7 @@ void check_nonempty_for(const char* name, const Tensor& a, uint32_t mask, bool d
 Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dt) {
   const uint32_t mask = dims_mask(dims, a->dim());
   const DType out_dtype = dt.value_or(is_floating(a->dtype()) ? a->dtype() : DType::Int64);
+  if (out_dtype == DType::Bool) return any(cast_to(a, DType::Bool), dims, keepdim);  // a sum of bools: any
   Tensor out = finish(reduce_kernel(ReduceOp::Sum, a, mask, out_dtype), mask, keepdim);
   if (is_floating(out_dtype) && autograd::any_requires_grad({&a})) {
     const Shape in_shape = a->shape();
@@ -118,10 +119,16 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std
   return out;
 }
 
-Tensor prod(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+Tensor prod(const Tensor& a_in, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dt) {
+  const Tensor a = dt ? to_dtype(a_in, *dt) : a_in;
   const uint32_t mask = dim ? dims_mask({*dim}, a->dim()) : dims_mask({}, a->dim());
-  const DType out_dtype = is_floating(a->dtype()) ? a->dtype() : DType::Int64;
+  const DType out_dtype = dt.value_or(is_floating(a->dtype()) ? a->dtype() : DType::Int64);
   keepdim = dim ? keepdim : false;
+  if (out_dtype == DType::Bool) {  // a product of bools: all of them
+    std::vector<int64_t> dims;
+    if (dim) dims.push_back(*dim);
+    return all(a, dims, keepdim);
+  }
   Tensor out = finish(reduce_kernel(ReduceOp::Prod, a, mask, out_dtype), mask, keepdim);
   if (is_floating(out_dtype) && autograd::any_requires_grad({&a})) {
     autograd::record(out, dim ? "ProdBackward1" : "ProdBackward0", {&a}, {{a}, {out, true}},

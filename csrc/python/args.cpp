@@ -116,7 +116,16 @@ Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, co
   const bool integral = !is_floating(other->dtype()) && (!self || !is_floating(self->dtype()));
   FT_CHECK(!(integral && is_floating(a->dtype())), RuntimeError,
            "For integral input tensors, argument alpha must not be a floating point number.");
-  return ops::binary(BinaryOp::Mul, other, a);
+  // alpha * other in the operation's result dtype, as PyTorch computes
+  // self + alpha * other there: uint8 200 * 2 must not wrap when self is
+  // float, and bool stays bool (alpha then acts as True).
+  const DType rt = self ? ops::result_type(self, other) : other->dtype();
+  // sub refuses a bool operand; scaled into rt it would no longer be one.
+  FT_CHECK(std::string(fn).rfind("sub", 0) != 0 || other->dtype() != DType::Bool || rt == DType::Bool, RuntimeError,
+           "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+           "mask, use the `~` or `logical_not()` operator instead.");
+  const Tensor scaled = ops::binary(BinaryOp::Mul, ops::cast_to(other, rt), a);
+  return ops::cast_to(scaled, rt);
 }
 
 }  // namespace ft::python

@@ -184,6 +184,11 @@ Tensor operand_arg(py::handle h, const char* fn, const char* arg) {
 }
 
 Tensor from_numpy(py::array arr) {
+  const char order = arr.dtype().byteorder();  // '=' native, '|' not applicable, '<' / '>' explicit
+  const bool little = py::module_::import("sys").attr("byteorder").cast<std::string>() == "little";
+  FT_CHECK(order == '=' || order == '|' || (order == '<') == little, ValueError,
+           "given numpy array has byte order different from the native byte order. Conversion between byte "
+           "orders is currently not supported.");
   const DType dt = dtype_from_numpy(arr.dtype());
   const int nd = static_cast<int>(arr.ndim());
   Shape shape, strides;

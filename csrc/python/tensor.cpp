@@ -142,13 +142,15 @@ void bind_tensor(py::module_& m) {
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor", py::dynamic_attr());
   cls.attr("__module__") = "fasttensor";
   cls
-      // An alias of another tensor's data (what nn.Parameter(t) builds on).
-      .def(py::init([](py::object data) {
-             if (data.is_none()) return empty(Shape{0}, default_dtype());
-             Tensor t = to_tensor(data);
-             return ops::detach(t);
-           }),
-           py::arg("data") = py::none())
+      // Tensor(t): an alias of another tensor's data (what nn.Parameter(t)
+      // builds on); else PyTorch's legacy constructor, Tensor(2, 3) or
+      // Tensor([1, 2]) in the default dtype (fasttensor/_legacy.py).
+      .def(py::init([](py::args args, py::kwargs kwargs) {
+        if (args.size() == 1 && kwargs.empty() && is_tensor(args[0])) return ops::detach(to_tensor(args[0]));
+        if (args.size() == 0 && kwargs.empty()) return empty(Shape{0}, default_dtype());
+        py::object legacy_new = py::module_::import("fasttensor._legacy").attr("legacy_new");
+        return ops::detach(to_tensor(legacy_new(dtype_object(default_dtype()), *args, **kwargs)));
+      }))
       // --- layout -----------------------------------------------------------
       .def_property_readonly("shape", [](const Tensor& t) { return size_object(t->shape()); })
       .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t->dtype()); })
@@ -379,7 +381,10 @@ void bind_tensor(py::module_& m) {
         return py::cast(ops::matmul(to_tensor(a), b));
       }, py::is_operator())
       .def("__neg__", [](const Tensor& t) { return ops::unary(UnaryOp::Neg, t); })
-      .def("__pos__", [](const Tensor& t) { return t; })
+      .def("__pos__", [](const Tensor& t) {
+        FT_CHECK(t->dtype() != DType::Bool, RuntimeError, "The `+` operator, on a bool tensor is not supported.");
+        return t;
+      })
       .def("__abs__", [](const Tensor& t) { return ops::unary(UnaryOp::Abs, t); })
       .def("__invert__", [](const Tensor& t) {
         FT_CHECK(!is_floating(t->dtype()), TypeError,
@@ -415,7 +420,7 @@ void bind_tensor(py::module_& m) {
         Tensor other = operand_arg(o, "add", "other");
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add");
         return ops::binary(BinaryOp::Add, t, other);
-      }, py::arg("other"), py::arg("alpha") = py::none())
+      }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("div", [](const Tensor& t, py::handle o, py::object rounding_mode) {
         return div_rounding(py::cast(t), o, rounding_mode);
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
@@ -423,17 +428,17 @@ void bind_tensor(py::module_& m) {
         Tensor other = operand_arg(o, "sub", "other");
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub");
         return ops::binary(BinaryOp::Sub, t, other);
-      }, py::arg("other"), py::arg("alpha") = py::none())
+      }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("add_", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = operand_arg(o, "add_", "other");
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add_");
         return nogil(t->numel(), [&] { return ops::binary_(BinaryOp::Add, t, other); });
-      }, py::arg("other"), py::arg("alpha") = py::none())
+      }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("sub_", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = operand_arg(o, "sub_", "other");
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub_");
         return ops::binary_(BinaryOp::Sub, t, other);
-      }, py::arg("other"), py::arg("alpha") = py::none())
+      }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, operand_arg(o, "mul_", "other")); })
       .def("div_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Div, t, operand_arg(o, "div_", "other")); })
       .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, operand_arg(o, "pow_", "exponent")); })
@@ -491,7 +496,7 @@ void bind_tensor(py::module_& m) {
            py::arg("dim") = py::tuple(), py::arg("keepdim") = false)
       .def("prod", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("prod", a, k);
-        return ops::prod(r.dtype ? ops::to_dtype(t, *r.dtype) : t, r.single_dim("prod"), r.keepdim);
+        return ops::prod(t, r.single_dim("prod"), r.keepdim, r.dtype);
       })
       .def("argmax", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("argmax", a, k);

@@ -150,6 +150,9 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_
     if target is not None and not target.is_floating_point and target != _C.bool and arr.size and \
             not isinstance(data, np.ndarray):
         _check_integer_range(arr, target)
+    if not arr.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
+                         "between byte orders is currently not supported.")
     if arr.dtype not in _NUMPY_OK:
         if arr.dtype.kind == "f":
             arr = arr.astype(np.float64) if arr.dtype.itemsize > 4 else arr.astype(np.float32)

@@ -107,6 +107,8 @@ def _type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
         names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "int32": "IntTensor",
                  "uint8": "ByteTensor", "bool": "BoolTensor"}
         return prefix + names[_dtype_name(self.dtype)]
+    if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), _C.dtype):  # x.type(LongTensor)
+        dtype = dtype.dtype
     if isinstance(dtype, str):
         dtype = dtype.replace("fasttensor.", "torch.", 1).replace("torch.cuda.", "torch.")
         if dtype not in _DTYPE_NAMES:
