@@ -733,3 +733,58 @@ def test_legacy_constructors(m):
     _is(m.ones(2).type(m.LongTensor), [1, 1], "int64")
     assert m.ones(2).long().type().endswith(".LongTensor")
     assert repr(m.FloatTensor) == f"<class '{m.__name__}.FloatTensor'>"
+
+
+@libs
+def test_messages_name_the_types_and_dims_as_torch(m):
+    t = m.tensor([1 / 3, 2 / 3])
+    with pytest.raises(TypeError, match=r"^unsupported format string passed to Tensor\.__format__$"):
+        f"{t:.2f}"
+    with pytest.raises(AttributeError, match=r"^'Tensor' object has no attribute 'foo'$"):
+        t.foo
+    x = m.ones(4, 784)
+    with pytest.raises(IndexError, match=r"^index 784 is out of bounds for dimension 1 with size 784$"):
+        x[0, 784]
+    with pytest.raises(IndexError, match=r"^index 5 is out of bounds for dimension 0 with size 4$"):
+        x[5]
+    with pytest.raises(IndexError, match=r"^index 9 is out of bounds for dimension 1 with size 3$"):
+        m.ones(2, 2, 3)[..., 9]  # torch counts the items of the index, not the dims
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(2\) at "
+                                           r"non-singleton dimension 1"):
+        m.ones(2, 3) + m.ones(3, 2)
+    y_hat = m.tensor([[.1, .3, .6], [.3, .2, .5], [.2, .2, .6]])
+    with pytest.raises(IndexError, match=r"shape mismatch: indexing tensors could not be broadcast together with "
+                                         r"shapes \[3\], \[2\]"):
+        y_hat[list(range(3)), m.tensor([0, 2])]
+
+
+@libs
+def test_matmul_dtype_messages(m):
+    a, b = m.ones(2, 3), m.ones(3, 2, dtype=m.int64)
+    with pytest.raises(RuntimeError, match=r"expected m1 and m2 to have the same dtype, but got: float != long int"):
+        a @ b
+    with pytest.raises(RuntimeError, match=r"expected m1 and m2 to have the same dtype, but got: float != long int"):
+        a.mm(b)
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 must have the same dtype, but got Long and Float"):
+        m.nn.Linear(3, 4)(m.ones(2, 3, dtype=m.int64))
+    with pytest.raises(RuntimeError, match=r"expected scalar type Float but found Double"):
+        m.bmm(m.ones(1, 2, 3), m.ones(1, 3, 2, dtype=m.float64))
+
+
+@libs
+def test_amax_of_everything_records_amax_backward(m):
+    x = m.ones(3, requires_grad=True)
+    assert x.amax().grad_fn.name() == "AmaxBackward0" and x.amin().grad_fn.name() == "AminBackward0"
+    assert x.max().grad_fn.name() == "MaxBackward1" and x.min().grad_fn.name() == "MinBackward1"
+
+
+@libs
+def test_in_place_division_with_a_rounding_mode(m):
+    x = m.tensor([7, -7])
+    x.div_(2, rounding_mode="floor")
+    _is(x, [3, -4], "int64")
+    y = m.tensor([7.5, -7.5])
+    y.div_(2, rounding_mode="trunc")
+    _is(y, [3.0, -3.0], "float32")
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        m.tensor([7]).div_(2.5, rounding_mode="floor")

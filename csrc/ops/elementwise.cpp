@@ -245,6 +245,8 @@ void check_result_fits(DType result, const Tensor& self) {
 
 }  // namespace
 
+void check_inplace_result(DType result, const Tensor& self) { check_result_fits(result, self); }
+
 namespace {
 void check_out(const Tensor& out, const Shape& shape, DType result, bool needs_grad, const char* name) {
   FT_CHECK(!(autograd::is_grad_enabled() && needs_grad), RuntimeError, name,

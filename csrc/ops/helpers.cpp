@@ -10,7 +10,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
   if (a == b) return a;
   const int n = std::max(a.size(), b.size());
   Shape out = Shape::filled(n, 1);
-  for (int i = 0; i < n; ++i) {
+  for (int i = n - 1; i >= 0; --i) {  // from the last dim, as PyTorch reports the first mismatch
     const int ia = i - (n - a.size()), ib = i - (n - b.size());
     const int64_t sa = ia >= 0 ? a[ia] : 1, sb = ib >= 0 ? b[ib] : 1;
     FT_CHECK(sa == sb || sa == 1 || sb == 1, RuntimeError, "The size of tensor a (", sa,

@@ -36,11 +36,17 @@ Tensor apply_basic(const Tensor& self, const std::vector<IndexItem>& items, Adva
 
   Tensor v = self;
   int cur = 0;
+  int position = -1;  // of the item in the index (PyTorch's messages call it the dimension)
   for (const IndexItem& it : items) {
+    ++position;
     switch (it.kind) {
-      case Kind::Int:
+      case Kind::Int: {
+        const int64_t n = v->shape()[cur];
+        FT_CHECK(it.i >= -n && it.i < n, IndexError, "index ", it.i, " is out of bounds for dimension ", position,
+                 " with size ", n);
         v = select(v, cur, it.i);
         break;
+      }
       case Kind::Slice:
         v = slice(v, cur, it.start, it.stop, it.step);
         ++cur;
@@ -101,7 +107,13 @@ struct Gather {
 
 Gather plan_gather(const Tensor& v, AdvancedIndex& adv) {
   Shape ishape;
-  for (const Tensor& t : adv.indices) ishape = broadcast_shapes(ishape, t->shape());
+  try {
+    for (const Tensor& t : adv.indices) ishape = broadcast_shapes(ishape, t->shape());
+  } catch (const RuntimeError&) {
+    std::string shapes;
+    for (const Tensor& t : adv.indices) shapes += str(shapes.empty() ? "" : ", ", t->shape().str());
+    throw IndexError(str("shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes));
+  }
   // Offsets: sum over indexed dims of index * stride, negatives wrapped.
   Tensor offsets;
   for (size_t j = 0; j < adv.indices.size(); ++j) {

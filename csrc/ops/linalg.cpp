@@ -9,9 +9,34 @@ using autograd::SavedTensors;
 
 namespace {
 
-void check_same_dtype(const Tensor& a, const Tensor& b, const char* what) {
-  FT_CHECK(a->dtype() == b->dtype(), RuntimeError, "expected ", what, " to have the same dtype, but got: ",
-           dtype_name(a->dtype()), " != ", dtype_name(b->dtype()));
+// The C++ element type's name, as PyTorch's mm message shows it.
+const char* cpp_type_name(DType t) {
+  switch (t) {
+    case DType::Bool: return "bool";
+    case DType::UInt8: return "unsigned char";
+    case DType::Int32: return "int";
+    case DType::Int64: return "long int";
+    case DType::Float32: return "float";
+    case DType::Float64: return "double";
+  }
+  return "?";
+}
+
+// PyTorch's messages for operands of different dtypes, by op.
+void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
+  if (a->dtype() == b->dtype()) return;
+  const std::string_view o(op);
+  if (o == "addmm")
+    throw RuntimeError(str("mat1 and mat2 must have the same dtype, but got ", dtype_scalar_name(a->dtype()), " and ",
+                           dtype_scalar_name(b->dtype())));
+  if (o == "bmm")
+    throw RuntimeError(str("expected scalar type ", dtype_scalar_name(a->dtype()), " but found ",
+                           dtype_scalar_name(b->dtype())));
+  if (o == "mv")
+    throw RuntimeError(str("addmv input tensors must have the same dtype, but got ", dtype_scalar_name(a->dtype()),
+                           ", ", dtype_scalar_name(b->dtype())));
+  throw RuntimeError(str("expected m1 and m2 to have the same dtype, but got: ", cpp_type_name(a->dtype()), " != ",
+                         cpp_type_name(b->dtype())));
 }
 
 // The kernel on 3-D views; no autograd.
@@ -39,7 +64,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   FT_CHECK(b->dim() == 2, RuntimeError, "mat2 must be a matrix");
   FT_CHECK(a->shape()[1] == b->shape()[0], RuntimeError, "mat1 and mat2 shapes cannot be multiplied (",
            a->shape()[0], "x", a->shape()[1], " and ", b->shape()[0], "x", b->shape()[1], ")");
-  check_same_dtype(a, b, "mat1 and mat2");
+  check_same_dtype(a, b, "mm");
   Tensor out = mm_forward(a, b);
   if (is_floating(out->dtype()) && autograd::any_requires_grad({&a, &b}))
     autograd::record(out, "MmBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
@@ -56,7 +81,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   FT_CHECK(a->shape()[0] == b->shape()[0] && a->shape()[2] == b->shape()[1], RuntimeError,
            "Expected size for first two dimensions of batch2 tensor to be: [", a->shape()[0], ", ", a->shape()[2],
            "] but got: [", b->shape()[0], ", ", b->shape()[1], "].");
-  check_same_dtype(a, b, "batch1 and batch2");
+  check_same_dtype(a, b, "bmm");
   Tensor out = matmul3_forward(a, b);
   if (is_floating(out->dtype()) && autograd::any_requires_grad({&a, &b}))
     autograd::record(out, "BmmBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
@@ -72,7 +97,7 @@ Tensor mv(const Tensor& a, const Tensor& v) {
            a->dim(), ", ", v->dim());
   FT_CHECK(a->shape()[1] == v->shape()[0], RuntimeError, "size mismatch, got input (", a->shape()[0], "), mat (",
            a->shape()[0], "x", a->shape()[1], "), vec (", v->shape()[0], ")");
-  check_same_dtype(a, v, "mat and vec");
+  check_same_dtype(a, v, "mv");
   Tensor col = make_view(v, Shape{v->shape()[0], 1}, Shape{v->strides()[0], 1}, v->offset());
   Tensor out2 = mm_forward(a, col);
   Tensor out = make_view(out2, Shape{a->shape()[0]}, Shape{1}, 0);
@@ -145,7 +170,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
            x->numel() / std::max<int64_t>(x->shape()[x->dim() - 1], 1), "x", x->shape()[x->dim() - 1], " and ", in,
            "x", w->shape()[0], ")");
   check_same_device(x, w, "linear");
-  check_same_dtype(x, w, "mat1 and mat2");
+  check_same_dtype(x, w, b ? "addmm" : "mm");
   if (x->dim() != 2) {
     std::vector<int64_t> out_shape(x->shape().begin(), x->shape().end() - 1);
     out_shape.push_back(w->shape()[0]);

@@ -76,6 +76,9 @@ Tensor masked_fill(const Tensor& a, const Tensor& mask, const Tensor& value);
 // an output with several elements at one address (an expanded view), and an
 // input that partly overlaps the output (x[1:] += x[:-1], x += x.t()).
 void check_no_internal_overlap(const Tensor& out);
+// An in-place result of dtype `result` must fit self (no float into an integer
+// tensor, only bool into bool): PyTorch's "result type ... can't be cast".
+void check_inplace_result(DType result, const Tensor& self);
 // A number stored into a tensor of dtype dt (full, fill_, masked_fill, x[i] = v)
 // must fit it, as PyTorch: 300 into uint8 or NaN into int64 raise.
 void check_scalar_fits(const Scalar& v, DType dt);
@@ -133,8 +136,9 @@ Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std:
 Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dt = {});
 // dt: the result's dtype (the input cast to it first); by default int64 for integers.
 Tensor prod(const Tensor& a, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dt = std::nullopt);
-Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
-Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+// name: the backward's (max() of everything records MaxBackward1).
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name = "AmaxBackward0");
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name = "AminBackward0");
 // max(dim) / min(dim): (values, indices).
 std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim);
 std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim);

@@ -203,11 +203,11 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& a, int64_t dim, bool keepdim
 }
 }  // namespace
 
-Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
-  return extreme(a, dims, keepdim, true, dims.empty() ? "MaxBackward1" : "AmaxBackward0");
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
+  return extreme(a, dims, keepdim, true, name);
 }
-Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
-  return extreme(a, dims, keepdim, false, dims.empty() ? "MinBackward1" : "AminBackward0");
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
+  return extreme(a, dims, keepdim, false, name);
 }
 std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim) { return extreme_dim(a, dim, keepdim, true); }
 std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim) { return extreme_dim(a, dim, keepdim, false); }

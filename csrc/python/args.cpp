@@ -60,7 +60,7 @@ py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args,
     return py::cast(ops::binary(is_max ? BinaryOp::Maximum : BinaryOp::Minimum, self, to_tensor(kwargs["other"])));
   }
   ReduceArgs r = parse_reduce(is_max ? "max" : "min", args, kwargs);
-  if (!r.has_dim) return py::cast(nogil(self->numel(), [&] { return is_max ? ops::amax(self, {}, false) : ops::amin(self, {}, false); }));
+  if (!r.has_dim) return py::cast(nogil(self->numel(), [&] { return is_max ? ops::amax(self, {}, false, "MaxBackward1") : ops::amin(self, {}, false, "MinBackward1"); }));
   FT_CHECK(r.dims.size() == 1, TypeError, is_max ? "max" : "min", "(): argument 'dim' must be int, not tuple");
   auto [values, indices] = nogil(self->numel(), [&] {
     return is_max ? ops::max_dim(self, r.dims[0], r.keepdim) : ops::min_dim(self, r.dims[0], r.keepdim);

@@ -141,6 +141,10 @@ py::object item_object(const Tensor& t) {
 void bind_tensor(py::module_& m) {
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor", py::dynamic_attr());
   cls.attr("__module__") = "fasttensor";
+  // Python's own messages name a type by tp_name ("'Tensor' object has no
+  // attribute 'foo'", "unsupported format string passed to Tensor.__format__"):
+  // "Tensor", as PyTorch's, not pybind11's "fasttensor._C.Tensor".
+  reinterpret_cast<PyTypeObject*>(cls.ptr())->tp_name = "Tensor";
   cls
       // Tensor(t): an alias of another tensor's data (what nn.Parameter(t)
       // builds on); else PyTorch's legacy constructor, Tensor(2, 3) or
@@ -440,7 +444,12 @@ void bind_tensor(py::module_& m) {
         return ops::binary_(BinaryOp::Sub, t, other);
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, operand_arg(o, "mul_", "other")); })
-      .def("div_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Div, t, operand_arg(o, "div_", "other")); })
+      .def("div_", [](const Tensor& t, py::handle o, py::handle rounding_mode) {
+        if (rounding_mode.is_none()) return ops::binary_(BinaryOp::Div, t, operand_arg(o, "div_", "other"));
+        const Tensor r = div_rounding(py::cast(t), o, rounding_mode);  // floor / trunc: then written back
+        ops::check_inplace_result(r->dtype(), t);
+        return ops::copy_(t, r);
+      }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
       .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, operand_arg(o, "pow_", "exponent")); })
       .def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
         return clamp_args(t, lo, hi, false);
