@@ -235,7 +235,7 @@ from ._more import *  # noqa: E402,F401,F403  (functions beyond the core set)
 from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: E402
 from . import linalg as _linalg  # noqa: E402
 
-globals().update({_name: getattr(_linalg, _name) for _name in _linalg.__top_level__})  # fasttensor.det, ...
+globals().update(_linalg.__top_level__)  # fasttensor.det, fasttensor.inverse, ...
 
 # dtype aliases, as PyTorch has them.
 float = float32
