@@ -788,3 +788,78 @@ def test_in_place_division_with_a_rounding_mode(m):
     _is(y, [3.0, -3.0], "float32")
     with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
         m.tensor([7]).div_(2.5, rounding_mode="floor")
+
+
+@libs
+def test_in_place_view_ops_and_resize(m):
+    z = m.arange(6.0).reshape(2, 3)
+    assert z.t_() is z and tuple(z.shape) == (3, 2) and z.stride() == (1, 3)
+    _is(z, [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]], "float32")
+    z.transpose_(0, 1)
+    z.unsqueeze_(0)
+    assert tuple(z.shape) == (1, 2, 3)
+    z.squeeze_()
+    _is(z, [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], "float32")
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+        m.ones(2, requires_grad=True).unsqueeze_(0)
+    x = m.ones(2, 3, requires_grad=True)
+    y = x * 2
+    y.unsqueeze_(0)
+    assert tuple(y.shape) == (1, 2, 3)
+    (y * m.arange(3.0)).sum().backward()
+    _is(x.grad, [[0.0, 2.0, 4.0], [0.0, 2.0, 4.0]], "float32")
+    r = m.arange(6.0)
+    r.resize_(2, 3)
+    _is(r, [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], "float32")
+    r.resize_(4)
+    _is(r, [0.0, 1.0, 2.0, 3.0], "float32")
+    with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+        m.ones(2, requires_grad=True).resize_(3)
+
+
+@libs
+def test_round_with_decimals(m):
+    _is(m.round(m.tensor([0.125, 0.375, -2.5]), decimals=2), [0.11999999731779099, 0.3799999952316284, -2.5],
+        "float32")
+    _is(m.tensor([1234.5, 1250.0]).round(decimals=-2), [1200.0, 1200.0], "float32")
+    _is(m.round(m.tensor([1.5, 2.5])), [2.0, 2.0], "float32")
+    _is(m.round(m.tensor([3, 4])), [3, 4], "int64")
+    with pytest.raises(NotImplementedError, match="\"round_cpu\" not implemented for 'Long'"):
+        m.round(m.tensor([1, 2]), decimals=1)
+
+
+@libs
+def test_small_apis_device_selection_code_uses(m):
+    assert m.backends.mps.is_available() is False
+    assert isinstance(m.initial_seed(), int)
+    assert m.version.__version__
+    t = m.ones(3)
+    assert t.nbytes == 12 and t.itemsize == 4 and m.ones(2, dtype=m.float64).nbytes == 16
+    assert t.layout == m.strided and repr(m.strided) == f"{m.__name__}.strided"
+    assert t.get_device() == -1
+    assert m.float32.is_signed and m.int64.is_signed and not m.uint8.is_signed and not m.bool.is_signed
+
+
+@libs
+def test_size_arithmetic_gives_sizes(m):
+    s = m.ones(2, 3).shape
+    for r, want in (((1,) + s, (1, 2, 3)), (s + (4,), (2, 3, 4)), (s * 2, (2, 3, 2, 3)), (2 * s, (2, 3, 2, 3)),
+                    (s[::-1], (3, 2))):
+        assert type(r) is type(s) and tuple(r) == want
+    with pytest.raises(TypeError):
+        s + [4]
+
+
+@libs
+def test_grad_mode_context_binds_none_and_parameter_formats_as_object(m):
+    with m.no_grad() as g:
+        assert g is None
+    with m.enable_grad() as g:
+        assert g is None
+    with m.set_grad_enabled(False) as g:
+        assert g is None
+    p = m.nn.Parameter(m.tensor(1.5))
+    assert f"{p}" == str(p) and f"{p}".startswith("Parameter containing:")
+    with pytest.raises(TypeError, match="unsupported format string passed to Parameter.__format__"):
+        f"{p:.2f}"
+    assert f"{m.tensor(1.5):.2f}" == "1.50"

@@ -138,6 +138,17 @@ py::object item_object(const Tensor& t) {
 
 }  // namespace
 
+namespace {
+// x.unsqueeze_(0) and friends: x takes the layout of v, a view of x, and
+// v's history (UnsqueezeBackward1, ...), as PyTorch's in-place view ops.
+Tensor adopt_view(const Tensor& t, const Tensor& v) {
+  ops::check_inplace(t);
+  t->set_layout(t->storage(), t->dtype(), v->shape(), v->strides(), v->offset());
+  if (v->grad_fn()) t->set_grad_fn(v->grad_fn());
+  return t;
+}
+}  // namespace
+
 void bind_tensor(py::module_& m) {
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor", py::dynamic_attr());
   cls.attr("__module__") = "fasttensor";
@@ -340,6 +351,14 @@ void bind_tensor(py::module_& m) {
         return py::tuple(py::cast(ops::split_with_sizes(t, to_int_list(size, "split"), dim)));
       }, py::arg("split_size"), py::arg("dim") = 0)
       .def("t", &ops::t)
+      // In-place view ops: the tensor itself takes the view's layout (and history).
+      .def("t_", [](const Tensor& t) { return adopt_view(t, ops::t(t)); })
+      .def("transpose_", [](const Tensor& t, int64_t d0, int64_t d1) { return adopt_view(t, ops::transpose(t, d0, d1)); },
+           py::arg("dim0"), py::arg("dim1"))
+      .def("squeeze_", [](const Tensor& t, py::object dim) { return adopt_view(t, ops::squeeze(t, to_dims(dim))); },
+           py::arg("dim") = py::none())
+      .def("unsqueeze_", [](const Tensor& t, int64_t dim) { return adopt_view(t, ops::unsqueeze(t, dim)); },
+           py::arg("dim"))
       .def_property_readonly("T", [](const Tensor& t) {
         if (t->dim() == 0)
           warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.");

@@ -8,6 +8,7 @@ Dive into Deep Learning chapters 2-5.
 from __future__ import annotations
 
 import builtins as _builtins
+import types as _types
 
 from . import _C
 from ._size import Size
@@ -233,6 +234,8 @@ from . import cuda  # noqa: E402
 from . import backends  # noqa: E402
 from ._more import *  # noqa: E402,F401,F403  (functions beyond the core set)
 from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: E402
+from ._tensor import round, strided  # noqa: E402,A001  (round with decimals=)
+from ._C import initial_seed  # noqa: E402
 from . import linalg as _linalg  # noqa: E402
 
 globals().update(_linalg.__top_level__)  # fasttensor.det, fasttensor.inverse, ...
@@ -245,6 +248,7 @@ int = int32
 uint8 = uint8
 
 __version__ = "0.1.0"
+version = _types.SimpleNamespace(__version__=__version__)  # fasttensor.version.__version__, as torch.version
 
 
 def set_default_dtype(d) -> None:

@@ -55,7 +55,9 @@ def _array(self: Tensor, dtype=None, copy=None):
 
 
 def _format(self: Tensor, spec: str) -> str:
-    if self.dim() == 0:
+    # As PyTorch: a plain 0-d tensor formats its number; a Parameter or a
+    # tensor of more dims formats as object does (str() for an empty spec).
+    if self.dim() == 0 and type(self) is Tensor:
         return self.item().__format__(spec)
     return object.__format__(self, spec)
 
@@ -317,6 +319,68 @@ def _equal(self: Tensor, other: Tensor) -> bool:
     return self.shape == other.shape and bool((self == other).all())
 
 
+def _resize_(self: Tensor, *sizes) -> Tensor:
+    """Gives the tensor the shape `sizes`, contiguous, keeping its first elements in order (new
+    ones are zeros here, uninitialized in PyTorch)."""
+    from ._creation import _size
+
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = _size(sizes, "resize_")
+    n = 1
+    for s in shape:
+        n *= s
+    flat = self.reshape(-1)
+    if n <= self.numel() and self.is_contiguous():
+        self.data = flat[:n].view(shape)
+    else:
+        new = _C._full(list(shape), 0, self.dtype, self.device, False)
+        keep = min(n, self.numel())
+        new.view(-1)[:keep].copy_(flat[:keep])
+        self.data = new
+    return self
+
+
+def _round_to(input: Tensor, decimals: int) -> Tensor:
+    """Rounds to `decimals` places as PyTorch does, in the tensor's dtype: round(x * 10^d) / 10^d, or
+    round(x / 10^-d) * 10^-d for negative d (ties to even)."""
+    if not input.is_floating_point():
+        name = {"int64": "Long", "int32": "Int", "uint8": "Byte", "bool": "Bool"}[_dtype_name(input.dtype)]
+        raise NotImplementedError(f"\"round_cpu\" not implemented for '{name}'")
+    scale = 10.0 ** abs(decimals)
+    return _round_plain(input * scale) / scale if decimals > 0 else _round_plain(input / scale) * scale
+
+
+def _round_method(self: Tensor, *, decimals: int = 0) -> Tensor:
+    return _round_plain(self) if decimals == 0 else _round_to(self, decimals)
+
+
+def round(input: Tensor, *, decimals: int = 0, out=None) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Rounds half to even; with `decimals`, to that many decimal places (negative: tens, hundreds...)."""
+    if decimals == 0:
+        return _C.round(input) if out is None else _C.round(input, out=out)
+    r = _round_to(input, decimals)
+    return r if out is None else out.copy_(r)
+
+
+_round_plain = _C.round
+
+
+def _get_device(self: Tensor) -> int:
+    """The CUDA device index, -1 for the CPU."""
+    return self.device.index if self.is_cuda else -1
+
+
+class _Layout:
+    """fasttensor.strided: the one memory layout (PyTorch also has sparse ones)."""
+
+    def __repr__(self) -> str:
+        return "fasttensor.strided"
+
+
+strided = _Layout()
+
+
 def _register_hook(self: Tensor, hook):
     """hook(grad) runs when this tensor's gradient is computed; a tensor it returns replaces the gradient."""
     if not callable(hook):
@@ -366,6 +430,13 @@ def _apply_methods() -> None:
     T.new_full = _new_full
     T.new_empty = _new_empty
     T.register_hook = _register_hook
+    T.resize_ = _resize_
+    T.round = _round_method
+    T.get_device = _get_device
+    T.layout = property(lambda self: strided)
+    T.itemsize = property(lambda self: self.element_size())
+    T.nbytes = property(lambda self: self.numel() * self.element_size())
+    _C.dtype.is_signed = property(lambda d: d not in (_C.uint8, _C.bool))
     from . import _more, linalg
 
     _more.install(T)

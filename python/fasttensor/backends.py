@@ -28,3 +28,7 @@ class _Cpu:
 
 
 cpu = _Cpu()
+
+
+# Apple's Metal backend: never present here (device-selection code asks).
+mps = types.SimpleNamespace(is_available=lambda: False, is_built=lambda: False)

@@ -17,10 +17,9 @@ class _GradMode:
 
     _mode: bool
 
-    def __enter__(self):
+    def __enter__(self) -> None:  # `with no_grad() as g` binds None, as in PyTorch
         self._prev = _C.is_grad_enabled()
         _C.set_grad_enabled(self._mode)
-        return self
 
     def __exit__(self, *exc) -> None:
         _C.set_grad_enabled(self._prev)
@@ -79,8 +78,8 @@ class set_grad_enabled(_GradMode):
         self._mode = bool(mode)
         _C.set_grad_enabled(self._mode)
 
-    def __enter__(self):
-        return self
+    def __enter__(self) -> None:
+        pass
 
     def __exit__(self, *exc) -> None:
         _C.set_grad_enabled(self._prev)
