@@ -329,6 +329,26 @@ def test_fashion_mnist_data_module(tmp_path, isolated):
     assert same.train[0][0].shape == (1, 28, 28)
 
 
+def test_resize_images_rounds_as_pil():
+    # PIL's passes (width, then height) each round half up in fixed point: 0.5 -> 1, 1.5 -> 2, 2.5 -> 3
+    # (one float pass rounded half to even gave [0, 0, 2, 2] on the first row).
+    out = d2l.resize_images(ft.tensor([[[0, 2], [2, 4]]], dtype=ft.uint8), (4, 4))
+    assert out.dtype == ft.uint8
+    assert out[0].tolist() == [[0, 1, 2, 2], [1, 2, 3, 3], [2, 3, 4, 4], [2, 3, 4, 4]]
+    flat = d2l.resize_images(ft.full((3, 28, 28), 77, dtype=ft.uint8), 32)
+    assert flat.shape == (3, 32, 32) and bool((flat == 77).all())
+
+
+def test_resize_images_equals_pil_for_the_books_sizes():
+    pil = pytest.importorskip("PIL.Image", reason="Pillow (the reference for torchvision's Resize) is not installed")
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, (6, 28, 28), dtype=np.uint8)
+    images[:, 3:9, 10:20] = 255  # flat and saturated regions
+    for size in (32, 64, 96, 224, 20, 14, 7):
+        want = np.stack([np.array(pil.fromarray(im).resize((size, size), pil.BILINEAR)) for im in images])
+        np.testing.assert_array_equal(d2l.resize_images(ft.tensor(images), size).numpy(), want)
+
+
 def test_fashion_mnist_missing_says_what_and_how_in_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(FashionMNISTDataset, "mirrors", ["http://127.0.0.1:9/"])
     with pytest.raises(RuntimeError) as info:

@@ -608,33 +608,64 @@ class SyntheticRegressionData(DataModule):
         return self.get_tensorloader((self.X, self.y), train, i)
 
 
-def _bilinear_weights(size_in: int, size_out: int):
-    """For each output pixel: the two source pixels and the weight of the second (half-pixel centres)."""
-    src = (np.arange(size_out) + 0.5) * (size_in / size_out) - 0.5
-    src = np.clip(src, 0, size_in - 1)
-    lo = np.floor(src).astype(np.int64)
-    hi = np.minimum(lo + 1, size_in - 1)
-    return tensor(lo), tensor(hi), tensor((src - lo).astype(np.float32))
+_PIL_BITS = 22  # the fixed-point precision of PIL's 8-bit resampling (32 - 8 - 2)
+
+
+def _bilinear_taps(size_in: int, size_out: int):
+    """PIL's bilinear filter along one axis, as torchvision's Resize applies it to the book's PIL images:
+    for each output pixel the source pixels (K taps, padded with weight 0) and their weights in fixed
+    point. Output pixel i is centred at (i + 0.5) * scale in the input; the triangle filter is widened
+    by the scale when shrinking (antialiasing); weights are normalized, then rounded to 2^-22."""
+    scale = size_in / size_out
+    filter_scale = max(scale, 1.0)
+    support = 1.0 * filter_scale
+    taps = []
+    for i in range(size_out):
+        centre = (i + 0.5) * scale
+        lo = max(int(centre - support + 0.5), 0)
+        hi = min(int(centre + support + 0.5), size_in)
+        weights = [max(0.0, 1.0 - math.fabs((x - centre + 0.5) / filter_scale)) for x in range(lo, hi)]
+        total = sum(weights)
+        weights = [w / total if total else 0.0 for w in weights]
+        taps.append([(x, int(w * (1 << _PIL_BITS) + (0.5 if w >= 0 else -0.5))) for x, w in zip(range(lo, hi), weights)])
+    k = max(len(t) for t in taps)
+    index = [[t[j][0] if j < len(t) else 0 for j in range(k)] for t in taps]
+    weight = [[t[j][1] if j < len(t) else 0 for j in range(k)] for t in taps]
+    return tensor(index).t().contiguous(), tensor(weight).t().contiguous()  # (K, size_out) each
+
+
+def _resample(x: Tensor, dim: int, index: Tensor, weight: Tensor) -> Tensor:
+    """One pass of PIL's resampling along `dim` of int64 images: the weighted sum of the taps in fixed
+    point, rounded half up and clipped to 0..255."""
+    shape = [1, 1, 1]
+    shape[dim] = weight.shape[1]
+    acc = None
+    for j in range(index.shape[0]):
+        term = x.index_select(dim, index[j]) * weight[j].reshape(shape)
+        acc = term if acc is None else acc + term
+    return ((acc + (1 << (_PIL_BITS - 1))) // (1 << _PIL_BITS)).clamp(0, 255)
 
 
 def resize_images(images: Tensor, size, chunk: int = 8192) -> Tensor:
-    """Bilinear resize of a stack of uint8 images (N, H, W) → (N, h, w), rounded back to uint8.
+    """Bilinear resize of a stack of uint8 images (N, H, W) → (N, h, w), uint8, with the values
+    torchvision's ``Resize`` gives the book's PIL images (PIL's two passes, each rounded to 8 bits
+    in fixed point: the same pixels, not within 1 of them; see the note on the order below).
 
-    Whole chunks of the dataset at a time: two row gathers and two column
-    gathers (index_select) blended with per-row / per-column weights.
+    Whole chunks of the dataset at a time, each pass a few index_selects weighted per column / row.
     """
     h, w = (size, size) if isinstance(size, int) else tuple(size)
-    rows_lo, rows_hi, row_w = _bilinear_weights(images.shape[1], h)
-    cols_lo, cols_hi, col_w = _bilinear_weights(images.shape[2], w)
-    row_w, col_w = row_w.reshape((1, h, 1)), col_w.reshape((1, 1, w))
+    cols, col_w = _bilinear_taps(images.shape[2], w)
+    rows, row_w = _bilinear_taps(images.shape[1], h)
+    # Width first, as PIL's resampling core. (Pillow 13 runs the height pass first for some sizes
+    # that scale the two axes differently - the rule is not known here - and the order moves
+    # some pixels by 1 there; square images, as the book resizes, match PIL exactly.)
+    passes = [(2, cols, col_w), (1, rows, row_w)]
     parts = []
     for start in range(0, images.shape[0], chunk):
-        x = images[start:start + chunk].float()                                    # (n, H, W)
-        top, bottom = x.index_select(1, rows_lo), x.index_select(1, rows_hi)          # (n, h, W)
-        x = top + (bottom - top) * row_w
-        left, right = x.index_select(2, cols_lo), x.index_select(2, cols_hi)          # (n, h, w)
-        x = left + (right - left) * col_w
-        parts.append(x.round().clamp(0, 255).to(_C.uint8))
+        x = images[start:start + chunk].long()                                     # (n, H, W)
+        for dim, index, weight in passes:
+            x = _resample(x, dim, index, weight)
+        parts.append(x.to(_C.uint8))
     return _C.cat(parts, 0) if parts else zeros((0, h, w), dtype=_C.uint8)
 
 
@@ -760,7 +791,7 @@ class Trainer(HyperParameters):
 # --- the book's framework-neutral names (d2l.reshape(x, shape), d2l.float32, ...) ---------------
 # The D2L library maps these onto each framework; these are its PyTorch mapping, on fasttensor.
 
-# Imported here, beside the rest of the list. `abs` replaces the builtin in this module (which never calls it).
+# Imported here, beside the rest of the list. `abs` replaces the builtin in this module (which calls math.fabs).
 from . import (  # noqa: E402
     abs, arange, bmm as batch_matmul, cat as concat, cos, cosh, exp, eye, float32, int32, int64, linspace, log,
     meshgrid, ones, ones_like, rand, sigmoid, sin, sinh, stack, tanh, zeros_like, matmul,
