@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from operator import itemgetter
 from typing import Sequence
 
 from . import _C
 from .autograd.function import Function
-from .return_types import _StructSeq
+from . import return_types
 
 Tensor = _C.Tensor
 
@@ -121,18 +120,11 @@ class LinAlgError(RuntimeError):
     """A linear-algebra routine failed on its input (a singular matrix), as torch.linalg.LinAlgError."""
 
 
-def _result_type(name: str, fields: "tuple[str, ...]") -> type:
-    """A named result like torch.return_types.<name>: a tuple with its fields also by name."""
-    body = {"__slots__": (), "_fields": fields, "__module__": "fasttensor.return_types", "__qualname__": name}
-    body.update({f: property(itemgetter(i)) for i, f in enumerate(fields)})
-    return type(name, (_StructSeq,), body)
-
-
-slogdet_result = _result_type("slogdet", ("sign", "logabsdet"))
-linalg_slogdet = _result_type("linalg_slogdet", ("sign", "logabsdet"))
-linalg_lstsq = _result_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
-linalg_inv_ex = _result_type("linalg_inv_ex", ("inverse", "info"))
-linalg_solve_ex = _result_type("linalg_solve_ex", ("result", "info"))
+slogdet_result = return_types.slogdet
+linalg_slogdet = return_types.linalg_slogdet
+linalg_lstsq = return_types.linalg_lstsq
+linalg_inv_ex = return_types.linalg_inv_ex
+linalg_solve_ex = return_types.linalg_solve_ex
 
 
 def _type_name(dtype) -> str:

@@ -1,4 +1,4 @@
-"""The named results of max(dim), min(dim), sort and topk, as PyTorch's ``torch.return_types``.
+"""The named results of max(dim), min(dim), sort, topk, median, ... as PyTorch's ``torch.return_types``.
 
 Each is a tuple of fixed length with its fields by name too (``values``,
 ``indices``), built from one sequence as PyTorch's are, and shown as PyTorch
@@ -14,7 +14,8 @@ from __future__ import annotations
 import builtins
 from operator import itemgetter
 
-__all__ = ["max", "min", "sort", "topk"]
+__all__ = ["max", "min", "sort", "topk", "median", "nanmedian", "mode", "kthvalue", "cummax", "cummin", "aminmax",
+           "slogdet", "linalg_slogdet", "linalg_lstsq", "linalg_inv_ex", "linalg_solve_ex"]
 
 
 class _StructSeq(tuple):
@@ -38,13 +39,26 @@ class _StructSeq(tuple):
         return type(self), (builtins.tuple(self),)
 
 
-def _values_indices(name: str) -> type:
-    return type(name, (_StructSeq,), {"__slots__": (), "_fields": ("values", "indices"),
-                                      "values": property(itemgetter(0)), "indices": property(itemgetter(1)),
-                                      "__module__": __name__, "__qualname__": name})
+def _named(name: str, fields: "tuple[str, ...]" = ("values", "indices")) -> type:
+    """The result type `name`: a _StructSeq with these fields, each also an attribute."""
+    body = {"__slots__": (), "_fields": fields, "__module__": __name__, "__qualname__": name}
+    body.update({field: property(itemgetter(i)) for i, field in enumerate(fields)})
+    return type(name, (_StructSeq,), body)
 
 
-max = _values_indices("max")  # noqa: A001 -- PyTorch's names
-min = _values_indices("min")  # noqa: A001
-sort = _values_indices("sort")
-topk = _values_indices("topk")
+max = _named("max")  # noqa: A001 -- PyTorch's names
+min = _named("min")  # noqa: A001
+sort = _named("sort")
+topk = _named("topk")
+median = _named("median")
+nanmedian = _named("nanmedian")
+mode = _named("mode")
+kthvalue = _named("kthvalue")
+cummax = _named("cummax")
+cummin = _named("cummin")
+aminmax = _named("aminmax", ("min", "max"))
+slogdet = _named("slogdet", ("sign", "logabsdet"))
+linalg_slogdet = _named("linalg_slogdet", ("sign", "logabsdet"))
+linalg_lstsq = _named("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+linalg_inv_ex = _named("linalg_inv_ex", ("inverse", "info"))
+linalg_solve_ex = _named("linalg_solve_ex", ("result", "info"))
