@@ -863,3 +863,25 @@ def test_grad_mode_context_binds_none_and_parameter_formats_as_object(m):
     with pytest.raises(TypeError, match="unsupported format string passed to Parameter.__format__"):
         f"{p:.2f}"
     assert f"{m.tensor(1.5):.2f}" == "1.50"
+
+
+@libs
+def test_views_made_under_no_grad_show_requires_grad_but_carry_no_gradient(m):
+    x = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with m.no_grad():
+        views = [x[0], x.reshape(4), x.T, x.view(2, 2), x.unsqueeze(0), x[:, 1]]
+        not_views = [x.detach(), x * 2]
+    for v in views:
+        assert v.requires_grad and v.is_leaf and v.grad_fn is None
+        assert repr(v).endswith("requires_grad=True)")
+    assert not any(t.requires_grad for t in not_views)
+    (views[0] * 2).sum().backward()  # nothing to reach: no error, no gradient anywhere
+    assert x.grad is None and views[0].grad is None
+    w = views[1] + 1
+    assert w.requires_grad and w.grad_fn is not None
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and is being modified inplace with "
+                                           "grad mode enabled"):
+        views[0].mul_(2)
+    with m.no_grad():
+        views[0].mul_(2)  # inside no_grad it is allowed
+    _is(x.detach(), [[2.0, 4.0], [3.0, 4.0]], "float32")

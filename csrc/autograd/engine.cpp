@@ -140,6 +140,7 @@ void AccumulateGrad::accumulate(const Tensor& grad) {
 void refresh_view_slow(const Tensor& t) {
   const Tensor base = t->view_base;
   t->view_version = t->version();
+  if (t->no_grad_view) return;  // never linked to the base's history
   // Only an in-place op with autograd gives a base new history; a base
   // changed under no_grad (a parameter update) keeps its accumulator.
   if (!base->grad_fn()) return;
@@ -169,7 +170,7 @@ Edge gradient_edge(const Tensor& t) {
   if (!t) return {};
   refresh_view(t);
   if (t->grad_fn()) return {t->grad_fn(), 0};
-  if (!t->requires_grad()) return {};
+  if (!t->requires_grad() || t->no_grad_view) return {};
   auto acc = t->grad_accumulator().lock();
   if (!acc) {
     acc = std::make_shared<AccumulateGrad>(t);

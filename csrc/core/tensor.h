@@ -84,6 +84,11 @@ class TensorImpl {
   // on the base or another view since then leaves that grad_fn stale, and
   // autograd::refresh_view makes a new one from the base's history.
   uint32_t view_version = 0;
+  // A view made under no_grad of a tensor that requires grad: it shows
+  // requires_grad, as in PyTorch, but no gradient flows through it to the
+  // base (nor into its own .grad), and in-place ops on it with grad mode on
+  // are refused.
+  bool no_grad_view = false;
   // Hooks of a leaf, run on its gradient before it is accumulated into .grad
   // (a non-leaf's hooks live on its grad_fn node).
   std::vector<GradHook> leaf_hooks;

@@ -8,6 +8,11 @@ using autograd::SavedTensors;
 
 void check_inplace(const Tensor& self) {
   if (!autograd::is_grad_enabled()) return;
+  FT_CHECK(!(self->no_grad_view && self->is_leaf()), RuntimeError,
+           "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that "
+           "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
+           "the view and the inplace either both inside the no_grad block (if you don't want the inplace to be "
+           "tracked) or both outside (if you want the inplace to be tracked).");
   FT_CHECK(!(self->is_leaf() && self->requires_grad()), RuntimeError,
            "a leaf Variable that requires grad is being used in an in-place operation.");
   const Tensor& base = self->view_base;

@@ -20,6 +20,10 @@ Tensor view_with_grad(const Tensor& a, const Shape& shape, const Shape& strides,
   Tensor out = make_view(a, shape, strides, offset);
   out->view_base = a->view_base ? a->view_base : a;
   out->view_version = a->version();
+  if (!autograd::is_grad_enabled() && a->requires_grad()) {
+    out->no_grad_view = true;
+    out->set_requires_grad(true);
+  }
   if (autograd::any_requires_grad({&a}))
     autograd::record(out, name, {&a}, {}, [backward](const Tensor& g, const SavedTensors&, auto&) {
       return std::vector<Tensor>{backward(g)};
