@@ -108,7 +108,7 @@ def test_tensor_from_tensors():
     s = fasttensor.tensor([fasttensor.tensor(1.5), fasttensor.tensor(2.5)])
     assert s.tolist() == [1.5, 2.5] and s.dtype == fasttensor.float32
     # Each tensor in a list stands for one number, as in PyTorch: larger ones are refused.
-    with pytest.raises(ValueError, match="only one element tensors"):
+    with pytest.raises(TypeError, match="only integer tensors of a single element can be converted to an index"):
         fasttensor.tensor([fasttensor.tensor([1, 2]), fasttensor.tensor([3, 4])])
 
 

@@ -885,3 +885,35 @@ def test_views_made_under_no_grad_show_requires_grad_but_carry_no_gradient(m):
     with m.no_grad():
         views[0].mul_(2)  # inside no_grad it is allowed
     _is(x.detach(), [[2.0, 4.0], [3.0, 4.0]], "float32")
+
+
+BAD_DATA = [
+    ("[[1, 2], [3]]", ValueError, r"expected sequence of length 2 at dim 1 \(got 1\)"),
+    ("[[1, 2], [3, 4, 5]]", ValueError, r"expected sequence of length 2 at dim 1 \(got 3\)"),
+    ("[[[1], [2]], [[3]]]", ValueError, r"expected sequence of length 2 at dim 1 \(got 1\)"),
+    ("[1, None]", RuntimeError, "Could not infer dtype of NoneType"),
+    ("['a']", ValueError, "too many dimensions 'str'"),
+    ("[1, [2]]", TypeError, "'list' object cannot be interpreted as an integer"),
+    ("[[1], 2]", TypeError, "not a sequence"),
+    ("2**64", ValueError, "Overflow when unpacking long long"),
+    ("[-2**63 - 1]", ValueError, "Overflow when unpacking long long"),
+    ("{1: 2}", RuntimeError, "Could not infer dtype of dict"),
+    ("{1, 2}", RuntimeError, "Could not infer dtype of set"),
+    ("iter([1, 2])", RuntimeError, "Could not infer dtype of list_iterator"),
+    ("[m.tensor([1, 2]), m.tensor([3, 4])]", TypeError,
+     "only integer tensors of a single element can be converted to an index"),
+]
+
+
+@libs
+@pytest.mark.parametrize("case", range(len(BAD_DATA)))
+def test_tensor_of_bad_data_raises_as_torch(m, case):
+    source, error, message = BAD_DATA[case]
+    with pytest.raises(error, match=message):
+        m.tensor(eval(source))
+
+
+@libs
+def test_huge_python_ints_fit_a_float_dtype(m):
+    _is(m.tensor(2**64, dtype=m.float32), 1.8446744073709552e19, "float32")
+    _is(m.tensor([2**70, 1], dtype=m.float64), [1.1805916207174113e21, 1.0], "float64")

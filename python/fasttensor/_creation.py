@@ -55,10 +55,56 @@ def _numpy_from_data(data: Any) -> np.ndarray:
         return data.detach().cpu().numpy()
     if isinstance(data, (list, tuple)) and any(isinstance(x, _C.Tensor) for x in _flatten_first(data)):
         data = _tensors_to_lists(data)
-    arr = np.asarray(data)
-    if arr.dtype == object:
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}: nested sequences must be rectangular and numeric")
+    try:
+        arr = np.asarray(data)
+    except ValueError:  # ragged
+        raise _data_error(data) from None
+    if (arr.dtype == object and not _all_ints(data)) or arr.dtype.kind in "SU":  # (big ints: tensor() decides)
+        raise _data_error(data)
     return arr
+
+
+def _all_ints(data) -> bool:
+    return all(isinstance(x, int) and not isinstance(x, bool) for x in _leaves(data))
+
+
+def _data_error(data) -> Exception:
+    """The exception PyTorch raises for data that is not a rectangular nest of numbers: the
+    shape comes from the first element at each depth, and the first element that breaks it
+    (or that is no number) is named."""
+    if isinstance(data, str):
+        return ValueError("too many dimensions 'str'")
+    if not isinstance(data, (list, tuple)):
+        return RuntimeError(f"Could not infer dtype of {type(data).__name__}")
+    for x in _leaves(data):
+        if isinstance(x, str):
+            return ValueError("too many dimensions 'str'")
+        if not isinstance(x, (numbers.Number, np.generic, np.ndarray, _C.Tensor)):
+            return RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+    shape = []
+    first = data
+    while isinstance(first, (list, tuple)):
+        shape.append(len(first))
+        if not first:
+            break
+        first = first[0]
+
+    def check(x, dim):
+        if dim == len(shape):
+            if isinstance(x, (list, tuple)):
+                return TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+            return None
+        if not isinstance(x, (list, tuple)):
+            return TypeError("not a sequence")
+        if len(x) != shape[dim]:
+            return ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})")
+        for y in x:
+            error = check(y, dim + 1)
+            if error is not None:
+                return error
+        return None
+
+    return check(data, 0) or TypeError(f"Could not infer dtype of {type(data).__name__}")
 
 
 def _flatten_first(data):
@@ -71,7 +117,7 @@ def _tensors_to_lists(data):
     """Tensors inside a sequence stand for their one value (PyTorch refuses larger ones)."""
     if isinstance(data, _C.Tensor):
         if data.numel() != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         return data.item()
     if isinstance(data, (list, tuple)):
         return [_tensors_to_lists(x) for x in data]
@@ -130,6 +176,8 @@ def _infer_dtype(data: Any, arr: np.ndarray):
         return _C.int64
     if kind == "f":
         return _C.get_default_dtype()
+    if kind == "O":  # Python ints beyond 64 bits (tensor() refuses them unless the dtype is floating)
+        return _C.int64
     raise TypeError(f"Could not infer dtype of {arr.dtype}")
 
 
@@ -142,7 +190,7 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_
     arr = _numpy_from_data(data)
     inferred = _infer_dtype(data, arr)
     target = _to_dtype(dtype) if dtype is not None else inferred
-    if arr.dtype == np.uint64 and not isinstance(data, np.ndarray):  # Python ints beyond int64
+    if (arr.dtype == np.uint64 or arr.dtype == object) and not isinstance(data, np.ndarray):  # ints beyond int64
         if target is None or not target.is_floating_point:
             raise ValueError("Overflow when unpacking long long")
         arr = arr.astype(np.float64)
