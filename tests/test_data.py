@@ -245,7 +245,8 @@ def test_default_collate_kinds():
     assert default_collate([np.float32(1), np.float32(2)]).dtype == ft.float32
     assert default_collate(["a", "b"]) == ["a", "b"]
     collated = default_collate([{"x": 1, "y": (2.0, "s")}, {"x": 3, "y": (4.0, "t")}])
-    assert collated["x"].tolist() == [1, 3] and collated["y"][0].tolist() == [2.0, 4.0] and collated["y"][1] == ["s", "t"]
+    # (a field of strings is a tuple, as zip gives it: torch too)
+    assert collated["x"].tolist() == [1, 3] and collated["y"][0].tolist() == [2.0, 4.0] and collated["y"][1] == ("s", "t")
     Point = collections.namedtuple("Point", "a b")
     point = default_collate([Point(1, 2.0), Point(3, 4.0)])
     assert isinstance(point, Point) and point.a.tolist() == [1, 3]
@@ -303,3 +304,19 @@ def test_random_split_fraction_errors():
         random_split(make_dataset(4), [1.5, -0.5])
     with pytest.warns(UserWarning, match="Length of split at index 1 is 0"):
         random_split(make_dataset(2), [1.0, 0.0])
+
+
+def test_string_fields_collate_to_tuples_and_unbatched_loading():
+    for lib_ in [ft] + ([torch] if torch is not None else []):
+        ds = [(lib_.tensor([1.0, 2.0]), "a", 3), (lib_.tensor([3.0, 4.0]), "b", 4)]
+        x, names, ys = next(iter(lib_.utils.data.DataLoader(ds, batch_size=2)))
+        assert names == ("a", "b") and ys.tolist() == [3, 4] and x.shape == (2, 2)
+        loader = lib_.utils.data.DataLoader(ds, batch_size=None)
+        assert len(loader) == 2
+        first = next(iter(loader))
+        assert isinstance(first, list) and first[1] == "a" and first[2] == 3 and first[0].tolist() == [1.0, 2.0]
+        arrays = list(lib_.utils.data.DataLoader([np.array([1, 2]), {"k": np.float64(3.0)}], batch_size=None))
+        assert arrays[0].tolist() == [1, 2] and arrays[1]["k"].item() == 3.0
+        assert isinstance(arrays[1]["k"], lib_.Tensor)
+        with pytest.raises(ValueError, match="mutually exclusive with drop_last"):
+            lib_.utils.data.DataLoader(ds, batch_size=None, drop_last=True)

@@ -29,7 +29,8 @@ def default_collate(batch: List[Any]) -> Any:
     """Merges a list of samples into a batch, as PyTorch's default_collate:
     tensors and NumPy arrays are stacked (new first dim), Python floats become a
     float64 tensor, ints int64, bools bool; dicts, tuples and lists are collated
-    field by field (tuples come back as lists); strings stay a list."""
+    field by field (tuples come back as lists); strings stay as they came (a field of
+    strings: a tuple)."""
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _C.stack(batch, 0)
@@ -52,14 +53,29 @@ def default_collate(batch: List[Any]) -> Any:
             return type(elem)(collated)
         except TypeError:
             return collated
+    # Fields are collated from zip's tuples, as PyTorch: a field of strings comes back a tuple.
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch)))
+        return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         if any(len(sample) != len(elem) for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(samples)) for samples in zip(*batch)]
+        return [default_collate(samples) for samples in zip(*batch)]
     raise TypeError("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
                     f"found {type(elem)}")
+
+
+def default_convert(data: Any) -> Any:
+    """A sample as DataLoader(batch_size=None) yields it, as PyTorch's default_convert: NumPy arrays
+    and scalars become tensors, inside dicts, tuples and lists too; everything else stays."""
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind not in "OSU":
+        return tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        return type(data)({key: default_convert(value) for key, value in data.items()})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(x) for x in data))
+    if isinstance(data, (list, tuple)):  # a plain tuple comes back a list, as in PyTorch
+        return [default_convert(x) for x in data]
+    return data
 
 
 class DataLoader:
@@ -78,8 +94,11 @@ class DataLoader:
                  generator=None, *, prefetch_factor: Optional[int] = None, persistent_workers: bool = False) -> None:
         if sampler is not None or batch_sampler is not None:
             raise NotImplementedError("DataLoader: custom samplers are not supported; use shuffle and generator")
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or
+                                       batch_size <= 0):
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
         if num_workers == 0 and prefetch_factor is not None:
@@ -102,22 +121,29 @@ class DataLoader:
         self.prefetch_factor = 2 if prefetch_factor is None and num_workers > 0 else prefetch_factor
         self.persistent_workers = persistent_workers
         # One gather per tensor, when the dataset offers it and batches use the default collate.
-        self._get_batch = batch_getter(dataset) if collate_fn is None else None
+        self._get_batch = batch_getter(dataset) if collate_fn is None and batch_size is not None else None
+        if batch_size is None and collate_fn is None:  # no batching: samples as they are (arrays as tensors)
+            self.collate_fn = default_convert
 
     def __len__(self) -> int:
         n = len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _batch_indices(self) -> Iterator[Tensor]:
-        """The int64 index tensor of each batch, from one order drawn now."""
+        """The int64 index tensor of each batch (each sample, without batching), from one order drawn now."""
         n = len(self.dataset)
         order = randperm(n, generator=self.generator) if self.shuffle else arange(n)
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            yield order[start:start + self.batch_size]
+        step = self.batch_size or 1
+        for start in range(0, len(self) * step, step):
+            yield order[start:start + step]
 
     def _fetch(self, indices: Tensor) -> Any:
         if self._get_batch is not None:
             return self._get_batch(indices)
+        if self.batch_size is None:
+            return self.collate_fn(self.dataset[int(indices[0])])
         return self.collate_fn([self.dataset[i] for i in indices.tolist()])
 
     def __iter__(self) -> Iterator[Any]:
