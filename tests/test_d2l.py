@@ -354,7 +354,8 @@ def test_fashion_mnist_missing_says_what_and_how_in_one_line(tmp_path, monkeypat
     with pytest.raises(RuntimeError) as info:
         d2l.FashionMNIST(root=str(tmp_path / "nowhere"))
     message = str(info.value)
-    assert "\n" not in message and "train-images-idx3-ubyte" in message and "download failed" in message
+    assert "\n" not in message and "train-images-idx3-ubyte" in message and "downloading them failed" in message
+    assert "pass download=True" not in message  # it was True: what is left is copying the files
     assert str(tmp_path / "nowhere" / "FashionMNIST" / "raw") in message
     with pytest.raises(RuntimeError, match="pass download=True") as info:
         d2l.FashionMNIST(root=str(tmp_path / "nowhere"), download=False)

@@ -698,7 +698,7 @@ class FashionMNIST(DataModule):
         except RuntimeError as e:
             if not missing:
                 raise  # the files are there but unreadable: that error names the file
-            raise RuntimeError(f"{Dataset.missing_message(self.root)}; download failed: {e}") from None
+            raise RuntimeError(Dataset.missing_message(self.root, download_error=str(e))) from None
 
     def text_labels(self, indices):
         """Text labels of class indices."""

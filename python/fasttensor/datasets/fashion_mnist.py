@@ -134,11 +134,14 @@ class FashionMNIST:
                 if not (os.path.isfile(os.path.join(folder, name)) or os.path.isfile(os.path.join(folder, name + ".gz")))]
 
     @classmethod
-    def missing_message(cls, root: str) -> str:
-        """One line: which files are missing where, and how to get them."""
+    def missing_message(cls, root: str, download_error: Optional[str] = None) -> str:
+        """One line: which files are missing where, and how to get them (after a failed download:
+        what failed, and that copying the files there is what is left)."""
         missing = ", ".join(name + "[.gz]" for name in cls.missing_files(root))
-        return (f"Fashion-MNIST not found in {cls.raw_folder_of(root)}: missing {missing}; "
-                f"pass download=True to fetch them from {cls.mirrors[0]} (or copy the files there)")
+        where = f"Fashion-MNIST not found in {cls.raw_folder_of(root)}: missing {missing}; "
+        if download_error is not None:
+            return where + f"downloading them failed ({download_error}); copy the files there (or retry online)"
+        return where + f"pass download=True to fetch them from {cls.mirrors[0]} (or copy the files there)"
 
     def download(self) -> None:
         """Fetches whichever of the four files are missing, verifying each MD5 sum.
