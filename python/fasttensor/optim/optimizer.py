@@ -197,6 +197,15 @@ class Optimizer:
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
+        _steps_as_tensors(self)  # (for the optimizers that count steps)
+
+    def _params_with_grad(self):
+        """(group, parameter, gradient) for each parameter that has a gradient, group by group
+        (those with grad None are skipped, as in PyTorch)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    yield group, p, p.grad
 
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("
