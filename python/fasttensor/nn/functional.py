@@ -799,6 +799,15 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
 # --- embedding and layer_norm ------------------------------------------------------------------------
 
 
+def _padding_index(padding_idx: Optional[int], num_embeddings: int) -> Optional[int]:
+    """padding_idx checked against the table (PyTorch's AssertionError) and made non-negative."""
+    if padding_idx is None:
+        return None
+    if padding_idx >= num_embeddings or padding_idx < -num_embeddings:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None, max_norm: Optional[float] = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """The rows of weight (num_embeddings, embedding_dim) at the indices ``input`` (int64 or int32, any
@@ -808,13 +817,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None, 
     grad) to norm max_norm where their ``norm_type`` norm exceeds it. scale_grad_by_freq: each row's gradient
     is divided by how often its index occurs in ``input``. Sparse gradients are not supported."""
     num_embeddings = weight.size(0)
-    if padding_idx is not None:
-        if padding_idx > 0 and padding_idx >= num_embeddings:
-            raise AssertionError("Padding_idx must be within num_embeddings")
-        if padding_idx < 0:
-            if padding_idx < -num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx = num_embeddings + padding_idx
+    padding_idx = _padding_index(padding_idx, num_embeddings)
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     if input.dtype not in (_C.int64, _C.int32):
