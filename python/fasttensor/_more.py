@@ -20,7 +20,8 @@ import math
 import warnings
 
 from . import _C, return_types
-from ._functional import _broadcast_pair, _dims, _dtype_display, _scalar_on, _wrap_dim, diag, flip, movedim
+from ._functional import (_broadcast_pair, _dims, _dtype_display, _scalar_on, _tensor_list, _wrap_dim, diag, flip,
+                          movedim)
 from .autograd import enable_grad
 from .autograd import grad as _autograd_grad
 from .autograd.function import Function
@@ -1464,19 +1465,12 @@ def atleast_3d(*tensors):
     return _at_least_each(tensors, _three_d)
 
 
-def _tensor_sequence(tensors, name):
-    if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
-                        f"{type(tensors).__name__}")
-    if not tensors:
-        raise RuntimeError(f"{name} expects a non-empty TensorList")
-    return list(tensors)
 
 
 @_export()
 def dstack(tensors):
     """The tensors joined along dim 2, each first viewed with at least 3 dims."""
-    return _C.cat([_three_d(t) for t in _tensor_sequence(tensors, "dstack")], 2)
+    return _C.cat([_three_d(t) for t in _tensor_list(tensors, "dstack")], 2)
 
 
 @_export()
