@@ -87,7 +87,7 @@ NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/
 step "ncu" 90 "$OUT/ncu.txt" "${NCU:-ncu}" --clock-control none -k regex:"gemm_tiled_kernel|softmax_cached_kernel|elementwise_vector_kernel" \
   -c 4 --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
   --section ComputeWorkloadAnalysis "$PY" benchmarks/gpu/profile_kernels.py
-step "pytest (other tests)" 120 "$OUT/tests_more.log" "$PY" -m pytest -q -x -p no:cacheprovider tests \
+step "pytest (other tests)" 120 "$OUT/tests_more.log" "$PY" -m pytest -q -p no:cacheprovider "${XDIST[@]}" tests \
   --ignore=tests/test_cuda.py
 
 # With whatever time is left: compute-sanitizer over the kernels with shared
