@@ -318,15 +318,20 @@ RowLaunch row_launch(int64_t rows, int64_t cols) {
 // forward's register-cached path (force_softmax_launch), named
 // "<threads per row>x<threads per block>": a warp per row in blocks of 1, 2,
 // 4 or 8 warps (the default for rows up to 1024 is 32x256), or a block per
-// row of 64 to 512 threads (fewer elements, and registers, per thread). A
-// forced shape applies where a row fits its registers, else the default.
+// row of 64 to 512 threads (fewer elements, and registers, per thread);
+// "scalar": one element per load and store (coalesced across the warp, as
+// PyTorch's kernel for these rows reads) instead of 16-byte packs. A forced
+// shape applies where a row fits its registers, else the default.
 struct SoftmaxLaunch {
   const char* name;
   int row_threads, block_threads;
+  bool packs;  // 16-byte loads and stores where the rows allow; else one element at a time
 };
-constexpr SoftmaxLaunch kSoftmaxLaunches[] = {{"32x32", 32, 32},    {"32x64", 32, 64},    {"32x128", 32, 128},
-                                              {"32x256", 32, 256},  {"64x64", 64, 64},    {"128x128", 128, 128},
-                                              {"256x256", 256, 256}, {"512x512", 512, 512}};
+constexpr SoftmaxLaunch kSoftmaxLaunches[] = {
+    {"32x32", 32, 32, true},       {"32x64", 32, 64, true},       {"32x128", 32, 128, true},
+    {"32x256", 32, 256, true},     {"64x64", 64, 64, true},       {"128x128", 128, 128, true},
+    {"256x256", 256, 256, true},   {"512x512", 512, 512, true},   {"32x128 scalar", 32, 128, false},
+    {"32x256 scalar", 32, 256, false}};
 std::atomic<int> g_forced_softmax_launch{-1};  // an index into kSoftmaxLaunches, or -1
 
 // Runs kernel<T, whole_block> with the launch shape of (rows, cols).
@@ -376,16 +381,20 @@ void softmax(const Tensor& out, const Tensor& in, bool log) {
   if (rows * cols == 0) return;
   RowLaunch launch = row_launch(rows, cols);
   const int64_t per_lane = in->dtype() == DType::Float64 ? kMaxCachedElems<double> : kMaxCachedElems<float>;
+  bool packs_allowed = true;
   if (const int forced = g_forced_softmax_launch.load(std::memory_order_relaxed); forced >= 0) {
     const SoftmaxLaunch& f = kSoftmaxLaunches[forced];
-    if (cols <= f.row_threads * per_lane) launch = launch_of(rows, f.row_threads, f.block_threads);
+    if (cols <= f.row_threads * per_lane) {
+      launch = launch_of(rows, f.row_threads, f.block_threads);
+      packs_allowed = f.packs;
+    }
   }
   const int64_t lanes = launch.whole_block ? int64_t(launch.threads) : int64_t(kWarpSize);
   const int64_t cached_limit = lanes * per_lane;
   if (cols <= cached_limit && (!launch.whole_block || launch.threads <= kMaxCachedThreads)) {
     // 16-byte packs: every row starts 16-byte aligned in both tensors.
     const int64_t row_bytes = cols * int64_t(itemsize(in->dtype()));
-    const bool packs = row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(in->data()) % 16 == 0 &&
+    const bool packs = packs_allowed && row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(in->data()) % 16 == 0 &&
                        reinterpret_cast<uintptr_t>(out->data()) % 16 == 0;
     FT_DISPATCH_FLOATING_TYPES(in->dtype(), "softmax", [&] {
       launch_cached_softmax<scalar_t>(launch, in->data_as<scalar_t>(), out->data_as<scalar_t>(), rows, cols, log,
