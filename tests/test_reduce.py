@@ -643,3 +643,45 @@ def test_d2l_sum_prints_as_torch():
     w = fasttensor.tensor([[.1, .2, .7], [.3, .3, .4]])
     assert repr(w.sum()) == "tensor(2.)"
     assert repr(fasttensor.tensor([.1, .2, .7, .3, .3, .4]).sum()) == "tensor(2.)"
+
+
+@pytest.mark.parametrize("dtype", F)
+@pytest.mark.parametrize("shape", [(2, 9, 2), (2, 5, 3), (3, 9, 2), (7, 9, 11), (4, 64, 33), (8, 8, 8, 8), (40, 33)])
+def test_sums_of_any_layout_and_dims_in_torch_order(dtype, shape):
+    # Middle dims, several dims, transposed / stepped / sliced views: TensorIterator's walk.
+    rng = np.random.default_rng(len(shape) * 100 + shape[-1])
+    a = (rng.standard_normal(shape) * 100).astype(dtype)
+    views = {"plain": lambda m, t: t, "T": lambda m, t: t.transpose(0, -1), "step": lambda m, t: t[::2],
+             "slice": lambda m, t: t[..., 1:]}
+    for name, view in views.items():
+        x = view(fasttensor, fasttensor.tensor(a))
+        arr = x.numpy()
+        for dims in [None] + list(range(x.dim())) + [(0, x.dim() - 1)]:
+            got = x.sum() if dims is None else x.sum(dims)
+            # Always: the exact sum within a float's rounding of each addition (no lost terms).
+            want = arr.astype(np.float64).sum(axis=dims)
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-5 if dtype == "float32" else 1e-12,
+                                       atol=1e-3 if dtype == "float32" else 1e-9)
+            mean = x.mean() if dims is None else x.mean(dims)
+            count = arr.size if dims is None else int(np.prod([arr.shape[d] for d in np.atleast_1d(dims)]))
+            np.testing.assert_array_equal(mean.numpy(), (got.numpy() / np.dtype(dtype).type(count)).astype(dtype))
+            if HAVE_TORCH:  # and the same bits as torch's
+                t = view(torch, torch.tensor(a))
+                np.testing.assert_array_equal(got.numpy(), (t.sum() if dims is None else t.sum(dims)).numpy())
+                np.testing.assert_array_equal(mean.numpy(), (t.mean() if dims is None else t.mean(dims)).numpy())
+                np.testing.assert_array_equal(fasttensor.nansum(x, dims).numpy(),
+                                              torch.nansum(t, dims).numpy() if dims is not None else
+                                              torch.nansum(t).numpy())
+
+
+def test_middle_dim_sum_adds_in_torch_order():
+    # Along dim 1, [1e8, 1 x 7, -1e8] in 4 interleaved sums: (1e8 + 1) + -1e8 = 0 (the 1 is lost in
+    # float32), then 0 + (1 + 1) + (1 + 1) + (1 + 1) = 6; in sequence every 1 would be lost: 0.
+    x = np.zeros((2, 9, 2), "f4")
+    x[:, 0] = 1e8
+    x[:, 1:8] = 1
+    x[:, 8] = -1e8
+    got = fasttensor.tensor(x).sum(1)
+    assert got.tolist() == [[6.0, 6.0], [6.0, 6.0]]
+    if HAVE_TORCH:
+        np.testing.assert_array_equal(got.numpy(), torch.tensor(x).sum(1).numpy())

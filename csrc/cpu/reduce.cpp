@@ -182,11 +182,13 @@ void combine_rows4(typename R::Acc* __restrict acc, const T* __restrict a, const
 // A float sum's last digits depend on the order of its additions, and a
 // printed tensor shows them (tensor(2.) or tensor(2.0000) for the sum of
 // [.1, .2, .7, .3, .3, .4]). Up to 32768 elements PyTorch's CPU sum runs on
-// one thread in a fixed order (ATen's cascade_sum, SumKernel.cpp); the sums
-// of a contiguous tensor over everything, its last dims or its first dims
-// follow that order here, so they print the same digits. The order, as
-// measured against torch 2.13 (bit-identical on 10^4 random sums of 3 to
-// 32768 floats and doubles; tests/test_reduce.py checks against a model of it):
+// one thread in a fixed order (ATen's cascade_sum, SumKernel.cpp, over
+// TensorIterator's walk of the layout); sums and means of that size follow
+// it here, for any dims and any layout (torch_order_general), so they print
+// the same digits. The order, as measured against torch 2.13 (bit-identical
+// on 10^4 random sums of 3 to 32768 floats and doubles and 12864 sums over
+// dims of plain, transposed, stepped and sliced 2-4-d tensors;
+// tests/test_reduce.py checks against a model of the contiguous cases):
 //   - levels: a run of `size` steps is added up in blocks of 2^p steps
 //     (p = max(4, ceil(log2 size) / 4)) carried into up to 4 levels of
 //     partial sums, so long runs don't drift;
@@ -317,38 +319,141 @@ void torch_column_sums(const T* x, int64_t rows, int64_t cols, T* col) {
 // the last dims or the first dims of a contiguous layout, in PyTorch's order
 // (a mean is that sum divided by the count, as PyTorch's CPU mean). Returns
 // false for the other cases.
+// Any other layout, in the order PyTorch's TensorIterator walks it: the dims
+// (size-1 dims dropped) with the reduced ones innermost, each group by
+// stride, adjacent dims merged where their strides allow; the two innermost
+// dims are one 2-D loop, summed as ATen's cascade_sum picks by strides (a
+// row per output, a column per output, or ilp / level sums of strided
+// elements), its results added into zeroed outputs, once per index of the
+// outer dims (the innermost of those fastest). out is contiguous.
+template <class T>
+void torch_order_general(const Tensor& out, const Tensor& in, uint32_t mask, const T* src, T* dst) {
+  struct Dim {
+    int64_t size, in_stride, out_stride;
+  };
+  std::vector<Dim> dims;
+  for (int d = in->dim() - 1; d >= 0; --d) {  // innermost first, as TensorIterator starts
+    if (in->shape()[d] == 1) continue;
+    dims.push_back({in->shape()[d], in->strides()[d], (mask >> d & 1) ? 0 : out->strides()[d]});
+  }
+  std::stable_sort(dims.begin(), dims.end(), [](const Dim& a, const Dim& b) {
+    if ((a.out_stride == 0) != (b.out_stride == 0)) return a.out_stride == 0;  // reduced dims first
+    if (a.out_stride != b.out_stride) return a.out_stride < b.out_stride;
+    return a.in_stride < b.in_stride;
+  });
+  std::vector<Dim> merged;
+  for (const Dim& d : dims) {
+    if (!merged.empty() && d.in_stride == merged.back().in_stride * merged.back().size &&
+        d.out_stride == merged.back().out_stride * merged.back().size) {
+      merged.back().size *= d.size;
+      continue;
+    }
+    merged.push_back(d);
+  }
+  while (merged.size() < 2) merged.push_back({1, 0, 0});
+  for (int64_t i = 0; i < out->numel(); ++i) dst[i] = T(0);
+  Dim d0 = merged[0], d1 = merged[1];
+  if (d0.out_stride != 0 && d1.out_stride == 0) std::swap(d0, d1);  // the reduction first
+  constexpr int W = kTorchVec<T>;
+  const auto loop2d = [&](const T* in2, T* out2) {
+    const int64_t n0 = d0.size, n1 = d1.size, is0 = d0.in_stride, is1 = d1.in_stride, os = d1.out_stride;
+    if (d0.out_stride != 0) {  // nothing reduced here: each element into its output
+      for (int64_t j = 0; j < n1; ++j)
+        for (int64_t i = 0; i < n0; ++i) out2[j * os + i * d0.out_stride] += in2[j * is1 + i * is0];
+      return;
+    }
+    const auto strided = [&](const T* x, int64_t n, int64_t stride) {
+      return ilp_sum<T>(n, [&](int64_t i) { return x[i * stride]; });
+    };
+    if (is0 == 1 && n0 >= W) {
+      for (int64_t j = 0; j < n1; ++j) out2[j * os] += torch_row_sum(in2 + j * is1, n0);
+    } else if (is1 == 1 && n1 >= W) {
+      std::vector<T> col(static_cast<size_t>(n1));
+      if (is0 == n1) {
+        torch_column_sums(in2, n0, n1, col.data());
+      } else {  // rows further apart than a row: copy them together first (the order is the same)
+        std::vector<T> block(static_cast<size_t>(n0 * n1));
+        for (int64_t i = 0; i < n0; ++i) std::copy(in2 + i * is0, in2 + i * is0 + n1, block.data() + i * n1);
+        torch_column_sums(block.data(), n0, n1, col.data());
+      }
+      for (int64_t j = 0; j < n1; ++j) out2[j * os] += col[static_cast<size_t>(j)];
+    } else if (is0 < is1) {
+      for (int64_t j = 0; j < n1; ++j) out2[j * os] += strided(in2 + j * is1, n0, is0);
+    } else {
+      int64_t j = 0;
+      for (; j + 3 < n1; j += 4) {
+        T r[4];
+        level_sums<T, 4>(r, n0, [&](int64_t i, int k) { return in2[i * is0 + (j + k) * is1]; });
+        for (int k = 0; k < 4; ++k) out2[(j + k) * os] += r[k];
+      }
+      for (; j < n1; ++j) out2[j * os] += strided(in2 + j * is1, n0, is0);
+    }
+  };
+  int64_t outer = 1;
+  for (size_t k = 2; k < merged.size(); ++k) outer *= merged[k].size;
+  for (int64_t o = 0; o < outer; ++o) {
+    int64_t in_off = 0, out_off = 0, rest = o;
+    for (size_t k = 2; k < merged.size(); ++k) {
+      const int64_t idx = rest % merged[k].size;
+      rest /= merged[k].size;
+      in_off += idx * merged[k].in_stride;
+      out_off += idx * merged[k].out_stride;
+    }
+    loop2d(src + in_off, dst + out_off);
+  }
+}
+
+// Float sums and means of up to kTorchSerialLimit elements in PyTorch's
+// order (a mean is that sum divided by the count, as PyTorch's CPU mean):
+// contiguous rows and column blocks directly, any other layout through
+// torch_order_general. Returns false past the limit or for negative strides.
 template <class T, ReduceOp Op>
-bool reduce_in_torch_order(const Plan& p, const T* src, T* dst) {
-  if (p.n_red == 0 || p.n_out * p.n_red > kTorchSerialLimit || p.red.n != 1 || p.kept.n > 1) return false;
+bool reduce_in_torch_order(const Tensor& out, const Tensor& in, uint32_t mask, const Plan& p, const T* src,
+                           T* dst) {
+  if (p.n_red == 0 || p.n_out * p.n_red > kTorchSerialLimit) return false;
   const T count = T(p.n_red);
   const auto finish = [&](T sum) { return Op == ReduceOp::Mean ? T(sum / count) : sum; };
-  if (p.red.in_stride[0] == 1 && (p.kept.n == 0 || p.kept.in_stride[0] == p.n_red)) {  // rows
-    const int64_t out_step = p.kept.n == 0 ? 0 : p.kept.out_stride[0];
+  const bool one_red = p.red.n == 1 && p.kept.n <= 2;
+  const int64_t inner = p.kept.n ? p.kept.size[p.kept.n - 1] : 1;
+  if (one_red && p.kept.n <= 1 && p.red.in_stride[0] == 1 && (p.kept.n == 0 || p.kept.in_stride[0] == p.n_red)) {
+    const int64_t out_step = p.kept.n == 0 ? 0 : p.kept.out_stride[0];  // rows
     for (int64_t o = 0; o < p.n_out; ++o) dst[o * out_step] = finish(torch_row_sum(src + o * p.n_red, p.n_red));
     return true;
   }
-  if (p.kept.n == 1 && p.kept.in_stride[0] == 1 && p.red.in_stride[0] == p.n_out) {  // columns
-    std::vector<T> col(size_t(p.n_out));
-    torch_column_sums(src, p.n_red, p.n_out, col.data());
-    for (int64_t j = 0; j < p.n_out; ++j) dst[j * p.kept.out_stride[0]] = finish(col[size_t(j)]);
+  // Columns: (outer, rows, inner) contiguous, summed over rows (no outer: one block).
+  if (one_red && p.kept.n >= 1 && p.kept.in_stride[p.kept.n - 1] == 1 && p.red.in_stride[0] == inner &&
+      (p.kept.n == 1 || p.kept.in_stride[0] == p.n_red * inner)) {
+    const int64_t outer = p.kept.n == 2 ? p.kept.size[0] : 1;
+    std::vector<T> col(static_cast<size_t>(inner));
+    for (int64_t o = 0; o < outer; ++o) {
+      torch_column_sums(src + o * p.n_red * inner, p.n_red, inner, col.data());
+      T* o_dst = dst + (p.kept.n == 2 ? o * p.kept.out_stride[0] : 0);
+      for (int64_t j = 0; j < inner; ++j) o_dst[j * p.kept.out_stride[p.kept.n - 1]] = finish(col[size_t(j)]);
+    }
     return true;
   }
-  return false;
+  if (!out->is_contiguous()) return false;
+  for (int d = 0; d < in->dim(); ++d)
+    if (in->strides()[d] < 0) return false;
+  torch_order_general(out, in, mask, src, dst);
+  if (Op == ReduceOp::Mean)
+    for (int64_t i = 0; i < p.n_out; ++i) dst[i] = finish(dst[i]);
+  return true;
 }
 
 template <class T, ReduceOp Op>
-void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p) {
+void reduce_with_plan(const Tensor& out, const Tensor& in, const Plan& p, uint32_t mask) {
   using R = Reducer<T, Op>;
   using Acc = typename R::Acc;
   const T* src = in->data_as<T>();
   T* dst = out->data_as<T>();
-  const double scale = Op == ReduceOp::Mean ? 1.0 / double(p.n_red) : 1.0;
+  // A mean divides the sum by the count, in the result's type, as PyTorch's CPU mean.
   auto finish = [&](Acc a) -> T {
-    if constexpr (Op == ReduceOp::Mean) return T(a * Acc(scale));
+    if constexpr (Op == ReduceOp::Mean) return T(T(a) / T(p.n_red));
     else return T(a);
   };
   if constexpr (R::kFloatSum) {
-    if (reduce_in_torch_order<T, Op>(p, src, dst)) return;
+    if (reduce_in_torch_order<T, Op>(out, in, mask, p, src, dst)) return;
   }
   // Float sums gather partial results in double (see reduce_run).
   using WideAcc = std::conditional_t<R::kFloatSum, double, Acc>;
@@ -566,11 +671,11 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint32_t dim_mask)
   FT_DISPATCH_ALL_TYPES(in->dtype(), "reduce", [&] {
     using T = scalar_t;
     switch (op) {
-      case ReduceOp::Sum: if constexpr (!std::is_same_v<T, bool>) return reduce_with_plan<T, ReduceOp::Sum>(out, in, p); break;
-      case ReduceOp::Mean: if constexpr (std::is_floating_point_v<T>) return reduce_with_plan<T, ReduceOp::Mean>(out, in, p); break;
-      case ReduceOp::Prod: if constexpr (!std::is_same_v<T, bool>) return reduce_with_plan<T, ReduceOp::Prod>(out, in, p); break;
-      case ReduceOp::Max: return reduce_with_plan<T, ReduceOp::Max>(out, in, p);
-      case ReduceOp::Min: return reduce_with_plan<T, ReduceOp::Min>(out, in, p);
+      case ReduceOp::Sum: if constexpr (!std::is_same_v<T, bool>) return reduce_with_plan<T, ReduceOp::Sum>(out, in, p, dim_mask); break;
+      case ReduceOp::Mean: if constexpr (std::is_floating_point_v<T>) return reduce_with_plan<T, ReduceOp::Mean>(out, in, p, dim_mask); break;
+      case ReduceOp::Prod: if constexpr (!std::is_same_v<T, bool>) return reduce_with_plan<T, ReduceOp::Prod>(out, in, p, dim_mask); break;
+      case ReduceOp::Max: return reduce_with_plan<T, ReduceOp::Max>(out, in, p, dim_mask);
+      case ReduceOp::Min: return reduce_with_plan<T, ReduceOp::Min>(out, in, p, dim_mask);
       case ReduceOp::ArgMax: return arg_reduce<T, true>(out, in, p);
       case ReduceOp::ArgMin: return arg_reduce<T, false>(out, in, p);
       case ReduceOp::All: return bool_reduce<T, true>(out, in, p);

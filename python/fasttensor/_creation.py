@@ -116,7 +116,9 @@ def _flatten_first(data):
 def _tensors_to_lists(data):
     """Tensors inside a sequence stand for their one value (PyTorch refuses larger ones)."""
     if isinstance(data, _C.Tensor):
-        if data.numel() != 1:
+        if data.numel() != 1:  # PyTorch reads an integer tensor as an index, a float one as a number
+            if data.is_floating_point():
+                raise ValueError("only one element tensors can be converted to Python scalars")
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return data.item()
     if isinstance(data, (list, tuple)):

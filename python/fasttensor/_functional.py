@@ -521,10 +521,23 @@ def count_nonzero(input, dim=None):
     return (input != 0).sum(() if dim is None else dim)
 
 
+def _in_memory_order(input, fn):
+    """fn(input) computed on input's dims in memory order (by stride) and permuted back: the
+    result's dims lie in memory as input's do, as PyTorch lays out elementwise results (which
+    decides the order a later sum adds them in)."""
+    if input.dim() < 2 or input.is_contiguous():
+        return fn(input)
+    order = sorted(range(input.dim()), key=lambda d: -input.stride(d))
+    return fn(input.permute(order)).permute([order.index(d) for d in range(input.dim())])
+
+
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """The sum over dim with NaNs counted as zero."""
-    x = _C.where(input.isnan(), _scalar_on(0, input), input) if input.is_floating_point() else input
-    return x.sum(() if dim is None else dim, keepdim, dtype=dtype)
+    # PyTorch's nansum adds in the order its sum would over the same layout; without NaNs that is the
+    # sum itself (a strided view keeps its order only when not copied).
+    if input.is_floating_point() and (input.is_contiguous() or bool(input.isnan().any())):
+        input = _in_memory_order(input, lambda x: _C.where(x.isnan(), _scalar_on(0, x), x))
+    return input.sum(() if dim is None else dim, keepdim, dtype=dtype)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
