@@ -13,6 +13,8 @@ import fasttensor
 from fasttensor import nn
 from helpers import HAVE_TORCH, check_op, ids, lib, torch
 
+LIBS = [fasttensor] + ([torch] if HAVE_TORCH else [])
+
 F = ("float32", "float64")
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
@@ -65,8 +67,33 @@ def test_activation_modules_and_errors():
             assert repr(make(nn)) == repr(make(torch.nn))
     with pytest.raises(RuntimeError, match="approximate argument must be either none or tanh"):
         nn.functional.gelu(x, approximate="erf")
-    with pytest.raises(NotImplementedError, match="inplace=True"):
-        nn.LeakyReLU(inplace=True)(x)
+
+
+INPLACE_ACTIVATIONS = [
+    ("LeakyReLU", (0.2,)), ("ELU", (0.5,)), ("SiLU", ()), ("Hardtanh", (-0.5, 0.5)), ("ReLU6", ()),
+    ("Hardsigmoid", ()), ("Hardswish", ()), ("Mish", ()), ("SELU", ()), ("Threshold", (0.1, 20.0)),
+]
+
+
+@pytest.mark.parametrize("name,args", INPLACE_ACTIVATIONS, ids=[n for n, _ in INPLACE_ACTIVATIONS])
+def test_inplace_activations_overwrite_their_input_and_keep_gradients(name, args):
+    # nn.LeakyReLU(inplace=True) and friends: the input itself holds the result (the same object is
+    # returned), and the gradient through the overwritten non-leaf is the out-of-place one.
+    rng = np.random.default_rng(6)
+    data = rng.uniform(-4, 4, (3, 5))
+    for lib_ in LIBS:
+        x = lib_.tensor(data, requires_grad=True)
+        y = x * 1.0
+        out = getattr(lib_.nn, name)(*args, inplace=True)(y)
+        assert out is y
+        want = getattr(lib_.nn, name)(*args)(lib_.tensor(data))
+        np.testing.assert_allclose(y.detach().numpy(), want.numpy(), rtol=1e-12)
+        (out * lib_.tensor(data)).sum().backward()
+        x2 = lib_.tensor(data, requires_grad=True)
+        (getattr(lib_.nn, name)(*args)(x2) * lib_.tensor(data)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-12)
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            getattr(lib_.nn, name)(*args, inplace=True)(lib_.tensor(data, requires_grad=True))
 
 
 # --- losses ---------------------------------------------------------------------------------------

@@ -849,3 +849,19 @@ def test_cuda_matches_cpu_with_gradients():
                 check(cuda_t, to_numpy(cpu_t), tol)
     with pytest.raises(fasttensor.linalg.LinAlgError, match="diagonal element 3 is zero"):
         fasttensor.linalg.inv(fasttensor.tensor(SINGULAR).to("cuda"))
+
+
+def test_pinv_refuses_what_needs_singular_values():
+    # No SVD here: a rank-deficient matrix or a cutoff would need singular values; an honest refusal
+    # rather than a wrong pseudo-inverse.
+    a = fasttensor.tensor([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(NotImplementedError, match="rank-deficient"):
+        fasttensor.linalg.pinv(a)
+    full = fasttensor.tensor([[2.0, 1.0], [1.0, 3.0], [0.0, 1.0]])
+    for kwargs in ({"rtol": 0.5}, {"atol": 1.0}):
+        with pytest.raises(NotImplementedError, match="atol / rtol"):
+            fasttensor.linalg.pinv(full, **kwargs)
+    with pytest.raises(NotImplementedError, match="atol / rtol"):
+        fasttensor.pinverse(full, rcond=0.3)
+    np.testing.assert_allclose(fasttensor.pinverse(full).numpy(), np.linalg.pinv(full.numpy()), rtol=1e-5,
+                               atol=1e-6)

@@ -917,3 +917,124 @@ def test_tensor_of_bad_data_raises_as_torch(m, case):
 def test_huge_python_ints_fit_a_float_dtype(m):
     _is(m.tensor(2**64, dtype=m.float32), 1.8446744073709552e19, "float32")
     _is(m.tensor([2**70, 1], dtype=m.float64), [1.1805916207174113e21, 1.0], "float64")
+
+
+# --- round 4: silent results of to(copy=True), out=, foreign NumPy dtypes; small APIs ---------------------
+
+@libs
+def test_to_with_copy_gives_a_new_tensor(m):
+    x = m.tensor([1, 2, 3])
+    for y in (x.to("cpu", copy=True), x.to(copy=True), x.to(m.int64, copy=True), x.to(m.int64, False, True)):
+        assert y is not x
+        y[0] = 100
+    _is(x, [1, 2, 3], "int64")
+    assert x.to(m.int64) is x and x.to("cpu") is x
+
+
+@libs
+def test_out_argument_of_creation_and_matmul_family(m):
+    o = m.ones(2)
+    r = m.zeros(2, out=o)
+    assert r is o
+    _is(o, [0.0, 0.0], "float32")
+    i = m.empty(0, dtype=m.int64)
+    m.ones(3, out=i)
+    _is(i, [1, 1, 1], "int64")
+    t = m.ones(2, 3)
+    y = m.empty(2, 2)
+    assert m.matmul(t, t.T, out=y) is y
+    _is(y, [[3.0, 3.0], [3.0, 3.0]], "float32")
+    c = m.empty(0)
+    m.cat([m.ones(2), m.zeros(1)], out=c)
+    _is(c, [1.0, 1.0, 0.0], "float32")
+    s = m.empty(0)
+    m.stack([m.ones(2), m.zeros(2)], out=s)
+    assert tuple(s.shape) == (2, 2)
+    with pytest.warns(UserWarning, match="An output with one or more elements was resized"):
+        m.matmul(t, t.T, out=m.ones(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grown = m.ones(2)
+        m.ones(3, out=grown)  # creation functions resize silently
+        assert tuple(grown.shape) == (3,)
+    x = m.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
+        m.mm(x.view(1, 2), x.view(2, 1), out=m.empty(1, 1))
+
+
+@libs
+def test_numpy_arrays_of_unsupported_dtypes(m):
+    for arr in (np.array([1, "a"], dtype=object), np.array(["1", "2"])):
+        with pytest.raises(TypeError, match="can't convert np.ndarray of type numpy"):
+            m.tensor(arr)
+
+
+def test_uint64_arrays_past_int64_are_refused_not_wrapped():
+    with pytest.raises(TypeError, match="uint64"):
+        fasttensor.tensor(np.array([2**64 - 1], dtype=np.uint64))
+    _is(fasttensor.tensor(np.array([5], dtype=np.uint64)), [5], "int64")
+
+
+@libs
+def test_checkpoints_with_devices_load_under_weights_only(m, tmp_path):
+    path = str(tmp_path / "ckpt.pt")
+    m.save({"device": m.device("cpu"), "w": m.ones(2)}, path)
+    loaded = m.load(path)
+    assert loaded["device"] == m.device("cpu") and loaded["w"].tolist() == [1.0, 1.0]
+
+
+@libs
+def test_constants_determinism_switches_rng_state_and_accelerator(m):
+    assert (m.pi, m.e, m.inf) == (math.pi, math.e, math.inf) and math.isnan(m.nan)
+    m.backends.cudnn.deterministic = True
+    m.backends.cudnn.benchmark = False
+    m.use_deterministic_algorithms(True)
+    assert m.are_deterministic_algorithms_enabled()
+    m.use_deterministic_algorithms(False)
+    m.manual_seed(3)
+    state = m.get_rng_state()
+    a = m.rand(3)
+    m.set_rng_state(state)
+    assert m.equal(a, m.rand(3)) and state.dtype == m.uint8
+    assert m.accelerator.is_available() == m.cuda.is_available()
+
+
+@libs
+def test_legacy_new_variable_and_small_modules(m):
+    x = m.ones(2, 3)
+    assert tuple(x.new(2).shape) == (2,) and x.new().numel() == 0
+    _is(x.new([1, 2]), [1.0, 2.0], "float32")
+    v = m.autograd.Variable(x, requires_grad=True)
+    assert v is not x and v.requires_grad and v.is_leaf and not x.requires_grad
+    z = m.ones(2)
+    z.resize_as_(m.ones(2, 2))
+    assert tuple(z.shape) == (2, 2)
+    y = m.tensor([1.234, 5.678])
+    y.round_(decimals=1)
+    np.testing.assert_allclose(y.numpy(), [1.2, 5.7], rtol=1e-6)
+    assert repr(m.nn.CosineSimilarity()) == "CosineSimilarity()" and repr(m.nn.PairwiseDistance()) == "PairwiseDistance()"
+    np.testing.assert_allclose(m.nn.CosineSimilarity(dim=0)(m.tensor([1.0, 0.0]), m.tensor([1.0, 1.0])).item(),
+                               2 ** -0.5, rtol=1e-6)
+    np.testing.assert_allclose(m.nn.PairwiseDistance()(m.tensor([[0.0, 0.0]]), m.tensor([[3.0, 4.0]])).item(), 5.0,
+                               rtol=1e-5)
+    w = m.empty(3, 5)
+    m.nn.init.eye_(w)
+    assert w.tolist() == np.eye(3, 5).tolist()
+    t = m.empty(20000)
+    m.nn.init.trunc_normal_(t, std=0.02, a=-0.04, b=0.04)
+    assert -0.04 <= t.min().item() and t.max().item() <= 0.04 and abs(t.std().item() - 0.0176) < 0.001
+
+
+@libs
+def test_round4_function_edges(m):
+    i = m.tensor([1, 4], dtype=m.int32)
+    _is(m.addcmul(i, i, i, value=2.5), [3, 36], "int32")  # value taken as the int 2, as torch
+    _is(m.addmm(m.tensor([[1]]), m.tensor([[1]]), m.tensor([[2]]), beta=0.5), [[2]], "int64")
+    w = m.tensor([1, 2, 3])
+    with pytest.raises(RuntimeError, match="fweights cannot be negative"):
+        m.cov(m.rand(2, 3), fweights=-w)
+    with pytest.raises(RuntimeError, match="aweights cannot be negative"):
+        m.cov(m.rand(2, 3), aweights=-w.float())
+    _is(m.quantile(m.tensor(1.0), 0.3, 0, True), 1.0, "float32")
+    with pytest.raises(RuntimeError, match=r"quantile\(\) input tensor must be non-empty"):
+        m.quantile(m.ones(2, 0, 3), 0.3, 0)

@@ -8,6 +8,7 @@ Dive into Deep Learning chapters 2-5.
 from __future__ import annotations
 
 import builtins as _builtins
+import math as _math
 import types as _types
 
 from . import _C
@@ -148,6 +149,15 @@ from ._creation import (  # noqa: E402
     zeros_like,
 )
 from ._functional import (  # noqa: E402
+    bmm,
+    cat,
+    concat,
+    concatenate,
+    dot,
+    matmul,
+    mm,
+    mv,
+    stack,
     all,
     allclose,
     amax,
@@ -248,6 +258,59 @@ int = int32
 uint8 = uint8
 
 __version__ = "0.1.0"
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+newaxis = None
+
+_deterministic = [False]
+
+
+def use_deterministic_algorithms(mode: "bool", *, warn_only: "bool" = False) -> None:
+    """Recorded for are_deterministic_algorithms_enabled(); fasttensor's kernels give the same
+    results run to run either way (no atomics that reorder floating-point sums)."""
+    _deterministic[0] = _builtins.bool(mode)
+
+
+def are_deterministic_algorithms_enabled() -> "bool":
+    return _deterministic[0]
+
+
+def get_rng_state() -> Tensor:
+    """The default generator's state (seed and offset) as a uint8 tensor, for set_rng_state."""
+    import numpy as _np
+
+    seed, offset = _C._get_rng_state()
+    return from_numpy(_np.array([seed, offset], dtype=_np.uint64).view(_np.uint8).copy())
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    import numpy as _np
+
+    if not isinstance(new_state, Tensor) or new_state.dtype != uint8 or new_state.numel() != 16:
+        raise RuntimeError("set_rng_state: expected the uint8 tensor that get_rng_state returned")
+    seed, offset = (_builtins.int(v) for v in new_state.numpy().copy().view(_np.uint64))
+    _C._set_rng_state(seed, offset)
+
+
+class _Accelerator:
+    """fasttensor.accelerator: CUDA when a GPU is there, else none."""
+
+    @staticmethod
+    def is_available() -> "bool":
+        return cuda.is_available()
+
+    @staticmethod
+    def current_accelerator(check_available: "bool" = False):
+        return device("cuda") if cuda.is_available() else None
+
+    @staticmethod
+    def device_count() -> "int":
+        return cuda.device_count()
+
+
+accelerator = _Accelerator()
 version = _types.SimpleNamespace(__version__=__version__)  # fasttensor.version.__version__, as torch.version
 
 

@@ -31,13 +31,14 @@ def _size(size: tuple, name: str) -> list:
 
 
 def _size_kw(size: tuple, kwargs: dict, name: str) -> tuple:
-    """Accepts the size as varargs, one sequence, or the `size=` keyword."""
+    """Accepts the size as varargs, one sequence, or the `size=` keyword (`out=` stays in kwargs)."""
     if "size" in kwargs:
         if size:
             raise TypeError(f"{name}() got multiple values for argument 'size'")
         size = (kwargs.pop("size"),)
-    for k in ("layout", "pin_memory", "memory_format", "out"):
+    for k in ("layout", "pin_memory", "memory_format"):
         kwargs.pop(k, None)
+    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     if kwargs:
         raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
     return size
@@ -55,6 +56,9 @@ def _numpy_from_data(data: Any) -> np.ndarray:
         return data.detach().cpu().numpy()
     if isinstance(data, (list, tuple)) and any(isinstance(x, _C.Tensor) for x in _flatten_first(data)):
         data = _tensors_to_lists(data)
+    if isinstance(data, np.ndarray) and data.dtype.kind in "OSUV":
+        raise TypeError(f"can't convert np.ndarray of type numpy.{data.dtype.type.__name__}. The only supported "
+                        "types are: float64, float32, int64, int32, uint8, and bool.")
     try:
         arr = np.asarray(data)
     except ValueError:  # ragged
@@ -206,7 +210,10 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_
     if arr.dtype not in _NUMPY_OK:
         if arr.dtype.kind == "f":
             arr = arr.astype(np.float64) if arr.dtype.itemsize > 4 else arr.astype(np.float32)
-        elif arr.dtype.kind in "iu":
+        elif arr.dtype.kind in "iu":  # int8/16, uint16/32 fit int64; uint64 only below 2^63
+            if arr.dtype == np.uint64 and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+                raise TypeError("can't convert np.ndarray of type numpy.uint64 holding values past 2^63 - 1: "
+                                "fasttensor has no uint64 dtype (convert it to float64 first)")
             arr = arr.astype(np.int64)
         elif arr.dtype.kind == "b":
             arr = arr.astype(np.bool_)
@@ -268,19 +275,57 @@ def from_numpy(arr: np.ndarray) -> _C.Tensor:
     return _C.from_numpy(arr)
 
 
+def write_out(out, result: _C.Tensor, name: str, warn_resize: bool = True) -> _C.Tensor:
+    """PyTorch's out=: result written into out (resized to result's shape, with PyTorch's warning
+    when out had elements, which its creation functions leave out), out returned; None: result."""
+    if out is None:
+        return result
+    if not isinstance(out, _C.Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _C.is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    if tuple(out.shape) != tuple(result.shape):
+        if out.numel() != 0 and warn_resize:
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                          f"which does not match the required output shape {list(result.shape)}. This behavior is "
+                          "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
+                          "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                          "elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out.resize_(*result.shape)
+    return out.copy_(result)
+
+
+def _out_defaults(kwargs: dict, dtype, device):
+    """A creation function's out=, and its dtype / device defaulting to out's."""
+    out = kwargs.get("out")
+    if out is not None and isinstance(out, _C.Tensor):
+        dtype = out.dtype if dtype is None else dtype
+        device = out.device if device is None else device
+    return out, dtype, device
+
+
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    out, dtype, device = _out_defaults(kwargs, dtype, device)
     size = _size_kw(size, kwargs, "empty")
-    return _C._empty(_size(size, "empty"), dtype, device, requires_grad)
+    result = _C._empty(_size(size, "empty"), dtype, device, requires_grad)
+    return write_out(out, result, "empty", warn_resize=False)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    out, dtype, device = _out_defaults(kwargs, dtype, device)
     size = _size_kw(size, kwargs, "zeros")
-    return _C._full(_size(size, "zeros"), 0, dtype if dtype is not None else _C.get_default_dtype(), device, requires_grad)
+    result = _C._full(_size(size, "zeros"), 0, dtype if dtype is not None else _C.get_default_dtype(), device,
+                      requires_grad)
+    return write_out(out, result, "zeros", warn_resize=False)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    out, dtype, device = _out_defaults(kwargs, dtype, device)
     size = _size_kw(size, kwargs, "ones")
-    return _C._full(_size(size, "ones"), 1, dtype if dtype is not None else _C.get_default_dtype(), device, requires_grad)
+    result = _C._full(_size(size, "ones"), 1, dtype if dtype is not None else _C.get_default_dtype(), device,
+                      requires_grad)
+    return write_out(out, result, "ones", warn_resize=False)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
@@ -342,13 +387,17 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad: bool = False) -> _
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    out, dtype, device = _out_defaults(kwargs, dtype, device)
     size = _size_kw(size, kwargs, "rand")
-    return _C._rand(_size(size, "rand"), dtype, device, generator, requires_grad)
+    result = _C._rand(_size(size, "rand"), dtype, device, generator, requires_grad)
+    return write_out(out, result, "rand", warn_resize=False)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    out, dtype, device = _out_defaults(kwargs, dtype, device)
     size = _size_kw(size, kwargs, "randn")
-    return _C._randn(_size(size, "randn"), dtype, device, generator, requires_grad)
+    result = _C._randn(_size(size, "randn"), dtype, device, generator, requires_grad)
+    return write_out(out, result, "randn", warn_resize=False)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:

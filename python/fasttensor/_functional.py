@@ -888,3 +888,27 @@ class iinfo:
 
     def __repr__(self):
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def _with_out(op, name: str):
+    """op with PyTorch's out= keyword (the result written into out: _creation.write_out)."""
+    from ._creation import write_out
+
+    def with_out(*args, out=None, **kwargs):
+        return write_out(out, op(*args, **kwargs), name)
+
+    with_out.__name__ = with_out.__qualname__ = name
+    with_out.__doc__ = op.__doc__
+    return with_out
+
+
+# The C++ forms of these take no out=; these do (torch.matmul(a, b, out=c), as PyTorch's tutorial writes).
+matmul = _with_out(_C.matmul, "matmul")
+mm = _with_out(_C.mm, "mm")
+bmm = _with_out(_C.bmm, "bmm")
+mv = _with_out(_C.mv, "mv")
+dot = _with_out(_C.dot, "dot")
+cat = _with_out(_C.cat, "cat")
+concat = _with_out(_C.concat, "concat")
+concatenate = _with_out(_C.concatenate, "concatenate")
+stack = _with_out(_C.stack, "stack")

@@ -274,7 +274,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan: bool, name: str
             raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
         if q.numel() and not bool(((q >= 0) & (q <= 1)).all()):
             raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
-    if input.numel() == 0 and dim is None:
+    if input.numel() == 0:
         raise RuntimeError(f"{name}() input tensor must be non-empty")
     if dim is None:
         x = input.reshape(-1)
@@ -283,10 +283,10 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan: bool, name: str
     else:
         d = _wrap_dim(dim, input.dim())
         x = input.reshape(1) if input.dim() == 0 else input
-        if x.shape[d] == 0:
-            raise IndexError(f"{name}() input tensor cannot be empty along dim {d}")
-        out_shape = _reduced_shape(input.shape, d, True) if keepdim else (
-            _reduced_shape(input.shape, d, False) if input.dim() else [])
+        if input.dim() == 0:  # a 0-d input keeps its shape, keepdim or not
+            out_shape = []
+        else:
+            out_shape = _reduced_shape(input.shape, d, keepdim)
     x = x.movedim(d, -1)  # (..., n)
     n = x.shape[-1]
     ordered = x.sort(-1, stable=True)[0]
@@ -531,6 +531,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         if fweights.numel() != num_obs:
             raise RuntimeError(f"cov(): expected fweights to have the same numel as there are observations in the "
                                f"input but got {fweights.numel()} != {num_obs}")
+        if fweights.numel() and bool((fweights < 0).any()):
+            raise RuntimeError("cov(): fweights cannot be negative")
         w = fweights
     if aweights is not None:
         if aweights.dim() > 1:
@@ -542,6 +544,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         if aweights.numel() != num_obs:
             raise RuntimeError(f"cov(): expected aweights to have the same numel as there are observations in the "
                                f"input but got {aweights.numel()} != {num_obs}")
+        if aweights.numel() and bool((aweights < 0).any()):
+            raise RuntimeError("cov(): aweights cannot be negative")
         w = aweights if w is None else w * aweights
     if w is None:
         w_sum = _C._full([], num_obs, x.dtype, x.device, False)
@@ -852,10 +856,25 @@ def _value_times(value, t):
     return t if (not isinstance(value, Tensor) and value == 1) else value * t
 
 
+def _scalar_in(value, *tensors):
+    """A Python number in the tensors' common dtype, as PyTorch's kernels take value / alpha / beta
+    (2.5 into an int32 sum is 2): it then cannot lift the result's dtype."""
+    if isinstance(value, Tensor) or isinstance(value, bool):
+        return value
+    common = tensors[0].dtype
+    for t in tensors[1:]:
+        common = _C.promote_types(common, t.dtype)
+    if common == _C.bool:
+        return bool(value)
+    if not common.is_floating_point and isinstance(value, float):
+        return int(value)
+    return value
+
+
 @_export("addcmul")
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2."""
-    return input + _value_times(value, tensor1) * tensor2
+    return input + _value_times(_scalar_in(value, input, tensor1, tensor2), tensor1) * tensor2
 
 
 @_export("addcdiv")
@@ -873,6 +892,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 def _beta_alpha(input, product, beta, alpha):
     """beta * input + alpha * product, input ignored (NaNs too) when beta is 0."""
+    beta, alpha = _scalar_in(beta, input, product), _scalar_in(alpha, input, product)
     scaled = _value_times(alpha, product)
     if not isinstance(beta, Tensor) and beta == 0:  # input only gets a zero gradient
         out = (scaled + _zeros([], scaled.dtype, scaled.device)).expand(

@@ -73,34 +73,39 @@ def _contains(self: Tensor, element) -> bool:
 
 
 def _parse_to(args, kwargs):
-    """to(dtype) / to(device) / to(device, dtype) / to(tensor) / keywords."""
+    """to(dtype) / to(device) / to(device, dtype) / to(tensor) / keywords, then the flags
+    non_blocking and copy (positional bools, in that order, or keywords): (dtype, device, copy)."""
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("copy", None)
+    flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
+    kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    positional_flags = []
     for a in args:
-        if isinstance(a, Tensor):
+        if isinstance(a, bool):
+            positional_flags.append(a)
+        elif isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
         elif isinstance(a, _C.dtype) or a in (float, int, bool):
             dtype = a
         elif isinstance(a, (str, _C.device, int)):
             device = a
-        elif a is not None and not isinstance(a, bool):
+        elif a is not None:
             raise TypeError(f"to() received an invalid combination of arguments: got {type(a).__name__}")
-    return dtype, device
+    flags[:len(positional_flags)] = positional_flags[:2]
+    return dtype, device, bool(flags[1])
 
 
 def _to(self: Tensor, *args, **kwargs) -> Tensor:
-    """Converts dtype and/or device; returns self when nothing changes."""
-    dtype, device = _parse_to(args, dict(kwargs))
+    """Converts dtype and/or device; returns self when nothing changes, unless copy=True."""
+    dtype, device, copy = _parse_to(args, dict(kwargs))
     t = self
     if device is not None:
         t = t._to_device(device)
     if dtype is not None:
         t = t._to_dtype(dtype)
-    return t
+    return t.clone() if copy and t is self else t
 
 
 def _type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
@@ -366,6 +371,23 @@ def round(input: Tensor, *, decimals: int = 0, out=None) -> Tensor:  # noqa: A00
 _round_plain = _C.round
 
 
+def _new(self: Tensor, *args, device=None) -> Tensor:
+    """The legacy x.new(...): Tensor(...) in x's dtype, on x's device."""
+    from ._legacy import legacy_new
+
+    return legacy_new(self.dtype, *args, device=self.device if device is None else device)
+
+
+def _round_(self: Tensor, *, decimals: int = 0) -> Tensor:
+    """In place: round half to even, to `decimals` places."""
+    if decimals == 0:
+        return _round_in_place(self)
+    return self.copy_(_round_to(self, decimals))  # (nothing of self is saved for a backward)
+
+
+_round_in_place = Tensor.round_
+
+
 def _get_device(self: Tensor) -> int:
     """The CUDA device index, -1 for the CPU."""
     return self.device.index if self.is_cuda else -1
@@ -431,6 +453,9 @@ def _apply_methods() -> None:
     T.new_empty = _new_empty
     T.register_hook = _register_hook
     T.resize_ = _resize_
+    T.resize_as_ = lambda self, other: _resize_(self, *other.shape)
+    T.new = _new
+    T.round_ = _round_
     T.round = _round_method
     T.get_device = _get_device
     T.layout = property(lambda self: strided)

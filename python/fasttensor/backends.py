@@ -32,3 +32,8 @@ cpu = _Cpu()
 
 # Apple's Metal backend: never present here (device-selection code asks).
 mps = types.SimpleNamespace(is_available=lambda: False, is_built=lambda: False)
+
+# cuDNN: not used (our own kernels); its switches are accepted so that code setting them for
+# reproducibility (torch.backends.cudnn.deterministic = True) runs.
+cudnn = types.SimpleNamespace(enabled=True, deterministic=False, benchmark=False, allow_tf32=True,
+                              is_available=lambda: False, version=lambda: None)

@@ -869,18 +869,26 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) 
     if A.dim() < 2 or not A.is_floating_point():
         raise RuntimeError(f"linalg.pinv({_type_name(A.dtype)}{{{list(A.shape)}}}): expected a tensor with 2 or more "
                            "dimensions of float, double, cfloat or cdouble types")
+    if atol is not None or rtol is not None:
+        raise NotImplementedError("linalg.pinv: atol / rtol cut singular values, which fasttensor does not compute; "
+                                  "only the pseudo-inverse of a full-rank matrix (no cutoff) is available")
     m, n = A.shape[-2], A.shape[-1]
     if m == 0 or n == 0:
         return _copy_out(_C._full(list(A.shape[:-2]) + [n, m], 0, A.dtype, A.device, False), out)
     At = A.transpose(-2, -1)
-    if m >= n:
-        return _copy_out(solve(At @ A, At), out)
-    return _copy_out(solve(A @ At, A).transpose(-2, -1), out)
+    try:
+        if m >= n:
+            return _copy_out(solve(At @ A, At), out)
+        return _copy_out(solve(A @ At, A).transpose(-2, -1), out)
+    except LinAlgError as e:
+        raise NotImplementedError("linalg.pinv of a rank-deficient matrix needs its singular values, which "
+                                  "fasttensor does not compute") from e
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
-    """torch.pinverse: linalg.pinv (full-rank inputs, see pinv)."""
-    return pinv(input, rtol=rcond)
+    """torch.pinverse: linalg.pinv (full-rank inputs, see pinv; rcond other than the default is refused
+    there, as a cutoff needs singular values)."""
+    return pinv(input, rtol=None if rcond == 1e-15 else rcond)
 
 
 def _method_det(self: Tensor) -> Tensor:

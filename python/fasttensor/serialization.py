@@ -18,7 +18,7 @@ import os
 import pickle
 from typing import Any, BinaryIO, Union
 
-from . import _tensor
+from . import _tensor, return_types
 
 __all__ = ["save", "load"]
 
@@ -30,10 +30,7 @@ _ALLOWED_GLOBALS = {
     ("fasttensor.nn.parameter", "Parameter"),
     ("fasttensor._size", "Size"),
     ("fasttensor._dtype_pickle", "dtype_from_name"),
-    ("fasttensor.return_types", "max"),
-    ("fasttensor.return_types", "min"),
-    ("fasttensor.return_types", "sort"),
-    ("fasttensor.return_types", "topk"),
+    ("fasttensor", "device"),  # made from its string ('cuda:0'), as torch.load allows
     ("collections", "OrderedDict"),
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
@@ -41,7 +38,8 @@ _ALLOWED_GLOBALS = {
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"),
     ("numpy._core.multiarray", "scalar"),
-} | {("builtins", name) for name in ("set", "frozenset", "complex", "slice", "range", "bytearray")}
+} | {("builtins", name) for name in ("set", "frozenset", "complex", "slice", "range", "bytearray")} | {
+    ("fasttensor.return_types", name) for name in return_types.__all__}
 
 
 class _WeightsUnpickler(pickle.Unpickler):

@@ -143,3 +143,9 @@ from .function import Function, FunctionCtx  # noqa: E402 (uses no_grad above)
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "gradcheck", "Function",
            "FunctionCtx"]
+
+
+def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802 - PyTorch's name
+    """PyTorch's pre-0.4 wrapper, now a tensor: a new tensor sharing data's memory, a leaf that
+    requires grad as asked."""
+    return data.detach().requires_grad_(requires_grad)

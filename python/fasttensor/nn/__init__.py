@@ -29,6 +29,8 @@ from .layers import (
     MSELoss,
     NLLLoss,
     PReLU,
+    CosineSimilarity,
+    PairwiseDistance,
     ReLU,
     ReLU6,
     SELU,
@@ -52,4 +54,4 @@ __all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "Modul
            "Softmax", "LogSoftmax", "Dropout", "MSELoss", "CrossEntropyLoss", "LeakyReLU", "ELU", "GELU", "SiLU",
            "Softplus", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "Hardtanh",
            "ReLU6", "LogSigmoid", "Softsign", "Softmin", "Hardsigmoid", "Hardswish", "Mish", "SELU", "Threshold", "GLU",
-           "Tanhshrink", "PReLU", "KLDivLoss", "Embedding", "LayerNorm", "functional", "init", "utils"]
+           "Tanhshrink", "PReLU", "CosineSimilarity", "PairwiseDistance", "KLDivLoss", "Embedding", "LayerNorm", "functional", "init", "utils"]

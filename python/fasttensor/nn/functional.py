@@ -245,21 +245,24 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 # gradient would become 0 * inf = nan.
 
 
-def _no_inplace(name: str, inplace: bool) -> None:
-    if inplace:
-        raise NotImplementedError(f"{name}(inplace=True) is not supported; use inplace=False")
+def _written_back(input: Tensor, inplace: bool, compute) -> Tensor:
+    """compute(input), or with inplace its values written into input, which is returned (as
+    PyTorch's in-place activations); under autograd computed from a copy of input, so that what
+    the result's backward saved is not overwritten."""
+    if not inplace:
+        return compute(input)
+    source = input.clone() if _C.is_grad_enabled() and input.requires_grad else input
+    return input.copy_(compute(source))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x."""
-    _no_inplace("leaky_relu", inplace)
-    return _C.where(input > 0, input, input * negative_slope)
+    return _written_back(input, inplace, lambda input: _C.where(input > 0, input, input * negative_slope))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1)."""
-    _no_inplace("elu", inplace)
-    return _C.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
+    return _written_back(input, inplace, lambda input: _C.where(input > 0, input, input.clamp(max=0).expm1() * alpha))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -273,8 +276,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
-    _no_inplace("silu", inplace)
-    return input * input.sigmoid()
+    return _written_back(input, inplace, lambda input: input * input.sigmoid())
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -295,14 +297,12 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     (as PyTorch's hardtanh_backward), which clamp's would not be. Keeps integer dtypes."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    _no_inplace("hardtanh", inplace)
-    return input.masked_fill(input <= min_val, min_val).masked_fill(input >= max_val, max_val)
+    return _written_back(input, inplace, lambda input: input.masked_fill(input <= min_val, min_val).masked_fill(input >= max_val, max_val))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6): hardtanh(x, 0, 6), as PyTorch computes it."""
-    _no_inplace("relu6", inplace)
-    return hardtanh(input, 0.0, 6.0)
+    return _written_back(input, inplace, lambda input: hardtanh(input, 0.0, 6.0))
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -334,26 +334,26 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     float32 1/6. The value is (x + 3) / 6 exactly: a + (b - a) with a = (x + 3) * c, b = (x + 3) / 6 rounds
     to b (b - a is exact, a and b being within a factor 2), while the gradient flows through a only."""
     _require_floating(input, "hardsigmoid")
-    _no_inplace("hardsigmoid", inplace)
-    shifted = input + 3
-    scaled = shifted * _ONE_SIXTH_FLOAT32
-    scaled = scaled + (shifted / 6 - scaled).detach()
-    return scaled.masked_fill(input <= -3, 0.0).masked_fill(input >= 3, 1.0)
+    def compute(input: Tensor) -> Tensor:
+        shifted = input + 3
+        scaled = shifted * _ONE_SIXTH_FLOAT32
+        scaled = scaled + (shifted / 6 - scaled).detach()
+        return scaled.masked_fill(input <= -3, 0.0).masked_fill(input >= 3, 1.0)
+
+    return _written_back(input, inplace, compute)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * hardsigmoid(x): 0 where x <= -3, x where x >= 3, else x (x + 3) / 6 (so the gradient is 0 at -3 and 1
     at 3, as PyTorch's)."""
     _require_floating(input, "hardswish")
-    _no_inplace("hardswish", inplace)
-    return _C.where(input >= 3, input, (input * (input + 3) / 6).masked_fill(input <= -3, 0.0))
+    return _written_back(input, inplace, lambda input: _C.where(input >= 3, input, (input * (input + 3) / 6).masked_fill(input <= -3, 0.0)))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x)); softplus's threshold keeps exp finite (tanh of it is 1 there either way)."""
     _require_floating(input, "mish")
-    _no_inplace("mish", inplace)
-    return input * softplus(input).tanh()
+    return _written_back(input, inplace, lambda input: input * softplus(input).tanh())
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -363,14 +363,12 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with PyTorch's constants (self-normalizing networks)."""
     _require_floating(input, "elu")
-    _no_inplace("selu", inplace)
-    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+    return _written_back(input, inplace, lambda input: elu(input, _SELU_ALPHA) * _SELU_SCALE)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value (in input's dtype; NaN stays NaN, as PyTorch's)."""
-    _no_inplace("threshold", inplace)
-    return input.masked_fill(input <= threshold, value)
+    return _written_back(input, inplace, lambda input: input.masked_fill(input <= threshold, value))
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:

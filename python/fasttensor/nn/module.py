@@ -431,7 +431,7 @@ class Module:
     def to(self, *args, **kwargs) -> "Module":
         """Moves and/or casts parameters and buffers: to(device), to(dtype), to(device, dtype), to(tensor).
         Casting changes floating-point tensors only."""
-        dtype, device = _parse_to(args, dict(kwargs))
+        dtype, device, _ = _parse_to(args, dict(kwargs))
         if dtype is not None and dtype not in (_C.float32, _C.float64):
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}")
