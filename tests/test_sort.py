@@ -105,3 +105,22 @@ def test_topk_0d_and_errors():
             fasttensor.ones(3).topk(k)
     with pytest.raises(IndexError, match="Dimension out of range"):
         fasttensor.ones(3).sort(2)
+
+
+def test_topk_partial_sort_equals_the_stable_sort_prefix():
+    # topk sorts only its first k; with ties and NaNs it must give exactly the first k of the stable sort.
+    rng = np.random.default_rng(9)
+    for trial in range(60):
+        n = int(rng.integers(1, 40))
+        k = int(rng.integers(0, n + 1))
+        a = rng.integers(-3, 3, (3, n)).astype(np.float32)
+        if trial % 3 == 0:
+            a[0, ::3] = np.nan
+        for largest in (True, False):
+            values, indices = fasttensor.tensor(a).topk(k, 1, largest)
+            full_values, full_indices = fasttensor.tensor(a).sort(1, descending=largest, stable=True)
+            np.testing.assert_array_equal(indices.numpy(), full_indices.numpy()[:, :k])
+            np.testing.assert_array_equal(values.numpy(), full_values.numpy()[:, :k])
+            order = np.argsort(-a if largest else a, axis=1, kind="stable")  # NumPy: NaN last either way
+            if not np.isnan(a).any():
+                np.testing.assert_array_equal(indices.numpy(), order[:, :k])

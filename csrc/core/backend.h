@@ -114,8 +114,9 @@ struct Backend {
   virtual Tensor nonzero(const Tensor& in) = 0;
   // Sorts each row of a contiguous (R, C) tensor into values (R, C) of its
   // dtype and indices (R, C) int64, both contiguous. Stable: equal keys keep
-  // their order (descending too); NaN sorts as the largest value.
-  virtual void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending) = 0;
+  // their order (descending too); NaN sorts as the largest value. Only the
+  // first `k` columns of the results need to be right (topk; k = C: all).
+  virtual void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending, int64_t k) = 0;
 
   // Counter-based random numbers (Philox 4x32-10): element i of the call uses
   // counter (offset + i / 4), key seed; the same (seed, offset) gives the same

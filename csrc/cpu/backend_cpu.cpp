@@ -97,8 +97,8 @@ class CpuBackend final : public Backend {
     FT_CPU_LEVEL::index_scatter(dst, values, offsets, pos, acc);
   }
   Tensor nonzero(const Tensor& in) override { return FT_CPU_LEVEL::nonzero(in); }
-  void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending) override {
-    FT_CPU_LEVEL::sort(values, indices, in, descending);
+  void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending, int64_t k) override {
+    FT_CPU_LEVEL::sort(values, indices, in, descending, k);
   }
   void random_uniform(const Tensor& dst, double lo, double hi, uint64_t seed, uint64_t off) override {
     FT_CPU_LEVEL::random_uniform(dst, lo, hi, seed, off);

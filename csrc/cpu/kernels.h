@@ -28,7 +28,7 @@ void cross_entropy_backward(const Tensor& grad_logits, const Tensor& grad_losses
 void index_gather(const Tensor& out, const Tensor& src, const Tensor& offsets, int pos);
 void index_scatter(const Tensor& dst, const Tensor& values, const Tensor& offsets, int pos, bool accumulate);
 Tensor nonzero(const Tensor& in);
-void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending);
+void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending, int64_t k);
 void random_uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset);
 void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset);
 void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uint64_t offset);

@@ -389,8 +389,9 @@ Tensor gather_named(const Tensor& a, int64_t dim, const Tensor& idx, const char*
 // dim is moved last and the rest flattened). With values wanted and a
 // gradient to track, values are gathered from a at those positions (so the
 // gradient flows back to them); otherwise the backend's sorted keys are kept.
+// k: only the first k along dim need be right (topk), -1 for all.
 std::pair<Tensor, Tensor> sort_along(const Tensor& a, int64_t dim, bool descending, bool want_values,
-                                     const char* backward_name) {
+                                     const char* backward_name, int64_t k = -1) {
   const int d = wrap_dim(dim, std::max(a->dim(), 1));
   const Tensor moved = a->dim() == 0 ? reshape(a, {1, 1}) : transpose(a, d, a->dim() - 1);
   const Shape moved_shape = moved->shape();
@@ -400,7 +401,7 @@ std::pair<Tensor, Tensor> sort_along(const Tensor& a, int64_t dim, bool descendi
   Tensor rows = contiguous(reshape(moved, {n_rows, cols}));
   Tensor values = empty(rows->shape(), a->dtype(), a->device());
   Tensor indices = empty(rows->shape(), DType::Int64, a->device());
-  if (rows->numel() > 0) backend(a->device()).sort(values, indices, rows, descending);
+  if (rows->numel() > 0) backend(a->device()).sort(values, indices, rows, descending, k < 0 ? cols : k);
   auto back = [&](const Tensor& t) {
     if (a->dim() == 0) return reshape(t, {});
     return contiguous(transpose(reshape(t, moved_shape.vec()), d, a->dim() - 1));
@@ -429,10 +430,9 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
   const int64_t size = a->dim() == 0 ? 1 : a->shape()[d];
   FT_CHECK(k >= 0 && k <= size, RuntimeError, "selected index k out of range (k = ", k, ", dimension ", d,
            " of size ", size, ")");
-  // A full sort, then the first k: O(n log n) where a selection would be O(n);
-  // the k returned are sorted either way (sorted=False allows any order).
+  // A partial sort of the first k (CPU), sorted either way (sorted=False allows any order).
   (void)sorted;
-  Tensor indices = sort_along(a, d, largest, false, "TopkBackward0").second;
+  Tensor indices = sort_along(a, d, largest, false, "TopkBackward0", k).second;
   if (a->dim() > 0) indices = contiguous(narrow(indices, d, 0, k));
   return {gather_named(a, d, indices, "TopkBackward0"), indices};
 }
