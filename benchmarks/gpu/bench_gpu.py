@@ -88,6 +88,28 @@ def max_rel_error(ours: ft.Tensor, ref: torch.Tensor) -> float:
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
 
 
+def sweep(r: Dict[str, Any], label: str, names: List[str], force: Callable[[str], None], ours: Callable[[], Any],
+          ref: Callable[[], Any], ref_name: str, rate_name: str, rate: Callable[[float], float], iters: int) -> None:
+    """Each of our variants `names` forced in turn (force(name); force("") restores the choice by
+    shape), checked against ref and timed interleaved with it: r gets "<label> <name>: ..." figures
+    and "best_<label>" with its ratio to ref."""
+    best = None
+    try:
+        for name in names:
+            force(name)
+            r[f"{label} {name}: max_rel_error_vs_torch"] = max_rel_error(ours(), ref())
+            t = interleaved({"ours": ours, ref_name: ref}, 2, iters)
+            ms, ratio = t["ours"]["median"], t[ref_name]["median"] / t["ours"]["median"]
+            r[f"{label} {name}: {rate_name}"] = rate(ms)
+            r[f"{label} {name}: ratio_vs_{ref_name}"] = ratio
+            if best is None or ratio > best[1]:
+                best = (name, ratio)
+    finally:
+        force("")
+    if best is not None:
+        r[f"best_{label}"], r[f"best_{label}_ratio_vs_{ref_name}"] = best
+
+
 def bench_matmul(n: int, iters: int) -> Dict[str, Any]:
     ft.manual_seed(0)
     a, b = ft.randn(n, n, device="cuda"), ft.randn(n, n, device="cuda")
@@ -107,20 +129,8 @@ def bench_matmul(n: int, iters: int) -> Dict[str, Any]:
     # Every fp32 SIMT kernel forced in turn (the shape heuristic picked one of
     # them above), each interleaved with cuBLAS again: which tile the
     # heuristic should pick on this GPU.
-    best = None
-    try:
-        for name in ft._C._cuda.matmul_kernels():
-            ft._C._cuda.force_matmul_kernel(name)
-            r[f"kernel {name}: max_rel_error_vs_torch"] = max_rel_error(a @ b, ta @ tb)
-            t = interleaved({"ours": lambda: a @ b, "cublas": lambda: ta @ tb}, 2, iters)
-            ms, ratio = t["ours"]["median"], t["cublas"]["median"] / t["ours"]["median"]
-            r[f"kernel {name}: gflops"] = flop / ms / 1e6
-            r[f"kernel {name}: ratio_vs_cublas"] = ratio
-            if best is None or ratio > best[1]:
-                best = (name, ratio)
-    finally:
-        ft._C._cuda.force_matmul_kernel("")
-    r["best_kernel"], r["best_kernel_ratio_vs_cublas"] = best
+    sweep(r, "kernel", ft._C._cuda.matmul_kernels(), ft._C._cuda.force_matmul_kernel, lambda: a @ b,
+          lambda: ta @ tb, "cublas", "gflops", lambda ms: flop / ms / 1e6, iters)
     try:
         torch.backends.cuda.matmul.allow_tf32 = True
         ft.backends.cuda.matmul.allow_tf32 = True
@@ -173,23 +183,10 @@ def bench_softmax(rows: int, cols: int, iters: int) -> Dict[str, Any]:
     # Every launch shape of the register-cached path that holds these rows
     # (threads per row x threads per block), forced in turn and interleaved
     # with torch again: which shape the default should be on this GPU.
-    best = None
-    try:
-        for name in ft._C._cuda.softmax_launches():
-            if cols > int(name.split("x")[0]) * 32:  # "<threads per row>x<threads per block>[ scalar]"
-                continue  # does not fit the registers: the default would run
-            ft._C._cuda.force_softmax_launch(name)
-            r[f"launch {name}: max_rel_error_vs_torch"] = max_rel_error(ft.softmax(x, 1), torch.softmax(tx, 1))
-            t = interleaved({"ours": lambda: ft.softmax(x, 1), "torch": lambda: torch.softmax(tx, 1)}, 2, iters)
-            ms, ratio = t["ours"]["median"], t["torch"]["median"] / t["ours"]["median"]
-            r[f"launch {name}: gbps"] = nbytes / ms / 1e6
-            r[f"launch {name}: ratio_vs_torch"] = ratio
-            if best is None or ratio > best[1]:
-                best = (name, ratio)
-    finally:
-        ft._C._cuda.force_softmax_launch("")
-    if best is not None:
-        r["best_launch"], r["best_launch_ratio_vs_torch"] = best
+    # ("<threads per row>x<threads per block>[ scalar]"; those whose registers cannot hold the rows are skipped)
+    launches = [name for name in ft._C._cuda.softmax_launches() if cols <= int(name.split("x")[0]) * 32]
+    sweep(r, "launch", launches, ft._C._cuda.force_softmax_launch, lambda: ft.softmax(x, 1),
+          lambda: torch.softmax(tx, 1), "torch", "gbps", lambda ms: nbytes / ms / 1e6, iters)
     return r
 
 
