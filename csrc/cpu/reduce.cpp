@@ -336,11 +336,28 @@ void torch_order_general(const Tensor& out, const Tensor& in, uint32_t mask, con
     if (in->shape()[d] == 1) continue;
     dims.push_back({in->shape()[d], in->strides()[d], (mask >> d & 1) ? 0 : out->strides()[d]});
   }
-  std::stable_sort(dims.begin(), dims.end(), [](const Dim& a, const Dim& b) {
-    if ((a.out_stride == 0) != (b.out_stride == 0)) return a.out_stride == 0;  // reduced dims first
-    if (a.out_stride != b.out_stride) return a.out_stride < b.out_stride;
-    return a.in_stride < b.in_stride;
-  });
+  // TensorIterator's insertion sort: 1 when a should come after b, -1 before, 0 undecided (a zero
+  // stride, as of an expanded input, decides nothing: the scan goes on past it).
+  const auto order = [](const Dim& a, const Dim& b) {
+    if ((a.out_stride == 0) != (b.out_stride == 0)) return b.out_stride == 0 ? 1 : -1;  // reduced dims first
+    for (const auto& [sa, sb] : {std::pair{a.out_stride, b.out_stride}, std::pair{a.in_stride, b.in_stride}}) {
+      if (sa == 0 || sb == 0) continue;
+      if (sa != sb) return sa < sb ? -1 : 1;
+    }
+    return 0;
+  };
+  for (size_t i = 1; i < dims.size(); ++i) {
+    size_t moving = i;
+    for (size_t j = i; j-- > 0;) {
+      const int c = order(dims[j], dims[moving]);
+      if (c > 0) {
+        std::swap(dims[j], dims[moving]);
+        moving = j;
+      } else if (c < 0) {
+        break;
+      }
+    }
+  }
   std::vector<Dim> merged;
   for (const Dim& d : dims) {
     if (!merged.empty() && d.in_stride == merged.back().in_stride * merged.back().size &&
