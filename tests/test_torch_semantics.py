@@ -1038,3 +1038,18 @@ def test_round4_function_edges(m):
     _is(m.quantile(m.tensor(1.0), 0.3, 0, True), 1.0, "float32")
     with pytest.raises(RuntimeError, match=r"quantile\(\) input tensor must be non-empty"):
         m.quantile(m.ones(2, 0, 3), 0.3, 0)
+
+
+@libs
+def test_in_place_index_ops_refuse_to_read_what_they_write(m):
+    a = m.arange(6.0).reshape(3, 2)
+    idx = m.tensor([0, 1])
+    message = "some elements of the input tensor and the written-to tensor refer to a single memory location"
+    for op in (lambda: a.index_add_(0, idx, a[:2]), lambda: a.index_add_(0, idx, a[1:]),
+               lambda: a.index_copy_(0, idx, a[:2]),
+               lambda: a.scatter_add_(0, m.zeros(2, 2, dtype=m.int64), a[:2])):
+        with pytest.raises(RuntimeError, match=message):
+            op()
+    _is(a, [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]], "float32")  # left unchanged
+    a.index_add_(0, idx, a[:2].clone())
+    _is(a, [[0.0, 2.0], [4.0, 6.0], [4.0, 5.0]], "float32")

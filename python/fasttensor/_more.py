@@ -1193,10 +1193,38 @@ def index_fill(input, dim, index, value):
     return scatter(x, d, idx, value=value).reshape(input.shape)
 
 
+def _memory_range(t):
+    """[first byte, past the last byte) that t's elements occupy."""
+    lo = hi = 0
+    for size, stride in zip(t.shape, t.stride()):
+        if size > 1:
+            lo, hi = lo + min(0, (size - 1) * stride), hi + max(0, (size - 1) * stride)
+    itemsize = t.element_size()
+    return t.data_ptr() + lo * itemsize, t.data_ptr() + (hi + 1) * itemsize
+
+
+def _refuse_overlap(self, args) -> None:
+    """PyTorch's refusal of an in-place index op reading from memory it writes (a.index_add_(0, i, a[:2]))."""
+    if self.numel() == 0:
+        return
+    start, end = _memory_range(self)
+    for other in args:
+        if isinstance(other, Tensor) and other.numel() and other.device == self.device and \
+                other._storage_ptr == self._storage_ptr:
+            o_start, o_end = _memory_range(other)
+            if o_start < end and start < o_end:
+                raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to "
+                                   "tensor refer to a single memory location. Please clone() the tensor before "
+                                   "performing the operation.")
+
+
 def _install_index_inplace() -> None:
     for op in (scatter, scatter_add, index_add, index_copy, index_fill):
-        fn = _inplace(op)
-        _METHODS[op.__name__ + "_"] = fn
+        def method(self, *args, _fn=_inplace(op), **kwargs):
+            _refuse_overlap(self, (*args, *kwargs.values()))
+            return _fn(self, *args, **kwargs)
+        method.__name__ = op.__name__ + "_"
+        _METHODS[op.__name__ + "_"] = method
         _METHODS[op.__name__] = op
 
 
