@@ -891,7 +891,9 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 def _beta_alpha(input, product, beta, alpha):
-    """beta * input + alpha * product, input ignored (NaNs too) when beta is 0."""
+    """beta * input + alpha * product, input ignored (NaNs too) when beta is 0; input must
+    broadcast to product's shape."""
+    _check_broadcast_to(input, list(product.shape))
     beta, alpha = _scalar_in(beta, input, product), _scalar_in(alpha, input, product)
     scaled = _value_times(alpha, product)
     if not isinstance(beta, Tensor) and beta == 0:  # input only gets a zero gradient
@@ -901,7 +903,7 @@ def _beta_alpha(input, product, beta, alpha):
     return _value_times(beta, input) + scaled
 
 
-def _check_broadcast_to(input, shape, name):
+def _check_broadcast_to(input, shape):
     if list(_broadcast_pair(input.shape, shape)) != list(shape):
         raise RuntimeError(f"The expanded size of the tensor ({shape[-1]}) must match the existing size "
                            f"({input.shape[-1]}) at non-singleton dimension {input.dim() - 1}.  Target sizes: "
@@ -912,7 +914,6 @@ def _check_broadcast_to(input, shape, name):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2)."""
     product = mat1.mm(mat2)
-    _check_broadcast_to(input, list(product.shape), "addmm")
     return _beta_alpha(input, product, beta, alpha)
 
 
@@ -920,7 +921,6 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
     product = mat.mv(vec)
-    _check_broadcast_to(input, list(product.shape), "addmv")
     return _beta_alpha(input, product, beta, alpha)
 
 
@@ -928,7 +928,6 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * bmm(batch1, batch2)."""
     product = batch1.bmm(batch2)
-    _check_broadcast_to(input, list(product.shape), "baddbmm")
     return _beta_alpha(input, product, beta, alpha)
 
 
@@ -945,7 +944,6 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     p = batch2.shape[2]
     # (n, b * m) @ (b * m, p): the batch and inner dims summed in one product
     product = batch1.permute([1, 0, 2]).reshape(n, b * m).mm(batch2.reshape(b * m, p))
-    _check_broadcast_to(input, [n, p], "addbmm")
     return _beta_alpha(input, product, beta, alpha)
 
 
