@@ -646,6 +646,142 @@ def test_custom_function_errors(m):
         y.sum().backward()
 
 
+def _two_outputs(m):
+    class SinCos(m.autograd.Function):  # two outputs, an integer one, a non-tensor one
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            idx = x.argmax()
+            ctx.mark_non_differentiable(idx)
+            return x.sin(), x.cos(), idx, "label"
+
+        @staticmethod
+        def backward(ctx, gs, gc, gi, gl):
+            (x,) = ctx.saved_tensors
+            ctx.seen = (tuple(gi.shape), gi.tolist(), gl)
+            return gs * x.cos() - gc * x.sin()
+
+    return SinCos
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_custom_function_with_several_outputs(m):
+    SinCos = _two_outputs(m)
+    x = m.tensor([0.5, 1.0, -2.0], dtype=m.float64, requires_grad=True)
+    s, c, i, label = SinCos.apply(x)
+    assert label == "label" and not i.requires_grad and i.dtype == m.int64
+    assert _fn_name(s) == _fn_name(c) == "SinCosBackward" and s.requires_grad and c.requires_grad
+    xs = np.array([0.5, 1.0, -2.0])
+    (3 * s + 5 * c).sum().backward(retain_graph=True)
+    np.testing.assert_allclose(_grad(x), 3 * np.cos(xs) - 5 * np.sin(xs), rtol=1e-15)
+    # one output used: the other's gradient is zeros
+    (g,) = m.autograd.grad(c.sum(), x, retain_graph=True)
+    np.testing.assert_allclose(g.tolist(), -np.sin(xs), rtol=1e-15)
+    # a hook on one output changes what backward receives
+    s.register_hook(lambda g: g * 10)
+    (g,) = m.autograd.grad((s + c).sum(), x, retain_graph=True)
+    np.testing.assert_allclose(g.tolist(), 10 * np.cos(xs) - np.sin(xs), rtol=1e-15)
+    # second derivative through the shared backward
+    x2 = m.tensor([0.5, 1.0], dtype=m.float64, requires_grad=True)
+    s2, c2, _, _ = SinCos.apply(x2)
+    (g,) = m.autograd.grad((s2 + c2).sum(), x2, create_graph=True)
+    (gg,) = m.autograd.grad(g.sum(), x2)
+    np.testing.assert_allclose(gg.tolist(), -np.sin([0.5, 1.0]) - np.cos([0.5, 1.0]), rtol=1e-15)
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_custom_function_outputs_without_gradient_get_zeros_or_none(m):
+    SinCos = _two_outputs(m)
+    x = m.tensor([0.5, 2.0], requires_grad=True)
+    outs = SinCos.apply(x)
+    outs[0].sum().backward()
+    assert x.grad_fn is None and _grad(x) == pytest.approx(np.cos([0.5, 2.0]).tolist(), rel=1e-6)
+
+    class Lazy(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, a, b):
+            ctx.got = (a is None, b is None)
+            return (0 if a is None else a * 2) + (0 if b is None else b * 3)
+
+    y = m.tensor([1.0, 2.0], requires_grad=True)
+    a, b = Lazy.apply(y)
+    assert m.autograd.grad(b.sum(), y)[0].tolist() == [3.0, 3.0]
+    assert b.grad_fn is not None
+    # without grad mode, or inputs that need none: the plain results
+    with m.no_grad():
+        r = SinCos.apply(x)
+    assert not r[0].requires_grad and r[0].grad_fn is None
+    assert not SinCos.apply(m.ones(2))[1].requires_grad
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_custom_function_mark_dirty(m):
+    class Double_(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = m.tensor([1.0, -3.0], requires_grad=True)
+    y = x * 1
+    z = Double_.apply(y)
+    assert z is y and y.tolist() == [2.0, -6.0] and _fn_name(y) == "Double_Backward"
+    (z * z).sum().backward()
+    assert _grad(x) == [8.0, -24.0]  # d/dx (2x)^2 = 8x
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an in-place "
+                                           "operation"):
+        Double_.apply(x)
+
+    class Forgets(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(RuntimeError, match="marked as dirty during the forward method were not returned"):
+        Forgets.apply(x * 1)
+
+
+def test_custom_function_mark_dirty_of_a_view_is_refused_by_name():
+    class Double_(fasttensor.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    base = fasttensor.ones(3, requires_grad=True) * 1
+    with pytest.raises(NotImplementedError, match="mark_dirty.*view"):
+        Double_.apply(base[1:])
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_is_view_and_base(m):
+    x = m.ones(2, 3)
+    v = x[1:].t()
+    assert v._is_view() and v._base is x and not x._is_view() and x._base is None
+    assert not x.detach()._is_view() and not x.clone()._is_view()
+
+
 # --- round-2 fixes: graph release, retain_grad and hooks around in-place ops and autograd.grad ---
 
 def test_a_very_long_graph_is_freed_without_recursion():

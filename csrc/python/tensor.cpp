@@ -258,6 +258,11 @@ void bind_tensor(py::module_& m) {
       .def("backward", &backward, py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(),
            py::arg("create_graph") = false, py::arg("inputs") = py::none())
       .def("detach", &detach_alias)
+      .def("_is_view", [](const Tensor& t) { return bool(t->view_base); })
+      .def_property_readonly("_base", [](const Tensor& t) -> py::object {
+        if (!t->view_base) return py::none();
+        return py::cast(t->view_base);
+      })
       .def("detach_", [](const Tensor& t) {
         FT_CHECK(!t->view_base, RuntimeError, "Can't detach views in-place. Use detach() instead.");
         t->set_grad_fn(nullptr);

@@ -16,7 +16,15 @@
 
 forward runs without recording a graph; apply then gives the output one node
 (named ``<ClassName>Backward``) whose backward the C++ engine calls with the
-output's gradient. One tensor output per Function (several outputs: not yet).
+output's gradient.
+
+Several outputs (a tuple): the engine's nodes have one output each, so every
+differentiable output gets a node of its own that only hands its gradient
+over, and one shared node, below them all, calls ``backward`` once with every
+output's gradient (zeros for outputs that got none, or None after
+``ctx.set_materialize_grads(False)``). ``ctx.mark_dirty(x)`` for an input
+changed in place by forward: apply returns ``x`` itself with the Function as
+its new grad_fn.
 """
 
 from __future__ import annotations
@@ -35,7 +43,8 @@ class FunctionCtx:
         self.needs_input_grad = needs_input_grad
         self._saved: Tuple[Any, ...] = ()
         self._versions: Tuple[Any, ...] = ()
-        self._non_differentiable = False
+        self._non_differentiable: Tuple[Any, ...] = ()
+        self._dirty: Tuple[Any, ...] = ()
         self.materialize_grads = True
 
     def save_for_backward(self, *tensors) -> None:
@@ -56,10 +65,10 @@ class FunctionCtx:
         return self._saved
 
     def mark_non_differentiable(self, *outputs) -> None:
-        self._non_differentiable = True
+        self._non_differentiable = outputs
 
     def mark_dirty(self, *tensors) -> None:
-        raise NotImplementedError("fasttensor: autograd.Function ctx.mark_dirty (in-place forward) is not supported")
+        self._dirty = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
@@ -91,24 +100,85 @@ class Function:
 
         with no_grad():
             out = cls.forward(ctx, *args, **kwargs)
-        returned = out
-        if not (_C.is_grad_enabled() and any(needs)) or ctx._non_differentiable:
+        if not (_C.is_grad_enabled() and any(needs)):
             return out
-        if not isinstance(out, Tensor):
-            raise NotImplementedError("fasttensor: an autograd.Function must return one tensor (several outputs are "
-                                      f"not supported yet), got {type(out).__name__}")
-        if any(out is a for a in args):
-            out = out.detach()  # an input returned as is: the output is a new alias of it
-        # The output, if saved, is kept as an alias without history: holding `out` itself would tie the
-        # node to a tensor that holds the node (a cycle Python's collector cannot see through C++).
-        ctx._saved = tuple(t.detach() if t is returned else t for t in ctx._saved)
+        outs = out if isinstance(out, tuple) else (out,)
+        dirty = _checked_dirty(ctx, args, outs)
 
-        def backward(grad):
-            if grad is None and ctx.materialize_grads:
-                grad = _C._full(list(out.shape), 0, out.dtype, out.device, False)
-            return cls.backward(ctx, grad)
+        def is_in(t, group) -> bool:
+            return any(t is g for g in group)
 
+        results = list(outs)
+        differentiable = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                continue
+            if is_in(o, args) and not is_in(o, dirty):
+                results[i] = o.detach()  # an input returned as is: the output is a new alias of it
+            if o.dtype.is_floating_point and not is_in(o, ctx._non_differentiable):
+                differentiable.append(i)
+        # Saved outputs are kept as aliases without history: holding an output itself would tie the node to
+        # a tensor that holds the node (a cycle Python's collector cannot see through C++). A dirty input
+        # saved before forward changed it stays as it is (its version check then refuses it).
+        ctx._saved = tuple(t.detach() if t is not None and is_in(t, outs) and not is_in(t, dirty) else t
+                           for t in ctx._saved)
+        if not differentiable:
+            return out
         inputs = [a if isinstance(a, Tensor) else None for a in args]
-        _C._record_python_function(out, inputs, backward, cls.__name__ + "Backward")
-        return out
+        name = cls.__name__ + "Backward"
 
+        def zeros_like(o):
+            return _C._full(list(o.shape), 0, o.dtype, o.device, False)
+
+        if not isinstance(out, tuple):
+            def backward(grad):
+                if grad is None and ctx.materialize_grads:
+                    grad = zeros_like(outs[0])
+                return cls.backward(ctx, grad)
+
+            _C._record_python_function(results[0], inputs, backward, name)
+            return results[0]
+
+        # One node per differentiable output hands its gradient to the shared node `hub` below them all,
+        # which the engine runs once they all have run; the gradients travel beside the graph.
+        arrived = {}
+        hub = _C._full([], 0, _C.float32, results[differentiable[0]].device, False)
+
+        def backward_all(_):
+            grads = []
+            for i, o in enumerate(outs):
+                g = arrived.pop(i, None)
+                if g is None and isinstance(o, Tensor) and ctx.materialize_grads:
+                    g = zeros_like(o)
+                grads.append(g)
+            return cls.backward(ctx, *grads)
+
+        _C._record_python_function(hub, inputs, backward_all, name)
+        for i in differentiable:
+            def hand_over(grad, i=i):
+                arrived[i] = grad
+                return None
+
+            _C._record_python_function(results[i], [hub], hand_over, name)
+        return tuple(results)
+
+
+def _checked_dirty(ctx: FunctionCtx, args, outs) -> Tuple[Any, ...]:
+    """The tensors forward marked dirty, after torch's checks: inputs, returned, and not leaves
+    requiring grad (an in-place change of those cannot be differentiated)."""
+    for t in ctx._dirty:
+        if not any(t is a for a in args):
+            import warnings
+
+            warnings.warn("ctx.mark_dirty() received a tensor that was not an input. Only input Tensors that have "
+                          "been mutated should be passed to ctx.mark_dirty().")
+            continue
+        if not any(t is o for o in outs):
+            raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. "
+                               "The inputs that are modified inplace must all be outputs of the Function.")
+        if t.is_leaf and t.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+        if t._is_view():
+            raise NotImplementedError("fasttensor: ctx.mark_dirty() of a view (an in-place custom Function on a "
+                                      "view) is not supported")
+    return tuple(t for t in ctx._dirty if any(t is a for a in args))
