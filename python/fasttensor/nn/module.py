@@ -42,7 +42,8 @@ def _addindent(text: str, spaces: int) -> str:
 
 # Each module's forward hooks, by handle id (the *_with_kwargs / *_always_called ones hold the flags).
 _HOOK_REGISTRIES = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
-                    "_forward_hooks_with_kwargs", "_forward_hooks_always_called")
+                    "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_hooks",
+                    "_backward_pre_hooks")
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -85,13 +86,16 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         # .get: a module unpickled from an older fasttensor has no hook registries.
-        if not self.__dict__.get("_forward_pre_hooks") and not self.__dict__.get("_forward_hooks"):
+        d = self.__dict__
+        if not (d.get("_forward_pre_hooks") or d.get("_forward_hooks") or d.get("_backward_hooks") or
+                d.get("_backward_pre_hooks")):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
         """forward between its hooks, as PyTorch runs them: each pre-hook may replace the arguments,
-        each forward hook the output; hooks registered with always_call also run when forward raises."""
+        each forward hook the output; hooks registered with always_call also run when forward raises.
+        Backward hooks: the tensor arguments and outputs pass through identity nodes that run them."""
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
@@ -104,6 +108,12 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hook = None
+        if self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks"):
+            from ._backward_hooks import BackwardHook
+
+            backward_hook = BackwardHook(self, self._backward_hooks, self._backward_pre_hooks)
+            args = backward_hook.setup_input_hook(args)
         called = set()
         output = None
         try:
@@ -111,6 +121,8 @@ class Module:
             for hook_id, hook in list(self._forward_hooks.items()):
                 called.add(hook_id)
                 output = self._run_forward_hook(hook_id, hook, args, kwargs, output)
+            if backward_hook is not None:
+                output = backward_hook.setup_output_hook(output)
             return output
         except Exception:
             for hook_id, hook in list(self._forward_hooks.items()):
@@ -166,6 +178,34 @@ class Module:
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(module, grad_input, grad_output)`` when the gradients of the module's positional
+        tensor arguments have been computed (grad_input: one entry per positional argument, None for
+        non-tensors); a non-None result replaces grad_input. Returns a handle whose remove() unregisters it."""
+        self._hook_registries()
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(module, grad_output)`` when the gradients of the module's outputs have been
+        computed, before those of its inputs; a non-None result replaces grad_output."""
+        self._hook_registries()
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """PyTorch's deprecated hook sees the gradients of the last op inside forward, not the module's:
+        refused by name rather than imitated."""
+        raise NotImplementedError("fasttensor: Module.register_backward_hook (deprecated in PyTorch: its "
+                                  "grad_input is that of the last op in forward) is not supported; use "
+                                  "register_full_backward_hook")
 
     # --- registration ----------------------------------------------------------------
 
