@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fasttensor
+import helpers
 from helpers import HAVE_TORCH, assert_close, check_op, dtype_name, ids, lib
 
 F = ("float32", "float64")
@@ -339,6 +340,21 @@ def test_tanh_sigmoid_saturate():
     vals = np.array([-100.0, -20.0, -1e-8, 0.0, 1e-8, 20.0, 100.0], dtype=np.float32)
     check_op([(7,)], lambda x: x.tanh(), numpy_fn=np.tanh, values=[vals], grad=False, dtypes=F)
     check_op([(7,)], lambda x: x.sigmoid(), numpy_fn=lambda x: 1 / (1 + np.exp(-x)), values=[vals], dtypes=F)
+
+
+def test_float64_sigmoid_is_zero_where_torch_exp_overflows():
+    # PyTorch's 1 / (1 + exp(-x)): subnormal results down to -log(DBL_MAX), exactly 0 below it.
+    edge = -709.782712893384  # -log(DBL_MAX) rounded: exp(709.782712893384) is finite
+    below = np.nextafter(edge, -np.inf)
+    vals = np.array([-709.0, edge, below, -720.0, -745.2, -1e4, -np.inf, np.nan] * 3)
+    expected = np.array([1 / (1 + np.exp(709.0)), 1 / (1 + np.exp(-edge)), 0, 0, 0, 0, 0, np.nan] * 3)
+    assert 0 < expected[1] < np.finfo(np.float64).tiny  # a subnormal, kept
+    got = fasttensor.tensor(vals).sigmoid().numpy()
+    np.testing.assert_array_equal(got, expected)
+    for v, e in zip(vals[:8], expected[:8]):  # 0-d tensors take the scalar path
+        np.testing.assert_array_equal(fasttensor.tensor(v, dtype=fasttensor.float64).sigmoid().item(), e)
+    if HAVE_TORCH:
+        np.testing.assert_array_equal(helpers.torch.tensor(vals).sigmoid().numpy(), got)
 
 
 def test_relu_gradient_zero_at_zero():

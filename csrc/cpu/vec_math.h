@@ -73,7 +73,8 @@
 //   log1p: -1 -> -inf, x < -1 -> NaN, +inf -> +inf, +-0 and tiny x -> x.
 //   tanh: +-inf -> +-1, +-0 -> +-0, tiny x -> x, |x| > 9.01 (f) / 19.06 (d) -> +-1.
 //   sigmoid: +inf -> 1, -inf -> +0 (no NaN); sigmoid(-100) = 0 in float
-//            (1/(1+inf), as PyTorch), 3.7e-44 in double (subnormal, not flushed).
+//            (1/(1+inf), as PyTorch), 3.7e-44 in double; double below
+//            -709.78 (where e^-x overflows) -> 0, as PyTorch.
 //   sin/cos: +-inf -> NaN, sin(+-0) = +-0, cos(+-0) = 1.
 //
 // RESULTS ACROSS SIMD LEVELS may differ in the last bit: with -mfma GCC
@@ -346,15 +347,19 @@ template <class V> inline V tanh_f64(V x) {
 
 // ------------------------------------------------------------ sigmoid ----
 // num / (1 + E) with E = e^{-|x|} in [0, 1] (never overflows) and num = 1
-// (x >= 0) or E (x < 0): relative accuracy everywhere, subnormal results for
-// very negative x.  Max error 2.1 ulp, mostly from rounding 1 + E.  (Keeping
+// (x >= 0) or E (x < 0): relative accuracy everywhere.  Max error 2.1 ulp, mostly from rounding 1 + E.  (Keeping
 // 1 + E as a double-word and a Newton step on the quotient measured 1.4 ulp
 // but cost 25% of the speed; not worth it for an activation.)
 template <class V> inline V sigmoid_tail(V x, V E) {
   using S = S_<V>;
   return sel(x < S(0), E, splat<V>(S(1))) / (S(1) + E);
 }
-template <class V> inline V sigmoid_f64(V x) { return sigmoid_tail(x, exp_f64<kNonPos>(-vabs(x))); }
+// PyTorch's 1 / (1 + e^-x) is 0 once e^-x overflows (x < -log(DBL_MAX)),
+// where the exact value is still a subnormal: 0 there too, so the values print
+// as PyTorch's.
+template <class V> inline V sigmoid_f64(V x) {
+  return sel(x < -0x1.62e42fefa39efp+9, splat<V>(0.0), sigmoid_tail(x, exp_f64<kNonPos>(-vabs(x))));
+}
 
 // ------------------------------------------------------------ sin/cos ----
 // Lanes with |x| above these bounds are recomputed with libm (scalar).
