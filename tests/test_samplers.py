@@ -165,10 +165,9 @@ def test_deterministic_sampler_cases(name):
 
 
 def test_weighted_sampler_negative_weight_raises():
-    # fasttensor.multinomial's message differs from PyTorch's ("invalid multinomial distribution
-    # (encountering probability entry < 0)"); the type is the same.
     for lib in LIBS:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError, match=r"invalid multinomial distribution \(encountering probability entry "
+                                               r"< 0\)"):
             list(data(lib).WeightedRandomSampler([1.0, -1.0], 2))
 
 

@@ -77,9 +77,37 @@ def test_multinomial_frequencies_and_rules():
     for args, message in (((fasttensor.tensor([0.5, 0.5]), 3), "cannot sample n_sample > prob_dist.size"),
                           ((fasttensor.tensor([0.0, 0.0]), 1), r"sum of probabilities <= 0"),
                           ((fasttensor.tensor([-1.0, 2.0]), 1), "element < 0"),
-                          ((fasttensor.ones(2, 2, 2), 1), "prob_dist must be 1 or 2 dim")):
+                          ((fasttensor.ones(2, 2, 2), 1), "prob_dist must be 1 or 2 dim"),
+                          ((fasttensor.tensor([1, 2]), 1), "multinomial only supports floating-point dtypes for "
+                                                            "input, got: Long"),
+                          ((fasttensor.zeros(0), 1, True), r"aminmax\(\): cannot compute aminmax over an empty "
+                                                           "dimension"),
+                          ((fasttensor.zeros(3, 0), 1), r"cannot sample n_sample > prob_dist.size\(-1\)")):
         with pytest.raises(RuntimeError, match=message):
             fasttensor.multinomial(*args)
+
+
+NEG = "invalid multinomial distribution (encountering probability entry < 0)"
+INF = "invalid multinomial distribution (encountering probability entry = infinity or NaN)"
+SUM = "invalid multinomial distribution (sum of probabilities <= 0)"
+RACE = "probability tensor contains either `inf`, `nan` or element < 0"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("weights, several, one", [
+    ([1.0, -1.0], NEG, RACE), ([1.0, float("nan")], NEG, RACE), ([1.0, float("inf")], INF, RACE),
+    ([0.0, 0.0], SUM, SUM), ([[1.0, 1.0], [0.0, 0.0]], SUM, SUM), ([[1.0, 1.0], [1.0, -2.0]], NEG, RACE),
+    ([[0.0, 0.0], [1.0, -1.0]], SUM, RACE)])
+def test_multinomial_invalid_distribution_messages(dtype, weights, several, one):
+    # PyTorch checks several draws with replacement row by row, entry by entry; one draw (or none
+    # replaced) with one message for the whole tensor.
+    libs = [fasttensor] + ([torch] if HAVE_TORCH else [])
+    for lib in libs:
+        w = lib.tensor(weights, dtype=getattr(lib, dtype))
+        for args, message in (((3, True), several), ((1, True), one), ((1, False), one)):
+            with pytest.raises(RuntimeError) as info:
+                lib.multinomial(w, *args)
+            assert str(info.value) == message, (lib.__name__, args)
 
 
 def test_multinomial_distribution_d2l_2_6():

@@ -42,8 +42,9 @@ def legacy_new(dtype, *args, device=None):
 
 
 def _type_name(dtype) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "uint8": "Byte",
-            "bool": "Bool"}[str(dtype).split(".")[-1]]
+    from ._tensor import _SCALAR_NAMES
+
+    return _SCALAR_NAMES[str(dtype).split(".")[-1]]
 
 
 class _TensorType(type):

@@ -5,6 +5,8 @@ on the CPU and a GPU, not PyTorch's samples."""
 
 from __future__ import annotations
 
+import math
+
 from . import _C
 
 Tensor = _C.Tensor
@@ -80,23 +82,49 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     return self.copy_(draws)
 
 
+def _raise_invalid_distribution(rows, row_by_row: bool) -> None:
+    """PyTorch's error for bad probabilities: one message for the whole tensor on its draw-by-race path;
+    the with-replacement kernel (several draws) checks row after row, entry after entry."""
+    if not row_by_row:
+        if any(not (v >= 0) or math.isinf(v) for row in rows for v in row):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    for row in rows:
+        for v in row:
+            if not v >= 0:
+                raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+            if math.isinf(v):
+                raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or "
+                                   "NaN)")
+        if sum(row) <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
     """num_samples category indices per row of (unnormalized) probabilities input (C,) or (R, C).
     With replacement: each draw inverts the row's cumulative distribution; without: the categories with
     the smallest exponential race times E / p (Efraimidis and Spirakis), E ~ Exp(1)."""
+    if not input.is_floating_point():
+        from ._tensor import _SCALAR_NAMES
+
+        raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
+                           f"{_SCALAR_NAMES[str(input.dtype).split('.')[-1]]}")
     if input.dim() not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {input.dim()}")
-    _check_probabilities(input, "multinomial")
-    probs = input.detach().reshape(-1, input.shape[-1])
-    rows, cats = probs.shape
+    cats = input.shape[-1]
     if not replacement and num_samples > cats:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    if probs.numel() and not bool((probs.isfinite() & (probs >= 0)).all()):
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if rows and bool((probs.sum(-1) <= 0).any()):
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if cats == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                           "identity.")
+    probs = input.detach().reshape(-1, cats)
+    rows = probs.shape[0]
+    valid = probs.isfinite() & (probs >= 0)
+    sums_bad = probs.sum(-1) <= 0
+    if bool((~valid).any()) or bool(sums_bad.any()):
+        _raise_invalid_distribution(probs.cpu().tolist(), replacement and num_samples > 1)
     u = 1 - _C._rand([rows, num_samples if replacement else cats], probs.dtype, probs.device, generator, False)
     if replacement:
         cdf = probs.cumsum(-1)
