@@ -140,6 +140,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: Optional[bool] = None
 
 
 from .function import Function, FunctionCtx  # noqa: E402 (uses no_grad above)
+from . import functional  # noqa: E402 (uses grad and the grad modes above)
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "gradcheck", "Function",
            "FunctionCtx"]
