@@ -13,6 +13,7 @@ import pytest
 
 import fasttensor
 from fasttensor import autograd
+import helpers
 from helpers import check_op, lib
 
 SECOND_BACKWARD = "Trying to backward through the graph a second time"
@@ -217,6 +218,31 @@ def test_backward_non_scalar_needs_gradient():
     # A one-element non-0-d output is fine without gradient.
     (x[:1] * 2).backward()
     assert x.grad.tolist() == [6.0, 3.0, 2.0]
+
+
+@pytest.mark.parametrize("m", [fasttensor] + ([helpers.torch] if helpers.HAVE_TORCH else []))
+def test_given_output_gradients_are_checked_and_cast_to_the_output_dtype(m):
+    # An integer or bool gradient of a float output is cast (it went unconverted into the backward
+    # formulas: sigmoid's raised, others mixed dtypes); a wrong shape is refused, naming both.
+    x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+    v = np.array([1.0, 2.0, 3.0])
+    s = 1 / (1 + np.exp(-v))
+    for f, expected in ((lambda t: t.sigmoid(), s * (1 - s)), (lambda t: t.relu(), [1, 1, 1]),
+                        (lambda t: t.tanh(), 1 - np.tanh(v) ** 2), (lambda t: t / 2, [0.5] * 3)):
+        for g in (m.ones(3, dtype=m.int64), m.ones(3, dtype=m.bool)):
+            (got,) = m.autograd.grad(f(x), x, grad_outputs=g)
+            assert got.dtype == m.float64
+            np.testing.assert_allclose(got.tolist(), expected, rtol=1e-14)
+    x.grad = None
+    (x * 2).float().backward(m.ones(3, dtype=m.int64))
+    assert x.grad.dtype == m.float64 and x.grad.tolist() == [2.0, 2.0, 2.0]
+    size = m.__name__ + ".Size"
+    message = (rf"Mismatch in shape: grad_output\[0\] has a shape of {size}\(\[2\]\) and output\[0\] has a "
+               rf"shape of {size}\(\[3\]\)\.")
+    with pytest.raises(RuntimeError, match=message):
+        m.autograd.grad(x * 2, x, grad_outputs=m.ones(2))
+    with pytest.raises(RuntimeError, match=message):
+        (x * 2).backward(m.ones(2))
 
 
 def test_backward_of_tensor_without_graph_raises():

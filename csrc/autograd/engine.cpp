@@ -269,7 +269,19 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       if (fresh) stack.push_back(e.fn.get());
     }
   }
-  for (size_t i = 0; i < roots.size(); ++i) add_to_buffer(root_nodes[i].get(), grad_roots[i]);
+  for (size_t i = 0; i < roots.size(); ++i) {
+    // A given output gradient must match its output's shape and device; its dtype becomes the
+    // output's (as PyTorch: an integer or bool gradient of a float output is cast).
+    const Tensor& r = roots[i];
+    Tensor g = grad_roots[i];
+    FT_CHECK(g->shape() == r->shape(), RuntimeError, "Mismatch in shape: grad_output[", i, "] has a shape of ",
+             "fasttensor.Size(", g->shape().str(), ") and output[", i, "] has a shape of fasttensor.Size(",
+             r->shape().str(), ").");
+    FT_CHECK(g->device() == r->device(), RuntimeError, "invalid gradient at index ", i, " - expected device ",
+             r->device().str(), " but got ", g->device().str());
+    if (g->dtype() != r->dtype()) g = ops::to_dtype(g, r->dtype());
+    add_to_buffer(root_nodes[i].get(), g);
+  }
 
   // autograd.grad runs only the nodes with a captured input below them: the
   // rest of the graph (upstream of the inputs, side branches) keeps its

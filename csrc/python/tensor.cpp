@@ -38,9 +38,7 @@ void backward(const Tensor& self, py::object gradient, py::object retain_graph, 
              "grad can be implicitly created only for real scalar outputs but got ", dtype_name(self->dtype()));
     g = ops::ones(self->shape(), self->dtype(), self->device());
   } else {
-    g = to_tensor(gradient);
-    FT_CHECK(g->shape() == self->shape(), RuntimeError, "Mismatch in shape: grad_output[0] has a shape of ",
-             g->shape().str(), " and output[0] has a shape of ", self->shape().str(), ".");
+    g = to_tensor(gradient);  // its shape, device and dtype: checked by the engine
   }
   FT_CHECK(self->requires_grad(), RuntimeError,
            "element 0 of tensors does not require grad and does not have a grad_fn");
