@@ -281,7 +281,12 @@ Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const
   autograd::record(r, advanced ? "IndexPutBackward0" : "CopySlices", {&self, &value}, {},
                    [items, value_shape, value_dtype](const Tensor& g, const SavedTensors&, auto& needs) {
                      Tensor g_old, g_value;
-                     if (needs[0]) {
+                     if (needs[0] && autograd::is_grad_enabled()) {
+                       // create_graph: g with the written positions masked to 0 keeps g's history.
+                       Tensor mask = zeros(g->shape(), DType::Bool, g->device());
+                       index_put_kernel(mask, items, wrap_scalar(Scalar::from_bool(true)));
+                       g_old = masked_fill(g, mask, Scalar::from_int(0));
+                     } else if (needs[0]) {
                        g_old = clone(g);
                        index_put_kernel(g_old, items, wrap_scalar(Scalar::from_int(0)));
                      }

@@ -43,6 +43,45 @@ Tensor commit_overwrite(const Tensor& self, const Tensor& values, const char* na
   return commit_inplace(self, values);
 }
 
+namespace {
+
+// The region (shape, strides, offset) of a contiguous tensor shaped `outer`,
+// and its inverse, the region placed into zeros of shape `outer`: each is the
+// other's backward, so gradients through CopySlices stay differentiable to any
+// order (create_graph).
+struct Region {
+  Shape outer, shape, strides;
+  int64_t offset;
+};
+
+Tensor embed_region(const Tensor& r, const Region& reg);
+
+Tensor region_of(const Tensor& g, const Region& reg) {
+  Tensor gc = contiguous(g);
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    out = clone(make_view(gc, reg.shape, reg.strides, gc->offset() + reg.offset));
+  }
+  if (autograd::any_requires_grad({&gc}))
+    autograd::record(out, "AsStridedBackward0", {&gc}, {}, [reg](const Tensor& gg, const SavedTensors&, auto&) {
+      return std::vector<Tensor>{embed_region(gg, reg)};
+    });
+  return out;
+}
+
+Tensor embed_region(const Tensor& r, const Region& reg) {
+  Tensor out = zeros(reg.outer, r->dtype(), r->device());
+  backend(r->device()).copy(make_view(out, reg.shape, reg.strides, reg.offset), r);
+  if (autograd::any_requires_grad({&r}))
+    autograd::record(out, "AsStridedScatterBackward0", {&r}, {}, [reg](const Tensor& gg, const SavedTensors&, auto&) {
+      return std::vector<Tensor>{region_of(gg, reg)};
+    });
+  return out;
+}
+
+}  // namespace
+
 Tensor commit_inplace(const Tensor& self, const Tensor& r) {
   {
     autograd::GradModeGuard no_grad(false);
@@ -69,18 +108,27 @@ Tensor commit_inplace(const Tensor& self, const Tensor& r) {
   const Shape view_shape = self->shape(), view_strides = self->strides();
   const int64_t view_offset = self->offset() - base->offset();
   Tensor new_base = make_view(base, base->shape(), base->strides(), base->offset());
-  autograd::record(new_base, "CopySlices", {&base, &r}, {},
-                   [view_shape, view_strides, view_offset](const Tensor& g, const SavedTensors&, auto& needs) {
-                     Tensor gc = contiguous(g);
-                     Tensor g_base, g_r;
-                     if (needs[1]) g_r = clone(make_view(gc, view_shape, view_strides, gc->offset() + view_offset));
-                     if (needs[0]) {
-                       g_base = clone(gc);
-                       backend(g->device()).fill(make_view(g_base, view_shape, view_strides, view_offset),
-                                                 Scalar::from_int(0));
-                     }
-                     return std::vector<Tensor>{g_base, g_r};
-                   });
+  const Region region{base->shape(), view_shape, view_strides, view_offset};
+  autograd::record(new_base, "CopySlices", {&base, &r}, {}, [region](const Tensor& g, const SavedTensors&, auto& needs) {
+    Tensor g_base, g_r;
+    if (autograd::is_grad_enabled()) {
+      // create_graph: both results keep g's history (the base's part is g with the region masked to 0).
+      if (needs[1]) g_r = region_of(g, region);
+      if (needs[0]) {
+        Tensor mask = zeros(region.outer, DType::Bool, g->device());
+        backend(g->device()).fill(make_view(mask, region.shape, region.strides, region.offset), Scalar::from_bool(true));
+        g_base = masked_fill(g, mask, Scalar::from_int(0));
+      }
+      return std::vector<Tensor>{g_base, g_r};
+    }
+    Tensor gc = contiguous(g);
+    if (needs[1]) g_r = clone(make_view(gc, region.shape, region.strides, gc->offset() + region.offset));
+    if (needs[0]) {
+      g_base = clone(gc);
+      backend(g->device()).fill(make_view(g_base, region.shape, region.strides, region.offset), Scalar::from_int(0));
+    }
+    return std::vector<Tensor>{g_base, g_r};
+  });
   base->set_grad_fn(new_base->grad_fn());
   self->set_grad_fn(r->grad_fn());
   keep_retained();
