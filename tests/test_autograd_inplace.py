@@ -923,3 +923,213 @@ def test_masked_fill_with_a_tensor_value_that_requires_grad(m):
     v = m.tensor(1.0, requires_grad=True)
     m.zeros(3).masked_fill(m.tensor([True, False, True]), v).sum().backward()
     assert v.grad.item() == 2.0
+
+
+# --- round-5 fixes: the engine's checks of returned gradients, several roots, custom Function details ---
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_custom_backward_gradients_are_cast_summed_and_checked(m):
+    class Cast(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 3).long()  # another dtype than the input's: cast (it crashed / gave garbage)
+
+    x = m.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    Cast.apply(m.log_softmax(x, 0)).sum().backward()
+    np.testing.assert_allclose(_grad(x), [1.4224, 2.6480, -4.0704], atol=1e-4)
+    big = m.zeros(100_000, dtype=m.float64, requires_grad=True)
+    Cast.apply(big * 2).sum().backward()
+    assert big.grad.dtype == m.float64 and float(big.grad.min()) == 6.0 == float(big.grad.max())
+
+    class Wide(m.autograd.Function):  # a gradient broadcasting to the input's shape is summed down
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return m.ones(3, 2)
+
+    y = m.ones(2, requires_grad=True)
+    Wide.apply(y).sum().backward()
+    assert _grad(y) == [3.0, 3.0]
+
+    class ForNonTensor(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g
+
+    with pytest.raises(RuntimeError, match="returned a gradient different than None at position 2, but the "
+                                           "corresponding forward input was not a Variable"):
+        ForNonTensor.apply(m.ones(2, requires_grad=True), 2).sum().backward()
+
+    class TrailingNone(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale=2.0):
+            ctx.scale = scale
+            return x * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.scale, None
+
+    z = m.ones(2, requires_grad=True)
+    TrailingNone.apply(z).sum().backward()
+    assert _grad(z) == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_a_none_gradient_leaves_grad_none(m):
+    class OnlyX(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            return x * w
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None
+
+    x, w = m.ones(2, requires_grad=True), m.ones(2, requires_grad=True)
+    OnlyX.apply(x, w).sum().backward()
+    assert _grad(x) == [1.0, 1.0] and w.grad is None  # was zeros: weight decay then moved w
+    opt = m.optim.SGD([w], lr=0.1, weight_decay=0.5)
+    opt.step()
+    assert w.tolist() == [1.0, 1.0]
+    (g,) = m.autograd.grad(OnlyX.apply(x, w).sum(), w, allow_unused=True)
+    assert g is None
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_grad_of_several_outputs_where_one_feeds_the_other(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    assert m.autograd.grad([y, y * 2], x, retain_graph=True)[0].tolist() == [9.0, 9.0]
+    assert m.autograd.grad([y * 2, y], x)[0].tolist() == [9.0, 9.0]
+
+    def f(t):
+        h = t * 2
+        return h, h.sum()
+
+    assert m.autograd.functional.vjp(f, m.tensor([1.0, 2.0]), (m.ones(2), m.tensor(1.0)))[1].tolist() == [4.0, 4.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_hooks_of_the_differentiated_tensor_run(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.register_hook(lambda g: g * 10)
+    assert m.autograd.grad((h ** 2).sum(), h)[0].tolist() == [40.0, 80.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_custom_function_saved_tensors_live_in_the_node(m):
+    class MySigmoid(m.autograd.Function):  # saves its output: differentiable twice through it
+        @staticmethod
+        def forward(ctx, x):
+            y = 1 / (1 + m.exp(-x))
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y * (1 - y)
+
+    v = np.array([0.5, -1.0])
+    s = 1 / (1 + np.exp(-v))
+    h = m.autograd.functional.hessian(lambda t: MySigmoid.apply(t).sum(), m.tensor(v, dtype=m.float64))
+    np.testing.assert_allclose(h.tolist(), np.diag(s * (1 - s) * (1 - 2 * s)), rtol=1e-12, atol=1e-15)
+    x = m.ones(2, requires_grad=True)
+    y = MySigmoid.apply(x)
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        y.sum().backward()
+
+    class ClampDirty(m.autograd.Function):  # saved, then changed in place within forward: fine
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            x.clamp_(min=0)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * (y > 0)
+
+    a = m.tensor([-1.0, 2.0], requires_grad=True)
+    ClampDirty.apply(a * 1).sum().backward()
+    assert _grad(a) == [0.0, 1.0]
+
+    class SavesInt(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, 3)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(TypeError, match="save_for_backward can only save variables, but argument 1 is of type int"):
+        SavesInt.apply(m.ones(2, requires_grad=True))
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_custom_function_with_setup_context(m):
+    class Scale(m.autograd.Function):
+        @staticmethod
+        def forward(x, k):
+            return x * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.k = inputs[1]
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.k, None
+
+    x = m.ones(2, requires_grad=True)
+    y = Scale.apply(x, 3.0)
+    assert _fn_name(y) == "ScaleBackward"
+    y.sum().backward()
+    assert _grad(x) == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_grad_and_backward_arguments(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    assert m.autograd.grad(x ** 2, x, m.eye(2), is_grads_batched=True)[0].tolist() == [[2.0, 0.0], [0.0, 4.0]]
+    with pytest.raises(RuntimeError, match="mismatch was detected: grad_output\\[0\\] has a shape of"):
+        m.autograd.grad(x ** 2, x, m.ones(2), is_grads_batched=True)
+    with pytest.raises(ValueError, match="Expected allow_unused to be True or not passed when materialize_grads=True"):
+        m.autograd.grad(x.sum(), [x], allow_unused=False, materialize_grads=True)
+    with pytest.raises(RuntimeError, match="`inputs` argument to `grad\\(\\)` cannot be empty"):
+        m.autograd.grad(x.sum(), [])
+    z = m.ones(2, requires_grad=True)
+    m.autograd.backward((x * z).sum(), inputs=[x])
+    assert _grad(x) == [1.0, 1.0] and z.grad is None
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_module_backward_hook_grad_output_keeps_non_tensor_positions(m):
+    class Tagged(m.nn.Module):
+        def forward(self, a):
+            return a * 2, "tag"
+
+    net, seen = Tagged(), []
+    net.register_full_backward_hook(lambda mod, gi, go: seen.append(tuple(None if g is None else g.tolist()
+                                                                          for g in go)))
+    a = m.ones(2, requires_grad=True)
+    net(a)[0].sum().backward()
+    assert seen == [([1.0, 1.0], None)]

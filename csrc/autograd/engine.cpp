@@ -193,8 +193,33 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
 }
 
 namespace {
-template <class Inputs>
-void record_impl(const Tensor& out, const char* name, const Inputs& inputs, std::initializer_list<ToSave> to_save,
+// A gradient a node returned for its input i, made to fit what `next` expects, as PyTorch's
+// validate_outputs: summed down where it broadcasts to a larger shape, cast to the input's
+// dtype (a custom backward may return another), on the input's device or refused.
+bool expands_to(const Shape& small, const Shape& big) {
+  if (small.size() > big.size()) return false;
+  const int lead = big.size() - small.size();
+  for (int d = 0; d < small.size(); ++d)
+    if (small[d] != 1 && small[d] != big[d + lead]) return false;
+  return true;
+}
+
+Tensor validated(const Node& node, size_t i, Tensor g, const Node& next) {
+  if (g->shape() != next.output_shape) {
+    FT_CHECK(expands_to(next.output_shape, g->shape()), RuntimeError, "Function ", node.name(),
+             " returned an invalid gradient at index ", i, " - got ", g->shape().str(),
+             " but expected shape compatible with ", next.output_shape.str());
+    g = ops::sum_to(g, next.output_shape);
+  }
+  FT_CHECK(g->device() == next.output_device, RuntimeError, "Function ", node.name(),
+           " returned an invalid gradient at index ", i, " - expected device ", next.output_device.str(),
+           " but got ", g->device().str());
+  if (g->dtype() != next.output_dtype) g = ops::to_dtype(g, next.output_dtype);
+  return g;
+}
+
+template <class Inputs, class Saves>
+void record_impl(const Tensor& out, const char* name, const Inputs& inputs, const Saves& to_save,
                  BackwardFn fn, const Tensor* (*get)(const typename Inputs::value_type&)) {
   auto node = std::make_shared<FunctionNode>(name, std::move(fn));
   node->sequence_nr = g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed);
@@ -220,7 +245,7 @@ void record(const Tensor& out, const char* name, std::initializer_list<const Ten
 }
 
 void record(const Tensor& out, const char* name, const std::vector<Tensor>& inputs,
-            std::initializer_list<ToSave> to_save, BackwardFn fn) {
+            const std::vector<ToSave>& to_save, BackwardFn fn) {
   record_impl(out, name, inputs, to_save, std::move(fn), +[](const Tensor& t) { return &t; });
 }
 
@@ -290,22 +315,26 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
   if (!accumulate_into_leaves) {
     std::unordered_map<Node*, bool> reaches;  // a capture at or below the node
     std::vector<std::pair<Node*, size_t>> walk;
-    for (auto& r : root_nodes)
-      if (reaches.emplace(r.get(), false).second) walk.emplace_back(r.get(), 0);
-    while (!walk.empty()) {
-      Node* n = walk.back().first;
-      const size_t i = walk.back().second;
-      if (i < n->next_edges.size()) {
-        ++walk.back().second;
-        Node* c = n->next_edges[i].fn.get();
-        if (c && reaches.emplace(c, false).second) walk.emplace_back(c, 0);
-        continue;
+    // One depth-first walk per root, each to its end: a node met again is then finished (the graph
+    // has no cycles), also when it is itself a later root (y and y * 2 both differentiated).
+    for (auto& r : root_nodes) {
+      if (!reaches.emplace(r.get(), false).second) continue;
+      walk.emplace_back(r.get(), 0);
+      while (!walk.empty()) {
+        Node* n = walk.back().first;
+        const size_t i = walk.back().second;
+        if (i < n->next_edges.size()) {
+          ++walk.back().second;
+          Node* c = n->next_edges[i].fn.get();
+          if (c && reaches.emplace(c, false).second) walk.emplace_back(c, 0);
+          continue;
+        }
+        walk.pop_back();
+        bool below = false;
+        for (const Edge& e : n->next_edges) below = below || (e.fn && reaches[e.fn.get()]);
+        if (below) runs.insert(n);
+        reaches[n] = below || captures.count(n) > 0;
       }
-      walk.pop_back();
-      bool below = false;
-      for (const Edge& e : n->next_edges) below = below || (e.fn && reaches[e.fn.get()]);
-      if (below) runs.insert(n);
-      reaches[n] = below || captures.count(n) > 0;
     }
   }
 
@@ -329,9 +358,20 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       grad = std::move(it->second);
       buffers.erase(it);
     }
-    if (!grad) grad = ops::zeros(node->output_shape, node->output_dtype, node->output_device);
+    auto release_children = [&] {
+      for (const Edge& e : node->next_edges)
+        if (e.fn && --dependencies[e.fn.get()] == 0) ready.push(e.fn);
+    };
+    if (!grad) {
+      // No gradient arrived (every path to it gave None): nothing to run, accumulate or capture;
+      // the nodes below learn that nothing comes from here.
+      release_children();
+      continue;
+    }
+    const bool captured_here = captures.count(node.get()) > 0;
     const bool pruned = !accumulate_into_leaves && !runs.count(node.get());
-    if (!node->pre_hooks.empty() && !pruned) grad = run_hooks(node->pre_hooks, grad);
+    // A tensor's hooks run on its gradient also when that gradient is what autograd.grad returns.
+    if (!node->pre_hooks.empty() && (!pruned || captured_here)) grad = run_hooks(node->pre_hooks, grad);
 
     if (auto out = node->retained_output.lock()) {
       const Tensor& old = out->grad();
@@ -353,13 +393,7 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       const Edge& e = node->next_edges[i];
       if (!e.fn) continue;
       Node* next = e.fn.get();
-      if (i < input_grads.size() && input_grads[i]) {
-        const Tensor& g = input_grads[i];
-        FT_CHECK(g->shape() == next->output_shape, RuntimeError, "Function ", node->name(),
-                 " returned an invalid gradient at index ", i, " - got ", g->shape().str(),
-                 " but expected shape compatible with ", next->output_shape.str());
-        add_to_buffer(next, g);
-      }
+      if (i < input_grads.size() && input_grads[i]) add_to_buffer(next, validated(*node, i, input_grads[i], *next));
       if (--dependencies[next] == 0) ready.push(e.fn);
     }
   }

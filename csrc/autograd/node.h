@@ -138,7 +138,7 @@ struct ToSave {
 void record(const Tensor& out, const char* name, std::initializer_list<const Tensor*> inputs,
             std::initializer_list<ToSave> to_save, BackwardFn fn);
 void record(const Tensor& out, const char* name, const std::vector<Tensor>& inputs,
-            std::initializer_list<ToSave> to_save, BackwardFn fn);
+            const std::vector<ToSave>& to_save, BackwardFn fn);
 
 // Runs backward from roots with the given output gradients. With inputs
 // empty, leaves' .grad accumulate; otherwise the gradients w.r.t. inputs are

@@ -198,11 +198,20 @@ void bind_functions(py::module_& m) {
   });
 
   // autograd.Function: `out` gets a node named `name` whose backward calls the
-  // Python `backward(grad)` (with the GIL), which returns one gradient or None
-  // per entry of `inputs` (None entries: arguments that are not tensors).
-  m.def("_record_python_function", [](const Tensor& out, py::list inputs, py::function backward, const std::string& name) {
+  // Python `backward(grad, saved)` (with the GIL), which returns one gradient or
+  // None per entry of `inputs` (None entries: arguments that are not tensors;
+  // extra trailing Nones are allowed, as in PyTorch). `saved` (None entries
+  // allowed) are kept by the node as any op's saved tensors: version-checked,
+  // freed after a backward without retain_graph, and those flagged in
+  // `saved_is_output` (the output itself) come back attached to the node for
+  // double backward.
+  m.def("_record_python_function", [](const Tensor& out, py::list inputs, py::function backward, const std::string& name,
+                                      py::list saved, py::list saved_is_output) {
     std::vector<Tensor> ins;
     for (py::handle h : inputs) ins.push_back(h.is_none() ? Tensor() : to_tensor(h));
+    std::vector<autograd::ToSave> to_save;
+    for (size_t i = 0; i < saved.size(); ++i)
+      to_save.push_back({saved[i].is_none() ? Tensor() : to_tensor(saved[i]), saved_is_output[i].cast<bool>()});
     static std::mutex names_mutex;
     static std::set<std::string> names;  // nodes keep a const char*: one lasting copy per name
     const char* kept;
@@ -214,15 +223,35 @@ void bind_functions(py::module_& m) {
       py::gil_scoped_acquire gil;
       delete p;
     });
-    const size_t n = ins.size();
-    autograd::record(out, kept, ins, {}, [fn, n, kept](const Tensor& g, const autograd::SavedTensors&, auto&) {
+    std::vector<bool> is_tensor;
+    for (const Tensor& t : ins) is_tensor.push_back(bool(t));
+    autograd::record(out, kept, ins, to_save, [fn, is_tensor, kept](const Tensor& g, const autograd::SavedTensors& sv, auto&) {
+      std::vector<Tensor> unpacked;
+      for (size_t i = 0; i < sv.items.size(); ++i) unpacked.push_back(sv[i]);
       py::gil_scoped_acquire gil;
-      py::object r = (*fn)(g);
+      py::tuple saved_now(unpacked.size());
+      for (size_t i = 0; i < unpacked.size(); ++i)
+        saved_now[i] = unpacked[i] ? py::cast(unpacked[i]) : py::none();
+      py::object r = (*fn)(g, saved_now);
       py::tuple grads = py::isinstance<py::tuple>(r) ? r.cast<py::tuple>() : py::make_tuple(r);
-      FT_CHECK(grads.size() == n, RuntimeError, "function ", kept, " returned an incorrect number of gradients (expected ",
-               n, ", got ", grads.size(), ")");
+      const size_t n = is_tensor.size();
+      bool extra_none = grads.size() > n;
+      for (size_t i = n; i < grads.size(); ++i) extra_none = extra_none && grads[i].is_none();
+      FT_CHECK(grads.size() == n || extra_none, RuntimeError, "function ", kept,
+               " returned an incorrect number of gradients (expected ", n, ", got ", grads.size(), ")");
       std::vector<Tensor> out_grads;
-      for (py::handle h : grads) out_grads.push_back(h.is_none() ? Tensor() : to_tensor(h));
+      for (size_t i = 0; i < n; ++i) {
+        py::handle h = grads[i];
+        if (h.is_none()) {
+          out_grads.emplace_back();
+          continue;
+        }
+        FT_CHECK(is_tensor[i], RuntimeError, "function ", kept, " returned a gradient different than None at position ",
+                 i + 1, ", but the corresponding forward input was not a Variable");
+        FT_CHECK(py::isinstance<TensorImpl>(h), RuntimeError, "expected Variable or None (got ",
+                 std::string(py::str(py::type::of(h).attr("__name__"))), ")");
+        out_grads.push_back(h.cast<Tensor>());
+      }
       return out_grads;
     });
   });

@@ -116,27 +116,72 @@ def _grads_for(outputs: list, grad_outputs: list) -> list:
     return grads
 
 
-def backward(tensors, grad_tensors=None, retain_graph: Optional[bool] = None, create_graph: bool = False) -> None:
-    """Accumulates gradients of `tensors` into the leaves' .grad."""
+def backward(tensors, grad_tensors=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
+             grad_variables=None, inputs=None) -> None:
+    """Accumulates gradients of `tensors` into the leaves' .grad (only into `inputs`' when given)."""
     outputs = _as_list(tensors)
-    grads = _grads_for(outputs, _as_list(grad_tensors))
+    grads = _grads_for(outputs, _as_list(grad_tensors if grad_tensors is not None else grad_variables))
     keep = create_graph if retain_graph is None else retain_graph
-    _C._run_backward(outputs, grads, keep, create_graph, [], False)
+    if inputs is None:
+        _C._run_backward(outputs, grads, keep, create_graph, [], False)
+        return
+    ins = _as_list(inputs)
+    if not ins:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    got = _C._run_backward(outputs, grads, keep, create_graph, ins, True)
+    with set_grad_enabled(create_graph):
+        for t, g in zip(ins, got):
+            if g is not None:
+                t.grad = g.clone() if t.grad is None and not create_graph else (g if t.grad is None else t.grad + g)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused: Optional[bool] = None, is_grads_batched: bool = False,
          materialize_grads: bool = False):
-    """Gradients of outputs w.r.t. inputs, returned (not accumulated into .grad)."""
+    """Gradients of outputs w.r.t. inputs, returned (not accumulated into .grad). is_grads_batched: each
+    grad_output has a leading batch dimension, one backward per entry, the results stacked."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
     outs = _as_list(outputs)
     ins = _as_list(inputs)
+    if not ins:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if is_grads_batched:
+        return _batched_grad(outs, ins, _as_list(grad_outputs), retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     grads = _grads_for(outs, _as_list(grad_outputs))
     keep = create_graph if retain_graph is None else retain_graph
     result = _C._run_backward(outs, grads, keep, create_graph, ins, bool(allow_unused) or materialize_grads)
     if materialize_grads:
-        result = [g if g is not None else _C._full(list(i.shape), 0, i.dtype, i.device, False)
+        result = [g if g is not None else _C._full(list(i.shape), 0, i.dtype, i.device, create_graph)
                   for g, i in zip(result, ins)]
     return tuple(result)
+
+
+def _batched_grad(outs: list, ins: list, grad_outputs: list, retain_graph, create_graph: bool, allow_unused,
+                  materialize_grads: bool) -> tuple:
+    """grad for each entry of the grad_outputs' leading dimension, stacked (None stays None)."""
+    if len(grad_outputs) != len(outs) or any(g is None for g in grad_outputs):
+        raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
+                           "the batch dimension. Every grad_output must be a Tensor.")
+    sizes = {g.shape[0] if g.dim() > 0 else None for g in grad_outputs}
+    for i, (g, o) in enumerate(zip(grad_outputs, outs)):
+        if g.dim() == 0 or tuple(g.shape[1:]) != tuple(o.shape):
+            raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
+                               f"the batch dimension. The sizes of the remaining dimensions are expected to match "
+                               f"the shape of corresponding output, but a mismatch was detected: grad_output[{i}] has "
+                               f"a shape of {g.shape[1:]} and output[{i}] has a shape of {o.shape}. If you only want "
+                               f"some tensors in `grad_output` to be considered batched, consider using vmap.")
+    (batch,) = sizes if len(sizes) == 1 else (None,)
+    if batch is None:
+        raise RuntimeError("If `is_grads_batched=True`, every grad_output must have the same batch size")
+    rows = [grad(outs, ins, [g[b] for g in grad_outputs], retain_graph=True if b < batch - 1 else retain_graph,
+                 create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for b in range(batch)]
+    from .._functional import stack
+
+    return tuple(None if any(r[k] is None for r in rows) else stack([r[k] for r in rows]) for k in range(len(ins)))
 
 
 from .function import Function, FunctionCtx  # noqa: E402 (uses no_grad above)

@@ -29,7 +29,7 @@ its new grad_fn.
 
 from __future__ import annotations
 
-from typing import Any, Tuple
+from typing import Any, Optional, Tuple
 
 from .. import _C
 
@@ -42,27 +42,23 @@ class FunctionCtx:
     def __init__(self, needs_input_grad: Tuple[bool, ...]):
         self.needs_input_grad = needs_input_grad
         self._saved: Tuple[Any, ...] = ()
-        self._versions: Tuple[Any, ...] = ()
+        self._unpacked: Optional[Tuple[Any, ...]] = None
         self._non_differentiable: Tuple[Any, ...] = ()
         self._dirty: Tuple[Any, ...] = ()
         self.materialize_grads = True
 
     def save_for_backward(self, *tensors) -> None:
-        for t in tensors:
+        for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError("save_for_backward can only save variables, but argument "
-                                f"{tensors.index(t)} is of type {type(t).__name__}")
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                f"{type(t).__name__}")
         self._saved = tensors
-        self._versions = tuple(None if t is None else t._version for t in tensors)
 
     @property
     def saved_tensors(self) -> Tuple[Any, ...]:
-        """The saved tensors; an error if one was modified in place since it was saved (as torch)."""
-        for t, v in zip(self._saved, self._versions):
-            if t is not None and t._version != v:
-                raise RuntimeError("one of the variables needed for gradient computation has been modified by an "
-                                   f"inplace operation: is at version {t._version}; expected version {v} instead.")
-        return self._saved
+        """The saved tensors. In backward they come from the node, which checked that none was modified in
+        place since forward ended (and refuses after the graph was freed), as torch."""
+        return self._unpacked if self._unpacked is not None else self._saved
 
     def mark_non_differentiable(self, *outputs) -> None:
         self._non_differentiable = outputs
@@ -87,6 +83,12 @@ class Function:
         raise NotImplementedError("You must implement either the backward or vjp method for your custom "
                                   "autograd.Function to use it with backward mode AD.")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's split style: a Function that defines this has ``forward(*args)`` without ctx, and
+        this fills ctx from the inputs and the output."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     def __init__(self, *args, **kwargs):
         raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use new-style "
                            "autograd function with static forward method. (Example: "
@@ -99,7 +101,11 @@ class Function:
         from . import no_grad
 
         with no_grad():
-            out = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is not Function.setup_context:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
         if not (_C.is_grad_enabled() and any(needs)):
             return out
         outs = out if isinstance(out, tuple) else (out,)
@@ -117,49 +123,60 @@ class Function:
                 results[i] = o.detach()  # an input returned as is: the output is a new alias of it
             if o.dtype.is_floating_point and not is_in(o, ctx._non_differentiable):
                 differentiable.append(i)
-        # Saved outputs are kept as aliases without history: holding an output itself would tie the node to
-        # a tensor that holds the node (a cycle Python's collector cannot see through C++). A dirty input
-        # saved before forward changed it stays as it is (its version check then refuses it).
-        ctx._saved = tuple(t.detach() if t is not None and is_in(t, outs) and not is_in(t, dirty) else t
-                           for t in ctx._saved)
         if not differentiable:
             return out
         inputs = [a if isinstance(a, Tensor) else None for a in args]
         name = cls.__name__ + "Backward"
+        # The node keeps the saved tensors (their versions as forward ended). An output is saved as the
+        # node's own output (holding it would tie the node to a tensor that holds the node, a cycle
+        # Python's collector cannot see through C++); with several outputs, as an alias without history.
+        saved, ctx._saved = ctx._saved, ()
+        single = not isinstance(out, tuple)
+        saved_is_output = [single and t is not None and t is results[0] for t in saved]
+        if not single:
+            saved = tuple(t.detach() if t is not None and is_in(t, outs) else t for t in saved)
 
         def zeros_like(o):
             return _C._full(list(o.shape), 0, o.dtype, o.device, False)
 
-        if not isinstance(out, tuple):
-            def backward(grad):
+        def run_backward(grads, saved_now):
+            ctx._unpacked = saved_now
+            try:
+                return cls.backward(ctx, *grads)
+            finally:
+                ctx._unpacked = None
+
+        if single:
+            def backward(grad, saved_now):
                 if grad is None and ctx.materialize_grads:
                     grad = zeros_like(outs[0])
-                return cls.backward(ctx, grad)
+                return run_backward((grad,), saved_now)
 
-            _C._record_python_function(results[0], inputs, backward, name)
+            _C._record_python_function(results[0], inputs, backward, name, list(saved), saved_is_output)
             return results[0]
 
         # One node per differentiable output hands its gradient to the shared node `hub` below them all,
         # which the engine runs once they all have run; the gradients travel beside the graph.
         arrived = {}
         hub = _C._full([], 0, _C.float32, results[differentiable[0]].device, False)
+        hub_grad = _C._full([], 0, _C.float32, hub.device, False)
 
-        def backward_all(_):
+        def backward_all(_, saved_now):
             grads = []
             for i, o in enumerate(outs):
                 g = arrived.pop(i, None)
                 if g is None and isinstance(o, Tensor) and ctx.materialize_grads:
                     g = zeros_like(o)
                 grads.append(g)
-            return cls.backward(ctx, *grads)
+            return run_backward(grads, saved_now)
 
-        _C._record_python_function(hub, inputs, backward_all, name)
+        _C._record_python_function(hub, inputs, backward_all, name, list(saved), [False] * len(saved))
         for i in differentiable:
-            def hand_over(grad, i=i):
+            def hand_over(grad, _, i=i):
                 arrived[i] = grad
-                return None
+                return hub_grad  # a gradient for the hub, so that the engine runs it
 
-            _C._record_python_function(results[i], [hub], hand_over, name)
+            _C._record_python_function(results[i], [hub], hand_over, name, [], [])
         return tuple(results)
 
 

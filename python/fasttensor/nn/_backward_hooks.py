@@ -44,6 +44,8 @@ class BackwardHook:
         self.n_args = 0
         self.positions: List[int] = []  # where the tensor arguments are
         self.inputs_wrapped = False
+        self.n_outputs = 0
+        self.output_positions: List[int] = []  # where the tensor outputs are
         self.grad_output: Optional[Tuple[Any, ...]] = None
 
     def setup_input_hook(self, args: tuple) -> tuple:
@@ -60,25 +62,30 @@ class BackwardHook:
         return tuple(new_args)
 
     def setup_output_hook(self, output: Any) -> Any:
-        if isinstance(output, Tensor):
-            tensors = [output]
-        elif isinstance(output, (tuple, list)):
-            tensors = [o for o in output if isinstance(o, Tensor)]
-        else:
-            return output
+        """A tensor or a tuple's tensors pass through the identity (anything else, as in PyTorch, is left
+        alone and fires no hook); grad_output has an entry per element of the tuple, None for non-tensors."""
+        outputs = output if isinstance(output, tuple) else (output,)
+        self.n_outputs = len(outputs)
+        self.output_positions = [i for i, o in enumerate(outputs) if isinstance(o, Tensor)]
+        tensors = [outputs[i] for i in self.output_positions]
         if not (_C.is_grad_enabled() and any(t.requires_grad for t in tensors)):
             return output
-        wrapped = iter(BackwardHookFunction.apply(self._on_output_grads, False, *tensors))
-        if isinstance(output, Tensor):
-            return next(wrapped)
-        return type(output)(next(wrapped) if isinstance(o, Tensor) else o for o in output)
+        wrapped = BackwardHookFunction.apply(self._on_output_grads, False, *tensors)
+        new_outputs = list(outputs)
+        for i, t in zip(self.output_positions, wrapped):
+            new_outputs[i] = t
+        return tuple(new_outputs) if isinstance(output, tuple) else new_outputs[0]
 
     def _on_output_grads(self, grads: tuple) -> tuple:
+        placed = [None] * self.n_outputs
+        for i, g in zip(self.output_positions, grads):
+            placed[i] = g
+        grad_output = tuple(placed)
         for hook in self.pre_hooks:
-            result = hook(self.module, grads)
+            result = hook(self.module, grad_output)
             if result is not None:
-                grads = _checked(result, len(grads), "Backward pre hook", "grad_output")
-        self.grad_output = grads
+                grad_output = _checked(result, len(grad_output), "Backward pre hook", "grad_output")
+        self.grad_output = grad_output
         if not self.inputs_wrapped and self.hooks:
             # Nothing upstream needs a gradient: the hooks run now, with grad_input all None.
             warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
@@ -86,16 +93,18 @@ class BackwardHook:
                           "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.")
             grad_input = (None,) * self.n_args
             for hook in self.hooks:
-                result = hook(self.module, grad_input, grads)
-                if result is not None and not all(r is None for r in _checked(result, self.n_args, "Backward hook",
-                                                                               "grad_input")):
+                result = hook(self.module, grad_input, grad_output)
+                if result is not None and not (isinstance(result, tuple) and all(r is None for r in result)):
                     raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
                                        "return None or None for all gradients.")
-        return grads
+            self.grad_output = None
+        return tuple(grad_output[i] for i in self.output_positions)
 
     def _on_input_grads(self, grads: tuple) -> tuple:
-        grad_input: tuple = tuple(None for _ in range(self.n_args))
-        placed = list(grad_input)
+        if self.grad_output is None:
+            # The gradient reached the inputs without passing the outputs (double backward): no hook.
+            return grads
+        placed: List[Any] = [None] * self.n_args
         for i, g in zip(self.positions, grads):
             placed[i] = g
         grad_input = tuple(placed)
@@ -103,15 +112,12 @@ class BackwardHook:
             result = hook(self.module, grad_input, self.grad_output)
             if result is not None:
                 grad_input = _checked(result, self.n_args, "Backward hook", "grad_input")
+        self.grad_output = None
         return tuple(grad_input[i] for i in self.positions)
 
 
 def _checked(result: Any, expected: int, who: str, what: str) -> tuple:
-    """A hook's replacement gradients: a tuple (a lone tensor allowed) of the expected length."""
-    if isinstance(result, Tensor):
-        result = (result,)
-    if not isinstance(result, (tuple, list)):
-        raise TypeError(f"{who} must return None, a Tensor or a tuple of Tensors, but got {type(result).__name__}")
+    """A hook's replacement gradients, of the expected length (PyTorch takes len() of whatever came back)."""
     if len(result) != expected:
         raise RuntimeError(f"{who} returned an invalid number of {what}, got {len(result)}, but expected {expected}")
     return tuple(result)
