@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import fasttensor
+import helpers
 from helpers import ALL_DTYPES, check_op, dtype_name
 
 
@@ -60,6 +61,16 @@ def test_device_attributes():
     assert x.device == fasttensor.device("cpu") and x.is_cpu and not x.is_cuda
     assert x.cpu().data_ptr() == x.data_ptr()
     assert x.to("cpu").data_ptr() == x.data_ptr()
+
+
+@pytest.mark.parametrize("m", [fasttensor] + ([helpers.torch] if helpers.HAVE_TORCH else []))
+def test_cpu_device_objects_keep_an_index_tensors_do_not(m):
+    d = m.device("cpu:0")
+    assert repr(d) == "device(type='cpu', index=0)" and str(d) == "cpu:0" and d.index == 0
+    assert d != m.device("cpu") and repr(m.device("cpu", 1)) == "device(type='cpu', index=1)"
+    assert repr(pickle.loads(pickle.dumps(d))) == "device(type='cpu', index=0)"
+    for t in (m.ones(2, device="cpu:0"), m.ones(2, device=d), m.ones(2).to("cpu:0")):
+        assert str(t.device) == "cpu" and t.device == m.device("cpu")
 
 
 # --- conversions to Python --------------------------------------------------------------

@@ -12,7 +12,7 @@ enum class DeviceType : uint8_t { CPU = 0, CUDA = 1 };
 
 struct Device {
   DeviceType type = DeviceType::CPU;
-  int index = -1;  // -1: the current device (for "cuda"), always -1 for the CPU
+  int index = -1;  // -1: the current device (for "cuda"); a tensor's CPU is -1 (a device object may say 0)
 
   bool is_cpu() const { return type == DeviceType::CPU; }
   bool is_cuda() const { return type == DeviceType::CUDA; }
@@ -22,12 +22,12 @@ struct Device {
   }
   bool operator!=(const Device& o) const { return !(*this == o); }
   std::string str() const {
-    if (is_cpu()) return "cpu";
+    if (is_cpu()) return index < 0 ? "cpu" : "cpu:" + std::to_string(index);
     return index < 0 ? "cuda" : "cuda:" + std::to_string(index);
   }
 };
 
-// Parses "cpu", "cuda", "cuda:1" as torch.device does.
+// Parses "cpu", "cpu:0", "cuda", "cuda:1" as torch.device does.
 Device parse_device(const std::string& s);
 
 }  // namespace ft

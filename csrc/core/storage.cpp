@@ -162,9 +162,7 @@ Device parse_device(const std::string& s) {
     d.index = std::stoi(idx);
   }
   if (type == "cpu") {
-    FT_CHECK(d.index <= 0, RuntimeError, "CPU device index must be -1 or zero, got ", d.index);
-    d.type = DeviceType::CPU;
-    d.index = -1;
+    d.type = DeviceType::CPU;  // "cpu:0" keeps its index: fasttensor.device('cpu:0') shows it (a tensor drops it)
   } else if (type == "cuda") {
     d.type = DeviceType::CUDA;
   } else {

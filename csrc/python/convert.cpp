@@ -69,9 +69,14 @@ std::optional<DType> to_optional_dtype(py::handle h) {
 }
 
 Device to_device(py::handle h) {
+  // Where a tensor lives: the CPU without an index ("cpu:0" is the same memory).
+  auto placed = [](Device d) {
+    if (d.is_cpu()) d.index = -1;
+    return d;
+  };
   if (h.is_none()) return Device{};
-  if (py::isinstance<Device>(h)) return h.cast<Device>();
-  if (py::isinstance<py::str>(h)) return parse_device(h.cast<std::string>());
+  if (py::isinstance<Device>(h)) return placed(h.cast<Device>());
+  if (py::isinstance<py::str>(h)) return placed(parse_device(h.cast<std::string>()));
   if (PyLong_Check(h.ptr())) return Device{DeviceType::CUDA, h.cast<int>()};
   throw TypeError(str("expected a device (str, int or fasttensor.device), got ",
                       std::string(py::str(py::type::of(h).attr("__name__")))));

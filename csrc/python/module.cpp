@@ -69,13 +69,11 @@ void bind_types(py::module_& m) {
   py::class_<Device>(m, "device")
       .def(py::init([](py::object spec, py::object index) {
              if (py::isinstance<Device>(spec)) return spec.cast<Device>();
-             Device d = to_device(spec);
+             Device d = py::isinstance<py::str>(spec) ? parse_device(spec.cast<std::string>()) : to_device(spec);
              if (!index.is_none()) {
                FT_CHECK(d.index < 0, RuntimeError, "type (string) must not include an index because index was passed explicitly: ",
                         std::string(py::str(spec)));
                d.index = index.cast<int>();
-               FT_CHECK(!(d.is_cpu() && d.index > 0), RuntimeError, "CPU device index must be -1 or zero, got ", d.index);
-               if (d.is_cpu()) d.index = -1;
              }
              return d;
            }),
@@ -86,8 +84,8 @@ void bind_types(py::module_& m) {
       })
       .def("__str__", &Device::str)
       .def("__repr__", [](const Device& d) {
-        return d.index < 0 ? str("device(type='", d.is_cpu() ? "cpu" : "cuda", "')")
-                           : str("device(type='cuda', index=", d.index, ")");
+        const char* type = d.is_cpu() ? "cpu" : "cuda";
+        return d.index < 0 ? str("device(type='", type, "')") : str("device(type='", type, "', index=", d.index, ")");
       })
       .def("__eq__", [](const Device& a, py::object b) {
         if (py::isinstance<Device>(b)) {
