@@ -234,3 +234,48 @@ def test_loss_errors_and_reprs():
         for make in (lambda m: m.L1Loss(), lambda m: m.SmoothL1Loss(beta=0.5), lambda m: m.HuberLoss(delta=2.0),
                      lambda m: m.BCELoss(), lambda m: m.BCEWithLogitsLoss(), lambda m: m.NLLLoss(ignore_index=1)):
             assert repr(make(nn)) == repr(make(torch.nn))
+
+
+@pytest.mark.parametrize("m", LIBS)
+def test_bce_with_logits_gradient_at_zero_logits(m):
+    # d/dx = (sigmoid(x) - t) / n: 1/2 - t at x = 0 (abs/clamp kinks gave -t), with pos_weight p:
+    # (1 - t) - (1 + (p - 1) t) sigmoid(-x).
+    F = m.nn.functional
+    t = m.tensor([0.0, 1.0, 0.5])
+    x = m.zeros(3, requires_grad=True)
+    F.binary_cross_entropy_with_logits(x, t).backward()
+    np.testing.assert_allclose(x.grad.tolist(), np.array([0.5, -0.5, 0.0]) / 3, rtol=1e-6)
+    x = m.zeros(3, requires_grad=True)
+    F.binary_cross_entropy_with_logits(x, t, pos_weight=m.tensor([2.0, 3.0, 4.0]), reduction="sum").backward()
+    np.testing.assert_allclose(x.grad.tolist(), [0.5, -1.5, -0.75], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        F.binary_cross_entropy_with_logits(m.zeros(2), m.zeros(2, dtype=m.int64))
+
+
+@pytest.mark.parametrize("m", LIBS)
+def test_bce_gradient_at_probabilities_zero_and_one(m):
+    # PyTorch's backward (x - t) / max(x (1 - x), 1e-12): finite where the clamped logs gave NaN.
+    F = m.nn.functional
+    z = m.tensor([20.0, 3.0], requires_grad=True)  # sigmoid(20) is exactly 1 in float32
+    m.nn.BCELoss()(m.sigmoid(z), m.tensor([1.0, 1.0])).backward()
+    np.testing.assert_allclose(z.grad.tolist(), [0.0, -(1 - 1 / (1 + math.exp(-3.0))) / 2], rtol=1e-5, atol=1e-12)
+    x = m.tensor([0.0, 0.5, 1.0, 1e-50], requires_grad=True)
+    t = m.tensor([1.0, 0.3, 0.0, 0.5], requires_grad=True)
+    loss = F.binary_cross_entropy(x, t, reduction="sum")
+    loss.backward()
+    assert loss.item() == pytest.approx(100 + math.log(2) + 100 + 50, rel=1e-6)
+    np.testing.assert_allclose(x.grad.tolist(), [-1e12, 0.8, 1e12, -5e11], rtol=1e-6)
+    assert t.grad.tolist()[0] == math.inf and t.grad.tolist()[2] == -math.inf and t.grad.tolist()[1] == 0
+    # weighted, twice differentiable
+    x = m.tensor([0.2, 0.5], dtype=m.float64, requires_grad=True)
+    t = m.tensor([1.0, 0.3], dtype=m.float64, requires_grad=True)
+    loss = F.binary_cross_entropy(x, t, weight=m.tensor([2.0, 3.0], dtype=m.float64))
+    gx, gt = m.autograd.grad(loss, (x, t), create_graph=True)
+    np.testing.assert_allclose(gx.tolist(), [-5.0, 1.2], rtol=1e-12)
+    np.testing.assert_allclose(gt.tolist(), [math.log(4.0), 0.0], rtol=1e-12, atol=1e-15)
+    hx, ht = m.autograd.grad(gx.sum(), (x, t))
+    np.testing.assert_allclose(hx.tolist(), [25.0, 6.0], rtol=1e-10)  # a quotient's derivative: ~1e-11 rounding
+    np.testing.assert_allclose(ht.tolist(), [-6.25, -6.0], rtol=1e-10)
+    for target, name in ((m.zeros(2, dtype=m.int64), "Long"), (m.zeros(2, dtype=m.float64), "Double")):
+        with pytest.raises(RuntimeError, match=f"Found dtype {name} but expected Float"):
+            F.binary_cross_entropy(m.zeros(2), target)

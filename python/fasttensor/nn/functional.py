@@ -10,7 +10,7 @@ import warnings
 from typing import Optional, Sequence
 
 from .. import _C
-from ..autograd import no_grad
+from ..autograd import Function, no_grad
 
 Tensor = _C.Tensor
 
@@ -472,12 +472,43 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor]
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
+    _check_loss_target_dtype(input, target)
     if input.numel() > 0 and not bool(((input >= 0) & (input <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    log_x = input.log().clamp(min=-100)
-    log_1mx = (1 - input).log().clamp(min=-100)
-    loss = -(target * log_x + (1 - target) * log_1mx)
-    return _reduced(loss if weight is None else loss * weight, reduction)
+    return _reduced(_BinaryCrossEntropy.apply(input, target, weight), reduction)
+
+
+def _check_loss_target_dtype(input: Tensor, target: Tensor) -> None:
+    """PyTorch's binary_cross_entropy wants the target in the input's dtype."""
+    if target.dtype != input.dtype:
+        from .._tensor import _SCALAR_NAMES
+
+        names = [_SCALAR_NAMES[str(t.dtype).split(".")[-1]] for t in (target, input)]
+        raise RuntimeError(f"Found dtype {names[0]} but expected {names[1]}")
+
+
+class _BinaryCrossEntropy(Function):
+    """Elementwise -(t log x + (1 - t) log(1 - x)), logs clamped at -100, with PyTorch's backward:
+    (x - t) / max(x (1 - x), 1e-12) for x (finite where a probability is exactly 0 or 1; the gradient
+    through the clamped logs was NaN there) and log(1 - x) - log(x) for t. Both are differentiable."""
+
+    @staticmethod
+    def forward(ctx, input: Tensor, target: Tensor, weight: Optional[Tensor]) -> Tensor:
+        ctx.save_for_backward(input, target, weight)
+        loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+        return loss if weight is None else loss * weight
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        input, target, weight = ctx.saved_tensors
+        if weight is not None:
+            grad = grad * weight
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad * (input - target) / ((1 - input) * input).clamp(min=1e-12)
+        if ctx.needs_input_grad[1]:
+            grad_target = -(grad * (input.log() - (-input).log1p()))
+        return grad_input, grad_target, None
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
@@ -488,7 +519,15 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    softplus_neg = (-input.abs()).exp().log1p() + (-input).clamp(min=0)  # log(1 + exp(-x))
+    if not target.is_floating_point():
+        from .._tensor import _SCALAR_NAMES
+
+        raise RuntimeError(f"result type {_SCALAR_NAMES[str(input.dtype).split('.')[-1]]} can't be cast to the "
+                           f"desired output type {_SCALAR_NAMES[str(target.dtype).split('.')[-1]]}")
+    # log(1 + exp(-x)) = max(-x, 0) + log(1 + exp(-|x|)), written with where() so that its gradient at
+    # x = 0 is -sigmoid(0) = -1/2 (abs and clamp each put a kink there: the gradient came out as -t).
+    negative = input < 0
+    softplus_neg = _C.where(negative, -input, 0.0) + _C.where(negative, input, -input).exp().log1p()
     if pos_weight is None:
         loss = (1 - target) * input + softplus_neg
     else:
