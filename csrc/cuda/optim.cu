@@ -58,17 +58,19 @@ __global__ void __launch_bounds__(kThreads) sgd_list_kernel(SgdList<T> list, Sgd
     sgd_update(list.p[k], list.g[k], list.buf[k], i, h, first);
 }
 
-// Adam / AdamW (decoupled): step_size = lr / (1 - beta1^t), inv_sqrt_bc2 = 1 / sqrt(1 - beta2^t).
+// Adam / AdamW (decoupled), the CPU kernel's steps: neg_step_size = -lr / (1 - beta1^t),
+// sqrt_bc2 = sqrt(1 - beta2^t), w1 = 1 - beta1 and w2 = 1 - beta2 rounded once from double.
 template <class T>
-__global__ void adam_kernel(T* p, const T* g, T* m, T* v, int64_t n, T step_size, T inv_sqrt_bc2, T b1, T b2, T eps,
-                            T wd, T decay, bool decoupled) {
+__global__ void adam_kernel(T* p, const T* g, T* m, T* v, int64_t n, T neg_step_size, T sqrt_bc2, T w1, bool lerp_from_m,
+                            T b2, T w2, T eps, T wd, T decay, bool decoupled) {
   for (int64_t i = global_thread_index(); i < n; i += global_thread_count()) {
     T gi = g[i];
     if (decoupled) p[i] *= decay;
     else gi += wd * p[i];
-    m[i] = b1 * m[i] + (T(1) - b1) * gi;
-    v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
-    p[i] -= step_size * m[i] / (math::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+    m[i] = lerp_from_m ? m[i] + w1 * (gi - m[i]) : gi - (gi - m[i]) * (T(1) - w1);
+    v[i] = v[i] * b2 + w2 * gi * gi;
+    const T denom = math::sqrt(v[i]) / sqrt_bc2 + eps;
+    p[i] += neg_step_size * (m[i] / denom);
   }
 }
 
@@ -116,8 +118,9 @@ void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, c
   FT_DISPATCH_FLOATING_TYPES(param->dtype(), "adam_step", [&] {
     using T = scalar_t;
     adam_kernel<T><<<grid_size(n), kThreads, 0, stream()>>>(
-        param->data_as<T>(), grad->data_as<T>(), exp_avg->data_as<T>(), exp_avg_sq->data_as<T>(), n, T(lr / bc1),
-        T(1 / std::sqrt(bc2)), T(beta1), T(beta2), T(eps), T(weight_decay), T(1 - lr * weight_decay), decoupled);
+        param->data_as<T>(), grad->data_as<T>(), exp_avg->data_as<T>(), exp_avg_sq->data_as<T>(), n, T(-(lr / bc1)),
+        T(std::sqrt(bc2)), T(1 - beta1), std::abs(1 - beta1) < 0.5, T(beta2), T(1 - beta2), T(eps), T(weight_decay),
+        T(1 - lr * weight_decay), decoupled);
     FT_CUDA_CHECK_LAUNCH();
   });
 }
