@@ -92,5 +92,12 @@ def test_map_location_and_errors(tmp_path):
     buf.seek(0)
     with pytest.raises(TypeError, match="map_location"):
         fasttensor.load(buf, map_location=3)
+    # PyTorch's function form, f(storage, saved_location): here given the tensor on the CPU
+    seen = []
+    for f in (lambda storage, loc: storage, lambda storage, loc: seen.append(loc)):
+        buf.seek(0)
+        loaded = fasttensor.load(buf, map_location=f)
+        assert loaded.device == fasttensor.device("cpu") and loaded.tolist() == [1.0, 1.0]
+    assert seen == ["cpu"]
     with pytest.raises(FileNotFoundError):
         fasttensor.load(tmp_path / "missing.pt")

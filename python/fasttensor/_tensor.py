@@ -178,18 +178,24 @@ def map_location(location):
         _map_location.reset(token)
 
 
-def _mapped_device(device: str) -> str:
+def _mapped_device(device: str, t: Tensor) -> str:
+    """Where a tensor saved on `device` is loaded: map_location's device, its dict entry, or what its
+    callable (PyTorch's ``f(storage, location)``, here given the tensor on the CPU) returns the
+    tensor on (None: the saved device)."""
     location = _map_location.get()
     if location is None:
         return device
     if isinstance(location, dict):
         return str(location.get(device, device))
+    if callable(location) and not isinstance(location, (str, _C.device)):
+        moved = location(t, device)
+        return device if moved is None else str(moved.device)
     return str(location)
 
 
 def _rebuild(arr, dtype_name, device, requires_grad, cls=Tensor, state=None):
-    device = _mapped_device(device)
     t = _C.from_numpy(arr).clone()._to_dtype(getattr(_C, dtype_name))
+    device = _mapped_device(device, t)
     if device != "cpu":
         t = t._to_device(device)
     if cls is not Tensor:

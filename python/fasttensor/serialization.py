@@ -69,9 +69,13 @@ def save(obj: Any, f: FileLike, pickle_protocol: int = pickle.DEFAULT_PROTOCOL) 
 
 def load(f: FileLike, map_location=None, *, weights_only: bool = True) -> Any:
     """Reads what save wrote. ``map_location``: a device (or its name) every
-    tensor goes to, or a dict mapping saved device names to new ones."""
-    if map_location is not None and not isinstance(map_location, (str, dict)) and not hasattr(map_location, "type"):
-        raise TypeError(f"map_location should be a device, a str or a dict, not {type(map_location).__name__}")
+    tensor goes to, a dict mapping saved device names to new ones, or a function
+    ``f(tensor_on_cpu, saved_device)`` returning the tensor where it should be
+    (PyTorch passes a storage; ``lambda storage, loc: storage`` keeps the CPU)."""
+    if map_location is not None and not isinstance(map_location, (str, dict)) and not hasattr(map_location, "type") \
+            and not callable(map_location):
+        raise TypeError(f"map_location should be a device, a str, a dict or a function, not "
+                        f"{type(map_location).__name__}")
     with _opened(f, "rb") as handle:
         data = handle.read()
     unpickler = (_WeightsUnpickler if weights_only else pickle.Unpickler)(io.BytesIO(data))
