@@ -420,6 +420,27 @@ def test_norm_dim(dim, keepdim, p):
              numpy_fn=lambda x: np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p), **SMALL)
 
 
+@pytest.mark.parametrize("p", [-1, -2, -0.5, -3.0], ids=ids)
+@pytest.mark.parametrize("dim", [None, 1], ids=ids)
+def test_norm_negative_p(p, dim):
+    # (sum |x|^p)^(1/p): 0 when an entry is 0 (|0|^p = inf), with its gradient 0 there (clip_grad_norm_
+    # with a negative norm_type raised "not supported").
+    def ref(x):
+        return np.sum(np.abs(x) ** p, axis=dim) ** (1.0 / p)
+
+    check_op([(3, 4)], lambda x: x.norm(p=p, dim=dim), numpy_fn=ref, dtypes=F, low=0.25, high=2, **SMALL)
+    x = fasttensor.tensor([[1.0, 2.0, 0.0], [3.0, -4.0, 0.5]], dtype=fasttensor.float64, requires_grad=True)
+    n = x.norm(p=p, dim=dim)
+    n.sum().backward()
+    with np.errstate(divide="ignore"):
+        expected = ref(x.detach().numpy())
+    np.testing.assert_allclose(n.tolist(), expected, rtol=1e-12)
+    if dim is None:
+        assert x.grad.tolist() == [[0.0] * 3] * 2
+    else:
+        assert x.grad.tolist()[0] == [0.0] * 3 and all(v != 0 for v in x.grad.tolist()[1])
+
+
 def _linalg(x):
     return fasttensor.linalg if isinstance(x, fasttensor.Tensor) else torch.linalg
 

@@ -321,7 +321,7 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
     return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
   }
   if (p == 1.0) return sum(unary(UnaryOp::Abs, a), dims, keepdim);
-  FT_CHECK(p > 0, RuntimeError, "norm with p=", p, " is not supported");
+  FT_CHECK(p != 0, RuntimeError, "norm with p=0 goes through count_nonzero");  // the Python layer's
   Tensor out;
   {
     autograd::GradModeGuard no_grad(false);
@@ -337,7 +337,8 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
     autograd::record(out, "LinalgVectorNormBackward0", {&a}, {{a}, {out, true}},
                      [=](const Tensor& g, const SavedTensors& s, auto&) {
                        // d||x||_p/dx = sign(x) (|x| / ||x||)^(p-1) (x / ||x|| for p = 2); 0 at
-                       // x = 0, so also where the norm is 0 (PyTorch's subgradient).
+                       // x = 0, so also where the norm is 0 (PyTorch's subgradient). Also for p < 0
+                       // (a zero entry makes the norm 0 and, through inf^(p-1), every gradient 0).
                        const Tensor x = s[0];
                        Tensor n = expand_back(s[1], x->shape(), mask, keepdim);
                        Tensor zero = wrap_scalar(Scalar::from_int(0));
