@@ -742,3 +742,35 @@ def test_a_module_with_hooks_deepcopies_and_a_hookless_one_pickles():
     assert np.abs(arr(clone(ft.ones(1, 2)))).sum() == 0.0
     plain = pickle.loads(pickle.dumps(nn.Linear(2, 2)))
     assert plain(ft.ones(1, 2)).shape == (1, 2) and plain.register_forward_hook(lambda *a: None).id >= 0
+
+
+def _reference_libs():
+    import helpers
+
+    return [ft] + ([helpers.torch] if TORCH_IS_REFERENCE else [])
+
+
+@pytest.mark.parametrize("m", _reference_libs(), ids=lambda m: m.__name__)
+def test_grad_assignment_cross_entropy_target_and_module_init_messages(m):
+    p = m.nn.Parameter(m.ones(2))
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient with dtype 'double' to a tensor with "
+                                           "grad_dtype 'Float'"):
+        p.grad = m.ones(2, dtype=m.float64)
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient with dtype 'long int'"):
+        p.grad = m.ones(2, dtype=m.int64)
+    with pytest.raises(RuntimeError, match=re.escape("attempting to assign a gradient of size '[3]' to a tensor of "
+                                                     "size '[2]'. Please ensure")):
+        p.grad = m.ones(3)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None but got grad of type list"):
+        p.grad = [1.0, 2.0]
+    F = m.nn.functional
+    # a float target not shaped like the input is taken for class indices, as torch
+    with pytest.raises(RuntimeError, match="0D or 1D target tensor expected, multi-target not supported"):
+        F.cross_entropy(m.ones(5, 4), m.ones(5, 3))
+    for inp, tgt in ((m.ones(5, 4), m.ones(5)), (m.ones(4), m.ones(3))):
+        with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Float"):
+            F.cross_entropy(inp, tgt)
+    with pytest.raises(TypeError, match=re.escape("Module.__init__() takes 1 positional argument but 2 were given")):
+        m.nn.Module(3)
+    with pytest.raises(TypeError, match=re.escape("Module.__init__() got an unexpected keyword argument 'a'")):
+        m.nn.Module(a=3)

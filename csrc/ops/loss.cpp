@@ -38,12 +38,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int
   if (input->dim() >= 2 && target->dim() >= 1)
     FT_CHECK(target->shape()[0] == input->shape()[0], ValueError, "Expected input batch_size (", input->shape()[0],
              ") to match target batch_size (", target->shape()[0], ").");
-  if (is_floating(target->dtype())) {
-    FT_CHECK(target->shape() == input->shape(), RuntimeError, "expected target dtype to be Long or Byte, but got ",
-             dtype_scalar_name(target->dtype()), " (class-probability targets must have the input's shape ",
-             input->shape().str(), ", got ", target->shape().str(), ")");
-    return soft_cross_entropy(input, target, r);
-  }
+  // A target shaped like the input holds class probabilities (a float target of another shape is taken
+  // for class indices, as PyTorch does, and refused by their checks).
+  if (is_floating(target->dtype()) && target->shape() == input->shape()) return soft_cross_entropy(input, target, r);
   // Class indices: (C) with a 0-d target, (N, C) with (N), (N, C, d1..) with (N, d1..).
   const bool unbatched = input->dim() == 1;
   if (!unbatched) {
@@ -51,12 +48,14 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int
              "Expected input batch_size (", input->shape()[0], ") to match target batch_size (",
              target->dim() >= 1 ? target->shape()[0] : 1, ").");
   }
+  FT_CHECK(!(input->dim() <= 2 && target->dim() > 1), RuntimeError,
+           "0D or 1D target tensor expected, multi-target not supported");
+  FT_CHECK(target->dtype() == DType::Int64 || target->dtype() == DType::UInt8, RuntimeError,
+           "expected target dtype to be Long or Byte, but got ", dtype_scalar_name(target->dtype()));
   FT_CHECK(target->dim() == input->dim() - 1, RuntimeError,
            input->dim() <= 2 ? std::string("0D or 1D target tensor expected, multi-target not supported")
                              : str("expected target of shape (N, d1, ...) for input ", input->shape().str(),
                                    ", got ", target->shape().str()));
-  FT_CHECK(target->dtype() == DType::Int64 || target->dtype() == DType::UInt8, RuntimeError,
-           "expected target dtype to be Long or Byte, but got ", dtype_scalar_name(target->dtype()));
   // Rows of logits (R, C): classes moved last for spatial inputs.
   Tensor logits = unbatched ? unsqueeze(input, 0) : input;
   if (logits->dim() > 2) logits = reshape(transpose(flatten(logits, 2, -1), 1, 2), {-1, input->shape()[1]});

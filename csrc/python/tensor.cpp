@@ -231,9 +231,31 @@ void bind_tensor(py::module_& m) {
                     },
                     [](const Tensor& t, py::object g) {
                       if (g.is_none()) return t->set_grad(nullptr);
-                      Tensor gt = to_tensor(g);
-                      FT_CHECK(gt->shape() == t->shape(), RuntimeError, "assigned grad has data of a different size");
-                      FT_CHECK(gt->dtype() == t->dtype(), RuntimeError, "assigned grad has data of a different type");
+                      if (!is_tensor(g))
+                        throw TypeError(str("assigned grad expected to be a Tensor or None but got grad of type ",
+                                            std::string(py::str(py::type::of(g).attr("__name__")))));
+                      Tensor gt = g.cast<Tensor>();
+                      auto c_name = [](DType d) {  // the C++ type PyTorch names here
+                        switch (d) {
+                          case DType::Float32: return "float";
+                          case DType::Float64: return "double";
+                          case DType::Int64: return "long int";
+                          case DType::Int32: return "int";
+                          case DType::UInt8: return "unsigned char";
+                          default: return "bool";
+                        }
+                      };
+                      FT_CHECK(gt->dtype() == t->dtype(), RuntimeError, "attempting to assign a gradient with dtype '",
+                               c_name(gt->dtype()), "' to a tensor with grad_dtype '", dtype_scalar_name(t->dtype()),
+                               "'. The gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). "
+                               "You can set the tensor's grad_dtype attribute with a specific dtype, or None to allow "
+                               "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                               "gradient may break downstream systems that assume they match.");
+                      FT_CHECK(gt->device() == t->device(), RuntimeError,
+                               "assigned grad has data located on a different device");
+                      FT_CHECK(gt->shape() == t->shape(), RuntimeError, "attempting to assign a gradient of size '",
+                               gt->shape().str(), "' to a tensor of size '", t->shape().str(),
+                               "'. Please ensure that the gradient and the tensor are the same size");
                       t->set_grad(gt);
                     })
       .def_property_readonly("grad_fn", [](const Tensor& t) { autograd::refresh_view(t); return t->grad_fn(); })

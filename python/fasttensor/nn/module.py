@@ -67,9 +67,12 @@ class Module:
     _version = 1
 
     def __init__(self, *args, **kwargs) -> None:
-        if args or kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() takes no arguments beyond self, got "
-                            f"{len(args)} positional and {sorted(kwargs)} keyword arguments")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        if args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were "
+                            "given")
         # object.__setattr__: our own __setattr__ consults these registries.
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
