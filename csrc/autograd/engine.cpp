@@ -193,9 +193,7 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
 }
 
 namespace {
-// A gradient a node returned for its input i, made to fit what `next` expects, as PyTorch's
-// validate_outputs: summed down where it broadcasts to a larger shape, cast to the input's
-// dtype (a custom backward may return another), on the input's device or refused.
+// Whether `small` broadcasts to `big`.
 bool expands_to(const Shape& small, const Shape& big) {
   if (small.size() > big.size()) return false;
   const int lead = big.size() - small.size();
@@ -204,6 +202,9 @@ bool expands_to(const Shape& small, const Shape& big) {
   return true;
 }
 
+// A gradient a node returned for its input i, made to fit what `next` expects, as PyTorch's
+// validate_outputs: summed down where it broadcasts to a larger shape, cast to the input's
+// dtype (a custom backward may return another), on the input's device or refused.
 Tensor validated(const Node& node, size_t i, Tensor g, const Node& next) {
   if (g->shape() != next.output_shape) {
     FT_CHECK(expands_to(next.output_shape, g->shape()), RuntimeError, "Function ", node.name(),
