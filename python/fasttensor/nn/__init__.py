@@ -5,6 +5,7 @@ from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Se
 from .layers import (
     BCELoss,
     BCEWithLogitsLoss,
+    CELU,
     CrossEntropyLoss,
     Dropout,
     ELU,
@@ -48,10 +49,11 @@ from .layers import (
 )
 from .module import Module
 from .parameter import Parameter, UninitializedParameter
+from . import modules  # noqa: E402 (torch.nn.modules.* import paths)
 
 __all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
            "ParameterDict", "Linear", "LazyLinear", "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh",
-           "Softmax", "LogSoftmax", "Dropout", "MSELoss", "CrossEntropyLoss", "LeakyReLU", "ELU", "GELU", "SiLU",
+           "Softmax", "LogSoftmax", "Dropout", "MSELoss", "CrossEntropyLoss", "LeakyReLU", "ELU", "CELU", "GELU", "SiLU",
            "Softplus", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "Hardtanh",
            "ReLU6", "LogSigmoid", "Softsign", "Softmin", "Hardsigmoid", "Hardswish", "Mish", "SELU", "Threshold", "GLU",
            "Tanhshrink", "PReLU", "CosineSimilarity", "PairwiseDistance", "KLDivLoss", "Embedding", "LayerNorm", "functional", "init", "utils"]

@@ -265,6 +265,21 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _written_back(input, inplace, lambda input: _C.where(input > 0, input, input.clamp(max=0).expm1() * alpha))
 
 
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha * (exp(x / alpha) - 1)."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+
+    def negative_part(x: Tensor) -> Tensor:
+        # The value from expm1 (exact near 0), the gradient from exp (expm1's backward, result + 1,
+        # cancels near -1): e - e.detach() is exactly 0 and carries exp(u) as its derivative.
+        u = x.clamp(max=0) / alpha
+        e = u.exp()
+        return (u.expm1().detach() + (e - e.detach())) * alpha
+
+    return _written_back(input, inplace, lambda x: _C.where(x > 0, x, negative_part(x)))
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Φ(x) = x/2 * (1 + erf(x/√2)); approximate='tanh': x/2 * (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
     if approximate == "none":

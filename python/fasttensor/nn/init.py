@@ -12,13 +12,14 @@ import warnings
 from typing import Optional
 
 from .. import _C
+from .._creation import eye as _identity, randperm
 from ..autograd import no_grad
 from .parameter import is_lazy, uninitialized_use_error
 
 Tensor = _C.Tensor
 
 _LINEAR_NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                          "conv_transpose3d", "identity")
+                          "conv_transpose3d")
 
 
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
@@ -66,18 +67,29 @@ def _check_initialized(tensor: Tensor, initializer) -> None:
         raise uninitialized_use_error(initializer)
 
 
+def _sample(fill, *args, generator=None) -> Tensor:
+    """Runs a sampling method (``tensor.uniform_``, ``tensor.normal_``) without recording a graph. A
+    dtype the kernel lacks (integers, bool) raises NotImplementedError with its message, as PyTorch's
+    dispatch does."""
+    with no_grad():
+        try:
+            return fill(*args, generator=generator)
+        except RuntimeError as error:
+            if "not implemented for" in str(error):
+                raise NotImplementedError(str(error)) from None
+            raise
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fills with samples of U(a, b)."""
     _check_initialized(tensor, uniform_)
-    with no_grad():
-        return tensor.uniform_(a, b, generator=generator)
+    return _sample(tensor.uniform_, a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fills with samples of N(mean, std²)."""
     _check_initialized(tensor, normal_)
-    with no_grad():
-        return tensor.normal_(mean, std, generator=generator)
+    return _sample(tensor.normal_, mean, std, generator=generator)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -158,13 +170,98 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    _sample(tensor.uniform_, 2 * lo - 1, 2 * hi - 1, generator=generator)
     with no_grad():
-        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
         tensor.erfinv_()
         tensor.mul_(std * math.sqrt(2.0))
         tensor.add_(mean)
         return tensor.clamp_(min=a, max=b)
 
 
+def _householder_qr(a: Tensor) -> tuple:
+    """Reduced QR of an (m, n) matrix with m >= n by Householder reflections, LAPACK's convention
+    (R's diagonal is -sign(x0) * |x| of each column's reflected part, so it may be negative)."""
+    m, n = a.shape
+    r = a.clone()
+    q = _identity(m, dtype=a.dtype, device=a.device)
+    for k in range(n):
+        x = r[k:, k]
+        norm = x.norm().item()
+        if norm == 0.0:
+            continue
+        alpha = -norm if x[0].item() >= 0 else norm
+        v = x.clone()
+        v[0] -= alpha
+        v /= v.norm()
+        block = r[k:, k:]
+        block -= 2 * v.unsqueeze(1) * (v @ block).unsqueeze(0)
+        columns = q[:, k:]
+        columns -= 2 * (columns @ v).unsqueeze(1) * v.unsqueeze(0)
+    return q[:, :n].contiguous(), r[:n, :].triu()
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013): Q of the QR of a standard normal
+    matrix, its columns signed by R's diagonal so Q is uniform (Haar). Dimensions after the first are
+    flattened; rows < cols gives orthonormal rows, else orthonormal columns."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flattened = normal_(tensor.new_empty((rows, cols)), 0, 1, generator).to(_C.float64)
+    if rows < cols:
+        flattened = flattened.t()
+    with no_grad():
+        q, r = _householder_qr(flattened)
+        q *= r.diagonal().sign()
+        if rows < cols:
+            q = q.t()
+        tensor.view_as(q).copy_(q)
+        return tensor.mul_(gain)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """N(0, std²) with ceil(sparsity * rows) entries of each column, at random rows, set to zero
+    (Martens, 2010). As PyTorch's, the rows are drawn from the global generator."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    normal_(tensor, 0, std, generator)
+    with no_grad():
+        for col in range(cols):
+            tensor[randperm(rows)[:num_zeros], col] = 0
+    return tensor
+
+
+def _deprecated(method):
+    """The old name of an initializer (``normal`` for ``normal_``): warns FutureWarning, then calls it."""
+    new_name = method.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning,
+                      stacklevel=2)
+        return method(*args, **kwargs)
+
+    deprecated_init.__name__ = old_name
+    deprecated_init.__doc__ = f"{old_name}(...): deprecated, use :func:`nn.init.{new_name}`."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
+
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "eye_", "trunc_normal_"]
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "eye_", "trunc_normal_", "orthogonal_",
+           "sparse_"]

@@ -211,6 +211,20 @@ class ELU(Module):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
+class CELU(Module):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) (Barron, 2017); alpha = 1 is ELU."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
 class GELU(Module):
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()

@@ -1,12 +1,17 @@
 """fasttensor.optim: SGD, Adam, AdamW (each step one fused C++ call per
-parameter, AMSGrad aside), RMSprop and Adagrad (tensor ops, any device), and
-the learning-rate schedules of lr_scheduler."""
+parameter, AMSGrad aside), RMSprop, Adagrad, Adadelta, Adamax, NAdam and RAdam
+(tensor ops, any device), and the learning-rate schedules of lr_scheduler."""
 
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
+           "lr_scheduler"]

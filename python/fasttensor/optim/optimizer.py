@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .. import _C
 from ..autograd import enable_grad
@@ -72,6 +72,15 @@ def _advance_step(state: Dict[str, Any]) -> float:
     return step
 
 
+def _split_names(params: List[Any]) -> Tuple[List[Any], List[str]]:
+    """Splits ``named_parameters()`` pairs into (tensors, names); plain tensors give no names. A
+    mix of named and unnamed parameters is an error, as in PyTorch."""
+    names = [p[0] for p in params if isinstance(p, tuple)]
+    if names and len(names) != len(params):
+        raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+    return ([p[1] for p in params] if names else params), names
+
+
 class Optimizer:
     """Base class: ``params`` is an iterable of tensors or of dicts (parameter
     groups, each with its own hyperparameters overriding ``defaults``)."""
@@ -103,12 +112,15 @@ class Optimizer:
                             "tensors in sets will change between runs. Please use a list instead.")
         else:
             params = list(params)
+        params, names = _split_names(params)
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
         group = dict(param_group, params=params)
+        if names:
+            group["param_names"] = names
         for name, default in self.defaults.items():
             if default is required and name not in group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
@@ -118,6 +130,11 @@ class Optimizer:
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
                           "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
                           stacklevel=3)
+        for other in self.param_groups:
+            if ("param_names" in group) != ("param_names" in other):
+                kind = "with names" if "param_names" in group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {kind} to the optimizer")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -174,6 +191,9 @@ class Optimizer:
         groups = []
         for group, saved in zip(self.param_groups, saved_groups):
             saved["params"] = group["params"]
+            # Saved names replace ours; a save without names keeps them (PyTorch's rule).
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
             # Keys a saved group lacks (an older save) take this optimizer's defaults, as PyTorch's do.
             for key, default in self.defaults.items():
                 saved.setdefault(key, default)

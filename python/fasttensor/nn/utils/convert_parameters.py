@@ -1,0 +1,50 @@
+"""Model parameters as one flat vector and back, as torch.nn.utils."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from ... import _C
+
+Tensor = _C.Tensor
+
+
+def _typename(obj: Any) -> str:
+    """torch.typename: a tensor's type string, else the object's (module-qualified) class name."""
+    if isinstance(obj, Tensor):
+        return "fasttensor." + obj.type().split(".")[-1]
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def _check_param_device(param: Tensor, old_param_device: Optional[int]) -> int:
+    """The device index of the first parameter (-1 for the CPU); a later one elsewhere is a TypeError."""
+    device = param.get_device() if param.device.type == "cuda" else -1
+    if old_param_device is not None and device != old_param_device:
+        raise TypeError("Found two parameters on different devices, this is currently not supported.")
+    return device if old_param_device is None else old_param_device
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """Flattens the parameters into one vector (``cat`` of their views: gradients flow back)."""
+    device = None
+    pieces = []
+    for param in parameters:
+        device = _check_param_device(param, device)
+        pieces.append(param.view(-1))
+    return _C.cat(pieces)
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Points each parameter's data at its slice of ``vec`` (shared memory, as PyTorch's ``.data``
+    assignment)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {_typename(vec)}")
+    device = None
+    pointer = 0
+    for param in parameters:
+        device = _check_param_device(param, device)
+        count = param.numel()
+        param.data = vec[pointer:pointer + count].view_as(param).data
+        pointer += count

@@ -1,0 +1,96 @@
+"""NAdam (Dozat, 2016): Adam with Nesterov momentum."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+
+from .. import _C
+from ..autograd import no_grad
+from .optimizer import Optimizer, _advance_step, _step_tensor
+
+
+def _zeros_like(p: _C.Tensor) -> _C.Tensor:
+    return _C._full(list(p.shape), 0, p.dtype, p.device, False)
+
+
+def _check_adam_arguments(lr: float, betas: Tuple[float, float], eps: float, weight_decay: float) -> None:
+    """PyTorch's checks of the hyperparameters the Adam family shares."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+class NAdam(Optimizer):
+    """PyTorch's NAdam. Per parameter p with gradient g at step t, in tensor ops (any device):
+
+        g = -g (maximize);  g = g + wd * p  |  p *= 1 - lr * wd  (decoupled_weight_decay)
+        mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay));  prod *= mu_t   state['mu_product']
+        m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g²
+        denom = sqrt(v / (1 - beta2^t)) + eps
+        p -= lr * (1 - mu_t) / (1 - prod) * g / denom + lr * mu_{t+1} / (1 - prod * mu_{t+1}) * m / denom
+
+    ``state['mu_product']`` is a 0-d tensor of the step's dtype (float32 unless the default dtype is
+    float64), so it rounds as PyTorch's does.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 2e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: Optional[bool] = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False) -> None:
+        _check_adam_arguments(lr, betas, eps, weight_decay)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        if differentiable:
+            raise NotImplementedError("NAdam(differentiable=True) is not supported")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=False))
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for p in group["params"]:
+                p_state = self.state.get(p)
+                if p_state and not isinstance(p_state.get("mu_product"), _C.Tensor):
+                    p_state["mu_product"] = _step_tensor(float(p_state["mu_product"]))
+
+    def step(self, closure: Optional[Callable[[], Any]] = None):
+        """One update of every parameter that has a gradient (those with grad None are skipped)."""
+        loss = self._closure_loss(closure)
+        with no_grad():
+            for group, p, grad in self._params_with_grad():
+                lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+                beta1, beta2 = group["betas"]
+                state = self.state[p]
+                if not state:  # key order as PyTorch's
+                    state["step"] = _step_tensor()
+                    state["mu_product"] = _step_tensor(1.0)
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                step = _advance_step(state)
+                if group["maximize"]:
+                    grad = -grad
+                if weight_decay != 0:
+                    if group["decoupled_weight_decay"]:
+                        p.mul_(1 - lr * weight_decay)
+                    else:
+                        grad = grad.add(p, alpha=weight_decay)
+                momentum_decay = group["momentum_decay"]
+                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+                mu_product = state["mu_product"].mul_(mu).item()
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.lerp_(grad, 1 - beta1)
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                denom = exp_avg_sq.div(1 - beta2 ** step).sqrt().add_(eps)
+                p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+                p.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product * mu_next))
+        return loss
