@@ -178,6 +178,22 @@ def test_det_slogdet_logdet(shape, dtype, device):
         check(fasttensor.logdet(x), torch.logdet(t), 2 * tol * max(n, 1))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_det_gradient_of_exactly_singular_matrices_is_zero(dtype):
+    # torch gives 0 where the determinant came out exactly 0 (ours was NaN, from the inverse).
+    mats = [[[1.0, 2.0], [2.0, 4.0]], [[0.0, 1.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 0.0]]]
+    libs = [fasttensor] + ([torch] if HAVE_TORCH else [])
+    for lib in libs:
+        a = lib.tensor(mats, dtype=getattr(lib, dtype), requires_grad=True)  # a batch
+        lib.linalg.det(a).sum().backward()
+        assert a.grad.abs().max().item() == 0
+        b = lib.tensor([[[2.0, 1.0], [1.0, 3.0]], [[1.0, 2.0], [2.0, 4.0]]], dtype=getattr(lib, dtype),
+                       requires_grad=True)  # a regular matrix beside a singular one keeps its gradient
+        lib.linalg.det(b).sum().backward()
+        np.testing.assert_allclose(b.grad[0].tolist(), [[3.0, -1.0], [-1.0, 2.0]], rtol=1e-6)
+        assert b.grad[1].abs().max().item() == 0
+
+
 def test_det_of_singular_and_special_matrices():
     rows_equal = np.array([[1.0, 2.0], [1.0, 2.0]])
     for a in (np.zeros((3, 3)), rows_equal, np.array([[0.0, 1.0], [0.0, 1.0]])):

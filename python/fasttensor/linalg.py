@@ -416,15 +416,17 @@ class _Det(Function):
         A = ctx.input
         if _C.is_grad_enabled():  # create_graph=True: see "Gradients" above
             det_A, inverse = _Det.apply(A), inv(A)
-        else:  # inverse: inf/nan where A is singular (not supported: see det)
+        else:  # inverse: inf/nan where A is singular (masked below)
             det_A, inverse = ctx.saved_tensors[0], _inverse_from(ctx.lu, A)
-        return (grad * det_A).unsqueeze(-1).unsqueeze(-1) * inverse.transpose(-2, -1)
+        grad_A = (grad * det_A).unsqueeze(-1).unsqueeze(-1) * inverse.transpose(-2, -1)
+        # A matrix whose determinant came out exactly 0 gets a zero gradient, as PyTorch gives it.
+        return _C.where((det_A == 0).unsqueeze(-1).unsqueeze(-1), 0.0, grad_A)
 
 
 def det(A: Tensor, *, out=None) -> Tensor:
     """The determinant of each square matrix of A (..., n, n), from PA = LU: ±prod(diag U).
-    A singular matrix has determinant 0 (no error); its gradient is not supported (torch's comes from an
-    SVD: ours, from the inverse, is inf/nan there)."""
+    A singular matrix has determinant 0 (no error), and where it is exactly 0 a zero gradient, as
+    PyTorch's."""
     _check_matrix(A, "linalg.det")
     return _copy_out(_Det.apply(A), out)
 
