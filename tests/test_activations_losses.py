@@ -279,3 +279,16 @@ def test_bce_gradient_at_probabilities_zero_and_one(m):
     for target, name in ((m.zeros(2, dtype=m.int64), "Long"), (m.zeros(2, dtype=m.float64), "Double")):
         with pytest.raises(RuntimeError, match=f"Found dtype {name} but expected Float"):
             F.binary_cross_entropy(m.zeros(2), target)
+
+
+@pytest.mark.parametrize("m", LIBS)
+def test_float_only_losses_refuse_integer_tensors_as_torch(m):
+    F = m.nn.functional
+    a, b = m.tensor([1, 2]), m.tensor([2, 2])
+    for f, kernel in ((F.mse_loss, "mse_cpu"), (F.smooth_l1_loss, "smooth_l1_cpu"), (F.huber_loss, "huber_cpu"),
+                      (F.binary_cross_entropy, "binary_cross_entropy")):
+        for reduction in ("mean", "sum", "none"):
+            with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Long\''):
+                f(a, b, reduction=reduction)
+    # one floating operand: computed in the promoted dtype
+    assert F.mse_loss(a.float(), b).item() == 0.5

@@ -160,7 +160,14 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
                       "This will likely lead to incorrect results due to broadcasting. "
                       "Please ensure they have the same size.", stacklevel=2)
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    _require_floating_pair(input, target, "mse")
     return _C._mse_loss(input, target, reduction)
+
+
+def _require_floating_pair(input: Tensor, target: Tensor, kernel: str) -> None:
+    """PyTorch's error for a floating-point-only loss kernel when neither operand is floating."""
+    if not (input.is_floating_point() or target.is_floating_point()):
+        _require_floating(input, kernel)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
@@ -462,6 +469,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
                    beta: float = 1.0) -> Tensor:
     """0.5 d² / beta where d = |input - target| < beta, else d - beta / 2 (beta 0: the L1 loss)."""
     _check_same_size(input, target)
+    _require_floating_pair(input, target, "smooth_l1")
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     d = (input - target).abs()
@@ -473,6 +481,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Optional[Tensor] = None) -> Tensor:
     """0.5 d² where d = |input - target| < delta, else delta (d - delta / 2)."""
     _check_same_size(input, target)
+    _require_floating_pair(input, target, "huber")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = (input - target).abs()
@@ -487,6 +496,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor]
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{_scalar_type_name(input)}'")
     _check_loss_target_dtype(input, target)
     if input.numel() > 0 and not bool(((input >= 0) & (input <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
