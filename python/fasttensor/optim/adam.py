@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from .. import _C
 from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _lerp_, _step_tensor
+from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _lerp_, _step_tensor
 
 Tensor = _C.Tensor
 _maximum = _C.maximum
@@ -16,9 +16,9 @@ class Adam(Optimizer):
     """PyTorch's Adam. Per parameter, at step t (one fused C++ pass):
 
         g = g + weight_decay * p          (Adam)   |  p *= 1 - lr * weight_decay  (AdamW)
-        m = beta1 * m + (1 - beta1) * g
+        m = lerp(m, g, 1 - beta1)
         v = beta2 * v + (1 - beta2) * g²
-        p -= lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)
+        p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
     amsgrad=True divides by sqrt(max over steps of v) instead (tensor ops: the fused pass has no
     running maximum); maximize=True steps along +g. ``state['step']`` is a 0-d float tensor on the
@@ -32,16 +32,7 @@ class Adam(Optimizer):
                  decoupled_weight_decay: bool = False) -> None:
         # foreach, fused and capturable pick one of PyTorch's implementations (capturable: for CUDA
         # graphs); the arithmetic is the same, and ours is one fused pass per parameter.
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_adam_arguments(lr, betas, eps, weight_decay)
         if differentiable:
             raise NotImplementedError(f"{type(self).__name__}(differentiable=True) is not supported")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,

@@ -6,8 +6,7 @@ from typing import Any, Callable, Iterable, Optional, Tuple
 
 from .. import _C
 from ..autograd import no_grad
-from .nadam import _check_adam_arguments, _zeros_like
-from .optimizer import Optimizer, _advance_step, _step_tensor
+from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _step_tensor, _zeros_like
 
 
 class Adamax(Optimizer):

@@ -6,25 +6,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from .. import _C
 from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _step_tensor
-
-
-def _zeros_like(p: _C.Tensor) -> _C.Tensor:
-    return _C._full(list(p.shape), 0, p.dtype, p.device, False)
-
-
-def _check_adam_arguments(lr: float, betas: Tuple[float, float], eps: float, weight_decay: float) -> None:
-    """PyTorch's checks of the hyperparameters the Adam family shares."""
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _step_tensor, _zeros_like
 
 
 class NAdam(Optimizer):

@@ -72,6 +72,25 @@ def _advance_step(state: Dict[str, Any]) -> float:
     return step
 
 
+def _zeros_like(p: Tensor) -> Tensor:
+    """A state buffer: zeros shaped, typed and placed like p."""
+    return _C._full(list(p.shape), 0, p.dtype, p.device, False)
+
+
+def _check_adam_arguments(lr: float, betas: Tuple[float, float], eps: float, weight_decay: float) -> None:
+    """PyTorch's checks of the hyperparameters the Adam family shares."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def _split_names(params: List[Any]) -> Tuple[List[Any], List[str]]:
     """Splits ``named_parameters()`` pairs into (tensors, names); plain tensors give no names. A
     mix of named and unnamed parameters is an error, as in PyTorch."""

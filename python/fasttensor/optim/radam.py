@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Optional, Tuple
 
 from ..autograd import no_grad
-from .nadam import _check_adam_arguments, _zeros_like
-from .optimizer import Optimizer, _advance_step, _step_tensor
+from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _step_tensor, _zeros_like
 
 
 class RAdam(Optimizer):

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Optional
 
-from .. import _C
 from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _lerp_, _step_tensor
-
-
-def _zeros_like(p: _C.Tensor) -> _C.Tensor:
-    return _C._full(list(p.shape), 0, p.dtype, p.device, False)
+from .optimizer import Optimizer, _advance_step, _lerp_, _step_tensor, _zeros_like
 
 
 class RMSprop(Optimizer):
