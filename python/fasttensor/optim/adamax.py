@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable, Optional, Tuple
 
 from .. import _C
 from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _step_tensor, _zeros_like
+from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _decayed_grad, _step_tensor, _zeros_like
 
 
 class Adamax(Optimizer):
@@ -39,10 +39,7 @@ class Adamax(Optimizer):
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_inf"] = _zeros_like(p)
                 step = _advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if group["weight_decay"] != 0:
-                    grad = grad.add(p, alpha=group["weight_decay"])
+                grad = _decayed_grad(group, p, grad)
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 _C.maximum(exp_inf.mul_(beta2), grad.abs().add_(group["eps"]), out=exp_inf)

@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from .. import _C
 from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _step_tensor, _zeros_like
+from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _decayed_grad, _step_tensor, _zeros_like
 
 
 class NAdam(Optimizer):
@@ -49,7 +49,7 @@ class NAdam(Optimizer):
         loss = self._closure_loss(closure)
         with no_grad():
             for group, p, grad in self._params_with_grad():
-                lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+                lr, eps = group["lr"], group["eps"]
                 beta1, beta2 = group["betas"]
                 state = self.state[p]
                 if not state:  # key order as PyTorch's
@@ -58,13 +58,7 @@ class NAdam(Optimizer):
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
                 step = _advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(p, alpha=weight_decay)
+                grad = _decayed_grad(group, p, grad)
                 momentum_decay = group["momentum_decay"]
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))

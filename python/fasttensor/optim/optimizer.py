@@ -91,6 +91,20 @@ def _check_adam_arguments(lr: float, betas: Tuple[float, float], eps: float, wei
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
+def _decayed_grad(group: Dict[str, Any], p: Tensor, grad: Tensor) -> Tensor:
+    """The gradient an update uses: negated for maximize, with weight decay added to it (L2) or, with
+    decoupled_weight_decay, applied to p itself (p *= 1 - lr * weight_decay)."""
+    if group.get("maximize"):
+        grad = -grad
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if group.get("decoupled_weight_decay"):
+            p.mul_(1 - group["lr"] * weight_decay)
+        else:
+            grad = grad.add(p, alpha=weight_decay)
+    return grad
+
+
 def _split_names(params: List[Any]) -> Tuple[List[Any], List[str]]:
     """Splits ``named_parameters()`` pairs into (tensors, names); plain tensors give no names. A
     mix of named and unnamed parameters is an error, as in PyTorch."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Optional, Tuple
 
 from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _step_tensor, _zeros_like
+from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _decayed_grad, _step_tensor, _zeros_like
 
 
 class RAdam(Optimizer):
@@ -36,7 +36,7 @@ class RAdam(Optimizer):
         loss = self._closure_loss(closure)
         with no_grad():
             for group, p, grad in self._params_with_grad():
-                lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+                lr, eps = group["lr"], group["eps"]
                 beta1, beta2 = group["betas"]
                 state = self.state[p]
                 if not state:  # key order as PyTorch's
@@ -44,13 +44,7 @@ class RAdam(Optimizer):
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
                 step = _advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(p, alpha=weight_decay)
+                grad = _decayed_grad(group, p, grad)
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
