@@ -298,3 +298,58 @@ def test_index_with_float_tensor_raises():
     x = fasttensor.zeros(3)
     with pytest.raises(IndexError):
         x[fasttensor.tensor([0.0, 1.0])]
+
+
+def _libs():
+    import helpers
+
+    return [fasttensor] + ([helpers.torch] if helpers.HAVE_TORCH else [])
+
+
+@pytest.mark.parametrize("m", _libs(), ids=lambda m: m.__name__)
+def test_augmented_assignment_on_views_with_size_one_dims(m):
+    # x[:1] += 1 reads x[:1] back with its leading 1-dim re-expanded: the same memory, not a partial
+    # overlap (it raised "refer to a single memory location").
+    c = m.zeros(1, 3)
+    c[:] += 1
+    c[...] += 1
+    c[0:1, :] -= 3
+    assert c.tolist() == [[-1.0, -1.0, -1.0]]
+    y = m.arange(12.0).reshape(3, 4)
+    y[0:1] += 1
+    y[-1:] /= 2
+    y[1:2, :] -= 3
+    y[None] += 1
+    y[2:3, 1] += 1
+    assert y.tolist() == [[2.0, 3.0, 4.0, 5.0], [2.0, 3.0, 4.0, 5.0], [5.0, 6.5, 6.0, 6.5]]
+    z = m.arange(12.0).reshape(3, 4)
+    z[:] = z[0]  # a broadcast source: allowed, as copy_
+    assert z.tolist() == [[0.0, 1.0, 2.0, 3.0]] * 3
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        x = m.arange(6.0)
+        x[1:] = x[:-1]
+    with pytest.raises(RuntimeError, match=r"The expanded size of the tensor \(1\) must match the existing size \(2\) "
+                                           r"at non-singleton dimension 0"):
+        m.zeros(3, 4)[0:1] = m.ones(2, 4)
+
+
+@pytest.mark.parametrize("m", _libs(), ids=lambda m: m.__name__)
+def test_a_list_holding_sequences_indexes_as_a_tuple(m):
+    # torch 2.13 still reads x[[[0, 1], [1, 2]]] as x[[0, 1], [1, 2]] (with a deprecation warning)
+    x = m.arange(12.0).reshape(3, 4)
+    with pytest.warns(UserWarning, match="Using a non-tuple sequence for multidimensional indexing is deprecated"):
+        assert x[[[0, 1], [1, 2]]].tolist() == [1.0, 6.0]
+    with pytest.warns(UserWarning):
+        assert x[[slice(None), 0]].tolist() == [0.0, 4.0, 8.0]
+    with pytest.warns(UserWarning):
+        assert x[[m.tensor([0, 1]), 1]].tolist() == [1.0, 5.0]
+    with pytest.warns(UserWarning):
+        assert tuple(x[[[0, 1]]].shape) == (2, 4)
+    y = x.clone()
+    with pytest.warns(UserWarning):
+        y[[m.tensor([0, 1]), m.tensor([1, 2])]] = -1
+    assert (y == -1).sum().item() == 2 and y[0, 1].item() == -1 and y[1, 2].item() == -1
+    assert tuple(x[[0, 1]].shape) == (2, 4)  # a flat list of ints stays one index
+    assert tuple(x[m.tensor(1, dtype=m.uint8)].shape) == (1, 3, 4)  # a 0-d uint8 tensor is a mask
+    with pytest.raises(TypeError, match="slice indices must be integers or None or have an __index__ method"):
+        x[1.0:2]

@@ -106,8 +106,12 @@ void check_no_internal_overlap(const Tensor& out) {
 
 void check_no_partial_overlap(const Tensor& out, const Tensor& in) {
   if (!in || out->storage() != in->storage() || out->numel() == 0 || in->numel() == 0) return;
-  const bool same_layout = out->offset() == in->offset() && out->shape() == in->shape() && out->strides() == in->strides();
-  if (same_layout) return;  // elementwise in place: each element reads itself
+  // Elementwise in place (each element reads itself): the same offset, shape and strides, where a
+  // size-1 dim's stride does not matter (x[:1] += 1 reads x[:1] re-expanded with stride 0 there).
+  bool same_layout = out->offset() == in->offset() && out->shape() == in->shape();
+  for (int d = 0; same_layout && d < out->dim(); ++d)
+    same_layout = out->shape()[d] == 1 || out->strides()[d] == in->strides()[d];
+  if (same_layout) return;
   // As PyTorch: decided only for dense layouts, whose memory ranges are exact.
   if (!is_non_overlapping_and_dense(out) || !is_non_overlapping_and_dense(in)) return;
   const int64_t out_end = out->offset() + out->numel(), in_end = in->offset() + in->numel();

@@ -212,11 +212,10 @@ void index_put_kernel(const Tensor& self, const std::vector<IndexItem>& items, c
   Tensor v = apply_basic(self, items, adv);
   check_same_device(self, value, "index_put_");
   if (adv.indices.empty()) {
-    const Shape shape = broadcast_shapes(v->shape(), value->shape());
-    FT_CHECK(shape == v->shape(), RuntimeError, "shape mismatch: value tensor of shape ", value->shape().str(),
-             " cannot be broadcast to indexing result of shape ", v->shape().str());
-    check_no_partial_overlap(v, value);  // x[1:] = x[:-1], as copy_
-    backend(self->device()).copy(v, expand_to(value, v->shape()));
+    // As PyTorch's copy_: the value expands to the indexed region (with expand's errors).
+    const Tensor expanded = expand(value, v->shape().vec());
+    check_no_partial_overlap(v, expanded);  // x[1:] = x[:-1], as copy_ (x[:1] = x[:1] and x[:] = x[0] are fine)
+    backend(self->device()).copy(v, expanded);
     return;
   }
   Gather g = plan_gather(v, adv);

@@ -233,6 +233,32 @@ py::array to_numpy(const Tensor& t) {
   return py::array(py::dtype(numpy_format(t->dtype())), shape, strides, t->data(), owner);
 }
 
+namespace {
+// PyTorch's (and NumPy's old) rule for a list index: a short sequence holding a
+// tensor, a sequence, a slice, None or Ellipsis is taken as a tuple of indices
+// (x[[[0, 1], [1, 2]]] is x[[0, 1], [1, 2]]), with a deprecation warning.
+bool sequence_as_tuple(py::handle h) {
+  if (is_tensor(h) || py::isinstance<py::array>(h) || py::isinstance<py::str>(h) || !PySequence_Check(h.ptr()))
+    return false;
+  const Py_ssize_t n = PySequence_Size(h.ptr());
+  if (n < 0) {
+    PyErr_Clear();
+    return false;
+  }
+  if (n >= 32) return false;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    py::object x = py::reinterpret_steal<py::object>(PySequence_GetItem(h.ptr(), i));
+    if (!x) {
+      PyErr_Clear();
+      return false;
+    }
+    PyObject* p = x.ptr();
+    if (is_tensor(x) || PySequence_Check(p) || PySlice_Check(p) || p == Py_Ellipsis || p == Py_None) return true;
+  }
+  return false;
+}
+}  // namespace
+
 std::vector<ops::IndexItem> to_index(py::handle h) {
   using Kind = ops::IndexItem::Kind;
   std::vector<ops::IndexItem> items;
@@ -249,7 +275,10 @@ std::vector<ops::IndexItem> to_index(py::handle h) {
       it.kind = Kind::Slice;
       auto get = [](PyObject* v) -> std::optional<int64_t> {
         if (v == Py_None) return std::nullopt;
-        return py::reinterpret_borrow<py::object>(v).attr("__index__")().cast<int64_t>();
+        py::object o = py::reinterpret_borrow<py::object>(v);
+        FT_CHECK(py::hasattr(o, "__index__"), TypeError,
+                 "slice indices must be integers or None or have an __index__ method");
+        return o.attr("__index__")().cast<int64_t>();
       };
       auto* s = reinterpret_cast<PySliceObject*>(p);
       it.start = get(s->start);
@@ -264,8 +293,8 @@ std::vector<ops::IndexItem> to_index(py::handle h) {
       it.kind = Kind::Ellipsis;
     } else if (is_tensor(x)) {
       Tensor t = x.cast<Tensor>();
-      if (t->dim() == 0 && !is_floating(t->dtype()) && t->dtype() != DType::Bool) {
-        it.kind = Kind::Int;  // a 0-d integer tensor indexes like an int
+      if (t->dim() == 0 && !is_floating(t->dtype()) && t->dtype() != DType::Bool && t->dtype() != DType::UInt8) {
+        it.kind = Kind::Int;  // a 0-d integer tensor indexes like an int (a uint8 one is a mask, as torch)
         it.i = item(t).i;
       } else {
         it.kind = Kind::Tensor;
@@ -289,6 +318,13 @@ std::vector<ops::IndexItem> to_index(py::handle h) {
   };
   if (PyTuple_Check(h.ptr())) {
     for (py::handle x : py::reinterpret_borrow<py::tuple>(h)) one(x);
+  } else if (sequence_as_tuple(h)) {
+    PyErr_WarnEx(PyExc_UserWarning,
+                 "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
+                 "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor "
+                 "index, x[torch.tensor(seq)], which will result either in an error or a different result",
+                 1);
+    for (py::handle x : py::reinterpret_borrow<py::sequence>(h)) one(x);
   } else {
     one(h);
   }
