@@ -353,3 +353,37 @@ def test_a_list_holding_sequences_indexes_as_a_tuple(m):
     assert tuple(x[m.tensor(1, dtype=m.uint8)].shape) == (1, 3, 4)  # a 0-d uint8 tensor is a mask
     with pytest.raises(TypeError, match="slice indices must be integers or None or have an __index__ method"):
         x[1.0:2]
+
+
+@pytest.mark.parametrize("m", _libs(), ids=lambda m: m.__name__)
+def test_diagonal_is_a_view_of_any_layout(m):
+    # writes through the diagonal of a sliced or stepped tensor reach it (it was a copy there)
+    y = m.arange(12.0).reshape(4, 3)
+    y[:, 1:].diagonal().fill_(-1)
+    assert y.tolist() == [[0.0, -1.0, 2.0], [3.0, 4.0, -1.0], [6.0, 7.0, 8.0], [9.0, 10.0, 11.0]]
+    y = m.arange(12.0).reshape(4, 3)
+    y[::2].diagonal().zero_()
+    assert y.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 0.0, 8.0], [9.0, 10.0, 11.0]]
+    x = m.ones(4, 3, requires_grad=True)
+    z = x * 1
+    z[:, 1:].diagonal().mul_(5)
+    z.sum().backward()
+    assert x.grad.tolist() == [[1.0, 5.0, 1.0], [1.0, 1.0, 5.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    a = m.arange(24.0).reshape(2, 3, 4)
+    for args, shape, stride, offset in (((0, 0, 1), (4, 2), (1, 16), 0), ((1, 0, 2), (3, 2), (4, 13), 1),
+                                        ((-1, 1, 2), (2, 2), (12, 5), 4), ((2, 2, 0), (3, 0), (4, 13), 0)):
+        d = a.diagonal(*args)
+        assert (tuple(d.shape), d.stride(), d.storage_offset()) == (shape, stride, offset)
+        assert d._base is a._base  # the root of the view chain (a is a view of arange)
+    p = a.permute(2, 0, 1)[1:]
+    assert p.diagonal(0, 1, 2).tolist() == [[1.0, 17.0], [2.0, 18.0], [3.0, 19.0]]
+    # twice differentiable through a transposed input's off-diagonal
+    w = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=m.float64, requires_grad=True)
+    (g,) = m.autograd.grad((w.t().diagonal(-1) ** 3).sum(), w, create_graph=True)
+    (gg,) = m.autograd.grad(g.sum(), w)
+    assert g.tolist() == [[0.0, 12.0, 0.0], [0.0, 0.0, 108.0]]
+    assert gg.tolist() == [[0.0, 12.0, 0.0], [0.0, 0.0, 36.0]]
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        m.ones(3).diagonal()
+    with pytest.raises(RuntimeError, match="diagonal dimensions cannot be identical 1, 1"):
+        m.ones(3, 3).diagonal(0, 1, 1)

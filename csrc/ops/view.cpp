@@ -399,4 +399,27 @@ Tensor t(const Tensor& a) {
   return view_with_grad(a, shape, strides, a->offset(), "TBackward0", [](const Tensor& g) { return t(g); });
 }
 
+Tensor diagonal(const Tensor& a, int64_t offset, int64_t dim1, int64_t dim2) {
+  const int n = a->dim();
+  const int d1 = wrap_dim(dim1, n), d2 = wrap_dim(dim2, n);
+  FT_CHECK(d1 != d2, RuntimeError, "diagonal dimensions cannot be identical ", dim1, ", ", dim2);
+  const int64_t rows = a->shape()[d1], cols = a->shape()[d2];
+  const int64_t first_row = std::max<int64_t>(-offset, 0), first_col = std::max<int64_t>(offset, 0);
+  const int64_t length = std::max<int64_t>(std::min(rows - first_row, cols - first_col), 0);
+  // Always a strided view (the other dims, then the diagonal with stride s1 + s2), as PyTorch's.
+  Shape shape, strides;
+  for (int d = 0; d < n; ++d)
+    if (d != d1 && d != d2) {
+      shape.push_back(a->shape()[d]);
+      strides.push_back(a->strides()[d]);
+    }
+  shape.push_back(length);
+  strides.push_back(a->strides()[d1] + a->strides()[d2]);
+  const int64_t start = length > 0 ? first_row * a->strides()[d1] + first_col * a->strides()[d2] : 0;
+  const Shape in_shape = a->shape();
+  return view_with_grad(a, shape, strides, a->offset() + start, "DiagonalBackward0", [=](const Tensor& g) {
+    return scatter_into_zeros(g, in_shape, [&](const Tensor& z) { return diagonal(z, offset, d1, d2); });
+  });
+}
+
 }  // namespace ft::ops

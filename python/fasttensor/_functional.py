@@ -492,28 +492,9 @@ def ravel(input):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The offset-th diagonal over dims dim1 and dim2, as the last dim of the result.
-    A view whenever the two dims can be merged into one strided dim (true of
-    contiguous inputs, their transposes and slices of rows); otherwise a copy."""
-    n = input.dim()
-    d1, d2 = _wrap_dim(dim1, n), _wrap_dim(dim2, n)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    x = movedim(input, (d1, d2), (-2, -1))  # (..., rows, cols)
-    rows, cols = x.shape[-2], x.shape[-1]
-    first_row, first_col = max(-offset, 0), max(offset, 0)
-    length = max(min(rows - first_row, cols - first_col), 0)
-    batch = list(x.shape[:-2])
-    if length == 0:
-        return x.reshape(batch + [rows * cols]).narrow(-1, 0, 0)
-    row_stride, col_stride = x.stride()[-2], x.stride()[-1]
-    if length > 1 and row_stride != cols * col_stride:
-        if col_stride == rows * row_stride:  # a transposed layout: the same diagonal of the transpose
-            return diagonal(x, -offset, -1, -2)
-        x = x.contiguous()
-    # Entry i sits at flat position first_col + i * (cols + 1) of the rows from first_row on.
-    flat = x.narrow(-2, first_row, length).reshape(batch + [length * cols])
-    return flat.narrow(-1, first_col, (length - 1) * (cols + 1) + 1)[..., ::cols + 1]
+    """The offset-th diagonal over dims dim1 and dim2, as the last dim of the result: a view of input
+    (writes through it reach input), whatever input's layout."""
+    return _C._diagonal(input, offset, dim1, dim2)
 
 
 def count_nonzero(input, dim=None):
