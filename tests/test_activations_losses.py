@@ -292,3 +292,29 @@ def test_float_only_losses_refuse_integer_tensors_as_torch(m):
                 f(a, b, reduction=reduction)
     # one floating operand: computed in the promoted dtype
     assert F.mse_loss(a.float(), b).item() == 0.5
+
+
+@pytest.mark.parametrize("m", LIBS)
+def test_float_only_activations_and_nll_refuse_integer_tensors_as_torch(m):
+    F = m.nn.functional
+    for dt, name in ((m.int64, "Long"), (m.int32, "Int"), (m.uint8, "Byte"), (m.bool, "Bool")):
+        x = m.tensor([1, 0], dtype=dt)
+        for f, kernel in ((F.gelu, "GeluKernelImpl"), (F.silu, "silu_cpu"), (F.elu, "elu_cpu"),
+                          (F.leaky_relu, "leaky_relu_cpu"), (F.softplus, "softplus_cpu")):
+            with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'{name}\''):
+                f(x)  # they computed float results
+        with pytest.raises(NotImplementedError, match=f'"nll_loss_out_frame" not implemented for \'{name}\''):
+            F.nll_loss(m.tensor([[1, 0, 2]], dtype=dt), m.tensor([0]))  # uint8 gave 255
+    with pytest.raises(RuntimeError, match="Bool inputs not supported for hardtanh"):
+        F.relu6(m.tensor([True, False]))
+    with pytest.raises(RuntimeError, match="cannot do hardtanh on an unsigned type with negative limits"):
+        F.hardtanh(m.tensor([1, 0], dtype=m.uint8))
+    assert F.relu6(m.tensor([1, 9], dtype=m.uint8)).tolist() == [1, 6]
+
+
+@pytest.mark.parametrize("m", LIBS)
+def test_cross_entropy_of_1d_input_takes_a_one_element_target(m):
+    F = m.nn.functional
+    assert F.cross_entropy(m.zeros(5), m.tensor([2])).item() == pytest.approx(math.log(5), rel=1e-6)
+    with pytest.raises(ValueError, match="For 1D input, 1D target must have size 1, but got target size: 2"):
+        F.cross_entropy(m.zeros(5), m.tensor([2, 1]))

@@ -436,3 +436,38 @@ def test_tensor_of_a_tensor_warns_as_torch():
     with pytest.warns(UserWarning, match=r"recommended to use sourceTensor\.detach\(\)\.clone\(\)"):
         t = fasttensor.tensor(src)
     assert not t.requires_grad and t.tolist() == [1.0, 1.0]
+
+
+def _arange_libs():
+    import helpers
+
+    return [fasttensor] + ([helpers.torch] if helpers.HAVE_TORCH else [])
+
+
+@pytest.mark.parametrize("m", _arange_libs(), ids=lambda m: m.__name__)
+def test_integer_arange_with_float_arguments_and_overflow(m):
+    # int64 truncates start, end and step first and counts exactly; the other integer dtypes count in
+    # double from the arguments as given, with the start and step truncated (torch's rules).
+    assert m.arange(0, 5.5, 1, dtype=m.int64).tolist() == [0, 1, 2, 3, 4]
+    assert m.arange(0.5, 5, 1.5, dtype=m.int64).tolist() == [0, 1, 2, 3, 4]
+    assert m.arange(0, 3.7, 1, dtype=m.int32).tolist() == [0, 1, 2, 3]
+    assert m.arange(0.5, 5, 1.5, dtype=m.uint8).tolist() == [0, 1, 2]
+    assert m.arange(0, 1, 0.3, dtype=m.int32).tolist() == [0, 0, 0, 0]
+    with pytest.raises(ValueError, match="step must be nonzero"):
+        m.arange(0, 1, 0.3, dtype=m.int64)
+    with pytest.raises(RuntimeError, match="step must be nonzero"):
+        m.arange(0, 5, 0)
+    for args in ((0, 1e20), (0, 1e18, 1e-5)):  # the count overflowed into an empty tensor
+        with pytest.raises(RuntimeError, match="invalid size, possible overflow"):
+            m.arange(*args)
+    with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
+        m.arange(5, 0)
+
+
+@pytest.mark.parametrize("m", _arange_libs(), ids=lambda m: m.__name__)
+def test_size_and_stride_of_a_0d_tensor_refuse_a_dim(m):
+    x = m.ones(2, 3)[0, 0]  # it returned the parent's stale size 3 and stride 1
+    for f in (lambda: x.size(0), lambda: x.stride(0), lambda: m.tensor(3.0).size(-1)):
+        with pytest.raises(IndexError, match="Dimension specified as (0|-1) but tensor has no dimensions"):
+            f()
+    assert tuple(x.size()) == () and x.stride() == ()

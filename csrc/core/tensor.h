@@ -40,7 +40,8 @@ class TensorImpl {
   const Shape& strides() const { return strides_; }
   int64_t offset() const { return offset_; }
   int dim() const { return shape_.size(); }
-  int64_t size(int64_t d) const { return shape_[wrap_dim(d, dim())]; }
+  // A 0-d tensor's size along its one pseudo-dim (0 or -1) is 1 (shape_ holds no entry to read).
+  int64_t size(int64_t d) const { return dim() == 0 ? (wrap_dim(d, 0), 1) : shape_[wrap_dim(d, dim())]; }
   int64_t numel() const { return shape_.numel(); }
   size_t itemsize() const { return ft::itemsize(dtype_); }
   const Device& device() const { return storage_->device(); }

@@ -17,16 +17,37 @@ Tensor ones(const Shape& shape, DType dt, const Device& d) { return full(shape, 
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<DType> dt, const Device& d) {
   const bool any_float = start.is_floating() || end.is_floating() || step.is_floating();
   const DType dtype = dt.value_or(any_float ? default_dtype() : DType::Int64);
+  // PyTorch's integer aranges use start and step truncated to integers (int64 also the end, and
+  // counts exactly); the others count in double: ceil((end - start) / step).
+  auto truncated = [](const Scalar& v) { return v.is_floating() ? static_cast<int64_t>(std::trunc(v.d)) : v.i; };
+  const bool integral = !is_floating(dtype) && dtype != DType::Bool;
   FT_CHECK(step.d != 0, RuntimeError, "step must be nonzero");
   FT_CHECK(std::isfinite(start.d) && std::isfinite(end.d), RuntimeError, "unsupported range: ", start.d, " -> ", end.d);
-  FT_CHECK((step.d > 0 && end.d >= start.d) || (step.d < 0 && end.d <= start.d), RuntimeError,
-           "upper bound and larger bound inconsistent with step sign");
-  // The count as PyTorch computes it: in double, or exactly for integers.
+  double first = start.d, delta = step.d;
   int64_t n;
-  if (any_float) n = static_cast<int64_t>(std::ceil((end.d - start.d) / step.d));
-  else n = (end.i - start.i + step.i + (step.i > 0 ? -1 : 1)) / step.i;
+  if (integral && dtype == DType::Int64) {
+    for (const Scalar* v : {&start, &end, &step}) check_scalar_fits(*v, DType::Int64);
+    const int64_t xs = truncated(start), xe = truncated(end), xst = truncated(step);
+    FT_CHECK(xst != 0, ValueError, "step must be nonzero");  // a fractional step truncated to 0
+    FT_CHECK((xst > 0 && xe >= xs) || (xst < 0 && xe <= xs), RuntimeError,
+             "upper bound and lower bound inconsistent with step sign");
+    n = (xe - xs + xst + (xst > 0 ? -1 : 1)) / xst;
+    first = double(xs);
+    delta = double(xst);
+  } else {
+    FT_CHECK((step.d > 0 && end.d >= start.d) || (step.d < 0 && end.d <= start.d), RuntimeError,
+             "upper bound and lower bound inconsistent with step sign");
+    const double count = any_float ? std::ceil((end.d - start.d) / step.d)
+                                   : double((end.i - start.i + step.i + (step.i > 0 ? -1 : 1)) / step.i);
+    FT_CHECK(count >= 0 && count <= 9.2233720368547748e18, RuntimeError, "invalid size, possible overflow?");
+    n = static_cast<int64_t>(count);
+    if (integral) {
+      first = double(truncated(start));
+      delta = double(truncated(step));
+    }
+  }
   Tensor t = empty(Shape{std::max<int64_t>(n, 0)}, dtype, d);
-  if (n > 0) backend(d).arange(t, start.d, step.d);
+  if (n > 0) backend(d).arange(t, first, delta);
   return t;
 }
 

@@ -41,7 +41,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int
   // A target shaped like the input holds class probabilities (a float target of another shape is taken
   // for class indices, as PyTorch does, and refused by their checks).
   if (is_floating(target->dtype()) && target->shape() == input->shape()) return soft_cross_entropy(input, target, r);
-  // Class indices: (C) with a 0-d target, (N, C) with (N), (N, C, d1..) with (N, d1..).
+  // Class indices: (C) with a 0-d target (or a 1-element one), (N, C) with (N), (N, C, d1..) with (N, d1..).
   const bool unbatched = input->dim() == 1;
   if (!unbatched) {
     FT_CHECK(target->dim() >= 1 && target->shape()[0] == input->shape()[0], ValueError,
@@ -52,6 +52,11 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction r, int
            "0D or 1D target tensor expected, multi-target not supported");
   FT_CHECK(target->dtype() == DType::Int64 || target->dtype() == DType::UInt8, RuntimeError,
            "expected target dtype to be Long or Byte, but got ", dtype_scalar_name(target->dtype()));
+  if (unbatched && target->dim() == 1) {
+    FT_CHECK(target->shape()[0] == 1, ValueError, "For 1D input, 1D target must have size 1, but got target size: ",
+             target->shape()[0]);
+    return cross_entropy(input, reshape(target, {}), r, ignore_index);
+  }
   FT_CHECK(target->dim() == input->dim() - 1, RuntimeError,
            input->dim() <= 2 ? std::string("0D or 1D target tensor expected, multi-target not supported")
                              : str("expected target of shape (N, d1, ...) for input ", input->shape().str(),

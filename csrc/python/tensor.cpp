@@ -175,7 +175,9 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("_storage_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t->storage()->data()); })
       .def("size", [](const Tensor& t, py::object dim) -> py::object {
         if (dim.is_none()) return size_object(t->shape());
-        return py::int_(t->size(dim.cast<int64_t>()));
+        const int64_t d = dim.cast<int64_t>();
+        FT_CHECK(t->dim() > 0, IndexError, "Dimension specified as ", d, " but tensor has no dimensions");
+        return py::int_(t->size(d));
       }, py::arg("dim") = py::none())
       .def("dim", &TensorImpl::dim)
       .def("ndimension", &TensorImpl::dim)
@@ -188,7 +190,9 @@ void bind_tensor(py::module_& m) {
           for (int i = 0; i < t->dim(); ++i) s[i] = py::int_(t->strides()[i]);
           return s;
         }
-        return py::int_(t->strides()[wrap_dim(dim.cast<int64_t>(), t->dim())]);
+        const int64_t d = dim.cast<int64_t>();
+        FT_CHECK(t->dim() > 0, IndexError, "Dimension specified as ", d, " but tensor has no dimensions");
+        return py::int_(t->strides()[wrap_dim(d, t->dim())]);
       }, py::arg("dim") = py::none())
       .def("storage_offset", &TensorImpl::offset)
       .def("is_contiguous", [](const Tensor& t) { return t->is_contiguous(); })

@@ -1764,7 +1764,7 @@ def range(start, end, step=1, *, dtype=None, device=None, requires_grad=False): 
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (step > 0 and end < start) or (step < 0 and end > start):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = int(math.floor((end - start) / step)) + 1
     dtype = dtype if dtype is not None else _default_float()
     positions = _C._arange(0, count, 1, _C.float64, device if device is not None else "cpu", False)

@@ -264,11 +264,13 @@ def _written_back(input: Tensor, inplace: bool, compute) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x."""
+    _require_floating(input, "leaky_relu")
     return _written_back(input, inplace, lambda input: _C.where(input > 0, input, input * negative_slope))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1)."""
+    _require_floating(input, "elu")
     return _written_back(input, inplace, lambda input: _C.where(input > 0, input, input.clamp(max=0).expm1() * alpha))
 
 
@@ -289,6 +291,9 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Φ(x) = x/2 * (1 + erf(x/√2)); approximate='tanh': x/2 * (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        kernel = "GeluCUDAKernelImpl" if input.is_cuda else "GeluKernelImpl"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_type_name(input)}'")
     if approximate == "none":
         return input * 0.5 * (1.0 + (input * 0.7071067811865476).erf())
     if approximate == "tanh":
@@ -298,11 +303,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
+    _require_floating(input, "silu")
     return _written_back(input, inplace, lambda input: input * input.sigmoid())
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    _require_floating(input, "softplus")
     scaled = input * beta
     return _C.where(scaled > threshold, input, scaled.clamp(max=threshold).exp().log1p() / beta)
 
@@ -319,6 +326,10 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     (as PyTorch's hardtanh_backward), which clamp's would not be. Keeps integer dtypes."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input.dtype == _C.bool:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if input.dtype == _C.uint8 and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     return _written_back(input, inplace, lambda input: input.masked_fill(input <= min_val, min_val).masked_fill(input >= max_val, max_val))
 
 
@@ -567,6 +578,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, siz
     target (N,), () or (N, d1, ...); 'mean' divides by the summed weights of the counted targets."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_scalar_type_name(input)}'")
     _check_class_targets(input, target, weight)
     loss, target_weights = _target_log_likelihoods(input, target, weight, int(ignore_index))
     return _reduced_by_target_weights(loss, target_weights, reduction)
