@@ -1133,3 +1133,20 @@ def test_module_backward_hook_grad_output_keeps_non_tensor_positions(m):
     a = m.ones(2, requires_grad=True)
     net(a)[0].sum().backward()
     assert seen == [([1.0, 1.0], None)]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_retain_grad_follows_in_place_ops_through_views(m):
+    x = m.ones(3, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y[:2].mul_(3)  # the base gets a new node: its .grad is the new version's (was the old one's, [3, 6, 3])
+    (y * m.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert _grad(y) == [1.0, 2.0, 3.0] and _grad(x) == [6.0, 12.0, 6.0]
+    x = m.ones(3, requires_grad=True)
+    y = x * 2
+    v = y[:2]
+    v.retain_grad()
+    y.mul_(3)  # the view's node is remade from the base's new history (its .grad was None)
+    (v * m.tensor([1.0, 2.0])).sum().backward()
+    assert _grad(v) == [1.0, 2.0] and _grad(x) == [6.0, 12.0, 0.0]

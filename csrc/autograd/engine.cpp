@@ -150,6 +150,8 @@ void refresh_view_slow(const Tensor& t) {
   const Shape base_shape = base->shape(), strides = t->strides();
   const int64_t offset = t->offset() - base->offset();
   Shape shape = t->shape();
+  // retain_grad() follows the view to its new node.
+  if (t->retains_grad() && t->grad_fn()) t->grad_fn()->retained_output.reset();
   // g lands in the base's positions the view covers. An expanded dim (stride
   // 0) maps many elements to one: its gradient is their sum.
   record(t, "AsStridedBackward0", {&base}, {}, [base_shape, shape, strides, offset](const Tensor& g, const SavedTensors&, auto&) {
@@ -164,6 +166,7 @@ void refresh_view_slow(const Tensor& t) {
     backend(g->device()).copy(make_view(gb, region_shape, strides, offset), gg);
     return std::vector<Tensor>{gb};
   });
+  if (t->retains_grad()) t->grad_fn()->retained_output = t;
 }
 
 Edge gradient_edge(const Tensor& t) {

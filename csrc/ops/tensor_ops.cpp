@@ -129,7 +129,10 @@ Tensor commit_inplace(const Tensor& self, const Tensor& r) {
     }
     return std::vector<Tensor>{g_base, g_r};
   });
+  // A base that retains its gradient follows to its new node too (its .grad is the new version's).
+  if (base->retains_grad() && base->grad_fn()) base->grad_fn()->retained_output.reset();
   base->set_grad_fn(new_base->grad_fn());
+  if (base->retains_grad()) base->grad_fn()->retained_output = base;
   self->set_grad_fn(r->grad_fn());
   keep_retained();
   return self;
