@@ -1053,3 +1053,13 @@ def test_in_place_index_ops_refuse_to_read_what_they_write(m):
     _is(a, [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]], "float32")  # left unchanged
     a.index_add_(0, idx, a[:2].clone())
     _is(a, [[0.0, 2.0], [4.0, 6.0], [4.0, 5.0]], "float32")
+
+
+@pytest.mark.parametrize("name", ["argmax", "flatten", "zeros_like", "cumsum", "topk", "clone", "sort", "diag",
+                                  "unique", "logsumexp", "where"])
+def test_function_forms_refuse_a_list_with_torchs_type_error(name):
+    # a list reached a method call (AttributeError); PyTorch says which argument must be a Tensor
+    param = "condition" if name == "where" else "input"
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument '{param}' \(position 1\) must be Tensor, not list"):
+        getattr(fasttensor, name)([1, 2, 3])
+    assert fasttensor.argmax(input=fasttensor.tensor([1, 3, 2])).item() == 1  # keyword form still works

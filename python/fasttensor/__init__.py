@@ -330,6 +330,38 @@ def is_floating_point(input: Tensor) -> "bool":
     return input.is_floating_point()
 
 
+def _tensor_first(fn):
+    """fn with PyTorch's TypeError when its first argument is not a tensor (a list or an array
+    reached a method call and raised AttributeError)."""
+    import functools
+    import inspect
+
+    param = next(iter(inspect.signature(fn).parameters))
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        first = args[0] if args else kwargs.get(param)
+        if not isinstance(first, Tensor):
+            raise TypeError(f"{fn.__name__}(): argument '{param}' (position 1) must be Tensor, not "
+                            f"{type(first).__name__}")
+        return fn(*args, **kwargs)
+
+    return checked
+
+
+for _name in ("argmax", "argmin", "flatten", "squeeze", "unsqueeze", "zeros_like", "ones_like", "rand_like",
+              "randn_like", "full_like", "empty_like", "randint_like", "cumsum", "cumprod", "t", "topk", "gather",
+              "index_select", "permute", "chunk", "flip", "reshape", "transpose", "clone", "prod", "std", "var",
+              "all", "any", "allclose", "equal", "diag", "tril", "triu", "outer", "masked_select", "unique",
+              "bincount", "multinomial", "bernoulli", "broadcast_to", "is_floating_point", "logsumexp", "argsort",
+              "sort", "cdist", "diagonal", "trace", "amax", "amin", "norm", "count_nonzero", "roll", "movedim",
+              "narrow", "split", "unbind", "nonzero", "where"):
+    _fn = globals().get(_name)
+    if _fn is not None and isinstance(_fn, _types.FunctionType):
+        globals()[_name] = _tensor_first(_fn)
+del _name, _fn
+
+
 def __getattr__(name: str):
     # Submodules that import optional parts load on first use.
     import importlib
