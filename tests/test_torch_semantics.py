@@ -1063,3 +1063,18 @@ def test_function_forms_refuse_a_list_with_torchs_type_error(name):
     with pytest.raises(TypeError, match=rf"{name}\(\): argument '{param}' \(position 1\) must be Tensor, not list"):
         getattr(fasttensor, name)([1, 2, 3])
     assert fasttensor.argmax(input=fasttensor.tensor([1, 3, 2])).item() == 1  # keyword form still works
+
+
+def test_dim_functions_take_numpys_axis_and_keepdims():
+    # as PyTorch's argument parser: torch.cat((X, Y), axis=1), x.softmax(axis=1), x.amax(axis=0, keepdims=True)
+    x = fasttensor.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    assert tuple(fasttensor.cat((x, x), axis=1).shape) == (2, 6)
+    assert tuple(fasttensor.stack((x, x), axis=1).shape) == (2, 2, 3)
+    assert x.softmax(axis=1).sum(1).tolist() == pytest.approx([1.0, 1.0])
+    assert x.amax(axis=0, keepdims=True).tolist() == [[3.0, 5.0, 4.0]]
+    assert x.sort(axis=1).values.tolist() == [[1.0, 2.0, 3.0], [0.0, 4.0, 5.0]]
+    assert x.topk(1, axis=1).values.tolist() == [[3.0], [5.0]]
+    assert fasttensor.cumprod(x, axis=0).tolist() == [[3.0, 1.0, 2.0], [0.0, 5.0, 8.0]]
+    assert x.index_select(axis=1, index=fasttensor.tensor([0])).tolist() == [[3.0], [0.0]]
+    with pytest.raises(TypeError, match="cat\\(\\) got an unexpected keyword argument 'axis'"):
+        fasttensor.cat((x, x), dim=0, axis=1)

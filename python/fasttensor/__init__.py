@@ -360,6 +360,10 @@ for _name in ("argmax", "argmin", "flatten", "squeeze", "unsqueeze", "zeros_like
     if _fn is not None and isinstance(_fn, _types.FunctionType):
         globals()[_name] = _tensor_first(_fn)
 del _name, _fn
+for _name in _tensor._DIM_FUNCTIONS:
+    if _name in globals():
+        globals()[_name] = _tensor._numpy_dim_names(globals()[_name], _name)
+del _name
 
 
 def __getattr__(name: str):

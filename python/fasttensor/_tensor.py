@@ -472,6 +472,34 @@ def _apply_methods() -> None:
 
     _more.install(T)
     linalg.install(T)
+    for name in _DIM_FUNCTIONS:
+        if hasattr(T, name):
+            setattr(T, name, _numpy_dim_names(getattr(T, name), name))
+
+
+# Functions and methods taking dim (and keepdim) that also accept NumPy's names axis (and keepdims), as
+# PyTorch's argument parser does for all of them (sum, mean, argmax, cumsum, ... read them in C++).
+_DIM_FUNCTIONS = ("cat", "concat", "concatenate", "stack", "softmax", "log_softmax", "squeeze", "unsqueeze",
+                  "amax", "amin", "logsumexp", "cumprod", "argsort", "sort", "topk", "median", "nanmedian", "mode",
+                  "kthvalue", "count_nonzero", "nansum", "nanmean", "unbind", "chunk", "index_select", "gather",
+                  "var_mean", "std_mean", "aminmax", "cummax", "cummin", "diff", "logcumsumexp",
+                  "repeat_interleave", "flip", "narrow", "split", "tensor_split", "norm", "quantile", "nanquantile")
+
+
+def _numpy_dim_names(fn, name: str):
+    """fn, taking axis= for dim= and keepdims= for keepdim= as well."""
+    import functools
+
+    @functools.wraps(fn)
+    def aliased(*args, **kwargs):
+        for numpy_name, torch_name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if numpy_name in kwargs:
+                if torch_name in kwargs:
+                    raise TypeError(f"{name}() got an unexpected keyword argument '{numpy_name}'")
+                kwargs[torch_name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+
+    return aliased
 
 
 _apply_methods()
