@@ -1078,3 +1078,15 @@ def test_dim_functions_take_numpys_axis_and_keepdims():
     assert x.index_select(axis=1, index=fasttensor.tensor([0])).tolist() == [[3.0], [0.0]]
     with pytest.raises(TypeError, match="cat\\(\\) got an unexpected keyword argument 'axis'"):
         fasttensor.cat((x, x), dim=0, axis=1)
+
+
+def test_dtype_unsupported_kernels_raise_not_implemented_error():
+    # torch's dispatch raises NotImplementedError (a RuntimeError subclass) naming its kernel
+    x = fasttensor.tensor([[1, 0], [0, 1]])
+    for f, kernel in ((lambda: x.softmax(1), "softmax_lastdim_kernel_impl"),
+                      (lambda: x.softmax(0), "softmax_kernel_impl"),
+                      (lambda: x.log_softmax(1), "log_softmax_lastdim_kernel_impl"),
+                      (lambda: fasttensor.rand(2, dtype=fasttensor.int64), "check_uniform_bounds"),
+                      (lambda: fasttensor.empty(2, dtype=fasttensor.uint8).normal_(), "normal_kernel_cpu")):
+        with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for'):
+            f()

@@ -99,7 +99,7 @@ void set_default_dtype(DType t);
       FT_DISPATCH_CASE(Float64, double, __VA_ARGS__)                                         \
       default: break;                                                                        \
     }                                                                                        \
-    throw ::ft::RuntimeError(std::string("\"") + NAME + "\" not implemented for '" +       \
+    throw ::ft::NotImplementedError(std::string("\"") + NAME + "\" not implemented for '" +       \
                              ::ft::dtype_scalar_name(DT) + "'");                            \
   }()
 

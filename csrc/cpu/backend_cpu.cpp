@@ -72,7 +72,7 @@ class CpuBackend final : public Backend {
       default:
         FT_DISPATCH_ALL_TYPES(out->dtype(), "matmul", [&] {
           if constexpr (std::is_same_v<scalar_t, bool>)
-            throw RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'");
+            throw NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'");
           else matmul_integer<scalar_t>(out, a, b, accumulate);
         });
     }

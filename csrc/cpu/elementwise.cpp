@@ -254,7 +254,7 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       if constexpr (is_float) return binary_loop<T, T, T>(out, a, b, g, [](T gr, T y) { return gr * (T(1) - y * y); });
       break;
   }
-  throw RuntimeError(str("binary op not implemented for '", dtype_scalar_name(a->dtype()), "'"));
+  throw NotImplementedError(str("binary op not implemented for '", dtype_scalar_name(a->dtype()), "'"));
 }
 
 template <class T>
@@ -351,7 +351,7 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       default: break;
     }
   }
-  throw RuntimeError(str("unary op not implemented for '", dtype_scalar_name(in->dtype()), "'"));
+  throw NotImplementedError(str("unary op not implemented for '", dtype_scalar_name(in->dtype()), "'"));
 }
 
 template <class Dst, class Src>

@@ -698,7 +698,7 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint32_t dim_mask)
       case ReduceOp::All: return bool_reduce<T, true>(out, in, p);
       case ReduceOp::Any: return bool_reduce<T, false>(out, in, p);
     }
-    throw RuntimeError(str("reduction not implemented for '", dtype_scalar_name(in->dtype()), "'"));
+    throw NotImplementedError(str("reduction not implemented for '", dtype_scalar_name(in->dtype()), "'"));
   });
 }
 

@@ -356,7 +356,7 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       if constexpr (kIsFloat<T>) return run(TanhBackwardOp<T>{});
       break;
   }
-  throw RuntimeError(str("binary op not implemented for '", dtype_scalar_name(a->dtype()), "'"));
+  throw NotImplementedError(str("binary op not implemented for '", dtype_scalar_name(a->dtype()), "'"));
 }
 
 // --- unary -------------------------------------------------------------------------
@@ -535,7 +535,7 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       default: break;
     }
   }
-  throw RuntimeError(str("unary op not implemented for '", dtype_scalar_name(in->dtype()), "'"));
+  throw NotImplementedError(str("unary op not implemented for '", dtype_scalar_name(in->dtype()), "'"));
 }
 
 template <class T>

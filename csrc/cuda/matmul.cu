@@ -624,7 +624,7 @@ void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate
   switch (out->dtype()) {
     case DType::Float32: return matmul_float(out, a, b, accumulate);
     case DType::Float64: return matmul_double(out, a, b, accumulate);
-    case DType::Bool: throw RuntimeError("\"addmm_cuda\" not implemented for 'Bool'");
+    case DType::Bool: throw NotImplementedError("\"addmm_cuda\" not implemented for 'Bool'");
     default:
       FT_DISPATCH_ALL_TYPES(out->dtype(), "matmul", [&] {
         if constexpr (!std::is_floating_point_v<scalar_t> && !std::is_same_v<scalar_t, bool>) {

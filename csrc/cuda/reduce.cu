@@ -394,7 +394,7 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& in, uint32_t dim_mask)
       case ReduceOp::All: return run_reduce<BoolReducer<T, true>>(out, in, p, 1.0);
       case ReduceOp::Any: return run_reduce<BoolReducer<T, false>>(out, in, p, 1.0);
     }
-    throw RuntimeError(str("reduction not implemented for '", dtype_scalar_name(in->dtype()), "'"));
+    throw NotImplementedError(str("reduction not implemented for '", dtype_scalar_name(in->dtype()), "'"));
   });
 }
 

@@ -51,7 +51,7 @@ DType compute_dtype(BinaryOp op, const Tensor& a, const Tensor& b) {
   DType t = result_type(a, b);
   if (op == BinaryOp::Div && !is_floating(t)) return default_dtype();
   if (op == BinaryOp::BitAnd || op == BinaryOp::BitOr || op == BinaryOp::BitXor)
-    FT_CHECK(!is_floating(t), RuntimeError, "\"", binary_name(op), "_cpu\" not implemented for '", dtype_scalar_name(t), "'");
+    FT_CHECK(!is_floating(t), NotImplementedError, "\"", binary_name(op), "_cpu\" not implemented for '", dtype_scalar_name(t), "'");
   // A Python number below 0 as an integer exponent (a tensor exponent gives 0, +-1).
   if (op == BinaryOp::Pow && !is_floating(t) && t != DType::Bool && b->is_wrapped_number)
     FT_CHECK(item(b).d >= 0, RuntimeError,
@@ -559,7 +559,7 @@ Tensor div_trunc(const Tensor& a, const Tensor& b) {
 
 Tensor bitwise_not(const Tensor& t) {
   if (t->dtype() == DType::Bool) return unary(UnaryOp::LogicalNot, t);
-  FT_CHECK(!is_floating(t->dtype()), RuntimeError, "\"bitwise_not_cpu\" not implemented for '",
+  FT_CHECK(!is_floating(t->dtype()), NotImplementedError, "\"bitwise_not_cpu\" not implemented for '",
            dtype_scalar_name(t->dtype()), "'");
   return binary(BinaryOp::BitXor, t, scalar_tensor(Scalar::from_int(-1), t->dtype(), t->device()));  // x ^ -1
 }

@@ -28,7 +28,7 @@ Generator& pick(Generator* g) { return g ? *g : default_generator(); }
 
 Tensor uniform_(const Tensor& self, double low, double high, Generator* g) {
   check_inplace(self);
-  FT_CHECK(is_floating(self->dtype()), RuntimeError, "\"check_uniform_bounds\" not implemented for '",
+  FT_CHECK(is_floating(self->dtype()), NotImplementedError, "\"check_uniform_bounds\" not implemented for '",
            dtype_scalar_name(self->dtype()), "'");
   FT_CHECK(low <= high, RuntimeError, "uniform_ expects to return a [from, to) range, but found from=", low,
            " > to=", high);
@@ -44,7 +44,7 @@ Tensor uniform_(const Tensor& self, double low, double high, Generator* g) {
 
 Tensor normal_(const Tensor& self, double mean, double std, Generator* g) {
   check_inplace(self);
-  FT_CHECK(is_floating(self->dtype()), RuntimeError, "\"normal_kernel_cpu\" not implemented for '",
+  FT_CHECK(is_floating(self->dtype()), NotImplementedError, "\"normal_kernel_cpu\" not implemented for '",
            dtype_scalar_name(self->dtype()), "'");
   FT_CHECK(std >= 0, RuntimeError, "normal expects std >= 0.0, but found std ", std);
   Generator& gen = pick(g);

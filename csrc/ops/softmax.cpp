@@ -50,8 +50,9 @@ Tensor softmax_backward(const Tensor& g, const Tensor& out, int d, bool log) {
 Tensor softmax_impl(const Tensor& a, int64_t dim, std::optional<DType> dt, bool log) {
   const int d = wrap_dim(dim, a->dim());
   const DType out_dtype = dt.value_or(a->dtype());
-  FT_CHECK(is_floating(out_dtype), RuntimeError, "\"", log ? "log_softmax_lastdim_kernel_impl" : "softmax_lastdim_kernel_impl",
-           "\" not implemented for '", dtype_scalar_name(a->dtype()), "'");
+  FT_CHECK(is_floating(out_dtype), NotImplementedError, "\"", log ? "log_" : "", "softmax_",
+           d == a->dim() - 1 || a->dim() == 0 ? "lastdim_" : "", "kernel_impl\" not implemented for '",
+           dtype_scalar_name(a->dtype()), "'");
   Tensor x = cast_to(a, out_dtype);
   Tensor out = softmax_forward(x, d, log);
   if (autograd::any_requires_grad({&a})) {
