@@ -658,3 +658,15 @@ def test_gradcheck_detects_a_wrong_gradient():
     with pytest.raises(RuntimeError):
         autograd.gradcheck(wrong, (x,))
     assert autograd.gradcheck(lambda t: t * t, (x,))
+
+
+def test_float_of_a_tensor_requiring_grad_warns_as_torch():
+    x = fasttensor.tensor(2.0, requires_grad=True) * 1
+    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar may lead to "
+                                         "unexpected behavior"):
+        assert float(x) == 2.0
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert x.item() == 2.0 and int(x) == 2 and float(x.detach()) == 2.0

@@ -231,3 +231,23 @@ def test_missing_files(tmp_path):
 
     with pytest.raises(RuntimeError, match="pass download=True"):
         datasets.FashionMNIST(str(tmp_path), train=True)
+
+
+def test_worker_threads_resize_the_dataset_once(fake, monkeypatch):
+    # DataLoader's threads fetch batches at once: one resizes, the others wait (each resized it before)
+    import copy
+    import pickle
+
+    from fasttensor import torchvision
+    from fasttensor.torchvision import transforms as T
+
+    root, _ = fake
+    calls = []
+    real = T.resize_uint8
+    monkeypatch.setattr(T, "resize_uint8", lambda images, size: calls.append(size) or real(images, size))
+    trans = T.Compose([T.Resize((32, 32)), T.ToTensor()])
+    data = torchvision.datasets.FashionMNIST(root=root, train=True, transform=trans)
+    batches = list(ft.utils.data.DataLoader(data, 16, shuffle=True, num_workers=4))
+    assert len(calls) == 1 and sum(len(y) for _, y in batches) == len(data)
+    assert tuple(pickle.loads(pickle.dumps(data))[0][0].shape) == (1, 32, 32)
+    assert tuple(copy.deepcopy(data)[0][0].shape) == (1, 32, 32)

@@ -205,7 +205,16 @@ void bind_tensor(py::module_& m) {
       .def("__hash__", [](py::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       // --- conversion to Python ---------------------------------------------
       .def("item", &item_object)
-      .def("__float__", [](const Tensor& t) { return item(python_number_source(t)).d; })
+      .def("__float__", [](const Tensor& t) {
+        const double v = item(python_number_source(t)).d;
+        if (t->requires_grad() &&
+            PyErr_WarnEx(PyExc_UserWarning,
+                         "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                         "Consider using tensor.detach() first.",
+                         1) != 0)
+          throw py::error_already_set();  // warnings raised as errors
+        return v;
+      })
       .def("__int__", [](const Tensor& t) { return item(python_number_source(t)).i; })
       .def("__index__", [](const Tensor& t) {
         FT_CHECK(!is_floating(t->dtype()) && t->numel() == 1, TypeError,

@@ -139,7 +139,7 @@ def train(model: nn.Module, data: Data, args: argparse.Namespace, device: str) -
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            value = float(loss)
+            value = loss.item()
             total, count = total + value * y.shape[0], count + y.shape[0]
             if bar is not None:
                 bar.set_postfix(loss=f"{value:.4f}", refresh=False)

@@ -10,6 +10,7 @@ values a per-image pipeline gives. Other transforms run per sample on PIL images
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, List, Optional, Tuple
 
 from .. import _C
@@ -78,6 +79,16 @@ class FashionMNIST(_fashion_mnist.FashionMNIST):
                            if transform is not None or target_transform is not None else None)
         self._cache_key = None
         self._cache: Optional[Tensor] = None
+        self._cache_lock = threading.Lock()  # DataLoader's worker threads fetch batches at once
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["_cache_lock"]  # a lock does not pickle; a copy gets its own
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._cache_lock = threading.Lock()
 
     @property
     def class_to_idx(self):
@@ -93,12 +104,13 @@ class FashionMNIST(_fashion_mnist.FashionMNIST):
             shape = r.output_size(*shape)
             sizes.append(shape)
         key = (id(self.data), tuple(sizes))
-        if self._cache_key != key:
-            images = self.data
-            for size in sizes:
-                images = _T.resize_uint8(images, size)
-            self._cache, self._cache_key = images, key
-        return self._cache
+        with self._cache_lock:  # one thread resizes; the others wait for its result
+            if self._cache_key != key:
+                images = self.data
+                for size in sizes:
+                    images = _T.resize_uint8(images, size)
+                self._cache, self._cache_key = images, key
+            return self._cache
 
     @staticmethod
     def _finish(images: Tensor, channel_dim: int, normalizes) -> Tensor:
