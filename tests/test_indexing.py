@@ -387,3 +387,24 @@ def test_diagonal_is_a_view_of_any_layout(m):
         m.ones(3).diagonal()
     with pytest.raises(RuntimeError, match="diagonal dimensions cannot be identical 1, 1"):
         m.ones(3, 3).diagonal(0, 1, 1)
+
+
+@pytest.mark.parametrize("m", _libs(), ids=lambda m: m.__name__)
+def test_advanced_setitem_wants_the_destination_dtype(m):
+    # index_put_ refuses a tensor value of another dtype (it was cast silently); numbers, basic indexing
+    # and a 0-d value under one boolean mask (a masked fill) still cast
+    x = m.zeros(4)
+    for value, name in ((m.tensor([1, 2]), "Long"), (m.tensor(2), "Long"),
+                        (m.tensor([1.0, 2.0], dtype=m.float64), "Double")):
+        with pytest.raises(RuntimeError, match=f"Index put requires the source and destination dtypes match, got "
+                                               f"Float for the destination and {name} for the source"):
+            x[[0, 2]] = value
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+        x[x >= 0] = m.arange(4)
+    x[[0, 2]] = 3
+    x[x > 1] = m.tensor(1)
+    x[0:2] = m.tensor([5, 6])
+    assert x.tolist() == [5.0, 6.0, 1.0, 0.0]
+    for value, name in (([1, 2], "list"), (np.array([1.0, 2.0]), "numpy.ndarray")):
+        with pytest.raises(TypeError, match=f"can't assign a {name} to a torch.FloatTensor"):
+            x[[0, 2]] = value

@@ -349,7 +349,21 @@ void bind_tensor(py::module_& m) {
       .def("__setitem__", [](const Tensor& t, py::handle idx, py::handle value) {
         auto items = to_index(idx);
         Tensor v = as_operand(value);
-        if (!v) v = to_tensor(value);
+        const std::string type_name = str("torch.", t->device().is_cuda() ? "cuda." : "",
+                                          dtype_scalar_name(t->dtype()), "Tensor");
+        if (!v) {
+          py::handle type = py::type::of(value);
+          const std::string module = py::str(type.attr("__module__")), name = py::str(type.attr("__qualname__"));
+          throw TypeError(str("can't assign a ", module == "builtins" ? name : module + "." + name, " to a ", type_name));
+        }
+        // Advanced indexing writes a tensor value of the destination's dtype only (a 0-d value under
+        // one boolean mask is a masked fill, and casts), as PyTorch's index_put_.
+        const bool advanced = std::any_of(items.begin(), items.end(),
+                                          [](const ops::IndexItem& it) { return it.kind == ops::IndexItem::Kind::Tensor; });
+        const bool masked_fill = items.size() == 1 && advanced && items[0].t->dtype() == DType::Bool && v->dim() == 0;
+        FT_CHECK(!advanced || masked_fill || v->is_wrapped_number || v->dtype() == t->dtype(), RuntimeError,
+                 "Index put requires the source and destination dtypes match, got ", dtype_scalar_name(t->dtype()),
+                 " for the destination and ", dtype_scalar_name(v->dtype()), " for the source.");
         if (v->is_wrapped_number) {
           ops::check_scalar_fits(item(v), t->dtype());
           v = scalar_like(item(v), t);
