@@ -68,16 +68,10 @@ def _check_initialized(tensor: Tensor, initializer) -> None:
 
 
 def _sample(fill, *args, generator=None) -> Tensor:
-    """Runs a sampling method (``tensor.uniform_``, ``tensor.normal_``) without recording a graph. A
-    dtype the kernel lacks (integers, bool) raises NotImplementedError with its message, as PyTorch's
-    dispatch does."""
+    """Runs a sampling method (``tensor.uniform_``, ``tensor.normal_``) without recording a graph (a
+    dtype the kernel lacks raises the kernel's NotImplementedError, as PyTorch's dispatch)."""
     with no_grad():
-        try:
-            return fill(*args, generator=generator)
-        except RuntimeError as error:
-            if "not implemented for" in str(error):
-                raise NotImplementedError(str(error)) from None
-            raise
+        return fill(*args, generator=generator)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
