@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
 from ... import _C
+from ..module import _typename
 
 Tensor = _C.Tensor
-
-
-def _typename(obj: Any) -> str:
-    """torch.typename: a tensor's type string, else the object's (module-qualified) class name."""
-    if isinstance(obj, Tensor):
-        return "fasttensor." + obj.type().split(".")[-1]
-    module = getattr(obj, "__module__", "") or ""
-    qualname = getattr(obj, "__qualname__", None) or type(obj).__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def _check_param_device(param: Tensor, old_param_device: Optional[int]) -> int:
