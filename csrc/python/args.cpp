@@ -13,6 +13,53 @@ std::optional<int64_t> ReduceArgs::single_dim(const char* name) const {
   return dims[0];
 }
 
+namespace {
+// kwargs with axis/keepdims renamed dim/keepdim; without either, PyTorch's TypeError for arguments
+// no overload takes, listing their types.
+py::dict numpy_names_renamed(const char* name, const py::args& args, const py::kwargs& kwargs) {
+  bool renamed = false;
+  py::dict out;
+  for (auto item : kwargs) {
+    std::string key = py::str(item.first);
+    const std::string given = key;
+    if (key == "axis") key = "dim";
+    if (key == "keepdims") key = "keepdim";
+    if (key != given) {
+      renamed = true;
+      FT_CHECK(!kwargs.contains(key), TypeError, name, "() got an unexpected keyword argument '", given, "'");
+    }
+    out[py::str(key)] = item.second;
+  }
+  if (!renamed) {
+    std::string got;
+    auto type_of = [](py::handle h) { return std::string(py::str(py::type::of(h).attr("__name__"))); };
+    for (py::handle a : args) got += (got.empty() ? "" : ", ") + type_of(a);
+    for (auto item : kwargs) got += (got.empty() ? "" : ", ") + std::string(py::str(item.first)) + "=" + type_of(item.second);
+    throw TypeError(str(name, "() received an invalid combination of arguments - got (", got, ")"));
+  }
+  return out;
+}
+}  // namespace
+
+void add_numpy_dim_names(py::object owner, const char* name, bool method) {
+  py::object sibling = py::getattr(owner, name);
+  py::cpp_function fallback;
+  if (method) {
+    fallback = py::cpp_function(
+        [name](py::object self, py::args args, py::kwargs kwargs) {
+          return self.attr(name)(*args, **numpy_names_renamed(name, args, kwargs));
+        },
+        py::name(name), py::is_method(owner), py::sibling(sibling));
+  } else {
+    fallback = py::cpp_function(
+        [owner, name](py::args args, py::kwargs kwargs) {
+          return owner.attr(name)(*args, **numpy_names_renamed(name, args, kwargs));
+        },
+        py::name(name), py::scope(owner), py::sibling(sibling));
+  }
+  py::setattr(owner, name, fallback);
+}
+
 ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs& kwargs, size_t first) {
   ReduceArgs r;
   auto set_dim = [&](py::handle h) {

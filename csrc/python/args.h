@@ -16,6 +16,12 @@ struct ReduceArgs {
   std::optional<int64_t> single_dim(const char* name) const;
 };
 
+// NumPy's axis= / keepdims= for the dim= / keepdim= of `name`, an attribute of
+// `owner` (a class: a method; a module: a function), as PyTorch's parser takes
+// them: a last overload, reached only when the typed ones do not match, renames
+// the keywords and calls again, so a usual call pays nothing.
+void add_numpy_dim_names(py::object owner, const char* name, bool method);
+
 // Positional (dim, keepdim) and keywords dim/axis, keepdim/keepdims, dtype.
 ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs& kwargs, size_t first = 0);
 

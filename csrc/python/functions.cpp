@@ -101,10 +101,11 @@ void bind_functions(py::module_& m) {
     for (auto& t : v) work += t->numel();
     return nogil(work, [&] { return ops::cat(v, dim); });
   }, py::arg("tensors"), py::arg("dim") = 0);
-  m.attr("concat") = m.attr("cat");
-  m.attr("concatenate") = m.attr("cat");
   m.def("stack", [](py::handle ts, int64_t dim) { return ops::stack(tensor_list(ts, "stack"), dim); },
         py::arg("tensors"), py::arg("dim") = 0);
+  for (const char* name : {"cat", "stack"}) add_numpy_dim_names(m, name, false);
+  m.attr("concat") = m.attr("cat");
+  m.attr("concatenate") = m.attr("cat");
   m.def("_meshgrid", [](py::handle ts, const std::string& indexing) {
     return py::tuple(py::cast(ops::meshgrid(tensor_list(ts, "meshgrid"), indexing)));
   }, py::arg("tensors"), py::arg("indexing"));
@@ -138,6 +139,7 @@ void bind_functions(py::module_& m) {
     const auto dt = to_optional_dtype(dtype);
     return nogil(t->numel(), [&] { return ops::log_softmax(t, dim, dt); });
   }, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
+  for (const char* name : {"softmax", "log_softmax"}) add_numpy_dim_names(m, name, false);
 
   // --- creation primitives (the Python layer parses sizes and keywords) --------
   m.def("_empty", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, bool rg) {

@@ -613,6 +613,10 @@ void bind_tensor(py::module_& m) {
       .def("mv", &ops::mv)
       .def("dot", &ops::dot)
       .def("bmm", &ops::bmm);
+  py::object tensor_class = m.attr("Tensor");
+  for (const char* name : {"softmax", "log_softmax", "squeeze", "unsqueeze", "amax", "amin", "argsort", "sort", "topk",
+                           "unbind", "chunk", "index_select", "gather", "narrow", "split"})
+    add_numpy_dim_names(tensor_class, name, true);
 }
 
 }  // namespace ft::python

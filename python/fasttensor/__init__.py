@@ -148,6 +148,7 @@ from ._creation import (  # noqa: E402
     zeros,
     zeros_like,
 )
+from ._functional import _not_a_tensor  # noqa: E402
 from ._functional import (  # noqa: E402
     bmm,
     cat,
@@ -327,12 +328,15 @@ def set_num_threads(n: "int") -> None:
 
 
 def is_floating_point(input: Tensor) -> "bool":
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("is_floating_point", input)
     return input.is_floating_point()
 
 
 def _tensor_first(fn):
-    """fn with PyTorch's TypeError when its first argument is not a tensor (a list or an array
-    reached a method call and raised AttributeError)."""
+    """fn with PyTorch's TypeError when its first argument is not a tensor (a list or an array would
+    reach a method call and raise AttributeError, or an array's own method). The thin forwarders
+    check inline instead (no extra call on a hot path)."""
     import functools
     import inspect
 
@@ -342,26 +346,22 @@ def _tensor_first(fn):
     def checked(*args, **kwargs):
         first = args[0] if args else kwargs.get(param)
         if not isinstance(first, Tensor):
-            raise TypeError(f"{fn.__name__}(): argument '{param}' (position 1) must be Tensor, not "
-                            f"{type(first).__name__}")
+            raise _not_a_tensor(fn.__name__, first, param)
         return fn(*args, **kwargs)
 
     return checked
 
 
-for _name in ("argmax", "argmin", "flatten", "squeeze", "unsqueeze", "zeros_like", "ones_like", "rand_like",
-              "randn_like", "full_like", "empty_like", "randint_like", "cumsum", "cumprod", "t", "topk", "gather",
-              "index_select", "permute", "chunk", "flip", "reshape", "transpose", "clone", "prod", "std", "var",
-              "all", "any", "allclose", "equal", "diag", "tril", "triu", "outer", "masked_select", "unique",
-              "bincount", "multinomial", "bernoulli", "broadcast_to", "is_floating_point", "logsumexp", "argsort",
-              "sort", "cdist", "diagonal", "trace", "amax", "amin", "norm", "count_nonzero", "roll", "movedim",
-              "narrow", "split", "unbind", "nonzero", "where"):
+for _name in ("topk", "zeros_like", "ones_like", "rand_like", "randn_like", "full_like", "empty_like", "randint_like",
+              "cumprod", "flip", "diag", "tril", "triu", "outer", "masked_select", "unique", "bincount", "multinomial",
+              "bernoulli", "broadcast_to", "logsumexp", "cdist", "diagonal", "trace", "count_nonzero", "roll",
+              "movedim", "split", "nonzero", "where"):
     _fn = globals().get(_name)
     if _fn is not None and isinstance(_fn, _types.FunctionType):
         globals()[_name] = _tensor_first(_fn)
 del _name, _fn
 for _name in _tensor._DIM_FUNCTIONS:
-    if _name in globals():
+    if _tensor._needs_numpy_dim_names(globals().get(_name)):
         globals()[_name] = _tensor._numpy_dim_names(globals()[_name], _name)
 del _name
 

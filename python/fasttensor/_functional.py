@@ -17,84 +17,131 @@ import numpy as np
 
 from . import _C, _tensor_str
 
+Tensor = _C.Tensor
+
+
+def _not_a_tensor(name: str, value, param: str = "input") -> TypeError:
+    """PyTorch's error for a function form given something else than a tensor (a list, an array)."""
+    return TypeError(f"{name}(): argument '{param}' (position 1) must be Tensor, not {type(value).__name__}")
+
 
 def all(input, *args, **kwargs):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("all", input)
     return input.all(*args, **kwargs)
 
 
 def any(input, *args, **kwargs):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("any", input)
     return input.any(*args, **kwargs)
 
 
 def argmax(input, *args, **kwargs):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("argmax", input)
     return input.argmax(*args, **kwargs)
 
 
 def argmin(input, *args, **kwargs):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("argmin", input)
     return input.argmin(*args, **kwargs)
 
 
 def amax(input, dim=(), keepdim=False):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("amax", input)
     return input.amax(dim, keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("amin", input)
     return input.amin(dim, keepdim)
 
 
 def prod(input, *args, **kwargs):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("prod", input)
     return input.prod(*args, **kwargs)
 
 
 def cumsum(input, *args, **kwargs):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("cumsum", input)
     return input.cumsum(*args, **kwargs)
 
 
 def std(input, *args, **kwargs):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("std", input)
     return input.std(*args, **kwargs)
 
 
 def var(input, *args, **kwargs):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("var", input)
     return input.var(*args, **kwargs)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("norm", input)
     return input.norm(p, dim, keepdim, dtype)
 
 
 def reshape(input, shape):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("reshape", input)
     return input.reshape(shape)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("flatten", input)
     return input.flatten(start_dim, end_dim)
 
 
 def transpose(input, dim0, dim1):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("transpose", input)
     return input.transpose(dim0, dim1)
 
 
 def permute(input, dims):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("permute", input)
     return input.permute(dims)
 
 
 def squeeze(input, dim=None):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("squeeze", input)
     return input.squeeze(dim)
 
 
 def unsqueeze(input, dim):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("unsqueeze", input)
     return input.unsqueeze(dim)
 
 
 def narrow(input, dim, start, length):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("narrow", input)
     return input.narrow(dim, start, length)
 
 
 def unbind(input, dim=0):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("unbind", input)
     return input.unbind(dim)
 
 
 def chunk(input, chunks, dim=0):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("chunk", input)
     return input.chunk(chunks, dim)
 
 
@@ -103,10 +150,14 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def index_select(input, dim, index):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("index_select", input)
     return input.index_select(dim, index)
 
 
 def gather(input, dim, index, *, sparse_grad=False):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("gather", input)
     return input.gather(dim, index, sparse_grad=sparse_grad)
 
 
@@ -127,10 +178,14 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("allclose", input)
     return input.allclose(other, rtol, atol, equal_nan)
 
 
 def equal(input, other):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("equal", input)
     return input.equal(other)
 
 
@@ -245,10 +300,14 @@ def outer(input, vec2):
 
 
 def sort(input, dim=-1, descending=False, *, stable=False):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("sort", input)
     return input.sort(dim, descending, stable=stable)
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("argsort", input)
     return input.argsort(dim, descending, stable=stable)
 
 
@@ -257,6 +316,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 
 def t(input):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("t", input)
     return input.t()
 
 
@@ -276,6 +337,8 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 def clone(input, *, memory_format=None):
     """A copy of input with its own storage (memory_format is accepted and ignored)."""
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("clone", input)
     return input.clone()
 
 

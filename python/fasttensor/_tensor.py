@@ -473,17 +473,29 @@ def _apply_methods() -> None:
     _more.install(T)
     linalg.install(T)
     for name in _DIM_FUNCTIONS:
-        if hasattr(T, name):
+        if _needs_numpy_dim_names(getattr(T, name, None)):
             setattr(T, name, _numpy_dim_names(getattr(T, name), name))
 
 
 # Functions and methods taking dim (and keepdim) that also accept NumPy's names axis (and keepdims), as
-# PyTorch's argument parser does for all of them (sum, mean, argmax, cumsum, ... read them in C++).
+# PyTorch's argument parser does for all of them. The C++ ones take them in C++ (sum, mean, argmax,
+# cumsum through their parser; softmax, cat, sort, ... through a fallback overload: add_numpy_dim_names),
+# as do the Python forms that pass their keywords on to them; the Python ones with fixed signatures are
+# wrapped here.
 _DIM_FUNCTIONS = ("cat", "concat", "concatenate", "stack", "softmax", "log_softmax", "squeeze", "unsqueeze",
                   "amax", "amin", "logsumexp", "cumprod", "argsort", "sort", "topk", "median", "nanmedian", "mode",
                   "kthvalue", "count_nonzero", "nansum", "nanmean", "unbind", "chunk", "index_select", "gather",
                   "var_mean", "std_mean", "aminmax", "cummax", "cummin", "diff", "logcumsumexp",
                   "repeat_interleave", "flip", "narrow", "split", "tensor_split", "norm", "quantile", "nanquantile")
+
+
+def _needs_numpy_dim_names(fn) -> bool:
+    """A Python function (C++ ones take the names in C++) without **kwargs to pass them on."""
+    import inspect
+
+    if not inspect.isfunction(fn):
+        return False
+    return all(p.kind != p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
 
 
 def _numpy_dim_names(fn, name: str):
@@ -492,11 +504,12 @@ def _numpy_dim_names(fn, name: str):
 
     @functools.wraps(fn)
     def aliased(*args, **kwargs):
-        for numpy_name, torch_name in (("axis", "dim"), ("keepdims", "keepdim")):
-            if numpy_name in kwargs:
-                if torch_name in kwargs:
-                    raise TypeError(f"{name}() got an unexpected keyword argument '{numpy_name}'")
-                kwargs[torch_name] = kwargs.pop(numpy_name)
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            for numpy_name, torch_name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if numpy_name in kwargs:
+                    if torch_name in kwargs:
+                        raise TypeError(f"{name}() got an unexpected keyword argument '{numpy_name}'")
+                    kwargs[torch_name] = kwargs.pop(numpy_name)
         return fn(*args, **kwargs)
 
     return aliased
