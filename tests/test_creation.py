@@ -471,3 +471,16 @@ def test_size_and_stride_of_a_0d_tensor_refuse_a_dim(m):
         with pytest.raises(IndexError, match="Dimension specified as (0|-1) but tensor has no dimensions"):
             f()
     assert tuple(x.size()) == () and x.stride() == ()
+
+
+@pytest.mark.parametrize("bad", ["float", "float32", np.float32, np.dtype("float64")], ids=repr)
+def test_dtype_must_be_a_dtype_or_python_type(bad) -> None:
+    # As PyTorch: a string or a NumPy dtype is a TypeError naming the type given; Python's
+    # float/int/bool stand for float64/int64/bool.
+    for make in (lambda: fasttensor.zeros(2, dtype=bad), lambda: fasttensor.tensor([1.0], dtype=bad),
+                 lambda: fasttensor.ones(2).to(dtype=bad), lambda: fasttensor.arange(3, dtype=bad)):
+        with pytest.raises(TypeError, match=f"must be fasttensor.dtype, not {type(bad).__name__}"):
+            make()
+    assert fasttensor.zeros(2, dtype=float).dtype == fasttensor.float64
+    assert fasttensor.zeros(2, dtype=int).dtype == fasttensor.int64
+    assert fasttensor.zeros(2, dtype=bool).dtype == fasttensor.bool

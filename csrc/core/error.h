@@ -23,6 +23,10 @@ struct ValueError : std::runtime_error {
 struct NotImplementedError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// PyTorch's AssertionError for "Torch not compiled with CUDA enabled".
+struct AssertionError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 // Concatenates anything streamable: str("shape ", s, " vs ", t).
 template <class... Args>

@@ -21,7 +21,7 @@ void register_backend(DeviceType type, Backend* (*get)(int)) { g_backends[static
 
 Backend& backend(const Device& device) {
   auto get = g_backends[static_cast<int>(device.type)];
-  FT_CHECK(get != nullptr, RuntimeError,
+  FT_CHECK(get != nullptr, AssertionError,
            "Torch not compiled with CUDA enabled: fasttensor was built without CUDA support (device '",
            device.str(), "')");
   return *get(device.index);

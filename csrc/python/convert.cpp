@@ -56,10 +56,7 @@ DType to_dtype(py::handle h) {
   if (h.ptr() == reinterpret_cast<PyObject*>(&PyFloat_Type)) return DType::Float64;
   if (h.ptr() == reinterpret_cast<PyObject*>(&PyLong_Type)) return DType::Int64;
   if (h.ptr() == reinterpret_cast<PyObject*>(&PyBool_Type)) return DType::Bool;
-  try {
-    return dtype_from_numpy(py::dtype::from_args(py::reinterpret_borrow<py::object>(h)));
-  } catch (const py::error_already_set&) {
-  }
+  // As PyTorch: a string or a NumPy dtype is refused.
   throw TypeError(str("dtype must be fasttensor.dtype, not ", std::string(py::str(py::type::of(h).attr("__name__")))));
 }
 

@@ -250,6 +250,8 @@ def _to_dtype(d):
         return _C.int64
     if d is bool:
         return _C.bool
+    if not isinstance(d, _C.dtype):
+        raise TypeError(f"dtype must be fasttensor.dtype, not {type(d).__name__}")
     return d
 
 
