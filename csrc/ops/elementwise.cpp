@@ -84,12 +84,6 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
-bool can_cast(DType from, DType to) {
-  if (is_floating(from) && !is_floating(to)) return false;
-  if (from != DType::Bool && to == DType::Bool) return false;
-  return true;
-}
-
 // What a backward formula needs of an input it does not read: its shape and
 // dtype (saving the tensor itself would pin its memory and trip the version
 // check after an in-place update of an input the formula never reads).
@@ -226,6 +220,12 @@ void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor
 }
 
 }  // namespace
+
+bool can_cast(DType from, DType to) {
+  if (is_floating(from) && !is_floating(to)) return false;
+  if (from != DType::Bool && to == DType::Bool) return false;
+  return true;
+}
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(op, a, b);
@@ -541,6 +541,27 @@ Tensor clamp_tensors(const Tensor& a, const Tensor& lo, const Tensor& hi) {
   if (lo) r = where(wins(binary(BinaryOp::Lt, r, lo), lo), lo, r);
   if (hi) r = where(wins(binary(BinaryOp::Gt, r, hi), hi), hi, r);
   return r;
+}
+
+Tensor div_rounded(const Tensor& a, const Tensor& b, bool floor) {
+  if (!is_floating(result_type(a, b))) return floor ? binary(BinaryOp::FloorDiv, a, b) : div_trunc(a, b);
+  // Piecewise constant: its gradient is 0 (PyTorch's DivBackward2), not floor_divide's refusal.
+  Tensor out;
+  {
+    autograd::GradModeGuard no_grad(false);
+    out = floor ? binary(BinaryOp::FloorDiv, a, b) : div_trunc(a, b);
+  }
+  if (autograd::any_requires_grad({&a, &b})) {
+    autograd::record(out, "DivBackward2", {&a, &b}, {},
+                     [sa = a->shape(), sb = b->shape(), ta = a->dtype(), tb = b->dtype()](
+                         const Tensor& g, const SavedTensors&, auto& needs) {
+                       Tensor ga, gb;
+                       if (needs[0]) ga = zeros(sa, ta, g->device());
+                       if (needs[1]) gb = zeros(sb, tb, g->device());
+                       return std::vector<Tensor>{ga, gb};
+                     });
+  }
+  return out;
 }
 
 Tensor div_trunc(const Tensor& a, const Tensor& b) {

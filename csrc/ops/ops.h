@@ -18,6 +18,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b);
 // PyTorch's result_type: dimensioned tensors outrank 0-d ones, which outrank
 // Python numbers, unless a lower rank brings a higher category.
 DType result_type(const Tensor& a, const Tensor& b);
+// PyTorch's can_cast: no float to integer, nothing but bool to bool.
+bool can_cast(DType from, DType to);
 void check_same_device(const Tensor& a, const Tensor& b, const char* op);
 // A view of t broadcast to shape (stride 0 on new or size-1 dims).
 Tensor expand_to(const Tensor& t, const Shape& shape);
@@ -41,6 +43,8 @@ Tensor clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scala
 Tensor clamp_tensors(const Tensor& a, const Tensor& min, const Tensor& max);
 // a / b rounded toward zero (div(rounding_mode='trunc')): exact for integers.
 Tensor div_trunc(const Tensor& a, const Tensor& b);
+// div(rounding_mode='floor' | 'trunc'): floor_divide / div_trunc with a zero gradient.
+Tensor div_rounded(const Tensor& a, const Tensor& b, bool floor);
 // ~x: logical not of bool, every bit flipped of integers.
 Tensor bitwise_not(const Tensor& t);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);

@@ -2,6 +2,7 @@
 // all/any, var/std, cumsum, norm. Dims as one int or a list; keepdim.
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "autograd/grad_mode.h"
 #include "ops/ops.h"
@@ -160,12 +161,17 @@ Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, 
   check_nonempty_for(is_max ? "max" : "min", a, mask, !dims.empty());
   Tensor out = finish(reduce_kernel(is_max ? ReduceOp::Max : ReduceOp::Min, a, mask, a->dtype()), mask, keepdim);
   if (is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
+    const bool nan_shares = std::string(node_name).rfind("Am", 0) != 0;  // not AmaxBackward0 / AminBackward0
     autograd::record(out, node_name, {&a}, {{a}, {out, true}}, [=](const Tensor& g, const SavedTensors& s, auto&) {
       const Tensor x = s[0];
-      // The elements equal to the result share g; a NaN result is "equal" to the NaNs.
+      // The elements equal to the result share g. For max()/min() a NaN result is "equal" to the
+      // NaNs; amax/amin compare with ==, as PyTorch, so a NaN result gives NaN gradients (0 / 0).
       Tensor v = expand_back(s[1], x->shape(), mask, keepdim);
-      Tensor both_nan = binary(BinaryOp::LogicalAnd, unary(UnaryOp::IsNan, x), unary(UnaryOp::IsNan, v));
-      Tensor hit = to_dtype(binary(BinaryOp::LogicalOr, binary(BinaryOp::Eq, x, v), both_nan), x->dtype());
+      Tensor hit = binary(BinaryOp::Eq, x, v);
+      if (nan_shares)
+        hit = binary(BinaryOp::LogicalOr, hit,
+                     binary(BinaryOp::LogicalAnd, unary(UnaryOp::IsNan, x), unary(UnaryOp::IsNan, v)));
+      hit = to_dtype(hit, x->dtype());
       std::vector<int64_t> rd;
       for (int i = 0; i < x->dim(); ++i)
         if (mask >> i & 1) rd.push_back(i);
@@ -253,6 +259,8 @@ Tensor var_std(const Tensor& a, const std::vector<int64_t>& dims, double correct
   for (int i = 0; i < a->dim(); ++i)
     if (mask >> i & 1) count *= a->shape()[i];
   const double denom = std::max(static_cast<double>(count) - correction, 0.0);
+  // No data: NaN whatever the correction (an empty sum over a positive denominator would be 0).
+  const double inv_denom = count == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 / denom;
   Tensor out;
   {
     autograd::GradModeGuard no_grad(false);
@@ -260,7 +268,7 @@ Tensor var_std(const Tensor& a, const std::vector<int64_t>& dims, double correct
     // rounded to float shifts every deviation (data 1e4 +- 0.01: percents).
     const Tensor x = a->dtype() == DType::Float32 ? to_dtype(a, DType::Float64) : a;
     Tensor centered = sub(x, mean(x, dims, true));
-    out = mul_scalar(sum(mul(centered, centered), dims, keepdim), 1.0 / denom);
+    out = mul_scalar(sum(mul(centered, centered), dims, keepdim), inv_denom);
     if (take_sqrt) out = unary(UnaryOp::Sqrt, out);
     out = to_dtype(out, a->dtype());
   }
@@ -278,7 +286,7 @@ Tensor var_std(const Tensor& a, const std::vector<int64_t>& dims, double correct
                        } else {
                          scale = mul_scalar(scale, 2.0);
                        }
-                       return std::vector<Tensor>{mul(mul_scalar(centered, 1.0 / denom), scale)};
+                       return std::vector<Tensor>{mul(mul_scalar(centered, inv_denom), scale)};
                      });
   }
   return out;
@@ -321,8 +329,18 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
     return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
   }
   if (p == 1.0) return sum(unary(UnaryOp::Abs, a), dims, keepdim);
-  FT_CHECK(p != 0, RuntimeError, "norm with p=0 goes through count_nonzero");  // the Python layer's
   Tensor out;
+  if (p == 0) {  // the count of nonzero entries: a graph without a gradient (None), as PyTorch's
+    {
+      autograd::GradModeGuard no_grad(false);
+      out = to_dtype(sum(binary(BinaryOp::Ne, a, wrap_scalar(Scalar::from_int(0))), dims, keepdim), a->dtype());
+    }
+    if (autograd::any_requires_grad({&a}))
+      autograd::record(out, "LinalgVectorNormBackward0", {&a}, {}, [](const Tensor&, const SavedTensors&, auto&) {
+        return std::vector<Tensor>{Tensor()};
+      });
+    return out;
+  }
   {
     autograd::GradModeGuard no_grad(false);
     if (p == 2.0) {

@@ -132,9 +132,18 @@ Tensor clamp_args(const Tensor& t, py::handle lo, py::handle hi, bool inplace) {
     FT_CHECK((lo.is_none() || l) && (hi.is_none() || h), TypeError, "clamp(): argument 'min' and 'max' must be Tensor or Number");
     return inplace ? ops::clamp_(t, l, h) : ops::clamp(t, l, h);
   }
+  // As PyTorch: a tensor bound beside a number must be 0-d (a number itself).
+  const auto number_like = [](py::handle h) { return h.is_none() || !is_tensor(h) || h.cast<Tensor>()->dim() == 0; };
+  const bool mixed = !lo.is_none() && !hi.is_none() && is_tensor(lo) != is_tensor(hi);
+  FT_CHECK(!mixed || (number_like(lo) && number_like(hi)), TypeError,
+           "clamp() received an invalid combination of arguments - got (Tensor, min=",
+           std::string(py::str(py::type::of(lo).attr("__name__"))), ", max=",
+           std::string(py::str(py::type::of(hi).attr("__name__"))), "): the bounds must both be Tensors or Numbers");
   Tensor tl = lo.is_none() ? Tensor() : as_operand(lo), th = hi.is_none() ? Tensor() : as_operand(hi);
   FT_CHECK((lo.is_none() || tl) && (hi.is_none() || th), TypeError, "clamp(): argument 'min' and 'max' must be Tensor or Number");
   Tensor r = ops::clamp_tensors(t, tl, th);
+  FT_CHECK(!inplace || ops::can_cast(r->dtype(), t->dtype()), RuntimeError, "result type ", dtype_scalar_name(r->dtype()),
+           " can't be cast to the desired output type ", dtype_scalar_name(t->dtype()));
   return inplace ? ops::copy_(t, r) : r;
 }
 
@@ -150,12 +159,21 @@ Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode) {
   if (rounding_mode.is_none()) return binary_args(BinaryOp::Div, a, b);
   FT_CHECK(py::isinstance<py::str>(rounding_mode), TypeError, "div(): argument 'rounding_mode' must be str");
   const std::string mode = rounding_mode.cast<std::string>();
-  if (mode == "floor") return binary_args(BinaryOp::FloorDiv, a, b);
-  FT_CHECK(mode == "trunc", RuntimeError,
+  FT_CHECK(mode == "trunc" || mode == "floor", RuntimeError,
            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", mode, "'");
   const Tensor ta = as_operand(a), tb = as_operand(b);
   FT_CHECK(ta && tb && (is_tensor(a) || is_tensor(b)), TypeError, "div(): expected Tensor or Number arguments");
-  return ops::div_trunc(ta, tb);
+  return nogil(std::max(ta->numel(), tb->numel()), [&] { return ops::div_rounded(ta, tb, mode == "floor"); });
+}
+
+Tensor where_condition(const Tensor& cond) {
+  if (cond->dtype() != DType::UInt8) return cond;
+  if (PyErr_WarnEx(PyExc_UserWarning,
+                   "where received a uint8 condition tensor. This behavior is deprecated and will be removed in a "
+                   "future version of PyTorch. Use a boolean condition instead.",
+                   1) != 0)
+    throw py::error_already_set();
+  return ops::to_dtype(cond, DType::Bool);
 }
 
 Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, const char* fn) {

@@ -35,6 +35,8 @@ py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args,
 py::object named_pair(const char* name, const Tensor& values, const Tensor& indices);
 // a / b with PyTorch's rounding_mode: None (true division), 'trunc' or 'floor'.
 Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode);
+// where(condition, ...)'s condition: a uint8 one is taken as bool with PyTorch's deprecation warning.
+Tensor where_condition(const Tensor& cond);
 // other * alpha for add/sub(..., alpha=): a float alpha with integer tensors is
 // refused, as PyTorch (self may be null when the first operand is no tensor).
 Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, const char* fn);

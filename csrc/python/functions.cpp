@@ -88,7 +88,8 @@ void bind_functions(py::module_& m) {
   m.def("where", [](const Tensor& cond, py::handle a, py::handle b) {
     Tensor ta = as_operand(a), tb = as_operand(b);
     FT_CHECK(ta && tb, TypeError, "where(): expected Tensor or Number arguments");
-    return nogil(cond->numel(), [&] { return ops::where(cond, ta, tb); });
+    const Tensor c = where_condition(cond);
+    return nogil(c->numel(), [&] { return ops::where(c, ta, tb); });
   }, py::arg("condition"), py::arg("input"), py::arg("other"));
   m.def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
     return clamp_args(t, lo, hi, false);

@@ -18,6 +18,12 @@ void warn(const char* message) {
   if (PyErr_WarnEx(PyExc_UserWarning, message, 1) != 0) throw py::error_already_set();
 }
 
+// x != 0 as all()/any() give it: uint8 for uint8 input, else bool.
+Tensor truth_values(const Tensor& t) {
+  const Tensor nonzero = ops::binary(BinaryOp::Ne, t, wrap_scalar(Scalar::from_int(0)));
+  return t->dtype() == DType::UInt8 ? ops::to_dtype(nonzero, DType::UInt8) : nonzero;
+}
+
 void set_requires_grad(const Tensor& t, bool r) {
   if (!r && !t->is_leaf())
     throw RuntimeError(
@@ -532,7 +538,7 @@ void bind_tensor(py::module_& m) {
         return clamp_args(t, lo, hi, true);
       }, py::arg("min") = py::none(), py::arg("max") = py::none())
       .def("where", [](const Tensor& t, const Tensor& cond, py::handle other) {
-        return ops::where(cond, t, operand_arg(other, "where", "other"));
+        return ops::where(where_condition(cond), t, operand_arg(other, "where", "other"));
       })
       .def("masked_fill", &masked_fill_value)
       .def("masked_fill_", [](const Tensor& t, const Tensor& mask, py::handle v) {
@@ -588,10 +594,12 @@ void bind_tensor(py::module_& m) {
       })
       .def("all", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("all", a, k);
+        if (r.has_dim && r.dims.empty()) return truth_values(t);  // dim=(): nothing reduced, as PyTorch
         return ops::all(t, r.dims, r.keepdim);
       })
       .def("any", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("any", a, k);
+        if (r.has_dim && r.dims.empty()) return truth_values(t);  // dim=(): nothing reduced, as PyTorch
         return ops::any(t, r.dims, r.keepdim);
       })
       .def("cumsum", [](const Tensor& t, py::args a, py::kwargs k) {

@@ -589,6 +589,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if not input.is_floating_point():
         name = _dtype_display(input.dtype)
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got {name}")
+    if dtype is not None and isinstance(dtype, _C.dtype) and not dtype.is_floating_point:
+        raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be either a floating point "
+                           f"or complex dtype. Got: {_dtype_display(dtype)}")
     count = input.isnan().logical_not().sum(() if dim is None else dim, keepdim)
     return nansum(input, dim, keepdim, dtype=dtype) / count
 
@@ -663,7 +666,7 @@ def atan2(input, other):
     num = _C.where(steep, ax, ay)
     den = _C.where(steep, ay, ax)
     # (0, 0) and (+-inf, +-inf) have no usable ratio: 0/1 and 1/1 give their angles 0 and pi/4.
-    origin = den == 0
+    origin = (den == 0) & (num == 0)  # not (NaN, 0): NaN / 0 stays NaN
     both_inf = ax.isinf() & ay.isinf()
     one = _scalar_on(1, den)
     num = _C.where(origin, _scalar_on(0, num), _C.where(both_inf, one, num))

@@ -144,6 +144,8 @@ class Median(Function):
     """A selected value of input with its gradient spread evenly over the entries equal
     to it (the NaNs when it is NaN), as torch's median()/nanmedian() without a dim."""
 
+    _grad_fn_name = "MedianBackward0"
+
     @staticmethod
     def forward(ctx, input, value):
         ctx.save_for_backward(input, value)
@@ -154,6 +156,12 @@ class Median(Function):
         input, value = ctx.saved_tensors
         mask = _C.where(value.isnan(), input.isnan(), input == value)
         return _C.where(mask, grad / mask.sum(), _scalar_on(0, grad)), None
+
+
+class NanMedian(Median):
+    """nanmedian()'s node: Median's."""
+
+    _grad_fn_name = "NanmedianBackward0"
 
 
 def _median_all(input, ignore_nan: bool):
@@ -173,7 +181,9 @@ def _median_all(input, ignore_nan: bool):
     else:
         pos = _C._full([], (n - 1) // 2, _C.int64, input.device, False)
     value = ordered.gather(0, pos.reshape(1)).reshape([])
-    return Median.apply(input, value) if input.requires_grad else value
+    if not input.requires_grad:
+        return value
+    return (NanMedian if ignore_nan else Median).apply(input, value)
 
 
 def _median_dim(input, dim, keepdim: bool, ignore_nan: bool, result):
@@ -697,7 +707,36 @@ def hypot(input, other):
         raise RuntimeError(f"\"hypot_cpu\" not implemented for '{_dtype_display(dtype)}'")
     device = _device_of(input, other)
     a, b = _as_tensor(input, dtype, device), _as_tensor(other, dtype, device)
-    return (a * a + b * b).sqrt()
+    return Hypot.apply(a, b)
+
+
+class Hypot(Function):
+    """sqrt(a^2 + b^2) without overflow or underflow in between: float32 in float64 (exact
+    squares, one rounding at the end), float64 scaled by 2^-600 / 2^600 beyond 2^+-500; an
+    infinite input gives inf even beside a NaN, as C's hypot. Gradient (a, b) / hypot."""
+
+    _grad_fn_name = "HypotBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.dtype == _C.float32:
+            wa, wb = a._to_dtype(_C.float64), b._to_dtype(_C.float64)
+            out = (wa * wa + wb * wb).sqrt()._to_dtype(_C.float32)
+        else:  # scaled by an exact power of 2 where the squares would overflow or underflow
+            big = _C.maximum(a.abs(), b.abs())
+            one = _scalar_on(1.0, big)
+            scale = _C.where(big > 2.0 ** 500, _scalar_on(2.0 ** -600, big),
+                             _C.where(big < 2.0 ** -500, _scalar_on(2.0 ** 600, big), one))
+            sa, sb = a * scale, b * scale
+            out = (sa * sa + sb * sb).sqrt() / scale
+        out = _C.where(a.isinf() | b.isinf(), _scalar_on(math.inf, out), out)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        return grad * a / out, grad * b / out
 
 
 def _log_add(input, other, base2: bool):
@@ -807,6 +846,8 @@ def positive(input):
 class Erfinv(Function):
     """The inverse error function: an initial estimate refined by Newton steps on erf in float64;
     its derivative sqrt(pi)/2 * exp(erfinv(x)**2)."""
+
+    _grad_fn_name = "ErfinvBackward0"
 
     @staticmethod
     def forward(ctx, input):

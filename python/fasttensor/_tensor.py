@@ -154,8 +154,6 @@ def _norm(self: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     elif isinstance(p, str):
         raise ValueError(f"unknown norm type {p!r}")
     t = self if dtype is None else self._to_dtype(dtype)
-    if p == 0 and t.is_floating_point():  # the count of nonzero entries (no gradient, as PyTorch's is zero)
-        return (t != 0).sum(dim=() if dim is None else dim, keepdim=bool(keepdim)).to(t.dtype)
     return _C._norm(t, float(p), dim, bool(keepdim))
 
 

@@ -338,6 +338,8 @@ def _inverse_from(lu: _LU, like: Tensor) -> Tensor:
 class _Inverse(Function):
     # A: (..., n, n) -> A^-1; d(A^-1) = -A^-1 dA A^-1, so grad_A = -A^-T grad A^-T.
     # lu: A's factors when the caller has them (inv_ex), else None.
+    _grad_fn_name = "LinalgInvExBackward0"
+
     @staticmethod
     def forward(ctx, A, lu=None):
         if lu is None:
@@ -401,6 +403,8 @@ def _det_parts(lu: _LU):
 
 class _Det(Function):
     # A: (..., n, n) -> det A: (...); d det = det A^-T : dA, so grad_A = grad * det * A^-T.
+    _grad_fn_name = "LinalgDetBackward0"
+
     @staticmethod
     def forward(ctx, A):
         lu = _LU(A)
@@ -433,6 +437,8 @@ def det(A: Tensor, *, out=None) -> Tensor:
 
 class _LogAbsDet(Function):
     # A: (..., n, n) -> log |det A|: (...); grad_A = grad * A^-T. lu: A's factors.
+    _grad_fn_name = "LinalgSlogdetBackward0"
+
     @staticmethod
     def forward(ctx, A, lu):
         _, logabs = _det_parts(lu)
@@ -481,6 +487,8 @@ class _Solve(Function):
     # A: (*a, n, n), B: (*b, n, k) with b the broadcast batch -> X = A^-1 B: (*b, n, k).
     # grad_B = A^-T grad (a solve with the same factors), grad_A = -grad_B X^T summed to A's batch.
     # lu: A's factors when the caller has them (solve_ex), else None.
+    _grad_fn_name = "LinalgSolveExBackward0"
+
     @staticmethod
     def forward(ctx, A, B, lu=None):
         if lu is None:

@@ -126,7 +126,8 @@ class Function:
         if not differentiable:
             return out
         inputs = [a if isinstance(a, Tensor) else None for a in args]
-        name = cls.__name__ + "Backward"
+        # Our own Functions that stand for a PyTorch op carry that op's node name (MedianBackward0).
+        name = cls.__dict__.get("_grad_fn_name") or cls.__name__ + "Backward"
         # The node keeps the saved tensors (their versions as forward ended). An output is saved as the
         # node's own output (holding it would tie the node to a tensor that holds the node, a cycle
         # Python's collector cannot see through C++); with several outputs, as an alias without history.

@@ -1,0 +1,204 @@
+"""Edge values and argument forms found by differential hunts against torch 2.13: NaN and
+infinite inputs, empty reductions, gradients of piecewise-constant ops, the nodes' names,
+argument combinations torch refuses. Hand-computed values always; torch's values, dtypes
+and exception types too when it is installed."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import fasttensor
+from helpers import HAVE_TORCH, torch
+
+nan, inf = math.nan, math.inf
+
+
+def libs():
+    return [fasttensor, torch] if HAVE_TORCH else [fasttensor]
+
+
+def equal_nan(actual, expected) -> None:
+    got = actual.detach().numpy()
+    np.testing.assert_array_equal(got, np.asarray(expected, dtype=got.dtype))
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_atan2_of_nan_over_zero_is_nan(m) -> None:
+    y = m.tensor([nan, nan, 0.0, -0.0, 0.0, 1.0])
+    x = m.tensor([0.0, -0.0, 0.0, -0.0, nan, 0.0])
+    equal_nan(m.atan2(y, x), [nan, nan, 0.0, -math.pi, nan, math.pi / 2])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_hypot_without_overflow_or_underflow(dtype) -> None:
+    big = 1e19 if dtype == "float32" else 1e300
+    tiny = 1e-30 if dtype == "float32" else 1e-300
+    top = 1e38 if dtype == "float32" else 1e308
+    a = [3 * big, tiny, 0.0, inf, nan, 0.0, -3.0, top, -inf]
+    b = [4 * big, tiny, top, nan, -inf, -0.0, 4.0, top, 2.0]
+    expected = np.array([5 * big, math.sqrt(2) * tiny, top, inf, inf, 0.0, 5.0, math.sqrt(2) * top, inf],
+                        dtype=dtype)
+    for m in libs():
+        out = m.hypot(m.tensor(a, dtype=getattr(m, dtype)), m.tensor(b, dtype=getattr(m, dtype)))
+        np.testing.assert_allclose(out.numpy(), expected, rtol=2 * np.finfo(dtype).eps)
+        assert out.dtype == getattr(m, dtype)
+
+
+def test_hypot_matches_torch_and_its_gradient() -> None:
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((2, 5, 7)) * np.exp(rng.uniform(-40, 40, (2, 5, 7)))
+    for dtype in ("float32", "float64"):
+        a = fasttensor.tensor(data[0].astype(dtype), requires_grad=True)
+        b = fasttensor.tensor(data[1, :1].astype(dtype), requires_grad=True)  # broadcast (1, 7)
+        out = fasttensor.hypot(a, b)
+        assert out.grad_fn.name() == "HypotBackward0"
+        out.backward(fasttensor.ones_like(out))
+        exact = np.hypot(data[0], data[1, :1])
+        np.testing.assert_allclose(out.detach().numpy(), exact, rtol=2 * np.finfo(dtype).eps)
+        np.testing.assert_allclose(a.grad.numpy(), data[0] / exact, rtol=10 * np.finfo(dtype).eps)
+        np.testing.assert_allclose(b.grad.numpy(), (data[1, :1] / exact).sum(0, keepdims=True),
+                                   rtol=50 * np.finfo(dtype).eps)
+    # At the origin the gradient is 0/0, as torch's.
+    z = fasttensor.zeros(2, requires_grad=True)
+    fasttensor.hypot(z, fasttensor.zeros(2)).sum().backward()
+    assert np.isnan(z.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_var_and_std_of_no_data_are_nan_whatever_the_correction(m) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for correction in (-1, 0, 1, 2):
+            assert math.isnan(m.var(m.zeros(0), correction=correction).item())
+            assert math.isnan(m.std(m.zeros(0), correction=correction).item())
+        equal_nan(m.var(m.zeros(0, 3), 0, correction=-1), [nan] * 3)
+        equal_nan(m.var(m.ones(2), correction=3), nan)  # negative degrees of freedom: 0 / 0
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_all_any_with_an_empty_dim_tuple_reduce_nothing(m) -> None:
+    # Unlike sum(dim=()), which reduces everything.
+    x = m.tensor([[1, 0, 2]], dtype=m.uint8)
+    for fn in (m.all, m.any):
+        out = fn(x, dim=())
+        assert out.dtype == m.uint8 and out.tolist() == [[1, 0, 1]]
+        out = fn(m.tensor([[1.0, 0.0, nan]]), dim=())
+        assert out.dtype == m.bool and out.tolist() == [[True, False, True]]
+    assert m.tensor([[1.0, 0.0]]).sum(dim=()).item() == 1.0
+
+
+def test_where_takes_a_uint8_condition_with_a_deprecation_warning() -> None:
+    m = fasttensor  # torch warns once a process, so only its values are compared
+    cond = m.tensor([1, 0, 7], dtype=m.uint8)
+    with pytest.warns(UserWarning, match="where received a uint8 condition tensor"):
+        out = m.where(cond, 1.0, 0.0)
+    assert out.tolist() == [1.0, 0.0, 1.0]
+    with pytest.warns(UserWarning, match="uint8 condition"):
+        assert m.ones(3).where(cond, m.zeros(3)).tolist() == [1.0, 0.0, 1.0]
+    if HAVE_TORCH:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert torch.where(torch.tensor([1, 0, 7], dtype=torch.uint8), 1.0, 0.0).tolist() == [1.0, 0.0, 1.0]
+
+
+# --- gradients ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_div_with_rounding_has_a_zero_gradient(m, mode) -> None:
+    x = m.tensor([1.0, -2.0, 7.5], requires_grad=True)
+    d = m.tensor([3.0], requires_grad=True)
+    out = m.div(x, d, rounding_mode=mode)
+    assert out.grad_fn.name() == "DivBackward2"
+    expected = [0.0, -1.0, 2.0] if mode == "floor" else [0.0, -0.0, 2.0]
+    assert out.tolist() == expected
+    out.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0] and d.grad.tolist() == [0.0]
+    # Integers: no graph, same quotients as floor_divide / C division.
+    assert m.div(m.tensor([7, -7]), 2, rounding_mode=mode).tolist() == ([3, -4] if mode == "floor" else [3, -3])
+    # floor_divide itself still refuses its derivative, as torch.
+    with pytest.raises(RuntimeError, match="floor_divide"):
+        (m.tensor([1.0], requires_grad=True) // 2).sum().backward()
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_amax_gradient_at_a_nan_result_is_nan_but_max_goes_to_the_nan(m) -> None:
+    a = m.tensor([1.0, nan, 3.0], requires_grad=True)
+    m.amax(a).backward()
+    assert np.isnan(a.grad.numpy()).all()
+    b = m.tensor([[1.0, nan], [2.0, 4.0]], requires_grad=True)
+    b.amin(1).sum().backward()
+    equal_nan(b.grad, [[nan, nan], [1.0, 0.0]])
+    c = m.tensor([1.0, nan, 3.0], requires_grad=True)
+    c.max().backward()
+    assert c.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_zero_norm_keeps_the_graph_without_a_gradient(m) -> None:
+    x = m.tensor([[0.0, 2.0, -1.0], [0.0, 0.0, 3.0]], requires_grad=True)
+    n = x.norm(p=0)
+    assert n.item() == 3.0 and n.requires_grad and n.dtype == m.float32
+    assert m.linalg.vector_norm(x, 0, dim=1).tolist() == [2.0, 1.0]
+    assert m.linalg.vector_norm(x, 0, dim=1, keepdim=True).shape == (2, 1)
+    n.backward()
+    assert x.grad is None  # the node gives no gradient
+    (x.norm(p=0) + x.sum()).backward()
+    assert x.grad.tolist() == [[1.0] * 3] * 2
+
+
+def test_grad_fn_names_of_python_nodes_are_torch_names() -> None:
+    x = fasttensor.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=fasttensor.float64, requires_grad=True)
+    names = {
+        "LinalgInvExBackward0": fasttensor.linalg.inv(x),
+        "LinalgDetBackward0": fasttensor.det(x),
+        "LinalgSlogdetBackward0": fasttensor.slogdet(x)[1],
+        "LinalgSolveExBackward0": fasttensor.linalg.solve(x, x),
+        "MedianBackward0": x.median(),
+        "NanmedianBackward0": x.nanmedian(),
+        "ErfinvBackward0": fasttensor.erfinv(x * 0.1),
+    }
+    for name, out in names.items():
+        assert out.grad_fn.name() == name, (name, out.grad_fn)
+        if HAVE_TORCH:
+            tx = torch.tensor(x.tolist(), dtype=torch.float64, requires_grad=True)
+            theirs = {"LinalgInvExBackward0": torch.linalg.inv(tx), "LinalgDetBackward0": torch.det(tx),
+                      "LinalgSlogdetBackward0": torch.slogdet(tx)[1],
+                      "LinalgSolveExBackward0": torch.linalg.solve(tx, tx), "MedianBackward0": tx.median(),
+                      "NanmedianBackward0": tx.nanmedian(), "ErfinvBackward0": torch.erfinv(tx * 0.1)}[name]
+            assert type(theirs.grad_fn).__name__ == name
+
+
+# --- arguments ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_nanmean_refuses_an_integer_dtype(m) -> None:
+    with pytest.raises(RuntimeError, match="nanmean\\(\\): could not infer output dtype.*Got: Long"):
+        m.nanmean(m.tensor([1.0, -1.0, nan]), dtype=m.int64)
+    assert m.nanmean(m.tensor([1.0, nan, 2.0]), dtype=m.float64).item() == 1.5
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_clamp_bounds_are_both_tensors_or_both_numbers(m) -> None:
+    x = m.tensor([5, -7, 3])
+    with pytest.raises(TypeError, match="clamp\\(\\) received an invalid combination of arguments"):
+        m.clamp(x, min=m.tensor([0]), max=1)
+    with pytest.raises(TypeError, match="clamp\\(\\) received an invalid combination of arguments"):
+        x.clamp(m.tensor([2]), 4)
+    assert x.clamp(2, m.tensor(4)).tolist() == [4, 2, 3]  # a 0-d tensor is a number there
+    assert x.clamp(m.tensor(2.5), 4).tolist() == [4.0, 2.5, 3.0]
+    # In place, the result must fit the tensor's dtype; x is left as it was.
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        x.clamp_(max=m.tensor([1.5, 1.5, 1.5]))
+    assert x.tolist() == [5, -7, 3]
+    assert x.clamp(max=m.tensor([1.5, 1.5, 1.5])).tolist() == [1.5, -7.0, 1.5]
+    assert x.clamp_(max=m.tensor([1, 1, 1])).tolist() == [1, -7, 1]
