@@ -202,3 +202,21 @@ def test_clamp_bounds_are_both_tensors_or_both_numbers(m) -> None:
     assert x.tolist() == [5, -7, 3]
     assert x.clamp(max=m.tensor([1.5, 1.5, 1.5])).tolist() == [1.5, -7.0, 1.5]
     assert x.clamp_(max=m.tensor([1, 1, 1])).tolist() == [1, -7, 1]
+
+
+def test_erfinv_near_plus_minus_one_in_float64() -> None:
+    # Residuals erf(y) - x lose the digits that decide y there; erfc(5.863584748755168) = 1.1102e-16.
+    x = fasttensor.tensor([1 - 2.0 ** -53, -1 + 2.0 ** -53, 1 - 1e-10, 0.5, -0.0], dtype=fasttensor.float64)
+    y = fasttensor.erfinv(x).numpy()
+    np.testing.assert_allclose(y[:4], [5.863584748755168, -5.863584748755168, 4.572824958544925,
+                                       0.4769362762044699], rtol=1e-14)
+    assert y[4] == 0.0 and math.copysign(1.0, y[4]) == -1.0  # -0.0 keeps its sign
+    for v, r in zip(y[:3], (2.0 ** -53, 2.0 ** -53, 1e-10)):
+        assert math.erfc(abs(v)) == pytest.approx(r, rel=1e-13)
+    if HAVE_TORCH:
+        grid = np.concatenate([np.linspace(-1, 1, 20001), 1 - np.logspace(-16, -1, 200)])
+        ours = fasttensor.erfinv(fasttensor.tensor(grid)).numpy()
+        theirs = torch.erfinv(torch.tensor(grid)).numpy()
+        finite = np.isfinite(theirs)
+        np.testing.assert_array_equal(np.isinf(ours), np.isinf(theirs))
+        np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-15, atol=1e-300)

@@ -35,6 +35,7 @@ enum class BinaryOp : uint8_t {
 enum class UnaryOp : uint8_t {
   Neg, Abs, Sign, Exp, Log, Log1p, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu,
   Expm1, Exp2, Log2, Log10, Sinh, Cosh, Tan, Asin, Acos, Atan, Erf,
+  Asinh, Acosh, Atanh, Erfc,
   Lgamma, Digamma, Trigamma,  // trigamma: digamma's derivative (autograd's, not bound)
   Reciprocal, Square, Floor, Ceil, Round, Trunc,
   LogicalNot,  // out bool

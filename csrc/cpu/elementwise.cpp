@@ -341,6 +341,12 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       case UnaryOp::Acos: return unary_loop<T, T>(out, in, g, [](T x) { return std::acos(x); });
       case UnaryOp::Atan: return unary_loop<T, T>(out, in, g, [](T x) { return std::atan(x); });
       case UnaryOp::Erf: return unary_loop<T, T>(out, in, g, [](T x) { return std::erf(x); });
+      case UnaryOp::Asinh: return unary_loop<T, T>(out, in, g, [](T x) { return std::asinh(x); });
+      case UnaryOp::Acosh: return unary_loop<T, T>(out, in, g, [](T x) { return std::acosh(x); });
+      // float atanhf / erfcf err by up to 1.7 / 2.6 ulp (PyTorch's SIMD versions by 0.5 / 0.9):
+      // floats are evaluated in double and rounded once.
+      case UnaryOp::Atanh: return unary_loop<T, T>(out, in, g, [](T x) { return T(std::atanh(double(x))); });
+      case UnaryOp::Erfc: return unary_loop<T, T>(out, in, g, [](T x) { return T(std::erfc(double(x))); });
       case UnaryOp::Lgamma:  // lgamma_r: lgamma writes the global signgam (a data race between threads)
         return unary_loop<T, T>(out, in, g, [](T x) {
           int sign;

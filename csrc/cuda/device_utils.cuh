@@ -141,6 +141,10 @@ FT_CUDA_MATH_OVERLOAD(asin, ::asinf, ::asin)
 FT_CUDA_MATH_OVERLOAD(acos, ::acosf, ::acos)
 FT_CUDA_MATH_OVERLOAD(atan, ::atanf, ::atan)
 FT_CUDA_MATH_OVERLOAD(erf, ::erff, ::erf)
+FT_CUDA_MATH_OVERLOAD(erfc, ::erfcf, ::erfc)
+FT_CUDA_MATH_OVERLOAD(asinh, ::asinhf, ::asinh)
+FT_CUDA_MATH_OVERLOAD(acosh, ::acoshf, ::acosh)
+FT_CUDA_MATH_OVERLOAD(atanh, ::atanhf, ::atanh)
 FT_CUDA_MATH_OVERLOAD(lgamma, ::lgammaf, ::lgamma)
 __device__ __forceinline__ float fmod(float x, float y) { return ::fmodf(x, y); }
 __device__ __forceinline__ double fmod(double x, double y) { return ::fmod(x, y); }

@@ -464,6 +464,10 @@ FT_FLOAT_UNARY(AsinOp, math::asin(x))
 FT_FLOAT_UNARY(AcosOp, math::acos(x))
 FT_FLOAT_UNARY(AtanOp, math::atan(x))
 FT_FLOAT_UNARY(ErfOp, math::erf(x))
+FT_FLOAT_UNARY(ErfcOp, math::erfc(x))
+FT_FLOAT_UNARY(AsinhOp, math::asinh(x))
+FT_FLOAT_UNARY(AcoshOp, math::acosh(x))
+FT_FLOAT_UNARY(AtanhOp, math::atanh(x))
 FT_FLOAT_UNARY(LgammaOp, math::lgamma(x))
 FT_FLOAT_UNARY(DigammaOp, T(special::digamma(double(x))))
 FT_FLOAT_UNARY(TrigammaOp, T(special::trigamma(double(x))))
@@ -529,6 +533,10 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       case UnaryOp::Acos: return run(AcosOp<T>{});
       case UnaryOp::Atan: return run(AtanOp<T>{});
       case UnaryOp::Erf: return run(ErfOp<T>{});
+      case UnaryOp::Erfc: return run(ErfcOp<T>{});
+      case UnaryOp::Asinh: return run(AsinhOp<T>{});
+      case UnaryOp::Acosh: return run(AcoshOp<T>{});
+      case UnaryOp::Atanh: return run(AtanhOp<T>{});
       case UnaryOp::Lgamma: return run(LgammaOp<T>{});
       case UnaryOp::Digamma: return run(DigammaOp<T>{});
       case UnaryOp::Trigamma: return run(TrigammaOp<T>{});

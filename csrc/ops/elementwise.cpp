@@ -311,6 +311,7 @@ bool is_float_only(UnaryOp op) {
     case UnaryOp::Sin: case UnaryOp::Cos: case UnaryOp::Tanh: case UnaryOp::Sigmoid: case UnaryOp::Reciprocal:
     case UnaryOp::Expm1: case UnaryOp::Exp2: case UnaryOp::Log2: case UnaryOp::Log10: case UnaryOp::Sinh:
     case UnaryOp::Cosh: case UnaryOp::Tan: case UnaryOp::Asin: case UnaryOp::Acos: case UnaryOp::Atan: case UnaryOp::Erf:
+    case UnaryOp::Asinh: case UnaryOp::Acosh: case UnaryOp::Atanh: case UnaryOp::Erfc:
     case UnaryOp::Lgamma: case UnaryOp::Digamma: case UnaryOp::Trigamma:
       return true;
     default:
@@ -429,6 +430,26 @@ void record_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::Erf:  // 2 / sqrt(pi) * exp(-x^2)
       rec("ErfBackward0", true, false, [](const Tensor& g, auto& s) {
         return mul(g, mul_scalar(unary(UnaryOp::Exp, unary(UnaryOp::Neg, mul(s[0], s[0]))), 1.1283791670955126));
+      });
+      return;
+    case UnaryOp::Erfc:  // -2 / sqrt(pi) * exp(-x^2)
+      rec("ErfcBackward0", true, false, [](const Tensor& g, auto& s) {
+        return mul(g, mul_scalar(unary(UnaryOp::Exp, unary(UnaryOp::Neg, mul(s[0], s[0]))), -1.1283791670955126));
+      });
+      return;
+    case UnaryOp::Asinh:  // 1 / sqrt(x^2 + 1)
+      rec("AsinhBackward0", true, false, [](const Tensor& g, auto& s) {
+        return mul(g, unary(UnaryOp::Rsqrt, add_scalar(mul(s[0], s[0]), 1.0)));
+      });
+      return;
+    case UnaryOp::Acosh:  // 1 / sqrt(x^2 - 1), as PyTorch (+inf at +-1, NaN between)
+      rec("AcoshBackward0", true, false, [](const Tensor& g, auto& s) {
+        return mul(g, unary(UnaryOp::Rsqrt, add_scalar(mul(s[0], s[0]), -1.0)));
+      });
+      return;
+    case UnaryOp::Atanh:  // 1 / (1 - x^2)
+      rec("AtanhBackward0", true, false, [](const Tensor& g, auto& s) {
+        return div(g, binary(BinaryOp::Sub, wrap_scalar(Scalar::from_int(1)), mul(s[0], s[0])));
       });
       return;
     case UnaryOp::Lgamma:

@@ -155,6 +155,13 @@ Tensor to_tensor(py::handle h) {
   return h.cast<Tensor>();
 }
 
+Tensor tensor_argument(py::handle h, const char* fn, const char* name, int position) {
+  if (!is_tensor(h))
+    throw TypeError(str(fn, "(): argument '", name, "' (position ", position, ") must be Tensor, not ",
+                        std::string(py::str(py::type::of(h).attr("__name__")))));
+  return h.cast<Tensor>();
+}
+
 std::optional<Scalar> to_scalar(py::handle h) {
   PyObject* p = h.ptr();
   if (PyBool_Check(p)) return Scalar::from_bool(p == Py_True);

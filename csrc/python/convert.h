@@ -51,6 +51,9 @@ std::vector<int64_t> to_dims(py::handle h);
 
 bool is_tensor(py::handle h);
 Tensor to_tensor(py::handle h);  // a Tensor, or TypeError
+// A function's Tensor argument, or PyTorch's TypeError: "exp(): argument 'input' (position 1) must be
+// Tensor, not float".
+Tensor tensor_argument(py::handle h, const char* fn, const char* name, int position);
 // A Tensor, or a Python/NumPy number as a 0-d wrapped scalar; null if neither.
 Tensor as_operand(py::handle h);
 // as_operand, or TypeError "fn(): argument 'arg' must be Tensor or Number, not <type>".

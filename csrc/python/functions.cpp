@@ -18,8 +18,10 @@ Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
   return t;
 }
 
+// The input is checked here rather than by pybind, for PyTorch's TypeError text (exp(2.0)).
 #define FT_UNARY_FN(NAME, OP)                                                                      \
-  m.def(#NAME, [](const Tensor& t, py::object out) {                                              \
+  m.def(#NAME, [](py::handle input, py::object out) {                                             \
+    const Tensor t = tensor_argument(input, #NAME, "input", 1);                                    \
     if (!out.is_none()) return ops::unary_out(UnaryOp::OP, t, to_tensor(out));                    \
     return nogil(t->numel(), [&] { return ops::unary(UnaryOp::OP, t); });                          \
   }, py::arg("input"), py::kw_only(), py::arg("out") = py::none());
@@ -60,7 +62,9 @@ void bind_functions(py::module_& m) {
   FT_UNARY_FN(isfinite, IsFinite) FT_UNARY_FN(isinf, IsInf)
   FT_UNARY_FN(expm1, Expm1) FT_UNARY_FN(exp2, Exp2) FT_UNARY_FN(log2, Log2) FT_UNARY_FN(log10, Log10)
   FT_UNARY_FN(sinh, Sinh) FT_UNARY_FN(cosh, Cosh) FT_UNARY_FN(tan, Tan) FT_UNARY_FN(asin, Asin) FT_UNARY_FN(acos, Acos)
-  FT_UNARY_FN(atan, Atan) FT_UNARY_FN(erf, Erf) FT_UNARY_FN(lgamma, Lgamma) FT_UNARY_FN(digamma, Digamma)
+  FT_UNARY_FN(atan, Atan) FT_UNARY_FN(erf, Erf) FT_UNARY_FN(erfc, Erfc)
+  FT_UNARY_FN(asinh, Asinh) FT_UNARY_FN(acosh, Acosh) FT_UNARY_FN(atanh, Atanh) FT_UNARY_FN(arcsinh, Asinh)
+  FT_UNARY_FN(arccosh, Acosh) FT_UNARY_FN(arctanh, Atanh) FT_UNARY_FN(lgamma, Lgamma) FT_UNARY_FN(digamma, Digamma)
   FT_UNARY_FN(arcsin, Asin) FT_UNARY_FN(arccos, Acos) FT_UNARY_FN(arctan, Atan)
   m.def("relu_", [](const Tensor& t) { return ops::unary_(UnaryOp::Relu, t); });
 

@@ -45,6 +45,13 @@ from ._C import (  # noqa: E402
     dtype,
     eq,
     erf,
+    erfc,
+    asinh,
+    acosh,
+    atanh,
+    arcsinh,
+    arccosh,
+    arctanh,
     exp,
     exp2,
     expm1,
@@ -244,6 +251,7 @@ from . import autograd  # noqa: E402
 from . import cuda  # noqa: E402
 from . import backends  # noqa: E402
 from ._more import *  # noqa: E402,F401,F403  (functions beyond the core set)
+from ._math_extra import *  # noqa: E402,F401,F403  (logit, asinh/acosh/atanh, erfc, dist, msort, isposinf, ...)
 from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: E402
 from ._tensor import round, strided  # noqa: E402,A001  (round with decimals=)
 from ._C import initial_seed  # noqa: E402

@@ -861,12 +861,21 @@ class Erfinv(Function):
         wl = w.clamp(min=5).sqrt() - 3
         pl = _polynomial(wl, [-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
                               -0.0076224613, 0.00943887047, 1.00167406, 2.83297682])
-        y = _C.where(small, p, pl) * x
-        finite = x.abs() < 1
-        for _ in builtins.range(3):
+        a = x.abs()
+        y = _C.where(small, p, pl) * a
+        finite = a < 1
+        # On |x| >= 0.5 the steps solve log erfc(y) = log(1 - |x|) (1 - |x| exact there): erf(y) - |x|
+        # would lose the digits that decide y as |x| nears 1 (erfinv(1 - 1e-16) is 5.86), and in log
+        # space the steps converge from the estimate's error there (the estimate is single precision's).
+        tail = a >= 0.5
+        log_rest = _C.where(tail, 1 - a, _scalar_on(1.0, a)).log()
+        for _ in builtins.range(4):
             y_safe = _C.where(finite, y, _scalar_on(0, y))
-            step = (y_safe.erf() - x) / ((2 / math.sqrt(math.pi)) * (-(y_safe * y_safe)).exp())
+            slope = (2 / math.sqrt(math.pi)) * (-(y_safe * y_safe)).exp()  # d erf / dy
+            rest = y_safe.erfc()
+            step = _C.where(tail, (log_rest - rest.log()) * rest, y_safe.erf() - a) / slope
             y = _C.where(finite, y_safe - step, y)
+        y = y.copysign(x)
         y = _C.where(x == 1, _scalar_on(math.inf, y), _C.where(x == -1, _scalar_on(-math.inf, y), y))
         y = _C.where(x.abs() > 1, _scalar_on(math.nan, y), y)
         out = y._to_dtype(input.dtype)
@@ -1032,7 +1041,9 @@ def _install_inplace() -> None:
         "exp2": _method("exp2"), "expm1": _method("expm1"), "log1p": _method("log1p"), "log2": _method("log2"),
         "log10": _method("log10"), "rsqrt": _method("rsqrt"), "asin": _method("asin"), "acos": _method("acos"),
         "atan": _method("atan"), "arcsin": _method("asin"), "arccos": _method("acos"), "arctan": _method("atan"),
-        "sinh": _method("sinh"), "cosh": _method("cosh"), "erf": _method("erf"), "digamma": _method("digamma"),
+        "sinh": _method("sinh"), "cosh": _method("cosh"), "erf": _method("erf"), "erfc": _method("erfc"),
+        "asinh": _method("asinh"), "acosh": _method("acosh"), "atanh": _method("atanh"), "arcsinh": _method("asinh"),
+        "arccosh": _method("acosh"), "arctanh": _method("atanh"), "digamma": _method("digamma"),
         "lgamma": _method("lgamma"), "atan2": _method("atan2"), "arctan2": _method("atan2"),
         "negative": _method("neg"), "absolute": _method("abs"), "true_divide": _method("div"),
         "divide": _method("div"), "multiply": _method("mul"), "subtract": _method("sub"),
