@@ -220,3 +220,65 @@ def test_erfinv_near_plus_minus_one_in_float64() -> None:
         finite = np.isfinite(theirs)
         np.testing.assert_array_equal(np.isinf(ours), np.isinf(theirs))
         np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-15, atol=1e-300)
+
+
+# --- autograd through views, casts and zeros -------------------------------------------------
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_in_place_on_a_view_of_a_leaf_view_that_requires_grad_raises(m) -> None:
+    # x is itself a view (of arange / randn) and a leaf requiring grad: its views are refused too.
+    for make in (lambda: m.arange(6.0).reshape(2, 3).requires_grad_(), lambda: m.ones(3, 4).T.requires_grad_()):
+        x = make()
+        before = x.detach().clone()
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            x[0].mul_(2)
+        assert m.equal(x.detach(), before) and x.is_leaf
+    base = m.zeros(4)  # a view of a leaf that does not require grad may be written
+    v = base[1:3]
+    v.add_(m.ones(2, requires_grad=True))
+    assert base.tolist() == [0.0, 1.0, 1.0, 0.0] and base.requires_grad and not base.is_leaf
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_alpha_keeps_the_gradient_of_an_operand_of_another_dtype(m) -> None:
+    a = m.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    b = m.tensor(1.25, dtype=m.float64, requires_grad=True)
+    out = m.sub(a, b, alpha=2)
+    assert out.dtype == m.float32
+    out.sum().backward()
+    assert b.grad.tolist() == -6.0 and b.grad.dtype == m.float64 and a.grad.tolist() == [1.0] * 3
+    c = m.tensor(0.5, dtype=m.float64, requires_grad=True)
+    y = m.zeros(3, requires_grad=True).clone()
+    y.add_(c, alpha=3)
+    y.sum().backward()
+    assert c.grad.tolist() == 9.0
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_second_derivatives_of_prod_and_norm_at_zero_entries(m) -> None:
+    x = m.tensor([2.0, 0.0, 3.0], dtype=m.float64, requires_grad=True)
+    (g,) = m.autograd.grad(x.prod(), x, create_graph=True)
+    assert g.tolist() == [0.0, 6.0, 0.0]
+    assert m.autograd.grad(g.sum(), x)[0].tolist() == [3.0, 5.0, 2.0]  # was NaN: 0 * inf through x / 0
+    n13 = math.sqrt(13.0)
+    (g,) = m.autograd.grad(x.norm(), x, create_graph=True)
+    np.testing.assert_allclose(m.autograd.grad(g[1], x)[0].numpy(), [0.0, 1 / n13, 0.0], atol=1e-15)
+    (g,) = m.autograd.grad(x.norm(3), x, create_graph=True)
+    n3 = 35.0 ** (1 / 3)
+    np.testing.assert_allclose(g.detach().numpy(), [4 / n3 ** 2, 0.0, 9 / n3 ** 2], rtol=1e-14)
+    (g,) = m.autograd.grad(x.norm(1.5), x, create_graph=True)
+    second = m.autograd.grad(g[0] + g[2], x)[0].numpy()
+    assert np.isfinite(second[[0, 2]]).all() and np.isnan(second[1])  # inf slope of |x|^0.5 at 0 only
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_squeeze_of_an_empty_dim_list_and_chunks_of_an_empty_dim(m) -> None:
+    x = m.ones(1, 3, 1, requires_grad=True)
+    assert x.squeeze(()).shape == (1, 3, 1) and x.squeeze([]).shape == (1, 3, 1)
+    assert x.squeeze().shape == (3,) and m.squeeze(x, (0, 2)).shape == (3,)
+    x.squeeze(()).sum().backward()
+    assert x.grad.shape == (1, 3, 1)
+    assert [tuple(t.shape) for t in m.zeros(0).chunk(3)] == [(0,)] * 3
+    assert [tuple(t.shape) for t in m.zeros(1, 0).chunk(2, 1)] == [(1, 0)] * 2
+    assert [tuple(t.shape) for t in m.zeros(5).chunk(3)] == [(2,), (2,), (1,)]

@@ -146,8 +146,10 @@ Tensor prod(const Tensor& a_in, std::optional<int64_t> dim, bool keepdim, std::o
                        if (dims.size() != 1) prod_nonzero = reshape(prod_nonzero, keepdim_shape(in_shape, mask).vec());
                        Tensor zero_count = sum(is_zero, dims, true);
                        Tensor res = expand_back(s[1], in_shape, mask, keepdim);
+                       // res / x with 1 for the zeros: the branch where() drops must stay finite, or
+                       // its NaN derivative would leak into second derivatives (0 * inf).
                        Tensor others = where(is_zero, where(binary(BinaryOp::Eq, zero_count, one), prod_nonzero, zero),
-                                             div(res, x));
+                                             div(res, where(is_zero, one, x)));
                        return std::vector<Tensor>{mul(expand_back(g, in_shape, mask, keepdim), others)};
                      });
   }
@@ -354,20 +356,26 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
     const uint32_t mask = dims_mask(dims, a->dim());
     autograd::record(out, "LinalgVectorNormBackward0", {&a}, {{a}, {out, true}},
                      [=](const Tensor& g, const SavedTensors& s, auto&) {
-                       // d||x||_p/dx = sign(x) (|x| / ||x||)^(p-1) (x / ||x|| for p = 2); 0 at
-                       // x = 0, so also where the norm is 0 (PyTorch's subgradient). Also for p < 0
-                       // (a zero entry makes the norm 0 and, through inf^(p-1), every gradient 0).
+                       // d||x||_p/dx = sign(x) |x|^(p-1) / ||x||^(p-1) (x / ||x|| for p = 2; PyTorch's
+                       // factors), 0 where the norm is 0 (PyTorch's subgradient; for p < 0 a zero entry
+                       // makes the norm 0, so every gradient 0), and for p < 1 also at x = 0 (0^(p-1)
+                       // is inf). Only those are masked, and the norm is divided by as 1 there, so the
+                       // formula stays differentiable in x at zero entries (second derivatives).
                        const Tensor x = s[0];
                        Tensor n = expand_back(s[1], x->shape(), mask, keepdim);
-                       Tensor zero = wrap_scalar(Scalar::from_int(0));
+                       Tensor zero = wrap_scalar(Scalar::from_int(0)), one = wrap_scalar(Scalar::from_int(1));
+                       Tensor norm_zero = binary(BinaryOp::Eq, n, zero);
+                       Tensor n_safe = where(norm_zero, one, n);
                        Tensor scale;
                        if (p == 2.0) {
-                         scale = div(x, n);
+                         scale = div(x, n_safe);
                        } else {
                          Tensor pm1 = scalar_tensor(Scalar::from_double(p - 1), x->dtype(), x->device());
-                         scale = mul(unary(UnaryOp::Sign, x), binary(BinaryOp::Pow, div(unary(UnaryOp::Abs, x), n), pm1));
+                         Tensor powered = binary(BinaryOp::Pow, unary(UnaryOp::Abs, x), pm1);
+                         if (p < 1) powered = where(binary(BinaryOp::Eq, x, zero), zero, powered);
+                         scale = div(mul(unary(UnaryOp::Sign, x), powered), binary(BinaryOp::Pow, n_safe, pm1));
                        }
-                       scale = where(binary(BinaryOp::Eq, x, zero), zero, scale);
+                       scale = where(norm_zero, zero, scale);
                        return std::vector<Tensor>{mul(expand_back(g, x->shape(), mask, keepdim), scale)};
                      });
   }

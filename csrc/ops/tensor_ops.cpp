@@ -15,8 +15,10 @@ void check_inplace(const Tensor& self) {
            "tracked) or both outside (if you want the inplace to be tracked).");
   FT_CHECK(!(self->is_leaf() && self->requires_grad()), RuntimeError,
            "a leaf Variable that requires grad is being used in an in-place operation.");
+  // As PyTorch: a view that requires grad over a leaf base (the base requiring grad itself, or a
+  // view between them made a leaf that does: arange(6.).reshape(2, 3).requires_grad_()[0]).
   const Tensor& base = self->view_base;
-  FT_CHECK(!(base && base->is_leaf() && base->requires_grad()), RuntimeError,
+  FT_CHECK(!(base && base->is_leaf() && self->requires_grad()), RuntimeError,
            "a view of a leaf Variable that requires grad is being used in an in-place operation.");
 }
 

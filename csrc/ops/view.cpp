@@ -187,9 +187,9 @@ Tensor expand(const Tensor& a, const std::vector<int64_t>& sizes) {
                         [in_shape](const Tensor& g) { return sum_to(g, in_shape); });
 }
 
-Tensor squeeze(const Tensor& a, const std::vector<int64_t>& dims) {
+Tensor squeeze(const Tensor& a, const std::vector<int64_t>& dims, bool all) {
   uint64_t drop = 0;
-  if (dims.empty()) {
+  if (all) {
     for (int i = 0; i < a->dim(); ++i)
       if (a->shape()[i] == 1) drop |= uint64_t(1) << i;
   } else {
@@ -205,7 +205,8 @@ Tensor squeeze(const Tensor& a, const std::vector<int64_t>& dims) {
       strides.push_back(a->strides()[i]);
     }
   const Shape in_shape = a->shape();
-  return view_with_grad(a, shape, strides, a->offset(), dims.size() == 1 ? "SqueezeBackward1" : "SqueezeBackward0",
+  return view_with_grad(a, shape, strides, a->offset(),
+                        all ? "SqueezeBackward0" : dims.size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2",
                         [in_shape](const Tensor& g) { return reshape(g, in_shape.vec()); });
 }
 
@@ -348,6 +349,11 @@ std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim) {
   FT_CHECK(chunks > 0, RuntimeError, "chunk expects `chunks` to be greater than 0, got: ", chunks);
   const int d = wrap_dim(dim, a->dim());
   const int64_t n = a->shape()[d];
+  if (n == 0) {  // `chunks` empty pieces, as PyTorch
+    std::vector<Tensor> out;
+    for (int64_t i = 0; i < chunks; ++i) out.push_back(narrow(a, d, 0, 0));
+    return out;
+  }
   return split(a, std::max<int64_t>((n + chunks - 1) / chunks, 1), d);
 }
 

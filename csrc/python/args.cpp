@@ -189,8 +189,10 @@ Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, co
   FT_CHECK(std::string(fn).rfind("sub", 0) != 0 || other->dtype() != DType::Bool || rt == DType::Bool, RuntimeError,
            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
            "mask, use the `~` or `logical_not()` operator instead.");
-  const Tensor scaled = ops::binary(BinaryOp::Mul, ops::cast_to(other, rt), a);
-  return ops::cast_to(scaled, rt);
+  // A tensor requiring grad is cast differentiably (cast_to records nothing; it keeps a wrapped
+  // number's mark, which to_dtype would drop).
+  const auto cast = [rt](const Tensor& t) { return t->requires_grad() ? ops::to_dtype(t, rt) : ops::cast_to(t, rt); };
+  return cast(ops::binary(BinaryOp::Mul, cast(other), a));
 }
 
 }  // namespace ft::python

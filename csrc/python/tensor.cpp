@@ -393,7 +393,8 @@ void bind_tensor(py::module_& m) {
       .def("permute", [](const Tensor& t, py::args dims, py::kwargs kw) { return ops::permute(t, sizes_arg(dims, kw, "permute", "dims")); })
       .def("expand", [](const Tensor& t, py::args sizes, py::kwargs kw) { return ops::expand(t, sizes_arg(sizes, kw, "expand", "size")); })
       .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->shape().vec()); })
-      .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim)); }, py::arg("dim") = py::none())
+      .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim), dim.is_none()); },
+           py::arg("dim") = py::none())
       .def("unsqueeze", &ops::unsqueeze, py::arg("dim"))
       .def("flatten", &ops::flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
       .def("narrow", &ops::narrow, py::arg("dim"), py::arg("start"), py::arg("length"))
@@ -413,7 +414,7 @@ void bind_tensor(py::module_& m) {
       .def("t_", [](const Tensor& t) { return adopt_view(t, ops::t(t)); })
       .def("transpose_", [](const Tensor& t, int64_t d0, int64_t d1) { return adopt_view(t, ops::transpose(t, d0, d1)); },
            py::arg("dim0"), py::arg("dim1"))
-      .def("squeeze_", [](const Tensor& t, py::object dim) { return adopt_view(t, ops::squeeze(t, to_dims(dim))); },
+      .def("squeeze_", [](const Tensor& t, py::object dim) { return adopt_view(t, ops::squeeze(t, to_dims(dim), dim.is_none())); },
            py::arg("dim") = py::none())
       .def("unsqueeze_", [](const Tensor& t, int64_t dim) { return adopt_view(t, ops::unsqueeze(t, dim)); },
            py::arg("dim"))
