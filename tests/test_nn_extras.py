@@ -588,7 +588,7 @@ def test_parameter_dict():
     assert pdict.get("missing") is None and pdict.get("c").shape == (1,)
     assert pdict.setdefault("c", ft.zeros(7)).shape == (1,) and pdict.popitem()[0] == "d"
     assert list(pdict.copy()) == ["c", "z"] and pdict.copy()["c"] is pdict["c"]
-    with pytest.raises(KeyError):
+    with pytest.raises(AttributeError):
         pdict["missing"]
     pdict.clear()
     assert repr(pdict) == "ParameterDict()" and len(list(pdict.parameters())) == 0

@@ -42,18 +42,26 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
   }
   if (is_floating(dt)) {
     bool needs = false;
-    for (const Tensor& t : parts) needs = needs || autograd::any_requires_grad({&t});
+    for (const Tensor& t : ts) needs = needs || autograd::any_requires_grad({&t});
     if (needs) {
+      // Every input is a node input, the skipped 1-D empty ones too (their gradient: empty).
       std::vector<DType> dtypes;
-      for (const Tensor& t : parts) dtypes.push_back(t->dtype());
-      autograd::record(out, "CatBackward0", parts, {}, [sizes, d, dtypes](const Tensor& g, const SavedTensors&, auto& needs) {
-        std::vector<Tensor> grads = split_with_sizes(g, sizes, d);
-        for (size_t k = 0; k < grads.size(); ++k) {
-          if (!needs[k]) grads[k] = Tensor();
-          else if (grads[k]->dtype() != dtypes[k]) grads[k] = to_dtype(grads[k], dtypes[k]);
-        }
-        return grads;
-      });
+      std::vector<bool> skipped;
+      for (const Tensor& t : ts) {
+        dtypes.push_back(t->dtype());
+        skipped.push_back(t->dim() == 1 && t->numel() == 0);
+      }
+      autograd::record(out, "CatBackward0", ts, {},
+                       [sizes, d, dtypes, skipped](const Tensor& g, const SavedTensors&, auto& needs) {
+                         std::vector<Tensor> pieces = split_with_sizes(g, sizes, d);
+                         std::vector<Tensor> grads(skipped.size());
+                         size_t next = 0;
+                         for (size_t k = 0; k < skipped.size(); ++k) {
+                           Tensor gk = skipped[k] ? empty(Shape{0}, dtypes[k], g->device()) : pieces[next++];
+                           if (needs[k]) grads[k] = gk->dtype() == dtypes[k] ? gk : to_dtype(gk, dtypes[k]);
+                         }
+                         return grads;
+                       });
     }
   }
   return out;

@@ -174,7 +174,9 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   if (x->dim() != 2) {
     std::vector<int64_t> out_shape(x->shape().begin(), x->shape().end() - 1);
     out_shape.push_back(w->shape()[0]);
-    return reshape(linear(reshape(x, {-1, in}), w, b), out_shape);
+    int64_t rows = 1;  // explicit: -1 cannot be inferred when in_features is 0
+    for (int i = 0; i + 1 < x->dim(); ++i) rows *= x->shape()[i];
+    return reshape(linear(reshape(x, {rows, in}), w, b), out_shape);
   }
   const int64_t n = x->shape()[0], out_features = w->shape()[0];
   Tensor wt = transpose(w, 0, 1);

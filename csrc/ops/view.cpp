@@ -221,8 +221,8 @@ Tensor unsqueeze(const Tensor& a, int64_t dim) {
 }
 
 Tensor flatten(const Tensor& a, int64_t start, int64_t end) {
+  const int s = wrap_dim(start, a->dim()), e = wrap_dim(end, a->dim());  // 0-d: dims in [-1, 0]
   if (a->dim() == 0) return reshape(a, {1});
-  const int s = wrap_dim(start, a->dim()), e = wrap_dim(end, a->dim());
   FT_CHECK(s <= e, RuntimeError, "flatten() has invalid args: start_dim cannot come after end_dim");
   if (s == e) return a;
   std::vector<int64_t> shape;

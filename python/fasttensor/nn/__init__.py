@@ -48,12 +48,13 @@ from .layers import (
     Unflatten,
 )
 from .module import Module
-from .parameter import Parameter, UninitializedParameter
+from .parameter import Buffer, Parameter, UninitializedParameter
 from . import modules  # noqa: E402 (torch.nn.modules.* import paths)
 
-__all__ = ["Module", "Parameter", "UninitializedParameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
-           "ParameterDict", "Linear", "LazyLinear", "Identity", "Flatten", "Unflatten", "ReLU", "Sigmoid", "Tanh",
-           "Softmax", "LogSoftmax", "Dropout", "MSELoss", "CrossEntropyLoss", "LeakyReLU", "ELU", "CELU", "GELU", "SiLU",
-           "Softplus", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "Hardtanh",
-           "ReLU6", "LogSigmoid", "Softsign", "Softmin", "Hardsigmoid", "Hardswish", "Mish", "SELU", "Threshold", "GLU",
-           "Tanhshrink", "PReLU", "CosineSimilarity", "PairwiseDistance", "KLDivLoss", "Embedding", "LayerNorm", "functional", "init", "utils"]
+__all__ = ["Module", "Parameter", "Buffer", "UninitializedParameter", "Sequential", "ModuleList", "ModuleDict",
+           "ParameterList", "ParameterDict", "Linear", "LazyLinear", "Identity", "Flatten", "Unflatten", "ReLU",
+           "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "MSELoss", "CrossEntropyLoss", "LeakyReLU", "ELU",
+           "CELU", "GELU", "SiLU", "Softplus", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
+           "NLLLoss", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Softmin", "Hardsigmoid", "Hardswish", "Mish",
+           "SELU", "Threshold", "GLU", "Tanhshrink", "PReLU", "CosineSimilarity", "PairwiseDistance", "KLDivLoss",
+           "Embedding", "LayerNorm", "functional", "init", "utils"]

@@ -115,10 +115,12 @@ class Sequential(Module):
             raise IndexError(f"Index out of range: {index}")
         if index < 0:
             index += n
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        self._modules.update((str(i), m) for i, m in enumerate(items))
+        # PyTorch's shift by numeric names: the modules at index.. move up one name ('1' -> '2', ...).
+        # A Sequential built from an OrderedDict keeps its names, so inserting anywhere but at the
+        # end reads a name it lacks and raises KeyError, as in PyTorch.
+        for i in range(n, index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
         return self
 
     def forward(self, input):
@@ -333,6 +335,9 @@ class ParameterList(Module):
         return "\n".join(_entry_repr(i, value, str(value.dtype) if isinstance(value, Tensor) else "")
                          for i, value in enumerate(self))
 
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("ParameterList should not be called.")
+
 
 class ParameterDict(Module):
     """An ordered dict of parameters by name (tensors become Parameters). A plain dict given to the
@@ -345,8 +350,10 @@ class ParameterDict(Module):
             self.update(parameters)
 
     def __getitem__(self, key: str) -> Any:
-        if key not in self._keys:
-            raise KeyError(key)
+        # An absent key raises AttributeError (the entries are attributes), as in PyTorch.
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a string (type is "
+                            f"'{type(key).__name__}'). Open an issue on github if you need non-string keys.")
         return getattr(self, key)
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -405,8 +412,32 @@ class ParameterDict(Module):
         """A new ParameterDict holding the same parameter objects."""
         return ParameterDict(OrderedDict(self.items()))
 
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> "ParameterDict":
+        """A new ParameterDict with ``keys``, each set to ``default`` (a method of the instance, as PyTorch's)."""
+        return ParameterDict((key, default) for key in keys)
+
+    def __or__(self, other: "ParameterDict") -> "ParameterDict":
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: "ParameterDict") -> "ParameterDict":
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other: "ParameterDict") -> "ParameterDict":
+        self.update(other)
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("ParameterDict should not be called.")
+
     def update(self, values: Any) -> None:
         """Adds (or replaces) entries from a mapping or an iterable of (key, value) pairs."""
+        if not isinstance(values, IterableABC):
+            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, but got "
+                            f"{type(values).__name__}")  # (sic: PyTorch's spelling)
         if isinstance(values, (OrderedDict, ParameterDict)):
             pairs = values.items()
         elif isinstance(values, Mapping):

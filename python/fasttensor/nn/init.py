@@ -156,6 +156,27 @@ def eye_(tensor: Tensor) -> Tensor:
         return tensor
 
 
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The Dirac delta of a 3-, 4- or 5-D convolution weight (out, in, *kernel): 1 at the kernel's
+    centre where out channel (within its group) equals in channel, 0 elsewhere, so the convolution
+    passes min(out / groups, in) channels of each group through unchanged."""
+    dimensions = tensor.dim()
+    if dimensions not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.size()
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_chans_per_grp = sizes[0] // groups
+    min_dim = min(out_chans_per_grp, sizes[1])
+    centre = tuple(size // 2 for size in sizes[2:])
+    with no_grad():
+        tensor.zero_()
+        for g in range(groups):
+            for d in range(min_dim):
+                tensor[(g * out_chans_per_grp + d, d) + centre] = 1
+    return tensor
+
+
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None) -> Tensor:
     """N(mean, std²) truncated to [a, b], by inverting the normal CDF on a uniform draw between the
@@ -249,6 +270,7 @@ uniform = _deprecated(uniform_)
 normal = _deprecated(normal_)
 constant = _deprecated(constant_)
 eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
 xavier_uniform = _deprecated(xavier_uniform_)
 xavier_normal = _deprecated(xavier_normal_)
 kaiming_uniform = _deprecated(kaiming_uniform_)
@@ -257,5 +279,5 @@ orthogonal = _deprecated(orthogonal_)
 sparse = _deprecated(sparse_)
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "eye_", "trunc_normal_", "orthogonal_",
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "eye_", "dirac_", "trunc_normal_", "orthogonal_",
            "sparse_"]

@@ -10,7 +10,9 @@ orders and messages match PyTorch's.
 
 from __future__ import annotations
 
+import inspect
 import warnings
+import weakref
 from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Set, Tuple
 
@@ -18,7 +20,7 @@ from .. import _C
 from .._tensor import _parse_to
 from ..autograd import no_grad
 from ..utils.hooks import RemovableHandle
-from .parameter import Parameter, is_lazy
+from .parameter import Buffer, Parameter, is_lazy
 
 Tensor = _C.Tensor
 
@@ -40,10 +42,36 @@ def _addindent(text: str, spaces: int) -> str:
     return "\n".join([first] + [(" " * spaces + line) if line.strip() else "" for line in rest])
 
 
-# Each module's forward hooks, by handle id (the *_with_kwargs / *_always_called ones hold the flags).
+# Each module's hooks, by handle id (the *_with_kwargs / *_always_called ones hold the flags).
 _HOOK_REGISTRIES = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
                     "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_hooks",
-                    "_backward_pre_hooks")
+                    "_backward_pre_hooks", "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                    "_load_state_dict_post_hooks")
+
+# The state_dict key of what a module's get_extra_state returns: '<prefix>_extra_state'.
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+
+
+def _hooks(module: "Module", registry: str):
+    """The hooks in one registry (none for a module unpickled from an older fasttensor, which lacks it)."""
+    return list(module.__dict__.get(registry, {}).values())
+
+
+class _WrappedHook:
+    """A load_state_dict pre-hook, given its module first when registered with_module (held weakly, so
+    the module's own registry makes no reference cycle)."""
+
+    def __init__(self, hook: Callable, module: Optional["Module"] = None) -> None:
+        self.hook = hook
+        self.module = None if module is None else weakref.ref(module)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.module is None:
+            return self.hook(*args, **kwargs)
+        module = self.module()
+        if module is None:
+            raise RuntimeError("You are trying to call the hook of a dead Module!")
+        return self.hook(module, *args, **kwargs)
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -297,11 +325,21 @@ class Module:
                 raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                 "(fasttensor.nn.Module or None expected)")
             self._modules[name] = value
-        elif name in self.__dict__.get("_buffers", ()):
+        elif isinstance(value, Buffer) or name in self.__dict__.get("_buffers", ()):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
-                                "(fasttensor.Tensor or None expected)")
-            self._buffers[name] = value
+                                "(fasttensor.nn.Buffer, fasttensor.Tensor or None expected)")
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+            else:
+                persistent = name not in self._non_persistent_buffers_set
+            # A subclass's register_buffer without the persistent argument is called without it (PyTorch's rule).
+            register = self.register_buffer
+            if (getattr(register, "__func__", None) is Module.register_buffer
+                    or "persistent" in inspect.signature(register).parameters):
+                register(name, value, persistent)
+            else:
+                register(name, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -396,6 +434,22 @@ class Module:
             if not isinstance(module, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return module
+
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Replaces (or, unless ``strict``, adds) the descendant named by a dotted path such as 'net.0';
+        the modules on the path must exist."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        name = atoms[-1]
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def _owner_of(self, target: str) -> Tuple["Module", str]:
         """The submodule holding the attribute a dotted path names, and the attribute's name."""
@@ -501,7 +555,73 @@ class Module:
 
     # --- state_dict ----------------------------------------------------------------------
 
-    def _save_to_state_dict(self, destination: Dict[str, Tensor], prefix: str, keep_vars: bool) -> None:
+    def get_extra_state(self) -> Any:
+        """Override (with set_extra_state) to save picklable state beyond parameters and buffers: what it
+        returns is saved under '<prefix>_extra_state' in state_dict()."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please "
+                           "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Override (with get_extra_state): called by load_state_dict with the saved '_extra_state' entry."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please "
+                           "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
+
+    def _overrides(self, method: str) -> bool:
+        """Whether this module's class overrides Module's ``method`` (get_extra_state / set_extra_state)."""
+        return getattr(type(self), method, None) is not getattr(Module, method)
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """Calls ``hook(module, state_dict, prefix, local_metadata)`` after state_dict() has saved this
+        module; a non-None result replaces the state dict (respected at the root module only)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook that was previously "
+                               "registered via register_state_dict_post_hook")
+        self._hook_registries()
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Calls ``hook(module, state_dict, prefix, local_metadata)`` after state_dict() has saved this
+        module; it may change the state dict in place and must return None."""
+        hook._from_public_api = True
+        self._hook_registries()
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Calls ``hook(module, prefix, keep_vars)`` before state_dict() saves this module."""
+        self._hook_registries()
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable, with_module: bool = False) -> RemovableHandle:
+        """Calls ``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` (the module first when ``with_module``) before this module loads its entries."""
+        self._hook_registries()
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Calls ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` before this module loads its entries."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Calls ``hook(module, incompatible_keys)`` after load_state_dict() has loaded this module and its
+        descendants; the hook may change incompatible_keys.missing_keys / unexpected_keys in place."""
+        self._hook_registries()
+        handle = RemovableHandle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[handle.id] = hook
+        return handle
+
+    def _save_to_state_dict(self, destination: Dict[str, Any], prefix: str, keep_vars: bool) -> None:
+        """Saves this module's own entries (not its children's) into ``destination``."""
         for name, param in self._parameters.items():
             if param is not None:
                 # A lazy module's uninitialized weight is saved as itself (it has no data to detach), as PyTorch's.
@@ -509,28 +629,59 @@ class Module:
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
+        if self._overrides("get_extra_state"):
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
-    def state_dict(self, *, destination=None, prefix: str = "", keep_vars: bool = False) -> Dict[str, Tensor]:
-        """An ordered dict of every parameter and persistent buffer, by qualified name.
-        The tensors share memory with the module's (detached unless keep_vars)."""
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False) -> Dict[str, Any]:
+        """An ordered dict of every parameter and persistent buffer (and the '_extra_state' of modules
+        that define get_extra_state), by qualified name. The tensors share memory with the module's
+        (detached unless keep_vars). Its ``_metadata`` holds each module's version, as PyTorch's."""
+        if args:  # PyTorch's deprecated positional form: (destination, prefix, keep_vars)
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+                          " for details.", FutureWarning, stacklevel=2)
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = dict(version=self._version)
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in _hooks(self, "_state_dict_pre_hooks"):
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in _hooks(self, "_state_dict_hooks"):
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
         return destination
 
-    def _load_from_state_dict(self, state_dict: Mapping[str, Any], prefix: str, missing_keys: list,
-                              unexpected_keys: list, error_msgs: list, assign: bool) -> None:
-        """Copies this module's own entries (not its children's) from ``state_dict``."""
+    def _load_from_state_dict(self, state_dict: Mapping[str, Any], prefix: str, local_metadata: Dict[str, Any],
+                              strict: bool, missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+        """Copies this module's own entries (not its children's) from ``state_dict`` (PyTorch's
+        signature; ``local_metadata['assign_to_params_buffers']`` is load_state_dict's assign)."""
+        for hook in _hooks(self, "_load_state_dict_pre_hooks"):
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        assign = local_metadata.get("assign_to_params_buffers", False)
         persistent_buffers = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in list(self._parameters.items()) + list(persistent_buffers.items())
                        if v is not None}
         for name, param in local_state.items():
             key = prefix + name
             if key not in state_dict:
-                missing_keys.append(key)
+                if strict:
+                    missing_keys.append(key)
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
@@ -547,7 +698,10 @@ class Module:
                 with no_grad():
                     if assign:
                         if isinstance(param, Parameter):
-                            value = Parameter(value, requires_grad=param.requires_grad)
+                            if isinstance(value, Parameter):
+                                value.requires_grad_(param.requires_grad)
+                            else:
+                                value = Parameter(value, requires_grad=param.requires_grad)
                         setattr(self, name, value)
                     else:
                         param.copy_(value)
@@ -555,15 +709,25 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
                                   f"{param.shape} and whose dimensions in the checkpoint are {value.shape}, "
                                   f"an exception occurred : {ex.args}.")
-        for key in state_dict:
-            if key.startswith(prefix):
-                head, *rest = key[len(prefix):].split(".", 1)
-                if (rest and head not in self._modules) or (not rest and head not in local_state):
-                    unexpected_keys.append(key)
+        extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if self._overrides("set_extra_state"):
+            if extra_state_key in state_dict:
+                self.set_extra_state(state_dict[extra_state_key])
+            elif strict:
+                missing_keys.append(extra_state_key)
+        elif strict and extra_state_key in state_dict:
+            unexpected_keys.append(extra_state_key)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_state_key:
+                    head, *rest = key[len(prefix):].split(".", 1)
+                    if (rest and head not in self._modules) or (not rest and head not in local_state):
+                        unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> _IncompatibleKeys:
-        """Copies parameters and buffers from ``state_dict`` into this module and its descendants.
+        """Copies parameters and buffers from ``state_dict`` into this module and its descendants
+        (calling set_extra_state where a module defines it).
 
         With ``strict`` (the default), missing or unexpected keys are errors; a
         shape mismatch always is. All problems are reported in one RuntimeError,
@@ -574,15 +738,28 @@ class Module:
         missing: list = []
         unexpected: list = []
         errors: list = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # a copy that _load_from_state_dict may change
+        if metadata is not None:
+            state_dict._metadata = metadata
 
         def load(module: Module, local: Mapping[str, Any], prefix: str) -> None:
-            module._load_from_state_dict(local, prefix, missing, unexpected, errors, assign)
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(local, prefix, local_metadata, True, missing, unexpected, errors)
             for name, child in module._modules.items():
                 if child is not None:
                     child_prefix = prefix + name + "."
                     load(child, {k: v for k, v in local.items() if k.startswith(child_prefix)}, child_prefix)
+            incompatible_keys = _IncompatibleKeys(missing, unexpected)  # the hooks may change the lists in place
+            for hook in _hooks(module, "_load_state_dict_post_hooks"):
+                if hook(module, incompatible_keys) is not None:
+                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                                         "expected to return new values, if incompatible_keys need to be modified, "
+                                         "it should be done inplace.")
 
-        load(self, OrderedDict(state_dict), "")
+        load(self, state_dict, "")
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))

@@ -21,6 +21,8 @@ class Parameter(Tensor):
     def __init__(self, data: Optional[Tensor] = None, requires_grad: bool = True):
         if data is None:
             data = _C._empty([0], None, None, False)
+        if requires_grad and isinstance(data, Tensor) and not data.is_floating_point():
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         super().__init__(data)
         # Tensor's own method: UninitializedParameter refuses requires_grad_ to its users.
         Tensor.requires_grad_(self, requires_grad)
@@ -35,6 +37,31 @@ class Parameter(Tensor):
         )
 
     __str__ = __repr__
+
+
+class _BufferMeta(type(Tensor)):
+    """isinstance(t, Buffer) is True for the tensors Buffer(...) returns (they carry ``_is_buffer``)."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        if cls is Buffer and isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor as module state that is not a parameter: ``self.running = nn.Buffer(t)``
+    registers a buffer (persistent: saved in state_dict), as ``register_buffer`` does.
+
+    As PyTorch's, ``Buffer(t)`` returns a plain Tensor (a detached alias of ``t`` keeping its
+    requires_grad) flagged so that ``isinstance(b, nn.Buffer)`` holds."""
+
+    def __new__(cls, data: Optional[Tensor] = None, *, persistent: bool = True):
+        if data is None:
+            data = _C._empty([0], None, None, False)
+        buffer = data.detach().requires_grad_(data.requires_grad)
+        buffer.persistent = persistent
+        buffer._is_buffer = True
+        return buffer
 
 
 def uninitialized_use_error(what: Any) -> ValueError:

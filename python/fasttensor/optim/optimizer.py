@@ -5,15 +5,77 @@ C++ call per parameter (no chains of Python tensor arithmetic)."""
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from itertools import chain
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .. import _C
 from ..autograd import enable_grad
+from ..utils.hooks import RemovableHandle
 
 Tensor = _C.Tensor
 _CPU = _C.device("cpu")
+
+
+# Step hooks run for every optimizer (register_optimizer_step_pre_hook / _post_hook), by handle id.
+_global_optimizer_pre_hooks: Dict[int, Callable] = OrderedDict()
+_global_optimizer_post_hooks: Dict[int, Callable] = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    """Calls ``hook(optimizer, args, kwargs)`` before every optimizer's step (before its own pre-hooks);
+    a non-None result, (new_args, new_kwargs), replaces the arguments."""
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    """Calls ``hook(optimizer, args, kwargs)`` after every optimizer's step (after its own post-hooks)."""
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
+
+
+# Each optimizer's hooks, by handle id (not pickled, as PyTorch's).
+_HOOK_REGISTRIES = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
+                    "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
+                    "_optimizer_load_state_dict_post_hooks")
+
+
+def _add_hook(registry: Dict[int, Callable], hook: Callable, prepend: bool = False) -> RemovableHandle:
+    """Adds ``hook`` to ``registry`` (first with ``prepend``); the handle's remove() takes it out."""
+    handle = RemovableHandle(registry)
+    registry[handle.id] = hook
+    if prepend:
+        registry.move_to_end(handle.id, last=False)
+    return handle
+
+
+def _step_with_hooks(step: Callable) -> Callable:
+    """``step`` between the step hooks, as PyTorch's Optimizer.profile_hook_step runs them. The hooks get
+    (optimizer, args, kwargs), args starting with the optimizer itself."""
+
+    @functools.wraps(step)
+    def wrapper(*args, **kwargs):
+        self = args[0]
+        hooks = self.__dict__  # (an optimizer whose __init__ did not run has none of its own)
+        for hook in chain(_global_optimizer_pre_hooks.values(), hooks.get("_optimizer_step_pre_hooks", {}).values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in chain(hooks.get("_optimizer_step_post_hooks", {}).values(), _global_optimizer_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+
+    wrapper.hooked = True
+    return wrapper
 
 
 class _RequiredParameter:
@@ -123,6 +185,9 @@ class Optimizer:
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {_typename(params)}")
         self.defaults = defaults
+        for hooks in _HOOK_REGISTRIES:
+            setattr(self, hooks, OrderedDict())
+        self._patch_step_function()
         self.state: Dict[Tensor, Dict[str, Any]] = defaultdict(dict)
         self.param_groups: List[Dict[str, Any]] = []
         groups = list(params)
@@ -136,7 +201,7 @@ class Optimizer:
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         """Adds a group of parameters with its own hyperparameters (the defaults fill the rest)."""
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -173,6 +238,38 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
+    def _patch_step_function(self) -> None:
+        """Wraps this class's step (once per class, as PyTorch does) so that it runs the step hooks."""
+        if not getattr(type(self).step, "hooked", False):
+            type(self).step = _step_with_hooks(type(self).step)
+
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Calls ``hook(optimizer, args, kwargs)`` before each step; a non-None result, a tuple
+        (new_args, new_kwargs), replaces step's arguments. Returns a handle whose remove() unregisters it."""
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Calls ``hook(optimizer, args, kwargs)`` after each step. Returns a handle whose remove()
+        unregisters it."""
+        return _add_hook(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(optimizer)`` before state_dict() builds the dict."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(optimizer, state_dict)`` on what state_dict() built; a non-None result replaces it."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(optimizer, state_dict)`` before load_state_dict() reads it; a non-None result
+        is loaded instead."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Calls ``hook(optimizer)`` after load_state_dict() has loaded."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drops the gradients (``set_to_none``, the default) or zeroes them in place."""
         from .._tensor import zero_grads
@@ -192,6 +289,8 @@ class Optimizer:
 
     def state_dict(self) -> Dict[str, Any]:
         """{'state': {param index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as PyTorch's."""
+        for hook in list(self._optimizer_state_dict_pre_hooks.values()):
+            hook(self)
         index_of: Dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -201,10 +300,20 @@ class Optimizer:
             packed["params"] = [index_of[id(p)] for p in group["params"]]
             groups.append(packed)
         state = {index_of[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index_of}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in list(self._optimizer_state_dict_post_hooks.values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         """Restores hyperparameters and per-parameter state saved by state_dict()."""
+        state_dict = state_dict.copy()  # shallow: a pre-hook may change it without touching the caller's
+        for hook in list(self._optimizer_load_state_dict_pre_hooks.values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         state_dict = copy.deepcopy(state_dict)
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -233,6 +342,8 @@ class Optimizer:
             groups.append(saved)
         # As PyTorch: the subclasses' __setstate__ upgrade what an older save holds (a step count as a number).
         self.__setstate__({"state": state, "param_groups": groups})
+        for hook in list(self._optimizer_load_state_dict_post_hooks.values()):
+            hook(self)
 
     @staticmethod
     def _cast_state(key: str, value: Any, param: Tensor) -> Any:
@@ -250,6 +361,9 @@ class Optimizer:
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
+        for hooks in _HOOK_REGISTRIES:  # not pickled, as PyTorch's
+            self.__dict__.setdefault(hooks, OrderedDict())
+        self._patch_step_function()
         _steps_as_tensors(self)  # (for the optimizers that count steps)
 
     def _params_with_grad(self):
