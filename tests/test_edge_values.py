@@ -282,3 +282,65 @@ def test_squeeze_of_an_empty_dim_list_and_chunks_of_an_empty_dim(m) -> None:
     assert [tuple(t.shape) for t in m.zeros(0).chunk(3)] == [(0,)] * 3
     assert [tuple(t.shape) for t in m.zeros(1, 0).chunk(2, 1)] == [(1, 0)] * 2
     assert [tuple(t.shape) for t in m.zeros(5).chunk(3)] == [(2,), (2,), (1,)]
+
+
+# --- conversions and Python protocols ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_int_of_a_float_tensor_is_pythons_int(m) -> None:
+    assert int(m.tensor(1e20)) == int(np.float32(1e20)) and int(m.tensor(2.0 ** 63)) == 2 ** 63  # float32 1e20
+    assert int(m.tensor(-3.7)) == -3 and int(m.tensor([5])) == 5
+    with pytest.raises(ValueError, match="cannot convert float NaN to integer"):
+        int(m.tensor(nan))
+    with pytest.raises(OverflowError, match="cannot convert float infinity to integer"):
+        int(m.tensor(-inf))
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_data_of_a_tensor_requiring_grad_must_stay_floating(m) -> None:
+    x = m.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="data set to a tensor that requires gradients must be floating point"):
+        x.data = m.zeros(2, dtype=m.int64)
+    assert x.dtype == m.float32 and x.tolist() == [1.0, 1.0]
+    x.data = m.zeros(3, dtype=m.float64)
+    assert x.dtype == m.float64 and x.shape == (3,) and x.requires_grad
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_numpy_arrays_of_int64_tensors_print_as_numpys_own(m) -> None:
+    arr = m.arange(3).numpy()
+    assert repr(arr) == "array([0, 1, 2])" and arr.dtype == np.dtype(np.int64)
+    assert repr(np.asarray(m.tensor([[1, 2]]))) == "array([[1, 2]])"
+    assert m.from_numpy(np.arange(3)).tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_numpy_functions_of_a_tensor_give_a_tensor(m) -> None:
+    import warnings as w
+
+    t = m.tensor([1.0, 4.0])
+    with w.catch_warnings():
+        w.simplefilter("ignore", DeprecationWarning)  # torch's __array_wrap__ lacks NumPy 2's arguments
+        out = np.sqrt(t)
+        assert isinstance(out, m.Tensor) and out.dtype == m.float32 and out.tolist() == [1.0, 2.0]
+        zero_d = np.sqrt(m.tensor(4.0))
+        assert isinstance(zero_d, m.Tensor) and zero_d.shape == () and zero_d.item() == 2.0
+        mask = np.isnan(t)
+        assert isinstance(mask, m.Tensor) and mask.dtype == m.uint8 and mask.tolist() == [0, 0]
+        assert np.maximum(t, 2).tolist() == [2.0, 4.0]
+        product = t @ np.array([1.0, 2.0])
+        assert isinstance(product, m.Tensor) and product.dtype == m.float64 and product.item() == 9.0
+    assert isinstance(np.asarray(t), np.ndarray) and isinstance(np.concatenate([t, t]), np.ndarray)
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_reversed_and_contains(m) -> None:
+    t = m.tensor([[1.0, 2.0], [3.0, 4.0]])
+    r = reversed(t)
+    assert isinstance(r, m.Tensor) and r.tolist() == [[3.0, 4.0], [1.0, 2.0]]
+    assert reversed(m.tensor(5.0)).item() == 5.0
+    assert 4.0 in t and 7 not in t and m.tensor(2.0) in t
+    for bad in ("a", None, [1, 2]):
+        with pytest.raises(RuntimeError, match="Tensor.__contains__ only supports Tensor or scalar"):
+            bad in t  # noqa: B015

@@ -549,7 +549,7 @@ def test_cross_entropy_against_numpy_float64(reduction):
     log_probs = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
     per_row = -log_probs[np.arange(6), target]
     np.testing.assert_allclose(arr(loss), per_row.sum() if reduction == "sum" else per_row, rtol=1e-12, atol=1e-13)
-    loss.backward(ft.ones(*loss.shape, dtype=ft.float64))
+    loss.backward(ft.ones(loss.shape, dtype=ft.float64))
     expected = np.exp(log_probs)
     expected[np.arange(6), target] -= 1
     np.testing.assert_allclose(arr(x.grad), expected, rtol=1e-10, atol=1e-14)
@@ -814,7 +814,7 @@ def test_one_hot_matches_torch_and_numpy():
 def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     rng = np.random.default_rng(5)
     grads = [rng.standard_normal(s).astype(np.float32) for s in ((3, 4), (4,), ())]
-    ours = [nn.Parameter(ft.zeros(*g.shape)) for g in grads] + [nn.Parameter(ft.zeros(2))]  # the last has no grad
+    ours = [nn.Parameter(ft.zeros(g.shape)) for g in grads] + [nn.Parameter(ft.zeros(2))]  # the last has no grad
     for p, g in zip(ours, grads):
         p.grad = ft.tensor(g)
     total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)

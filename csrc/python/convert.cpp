@@ -37,7 +37,7 @@ const char* numpy_format(DType t) {
     case DType::Bool: return "?";
     case DType::UInt8: return "B";
     case DType::Int32: return "i";
-    case DType::Int64: return "q";
+    case DType::Int64: return sizeof(long) == 8 ? "l" : "q";  // NumPy's int64 is 'l' where long is 64-bit
     case DType::Float32: return "f";
     case DType::Float64: return "d";
   }

@@ -221,7 +221,17 @@ void bind_tensor(py::module_& m) {
           throw py::error_already_set();  // warnings raised as errors
         return v;
       })
-      .def("__int__", [](const Tensor& t) { return item(python_number_source(t)).i; })
+      .def("__int__", [](const Tensor& t) -> py::object {
+        const Scalar s = item(python_number_source(t));
+        // A float goes through Python's int(): exact for any magnitude, ValueError for NaN and
+        // OverflowError for inf, as PyTorch (a C cast would give INT64_MIN).
+        if (s.is_floating()) {
+          PyObject* as_int = PyNumber_Long(py::float_(s.d).ptr());
+          if (!as_int) throw py::error_already_set();
+          return py::reinterpret_steal<py::object>(as_int);
+        }
+        return py::int_(s.i);
+      })
       .def("__index__", [](const Tensor& t) {
         FT_CHECK(!is_floating(t->dtype()) && t->numel() == 1, TypeError,
                  "only integer tensors of a single element can be converted to an index");
@@ -312,6 +322,8 @@ void bind_tensor(py::module_& m) {
         // Same memory, no history, and a version counter of its own.
         return std::make_shared<TensorImpl>(Storage::alias(t->storage()), t->dtype(), t->shape(), t->strides(), t->offset());
       }, [](const Tensor& t, const Tensor& other) {
+        FT_CHECK(!t->requires_grad() || is_floating(other->dtype()), RuntimeError,
+                 "data set to a tensor that requires gradients must be floating point or complex dtype");
         t->set_layout(other->storage(), other->dtype(), other->shape(), other->strides(), other->offset());
       })
       // --- copies and conversions ---------------------------------------------

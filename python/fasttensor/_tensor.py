@@ -69,7 +69,18 @@ def _iter(self: Tensor):
 
 
 def _contains(self: Tensor, element) -> bool:
+    if not isinstance(element, (Tensor, int, float, bool)):
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
     return bool((self == element).any().item())
+
+
+def _array_wrap(self: Tensor, array, context=None, return_scalar=False):
+    """NumPy's functions on a tensor give a tensor back (np.exp(t)), as PyTorch's: bool results as
+    uint8, as there."""
+    array = np.asarray(array)
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8)
+    return _C.from_numpy(array if array.flags.c_contiguous else array.copy())
 
 
 def _parse_to(args, kwargs):
@@ -424,6 +435,8 @@ def _apply_methods() -> None:
     T.__format__ = _format
     T.__iter__ = _iter
     T.__contains__ = _contains
+    T.__array_wrap__ = _array_wrap
+    T.__reversed__ = lambda self: self if self.dim() == 0 else self.flip(0)  # as PyTorch
     T.__array__ = _array
     T.__array_priority__ = 1000
     T.__reduce__ = _reduce
