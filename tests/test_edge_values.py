@@ -344,3 +344,30 @@ def test_reversed_and_contains(m) -> None:
     for bad in ("a", None, [1, 2]):
         with pytest.raises(RuntimeError, match="Tensor.__contains__ only supports Tensor or scalar"):
             bad in t  # noqa: B015
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_python_ints_beyond_64_bits_raise_overflow_error(m) -> None:
+    t = m.tensor([3])
+    for big in (2 ** 64, 2 ** 70, -(2 ** 70)):
+        with pytest.raises(OverflowError):  # torch: "can't convert negative int to unsigned" for the last
+            t + big
+        with pytest.raises(OverflowError):
+            m.tensor([3.0]) * big
+    with pytest.raises(OverflowError, match="int too big to convert"):
+        t + 2 ** 70
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int64_t without overflow"):
+        t.clone().fill_(2 ** 63)
+    assert t.tolist() == [3]
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_keepdim_without_a_dim_is_refused_where_torch_refuses_it(m) -> None:
+    x = m.ones(2, 3)
+    for call in (lambda: x.sum(keepdim=True), lambda: x.mean(keepdim=True), lambda: x.prod(keepdim=True),
+                 lambda: x.max(keepdim=True), lambda: m.sum(x, keepdim=True), lambda: m.max(x, dim=None)):
+        with pytest.raises(TypeError, match="received an invalid combination of arguments"):
+            call()
+    assert x.sum(dim=None, keepdim=True).shape == (1, 1) and x.mean(None, True).shape == (1, 1)
+    assert x.amax(keepdim=True).shape == (1, 1) and x.std(keepdim=True).shape == (1, 1)
+    assert x.prod(1, keepdim=True).shape == (2, 1) and x.max(dim=1, keepdim=True).values.shape == (2, 1)

@@ -60,21 +60,33 @@ void add_numpy_dim_names(py::object owner, const char* name, bool method) {
   py::setattr(owner, name, fallback);
 }
 
+void ReduceArgs::check_keepdim_has_dim(const char* name, bool none_is_a_dim) const {
+  FT_CHECK(!keepdim_given || (none_is_a_dim ? dim_given : has_dim), TypeError, name,
+           "() received an invalid combination of arguments - got (keepdim=bool, ): keepdim needs a dim");
+}
+
 ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs& kwargs, size_t first) {
   ReduceArgs r;
   auto set_dim = [&](py::handle h) {
+    r.dim_given = true;
     if (h.is_none()) return;
     r.dims = to_dims(h);
     r.has_dim = true;
     r.dim_is_sequence = py::isinstance<py::sequence>(h);
   };
   if (args.size() > first) set_dim(args[first]);
-  if (args.size() > first + 1) r.keepdim = args[first + 1].cast<bool>();
+  if (args.size() > first + 1) {
+    r.keepdim = args[first + 1].cast<bool>();
+    r.keepdim_given = true;
+  }
   FT_CHECK(args.size() <= first + 2, TypeError, name, "() takes at most 2 positional arguments");
   for (auto [k, v] : kwargs) {
     const std::string key = py::str(k);
     if (key == "dim" || key == "axis") set_dim(v);
-    else if (key == "keepdim" || key == "keepdims") r.keepdim = v.cast<bool>();
+    else if (key == "keepdim" || key == "keepdims") {
+      r.keepdim = v.cast<bool>();
+      r.keepdim_given = true;
+    }
     else if (key == "dtype") r.dtype = to_optional_dtype(v);
     else throw TypeError(str(name, "() got an unexpected keyword argument '", key, "'"));
   }
@@ -107,6 +119,9 @@ py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args,
     return py::cast(ops::binary(is_max ? BinaryOp::Maximum : BinaryOp::Minimum, self, to_tensor(kwargs["other"])));
   }
   ReduceArgs r = parse_reduce(is_max ? "max" : "min", args, kwargs);
+  r.check_keepdim_has_dim(is_max ? "max" : "min", false);
+  FT_CHECK(!r.dim_given || r.has_dim, TypeError, is_max ? "max" : "min",
+           "() received an invalid combination of arguments - got (Tensor, dim=NoneType): dim must be an int");
   if (!r.has_dim) return py::cast(nogil(self->numel(), [&] { return is_max ? ops::amax(self, {}, false, "MaxBackward1") : ops::amin(self, {}, false, "MinBackward1"); }));
   FT_CHECK(r.dims.size() == 1, TypeError, is_max ? "max" : "min", "(): argument 'dim' must be int, not tuple");
   auto [values, indices] = nogil(self->numel(), [&] {
@@ -117,11 +132,13 @@ py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args,
 
 py::object sum_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs) {
   ReduceArgs r = parse_reduce("sum", args, kwargs);
+  r.check_keepdim_has_dim("sum", true);
   return py::cast(nogil(self->numel(), [&] { return ops::sum(self, r.dims, r.keepdim, r.dtype); }));
 }
 
 py::object mean_impl(const Tensor& self, const py::args& args, const py::kwargs& kwargs) {
   ReduceArgs r = parse_reduce("mean", args, kwargs);
+  r.check_keepdim_has_dim("mean", true);
   return py::cast(nogil(self->numel(), [&] { return ops::mean(self, r.dims, r.keepdim, r.dtype); }));
 }
 

@@ -12,6 +12,10 @@ struct ReduceArgs {
   bool keepdim = false;
   std::optional<DType> dtype;
   bool dim_is_sequence = false;  // dim given as a tuple or list
+  bool dim_given = false;        // dim passed at all (None too)
+  bool keepdim_given = false;
+  // PyTorch's TypeError where keepdim comes without a dim (none_is_a_dim: sum/mean take dim=None).
+  void check_keepdim_has_dim(const char* name, bool none_is_a_dim) const;
   // The one dim of prod/argmax/argmin/cumsum: TypeError for a tuple.
   std::optional<int64_t> single_dim(const char* name) const;
 };

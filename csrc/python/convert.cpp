@@ -168,7 +168,14 @@ std::optional<Scalar> to_scalar(py::handle h) {
   if (PyLong_Check(p)) {
     int overflow = 0;
     const long long v = PyLong_AsLongLongAndOverflow(p, &overflow);
-    if (overflow) throw RuntimeError("Overflow when unpacking long");
+    if (overflow) {
+      // As PyTorch: OverflowError beyond 64 bits; an int64 overflow below that is refused as a value.
+      PyLong_AsUnsignedLongLong(p);
+      if (!PyErr_Occurred()) throw RuntimeError("value cannot be converted to type int64_t without overflow");
+      PyErr_Clear();
+      PyErr_SetString(PyExc_OverflowError, "int too big to convert");
+      throw py::error_already_set();
+    }
     return Scalar::from_int(v);
   }
   if (PyFloat_Check(p)) return Scalar::from_double(PyFloat_AS_DOUBLE(p));

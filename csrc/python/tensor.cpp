@@ -596,6 +596,7 @@ void bind_tensor(py::module_& m) {
            py::arg("dim") = py::tuple(), py::arg("keepdim") = false)
       .def("prod", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("prod", a, k);
+        r.check_keepdim_has_dim("prod", false);
         return ops::prod(t, r.single_dim("prod"), r.keepdim, r.dtype);
       })
       .def("argmax", [](const Tensor& t, py::args a, py::kwargs k) {
