@@ -371,3 +371,15 @@ def test_keepdim_without_a_dim_is_refused_where_torch_refuses_it(m) -> None:
     assert x.sum(dim=None, keepdim=True).shape == (1, 1) and x.mean(None, True).shape == (1, 1)
     assert x.amax(keepdim=True).shape == (1, 1) and x.std(keepdim=True).shape == (1, 1)
     assert x.prod(1, keepdim=True).shape == (2, 1) and x.max(dim=1, keepdim=True).values.shape == (2, 1)
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_empty_reductions_without_an_identity(m) -> None:
+    with pytest.raises(RuntimeError, match="cannot compute the inf norm on an empty tensor"):
+        m.linalg.vector_norm(m.zeros(0, 2), inf)
+    with pytest.raises(RuntimeError, match="cannot compute the -inf norm on the dimension 0"):
+        m.norm(m.zeros(0, 2), -inf, dim=(0, 1))
+    assert m.linalg.vector_norm(m.zeros(0, 2), inf, dim=1).shape == (0,)
+    with pytest.raises(IndexError, match="kthvalue\\(\\): Expected reduction dim 1 to have non-zero size"):
+        m.kthvalue(m.zeros(3, 0), 1, dim=1)
+    assert m.kthvalue(m.zeros(0, 3), 1, dim=1).values.shape == (0,)

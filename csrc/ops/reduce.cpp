@@ -327,6 +327,14 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
   FT_CHECK(is_floating(a->dtype()), RuntimeError,
            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got ", dtype_scalar_name(a->dtype()));
   if (std::isinf(p)) {
+    // max / min have no identity: an empty reduction is an error (PyTorch's text, its spacing too).
+    const char* which = p > 0 ? "inf" : "-inf";
+    FT_CHECK(!(dims.empty() && a->numel() == 0), RuntimeError, "linalg.vector_norm cannot compute the ", which,
+             " norm on an empty tensor because the operation does not have an identity");
+    for (int64_t d : dims)
+      FT_CHECK(a->shape()[wrap_dim(d, a->dim())] != 0, RuntimeError, "linalg.vector_norm cannot compute the ", which,
+               " norm on the dimension ", wrap_dim(d, a->dim()),
+               "because this dimension is empty and the operation does not have an identity");
     Tensor ab = unary(UnaryOp::Abs, a);
     return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
   }

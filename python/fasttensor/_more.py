@@ -232,6 +232,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     d = _wrap_dim(dim, input.dim())
     x = input.reshape(1) if input.dim() == 0 else input
     n = x.shape[d]
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     order = x.detach().sort(d, stable=True)[1]
