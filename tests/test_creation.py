@@ -211,7 +211,7 @@ def test_eye(args):
 # --- zeros / ones / full / empty ----------------------------------------------------------------
 
 @pytest.mark.parametrize("name,value", [("zeros", 0), ("ones", 1)])
-@pytest.mark.parametrize("size", [((2, 3, 4),), (2, 3, 4), ([2, 3],), (5,), ((),), (), (0, 3), ((1,),)], ids=ids)
+@pytest.mark.parametrize("size", [((2, 3, 4),), (2, 3, 4), ([2, 3],), (5,), ((),), (0, 3), ((1,),)], ids=ids)
 def test_zeros_ones(name, value, size):
     t = getattr(fasttensor, name)(*size)
     shape = size[0] if len(size) == 1 and not isinstance(size[0], int) else size

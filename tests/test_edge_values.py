@@ -383,3 +383,19 @@ def test_empty_reductions_without_an_identity(m) -> None:
     with pytest.raises(IndexError, match="kthvalue\\(\\): Expected reduction dim 1 to have non-zero size"):
         m.kthvalue(m.zeros(3, 0), 1, dim=1)
     assert m.kthvalue(m.zeros(0, 3), 1, dim=1).values.shape == (0,)
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_requires_grad_messages_and_new_factories_need_a_size(m) -> None:
+    x = m.zeros(2, dtype=m.int64)
+    with pytest.raises(RuntimeError, match="^only Tensors of floating point dtype can require gradients"):
+        x.requires_grad_()
+    with pytest.raises(RuntimeError, match="^only Tensors of floating point and complex dtype can require gradients"):
+        x.requires_grad = True
+    with pytest.raises(RuntimeError, match="^Only Tensors of floating point and complex dtype can require gradients"):
+        m.zeros(2, dtype=m.int64, requires_grad=True)
+    assert not x.requires_grad
+    for name in ("new_zeros", "new_ones", "new_empty"):
+        with pytest.raises(TypeError, match=f'{name}\\(\\) missing 1 required positional arguments: "size"'):
+            getattr(x, name)()
+        assert getattr(x, name)(()).shape == () and getattr(x, name)(2, 3).shape == (2, 3)

@@ -12,7 +12,7 @@ namespace {
 
 Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
   if (requires_grad) {
-    FT_CHECK(is_floating(t->dtype()), RuntimeError, "Only Tensors of floating point dtype can require gradients");
+    FT_CHECK(is_floating(t->dtype()), RuntimeError, "Only Tensors of floating point and complex dtype can require gradients");
     t->set_requires_grad(true);
   }
   return t;

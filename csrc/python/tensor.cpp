@@ -247,7 +247,13 @@ void bind_tensor(py::module_& m) {
         return to_numpy(t);
       }, py::arg("force") = false)
       // --- autograd -----------------------------------------------------------
-      .def_property("requires_grad", [](const Tensor& t) { autograd::refresh_view(t); return t->requires_grad(); }, &set_requires_grad)
+      .def_property("requires_grad", [](const Tensor& t) { autograd::refresh_view(t); return t->requires_grad(); },
+                    [](const Tensor& t, bool r) {
+                      // The attribute's text differs from requires_grad_()'s, as in PyTorch.
+                      FT_CHECK(!r || is_floating(t->dtype()) || !t->is_leaf(), RuntimeError,
+                               "only Tensors of floating point and complex dtype can require gradients");
+                      set_requires_grad(t, r);
+                    })
       .def("requires_grad_", [](const Tensor& t, bool r) { set_requires_grad(t, r); return t; }, py::arg("requires_grad") = true)
       .def_property("grad", [](const Tensor& t) {
                       if (!t->is_leaf() && !t->retains_grad() && !t->grad())

@@ -1,12 +1,13 @@
 """Creation functions: tensor, zeros, ones, full, empty, arange, linspace,
 eye, the *_like family and random tensors. Sizes and keywords are parsed
-here; every fill runs in C++."""
+here, with PyTorch's argument rules and errors; every fill runs in C++."""
 
 from __future__ import annotations
 
+import collections.abc
 import numbers
 import warnings
-from typing import Any, Optional
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -14,107 +15,324 @@ from . import _C
 
 _NUMPY_OK = {np.dtype(np.bool_), np.dtype(np.uint8), np.dtype(np.int32), np.dtype(np.int64),
              np.dtype(np.float32), np.dtype(np.float64)}
+_INT64_MIN, _INT64_MAX = -2**63, 2**63 - 1
+_GRAD_DTYPE_ERROR = "Only Tensors of floating point and complex dtype can require gradients"
+# PyTorch's legacy scalar-type names, as its out= dtype check prints them.
+_LEGACY_NAMES = {_C.bool: "Bool", _C.uint8: "Byte", _C.int32: "Int", _C.int64: "Long", _C.float32: "Float",
+                 _C.float64: "Double"}
 
+
+# --- argument parsing -----------------------------------------------------------------------
 
 def _size(size: tuple, name: str) -> list:
-    """The size as a list of ints: varargs or one sequence; a tensor counts only as one integer (0-d)."""
-    if len(size) == 1 and not isinstance(size[0], (numbers.Integral, _C.Tensor)):
-        size = tuple(size[0])
-    out = []
-    for s in size:
-        is_int_tensor = isinstance(s, _C.Tensor) and s.dim() == 0 and not s.is_floating_point() and s.dtype != _C.bool
-        if isinstance(s, bool) or not (isinstance(s, numbers.Integral) or is_int_tensor):
-            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, but found element of type "
-                            f"{type(s).__name__} at pos {len(out)}")
-        out.append(int(s))
+    """The size as a list of ints: varargs or one sequence, as PyTorch reads them. Elements may be
+    ints, NumPy integers or one-element integer tensors; bools and floats are refused (except that
+    PyTorch takes a bool after the first of several varargs as an int)."""
+    if len(size) == 1:
+        s = size[0]
+        if type(s) is int:
+            return [s]
+        if not isinstance(s, (tuple, list)):
+            return [_single_size(s, name)]
+        size, varargs = s, False
+    else:
+        varargs = True
+    out = list(size)
+    for i, s in enumerate(out):
+        if type(s) is not int:
+            out[i] = _size_element(s, name, i, len(out) if varargs else 0)
     return out
 
 
-def _size_kw(size: tuple, kwargs: dict, name: str) -> tuple:
-    """Accepts the size as varargs, one sequence, or the `size=` keyword (`out=` stays in kwargs)."""
+def _single_size(s, name: str) -> int:
+    """The size given as one non-sequence argument: an int (NumPy's too) or a one-element integer tensor."""
+    if isinstance(s, numbers.Integral) and not isinstance(s, (bool, np.bool_)):
+        return int(s)
+    if _is_int_tensor(s) or (isinstance(s, np.ndarray) and s.ndim == 0 and s.dtype.kind in "iu"):
+        return int(s.item())
+    raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {_type_name(s)}")
+
+
+def _size_element(s, name: str, i: int, nargs: int) -> int:
+    """Element i of a size; nargs: the number of varargs (0: the size came as one sequence)."""
+    if isinstance(s, (bool, np.bool_)):
+        if nargs and i > 0:
+            return int(s)  # PyTorch's parser reads zeros(2, True) as zeros(2, 1)
+    elif isinstance(s, numbers.Integral):
+        return int(s)
+    elif _is_int_tensor(s):
+        return int(s.item())
+    if nargs and i == 0:
+        raise TypeError(f"{name}() takes 1 positional argument but {nargs} were given")
+    if nargs:
+        raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                        f"\"type must be tuple of ints,but got {_type_name(s)}\"")
+    raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but found element of type "
+                    f"{_type_name(s)} at pos {i}")
+
+
+def _type_name(x) -> str:
+    """A type's name as PyTorch prints it (NumPy's qualified: numpy.ndarray)."""
+    t = type(x)
+    return f"numpy.{t.__name__}" if t.__module__ == "numpy" else t.__name__
+
+
+def _is_int_tensor(s) -> bool:
+    """A one-element integer (not bool) tensor: PyTorch takes it wherever an int is expected."""
+    return isinstance(s, _C.Tensor) and s.numel() == 1 and not s.is_floating_point() and s.dtype != _C.bool
+
+
+def _size_sequence(size, name: str) -> list:
+    """A size that must be a sequence (full, normal): an int alone is refused, as in PyTorch."""
+    if isinstance(size, (tuple, list)):
+        return _size((size,), name)
+    raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {_type_name(size)}")
+
+
+def _int_arg(value, error: Callable[[], str]) -> int:
+    """An int argument (n, steps, low, high): an int, a NumPy integer or a one-element integer tensor;
+    bools and floats raise TypeError(error()); ints beyond int64 PyTorch's ValueError."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        value = int(value)
+    elif _is_int_tensor(value):
+        value = int(value.item())
+    else:
+        raise TypeError(error())
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValueError("Overflow when unpacking long long")
+    return value
+
+
+def _invalid_combination(name: str, args: tuple, kwargs: dict, signatures: str) -> str:
+    """PyTorch's message for arguments that match none of a function's signatures."""
+    got = [_type_name(a) for a in args] + [f"{k}={_type_name(v)}" for k, v in kwargs.items() if v is not None]
+    return (f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), but expected one "
+            f"of:\n{signatures}")
+
+
+def _size_kw(size: tuple, kwargs: dict, dtype, device, name: str):
+    """(size, dtype, device) of zeros / ones / empty / rand / randn called with keywords: the size as
+    varargs, one sequence, or `size=`; dtype and device default to out='s; the other keywords PyTorch
+    accepts and ignores here are dropped."""
+    out = kwargs.get("out")
+    if out is not None:
+        dtype, device = _out_defaults(out, dtype, device, name)
     if "size" in kwargs:
         if size:
             raise TypeError(f"{name}() got multiple values for argument 'size'")
-        size = (kwargs.pop("size"),)
-    for k in ("layout", "pin_memory", "memory_format"):
+        size = kwargs.pop("size")
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        size = (size,)
+    for k in ("out", "layout", "pin_memory", "memory_format"):
         kwargs.pop(k, None)
-    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     if kwargs:
         raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
-    return size
+    return size, dtype, device
+
+
+def _missing_size(name: str) -> TypeError:
+    if name in ("rand", "randn"):
+        return TypeError(_invalid_combination(name, (), {}, " * (tuple of ints size, *, torch.Generator generator, "
+                                                            "torch.dtype dtype, ...)"))
+    return TypeError(f'{name}() missing 1 required positional arguments: "size"')
+
+
+def _check_grad_dtype(dtype) -> None:
+    """PyTorch refuses requires_grad for an integer or bool result (dtype None: the default float)."""
+    if dtype is not None and not _to_dtype(dtype).is_floating_point:
+        raise RuntimeError(_GRAD_DTYPE_ERROR)
 
 
 def _finish(t: _C.Tensor, requires_grad: bool) -> _C.Tensor:
     if requires_grad:
+        if not t.is_floating_point():
+            raise RuntimeError(_GRAD_DTYPE_ERROR)
         t.requires_grad_(True)
     return t
 
 
-def _numpy_from_data(data: Any) -> np.ndarray:
-    """Converts nested lists / scalars / tensors into a NumPy array (in C)."""
+# --- out= -----------------------------------------------------------------------------------
+
+def write_out(out, result: _C.Tensor, name: str, warn_resize: bool = True) -> _C.Tensor:
+    """PyTorch's out=: result written into out (resized to result's shape, with PyTorch's warning
+    when out had elements, which its creation functions leave out), out returned; None: result."""
+    if out is None:
+        return result
+    if not isinstance(out, _C.Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _C.is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    if tuple(out.shape) != tuple(result.shape):
+        if out.numel() != 0 and warn_resize:
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                          f"which does not match the required output shape {list(result.shape)}. This behavior is "
+                          "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
+                          "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                          "elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out.resize_(*result.shape)
+    return out.copy_(result)
+
+
+def _out_defaults(out, dtype, device, name: str):
+    """A creation function's dtype and device when out= is given: out's, and PyTorch's error for an
+    explicit dtype that differs from out's."""
+    if not isinstance(out, _C.Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if dtype is None:
+        dtype = out.dtype
+    elif _to_dtype(dtype) != out.dtype:
+        raise RuntimeError(f"dtype {_LEGACY_NAMES[_to_dtype(dtype)]} does not match dtype of out parameter "
+                           f"({_LEGACY_NAMES[out.dtype]})")
+    return dtype, (out.device if device is None else device)
+
+
+def _write_creation_out(out, result: _C.Tensor, name: str, requires_grad: bool) -> _C.Tensor:
+    """result (made without requires_grad) written into out, which then requires grad if asked, as
+    PyTorch's factories do; out is resized silently."""
+    write_out(out, result, name, warn_resize=False)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def _write_range_out(out, result: _C.Tensor, name: str, requires_grad: bool, warn: bool) -> _C.Tensor:
+    """arange / linspace / logspace into out: an out with the right number of elements keeps its
+    shape; another is resized to 1-D (arange warns when out had elements, as PyTorch does)."""
+    n = result.numel()
+    if out.numel() == n:
+        result = result.reshape(tuple(out.shape))
+    elif warn and out.numel() != 0:
+        warnings.warn(f"The number of elements in the out tensor of shape {list(out.shape)} is {out.numel()} which "
+                      f"does not match the computed number of elements {n}. Note that this may occur as a result "
+                      f"of rounding error. The out tensor will be resized to a tensor of shape ({n},).",
+                      UserWarning, stacklevel=3)
+    return _write_creation_out(out, result, name, requires_grad)
+
+
+# --- tensor() -------------------------------------------------------------------------------
+
+def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> _C.Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
     if isinstance(data, _C.Tensor):
-        return data.detach().cpu().numpy()
-    if isinstance(data, (list, tuple)) and any(isinstance(x, _C.Tensor) for x in _flatten_first(data)):
-        data = _tensors_to_lists(data)
-    if isinstance(data, np.ndarray) and data.dtype.kind in "OSUV":
-        raise TypeError(f"can't convert np.ndarray of type numpy.{data.dtype.type.__name__}. The only supported "
-                        "types are: float64, float32, int64, int32, uint8, and bool.")
-    try:
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+    target = None if dtype is None else _to_dtype(dtype)
+    arr, inferred, python_values = _to_array(data, target)
+    if target is None:
+        target = inferred
+    if python_values and target is not None and arr.size:
+        if target.is_floating_point:
+            if arr.dtype.kind in "uO":  # Python ints beyond int64 (float() of one past 1e308 raises OverflowError)
+                arr = arr.astype(np.float64)
+        elif target == _C.bool:
+            if arr.dtype.kind in "uO":
+                arr = arr.astype(np.bool_)
+        else:  # Python numbers must fit an integer dtype (a NumPy array is cast as it is, as in PyTorch)
+            _check_integer_range(arr, target, data)
+    if not arr.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
+                         "between byte orders is currently not supported.")
+    if arr.dtype not in _NUMPY_OK:
+        if arr.dtype.kind == "f":
+            arr = arr.astype(np.float64) if arr.dtype.itemsize > 4 else arr.astype(np.float32)
+        elif arr.dtype.kind in "iu":  # int8/16, uint16/32 fit int64; uint64 only below 2^63
+            if arr.dtype == np.uint64 and arr.size and int(arr.max()) > _INT64_MAX:
+                raise TypeError("can't convert np.ndarray of type numpy.uint64 holding values past 2^63 - 1: "
+                                "fasttensor has no uint64 dtype (convert it to float64 first)")
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind == "b":
+            arr = arr.astype(np.bool_)
+        else:
+            raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
+    t = _C.from_numpy(arr if arr.flags.c_contiguous else arr.copy(order="C")).clone()
+    if target is not None:
+        t = t._to_dtype(target)
+    if device is not None:
+        t = t._to_device(device)
+    return _finish(t, requires_grad)
+
+
+def _to_array(data: Any, target):
+    """(NumPy array of data, PyTorch's dtype for it or None to keep the array's, whether the values
+    are Python/NumPy numbers that PyTorch range-checks against an integer dtype)."""
+    if isinstance(data, _C.Tensor):
+        return data.detach().cpu().numpy(), data.dtype, False
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind in "OSUV":
+            raise TypeError(f"can't convert np.ndarray of type numpy.{data.dtype.type.__name__}. The only supported "
+                            "types are: float64, float32, int64, int32, uint8, and bool.")
+        return data, None, False
+    if isinstance(data, (list, tuple)):
+        return _array_from_sequence(data, target)
+    if isinstance(data, np.generic):  # (before float: np.float64 is one)
+        return np.asarray(data), None, True
+    if isinstance(data, (bool, int, float)):
+        inferred = _C.bool if isinstance(data, bool) else _C.int64 if isinstance(data, int) else \
+            _C.get_default_dtype()
+        return np.asarray(data), inferred, True
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if hasattr(data, "__array__"):  # pandas Series / DataFrame and other array-likes keep their NumPy dtype
         arr = np.asarray(data)
-    except ValueError:  # ragged
-        raise _data_error(data) from None
-    if (arr.dtype == object and not _all_ints(data)) or arr.dtype.kind in "SU":  # (big ints: tensor() decides)
-        raise _data_error(data)
-    return arr
+        if arr.dtype.kind in "OSUV":  # objects inside: read as the Python sequence they hold
+            return _array_from_sequence(arr.tolist(), target)
+        return arr, None, hasattr(data, "__len__")
+    if isinstance(data, collections.abc.Sequence):  # range and other sequences
+        return _array_from_sequence(list(data), target)
+    raise _scalar_type_error(data, target is None, target is not None and target.is_floating_point)
 
 
-def _all_ints(data) -> bool:
-    return all(isinstance(x, int) and not isinstance(x, bool) for x in _leaves(data))
+_warned_of_ndarray_lists = False
 
 
-def _data_error(data) -> Exception:
-    """The exception PyTorch raises for data that is not a rectangular nest of numbers: the
-    shape comes from the first element at each depth, and the first element that breaks it
-    (or that is no number) is named."""
-    if isinstance(data, str):
-        return ValueError("too many dimensions 'str'")
-    if not isinstance(data, (list, tuple)):
-        return RuntimeError(f"Could not infer dtype of {type(data).__name__}")
-    for x in _leaves(data):
-        if isinstance(x, str):
-            return ValueError("too many dimensions 'str'")
-        if not isinstance(x, (numbers.Number, np.generic, np.ndarray, _C.Tensor)):
-            return RuntimeError(f"Could not infer dtype of {type(x).__name__}")
-    shape = []
+def _array_from_sequence(data, target):
+    global _warned_of_ndarray_lists
+    if not _warned_of_ndarray_lists and data and isinstance(data[0], np.ndarray):  # (PyTorch warns once)
+        _warned_of_ndarray_lists = True
+        warnings.warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting "
+                      "the list to a single numpy.ndarray with numpy.array() before converting to a tensor.",
+                      UserWarning, stacklevel=4)
     first = data
-    while isinstance(first, (list, tuple)):
-        shape.append(len(first))
-        if not first:
-            break
+    while isinstance(first, (list, tuple)) and first:
         first = first[0]
+    values = _tensors_to_lists(data) if isinstance(first, _C.Tensor) else data
+    try:
+        arr = np.asarray(values)
+    except ValueError:  # ragged (or one-element tensors where NumPy sees arrays of another depth)
+        arr = _irregular_data(values, target)
+    kind = arr.dtype.kind
+    if kind in "OSU":  # Python ints beyond 64 bits, or something that is no number
+        return _objects(values, arr, target)
+    inferred = _sequence_dtype(data, first)
+    if inferred is None:
+        if kind == "f":
+            inferred = _C.get_default_dtype()
+            # NumPy gives float64 for ints past int64 mixed with smaller ones: PyTorch refuses those
+            # unless a float is among them (the first number being an int keeps float lists fast)
+            if target is None and not isinstance(first, float) and arr.size and arr.max() >= 2.0**63:
+                if not any(isinstance(x, (float, np.floating)) for x in _leaves(data)):
+                    raise ValueError("Overflow when unpacking long long")
+        elif kind == "b":
+            inferred = _C.bool
+        elif kind in "iu":  # uint64: ints past int64, refused below unless the dtype is a float or bool
+            inferred = _C.int64
+        else:
+            raise TypeError(f"Could not infer dtype of {arr.dtype}")
+    return arr, inferred, True
 
-    def check(x, dim):
-        if dim == len(shape):
-            if isinstance(x, (list, tuple)):
-                return TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
-            return None
-        if not isinstance(x, (list, tuple)):
-            return TypeError("not a sequence")
-        if len(x) != shape[dim]:
-            return ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})")
-        for y in x:
-            error = check(y, dim + 1)
-            if error is not None:
-                return error
-        return None
 
-    return check(data, 0) or TypeError(f"Could not infer dtype of {type(data).__name__}")
-
-
-def _flatten_first(data):
-    while isinstance(data, (list, tuple)) and data:
-        yield data[0]
-        data = data[0]
+def _objects(data, arr: np.ndarray, target):
+    """A sequence NumPy could only hold as objects (or strings): fine when all are numbers (ints past
+    64 bits: a float dtype takes them, int64 does not), else PyTorch's error for the first offender."""
+    if not all(isinstance(x, (int, float, np.integer, np.floating, np.bool_)) for x in _leaves(data)):
+        return _irregular_data(data, target), _C.get_default_dtype(), True  # (raises unless it is empty)
+    inferred = _sequence_dtype(data, None)
+    if target is None and inferred == _C.int64:
+        raise ValueError("Overflow when unpacking long long")
+    return arr, inferred, True
 
 
 def _tensors_to_lists(data):
@@ -130,7 +348,7 @@ def _tensors_to_lists(data):
     return data
 
 
-def _leaves(data):
+def _leaves(data) -> Iterable:
     if isinstance(data, (list, tuple)):
         for x in data:
             yield from _leaves(x)
@@ -138,18 +356,19 @@ def _leaves(data):
         yield data
 
 
-def _sequence_dtype(data):
+def _sequence_dtype(data, first):
     """PyTorch's dtype for a sequence holding NumPy scalars/arrays or tensors: their dtypes promoted
     with the Python numbers' (float: the default dtype, int: int64, bool). Only sequences whose first
-    element is such an object are scanned; plain Python numbers take the fast rule."""
-    first = next(_flatten_first(data), None)
-    if not isinstance(first, (_C.Tensor, np.generic, np.ndarray)):
+    element is such an object are scanned (first None: always); plain Python numbers take the fast rule."""
+    if first is not None and (type(first) in (float, int, bool) or not (
+            isinstance(first, (_C.Tensor, np.generic, np.ndarray)) or hasattr(first, "__array__"))):
         return None
     result = None
     for x in _leaves(data):
         if isinstance(x, _C.Tensor):
             d = x.dtype
-        elif isinstance(x, (np.generic, np.ndarray)):
+        elif isinstance(x, (np.generic, np.ndarray)) or hasattr(x, "__array__"):
+            x = np.asarray(x)
             d = _C.from_numpy(np.zeros(1, dtype=x.dtype)).dtype if x.dtype in _NUMPY_OK else None
         elif isinstance(x, bool):
             d = _C.bool
@@ -164,81 +383,127 @@ def _sequence_dtype(data):
     return result
 
 
-def _infer_dtype(data: Any, arr: np.ndarray):
-    """PyTorch's rule: Python floats → default dtype, ints → int64, bools →
-    bool; NumPy arrays and tensors keep their dtype (also inside sequences)."""
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        return None  # keep
-    if isinstance(data, _C.Tensor):
-        return data.dtype
-    if isinstance(data, (list, tuple)):
-        inner = _sequence_dtype(data)
-        if inner is not None:
-            return inner
+# Per integer dtype: the range of integer values PyTorch stores (uint8 takes -255..255: negative
+# numbers wrap), the range of float values (inclusive; NaN never fits), and its name in the message.
+_INT_LIMITS = {_C.uint8: (-255, 255, 0.0, 255.0, "uint8"),
+               _C.int32: (-2**31, 2**31 - 1, -2.0**31, 2.0**31 - 1, "int32"),
+               _C.int64: (_INT64_MIN, _INT64_MAX, -2.0**63, 2.0**63, "int64")}
+
+
+def _check_integer_range(arr: np.ndarray, target, data) -> None:
+    """Python numbers stored into an integer dtype must fit it, as PyTorch checks each one. A cheap
+    test on the whole array first; only when it fails are the values walked in order, so that the
+    first offender decides the error (an int past int64 is a ValueError, the others RuntimeError)."""
     kind = arr.dtype.kind
-    if kind == "b":
-        return _C.bool
-    if kind in "iu":
-        return _C.int64
-    if kind == "f":
-        return _C.get_default_dtype()
-    if kind == "O":  # Python ints beyond 64 bits (tensor() refuses them unless the dtype is floating)
-        return _C.int64
-    raise TypeError(f"Could not infer dtype of {arr.dtype}")
+    if kind == "b" or (kind == "i" and target == _C.int64):
+        return
+    lo, hi, flo, fhi, _ = _INT_LIMITS[target]
+    if kind == "f":  # below 2^63 strictly: an int 2**63 becomes the float 2^63 here
+        lo, hi = flo, min(fhi, 9223372036854774784.0)
+    if kind in "fiu" and lo <= arr.min() and arr.max() <= hi:  # NaN fails both
+        return
+    values = _leaves(data) if isinstance(data, (list, tuple)) else \
+        (data,) if isinstance(data, (numbers.Number, np.generic)) else arr.ravel().tolist()
+    _first_value_out_of_range(values, target)
 
 
-def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> _C.Tensor:
-    """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
-    if isinstance(data, _C.Tensor):
-        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
-                      "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
-                      UserWarning, stacklevel=2)
-    arr = _numpy_from_data(data)
-    inferred = _infer_dtype(data, arr)
-    target = _to_dtype(dtype) if dtype is not None else inferred
-    if (arr.dtype == np.uint64 or arr.dtype == object) and not isinstance(data, np.ndarray):  # ints beyond int64
-        if target is None or not target.is_floating_point:
-            raise ValueError("Overflow when unpacking long long")
-        arr = arr.astype(np.float64)
-    # Python numbers must fit an integer dtype (a NumPy array is cast as it is, as in PyTorch).
-    if target is not None and not target.is_floating_point and target != _C.bool and arr.size and \
-            not isinstance(data, np.ndarray):
-        _check_integer_range(arr, target)
-    if not arr.dtype.isnative:
-        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
-                         "between byte orders is currently not supported.")
-    if arr.dtype not in _NUMPY_OK:
-        if arr.dtype.kind == "f":
-            arr = arr.astype(np.float64) if arr.dtype.itemsize > 4 else arr.astype(np.float32)
-        elif arr.dtype.kind in "iu":  # int8/16, uint16/32 fit int64; uint64 only below 2^63
-            if arr.dtype == np.uint64 and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
-                raise TypeError("can't convert np.ndarray of type numpy.uint64 holding values past 2^63 - 1: "
-                                "fasttensor has no uint64 dtype (convert it to float64 first)")
-            arr = arr.astype(np.int64)
-        elif arr.dtype.kind == "b":
-            arr = arr.astype(np.bool_)
-        else:
-            raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
-    t = _C.from_numpy(arr if arr.flags.c_contiguous else arr.copy(order="C")).clone()
-    if target is not None:
-        t = t._to_dtype(_to_dtype(target))
-    if device is not None:
-        t = t._to_device(device)
-    return _finish(t, requires_grad)
+def _first_value_out_of_range(values: Iterable, target) -> None:
+    lo, hi, flo, fhi, name = _INT_LIMITS[target]
+    for x in values:
+        if isinstance(x, (np.ndarray, _C.Tensor)):  # arrays inside a list: PyTorch walks their elements
+            _first_value_out_of_range(x.ravel().tolist() if isinstance(x, np.ndarray) else x.reshape(-1).tolist(),
+                                      target)
+        elif isinstance(x, (bool, np.bool_)):
+            continue
+        elif isinstance(x, (int, np.integer)):
+            if not _INT64_MIN <= int(x) <= _INT64_MAX:
+                raise ValueError("Overflow when unpacking long long")
+            if not lo <= int(x) <= hi:
+                raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+        elif isinstance(x, (float, np.floating)) and not flo <= float(x) <= fhi:
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
-_INT_RANGES = {"uint8": (-255, 255), "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
+def _is_sequence(x) -> bool:
+    """What PyTorch reads as one more dimension of nested data (a 0-d array or tensor is a number)."""
+    if isinstance(x, (list, tuple, range)):
+        return True
+    if isinstance(x, np.ndarray):
+        return x.ndim > 0
+    return isinstance(x, _C.Tensor) and x.dim() > 0
 
 
-def _check_integer_range(arr: np.ndarray, target) -> None:
-    """Values stored into an integer dtype must fit it, as PyTorch checks (uint8 takes
-    -255..255: negative numbers wrap); NaN and infinities never fit."""
-    ctype = str(target).split(".")[-1]
-    lo, hi = _INT_RANGES[ctype]
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
-    if arr.dtype.kind in "iuf" and (arr.min() < lo or arr.max() > hi):
-        raise RuntimeError(f"value cannot be converted to type {ctype} without overflow")
+def _scalar_type_error(x, inferring: bool, floating: bool) -> Exception:
+    """PyTorch's error for something that is no number where a number belongs (inferring: no dtype
+    was given; floating: the dtype is a float one)."""
+    if inferring and not floating:
+        return RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+    if floating:
+        return TypeError(f"must be real number, not {type(x).__name__}")
+    return TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+
+
+def _irregular_data(data, target) -> np.ndarray:
+    """Data that is not a rectangular nest of numbers: raises PyTorch's error, found in its order:
+    the shape from the first element at each depth (a string there has 'too many dimensions'), the
+    dtype of every element (without dtype=: strings are invalid, other objects uninferable), then the
+    elements in order (the first sequence of the wrong length, or non-number, is named). Data PyTorch
+    takes after all (a zero in the shape, one-element tensors where numbers belong) comes back as an
+    array."""
+    sizes = []
+    x = data
+    while _is_sequence(x) or isinstance(x, str):
+        if isinstance(x, str):
+            raise ValueError("too many dimensions 'str'")
+        sizes.append(len(x))
+        if not len(x):
+            break
+        x = x[0]
+    floating = target is not None and target.is_floating_point
+    if target is None:
+        for leaf in _leaves(data):
+            if isinstance(leaf, (str, bytes)):
+                raise TypeError(f"new(): invalid data type '{type(leaf).__name__}'")
+            if isinstance(leaf, (float, np.floating)):
+                floating = True
+            elif not isinstance(leaf, (numbers.Number, np.generic, np.ndarray, _C.Tensor, range)):
+                raise RuntimeError(f"Could not infer dtype of {type(leaf).__name__}")
+    if 0 in sizes:
+        return np.zeros(sizes, dtype=np.float64)
+
+    def check(x, dim):
+        if dim == len(sizes):  # a number belongs here
+            if isinstance(x, np.ndarray) and x.ndim > 0:
+                return TypeError("only length-1 arrays can be converted to Python scalars" if floating else
+                                 "only integer scalar arrays can be converted to a scalar index")
+            if isinstance(x, _C.Tensor) and x.numel() != 1:
+                if x.is_floating_point():
+                    return ValueError("only one element tensors can be converted to Python scalars")
+                return TypeError("only integer tensors of a single element can be converted to an index")
+            if not isinstance(x, (numbers.Number, np.generic, np.ndarray, _C.Tensor)):
+                return _scalar_type_error(x, False, floating)
+            return None
+        if not _is_sequence(x):
+            return TypeError("not a sequence")
+        if len(x) != sizes[dim]:
+            return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(x)})")
+        for y in x:
+            error = check(y, dim + 1)
+            if error is not None:
+                return error
+        return None
+
+    error = check(data, 0)
+    if error is not None:
+        raise error
+    return np.asarray(_numbers_at_depth(data, len(sizes)))  # regular after all: one-element arrays inside
+
+
+def _numbers_at_depth(x, depth: int):
+    """Nested data with the one-element tensors / arrays found at the given depth read as their number."""
+    if depth == 0:
+        return x.item() if isinstance(x, (_C.Tensor, np.ndarray)) else x
+    return [_numbers_at_depth(y, depth - 1) for y in x]
 
 
 def _to_dtype(d):
@@ -262,8 +527,8 @@ def as_tensor(data: Any, dtype=None, device=None) -> _C.Tensor:
         if dtype is not None:
             t = t._to_dtype(_to_dtype(dtype))
         return t if device is None else t._to_device(device)
-    if isinstance(data, np.ndarray) and data.dtype in _NUMPY_OK and all(s >= 0 for s in data.strides):
-        t = _C.from_numpy(data)
+    if isinstance(data, np.ndarray) and data.dtype in _NUMPY_OK:
+        t = _C.from_numpy(data)  # (negative strides: PyTorch's ValueError)
         if dtype is not None:
             t = t._to_dtype(_to_dtype(dtype))
         return t if device is None else t._to_device(device)
@@ -277,163 +542,407 @@ def from_numpy(arr: np.ndarray) -> _C.Tensor:
     return _C.from_numpy(arr)
 
 
-def write_out(out, result: _C.Tensor, name: str, warn_resize: bool = True) -> _C.Tensor:
-    """PyTorch's out=: result written into out (resized to result's shape, with PyTorch's warning
-    when out had elements, which its creation functions leave out), out returned; None: result."""
-    if out is None:
-        return result
-    if not isinstance(out, _C.Tensor):
-        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if _C.is_grad_enabled() and (result.requires_grad or out.requires_grad):
-        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
-                           "but one of the arguments requires grad.")
-    if tuple(out.shape) != tuple(result.shape):
-        if out.numel() != 0 and warn_resize:
-            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
-                          f"which does not match the required output shape {list(result.shape)}. This behavior is "
-                          "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
-                          "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
-                          "elements with t.resize_(0).", UserWarning, stacklevel=3)
-        out.resize_(*result.shape)
-    return out.copy_(result)
-
-
-def _out_defaults(kwargs: dict, dtype, device):
-    """A creation function's out=, and its dtype / device defaulting to out's."""
-    out = kwargs.get("out")
-    if out is not None and isinstance(out, _C.Tensor):
-        dtype = out.dtype if dtype is None else dtype
-        device = out.device if device is None else device
-    return out, dtype, device
-
+# --- filled tensors -------------------------------------------------------------------------
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
-    out, dtype, device = _out_defaults(kwargs, dtype, device)
-    size = _size_kw(size, kwargs, "empty")
-    result = _C._empty(_size(size, "empty"), dtype, device, requires_grad)
-    return write_out(out, result, "empty", warn_resize=False)
+    out = kwargs.get("out")
+    if kwargs:
+        size, dtype, device = _size_kw(size, kwargs, dtype, device, "empty")
+    if not size:
+        raise _missing_size("empty")
+    if requires_grad:
+        _check_grad_dtype(dtype)
+    result = _C._empty(_size(size, "empty"), dtype, device, requires_grad and out is None)
+    return result if out is None else _write_creation_out(out, result, "empty", requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
-    out, dtype, device = _out_defaults(kwargs, dtype, device)
-    size = _size_kw(size, kwargs, "zeros")
-    result = _C._full(_size(size, "zeros"), 0, dtype if dtype is not None else _C.get_default_dtype(), device,
-                      requires_grad)
-    return write_out(out, result, "zeros", warn_resize=False)
+    out = kwargs.get("out")
+    if kwargs:
+        size, dtype, device = _size_kw(size, kwargs, dtype, device, "zeros")
+    if not size:
+        raise _missing_size("zeros")
+    if requires_grad:
+        _check_grad_dtype(dtype)
+    try:
+        result = _C._full(_size(size, "zeros"), 0, dtype if dtype is not None else _C.get_default_dtype(), device,
+                          requires_grad and out is None)
+    except RuntimeError as e:  # PyTorch's zeros words a negative size its own way
+        if str(e).startswith("Trying to create tensor with negative dimension"):
+            raise RuntimeError("zeros: Dimension size must be non-negative.") from None
+        raise
+    return result if out is None else _write_creation_out(out, result, "zeros", requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
-    out, dtype, device = _out_defaults(kwargs, dtype, device)
-    size = _size_kw(size, kwargs, "ones")
+    out = kwargs.get("out")
+    if kwargs:
+        size, dtype, device = _size_kw(size, kwargs, dtype, device, "ones")
+    if not size:
+        raise _missing_size("ones")
+    if requires_grad:
+        _check_grad_dtype(dtype)
     result = _C._full(_size(size, "ones"), 1, dtype if dtype is not None else _C.get_default_dtype(), device,
-                      requires_grad)
-    return write_out(out, result, "ones", warn_resize=False)
+                      requires_grad and out is None)
+    return result if out is None else _write_creation_out(out, result, "ones", requires_grad)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
-    if isinstance(fill_value, _C.Tensor):
-        fill_value = fill_value.item()
-    if dtype is None and isinstance(fill_value, float):
-        dtype = _C.get_default_dtype()
-    return _C._full(_size((size,), "full"), fill_value, dtype, device, requires_grad)
+def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
+         pin_memory: bool = False) -> _C.Tensor:
+    """A tensor of shape ``size`` (a sequence) filled with ``fill_value``; its dtype follows the value
+    (bool, int64, or the default float dtype) unless given."""
+    kind = type(fill_value)
+    if kind is not float and kind is not int and kind is not bool:
+        fill_value = _fill_number(fill_value)
+        kind = type(fill_value)
+    if out is not None:
+        dtype, device = _out_defaults(out, dtype, device, "full")
+    if dtype is None:
+        dtype = _C.get_default_dtype() if kind is float else _C.int64 if kind is int else _C.bool
+    if kind is int and not _INT64_MIN <= fill_value <= _INT64_MAX and _to_dtype(dtype) == _C.int64:
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
+    if requires_grad:
+        _check_grad_dtype(dtype)
+    result = _C._full(_size_sequence(size, "full"), fill_value, dtype, device, requires_grad and out is None)
+    return result if out is None else _write_creation_out(out, result, "full", requires_grad)
 
 
-def _like(t: _C.Tensor, dtype, device):
-    return (dtype if dtype is not None else t.dtype), (device if device is not None else t.device)
+def _fill_number(value):
+    """full()'s fill_value as a Python number: a 0-d tensor gives its value, NumPy scalars theirs
+    (PyTorch reads a NumPy bool as a float)."""
+    if isinstance(value, _C.Tensor):
+        if value.dim() != 0:
+            raise TypeError("full(): argument 'fill_value' (position 2) must be Number, not Tensor")
+        return value.item()
+    if isinstance(value, np.bool_):
+        return float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (numbers.Real, np.floating)):
+        return float(value)
+    raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}")
 
 
-def empty_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
-    d, dev = _like(input, dtype, device)
+def _like(t: _C.Tensor, dtype, device, requires_grad: bool, kwargs: dict, name: str):
+    """dtype and device of a *_like result: input's unless given."""
+    for k in kwargs:
+        if k not in ("memory_format", "layout", "pin_memory"):
+            raise TypeError(f"{name}() got an unexpected keyword argument '{k}'")
+    d = dtype if dtype is not None else t.dtype
+    if requires_grad:
+        _check_grad_dtype(d)
+    return d, (device if device is not None else t.device)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    d, dev = _like(input, dtype, device, requires_grad, kwargs, "empty_like")
     return _C._empty(list(input.shape), d, dev, requires_grad)
 
 
-def zeros_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
-    d, dev = _like(input, dtype, device)
+def zeros_like(input, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    d, dev = _like(input, dtype, device, requires_grad, kwargs, "zeros_like")
     return _C._full(list(input.shape), 0, d, dev, requires_grad)
 
 
-def ones_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
-    d, dev = _like(input, dtype, device)
+def ones_like(input, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    d, dev = _like(input, dtype, device, requires_grad, kwargs, "ones_like")
     return _C._full(list(input.shape), 1, d, dev, requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
-    d, dev = _like(input, dtype, device)
+def full_like(input, fill_value, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    d, dev = _like(input, dtype, device, requires_grad, kwargs, "full_like")
     return _C._full(list(input.shape), fill_value, d, dev, requires_grad)
 
 
-def rand_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
-    d, dev = _like(input, dtype, device)
-    return _C._rand(list(input.shape), d, dev, None, requires_grad)
+def rand_like(input, dtype=None, device=None, requires_grad: bool = False, generator=None, **kwargs) -> _C.Tensor:
+    d, dev = _like(input, dtype, device, requires_grad, kwargs, "rand_like")
+    return _C._rand(list(input.shape), d, dev, generator, requires_grad)
 
 
-def randn_like(input, dtype=None, device=None, requires_grad: bool = False, **_ignored) -> _C.Tensor:
-    d, dev = _like(input, dtype, device)
-    return _C._randn(list(input.shape), d, dev, None, requires_grad)
+def randn_like(input, dtype=None, device=None, requires_grad: bool = False, generator=None, **kwargs) -> _C.Tensor:
+    d, dev = _like(input, dtype, device, requires_grad, kwargs, "randn_like")
+    return _C._randn(list(input.shape), d, dev, generator, requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
-    """Values from start to end (exclusive) by step; ints give int64, floats the default dtype."""
+# --- ranges ---------------------------------------------------------------------------------
+
+_ARANGE_SIGNATURES = (" * (Number end, *, Tensor out = None, torch.dtype dtype = None, ...)\n"
+                      " * (Number start, Number end, *, torch.dtype dtype = None, ...)\n"
+                      " * (Number start, Number end, Number step = 1, *, Tensor out = None, ...)")
+
+
+def arange(*args, start=None, end=None, step=None, out=None, dtype=None, device=None, requires_grad: bool = False,
+           layout=None, pin_memory: bool = False) -> _C.Tensor:
+    """Values from start to end (exclusive) by step; ints give int64, floats the default dtype.
+    arange(end), arange(start, end[, step]), each argument also by keyword."""
+    n = len(args)
+    if n == 1 and start is None and end is None and step is None:
+        start, end, step = 0, args[0], 1
+    elif 1 < n < 4 and start is None and end is None and step is None:
+        start, end, step = args if n == 3 else (args[0], args[1], 1)
+    else:
+        start, end, step = _arange_args(args, start, end, step)
+    if isinstance(start, _C.Tensor) or isinstance(end, _C.Tensor) or isinstance(step, _C.Tensor):
+        start, end, step = (x.item() if isinstance(x, _C.Tensor) else x for x in (start, end, step))
+    if out is not None:
+        dtype, device = _out_defaults(out, dtype, device, "arange")
+    if dtype is not None and _to_dtype(dtype) == _C.bool:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    if requires_grad:  # (integer arguments alone give int64)
+        _check_grad_dtype(dtype if dtype is not None or not all(isinstance(x, numbers.Integral) for x in
+                                                                 (start, end, step)) else _C.int64)
+    result = _C._arange(start, end, step, dtype, device, requires_grad and out is None)
+    return result if out is None else _write_range_out(out, result, "arange", requires_grad, warn=True)
+
+
+def _arange_args(args: tuple, start, end, step):
+    """(start, end, step) from arange's positional and keyword arguments, with PyTorch's errors."""
+    if len(args) > 3:
+        raise TypeError(_invalid_combination("arange", args, {}, _ARANGE_SIGNATURES))
+    keywords = {"start": start, "end": end, "step": step}
+    given = dict(keywords)
+    names = ("end",) if len(args) == 1 and start is None and end is None else ("start", "end", "step")
+    for name, value in zip(names, args):
+        if given[name] is not None:
+            raise TypeError(f"arange() got multiple values for argument '{name}'")
+        given[name] = value
+    start, end, step = given["start"], given["end"], given["step"]
     if end is None:
-        start, end = 0, start
-    start, end, step = (x.item() if isinstance(x, _C.Tensor) else x for x in (start, end, step))
-    return _C._arange(start, end, step, dtype, device, requires_grad)
+        if not args and start is None and step is None:
+            raise TypeError(_invalid_combination("arange", args, keywords, _ARANGE_SIGNATURES))
+        raise TypeError('arange() missing 1 required positional arguments: "end"')
+    if start is None:
+        if step is not None:  # a step needs a start
+            raise TypeError(_invalid_combination("arange", args, keywords, _ARANGE_SIGNATURES))
+        start = 0
+    return start, end, 1 if step is None else step
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
-    return _C._linspace(float(start), float(end), int(steps), dtype, device, requires_grad)
+def _steps_arg(steps, name: str, start, end) -> int:
+    """linspace / logspace's steps: an int (a float or bool matches none of PyTorch's signatures)."""
+    return _int_arg(steps, lambda: _invalid_combination(
+        name, (start, end, steps), {}, " * (Number start, Number end, int steps, *, Tensor out = None, ...)"))
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
-    return _C._eye(int(n), m, dtype, device, requires_grad)
+def _range_end(value, name: str, which: str) -> float:
+    """A linspace / logspace start or end as a float: a number or a 0-d tensor."""
+    if isinstance(value, _C.Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got {which} with "
+                               f"{value.dim()} dimension(s).")
+        value = value.item()
+    return float(value)
 
+
+def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
+             pin_memory: bool = False) -> _C.Tensor:
+    """``steps`` values evenly spaced from start to end (both included)."""
+    if type(steps) is not int or steps > _INT64_MAX:
+        steps = _steps_arg(steps, "linspace", start, end)
+    start = _range_end(start, "linspace", "start") if isinstance(start, _C.Tensor) else float(start)
+    end = _range_end(end, "linspace", "end") if isinstance(end, _C.Tensor) else float(end)
+    if out is not None:
+        dtype, device = _out_defaults(out, dtype, device, "linspace")
+    if dtype is not None and _to_dtype(dtype) == _C.bool:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    if requires_grad:
+        _check_grad_dtype(dtype)
+    result = _C._linspace(start, end, steps, dtype, device, requires_grad and out is None)
+    return result if out is None else _write_range_out(out, result, "linspace", requires_grad, warn=False)
+
+
+_EYE_SIGNATURES = " * (int n, *, Tensor out = None, ...)\n * (int n, int m, *, Tensor out = None, ...)"
+
+
+def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
+        pin_memory: bool = False) -> _C.Tensor:
+    """The n x m (default n x n) identity matrix."""
+    if type(n) is not int:
+        n = _int_arg(n, lambda: f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if m is not None and type(m) is not int:
+        m = _int_arg(m, lambda: _invalid_combination("eye", (n, m), {}, _EYE_SIGNATURES))
+    if out is not None:
+        dtype, device = _out_defaults(out, dtype, device, "eye")
+    if requires_grad:
+        _check_grad_dtype(dtype)
+    result = _C._eye(n, m, dtype, device, requires_grad and out is None)
+    return result if out is None else _write_creation_out(out, result, "eye", requires_grad)
+
+
+# --- random tensors -------------------------------------------------------------------------
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
-    out, dtype, device = _out_defaults(kwargs, dtype, device)
-    size = _size_kw(size, kwargs, "rand")
-    result = _C._rand(_size(size, "rand"), dtype, device, generator, requires_grad)
-    return write_out(out, result, "rand", warn_resize=False)
+    out = kwargs.get("out")
+    if kwargs:
+        size, dtype, device = _size_kw(size, kwargs, dtype, device, "rand")
+    if not size:
+        raise _missing_size("rand")
+    result = _C._rand(_size(size, "rand"), dtype, device, generator, requires_grad and out is None)
+    return result if out is None else _write_creation_out(out, result, "rand", requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
-    out, dtype, device = _out_defaults(kwargs, dtype, device)
-    size = _size_kw(size, kwargs, "randn")
-    result = _C._randn(_size(size, "randn"), dtype, device, generator, requires_grad)
-    return write_out(out, result, "randn", warn_resize=False)
+    out = kwargs.get("out")
+    if kwargs:
+        size, dtype, device = _size_kw(size, kwargs, dtype, device, "randn")
+    if not size:
+        raise _missing_size("randn")
+    result = _C._randn(_size(size, "randn"), dtype, device, generator, requires_grad and out is None)
+    return result if out is None else _write_creation_out(out, result, "randn", requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
-    if size is None:
-        if high is None or not isinstance(high, (tuple, list)):
-            raise TypeError("randint() missing 1 required positional arguments: \"size\"")
-        low, high, size = 0, low, high
-    elif high is None:
-        low, high = 0, low
-    return _C._randint(int(low), int(high), _size((size,), "randint"), dtype, device, generator)
+_RANDINT_SIGNATURES = (" * (int high, tuple of ints size, *, torch.Generator generator, Tensor out = None, "
+                       "torch.dtype dtype = None, ...)\n"
+                       " * (int low, int high, tuple of ints size, *, torch.Generator generator, Tensor out = None, "
+                       "torch.dtype dtype = None, ...)")
+# Per dtype: the range randint's bounds must lie in, and the C type PyTorch names in its error.
+_RANDINT_LIMITS = {_C.bool: (0, 1, "bool"), _C.uint8: (0, 255, "unsigned char"),
+                   _C.int32: (-2**31, 2**31 - 1, "int")}
+# Per float dtype: the exponent of the largest range of consecutive integers it holds, and its C name.
+_RANDINT_FLOAT_DIGITS = {_C.float32: (24, "float"), _C.float64: (53, "double")}
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> _C.Tensor:
-    return _C._randperm(int(n), dtype, device, generator)
+def randint(*args, generator=None, out=None, dtype=None, device=None, requires_grad: bool = False, low=None,
+            high=None, size=None, layout=None, pin_memory: bool = False) -> _C.Tensor:
+    """Random integers in [low, high) (low defaults to 0): randint(high, size) or randint(low, high,
+    size), each argument also by keyword; int64 unless dtype (or out) says otherwise."""
+    if len(args) == 3 and low is None and high is None and size is None:
+        low, high, size = args
+        keywords = {}
+    else:
+        keywords = {k: v for k, v in (("low", low), ("high", high), ("size", size)) if v is not None}
+        low, high, size = _randint_args(args, keywords)
+    if type(low) is not int or type(high) is not int or low < _INT64_MIN or high > _INT64_MAX:
+        low, high = _randint_bounds(low, high, args, keywords)
+    if isinstance(size, (tuple, list)):
+        shape = _size((size,), "randint")
+    elif len(args) == 2 and not keywords:  # randint(high, size)
+        raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not {_type_name(size)}")
+    else:
+        raise TypeError(_invalid_combination("randint", args, keywords, _RANDINT_SIGNATURES))
+    if out is not None:
+        dtype, device = _out_defaults(out, dtype, device, "randint")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if dtype is not None:
+        _check_randint_bounds(low, high, _to_dtype(dtype))
+    if requires_grad:
+        _check_grad_dtype(dtype if dtype is not None else _C.int64)
+    result = _C._randint(low, high, shape, dtype, device, generator)
+    if out is not None:
+        return _write_creation_out(out, result, "randint", requires_grad)
+    return _finish(result, requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad: bool = False) -> _C.Tensor:
-    """Samples from N(mean, std²): with float mean/std and a size, or elementwise with tensors."""
+def _randint_args(args: tuple, keywords: dict):
+    """(low, high, size) from randint's positional and keyword arguments, with PyTorch's errors."""
+    given = {"low": None, "high": None, "size": None, **keywords}
+    if len(args) > 3:
+        raise TypeError(_invalid_combination("randint", args, keywords, _RANDINT_SIGNATURES))
+    if len(args) == 3:
+        names = ("low", "high", "size")
+    elif len(args) == 2:
+        names = ("low", "high") if given["size"] is not None else ("high", "size")
+    else:
+        names = ("low",) if given["high"] is not None else ("high",)
+    for name, value in zip(names, args):
+        if given[name] is not None:
+            raise TypeError(f"randint() got multiple values for argument '{name}'")
+        given[name] = value
+    low, high, size = given["low"], given["high"], given["size"]
+    if high is None or size is None:
+        raise TypeError(_invalid_combination("randint", args, keywords, _RANDINT_SIGNATURES))
+    return (0 if low is None else low), high, size
+
+
+def _randint_bounds(low, high, args: tuple, keywords: dict):
+    """randint's low and high as ints (ints beyond int64: PyTorch's ValueError)."""
+    if len(args) == 2 and not keywords:  # randint(high, size)
+        error = lambda: f"randint(): argument 'high' (position 1) must be int, not {_type_name(high)}"  # noqa: E731
+    else:
+        error = lambda: _invalid_combination("randint", args, keywords, _RANDINT_SIGNATURES)  # noqa: E731
+    return _int_arg(low, error), _int_arg(high, error)
+
+
+def _check_randint_bounds(low: int, high: int, dtype) -> None:
+    """PyTorch's checks of randint's range against the dtype: errors for integer dtypes, a warning
+    where a float dtype cannot hold every integer of the range."""
+    limits = _RANDINT_LIMITS.get(dtype)
+    if limits is not None:
+        lo, hi, name = limits
+        if not lo <= low <= hi:
+            raise RuntimeError(f"from is out of bounds for {name}")
+        if not lo <= high - 1 <= hi:
+            raise RuntimeError(f"to - 1 is out of bounds for {name}")
+        return
+    digits = _RANDINT_FLOAT_DIGITS.get(dtype)
+    if digits is not None:
+        bits, name = digits
+        for value, label in ((low, "from"), (high - 1, "to - 1")):
+            if not -2**bits <= value <= 2**bits:
+                warnings.warn(f"{label} is out of bounds [-(2^{bits}), 2^{bits}]. Due to precision limitations {name} "
+                              "can support discrete uniform distribution only within this range. This warning will "
+                              "become an error in version 1.7 release, please fix the code in advance",
+                              UserWarning, stacklevel=3)
+
+
+# Per dtype: the largest n - 1 randperm can store, and the C type PyTorch names in its error.
+_RANDPERM_LIMITS = {_C.uint8: (255, "uint8_t"), _C.int32: (2**31 - 1, "int")}
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
+             pin_memory: bool = False) -> _C.Tensor:
+    """A random permutation of 0 .. n-1 (int64 unless dtype or out says otherwise)."""
+    if type(n) is not int or n > _INT64_MAX:
+        n = _int_arg(n, lambda: f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    if out is not None:
+        dtype, device = _out_defaults(out, dtype, device, "randperm")
+    if dtype is not None:
+        dtype = _to_dtype(dtype)
+        if dtype == _C.bool:
+            raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+        limit = _RANDPERM_LIMITS.get(dtype)
+        if limit is not None and n - 1 > limit[0]:
+            raise RuntimeError(f"value cannot be converted to type {limit[1]} without overflow")
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    if requires_grad:
+        _check_grad_dtype(dtype if dtype is not None else _C.int64)
+    result = _C._randperm(n, dtype, device, generator)
+    if out is not None:
+        return _write_creation_out(out, result, "randperm", requires_grad)
+    return _finish(result, requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
+           requires_grad: bool = False, layout=None, pin_memory: bool = False) -> _C.Tensor:
+    """Samples from N(mean, std²): with float mean/std and a size (a sequence), or elementwise with tensors."""
     if isinstance(mean, _C.Tensor) or isinstance(std, _C.Tensor):
         if isinstance(std, _C.Tensor) and bool((std < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
         if not isinstance(std, _C.Tensor) and std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         ref = mean if isinstance(mean, _C.Tensor) else std
-        shape = list(ref.shape) if size is None else _size((size,), "normal")
+        shape = list(ref.shape) if size is None else _normal_size(mean, std, size)
         z = _C._randn(shape, dtype if dtype is not None else ref.dtype, device if device is not None else ref.device,
                       generator, False)
-        return _finish(z * std + mean, requires_grad)
-    if size is None:
-        raise TypeError("normal() received an invalid combination of arguments: with float mean and std, size is required")
-    t = _C._empty(_size((size,), "normal"), dtype, device, False)
+        return write_out(out, _finish(z * std + mean, requires_grad and out is None), "normal")
+    shape = _normal_size(mean, std, size)
+    if out is not None:
+        dtype, device = _out_defaults(out, dtype, device, "normal")
+    t = _C._empty(shape, dtype, device, False)
     t.normal_(float(mean), float(std), generator=generator)
+    if out is not None:
+        return _write_creation_out(out, t, "normal", requires_grad)
     return _finish(t, requires_grad)
+
+
+def _normal_size(mean, std, size) -> list:
+    if isinstance(size, (tuple, list)):
+        return _size((size,), "normal")
+    given = (mean, std) if size is None else (mean, std, size)
+    raise TypeError(_invalid_combination("normal", given, {}, " * (float mean, float std, tuple of ints size, *, "
+                                                              "torch.Generator generator, Tensor out = None, ...)"))
 
 
 def manual_seed(seed: int):

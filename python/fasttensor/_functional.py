@@ -846,16 +846,27 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, indices=None, sectio
     return tuple(input.narrow(d, start, max(end - start, 0)) for start, end in zip(bounds[:-1], bounds[1:]))
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None, requires_grad=False, layout=None,
+             pin_memory=False):
     """base ** linspace(start, end, steps): steps values evenly spaced in the exponent."""
-    start, end = (x.item() if isinstance(x, _C.Tensor) else x for x in (start, end))
+    from ._creation import _check_grad_dtype, _out_defaults, _range_end, _steps_arg, _write_range_out
+
+    if type(steps) is not int:
+        steps = _steps_arg(steps, "logspace", start, end)
+    start, end = _range_end(start, "logspace", "start"), _range_end(end, "logspace", "end")
+    if out is not None:
+        dtype, device = _out_defaults(out, dtype, device, "logspace")
     out_dtype = dtype if dtype is not None else _C.get_default_dtype()
-    exact = out_dtype if out_dtype in (_C.float32, _C.float64) else _C.float64  # integers: computed in double
-    exponents = _C._linspace(float(start), float(end), int(steps), exact, device, False)
-    out = _C.pow(float(base), exponents)._to_dtype(out_dtype)
     if requires_grad:
-        out.requires_grad_(True)
-    return out
+        _check_grad_dtype(out_dtype)
+    exact = out_dtype if out_dtype in (_C.float32, _C.float64) else _C.float64  # integers: computed in double
+    exponents = _C._linspace(start, end, steps, exact, device, False)
+    result = _C.pow(float(base), exponents)._to_dtype(out_dtype)
+    if out is not None:
+        return _write_range_out(out, result, "logspace", requires_grad, warn=False)
+    if requires_grad:
+        result.requires_grad_(True)
+    return result
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, memory_format=None,

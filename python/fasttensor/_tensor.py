@@ -258,17 +258,22 @@ def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad=False
                   device=device if device is not None else self.device, requires_grad=requires_grad)
 
 
-def _new_zeros(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
+def _new_size(size: tuple, name: str) -> list:
+    """new_zeros / new_ones / new_empty's size; as PyTorch, one must be given (() for 0-d)."""
     from ._creation import _size
 
-    return _C._full(_size(size, "new_zeros"), 0, dtype if dtype is not None else self.dtype,
+    if not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    return _size(size, name)
+
+
+def _new_zeros(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
+    return _C._full(_new_size(size, "new_zeros"), 0, dtype if dtype is not None else self.dtype,
                     device if device is not None else self.device, requires_grad)
 
 
 def _new_ones(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
-    from ._creation import _size
-
-    return _C._full(_size(size, "new_ones"), 1, dtype if dtype is not None else self.dtype,
+    return _C._full(_new_size(size, "new_ones"), 1, dtype if dtype is not None else self.dtype,
                     device if device is not None else self.device, requires_grad)
 
 
@@ -280,9 +285,7 @@ def _new_full(self: Tensor, size, fill_value, dtype=None, device=None, requires_
 
 
 def _new_empty(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
-    from ._creation import _size
-
-    return _C._empty(_size(size, "new_empty"), dtype if dtype is not None else self.dtype,
+    return _C._empty(_new_size(size, "new_empty"), dtype if dtype is not None else self.dtype,
                      device if device is not None else self.device, requires_grad)
 
 
