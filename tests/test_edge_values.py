@@ -399,3 +399,44 @@ def test_requires_grad_messages_and_new_factories_need_a_size(m) -> None:
         with pytest.raises(TypeError, match=f'{name}\\(\\) missing 1 required positional arguments: "size"'):
             getattr(x, name)()
         assert getattr(x, name)(()).shape == () and getattr(x, name)(2, 3).shape == (2, 3)
+
+
+# --- ranges, rounded as PyTorch's CPU kernels round them ----------------------------------------
+
+
+def test_linspace_and_arange_round_as_torch_by_hand() -> None:
+    # linspace: in the dtype, step = (end - start) / (n - 1) = fl(20 / 6), the second half counted back
+    # from end with one (fused) rounding: 10 - 3 * 3.3333332538604736 = 2.384185791015625e-07.
+    x = fasttensor.linspace(-10, 10, 7)
+    assert x[3].item() == 2.384185791015625e-07 and x[6].item() == 10.0 and x[0].item() == -10.0
+    assert fasttensor.linspace(0.5, 10.7, 5, dtype=fasttensor.int64).tolist() == [0, 2, 5, 7, 10]  # ends truncated
+    assert fasttensor.linspace(3, 5, 1).tolist() == [3.0] and fasttensor.linspace(0, 1, 0).shape == (0,)
+    # arange: elements 8..15 of a 20-long float arange come from base = fl32(start + 8 step) plus j step in
+    # double: fl32(-0.19999999999999996) + 2 * 0.1 = -2.98e-09, where start + 10 step would be 0.
+    y = fasttensor.arange(-1, 1, 0.1)
+    assert y[10].item() == float(np.float32(np.float64(np.float32(-1 + 8 * 0.1)) + 2 * 0.1))
+    assert y[10].item() == pytest.approx(-2.9802322e-09, rel=1e-6)
+    assert fasttensor.arange(-8.0, 8.0, 0.1)[80].item() == 4.440892098500626e-16  # fma(0.1, 80, -8) exactly
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="compares with torch's values")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_linspace_and_arange_equal_torch_bit_for_bit(threads) -> None:
+    before = (fasttensor.get_num_threads(), torch.get_num_threads())
+    fasttensor.set_num_threads(threads)
+    torch.set_num_threads(threads)
+    try:
+        for dt in ("float32", "float64"):
+            for a, b, step in [(-1, 1, 0.1), (-8.0, 8.0, 0.1), (0, 100, 0.37), (-1000, 1000, 0.01), (5, -5, -0.003)]:
+                ours = fasttensor.arange(a, b, step, dtype=getattr(fasttensor, dt)).numpy()
+                theirs = torch.arange(a, b, step, dtype=getattr(torch, dt)).numpy()
+                np.testing.assert_array_equal(ours, theirs)
+            for a, b, n in [(-10, 10, 7), (-1, 1, 21), (-5, 5, 100001), (-3.3, 7.1, 77), (3, -2, 50000)]:
+                ours = fasttensor.linspace(a, b, n, dtype=getattr(fasttensor, dt)).numpy()
+                np.testing.assert_array_equal(ours, torch.linspace(a, b, n, dtype=getattr(torch, dt)).numpy())
+        for a, b, n, dt in [(2.9, -3.9, 5, "int64"), (-3, 1000, 33, "int32"), (0, 255, 7, "uint8")]:
+            ours = fasttensor.linspace(a, b, n, dtype=getattr(fasttensor, dt)).numpy()
+            np.testing.assert_array_equal(ours, torch.linspace(a, b, n, dtype=getattr(torch, dt)).numpy())
+    finally:
+        fasttensor.set_num_threads(before[0])
+        torch.set_num_threads(before[1])

@@ -58,8 +58,11 @@ struct Backend {
   // Between host memory and a contiguous tensor of this device (dst/src's nbytes).
   virtual void copy_from_host(const Tensor& dst, const void* host) = 0;
   virtual void copy_to_host(void* host, const Tensor& src) = 0;
-  // dst[i] = start + i * step (dst contiguous, 1-D).
+  // dst[i] = start + i * step (dst contiguous, 1-D), rounded as PyTorch's kernels round.
   virtual void arange(const Tensor& dst, double start, double step) = 0;
+  // dst (n >= 2, contiguous, floating) = n points from start to end, as PyTorch computes them:
+  // in dst's dtype, step = (end - start) / (n - 1), i < n/2: start + step i, else end - step (n-1-i).
+  virtual void linspace(const Tensor& dst, double start, double end) = 0;
 
   virtual void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) = 0;
   // p0 / p1: parameters (Clamp's bounds).

@@ -40,6 +40,7 @@ class CpuBackend final : public Backend {
     std::memcpy(host, src->data(), src->numel() * src->itemsize());
   }
   void arange(const Tensor& dst, double start, double step) override { FT_CPU_LEVEL::arange(dst, start, step); }
+  void linspace(const Tensor& dst, double start, double end) override { FT_CPU_LEVEL::linspace(dst, start, end); }
   void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) override {
     FT_CPU_LEVEL::binary(op, out, a, b);
   }

@@ -401,15 +401,59 @@ void fill(const Tensor& dst, const Scalar& value) {
   });
 }
 
+// PyTorch's CPU arange, value for value (its printouts show the last bits: arange(-1, 1, 0.1)[10]
+// is -2.98e-09 there, not 0): start + step * i in double with one rounding (fused), except in
+// the runs its kernel fills as vectors: per task (parallel_for over grain 32768, tasks of
+// ceil(n / tasks)), from the task's start, blocks of two vectors of W elements (W = 8 floats /
+// 4 doubles: the AVX2 kernels its CPU builds use) take base = start + step * i0 rounded to the
+// dtype and fill base + step * j; the remainder of a task, fewer than 2W, goes element by element.
+// Each element's value follows from its index, so any of our threads may fill it.
+template <class T>
+void arange_float(T* o, int64_t n, double start, double step) {
+  constexpr int64_t W = sizeof(T) == 4 ? 8 : 4, kTorchGrain = 32768;
+  const int64_t tasks = n <= kTorchGrain ? 1 : std::min<int64_t>(get_num_threads(), (n + kTorchGrain - 1) / kTorchGrain);
+  const int64_t chunk = (n + tasks - 1) / tasks;
+  parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t task_begin = i / chunk * chunk, task_len = std::min(n, task_begin + chunk) - task_begin;
+      const int64_t r = i - task_begin, vector_end = task_len / (2 * W) * (2 * W);
+      if (r < vector_end) {
+        const int64_t i0 = task_begin + r / W * W;
+        const T base = static_cast<T>(std::fma(step, double(i0), start));
+        o[i] = static_cast<T>(std::fma(double(r % W), step, double(base)));
+      } else {
+        o[i] = static_cast<T>(std::fma(step, double(i), start));
+      }
+    }
+  });
+}
+
 void arange(const Tensor& dst, double start, double step) {
   FT_DISPATCH_ALL_TYPES(dst->dtype(), "arange", [&] {
     scalar_t* o = dst->data_as<scalar_t>();
     const int64_t n = dst->numel();
-    parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        if constexpr (std::is_floating_point_v<scalar_t>) o[i] = static_cast<scalar_t>(start + step * double(i));
-        else o[i] = static_cast<scalar_t>(static_cast<int64_t>(start) + static_cast<int64_t>(step) * i);
-      }
+    if constexpr (std::is_floating_point_v<scalar_t>) {
+      arange_float(o, n, start, step);
+    } else {
+      parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+          o[i] = static_cast<scalar_t>(static_cast<int64_t>(start) + static_cast<int64_t>(step) * i);
+      });
+    }
+  });
+}
+
+void linspace(const Tensor& dst, double start, double end) {
+  FT_DISPATCH_FLOATING_TYPES(dst->dtype(), "linspace", [&] {
+    using T = scalar_t;
+    T* o = dst->data_as<T>();
+    const int64_t n = dst->numel(), half = n / 2;
+    const T s = static_cast<T>(start), e = static_cast<T>(end);
+    const T step = (e - s) / static_cast<T>(n - 1);
+    // In the dtype, fused as PyTorch's build computes it.
+    parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t stop) {
+      for (int64_t i = b; i < stop; ++i)
+        o[i] = i < half ? std::fma(step, static_cast<T>(i), s) : std::fma(-step, static_cast<T>(n - 1 - i), e);
     });
   });
 }

@@ -44,6 +44,10 @@ class CudaBackend final : public Backend {
     if (bytes > 0) FT_CUDA_CHECK(cudaMemcpy(host, src->data(), bytes, cudaMemcpyDeviceToHost));
     raise_deferred_errors();  // the values read may come from an op with bad input
   }
+  void linspace(const Tensor& dst, double start, double end) override {
+    set_device(index_);
+    cuda::linspace(dst, start, end);
+  }
   void arange(const Tensor& dst, double start, double step) override {
     set_device(index_);
     cuda::arange(dst, start, step);

@@ -59,6 +59,15 @@ __global__ void arange_kernel(T* dst, int64_t n, double start, double step) {
   }
 }
 
+// dst (n >= 2) = linspace(start, end, n) as the CPU computes it: in T, fused, the second half
+// counted back from end.
+template <class T>
+__global__ void linspace_kernel(T* dst, int64_t n, T start, T end, T step) {
+  const int64_t half = n / 2;
+  for (int64_t i = global_thread_index(); i < n; i += global_thread_count())
+    dst[i] = i < half ? fma(step, static_cast<T>(i), start) : fma(-step, static_cast<T>(n - 1 - i), end);
+}
+
 Scalar scalar_of(const HostScalar& s, DType dtype) {
   return FT_DISPATCH_ALL_TYPES(dtype, "copy", [&] {
     const scalar_t v = scalar_as<scalar_t>(s);
@@ -595,6 +604,16 @@ void arange(const Tensor& dst, double start, double step) {
   if (n == 0) return;
   FT_DISPATCH_ALL_TYPES(dst->dtype(), "arange", [&] {
     arange_kernel<scalar_t><<<grid_size(n), kThreads, 0, stream()>>>(dst->data_as<scalar_t>(), n, start, step);
+    FT_CUDA_CHECK_LAUNCH();
+  });
+}
+
+void linspace(const Tensor& dst, double start, double end) {
+  const int64_t n = dst->numel();
+  FT_DISPATCH_FLOATING_TYPES(dst->dtype(), "linspace", [&] {
+    const scalar_t s = static_cast<scalar_t>(start), e = static_cast<scalar_t>(end);
+    const scalar_t step = (e - s) / static_cast<scalar_t>(n - 1);
+    linspace_kernel<scalar_t><<<grid_size(n), kThreads, 0, stream()>>>(dst->data_as<scalar_t>(), n, s, e, step);
     FT_CUDA_CHECK_LAUNCH();
   });
 }

@@ -21,6 +21,7 @@ namespace ft::cuda {
 void copy(const Tensor& dst, const Tensor& src);
 void fill(const Tensor& dst, const Scalar& value);
 void arange(const Tensor& dst, double start, double step);
+void linspace(const Tensor& dst, double start, double end);
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
 void unary(UnaryOp op, const Tensor& out, const Tensor& in, double p0, double p1);
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b);

@@ -53,25 +53,15 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::o
 
 Tensor linspace(double start, double end, int64_t steps, DType dt, const Device& d) {
   FT_CHECK(steps >= 0, RuntimeError, "number of steps must be non-negative");
-  // Integers: the float64 points truncated, as PyTorch (an integer step would drift).
+  // Integers: start and end truncated first, then the float64 points truncated, as PyTorch.
   if (!is_floating(dt)) {
     check_scalar_fits(Scalar::from_double(start), dt);
     check_scalar_fits(Scalar::from_double(end), dt);
-    return to_dtype(linspace(start, end, steps, DType::Float64, d), dt);
+    return to_dtype(linspace(std::trunc(start), std::trunc(end), steps, DType::Float64, d), dt);
   }
   Tensor t = empty(Shape{steps}, dt, d);
-  if (steps == 0) return t;
-  const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
-  backend(d).arange(t, start, step);
-  if (steps > 1) {
-    // PyTorch fills the second half from the end, end - step * (steps - 1 - i),
-    // so the last value is exactly end: an arange from end down, reversed.
-    const int64_t half = steps / 2, n_tail = steps - half;
-    Tensor down = empty(Shape{n_tail}, dt, d);
-    backend(d).arange(down, end, -step);
-    Tensor reversed = arange(Scalar::from_int(n_tail - 1), Scalar::from_int(-1), Scalar::from_int(-1), DType::Int64, d);
-    backend(d).copy(slice(t, 0, half, steps, 1), index_select(down, 0, reversed));
-  }
+  if (steps == 1) backend(d).fill(t, Scalar::from_double(start));
+  if (steps > 1) backend(d).linspace(t, start, end);
   return t;
 }
 
