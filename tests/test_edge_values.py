@@ -440,3 +440,51 @@ def test_linspace_and_arange_equal_torch_bit_for_bit(threads) -> None:
     finally:
         fasttensor.set_num_threads(before[0])
         torch.set_num_threads(before[1])
+
+
+# --- in-place layout changes and out= ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+@pytest.mark.parametrize("change", ["t_", "transpose_", "squeeze_", "unsqueeze_"])
+def test_in_place_layout_changes_count_as_in_place_for_autograd(m, change) -> None:
+    x = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    w = m.tensor([[1.0, 0.0], [0.0, 0.0]], requires_grad=True)
+    a = x * 1
+    z = a * w  # saves a
+    {"t_": lambda: a.t_(), "transpose_": lambda: a.transpose_(0, 1), "squeeze_": lambda: a.unsqueeze_(0).squeeze_(0),
+     "unsqueeze_": lambda: a.unsqueeze_(0)}[change]()
+    assert a._version >= 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_out_is_resized_checked_and_refused_under_autograd(m) -> None:
+    import warnings as w
+
+    o = m.empty(0)
+    assert m.add(m.ones(2), 1, out=o) is o and o.tolist() == [2.0, 2.0]
+    o = m.empty(3)
+    with pytest.warns(UserWarning, match="An output with one or more elements was resized"):
+        m.exp(m.zeros(2), out=o)
+    assert o.tolist() == [1.0, 1.0]
+    x = m.ones(3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="functions with out=... arguments don't support automatic differentiation"):
+        m.exp(m.ones(3), out=y)
+    with w.catch_warnings():
+        w.simplefilter("error")  # a comparison into out has no gradient to refuse
+        assert m.eq(m.ones(2, requires_grad=True), 1, out=m.empty(2, dtype=m.bool)).tolist() == [True, True]
+    with pytest.raises(TypeError, match="cat\\(\\): input types can't be cast to the desired output type Long"):
+        m.cat([m.full((2,), 0.7)], out=m.empty(2, dtype=m.int64))
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype float, but got long int instead"):
+        m.mm(m.ones(2, 2), m.ones(2, 2), out=m.empty(2, 2, dtype=m.int64))
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        m.exp(m.ones(2), out=m.empty(2, dtype=m.int64))
+    o = m.empty(2, 2)
+    assert m.tensordot(m.ones(2, 3), m.ones(3, 2), dims=1, out=o) is o and o.tolist() == [[3.0, 3.0]] * 2
+    o = m.empty(2)
+    assert m.div(m.tensor([7.0, -7.0]), 2, rounding_mode="floor", out=o) is o and o.tolist() == [3.0, -4.0]
+    t = m.zeros(3)
+    assert t.copy_(m.ones(3), non_blocking=True) is t and t.copy_(3.0).tolist() == [3.0] * 3

@@ -265,7 +265,9 @@ Tensor binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& o
   const DType compute = compute_dtype(op, a, b);
   const Shape shape = broadcast_shapes(a->shape(), b->shape());
   const DType result = is_comparison(op) ? DType::Bool : compute;
-  check_out(out, shape, result, a->requires_grad() || b->requires_grad(), binary_name(op));
+  // A comparison's result has no gradient: its inputs may require grad (not out).
+  check_out(out, shape, result, (!is_comparison(op) && (a->requires_grad() || b->requires_grad())) || out->requires_grad(),
+            binary_name(op));
   check_no_internal_overlap(out);
   check_no_partial_overlap(out, a);
   check_no_partial_overlap(out, b);
@@ -486,7 +488,7 @@ Tensor unary_out(UnaryOp op, const Tensor& a, const Tensor& out) {
   check_same_device(a, out, "unary");
   const DType compute = unary_compute_dtype(op, a);
   const DType result = is_predicate(op) ? DType::Bool : compute;
-  check_out(out, a->shape(), result, a->requires_grad(), "unary");
+  check_out(out, a->shape(), result, (!is_predicate(op) && a->requires_grad()) || out->requires_grad(), "unary");
   check_no_internal_overlap(out);
   check_no_partial_overlap(out, a);
   if (out->dtype() == result) backend(a->device()).unary(op, out, cast_to(a, compute));

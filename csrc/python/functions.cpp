@@ -22,7 +22,7 @@ Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
 #define FT_UNARY_FN(NAME, OP)                                                                      \
   m.def(#NAME, [](py::handle input, py::object out) {                                             \
     const Tensor t = tensor_argument(input, #NAME, "input", 1);                                    \
-    if (!out.is_none()) return ops::unary_out(UnaryOp::OP, t, to_tensor(out));                    \
+    if (!out.is_none()) return unary_out_args(UnaryOp::OP, t, to_tensor(out));                    \
     return nogil(t->numel(), [&] { return ops::unary(UnaryOp::OP, t); });                          \
   }, py::arg("input"), py::kw_only(), py::arg("out") = py::none());
 #define FT_BINARY_FN(NAME, OP)                                                                     \
@@ -31,9 +31,32 @@ Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
     return binary_args(BinaryOp::OP, a, b);                                                        \
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
 
+// out= of another shape takes the result's, as PyTorch resizes it (warning when out had elements);
+// not an out that requires grad, which the op refuses as it stands.
+void resize_out(const Tensor& out, const Shape& shape) {
+  if (out->shape() == shape || (out->requires_grad() && autograd::is_grad_enabled())) return;
+  if (out->numel() > 0) {
+    const std::string message = str(
+        "An output with one or more elements was resized since it had shape ", out->shape().str(),
+        ", which does not match the required output shape ", shape.str(),
+        ". This behavior is deprecated, and in a future PyTorch release outputs will not be resized unless they "
+        "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+        "with t.resize_(0).");
+    if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) != 0) throw py::error_already_set();
+  }
+  const Tensor fresh = empty(shape, out->dtype(), out->device());
+  out->set_layout(fresh->storage(), out->dtype(), fresh->shape(), fresh->strides(), 0);
+}
+
+Tensor unary_out_args(UnaryOp op, const Tensor& t, const Tensor& out) {
+  resize_out(out, t->shape());
+  return ops::unary_out(op, t, out);
+}
+
 Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& out) {
   Tensor ta = as_operand(a), tb = as_operand(b);
   FT_CHECK(ta && tb, TypeError, "expected Tensor or Number arguments");
+  resize_out(out, ops::broadcast_shapes(ta->shape(), tb->shape()));
   return nogil(out->numel(), [&] { return ops::binary_out(op, ta, tb, out); });
 }
 
@@ -84,8 +107,17 @@ void bind_functions(py::module_& m) {
 #define FT_DIV_FN(NAME)                                                                            \
   m.def(#NAME, [](py::handle a, py::handle b, py::object rounding_mode, py::object out) -> Tensor { \
     if (!out.is_none() && rounding_mode.is_none()) return binary_out_args(BinaryOp::Div, a, b, to_tensor(out)); \
-    FT_CHECK(out.is_none(), TypeError, #NAME "(): out= with rounding_mode is not supported");      \
-    return div_rounding(a, b, rounding_mode);                                                      \
+    if (out.is_none()) return div_rounding(a, b, rounding_mode);                                   \
+    /* floor / trunc into out: the quotient, then out's rules (autograd, resize, dtype) */          \
+    const Tensor o = to_tensor(out);                                                               \
+    const Tensor q = div_rounding(a, b, rounding_mode);                                            \
+    FT_CHECK(!(autograd::is_grad_enabled() && (q->requires_grad() || o->requires_grad())), RuntimeError, \
+             #NAME "(): functions with out=... arguments don't support automatic differentiation, but one " \
+             "of the arguments requires grad.");                                                  \
+    resize_out(o, q->shape());                                                                     \
+    FT_CHECK(ops::can_cast(q->dtype(), o->dtype()), RuntimeError, "result type ", dtype_scalar_name(q->dtype()), \
+             " can't be cast to the desired output type ", dtype_scalar_name(o->dtype()));         \
+    return ops::copy_(o, q);                                                                        \
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none(), py::arg("out") = py::none());
   FT_DIV_FN(div) FT_DIV_FN(divide)
 

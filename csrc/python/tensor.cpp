@@ -149,6 +149,9 @@ Tensor adopt_view(const Tensor& t, const Tensor& v) {
   ops::check_inplace(t);
   t->set_layout(t->storage(), t->dtype(), v->shape(), v->strides(), v->offset());
   if (v->grad_fn()) t->set_grad_fn(v->grad_fn());
+  // An in-place change, as PyTorch counts it: a graph that saved t (now of another shape) refuses
+  // its backward instead of reading the new layout.
+  t->bump_version();
   return t;
 }
 }  // namespace
@@ -349,7 +352,13 @@ void bind_tensor(py::module_& m) {
         if (dev.index < 0) dev.index = 0;
         return ops::to_device(t, dev);
       }, py::arg("device") = py::none())
-      .def("copy_", [](const Tensor& t, const Tensor& src) { return nogil(t->numel(), [&] { return ops::copy_(t, src); }); })
+      // copy_(src, non_blocking=False): src a tensor or a number (as PyTorch); copies here are synchronous.
+      .def("copy_", [](const Tensor& t, py::handle src, bool /*non_blocking*/) {
+        const Tensor s = as_operand(src);
+        FT_CHECK(s, TypeError, "copy_(): argument 'src' (position 1) must be Tensor, not ",
+                 std::string(py::str(py::type::of(src).attr("__name__"))));
+        return nogil(t->numel(), [&] { return ops::copy_(t, s); });
+      }, py::arg("src"), py::arg("non_blocking") = false)
       .def("fill_", [](const Tensor& t, py::handle v) {
         if (!is_tensor(v)) {
           auto s = to_scalar(v);

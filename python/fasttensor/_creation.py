@@ -164,6 +164,7 @@ def write_out(out, result: _C.Tensor, name: str, warn_resize: bool = True) -> _C
     if _C.is_grad_enabled() and (result.requires_grad or out.requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
+    _check_out_dtype(out, result, name)
     if tuple(out.shape) != tuple(result.shape):
         if out.numel() != 0 and warn_resize:
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
@@ -173,6 +174,29 @@ def write_out(out, result: _C.Tensor, name: str, warn_resize: bool = True) -> _C
                           "elements with t.resize_(0).", UserWarning, stacklevel=3)
         out.resize_(*result.shape)
     return out.copy_(result)
+
+
+# out='s dtype rules where PyTorch's differ from the elementwise "can cast" one.
+_JOINS = {"cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack"}
+_PRODUCTS = {"mm", "bmm", "matmul", "mv", "dot"}
+_C_TYPE_NAMES = {_C.bool: "bool", _C.uint8: "unsigned char", _C.int32: "int", _C.int64: "long int", _C.float32: "float",
+                 _C.float64: "double"}
+
+
+def _check_out_dtype(out, result: _C.Tensor, name: str) -> None:
+    """out must hold result's dtype: products need it exactly, the others a cast that loses no kind
+    (no float into an integer, nothing but bool into bool), with PyTorch's error for each."""
+    if name in _PRODUCTS:
+        if out.dtype != result.dtype:
+            raise RuntimeError(f"Expected out tensor to have dtype {_C_TYPE_NAMES[result.dtype]}, but got "
+                               f"{_C_TYPE_NAMES[out.dtype]} instead")
+        return
+    if (result.is_floating_point() and not out.is_floating_point()) or (out.dtype == _C.bool != result.dtype):
+        if name in _JOINS:
+            raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                            f"{_LEGACY_NAMES[out.dtype]}")
+        raise RuntimeError(f"result type {_LEGACY_NAMES[result.dtype]} can't be cast to the desired output type "
+                           f"{_LEGACY_NAMES[out.dtype]}")  # (a float result would be truncated)
 
 
 def _out_defaults(out, dtype, device, name: str):

@@ -1434,7 +1434,12 @@ def tensordot(a, b, dims=2, out=None):
     n = math.prod(b.shape[d] for d in free_b)
     left = a.permute(free_a + dims_a).reshape(m, k)
     right = b.permute(dims_b + free_b).reshape(k, n)
-    return left.mm(right).reshape([a.shape[d] for d in free_a] + [b.shape[d] for d in free_b])
+    result = left.mm(right).reshape([a.shape[d] for d in free_a] + [b.shape[d] for d in free_b])
+    if out is None:
+        return result
+    from ._creation import write_out
+
+    return write_out(out, result, "tensordot")
 
 
 @_export("inner")

@@ -378,15 +378,11 @@ def inverse(input: Tensor, *, out=None) -> Tensor:
     return inv(input, out=out)
 
 
-def _copy_out(result: Tensor, out):
-    """out=: result copied into out (of result's shape: fasttensor has no resize_)."""
-    if out is None:
-        return result
-    if tuple(out.shape) != tuple(result.shape):
-        raise RuntimeError(f"out: expected a tensor of shape {list(result.shape)}, got {list(out.shape)} "
-                           "(fasttensor does not resize out)")
-    out.copy_(result)
-    return out
+def _copy_out(result: Tensor, out, name: str = "linalg"):
+    """out=: result written into out as PyTorch's out= (resized, dtype-checked, refused under autograd)."""
+    from ._creation import write_out
+
+    return write_out(out, result, name)
 
 
 # --- det, slogdet, logdet ------------------------------------------------------------------------------------
