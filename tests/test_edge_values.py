@@ -488,3 +488,41 @@ def test_out_is_resized_checked_and_refused_under_autograd(m) -> None:
     assert m.div(m.tensor([7.0, -7.0]), 2, rounding_mode="floor", out=o) is o and o.tolist() == [3.0, -4.0]
     t = m.zeros(3)
     assert t.copy_(m.ones(3), non_blocking=True) is t and t.copy_(3.0).tolist() == [3.0] * 3
+
+
+# --- masks: nonzero, x[mask], x[mask] = v (the blocked / one-pass kernels) --------------------------
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (5,), (3, 4, 5), (256, 100), (0, 3), (2, 0, 3), (40000,), (7, 5000, 3),
+                                   (3, 1, 20000)], ids=str)
+def test_nonzero_and_masks_against_numpy(shape) -> None:
+    rng = np.random.default_rng(len(shape))
+    data = rng.standard_normal(shape).astype(np.float32)
+    mask = data > 0.3
+    np.testing.assert_array_equal(fasttensor.tensor(mask).nonzero().numpy(), np.argwhere(mask))
+    if len(shape) >= 2:  # a transposed (non-contiguous) mask
+        np.testing.assert_array_equal(fasttensor.tensor(mask).transpose(0, 1).nonzero().numpy(),
+                                      np.argwhere(mask.swapaxes(0, 1)))
+    x = fasttensor.tensor(data)
+    np.testing.assert_array_equal(x[fasttensor.tensor(mask)].numpy(), data[mask])
+    y = x.clone()
+    y[y > 0.3] = -1.0
+    expected = data.copy()
+    expected[mask] = -1.0
+    np.testing.assert_array_equal(y.numpy(), expected)
+
+
+def test_masks_over_views_write_through_and_keep_gradients() -> None:
+    base = fasttensor.arange(12.0).reshape(3, 4)
+    view = base.t()  # (4, 3), not contiguous: the mask's dims do not merge
+    view[view > 6] = 0.0
+    assert base.tolist() == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    block = fasttensor.arange(24.0).reshape(2, 3, 4)[:, 1:]  # dims 1, 2 merge; dim 0 strides over them
+    block[block > 15] = -1.0
+    assert block.tolist() == [[[4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]],
+                              [[-1.0] * 4, [-1.0] * 4]]
+    x = fasttensor.tensor([[1.0, -2.0, 3.0], [4.0, -5.0, 6.0]], requires_grad=True)
+    picked = x[x > 0]
+    assert picked.grad_fn.name() == "IndexBackward0" and picked.tolist() == [1.0, 3.0, 4.0, 6.0]
+    (picked * fasttensor.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert x.grad.tolist() == [[1.0, 0.0, 2.0], [3.0, 0.0, 4.0]]

@@ -296,12 +296,16 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
     case UnaryOp::Clamp: {
       if constexpr (is_float) {
         const T lo = static_cast<T>(p0), hi = static_cast<T>(p1);
-        // min(max(x, lo), hi): with lo > hi every element is hi, as PyTorch;
-        // a NaN bound makes every element NaN.
+        // A NaN bound makes every element NaN, as PyTorch (decided once, outside the loop).
+        if (lo != lo || hi != hi) {
+          const T nan = std::numeric_limits<T>::quiet_NaN();
+          return unary_loop<T, T>(out, in, g, [nan](T) { return nan; });
+        }
+        // min(max(x, lo), hi) as two selects the compiler turns into vector blends: a NaN x
+        // passes both comparisons false and stays NaN; with lo > hi every element is hi, as PyTorch.
         return unary_loop<T, T>(out, in, g, [lo, hi](T x) {
-          if (x != x) return x;
-          const T r = (x < lo || lo != lo) ? lo : x;
-          return (r > hi || hi != hi) ? hi : r;
+          const T r = x < lo ? lo : x;
+          return r > hi ? hi : r;
         });
       } else if constexpr (!std::is_same_v<T, bool>) {
         // Bounds clipped to the type's range (an int8 clamp to 1000 is no bound).
@@ -414,16 +418,18 @@ void arange_float(T* o, int64_t n, double start, double step) {
   const int64_t tasks = n <= kTorchGrain ? 1 : std::min<int64_t>(get_num_threads(), (n + kTorchGrain - 1) / kTorchGrain);
   const int64_t chunk = (n + tasks - 1) / tasks;
   parallel_for(0, n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const int64_t task_begin = i / chunk * chunk, task_len = std::min(n, task_begin + chunk) - task_begin;
-      const int64_t r = i - task_begin, vector_end = task_len / (2 * W) * (2 * W);
-      if (r < vector_end) {
-        const int64_t i0 = task_begin + r / W * W;
-        const T base = static_cast<T>(std::fma(step, double(i0), start));
-        o[i] = static_cast<T>(std::fma(double(r % W), step, double(base)));
-      } else {
-        o[i] = static_cast<T>(std::fma(step, double(i), start));
+    int64_t i = b;
+    while (i < e) {  // one of torch's tasks (or the part of it in [b, e)) a round
+      const int64_t task_begin = i / chunk * chunk, task_end = std::min(n, task_begin + chunk);
+      const int64_t vector_end = std::min(e, task_begin + (task_end - task_begin) / (2 * W) * (2 * W));
+      while (i < vector_end) {
+        const int64_t i0 = task_begin + (i - task_begin) / W * W;
+        const double base = static_cast<double>(static_cast<T>(std::fma(step, double(i0), start)));
+        for (const int64_t stop = std::min(vector_end, i0 + W); i < stop; ++i)
+          o[i] = static_cast<T>(std::fma(double(i - i0), step, base));
       }
+      for (const int64_t stop = std::min(e, task_end); i < stop; ++i)
+        o[i] = static_cast<T>(std::fma(step, double(i), start));
     }
   });
 }
@@ -474,9 +480,10 @@ void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor&
     using T = scalar_t;
     StridedLayout<4> L(out->shape(), {out.get(), cond.get(), a.get(), b.get()});
     for_each_run(L, kElementwiseGrain, [&](char** p, const int64_t* s, int64_t n) {
-      for (int64_t i = 0; i < n; ++i)
-        *reinterpret_cast<T*>(p[0] + i * s[0]) =
-            load<bool>(p[1] + i * s[1]) ? load<T>(p[2] + i * s[2]) : load<T>(p[3] + i * s[3]);
+      for (int64_t i = 0; i < n; ++i) {  // both loaded, then a select: a blend, no branch on the mask
+        const T x = load<T>(p[2] + i * s[2]), y = load<T>(p[3] + i * s[3]);
+        *reinterpret_cast<T*>(p[0] + i * s[0]) = load<bool>(p[1] + i * s[1]) ? x : y;
+      }
     });
   });
 }

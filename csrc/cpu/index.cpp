@@ -1,11 +1,13 @@
 // CPU advanced indexing: gather and scatter at precomputed element offsets,
 // and nonzero. out/values are contiguous (B, n, A); src/dst are strided views
 // of the dims that are not indexed, split at `pos` into B and A.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "cpu/kernels.h"
 #include "cpu/loops.h"
+#include "cpu/parallel.h"
 
 namespace ft::cpu::FT_CPU_LEVEL {
 
@@ -104,24 +106,73 @@ void index_scatter(const Tensor& dst, const Tensor& values, const Tensor& offset
   FT_DISPATCH_ALL_TYPES(dst->dtype(), "index_put_", [&] { scatter_typed<scalar_t>(dst, values, offsets, pos, accumulate); });
 }
 
+// Two passes over blocks of the (row-major) elements, in parallel: count the nonzeros of each
+// block, then write the coordinates of its hits from the block's first output row (the counts'
+// prefix sums). The second pass steps a multi-index along instead of dividing per element, and
+// writes every element's coordinates into a block buffer, advancing only past hits (no branch
+// to mispredict on random masks), then copies the hits out.
 Tensor nonzero(const Tensor& in) {
   const int nd = in->dim();
   const int64_t total = in->numel();
-  std::vector<int64_t> hits;
+  const Shape& shape = in->shape();
+  constexpr int64_t kBlock = 16384;
+  const int64_t blocks = (total + kBlock - 1) / kBlock;
+  std::vector<int64_t> counts(blocks + 1, 0);
+  Tensor out;
   FT_DISPATCH_ALL_TYPES(in->dtype(), "nonzero", [&] {
-    for (int64_t i = 0; i < total; ++i)
-      if (in->data_as<scalar_t>()[offset_of(in->shape(), in->strides(), i)] != scalar_t(0)) hits.push_back(i);
+    const scalar_t* data = in->data_as<scalar_t>();
+    const bool flat = in->is_contiguous();
+    const auto value = [&](int64_t i) { return data[flat ? i : offset_of(shape, in->strides(), i)]; };
+    parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        int64_t c = 0;
+        for (int64_t i = b * kBlock, stop = std::min(total, i + kBlock); i < stop; ++i) c += value(i) != scalar_t(0);
+        counts[b + 1] = c;
+      }
+    });
+    for (int64_t b = 0; b < blocks; ++b) counts[b + 1] += counts[b];
+    // (n, ndim): a 0-d input gives (n, 0), as PyTorch.
+    out = empty(Shape{counts[blocks], int64_t(nd)}, DType::Int64, in->device());
+    int64_t* o = out->data_as<int64_t>();
+    parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+      std::vector<int64_t> index(nd), rows((kBlock + 1) * std::max(nd, 1));
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t first = b * kBlock, stop = std::min(total, first + kBlock);
+        int64_t k = 0;  // hits so far in this block
+        if (nd == 0) {
+          k = value(0) != scalar_t(0);  // a 0-d input: one element, no coordinates
+        } else if (nd == 1) {
+          for (int64_t i = first; i < stop; ++i) {
+            rows[k] = i;
+            k += value(i) != scalar_t(0);
+          }
+        } else {
+          for (int64_t rem = first, d = nd - 1; d >= 0; --d) {  // the block's first element's multi-index
+            index[d] = rem % shape[d];
+            rem /= shape[d];
+          }
+          // A run along the last dim at a time: the outer coordinates stay, the last one counts up.
+          const int64_t last = shape[nd - 1];
+          for (int64_t i = first; i < stop;) {
+            const int64_t c0 = index[nd - 1], run = std::min(stop - i, last - c0);
+            for (int64_t c = 0; c < run; ++c) {
+              int64_t* r = rows.data() + k * nd;
+              for (int d = 0; d < nd - 1; ++d) r[d] = index[d];
+              r[nd - 1] = c0 + c;
+              k += value(i + c) != scalar_t(0);
+            }
+            i += run;
+            index[nd - 1] += run;
+            for (int d = nd - 1; d > 0 && index[d] == shape[d]; --d) {
+              index[d] = 0;
+              ++index[d - 1];
+            }
+          }
+        }
+        std::memcpy(o + counts[b] * nd, rows.data(), k * nd * sizeof(int64_t));
+      }
+    });
   });
-  // (n, ndim): a 0-d input gives (n, 0), as PyTorch.
-  Tensor out = empty(Shape{int64_t(hits.size()), int64_t(nd)}, DType::Int64, in->device());
-  int64_t* o = out->data_as<int64_t>();
-  for (size_t k = 0; k < hits.size(); ++k) {
-    int64_t rem = hits[k];
-    for (int d = nd - 1; d >= 0; --d) {
-      o[k * nd + d] = rem % in->shape()[d];
-      rem /= in->shape()[d];
-    }
-  }
   return out;
 }
 

@@ -71,6 +71,26 @@ Tensor apply_basic(const Tensor& self, const std::vector<IndexItem>& items, Adva
             FT_CHECK(t->shape()[k] == v->shape()[cur + k], IndexError, "The shape of the mask ", t->shape().str(),
                      " at index ", k, " does not match the shape of the indexed tensor ", v->shape().str(),
                      " at index ", cur + k);
+          // A mask over several dims that v lays out as one (a contiguous block): index the merged
+          // dim with the flattened mask, one index instead of one per dim.
+          if (t->dim() >= 2) {
+            bool mergeable = true;
+            for (int k = 0; k + 1 < t->dim(); ++k)
+              mergeable = mergeable && v->strides()[cur + k] == v->strides()[cur + k + 1] * v->shape()[cur + k + 1];
+            if (mergeable) {
+              std::vector<int64_t> shape;
+              for (int d = 0; d < v->dim(); ++d) {
+                if (d > cur && d < cur + t->dim()) shape.back() *= v->shape()[d];
+                else shape.push_back(v->shape()[d]);
+              }
+              v = view(v, shape);  // a view (the dims merge), recorded for autograd
+              Tensor nz = nonzero(reshape(t, {-1}));  // (n, 1)
+              adv.dims.push_back(cur);
+              adv.indices.push_back(select(nz, 1, 0));
+              ++cur;
+              break;
+            }
+          }
           Tensor nz = nonzero(t);  // (n, k)
           for (int k = 0; k < t->dim(); ++k) {
             adv.dims.push_back(cur + k);
@@ -261,7 +281,19 @@ Tensor index(const Tensor& self, const std::vector<IndexItem>& items) {
 
 Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
   check_inplace(self);
-  if (!(autograd::any_requires_grad({&self, &value}) && is_floating(self->dtype()))) {
+  const bool tracked = autograd::any_requires_grad({&self, &value}) && is_floating(self->dtype());
+  // x[mask] = number, the mask over all of x: one pass, where(mask, value, x) in place (the
+  // general path would list the mask's positions and scatter to them).
+  if (!tracked && items.size() == 1 && items[0].kind == Kind::Tensor && items[0].t->dtype() == DType::Bool &&
+      items[0].t->shape() == self->shape() && items[0].t->device() == self->device() && value->numel() == 1 &&
+      value->device() == self->device()) {
+    check_no_internal_overlap(self);
+    const Tensor fill = expand_to(cast_to(reshape(value, {}), self->dtype()), self->shape());
+    if (self->numel() > 0) backend(self->device()).where(self, items[0].t, fill, self);
+    self->bump_version();
+    return self;
+  }
+  if (!tracked) {
     index_put_kernel(self, items, value);
     self->bump_version();
     return self;
