@@ -526,3 +526,30 @@ def test_masks_over_views_write_through_and_keep_gradients() -> None:
     assert picked.grad_fn.name() == "IndexBackward0" and picked.tolist() == [1.0, 3.0, 4.0, 6.0]
     (picked * fasttensor.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
     assert x.grad.tolist() == [[1.0, 0.0, 2.0], [3.0, 0.0, 4.0]]
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_shallow_copy_shares_memory(m) -> None:
+    import copy
+
+    t = m.ones(2, requires_grad=True)
+    c = copy.copy(t)
+    assert c.requires_grad and c.is_leaf and c.data_ptr() == t.data_ptr() and c is not t
+    p = m.nn.Parameter(m.ones(2))
+    cp = copy.copy(p)
+    assert type(cp) is type(p) and cp.data_ptr() == p.data_ptr()
+    x = m.ones(2)
+    x.note = "kept"
+    y = copy.copy(x)
+    y[0] = 5.0
+    assert x.tolist() == [5.0, 1.0] and y.note == "kept"
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_remainder_is_twice_differentiable(m) -> None:
+    a = m.tensor([5.0, -7.0, 3.5], dtype=m.float64, requires_grad=True)
+    b = m.tensor([2.0, 3.0, -1.5], dtype=m.float64, requires_grad=True)
+    ga, gb = m.autograd.grad(m.remainder(a, b).sum(), (a, b), create_graph=True)
+    assert ga.tolist() == [1.0, 1.0, 1.0] and gb.tolist() == [-2.0, 3.0, 3.0]  # -floor(a / b)
+    second = m.autograd.grad(gb.sum(), (a, b))
+    assert second[0].tolist() == [0.0] * 3 and second[1].tolist() == [0.0] * 3

@@ -195,7 +195,8 @@ void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor
              [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
                Tensor ga, gb;
                if (needs[0]) ga = to_input(g, ma);
-               if (needs[1]) gb = to_input(mul(unary(UnaryOp::Neg, g), binary(BinaryOp::FloorDiv, s[0], s[1])), mb);
+               // -g * floor(a / b), the quotient with its zero gradient (a second derivative is 0, as PyTorch)
+               if (needs[1]) gb = to_input(mul(unary(UnaryOp::Neg, g), div_rounded(s[0], s[1], true)), mb);
                return std::vector<Tensor>{ga, gb};
              });
       return;

@@ -225,6 +225,23 @@ def _accepts_requires_grad(cls) -> bool:
         return False
 
 
+def _copy(self: Tensor):
+    """copy.copy(t): a new tensor over the same memory, as PyTorch's (a leaf, with t's requires_grad,
+    class and attributes)."""
+    data = self.detach()
+    cls = type(self)
+    if cls is Tensor:
+        new = data
+    else:
+        new = cls(data, self.requires_grad) if _accepts_requires_grad(cls) else cls(data)
+    if self.requires_grad and new.is_leaf:
+        new.requires_grad_(True)
+    for k, v in getattr(self, "__dict__", {}).items():
+        if k not in new.__dict__:
+            setattr(new, k, v)
+    return new
+
+
 def _deepcopy(self: Tensor, memo):
     if id(self) in memo:
         return memo[id(self)]
@@ -444,6 +461,7 @@ def _apply_methods() -> None:
     T.__array_priority__ = 1000
     T.__reduce__ = _reduce
     T.__deepcopy__ = _deepcopy
+    T.__copy__ = _copy
     T.tolist = _tolist
     T.to = _to
     T.type = _type
