@@ -553,3 +553,10 @@ def test_remainder_is_twice_differentiable(m) -> None:
     assert ga.tolist() == [1.0, 1.0, 1.0] and gb.tolist() == [-2.0, 3.0, 3.0]  # -floor(a / b)
     second = m.autograd.grad(gb.sum(), (a, b))
     assert second[0].tolist() == [0.0] * 3 and second[1].tolist() == [0.0] * 3
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_permute_needs_its_dims(m) -> None:
+    with pytest.raises(TypeError, match="permute\\(\\) missing 1 required positional arguments"):
+        m.tensor(1.0).permute()
+    assert m.tensor(1.0).permute(()).shape == () and m.ones(2, 3).permute(dims=(1, 0)).shape == (3, 2)

@@ -417,7 +417,10 @@ void bind_tensor(py::module_& m) {
       .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->shape().vec()); })
       .def("transpose", &ops::transpose, py::arg("dim0"), py::arg("dim1"))
       .def("swapaxes", &ops::transpose)
-      .def("permute", [](const Tensor& t, py::args dims, py::kwargs kw) { return ops::permute(t, sizes_arg(dims, kw, "permute", "dims")); })
+      .def("permute", [](const Tensor& t, py::args dims, py::kwargs kw) {
+        FT_CHECK(dims.size() > 0 || kw.size() > 0, TypeError, "permute() missing 1 required positional arguments: \"dims\"");
+        return ops::permute(t, sizes_arg(dims, kw, "permute", "dims"));
+      })
       .def("expand", [](const Tensor& t, py::args sizes, py::kwargs kw) { return ops::expand(t, sizes_arg(sizes, kw, "expand", "size")); })
       .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->shape().vec()); })
       .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim), dim.is_none()); },
