@@ -795,24 +795,23 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad: bool = F
 
 # --- random tensors -------------------------------------------------------------------------
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+def _random(fill, name: str, size: tuple, generator, dtype, device, requires_grad: bool, kwargs: dict) -> _C.Tensor:
+    """rand / randn: fill (_C._rand or _C._randn) over the size given as PyTorch's parser reads it."""
     out = kwargs.get("out")
     if kwargs:
-        size, dtype, device = _size_kw(size, kwargs, dtype, device, "rand")
+        size, dtype, device = _size_kw(size, kwargs, dtype, device, name)
     if not size:
-        raise _missing_size("rand")
-    result = _C._rand(_size(size, "rand"), dtype, device, generator, requires_grad and out is None)
-    return result if out is None else _write_creation_out(out, result, "rand", requires_grad)
+        raise _missing_size(name)
+    result = fill(_size(size, name), dtype, device, generator, requires_grad and out is None)
+    return result if out is None else _write_creation_out(out, result, name, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    return _random(_C._rand, "rand", size, generator, dtype, device, requires_grad, kwargs)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
-    out = kwargs.get("out")
-    if kwargs:
-        size, dtype, device = _size_kw(size, kwargs, dtype, device, "randn")
-    if not size:
-        raise _missing_size("randn")
-    result = _C._randn(_size(size, "randn"), dtype, device, generator, requires_grad and out is None)
-    return result if out is None else _write_creation_out(out, result, "randn", requires_grad)
+    return _random(_C._randn, "randn", size, generator, dtype, device, requires_grad, kwargs)
 
 
 _RANDINT_SIGNATURES = (" * (int high, tuple of ints size, *, torch.Generator generator, Tensor out = None, "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from . import _C
+from ._exports import Exports
 from ._creation import write_out
 from ._functional import _dtype_display, _not_a_tensor, _scalar_on
 from ._more import _CATEGORY, _inplace
@@ -21,25 +22,11 @@ from .autograd.function import Function
 
 Tensor = _C.Tensor
 
-__all__: list = []
-_METHODS: dict = {}
-
-
-def _export(*method_names):
-    """Registers a function in __all__ and, under each of method_names, as a Tensor method."""
-    def register(fn):
-        __all__.append(fn.__name__)
-        for name in method_names:
-            _METHODS[name] = fn
-        return fn
-    return register
-
-
-def install(T) -> None:
-    """Adds this module's Tensor methods to the Tensor class (never replacing one it has)."""
-    for name, fn in _METHODS.items():
-        if not hasattr(T, name):
-            setattr(T, name, fn)
+_exports = Exports()
+__all__: list = _exports.names
+_METHODS: dict = _exports.methods
+_export = _exports.export
+install = _exports.install
 
 
 # --- Helpers ------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import math
 import warnings
 
 from . import _C, return_types
+from ._exports import Exports
 from ._functional import (_broadcast_pair, _dims, _dtype_display, _scalar_on, _tensor_list, _wrap_dim, diag, flip,
                           movedim)
 from .autograd import enable_grad
@@ -28,25 +29,11 @@ from .autograd.function import Function
 
 Tensor = _C.Tensor
 
-__all__: list = []
-_METHODS: dict = {}
-
-
-def _export(*method_names):
-    """Registers a function in __all__ and, under each of method_names, as a Tensor method."""
-    def register(fn):
-        __all__.append(fn.__name__)
-        for name in method_names:
-            _METHODS[name] = fn
-        return fn
-    return register
-
-
-def install(T) -> None:
-    """Adds this module's Tensor methods to the Tensor class (never replacing one it has)."""
-    for name, fn in _METHODS.items():
-        if not hasattr(T, name):
-            setattr(T, name, fn)
+_exports = Exports()
+__all__: list = _exports.names
+_METHODS: dict = _exports.methods
+_export = _exports.export
+install = _exports.install
 
 
 # --- Small helpers ------------------------------------------------------------------------------

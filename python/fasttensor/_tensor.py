@@ -225,10 +225,8 @@ def _accepts_requires_grad(cls) -> bool:
         return False
 
 
-def _copy(self: Tensor):
-    """copy.copy(t): a new tensor over the same memory, as PyTorch's (a leaf, with t's requires_grad,
-    class and attributes)."""
-    data = self.detach()
+def _like_self(self: Tensor, data: Tensor) -> Tensor:
+    """data (no history) as a leaf of self's class with self's requires_grad."""
     cls = type(self)
     if cls is Tensor:
         new = data
@@ -236,6 +234,13 @@ def _copy(self: Tensor):
         new = cls(data, self.requires_grad) if _accepts_requires_grad(cls) else cls(data)
     if self.requires_grad and new.is_leaf:
         new.requires_grad_(True)
+    return new
+
+
+def _copy(self: Tensor):
+    """copy.copy(t): a new tensor over the same memory, as PyTorch's (a leaf, with t's requires_grad,
+    class and attributes)."""
+    new = _like_self(self, self.detach())
     for k, v in getattr(self, "__dict__", {}).items():
         if k not in new.__dict__:
             setattr(new, k, v)
@@ -249,14 +254,7 @@ def _deepcopy(self: Tensor, memo):
         raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol "
                            "at the moment.  If you were attempting to deepcopy a module, this may be because of a "
                            "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
-    data = self.detach().clone()
-    cls = type(self)
-    if cls is Tensor:
-        new = data
-    else:
-        new = cls(data, self.requires_grad) if _accepts_requires_grad(cls) else cls(data)
-    if self.requires_grad and new.is_leaf:
-        new.requires_grad_(True)
+    new = _like_self(self, self.detach().clone())
     from .nn.parameter import Parameter
 
     if self.grad is not None and not isinstance(self, Parameter):  # a Parameter's copy starts without .grad, as torch
