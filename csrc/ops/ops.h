@@ -143,9 +143,12 @@ Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std:
 Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, std::optional<DType> dt = {});
 // dt: the result's dtype (the input cast to it first); by default int64 for integers.
 Tensor prod(const Tensor& a, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dt = std::nullopt);
-// name: the backward's (max() of everything records MaxBackward1).
-Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name = "AmaxBackward0");
-Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name = "AminBackward0");
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim);
+// max() / min() of everything: amax / amin over all dims, but (as PyTorch's MaxBackward1) a NaN
+// result's gradient goes to the NaNs, where amax's is NaN.
+Tensor max_all(const Tensor& a);
+Tensor min_all(const Tensor& a);
 // max(dim) / min(dim): (values, indices).
 std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim);
 std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim);

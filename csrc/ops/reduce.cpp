@@ -2,7 +2,6 @@
 // all/any, var/std, cumsum, norm. Dims as one int or a list; keepdim.
 #include <cmath>
 #include <limits>
-#include <string>
 
 #include "autograd/grad_mode.h"
 #include "ops/ops.h"
@@ -158,12 +157,12 @@ Tensor prod(const Tensor& a_in, std::optional<int64_t> dim, bool keepdim, std::o
 
 namespace {
 // amax/amin and max()/min() over all: the gradient is shared evenly by ties.
-Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, bool is_max, const char* node_name) {
+Tensor extreme(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, bool is_max, bool nan_shares,
+               const char* node_name) {
   const uint32_t mask = dims_mask(dims, a->dim());
   check_nonempty_for(is_max ? "max" : "min", a, mask, !dims.empty());
   Tensor out = finish(reduce_kernel(is_max ? ReduceOp::Max : ReduceOp::Min, a, mask, a->dtype()), mask, keepdim);
   if (is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
-    const bool nan_shares = std::string(node_name).rfind("Am", 0) != 0;  // not AmaxBackward0 / AminBackward0
     autograd::record(out, node_name, {&a}, {{a}, {out, true}}, [=](const Tensor& g, const SavedTensors& s, auto&) {
       const Tensor x = s[0];
       // The elements equal to the result share g. For max()/min() a NaN result is "equal" to the
@@ -211,12 +210,14 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& a, int64_t dim, bool keepdim
 }
 }  // namespace
 
-Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
-  return extreme(a, dims, keepdim, true, name);
+Tensor amax(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  return extreme(a, dims, keepdim, true, false, "AmaxBackward0");
 }
-Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
-  return extreme(a, dims, keepdim, false, name);
+Tensor amin(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
+  return extreme(a, dims, keepdim, false, false, "AminBackward0");
 }
+Tensor max_all(const Tensor& a) { return extreme(a, {}, false, true, true, "MaxBackward1"); }
+Tensor min_all(const Tensor& a) { return extreme(a, {}, false, false, true, "MinBackward1"); }
 std::pair<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim) { return extreme_dim(a, dim, keepdim, true); }
 std::pair<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim) { return extreme_dim(a, dim, keepdim, false); }
 

@@ -122,7 +122,7 @@ py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args,
   r.check_keepdim_has_dim(is_max ? "max" : "min", false);
   FT_CHECK(!r.dim_given || r.has_dim, TypeError, is_max ? "max" : "min",
            "() received an invalid combination of arguments - got (Tensor, dim=NoneType): dim must be an int");
-  if (!r.has_dim) return py::cast(nogil(self->numel(), [&] { return is_max ? ops::amax(self, {}, false, "MaxBackward1") : ops::amin(self, {}, false, "MinBackward1"); }));
+  if (!r.has_dim) return py::cast(nogil(self->numel(), [&] { return is_max ? ops::max_all(self) : ops::min_all(self); }));
   FT_CHECK(r.dims.size() == 1, TypeError, is_max ? "max" : "min", "(): argument 'dim' must be int, not tuple");
   auto [values, indices] = nogil(self->numel(), [&] {
     return is_max ? ops::max_dim(self, r.dims[0], r.keepdim) : ops::min_dim(self, r.dims[0], r.keepdim);

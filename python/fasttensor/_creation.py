@@ -568,47 +568,38 @@ def from_numpy(arr: np.ndarray) -> _C.Tensor:
 
 # --- filled tensors -------------------------------------------------------------------------
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+def _filled(name: str, value, size: tuple, dtype, device, requires_grad: bool, kwargs: dict) -> _C.Tensor:
+    """empty (value None) / zeros / ones over the size given as PyTorch's parser reads it."""
     out = kwargs.get("out")
     if kwargs:
-        size, dtype, device = _size_kw(size, kwargs, dtype, device, "empty")
+        size, dtype, device = _size_kw(size, kwargs, dtype, device, name)
     if not size:
-        raise _missing_size("empty")
+        raise _missing_size(name)
     if requires_grad:
         _check_grad_dtype(dtype)
-    result = _C._empty(_size(size, "empty"), dtype, device, requires_grad and out is None)
-    return result if out is None else _write_creation_out(out, result, "empty", requires_grad)
+    shape, grad = _size(size, name), requires_grad and out is None
+    if value is None:
+        result = _C._empty(shape, dtype, device, grad)
+    else:
+        result = _C._full(shape, value, dtype if dtype is not None else _C.get_default_dtype(), device, grad)
+    return result if out is None else _write_creation_out(out, result, name, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    return _filled("empty", None, size, dtype, device, requires_grad, kwargs)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
-    out = kwargs.get("out")
-    if kwargs:
-        size, dtype, device = _size_kw(size, kwargs, dtype, device, "zeros")
-    if not size:
-        raise _missing_size("zeros")
-    if requires_grad:
-        _check_grad_dtype(dtype)
     try:
-        result = _C._full(_size(size, "zeros"), 0, dtype if dtype is not None else _C.get_default_dtype(), device,
-                          requires_grad and out is None)
+        return _filled("zeros", 0, size, dtype, device, requires_grad, kwargs)
     except RuntimeError as e:  # PyTorch's zeros words a negative size its own way
         if str(e).startswith("Trying to create tensor with negative dimension"):
             raise RuntimeError("zeros: Dimension size must be non-negative.") from None
         raise
-    return result if out is None else _write_creation_out(out, result, "zeros", requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
-    out = kwargs.get("out")
-    if kwargs:
-        size, dtype, device = _size_kw(size, kwargs, dtype, device, "ones")
-    if not size:
-        raise _missing_size("ones")
-    if requires_grad:
-        _check_grad_dtype(dtype)
-    result = _C._full(_size(size, "ones"), 1, dtype if dtype is not None else _C.get_default_dtype(), device,
-                      requires_grad and out is None)
-    return result if out is None else _write_creation_out(out, result, "ones", requires_grad)
+    return _filled("ones", 1, size, dtype, device, requires_grad, kwargs)
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,

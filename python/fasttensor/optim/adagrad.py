@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
 from .. import _C
-from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _step_tensor
+from .optimizer import Optimizer, Tensor, _advance_step, _step_tensor
 
 
 class Adagrad(Optimizer):
@@ -51,22 +50,16 @@ class Adagrad(Optimizer):
         state["sum"] = _C._full(list(p.shape), self.defaults["initial_accumulator_value"], p.dtype, p.device,
                                 False)
 
-    def step(self, closure: Optional[Callable[[], Any]] = None):
-        """One update of every parameter that has a gradient (those with grad None are skipped)."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group, p, grad in self._params_with_grad():
-                lr, lr_decay, eps, weight_decay = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
-                state = self.state[p]
-                if not state:  # a parameter of a group added later
-                    self._init_state(p)
-                step = _advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = state["sum"].add_(grad * grad)
-                std = state_sum.sqrt().add_(eps)
-                p.add_(grad / std, alpha=-clr)
-        return loss
+    def _update(self, group: Dict[str, Any], p: Tensor, grad: Tensor, state: Dict[str, Any]) -> None:
+        lr, lr_decay, eps, weight_decay = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+        if not state:  # a parameter of a group added later
+            self._init_state(p)
+        step = _advance_step(state)
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad.add(p, alpha=weight_decay)
+        clr = lr / (1 + (step - 1) * lr_decay)
+        state_sum = state["sum"].add_(grad * grad)
+        std = state_sum.sqrt().add_(eps)
+        p.add_(grad / std, alpha=-clr)

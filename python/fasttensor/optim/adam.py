@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from .. import _C
-from ..autograd import no_grad
 from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _lerp_, _step_tensor
 
 Tensor = _C.Tensor
@@ -40,34 +39,28 @@ class Adam(Optimizer):
                                       differentiable=False, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def step(self, closure: Optional[Callable[[], Any]] = None):
-        """One update of every parameter that has a gradient (those with grad None are skipped)."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group, p, grad in self._params_with_grad():
-                beta1, beta2 = group["betas"]
-                amsgrad, maximize = group["amsgrad"], group["maximize"]
-                state = self.state[p]
-                if not state:
-                    # Key order as PyTorch's, so a printed state_dict reads the same.
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _C._full(list(p.shape), 0, p.dtype, p.device, False)
-                    state["exp_avg_sq"] = _C._full(list(p.shape), 0, p.dtype, p.device, False)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _C._full(list(p.shape), 0, p.dtype, p.device, False)
-                step = int(_advance_step(state))
-                if maximize:
-                    grad = -grad
-                if amsgrad:
-                    if "max_exp_avg_sq" not in state:  # amsgrad switched on after the first steps
-                        state["max_exp_avg_sq"] = _C._full(list(p.shape), 0, p.dtype, p.device, False)
-                    _amsgrad_update(p, grad, state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"],
-                                    group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
-                                    group["decoupled_weight_decay"], step)
-                else:
-                    _C._adam_step(p, grad, state["exp_avg"], state["exp_avg_sq"], group["lr"], beta1, beta2,
-                                  group["eps"], group["weight_decay"], group["decoupled_weight_decay"], step)
-        return loss
+    def _update(self, group: Dict[str, Any], p: Tensor, grad: Tensor, state: Dict[str, Any]) -> None:
+        beta1, beta2 = group["betas"]
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        if not state:
+            # Key order as PyTorch's, so a printed state_dict reads the same.
+            state["step"] = _step_tensor()
+            state["exp_avg"] = _C._full(list(p.shape), 0, p.dtype, p.device, False)
+            state["exp_avg_sq"] = _C._full(list(p.shape), 0, p.dtype, p.device, False)
+            if amsgrad:
+                state["max_exp_avg_sq"] = _C._full(list(p.shape), 0, p.dtype, p.device, False)
+        step = int(_advance_step(state))
+        if maximize:
+            grad = -grad
+        if amsgrad:
+            if "max_exp_avg_sq" not in state:  # amsgrad switched on after the first steps
+                state["max_exp_avg_sq"] = _C._full(list(p.shape), 0, p.dtype, p.device, False)
+            _amsgrad_update(p, grad, state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"],
+                            group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                            group["decoupled_weight_decay"], step)
+        else:
+            _C._adam_step(p, grad, state["exp_avg"], state["exp_avg_sq"], group["lr"], beta1, beta2,
+                          group["eps"], group["weight_decay"], group["decoupled_weight_decay"], step)
 
 
 def _amsgrad_update(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, max_exp_avg_sq: Tensor,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from .. import _C
-from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _decayed_grad, _step_tensor, _zeros_like
+from .optimizer import Optimizer, Tensor, _advance_step, _check_adam_arguments, _decayed_grad, _step_tensor, _zeros_like
 
 
 class Adamax(Optimizer):
@@ -27,21 +26,15 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
                                       maximize=maximize, differentiable=False, capturable=capturable))
 
-    def step(self, closure: Optional[Callable[[], Any]] = None):
-        """One update of every parameter that has a gradient (those with grad None are skipped)."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group, p, grad in self._params_with_grad():
-                beta1, beta2 = group["betas"]
-                state = self.state[p]
-                if not state:  # key order as PyTorch's
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_inf"] = _zeros_like(p)
-                step = _advance_step(state)
-                grad = _decayed_grad(group, p, grad)
-                exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                _C.maximum(exp_inf.mul_(beta2), grad.abs().add_(group["eps"]), out=exp_inf)
-                p.addcdiv_(exp_avg, exp_inf, value=-group["lr"] / (1 - beta1 ** step))
-        return loss
+    def _update(self, group: Dict[str, Any], p: Tensor, grad: Tensor, state: Dict[str, Any]) -> None:
+        beta1, beta2 = group["betas"]
+        if not state:  # key order as PyTorch's
+            state["step"] = _step_tensor()
+            state["exp_avg"] = _zeros_like(p)
+            state["exp_inf"] = _zeros_like(p)
+        step = _advance_step(state)
+        grad = _decayed_grad(group, p, grad)
+        exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        _C.maximum(exp_inf.mul_(beta2), grad.abs().add_(group["eps"]), out=exp_inf)
+        p.addcdiv_(exp_avg, exp_inf, value=-group["lr"] / (1 - beta1 ** step))

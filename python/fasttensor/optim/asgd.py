@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
 from .. import _C
-from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _scalar_dtype, _zeros_like
+from .optimizer import Optimizer, Tensor, _advance_step, _scalar_dtype, _zeros_like
 
 
 def _scalar_tensor(value: float, device) -> Any:
@@ -49,32 +48,26 @@ class ASGD(Optimizer):
                     if p_state and key in p_state and not isinstance(p_state[key], _C.Tensor):
                         p_state[key] = _scalar_tensor(p_state[key], p.device)
 
-    def step(self, closure: Optional[Callable[[], Any]] = None):
-        """One update of every parameter that has a gradient (those with grad None are skipped)."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group, p, grad in self._params_with_grad():
-                lr, lambd = group["lr"], group["lambd"]
-                state = self.state[p]
-                if not state:  # key order as PyTorch's; the counters live on p's device, as there
-                    state["step"] = _scalar_tensor(0.0, p.device)
-                    state["eta"] = _scalar_tensor(lr, p.device)
-                    state["mu"] = _scalar_tensor(1.0, p.device)
-                    state["ax"] = _zeros_like(p)
-                step = _advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if group["weight_decay"] != 0:
-                    grad = grad.add(p, alpha=group["weight_decay"])
-                eta, mu, ax = state["eta"], state["mu"], state["ax"]
-                eta_value = eta.item()
-                p.mul_(1 - lambd * eta_value)
-                p.add_(grad, alpha=-eta_value)
-                mu_value = mu.item()
-                if mu_value != 1:
-                    ax.add_(p.sub(ax).mul_(mu_value))
-                else:
-                    ax.copy_(p)
-                eta.fill_(lr / ((1 + lambd * lr * step) ** group["alpha"]))
-                mu.fill_(1 / max(1, step - group["t0"]))
-        return loss
+    def _update(self, group: Dict[str, Any], p: Tensor, grad: Tensor, state: Dict[str, Any]) -> None:
+        lr, lambd = group["lr"], group["lambd"]
+        if not state:  # key order as PyTorch's; the counters live on p's device, as there
+            state["step"] = _scalar_tensor(0.0, p.device)
+            state["eta"] = _scalar_tensor(lr, p.device)
+            state["mu"] = _scalar_tensor(1.0, p.device)
+            state["ax"] = _zeros_like(p)
+        step = _advance_step(state)
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad.add(p, alpha=group["weight_decay"])
+        eta, mu, ax = state["eta"], state["mu"], state["ax"]
+        eta_value = eta.item()
+        p.mul_(1 - lambd * eta_value)
+        p.add_(grad, alpha=-eta_value)
+        mu_value = mu.item()
+        if mu_value != 1:
+            ax.add_(p.sub(ax).mul_(mu_value))
+        else:
+            ax.copy_(p)
+        eta.fill_(lr / ((1 + lambd * lr * step) ** group["alpha"]))
+        mu.fill_(1 / max(1, step - group["t0"]))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from .. import _C
-from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _decayed_grad, _step_tensor, _zeros_like
+from .optimizer import Optimizer, Tensor, _advance_step, _check_adam_arguments, _decayed_grad, _step_tensor, _zeros_like
 
 
 class NAdam(Optimizer):
@@ -44,29 +43,23 @@ class NAdam(Optimizer):
                 if p_state and not isinstance(p_state.get("mu_product"), _C.Tensor):
                     p_state["mu_product"] = _step_tensor(float(p_state["mu_product"]))
 
-    def step(self, closure: Optional[Callable[[], Any]] = None):
-        """One update of every parameter that has a gradient (those with grad None are skipped)."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group, p, grad in self._params_with_grad():
-                lr, eps = group["lr"], group["eps"]
-                beta1, beta2 = group["betas"]
-                state = self.state[p]
-                if not state:  # key order as PyTorch's
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                step = _advance_step(state)
-                grad = _decayed_grad(group, p, grad)
-                momentum_decay = group["momentum_decay"]
-                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
-                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
-                mu_product = state["mu_product"].mul_(mu).item()
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denom = exp_avg_sq.div(1 - beta2 ** step).sqrt().add_(eps)
-                p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
-                p.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product * mu_next))
-        return loss
+    def _update(self, group: Dict[str, Any], p: Tensor, grad: Tensor, state: Dict[str, Any]) -> None:
+        lr, eps = group["lr"], group["eps"]
+        beta1, beta2 = group["betas"]
+        if not state:  # key order as PyTorch's
+            state["step"] = _step_tensor()
+            state["mu_product"] = _step_tensor(1.0)
+            state["exp_avg"] = _zeros_like(p)
+            state["exp_avg_sq"] = _zeros_like(p)
+        step = _advance_step(state)
+        grad = _decayed_grad(group, p, grad)
+        momentum_decay = group["momentum_decay"]
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+        mu_product = state["mu_product"].mul_(mu).item()
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        denom = exp_avg_sq.div(1 - beta2 ** step).sqrt().add_(eps)
+        p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+        p.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product * mu_next))

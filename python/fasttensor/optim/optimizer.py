@@ -12,7 +12,7 @@ from itertools import chain
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .. import _C
-from ..autograd import enable_grad
+from ..autograd import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle
 
 Tensor = _C.Tensor
@@ -283,6 +283,16 @@ class Optimizer:
             return closure()
 
     def step(self, closure: Optional[Callable[[], Any]] = None):
+        """One update of every parameter that has a gradient (those with grad None are skipped):
+        the subclass's ``_update(group, p, grad, state)`` for each, outside autograd; returns the
+        closure's loss (computed with grad enabled first) or None."""
+        loss = self._closure_loss(closure)
+        with no_grad():
+            for group, p, grad in self._params_with_grad():
+                self._update(group, p, grad, self.state[p])
+        return loss
+
+    def _update(self, group: Dict[str, Any], p: Tensor, grad: Tensor, state: Dict[str, Any]) -> None:
         raise NotImplementedError
 
     # --- state_dict ---------------------------------------------------------------------

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
-from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _check_adam_arguments, _decayed_grad, _step_tensor, _zeros_like
+from .optimizer import Optimizer, Tensor, _advance_step, _check_adam_arguments, _decayed_grad, _step_tensor, _zeros_like
 
 
 class RAdam(Optimizer):
@@ -31,32 +30,26 @@ class RAdam(Optimizer):
                                       foreach=foreach, capturable=capturable,
                                       decoupled_weight_decay=decoupled_weight_decay, differentiable=False))
 
-    def step(self, closure: Optional[Callable[[], Any]] = None):
-        """One update of every parameter that has a gradient (those with grad None are skipped)."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group, p, grad in self._params_with_grad():
-                lr, eps = group["lr"], group["eps"]
-                beta1, beta2 = group["betas"]
-                state = self.state[p]
-                if not state:  # key order as PyTorch's
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                step = _advance_step(state)
-                grad = _decayed_grad(group, p, grad)
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                corrected_exp_avg = exp_avg / bias_correction1
-                rho_inf = 2 / (1 - beta2) - 1
-                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
-                if rho_t > 5.0:
-                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                    adaptive_lr = (bias_correction2 ** 0.5) / exp_avg_sq.sqrt().add_(eps)
-                    p.add_(corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
-                else:
-                    p.add_(corrected_exp_avg * lr, alpha=-1.0)
-        return loss
+    def _update(self, group: Dict[str, Any], p: Tensor, grad: Tensor, state: Dict[str, Any]) -> None:
+        lr, eps = group["lr"], group["eps"]
+        beta1, beta2 = group["betas"]
+        if not state:  # key order as PyTorch's
+            state["step"] = _step_tensor()
+            state["exp_avg"] = _zeros_like(p)
+            state["exp_avg_sq"] = _zeros_like(p)
+        step = _advance_step(state)
+        grad = _decayed_grad(group, p, grad)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        corrected_exp_avg = exp_avg / bias_correction1
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        if rho_t > 5.0:
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            adaptive_lr = (bias_correction2 ** 0.5) / exp_avg_sq.sqrt().add_(eps)
+            p.add_(corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
+        else:
+            p.add_(corrected_exp_avg * lr, alpha=-1.0)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Dict, Iterable, Optional
 
-from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _lerp_, _step_tensor, _zeros_like
+from .optimizer import Optimizer, Tensor, _advance_step, _lerp_, _step_tensor, _zeros_like
 
 
 class RMSprop(Optimizer):
@@ -39,43 +38,37 @@ class RMSprop(Optimizer):
                                       weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                                       maximize=maximize, differentiable=False))
 
-    def step(self, closure: Optional[Callable[[], Any]] = None):
-        """One update of every parameter that has a gradient (those with grad None are skipped)."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group, p, grad in self._params_with_grad():
-                lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-                weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-                state = self.state[p]
-                if not state:  # key order as PyTorch's
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = _zeros_like(p)
-                # Options switched on after the first steps (a schedule cycling momentum) start from zero.
-                if momentum > 0 and "momentum_buffer" not in state:
-                    state["momentum_buffer"] = _zeros_like(p)
-                if centered and "grad_avg" not in state:
-                    state["grad_avg"] = _zeros_like(p)
-                _advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
-                square_avg = state["square_avg"]
-                square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
-                if centered:
-                    grad_avg = _lerp_(state["grad_avg"], grad, 1 - alpha)
-                    avg = (square_avg - grad_avg * grad_avg).sqrt_()
-                else:
-                    avg = square_avg.sqrt()
-                avg.add_(eps)
-                if momentum > 0:
-                    buf = state["momentum_buffer"]
-                    buf.mul_(momentum).add_(grad / avg)
-                    p.add_(buf, alpha=-lr)
-                else:
-                    p.add_(grad / avg, alpha=-lr)
-        return loss
+    def _update(self, group: Dict[str, Any], p: Tensor, grad: Tensor, state: Dict[str, Any]) -> None:
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+        if not state:  # key order as PyTorch's
+            state["step"] = _step_tensor()
+            state["square_avg"] = _zeros_like(p)
+            if momentum > 0:
+                state["momentum_buffer"] = _zeros_like(p)
+            if centered:
+                state["grad_avg"] = _zeros_like(p)
+        # Options switched on after the first steps (a schedule cycling momentum) start from zero.
+        if momentum > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = _zeros_like(p)
+        if centered and "grad_avg" not in state:
+            state["grad_avg"] = _zeros_like(p)
+        _advance_step(state)
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad.add(p, alpha=weight_decay)
+        square_avg = state["square_avg"]
+        square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
+        if centered:
+            grad_avg = _lerp_(state["grad_avg"], grad, 1 - alpha)
+            avg = (square_avg - grad_avg * grad_avg).sqrt_()
+        else:
+            avg = square_avg.sqrt()
+        avg.add_(eps)
+        if momentum > 0:
+            buf = state["momentum_buffer"]
+            buf.mul_(momentum).add_(grad / avg)
+            p.add_(buf, alpha=-lr)
+        else:
+            p.add_(grad / avg, alpha=-lr)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from .. import _C
-from ..autograd import no_grad
-from .optimizer import Optimizer, _advance_step, _step_tensor, _zeros_like
+from .optimizer import Optimizer, Tensor, _advance_step, _step_tensor, _zeros_like
 
 
 class Rprop(Optimizer):
@@ -31,31 +30,25 @@ class Rprop(Optimizer):
         super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach, maximize=maximize,
                                       differentiable=False, capturable=capturable))
 
-    def step(self, closure: Optional[Callable[[], Any]] = None):
-        """One update of every parameter that has a gradient (those with grad None are skipped)."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group, p, grad in self._params_with_grad():
-                etaminus, etaplus = group["etas"]
-                step_size_min, step_size_max = group["step_sizes"]
-                state = self.state[p]
-                if not state:  # key order as PyTorch's
-                    state["step"] = _step_tensor()
-                    state["prev"] = _zeros_like(p)
-                    state["step_size"] = _C._full(list(grad.shape), float(group["lr"]), grad.dtype, grad.device,
-                                                  False)
-                _advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                prev, step_size = state["prev"], state["step_size"]
-                factor = grad.mul(prev).sign()
-                # In this order, as PyTorch's: a NaN sign matches none of the three and stays NaN.
-                factor.masked_fill_(factor.gt(0), etaplus)
-                factor.masked_fill_(factor.lt(0), etaminus)
-                factor.masked_fill_(factor.eq(0), 1)
-                step_size.mul_(factor).clamp_(step_size_min, step_size_max)
-                grad = grad.clone()
-                grad.masked_fill_(factor.eq(etaminus), 0)  # where the sign flipped, no step and no memory
-                p.addcmul_(grad.sign(), step_size, value=-1)
-                prev.copy_(grad)
-        return loss
+    def _update(self, group: Dict[str, Any], p: Tensor, grad: Tensor, state: Dict[str, Any]) -> None:
+        etaminus, etaplus = group["etas"]
+        step_size_min, step_size_max = group["step_sizes"]
+        if not state:  # key order as PyTorch's
+            state["step"] = _step_tensor()
+            state["prev"] = _zeros_like(p)
+            state["step_size"] = _C._full(list(grad.shape), float(group["lr"]), grad.dtype, grad.device,
+                                          False)
+        _advance_step(state)
+        if group["maximize"]:
+            grad = -grad
+        prev, step_size = state["prev"], state["step_size"]
+        factor = grad.mul(prev).sign()
+        # In this order, as PyTorch's: a NaN sign matches none of the three and stays NaN.
+        factor.masked_fill_(factor.gt(0), etaplus)
+        factor.masked_fill_(factor.lt(0), etaminus)
+        factor.masked_fill_(factor.eq(0), 1)
+        step_size.mul_(factor).clamp_(step_size_min, step_size_max)
+        grad = grad.clone()
+        grad.masked_fill_(factor.eq(etaminus), 0)  # where the sign flipped, no step and no memory
+        p.addcmul_(grad.sign(), step_size, value=-1)
+        prev.copy_(grad)
