@@ -840,15 +840,34 @@ class TestSort:
 # --- random numbers ------------------------------------------------------------------------------
 
 
+def philox(counters: np.ndarray, seed: int) -> np.ndarray:
+    """Philox 4x32-10 of each counter under key seed, as (len, 4) uint64 words (NumPy reference)."""
+    mask = np.uint64(0xFFFFFFFF)
+    c0, c1 = counters & mask, counters >> np.uint64(32)
+    c2 = c3 = np.zeros_like(counters)
+    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    for _ in range(10):
+        p0, p1 = np.uint64(0xD2511F53) * c0, np.uint64(0xCD9E8D57) * c2
+        c0, c1, c2, c3 = (p1 >> np.uint64(32)) ^ c1 ^ k0, p1 & mask, (p0 >> np.uint64(32)) ^ c3 ^ k1, p0 & mask
+        k0, k1 = (k0 + np.uint64(0x9E3779B9)) & mask, (k1 + np.uint64(0xBB67AE85)) & mask
+    return np.stack([c0, c1, c2, c3], axis=1)
+
+
+def philox_words(n: int, seed: int, offset: int, second: bool = False) -> np.ndarray:
+    """The n words a CUDA fill draws: element i is lane i % 4 of counter offset + i // 4."""
+    key = seed ^ 0x9E3779B97F4A7C15 if second else seed
+    return philox(np.arange(offset, offset + (n + 3) // 4, dtype=np.uint64), key).reshape(-1)[:n]
+
+
 @requires_gpu
 class TestRandom:
     def test_bernoulli_multinomial_unique(self) -> None:
-        draws = {}
-        for device in ("cpu", "cuda"):
-            fasttensor.manual_seed(99)
-            p = fasttensor.tensor([0.1, 0.5, 0.9], device=device).repeat(1000, 1)
-            draws[device] = host(fasttensor.bernoulli(p))
-        np.testing.assert_array_equal(draws["cuda"], draws["cpu"])  # the same uniforms on both devices
+        fasttensor.manual_seed(99)
+        p = fasttensor.tensor([0.1, 0.5, 0.9], device="cuda").repeat(1000, 1)
+        draws = host(fasttensor.bernoulli(p))
+        fasttensor.manual_seed(99)
+        np.testing.assert_array_equal(draws, host(fasttensor.rand(1000, 3, device="cuda") < p))  # uniforms below p
+        np.testing.assert_allclose(draws.mean(0), [0.1, 0.5, 0.9], atol=0.05)
         probs = fasttensor.tensor([[1.0, 0.0, 3.0], [0.0, 2.0, 2.0]], device="cuda")
         with_repl = fasttensor.multinomial(probs, 5000, replacement=True)
         assert with_repl.is_cuda
@@ -856,38 +875,55 @@ class TestRandom:
         np.testing.assert_allclose(counts, [0.25, 0.0, 0.75], atol=0.03)
         picks = host(fasttensor.multinomial(probs, 2))
         assert sorted(picks[0].tolist()) == [0, 2] and sorted(picks[1].tolist()) == [1, 2]
+        kept = host(fasttensor.nn.functional.dropout(fasttensor.ones(4000, device="cuda"), 0.25))
+        assert set(np.unique(kept).tolist()) == {0.0, np.float32(1) / np.float32(0.75)}
+        assert abs((kept == 0).mean() - 0.25) < 0.03
         a = random_array((40, 7), "int64", np.random.default_rng(32))
         check_cuda(lambda x: lib(x).unique(x, return_inverse=True, return_counts=True), [a], grad=False)
 
     @pytest.mark.parametrize("n", [1, 5, 1000003])
     @pytest.mark.parametrize("dtype", FLOATS)
-    def test_same_numbers_as_cpu(self, n: int, dtype: str) -> None:
+    def test_philox_streams(self, n: int, dtype: str) -> None:
+        # CUDA draws the counter-based Philox stream: each fill takes the next (n + 3) // 4 counters
+        # of the CUDA generator (seeded by manual_seed, or a Generator of its own).
         dt = getattr(fasttensor, dtype)
-        draws = {}
-        for device in ("cpu", "cuda"):
-            fasttensor.manual_seed(1234)
-            u = fasttensor.rand(n, dtype=dt, device=device)
-            z = fasttensor.randn(n, dtype=dt, device=device)
-            i = fasttensor.randint(-5, 17, (n,), device=device)
-            g = fasttensor.Generator().manual_seed(99)
-            ug = fasttensor.rand(n, generator=g, dtype=dt, device=device)
-            draws[device] = [host(t) for t in (u, z, i, ug)]
-        for k in (0, 2, 3):  # uniform and integer draws are bit-identical
-            np.testing.assert_array_equal(draws["cuda"][k], draws["cpu"][k])
-        # Normal draws use each device's double-precision log / sin / cos.
-        np.testing.assert_allclose(draws["cuda"][1], draws["cpu"][1], rtol=1e-6 if dtype == "float32" else 1e-14,
-                                   atol=1e-6 if dtype == "float32" else 1e-14)
+        seed, counters = 1234, (n + 3) // 4
+        fasttensor.manual_seed(seed)
+        u = host(fasttensor.rand(n, dtype=dt, device="cuda"))
+        z = host(fasttensor.randn(n, dtype=dt, device="cuda").double())
+        i = host(fasttensor.randint(-5, 17, (n,), device="cuda"))
+        ug = host(fasttensor.rand(n, generator=fasttensor.Generator("cuda").manual_seed(99), dtype=dt,
+                                  device="cuda"))
+
+        def uniform(offset: int, key: int, count: int = n) -> np.ndarray:
+            w = philox_words(count, key, offset)
+            if dtype == "float32":
+                return ((w >> np.uint64(8)).astype(np.float64) * 2.0**-24).astype(np.float32)
+            lo = philox_words(count, key, offset, second=True)
+            bits = ((w << np.uint64(21)) ^ (lo >> np.uint64(11))) & np.uint64(2**53 - 1)
+            return bits.astype(np.float64) * 2.0**-53
+
+        np.testing.assert_array_equal(u, uniform(0, seed))
+        np.testing.assert_array_equal(ug, uniform(0, 99))
+        un = uniform(counters, seed, 2 * ((n + 1) // 2)).astype(np.float64)  # whole pairs: a counter has 4 lanes
+        radius = np.sqrt(-2.0 * np.log(1.0 - un[0::2]))
+        angle = 6.283185307179586 * un[1::2]
+        ref = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1).reshape(-1)[:n]
+        np.testing.assert_allclose(z, ref.astype(np.float32 if dtype == "float32" else np.float64),
+                                   rtol=1e-6 if dtype == "float32" else 1e-14, atol=1e-6 if dtype == "float32" else 1e-14)
+        hi = philox_words(n, seed, 2 * counters)
+        lo = philox_words(n, seed, 2 * counters, second=True)
+        np.testing.assert_array_equal(i, (((hi << np.uint64(32)) | lo) % np.uint64(22)).astype(np.int64) - 5)
 
     def test_uniform_and_normal_in_place(self) -> None:
-        for device in ("cpu", "cuda"):
-            fasttensor.manual_seed(5)
-            x = fasttensor.empty(10, 7, device=device).t()  # non-contiguous
-            x.uniform_(-2, 3)
-            y = fasttensor.empty(33, device=device).normal_(1.5, 0.25)
-            if device == "cpu":
-                ref = (host(x), host(y))
-        np.testing.assert_allclose(host(x), ref[0], rtol=1e-6)
-        np.testing.assert_allclose(host(y), ref[1], rtol=1e-6)
+        # A non-contiguous tensor takes its draws in memory order.
+        fasttensor.manual_seed(5)
+        x = fasttensor.empty(10, 7, device="cuda").t()
+        x.uniform_(-2, 3)
+        y = fasttensor.empty(33, device="cuda").normal_(1.5, 0.25)
+        fasttensor.manual_seed(5)
+        np.testing.assert_array_equal(host(x.t()), host(fasttensor.empty(10, 7, device="cuda").uniform_(-2, 3)))
+        np.testing.assert_array_equal(host(y), host(fasttensor.empty(33, device="cuda").normal_(1.5, 0.25)))
         assert host(x).min() >= -2 and host(x).max() < 3
 
 

@@ -6,8 +6,9 @@ the notebook displays: ``repr`` of the cell's last expression or the text
 ``print`` writes. With torch installed, fasttensor must display exactly what
 torch displays, with 'torch.' read as 'fasttensor.'. A few cells also carry
 the text torch 2.13 displays, so they are checked without torch too. Cells
-that draw random numbers compare structure and invariants instead (our
-generator's values differ from PyTorch's).
+that draw random numbers display torch's very numbers after the same
+manual_seed (our CPU generator is PyTorch's), and are checked for structure
+and invariants without torch.
 """
 
 from __future__ import annotations
@@ -369,7 +370,36 @@ def test_known_texts_are_what_torch_displays(torch):
         assert run_cell(cell, torch)[index] == text, (cell.__name__, index)
 
 
-# --- cells with random numbers: structure and invariants ---------------------------------------------
+# --- cells with random numbers ----------------------------------------------------------------------
+
+def cell_2_1_randn(torch):
+    return [show(torch.randn(3, 4))]
+
+
+def cell_2_5_4_random(torch):
+    a = torch.randn(size=(), requires_grad=True)
+    d = f_control_flow(a)
+    d.backward()
+    return [show(a), show(a.grad == d / a)]
+
+
+def cell_3_6_softmax(torch):
+    # 3.6's check of softmax on random inputs, and a from-scratch model's normal weight init
+    X = torch.rand((2, 5))
+    X_prob = torch.exp(X) / torch.exp(X).sum(1, keepdims=True)
+    W = torch.normal(0, 0.01, size=(784, 10), requires_grad=True)
+    return [show(X_prob), show(X_prob.sum(1)), show(W[:2])]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42])
+@pytest.mark.parametrize("cell", [cell_2_1_randn, cell_2_5_4_random, cell_3_6_softmax],
+                         ids=lambda c: getattr(c, "__name__", c))
+def test_seeded_random_cells_display_what_torch_displays(torch, cell, seed):
+    torch.manual_seed(seed)
+    want = [text.replace("torch.", "fasttensor.") for text in cell(torch)]
+    fasttensor.manual_seed(seed)
+    assert cell(fasttensor) == want
+
 
 def test_randn_cell_structure():
     r = fasttensor.randn(3, 4)

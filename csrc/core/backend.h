@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/generator.h"
 #include "core/storage.h"
 #include "core/tensor.h"
 
@@ -46,6 +47,17 @@ enum class UnaryOp : uint8_t {
 };
 
 enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min, ArgMax, ArgMin, All, Any };
+
+// PyTorch's other CPU distributions (Backend::random_distribution); u is a
+// 53-bit uniform double draw, z a normal drawn one at a time.
+enum class RandomDistribution : uint8_t {
+  Bernoulli,    // u < a
+  Exponential,  // (-1 / a) log1p(-u)
+  Geometric,    // ceil(log(u) / log1p(-a))
+  Cauchy,       // a + b tan(pi (u - 1/2)), fused
+  LogNormal,    // exp(a + b z), fused
+  Bits,         // random_() without bounds: dtype-wide integers (floats: up to 2^mantissa)
+};
 
 struct Backend {
   virtual ~Backend() = default;
@@ -122,13 +134,24 @@ struct Backend {
   // first `k` columns of the results need to be right (topk; k = C: all).
   virtual void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending, int64_t k) = 0;
 
-  // Counter-based random numbers (Philox 4x32-10): element i of the call uses
-  // counter (offset + i / 4), key seed; the same (seed, offset) gives the same
-  // values on every device and thread count. dst contiguous.
-  virtual void random_uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset) = 0;
-  virtual void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset) = 0;
+  // Random fills of a contiguous dst from g. The CPU follows PyTorch's CPU
+  // generator and kernels (see core/generator.h, cpu/random.cpp): dst's
+  // elements take the draws in order, under g.mutex. CUDA: Philox counters
+  // (g.seed, g.advance()), element i of a fill using counter first + i / 4.
+  virtual void random_uniform(const Tensor& dst, double low, double high, Generator& g) = 0;
+  // `blocked`: the caller's tensor is contiguous with >= 16 elements, where
+  // PyTorch's CPU draws all uniforms first and pairs them in blocks of 16;
+  // otherwise one normal at a time (the Box-Muller sine kept in g).
+  virtual void random_normal(const Tensor& dst, double mean, double std, bool blocked, Generator& g) = 0;
   // Integers uniform in [low, high).
-  virtual void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uint64_t offset) = 0;
+  virtual void random_int(const Tensor& dst, int64_t low, int64_t high, Generator& g) = 0;
+  // The CPU's other distributions in PyTorch's draws, each element in double
+  // and then converted. Other devices have none: ops builds these there from
+  // uniform draws.
+  virtual void random_distribution(const Tensor& dst, RandomDistribution kind, double a, double b, Generator& g) {
+    (void)dst, (void)kind, (void)a, (void)b, (void)g;
+    throw RuntimeError("random_distribution: only the CPU backend draws these directly");
+  }
 
   // Optimizer steps, fused; all tensors contiguous, same shape and dtype.
   // SGD over a list of parameters (an optimizer's group) on this device, all

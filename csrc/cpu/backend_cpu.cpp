@@ -101,14 +101,17 @@ class CpuBackend final : public Backend {
   void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending, int64_t k) override {
     FT_CPU_LEVEL::sort(values, indices, in, descending, k);
   }
-  void random_uniform(const Tensor& dst, double lo, double hi, uint64_t seed, uint64_t off) override {
-    FT_CPU_LEVEL::random_uniform(dst, lo, hi, seed, off);
+  void random_uniform(const Tensor& dst, double lo, double hi, Generator& g) override {
+    FT_CPU_LEVEL::random_uniform(dst, lo, hi, g);
   }
-  void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t off) override {
-    FT_CPU_LEVEL::random_normal(dst, mean, std, seed, off);
+  void random_normal(const Tensor& dst, double mean, double std, bool blocked, Generator& g) override {
+    FT_CPU_LEVEL::random_normal(dst, mean, std, blocked, g);
   }
-  void random_int(const Tensor& dst, int64_t lo, int64_t hi, uint64_t seed, uint64_t off) override {
-    FT_CPU_LEVEL::random_int(dst, lo, hi, seed, off);
+  void random_int(const Tensor& dst, int64_t lo, int64_t hi, Generator& g) override {
+    FT_CPU_LEVEL::random_int(dst, lo, hi, g);
+  }
+  void random_distribution(const Tensor& dst, RandomDistribution kind, double a, double b, Generator& g) override {
+    FT_CPU_LEVEL::random_distribution(dst, kind, a, b, g);
   }
   void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                  const std::vector<Tensor>& bufs, double lr, double momentum, double dampening, double wd,

@@ -30,9 +30,10 @@ void index_gather(const Tensor& out, const Tensor& src, const Tensor& offsets, i
 void index_scatter(const Tensor& dst, const Tensor& values, const Tensor& offsets, int pos, bool accumulate);
 Tensor nonzero(const Tensor& in);
 void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool descending, int64_t k);
-void random_uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset);
-void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset);
-void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uint64_t offset);
+void random_uniform(const Tensor& dst, double low, double high, Generator& g);
+void random_normal(const Tensor& dst, double mean, double std, bool blocked, Generator& g);
+void random_int(const Tensor& dst, int64_t low, int64_t high, Generator& g);
+void random_distribution(const Tensor& dst, RandomDistribution kind, double a, double b, Generator& g);
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& buf, double lr, double momentum,
               double dampening, double weight_decay, bool nesterov, bool first);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq, double lr,

@@ -110,17 +110,17 @@ class CudaBackend final : public Backend {
     set_device(index_);
     return cuda::nonzero(in);
   }
-  void random_uniform(const Tensor& dst, double lo, double hi, uint64_t seed, uint64_t off) override {
+  void random_uniform(const Tensor& dst, double lo, double hi, Generator& g) override {
     set_device(index_);
-    cuda::random_uniform(dst, lo, hi, seed, off);
+    cuda::random_uniform(dst, lo, hi, g.seed, g.advance(uint64_t(dst->numel())));
   }
-  void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t off) override {
+  void random_normal(const Tensor& dst, double mean, double std, bool, Generator& g) override {
     set_device(index_);
-    cuda::random_normal(dst, mean, std, seed, off);
+    cuda::random_normal(dst, mean, std, g.seed, g.advance(uint64_t(dst->numel())));
   }
-  void random_int(const Tensor& dst, int64_t lo, int64_t hi, uint64_t seed, uint64_t off) override {
+  void random_int(const Tensor& dst, int64_t lo, int64_t hi, Generator& g) override {
     set_device(index_);
-    cuda::random_int(dst, lo, hi, seed, off);
+    cuda::random_int(dst, lo, hi, g.seed, g.advance(uint64_t(dst->numel())));
   }
   void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                  const std::vector<Tensor>& bufs, double lr, double momentum, double dampening, double wd,

@@ -1,10 +1,10 @@
-// CUDA random fills on Philox (cpu/philox.h is shared with the CPU kernels):
-// element i of a call is lane i % 4 of counter (offset + i / 4) under key
-// `seed`, so the GPU produces the CPU's numbers for the same (seed, offset).
-// One thread per counter. Uniform and integer values are bit-identical to
-// the CPU; normal values go through double-precision log / sqrt / sin / cos,
-// whose CUDA versions may differ from the host's libm in the last bit.
-#include "cpu/philox.h"
+// CUDA random fills on Philox (cuda/philox.h): element i of a call is lane
+// i % 4 of counter (offset + i / 4) under key `seed`, so the values do not
+// depend on the launch shape. One thread per counter. Uniform: 24 random bits
+// (float) or 53 (double, two keys); normal: Box-Muller in double on lane
+// pairs; integers: 64 random bits modulo the range. (The CPU draws PyTorch's
+// CPU numbers instead: cpu/random.cpp.)
+#include "cuda/philox.h"
 #include "cuda/kernels.h"
 #include "cuda/loops.cuh"
 

@@ -205,20 +205,16 @@ Tensor argsort(const Tensor& a, int64_t dim, bool descending);
 std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool largest, bool sorted);
 
 // --- random.cpp ---------------------------------------------------------------
-struct Generator {
-  uint64_t seed = 67280421310721ULL;
-  uint64_t offset = 0;
-  // Reserves n counters (4 values each) and returns the first.
-  uint64_t advance(uint64_t n_values);
-};
-Generator& default_generator();
-void manual_seed(uint64_t seed);
 Tensor rand(const Shape& shape, DType dt, const Device& d, Generator* g = nullptr);
 Tensor randn(const Shape& shape, DType dt, const Device& d, Generator* g = nullptr);
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dt, const Device& d, Generator* g = nullptr);
 Tensor randperm(int64_t n, DType dt, const Device& d, Generator* g = nullptr);
 Tensor uniform_(const Tensor& self, double low, double high, Generator* g = nullptr);
 Tensor normal_(const Tensor& self, double mean, double std, Generator* g = nullptr);
+// self := draws of a distribution (PyTorch's on the CPU; from uniform draws elsewhere).
+Tensor random_distribution_(const Tensor& self, RandomDistribution kind, double a, double b, Generator* g = nullptr);
+// self := integers uniform in [low, high) (random_(from, to)).
+Tensor random_(const Tensor& self, int64_t low, int64_t high, Generator* g = nullptr);
 Tensor dropout(const Tensor& a, double p, bool training);
 
 // --- optim.cpp: fused parameter updates (no autograd) -------------------------

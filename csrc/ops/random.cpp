@@ -1,29 +1,141 @@
-// Random numbers: one counter-based generator (Philox on every device), so a
-// seed gives the same stream whatever the thread count.
+// Random fills. A fill draws into a contiguous buffer whose order is self's
+// memory order (dims by decreasing stride), as PyTorch's CPU kernels walk a
+// tensor, then copies it into self; the backend makes the numbers
+// (core/generator.h).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <mutex>
+#include <numeric>
+#include <random>
 
 #include "ops/ops.h"
 
-namespace ft::ops {
+namespace ft {
 
-uint64_t Generator::advance(uint64_t n_values) {
-  const uint64_t first = offset;
-  offset += (n_values + 3) / 4;  // four values per Philox counter
-  return first;
+namespace {
+// Never destroyed: worker threads may draw during interpreter shutdown.
+Generator* os_seeded_generator(DeviceType type) {
+  auto* gen = new Generator();
+  gen->device.type = type;
+  std::random_device rd;
+  gen->manual_seed(((uint64_t(rd()) << 32) | rd()) >> 1);
+  return gen;
 }
+}  // namespace
 
 Generator& default_generator() {
-  static Generator g;
-  return g;
+  static Generator* g = os_seeded_generator(DeviceType::CPU);
+  return *g;
 }
 
-void manual_seed(uint64_t seed) {
-  default_generator().seed = seed;
-  default_generator().offset = 0;
+Generator& default_cuda_generator() {
+  static Generator* g = os_seeded_generator(DeviceType::CUDA);
+  return *g;
 }
 
 namespace {
-Generator& pick(Generator* g) { return g ? *g : default_generator(); }
+template <class T> void put(std::vector<uint8_t>& out, size_t at, T v) { std::memcpy(out.data() + at, &v, sizeof(T)); }
+template <class T> T take(const uint8_t* in, size_t at) {
+  T v;
+  std::memcpy(&v, in + at, sizeof(T));
+  return v;
+}
+constexpr size_t kWordsAt = 24, kNormalsAt = kWordsAt + 8 * MT19937::kN;  // 5016
+}  // namespace
+
+std::vector<uint8_t> Generator::get_state() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (device.is_cuda()) {  // the Philox key and counter, as PyTorch's CUDA generator's 16 bytes
+    std::vector<uint8_t> out(16, 0);
+    put<uint64_t>(out, 0, seed);
+    put<uint64_t>(out, 8, offset);
+    return out;
+  }
+  std::vector<uint8_t> out(kStateBytes, 0);
+  put<uint64_t>(out, 0, seed);
+  put<int32_t>(out, 8, mt.left);
+  put<int32_t>(out, 12, 1);
+  put<uint64_t>(out, 16, uint64_t(mt.next));
+  for (int i = 0; i < MT19937::kN; ++i) put<uint64_t>(out, kWordsAt + 8 * size_t(i), mt.state[i]);
+  if (next_double_normal) {
+    put<double>(out, kNormalsAt + 8, *next_double_normal);
+    put<int32_t>(out, kNormalsAt + 24, 1);
+  }
+  if (next_float_normal) {
+    put<float>(out, kLegacyStateBytes, *next_float_normal);
+    out[kLegacyStateBytes + 4] = 1;
+  }
+  return out;
+}
+
+void Generator::set_state(const uint8_t* in, size_t size) {
+  if (device.is_cuda()) {
+    FT_CHECK(size == 16, RuntimeError, "RNG state is wrong size");
+    std::lock_guard<std::mutex> lock(mutex);
+    seed = take<uint64_t>(in, 0);
+    offset = take<uint64_t>(in, 8);
+    return;
+  }
+  FT_CHECK(size == kStateBytes || size == kLegacyStateBytes, RuntimeError,
+           "Expected either a CPUGeneratorImplStateLegacy of size ", kLegacyStateBytes,
+           " or a CPUGeneratorImplState of size ", kStateBytes, " but found the input RNG state size to be ", size);
+  const int32_t left = take<int32_t>(in, 8);
+  const uint64_t next_word = take<uint64_t>(in, 16);
+  FT_CHECK(left >= 1 && left <= MT19937::kN && next_word <= uint64_t(MT19937::kN) && take<int32_t>(in, 12) != 0,
+           RuntimeError, "Invalid mt19937 state");
+  std::lock_guard<std::mutex> lock(mutex);
+  seed = take<uint64_t>(in, 0);
+  mt.left = left;
+  mt.next = int(next_word);
+  for (int i = 0; i < MT19937::kN; ++i) mt.state[i] = uint32_t(take<uint64_t>(in, kWordsAt + 8 * size_t(i)));
+  next_double_normal.reset();
+  if (take<int32_t>(in, kNormalsAt + 24)) next_double_normal = take<double>(in, kNormalsAt + 8);
+  next_float_normal.reset();
+  if (size == kStateBytes && in[kLegacyStateBytes + 4]) next_float_normal = take<float>(in, kLegacyStateBytes);
+}
+
+namespace ops {
+
+namespace {
+Generator& pick(Generator* g, const Device& d) {
+  if (g) return *g;
+  return d.is_cpu() ? default_generator() : default_cuda_generator();
+}
+
+// The dims of t from outermost to innermost in memory (stable for ties).
+std::vector<int64_t> memory_order(const Tensor& t) {
+  std::vector<int64_t> perm(size_t(t->dim()));
+  std::iota(perm.begin(), perm.end(), 0);
+  std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) {
+    return t->strides()[size_t(a)] > t->strides()[size_t(b)];
+  });
+  return perm;
+}
+
+// self := values drawn by fill(buffer) in self's memory order.
+template <class Fill>
+Tensor fill_random(const Tensor& self, const char* node_name, const Fill& fill) {
+  const bool graph = autograd::any_requires_grad({&self});
+  if (self->is_contiguous() && !graph) {
+    fill(self);
+    self->bump_version();
+    return self;
+  }
+  const std::vector<int64_t> perm = memory_order(self);
+  Shape buffer_shape;
+  for (int64_t d : perm) buffer_shape.push_back(self->shape()[size_t(d)]);
+  Tensor buffer = empty(buffer_shape, self->dtype(), self->device());
+  fill(buffer);
+  std::vector<int64_t> inverse(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inverse[size_t(perm[i])] = int64_t(i);
+  Tensor values = permute(buffer, inverse);
+  if (graph) return commit_overwrite(self, values, node_name);
+  backend(self->device()).copy(self, values);
+  self->bump_version();
+  return self;
+}
 }  // namespace
 
 Tensor uniform_(const Tensor& self, double low, double high, Generator* g) {
@@ -32,14 +144,11 @@ Tensor uniform_(const Tensor& self, double low, double high, Generator* g) {
            dtype_scalar_name(self->dtype()), "'");
   FT_CHECK(low <= high, RuntimeError, "uniform_ expects to return a [from, to) range, but found from=", low,
            " > to=", high);
-  Generator& gen = pick(g);
-  const bool graph = autograd::any_requires_grad({&self});
-  Tensor dst = self->is_contiguous() && !graph ? self : empty(self->shape(), self->dtype(), self->device());
-  backend(self->device()).random_uniform(dst, low, high, gen.seed, gen.advance(self->numel()));
-  if (graph) return commit_overwrite(self, dst, "UniformBackward0");
-  if (dst != self) backend(self->device()).copy(self, dst);
-  self->bump_version();
-  return self;
+  check_no_internal_overlap(self);
+  Generator& gen = pick(g, self->device());
+  return fill_random(self, "UniformBackward0", [&](const Tensor& dst) {
+    backend(dst->device()).random_uniform(dst, low, high, gen);
+  });
 }
 
 Tensor normal_(const Tensor& self, double mean, double std, Generator* g) {
@@ -47,14 +156,12 @@ Tensor normal_(const Tensor& self, double mean, double std, Generator* g) {
   FT_CHECK(is_floating(self->dtype()), NotImplementedError, "\"normal_kernel_cpu\" not implemented for '",
            dtype_scalar_name(self->dtype()), "'");
   FT_CHECK(std >= 0, RuntimeError, "normal expects std >= 0.0, but found std ", std);
-  Generator& gen = pick(g);
-  const bool graph = autograd::any_requires_grad({&self});
-  Tensor dst = self->is_contiguous() && !graph ? self : empty(self->shape(), self->dtype(), self->device());
-  backend(self->device()).random_normal(dst, mean, std, gen.seed, gen.advance(self->numel()));
-  if (graph) return commit_overwrite(self, dst, "NormalBackward0");
-  if (dst != self) backend(self->device()).copy(self, dst);
-  self->bump_version();
-  return self;
+  check_no_internal_overlap(self);
+  Generator& gen = pick(g, self->device());
+  const bool blocked = self->is_contiguous() && self->numel() >= 16;
+  return fill_random(self, "NormalBackward0", [&](const Tensor& dst) {
+    backend(dst->device()).random_normal(dst, mean, std, blocked, gen);
+  });
 }
 
 Tensor rand(const Shape& shape, DType dt, const Device& d, Generator* g) {
@@ -69,32 +176,104 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dt, const De
   FT_CHECK(low < high, RuntimeError, "random_ expects 'from' to be less than 'to', but got from=", low,
            " >= to=", high);
   Tensor t = empty(shape, dt, d);
-  Generator& gen = pick(g);
-  backend(d).random_int(t, low, high, gen.seed, gen.advance(t->numel()));
+  backend(d).random_int(t, low, high, pick(g, d));
   return t;
 }
 
+// PyTorch's CPU randperm: below 2^32 / 20 elements, a Fisher-Yates pass
+// from the front swapping i with i + random() % (n - i); above, the
+// "inside-out" form with random64() % (i + 1).
 Tensor randperm(int64_t n, DType dt, const Device& d, Generator* g) {
   FT_CHECK(n >= 0, RuntimeError, "n must be non-negative, got", n);
-  // Sort random keys: argsort is not an op yet, so shuffle on the host with
-  // Fisher-Yates driven by our generator's integers.
-  Tensor keys = empty(Shape{n}, DType::Int64, Device{});
-  Generator& gen = pick(g);
-  backend(Device{}).random_int(keys, 0, int64_t(1) << 62, gen.seed, gen.advance(n));
-  Tensor perm = arange(Scalar::from_int(0), Scalar::from_int(n), Scalar::from_int(1), DType::Int64, Device{});
+  Tensor perm = empty(Shape{n}, DType::Int64, Device{});
   int64_t* p = perm->data_as<int64_t>();
-  const int64_t* k = keys->data_as<int64_t>();
-  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[k[i] % (i + 1)]);
+  Generator& gen = pick(g, d);  // drawn on the host, from its MT19937 words
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex);
+    if (n < int64_t(UINT32_MAX / 20)) {
+      std::iota(p, p + n, int64_t(0));
+      for (int64_t i = 0; i + 1 < n; ++i) std::swap(p[i], p[i + int64_t(gen.random() % uint64_t(n - i))]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t z = int64_t(gen.random64() % uint64_t(i + 1));
+        p[i] = p[z];
+        p[z] = i;
+      }
+    }
+  }
   return to_device(to_dtype(perm, dt), d);
 }
 
-Tensor dropout(const Tensor& a, double p, bool training) {
-  FT_CHECK(p >= 0 && p <= 1, ValueError, "dropout probability has to be between 0 and 1, but got ", p);
-  if (!training || p == 0) return a;
-  if (p == 1) return mul(a, zeros(a->shape(), a->dtype(), a->device()));
-  Tensor keep = rand(a->shape(), a->dtype(), a->device());
-  Tensor mask = binary(BinaryOp::Ge, keep, wrap_scalar(Scalar::from_double(p)));
-  return mul(a, mul_scalar(to_dtype(mask, a->dtype()), 1.0 / (1.0 - p)));
+namespace {
+// A distribution from uniform draws, for devices whose backend draws only
+// uniform numbers (u: float64 in [0, 1)). Not PyTorch's streams.
+Tensor distribution_from_uniform(const Tensor& like, RandomDistribution kind, double a, double b, Generator& g) {
+  const Device d = like->device();
+  Tensor u = empty(like->shape(), DType::Float64, d);
+  backend(d).random_uniform(u, 0.0, 1.0, g);
+  switch (kind) {
+    case RandomDistribution::Bernoulli: return binary(BinaryOp::Lt, u, wrap_scalar(Scalar::from_double(a)));
+    case RandomDistribution::Exponential: return mul_scalar(unary(UnaryOp::Log1p, unary(UnaryOp::Neg, u)), -1.0 / a);
+    case RandomDistribution::Geometric:
+      return unary(UnaryOp::Ceil, mul_scalar(unary(UnaryOp::Log, u), 1.0 / std::log1p(-a)));
+    case RandomDistribution::Cauchy:
+      return add_scalar(mul_scalar(unary(UnaryOp::Tan, mul_scalar(add_scalar(u, -0.5), 3.141592653589793)), b), a);
+    case RandomDistribution::LogNormal: {
+      Tensor z = empty(like->shape(), DType::Float64, d);
+      backend(d).random_normal(z, a, b, true, g);
+      return unary(UnaryOp::Exp, z);
+    }
+    case RandomDistribution::Bits: break;
+  }
+  FT_CHECK(false, RuntimeError, "random_distribution: unknown kind");
+  return u;
+}
+}  // namespace
+
+Tensor random_distribution_(const Tensor& self, RandomDistribution kind, double a, double b, Generator* g) {
+  check_inplace(self);
+  check_no_internal_overlap(self);
+  Generator& gen = pick(g, self->device());
+  static const char* const names[] = {"BernoulliBackward2", "ExponentialBackward0", "GeometricBackward0",
+                                      "CauchyBackward0",    "LogNormalBackward0",   "RandomBackward2"};
+  return fill_random(self, names[int(kind)], [&](const Tensor& dst) {
+    if (dst->device().is_cpu()) {
+      backend(dst->device()).random_distribution(dst, kind, a, b, gen);
+    } else if (kind == RandomDistribution::Bits) {
+      const int64_t top = dst->dtype() == DType::Float64 ? (int64_t(1) << 53) + 1
+                          : dst->dtype() == DType::Float32 ? (int64_t(1) << 24) + 1
+                          : dst->dtype() == DType::Int32   ? int64_t(1) << 31
+                          : dst->dtype() == DType::UInt8   ? 256
+                          : dst->dtype() == DType::Bool    ? 2
+                                                           : std::numeric_limits<int64_t>::max();
+      backend(dst->device()).random_int(dst, 0, top, gen);
+    } else {
+      backend(dst->device()).copy(dst, distribution_from_uniform(dst, kind, a, b, gen));
+    }
+  });
 }
 
-}  // namespace ft::ops
+Tensor random_(const Tensor& self, int64_t low, int64_t high, Generator* g) {
+  check_inplace(self);
+  check_no_internal_overlap(self);
+  FT_CHECK(low < high, RuntimeError, "random_ expects 'from' to be less than 'to', but got from=", low,
+           " >= to=", high);
+  Generator& gen = pick(g, self->device());
+  return fill_random(self, "RandomBackward0", [&](const Tensor& dst) {
+    backend(dst->device()).random_int(dst, low, high, gen);
+  });
+}
+
+// PyTorch's CPU dropout: noise = Bernoulli(1 - p) draws in the input's dtype,
+// divided by (1 - p), times the input (its gradient: the same noise).
+Tensor dropout(const Tensor& a, double p, bool training) {
+  FT_CHECK(p >= 0 && p <= 1, ValueError, "dropout probability has to be between 0 and 1, but got ", p);
+  if (!training || p == 0 || a->numel() == 0) return a;
+  if (p == 1) return mul(a, zeros(a->shape(), a->dtype(), a->device()));
+  Tensor noise = empty(a->shape(), a->dtype(), a->device());
+  random_distribution_(noise, RandomDistribution::Bernoulli, 1.0 - p, 0.0, nullptr);
+  return mul(a, div(noise, wrap_scalar(Scalar::from_double(1.0 - p))));
+}
+
+}  // namespace ops
+}  // namespace ft

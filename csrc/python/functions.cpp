@@ -202,16 +202,16 @@ void bind_functions(py::module_& m) {
   m.def("_eye", [](int64_t n, py::object m_, py::object dtype, py::object device, bool rg) {
     return maybe_requires_grad(ops::eye(n, m_.is_none() ? n : m_.cast<int64_t>(), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);
   });
-  m.def("_rand", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, ops::Generator* g, bool rg) {
+  m.def("_rand", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, Generator* g, bool rg) {
     return maybe_requires_grad(ops::rand(Shape(shape), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device), g), rg);
   });
-  m.def("_randn", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, ops::Generator* g, bool rg) {
+  m.def("_randn", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, Generator* g, bool rg) {
     return maybe_requires_grad(ops::randn(Shape(shape), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device), g), rg);
   });
-  m.def("_randint", [](int64_t low, int64_t high, const std::vector<int64_t>& shape, py::object dtype, py::object device, ops::Generator* g) {
+  m.def("_randint", [](int64_t low, int64_t high, const std::vector<int64_t>& shape, py::object dtype, py::object device, Generator* g) {
     return ops::randint(low, high, Shape(shape), to_optional_dtype(dtype).value_or(DType::Int64), to_device(device), g);
   });
-  m.def("_randperm", [](int64_t n, py::object dtype, py::object device, ops::Generator* g) {
+  m.def("_randperm", [](int64_t n, py::object dtype, py::object device, Generator* g) {
     return ops::randperm(n, to_optional_dtype(dtype).value_or(DType::Int64), to_device(device), g);
   });
   m.def("from_numpy", [](py::array arr) { return from_numpy(arr); });
@@ -308,6 +308,13 @@ void bind_functions(py::module_& m) {
     return nogil(x->numel() * w->shape()[0], [&] { return ops::linear(x, w, bias); });
   });
   m.def("_dropout", [](const Tensor& x, double p, bool training) { return ops::dropout(x, p, training); });
+  // kind: 0 bernoulli(a), 1 exponential(a), 2 geometric(a), 3 cauchy(a, b), 4 log_normal(a, b), 5 random_() bits.
+  m.def("_random_distribution_", [](const Tensor& t, int kind, double a, double b, Generator* g) {
+    FT_CHECK(kind >= 0 && kind <= int(RandomDistribution::Bits), ValueError, "unknown distribution ", kind);
+    return ops::random_distribution_(t, RandomDistribution(kind), a, b, g);
+  }, py::arg("self"), py::arg("kind"), py::arg("a"), py::arg("b"), py::arg("generator") = nullptr);
+  m.def("_random_", [](const Tensor& t, int64_t low, int64_t high, Generator* g) { return ops::random_(t, low, high, g); },
+        py::arg("self"), py::arg("low"), py::arg("high"), py::arg("generator") = nullptr);
 
   // --- optim ------------------------------------------------------------------------
   m.def("_sgd_steps", [](const std::vector<Tensor>& params, const std::vector<Tensor>& grads, py::list bufs,

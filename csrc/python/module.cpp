@@ -1,5 +1,9 @@
 // The Python module fasttensor._C: argument conversion and calls into ops.
 // No op logic lives here.
+#include <cstring>
+#include <mutex>
+#include <random>
+
 #include "autograd/grad_mode.h"
 #include "cpu/cpuinfo.h"
 #include "cpu/parallel.h"
@@ -27,6 +31,36 @@ void force_softmax_launch(const std::string& name);
 }  // namespace ft::cuda
 
 namespace ft::python {
+
+namespace {
+// A seed as PyTorch takes it: an int in [-2^63, 2^64), negative ones as
+// their two's complement.
+uint64_t seed_value(py::handle seed) {
+  FT_CHECK(PyLong_Check(seed.ptr()) && !PyBool_Check(seed.ptr()), TypeError, "manual_seed expected a long, but got ",
+           Py_TYPE(seed.ptr())->tp_name);
+  const unsigned long long u = PyLong_AsUnsignedLongLong(seed.ptr());
+  if (!PyErr_Occurred()) return uint64_t(u);
+  PyErr_Clear();
+  const long long v = PyLong_AsLongLong(seed.ptr());
+  if (PyErr_Occurred()) {
+    PyErr_Clear();
+    throw RuntimeError("Overflow when unpacking long");
+  }
+  return uint64_t(v);
+}
+
+// 63 bits from the operating system, as PyTorch's Generator.seed().
+uint64_t nondeterministic_seed() {
+  std::random_device rd;
+  return ((uint64_t(rd()) << 32) | rd()) >> 1;
+}
+
+Tensor state_tensor(const std::vector<uint8_t>& bytes) {
+  Tensor t = empty(Shape{int64_t(bytes.size())}, DType::UInt8);
+  std::memcpy(t->data_as<uint8_t>(), bytes.data(), bytes.size());
+  return t;
+}
+}  // namespace
 
 void bind_tensor(py::module_& m);
 void bind_functions(py::module_& m);
@@ -138,31 +172,38 @@ void bind_runtime(py::module_& m) {
   m.def("_cpu_cached_bytes", &cpu_cached_bytes);
   m.def("_cpu_empty_cache", &cpu_empty_cache);
   m.def("_set_size_class", &set_size_class);
-  m.def("manual_seed", [](int64_t seed) { ops::manual_seed(static_cast<uint64_t>(seed)); });
-  m.def("initial_seed", [] { return ops::default_generator().seed; });
-  m.def("_get_rng_state", [] { return py::make_tuple(ops::default_generator().seed, ops::default_generator().offset); });
-  m.def("_set_rng_state", [](uint64_t seed, uint64_t offset) {
-    ops::default_generator().seed = seed;
-    ops::default_generator().offset = offset;
-  });
-
-  py::class_<ops::Generator>(m, "Generator")
+  py::class_<Generator>(m, "Generator")
       .def(py::init([](py::object device) {
-             to_device(device);
-             return ops::Generator{};
+             auto g = std::make_unique<Generator>();
+             g->device = to_device(device);
+             return g;
            }),
            py::arg("device") = "cpu")
-      .def("manual_seed", [](ops::Generator& g, int64_t seed) -> ops::Generator& {
-        g.seed = static_cast<uint64_t>(seed);
-        g.offset = 0;
+      .def_property_readonly("device", [](const Generator& g) { return device_object(g.device); })
+      .def("manual_seed", [](Generator& g, py::handle seed) -> Generator& {
+        const uint64_t s = seed_value(seed);
+        std::lock_guard<std::mutex> lock(g.mutex);
+        g.manual_seed(s);
         return g;
       }, py::return_value_policy::reference)
-      .def("initial_seed", [](const ops::Generator& g) { return g.seed; })
-      .def("get_state", [](const ops::Generator& g) { return py::make_tuple(g.seed, g.offset); })
-      .def("set_state", [](ops::Generator& g, py::tuple s) {
-        g.seed = s[0].cast<uint64_t>();
-        g.offset = s[1].cast<uint64_t>();
-      });
+      .def("seed", [](Generator& g) {
+        const uint64_t s = nondeterministic_seed();
+        std::lock_guard<std::mutex> lock(g.mutex);
+        g.manual_seed(s);
+        return s;
+      })
+      .def("initial_seed", [](const Generator& g) { return g.seed; })
+      .def("get_state", [](Generator& g) { return state_tensor(g.get_state()); })
+      .def("set_state", [](Generator& g, const Tensor& state) -> Generator& {
+        FT_CHECK(state->dtype() == DType::UInt8 && state->device().is_cpu(), TypeError,
+                 "expected a torch.ByteTensor, but got ", state->device().is_cpu() ? "torch." : "torch.cuda.",
+                 dtype_scalar_name(state->dtype()), "Tensor");
+        const Tensor bytes = ops::contiguous(state);
+        g.set_state(bytes->data_as<uint8_t>(), size_t(bytes->numel()));
+        return g;
+      }, py::return_value_policy::reference);
+  m.attr("default_generator") = py::cast(&default_generator(), py::return_value_policy::reference);
+  m.attr("_cuda_default_generator") = py::cast(&default_cuda_generator(), py::return_value_policy::reference);
   m.attr("Generator").attr("__module__") = "fasttensor";
 
   py::module_ cuda = m.def_submodule("_cuda");

@@ -599,9 +599,9 @@ void bind_tensor(py::module_& m) {
         return ops::repeat(t, dims_from_args(repeats, "repeat"));
       })
       .def("nonzero", &ops::nonzero)
-      .def("uniform_", [](const Tensor& t, double a, double b, ops::Generator* g) { return ops::uniform_(t, a, b, g); },
+      .def("uniform_", [](const Tensor& t, double a, double b, Generator* g) { return ops::uniform_(t, a, b, g); },
            py::arg("from") = 0.0, py::arg("to") = 1.0, py::kw_only(), py::arg("generator") = nullptr)
-      .def("normal_", [](const Tensor& t, double mean, double std, ops::Generator* g) { return ops::normal_(t, mean, std, g); },
+      .def("normal_", [](const Tensor& t, double mean, double std, Generator* g) { return ops::normal_(t, mean, std, g); },
            py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = nullptr)
       // --- reductions ---------------------------------------------------------
       .def("sum", &sum_impl)

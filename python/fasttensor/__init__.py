@@ -249,12 +249,16 @@ from .serialization import load, save  # noqa: E402
 from ._sampling import bernoulli, multinomial, unique, unique_consecutive  # noqa: E402
 from . import autograd  # noqa: E402
 from . import cuda  # noqa: E402
+from . import random  # noqa: E402
 from . import backends  # noqa: E402
 from ._more import *  # noqa: E402,F401,F403  (functions beyond the core set)
 from ._math_extra import *  # noqa: E402,F401,F403  (logit, asinh/acosh/atanh, erfc, dist, msort, isposinf, ...)
 from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: E402
 from ._tensor import round, strided  # noqa: E402,A001  (round with decimals=)
-from ._C import initial_seed  # noqa: E402
+from ._C import default_generator  # noqa: E402
+from .random import initial_seed  # noqa: E402
+
+
 from . import linalg as _linalg  # noqa: E402
 
 globals().update(_linalg.__top_level__)  # fasttensor.det, fasttensor.inverse, ...
@@ -286,21 +290,7 @@ def are_deterministic_algorithms_enabled() -> "bool":
     return _deterministic[0]
 
 
-def get_rng_state() -> Tensor:
-    """The default generator's state (seed and offset) as a uint8 tensor, for set_rng_state."""
-    import numpy as _np
-
-    seed, offset = _C._get_rng_state()
-    return from_numpy(_np.array([seed, offset], dtype=_np.uint64).view(_np.uint8).copy())
-
-
-def set_rng_state(new_state: Tensor) -> None:
-    import numpy as _np
-
-    if not isinstance(new_state, Tensor) or new_state.dtype != uint8 or new_state.numel() != 16:
-        raise RuntimeError("set_rng_state: expected the uint8 tensor that get_rng_state returned")
-    seed, offset = (_builtins.int(v) for v in new_state.numpy().copy().view(_np.uint64))
-    _C._set_rng_state(seed, offset)
+from .random import get_rng_state, set_rng_state  # noqa: E402
 
 
 class _Accelerator:

@@ -960,14 +960,15 @@ def _normal_size(mean, std, size) -> list:
 
 
 def manual_seed(seed: int):
-    """Seeds the default generator (CPU and CUDA share one counter-based stream)."""
-    _C.manual_seed(int(seed))
-    return _C.Generator().manual_seed(int(seed))
+    """Seeds the default generators and returns the CPU one: CPU draws then follow PyTorch's CPU
+    stream for that seed (the same numbers), CUDA draws our Philox stream."""
+    seed = int(seed)
+    _C._cuda_default_generator.manual_seed(seed)
+    return _C.default_generator.manual_seed(seed)
 
 
 def seed() -> int:
-    import random
-
-    s = random.getrandbits(63)
-    _C.manual_seed(s)
+    """Seeds the default generators from the operating system; returns the seed."""
+    s = _C.default_generator.seed()
+    _C._cuda_default_generator.manual_seed(s)
     return s

@@ -1,7 +1,8 @@
-"""unique, unique_consecutive, bernoulli and multinomial, composed of sorts,
-comparisons, cumulative sums and uniform draws (so they run on any device).
-The draws come from our Philox stream: the same seed gives the same samples
-on the CPU and a GPU, not PyTorch's samples."""
+"""unique and unique_consecutive (sorts and comparisons), and the random
+draws beyond uniform and normal: bernoulli, multinomial, random_,
+exponential_, geometric_, cauchy_, log_normal_. On the CPU they take
+PyTorch's draws in PyTorch's order, so a seed gives PyTorch's samples; on a
+GPU they are built from our Philox uniforms."""
 
 from __future__ import annotations
 
@@ -63,23 +64,99 @@ def _check_probabilities(p: Tensor, name: str) -> None:
         raise NotImplementedError(f'"{name}" not implemented for \'{p.dtype}\'')
 
 
+_BERNOULLI, _EXPONENTIAL, _GEOMETRIC, _CAUCHY, _LOG_NORMAL, _BITS = range(6)
+
+
+def _uniform_like(shape, dtype, device, generator) -> Tensor:
+    """Uniform draws in dtype (float32: 24 random bits each, float64: 53), PyTorch's bernoulli(P) draws."""
+    return _C._rand(list(shape), dtype, device, generator, False)
+
+
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     """1 with probability input (or p), else 0, elementwise; input's shape and dtype."""
     _check_probabilities(input, "bernoulli")
-    prob = input if p is None else _C._full(list(input.shape), float(p), input.dtype, input.device, False)
+    if p is not None:
+        return bernoulli_(_C._empty(list(input.shape), input.dtype, input.device, False), p, generator=generator)
+    prob = input.detach()
     if prob.numel() and not bool(((prob >= 0) & (prob <= 1)).all()):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    u = _C._rand(list(input.shape), input.dtype, input.device, generator, False)
-    return (u < prob.detach()).to(input.dtype)
+    return (_uniform_like(prob.shape, prob.dtype, prob.device, generator) < prob).to(input.dtype)
 
 
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
-    """Fills self with draws of probability p (a number or a tensor broadcast to self)."""
+    """Fills self with draws of probability p: a number (one 53-bit uniform per element, as PyTorch's
+    CPU) or a tensor broadcast to self (uniforms in p's dtype)."""
     if isinstance(p, Tensor):
-        draws = bernoulli(p.expand(self.shape).to(self.dtype), generator=generator)
-    else:
-        draws = bernoulli(self, p, generator=generator)
-    return self.copy_(draws)
+        prob = p.detach().expand(self.shape)
+        if not prob.is_floating_point():
+            prob = prob.to(_C.get_default_dtype())
+        if prob.numel() and not bool(((prob >= 0) & (prob <= 1)).all()):
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        return self.copy_(_uniform_like(prob.shape, prob.dtype, self.device, generator) < prob)
+    p = float(p)
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    return _C._random_distribution_(self, _BERNOULLI, p, 0.0, generator)
+
+
+def _require_float(self: Tensor, name: str) -> None:
+    if not self.is_floating_point():
+        from ._tensor import _SCALAR_NAMES
+
+        raise RuntimeError(f"{name} expects a floating point tensor, but got "
+                           f"{_SCALAR_NAMES[str(self.dtype).split('.')[-1]]}")
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    """Exponential draws of rate lambd: -log(1 - u) / lambd."""
+    _require_float(self, "exponential_")
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={float(lambd)}")
+    return _C._random_distribution_(self, _EXPONENTIAL, float(lambd), 0.0, generator)
+
+
+def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
+    """The number of Bernoulli(p) trials up to the first success: ceil(log(u) / log(1 - p))."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={float(p)}")
+    return _C._random_distribution_(self, _GEOMETRIC, float(p), 0.0, generator)
+
+
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+    """Cauchy draws: median + sigma tan(pi (u - 1/2))."""
+    _require_float(self, "cauchy_")
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={float(sigma)}")
+    return _C._random_distribution_(self, _CAUCHY, float(median), float(sigma), generator)
+
+
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+    """exp of normal draws with the given mean and standard deviation."""
+    _require_float(self, "log_normal_")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={float(std)}")
+    return _C._random_distribution_(self, _LOG_NORMAL, float(mean), float(std), generator)
+
+
+def random_(self: Tensor, *args, generator=None, **kwargs) -> Tensor:
+    """random_(): integers over the dtype's range (floats: 0..2^mantissa); random_(to): [0, to);
+    random_(from, to): [from, to) (to=None: up to the dtype's largest value)."""
+    bounds = list(args)
+    if "from" in kwargs:
+        bounds.insert(0, kwargs.pop("from"))
+    if "to" in kwargs:
+        bounds.append(kwargs.pop("to"))
+    if kwargs or len(bounds) > 2:
+        raise TypeError("random_() received an invalid combination of arguments - expected (int from, int to, *, "
+                        "torch.Generator generator), (int to, *, torch.Generator generator) or "
+                        "(*, torch.Generator generator)")
+    if not bounds:
+        return _C._random_distribution_(self, _BITS, 0.0, 0.0, generator)
+    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
+    if high is None:
+        high = {"float64": 2 ** 53 + 1, "float32": 2 ** 24 + 1, "int32": 2 ** 31, "uint8": 256,
+                "bool": 2}.get(str(self.dtype).split(".")[-1], 2 ** 63)
+    return _C._random_(self, int(low), int(high), generator)
 
 
 def _raise_invalid_distribution(rows, row_by_row: bool) -> None:
@@ -101,9 +178,8 @@ def _raise_invalid_distribution(rows, row_by_row: bool) -> None:
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
-    """num_samples category indices per row of (unnormalized) probabilities input (C,) or (R, C).
-    With replacement: each draw inverts the row's cumulative distribution; without: the categories with
-    the smallest exponential race times E / p (Efraimidis and Spirakis), E ~ Exp(1)."""
+    """num_samples category indices per row of (unnormalized) probabilities input (C,) or (R, C), drawn
+    as PyTorch's CPU draws them."""
     if not input.is_floating_point():
         from ._tensor import _SCALAR_NAMES
 
@@ -125,12 +201,17 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     sums_bad = probs.sum(-1) <= 0
     if bool((~valid).any()) or bool(sums_bad.any()):
         _raise_invalid_distribution(probs.cpu().tolist(), replacement and num_samples > 1)
-    u = 1 - _C._rand([rows, num_samples if replacement else cats], probs.dtype, probs.device, generator, False)
-    if replacement:
+    if replacement and num_samples > 1:
+        # Each draw inverts the row's cumulative distribution: the first category whose normalized
+        # cumulative sum (in the input's dtype, the last set to 1) reaches a 53-bit uniform u.
         cdf = probs.cumsum(-1)
-        cdf = (cdf / cdf[:, -1:]).unsqueeze(1)             # (R, 1, C), last entry exactly 1
-        samples = (u.unsqueeze(2) > cdf).sum(-1)           # the first category whose cdf reaches u in (0, 1]
+        cdf = cdf / cdf[:, -1:]
+        cdf[:, -1] = 1
+        u = _C._rand([rows, num_samples], _C.float64, probs.device, generator, False)
+        samples = (cdf.to(_C.float64).unsqueeze(1) < u.unsqueeze(2)).sum(-1)
     else:
-        race = -u.log() / probs                           # zero probability: an infinite time, drawn last
-        samples = race.topk(num_samples, -1, largest=False).indices
+        # The largest p / E, E ~ Exp(1) drawn for every category (Efraimidis and Spirakis): zero
+        # probabilities come last.
+        race = probs / exponential_(_C._empty([rows, cats], probs.dtype, probs.device, False), generator=generator)
+        samples = race.argmax(-1, keepdim=True) if num_samples == 1 else race.topk(num_samples, -1).indices
     return samples if input.dim() == 2 else samples.reshape(-1)

@@ -477,7 +477,8 @@ def _apply_methods() -> None:
     T.ger = fn.outer
     from . import _sampling
 
-    for name in ("unique", "unique_consecutive", "bernoulli", "bernoulli_", "multinomial"):
+    for name in ("unique", "unique_consecutive", "bernoulli", "bernoulli_", "multinomial", "random_", "exponential_",
+                 "geometric_", "cauchy_", "log_normal_"):
         setattr(T, name, getattr(_sampling, name))
     T.isclose = _isclose
     T.allclose = _allclose

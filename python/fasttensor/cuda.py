@@ -40,11 +40,41 @@ def synchronize(device=None) -> None:
 
 
 def manual_seed(seed: int) -> None:
-    """CPU and CUDA share one counter-based generator: seeds both."""
-    _C.manual_seed(int(seed))
+    """Seeds the default CUDA generator (Philox) only, as torch.cuda.manual_seed."""
+    _C._cuda_default_generator.manual_seed(int(seed))
 
 
 manual_seed_all = manual_seed
+
+
+def seed() -> int:
+    """Seeds the default CUDA generator from the operating system; returns the seed."""
+    return _C._cuda_default_generator.seed()
+
+
+seed_all = seed
+
+
+def initial_seed() -> int:
+    return _C._cuda_default_generator.initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    """The default CUDA generator's state (Philox seed and offset) as a uint8 tensor of 16 bytes."""
+    return _C._cuda_default_generator.get_state()
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    _C._cuda_default_generator.set_state(new_state)
+
+
+def get_rng_state_all() -> list:
+    return [get_rng_state()]
+
+
+def set_rng_state_all(new_states) -> None:
+    for state in new_states:
+        set_rng_state(state)
 
 
 def memory_allocated(device=None) -> int:

@@ -25,7 +25,7 @@ import numpy as np
 from ... import _C
 from ..._creation import tensor
 from .dataset import Dataset, IterableDataset, batch_getter
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, index_tensor
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _seed_from, index_tensor
 
 Tensor = _C.Tensor
 
@@ -274,6 +274,9 @@ class DataLoader:
         return self.collate_fn(samples)
 
     def __iter__(self) -> Iterator[Any]:
+        # PyTorch's iterator draws a base seed for its workers first (one draw from the loader's
+        # generator, or the default one), so the random stream after a pass is PyTorch's.
+        self._base_seed = _seed_from(self.generator)
         if not self._iterable:
             return self._run(self._batch_indices(), self._fetch)
         reader = _StreamReader(iter(self.dataset), self.batch_size, self.drop_last, self.collate_fn)

@@ -70,13 +70,17 @@ class RandomSampler(Sampler[int]):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def _draw(self) -> Tensor:
+        """One pass, drawn as PyTorch draws it: without a generator, a private one seeded from the
+        default generator (one 63-bit draw); whole permutations, then one more cut to the rest."""
         n, count = len(self.data_source), self.num_samples
+        generator = self.generator
+        if generator is None:
+            generator = _C.Generator().manual_seed(_seed_from(None))
         if self.replacement:
-            return randint(0, n, (count,), generator=self.generator, dtype=_C.int64)
+            return randint(0, n, (count,), generator=generator, dtype=_C.int64)
         whole, rest = divmod(count, n)  # an empty data source: ZeroDivisionError, as PyTorch
-        perms = [randperm(n, generator=self.generator) for _ in range(whole)]
-        if rest:
-            perms.append(randperm(n, generator=self.generator)[:rest])
+        perms = [randperm(n, generator=generator) for _ in range(whole)]
+        perms.append(randperm(n, generator=generator)[:rest])
         return perms[0] if len(perms) == 1 else _C.cat(perms, 0)
 
     def __iter__(self) -> Iterator[int]:
@@ -158,6 +162,12 @@ class BatchSampler(Sampler[List[int]]):
 
 
 _TENSOR_SAMPLERS = (SequentialSampler, RandomSampler, WeightedRandomSampler)
+
+
+def _seed_from(generator) -> int:
+    """A 63-bit seed drawn from generator (None: the default one), as
+    ``torch.empty((), dtype=torch.int64).random_(generator=generator).item()``."""
+    return int(_C._random_distribution_(_C._empty([], _C.int64, "cpu", False), 5, 0.0, 0.0, generator).item())
 
 
 def index_tensor(sampler: object) -> Optional[Tensor]:

@@ -2,7 +2,8 @@
 // 3", SC'11): a counter-based generator. Element i of a call draws lane i % 4
 // of counter (offset + i / 4) under key `seed`, so any thread (or GPU thread)
 // can produce any element independently and results never depend on how the
-// work is split. Shared by the CPU and CUDA kernels.
+// work is split. The CUDA kernels' generator (tests check it against a NumPy
+// version of the same rounds).
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,316 @@
+"""CPU random numbers are PyTorch's: after manual_seed(s) every sampling call gives PyTorch 2.13's
+values, bit for bit, and leaves the generator where PyTorch's would be.
+
+Two kinds of check:
+- against NumPy's RandomState, whose legacy seeding gives the same MT19937 words as PyTorch's CPU
+  generator: the words themselves (C++'s std::mt19937 check value included) and the formulas that
+  turn them into uniform, integer, normal and permutation draws (no PyTorch needed);
+- against PyTorch where it is installed: the same calls on both libraries, compared exactly, for
+  the creation functions, in-place fills, distributions, nn.init, dropout, multinomial, the
+  DataLoader's shuffling, samplers, random_split and the generator state bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pytest
+
+import fasttensor as ft
+
+SEEDS = [0, 1, 7, 12345, 2**40 + 3]
+
+
+def words(seed: int, n: int) -> np.ndarray:
+    """The first n 32-bit words of PyTorch's CPU generator after manual_seed(seed)."""
+    rs = np.random.RandomState(seed & 0xFFFFFFFF)
+    return rs.randint(0, 2**32, size=n, dtype=np.uint64)  # a full-range draw takes one word each
+
+
+def u64(w: np.ndarray) -> np.ndarray:
+    """Two-word draws, the first word high."""
+    return (w[0::2] << np.uint64(32)) | w[1::2]
+
+
+# --- the generator and the draw formulas, against NumPy's MT19937 --------------------------------
+
+
+def test_mt19937_check_value():
+    # The C++ standard's check for std::mt19937: the 10000th word after seeding with 5489 is
+    # 4123659995. random_() on int64 keeps 63 bits of each two-word draw; word 10000 is the low half
+    # of draw 5000.
+    ft.manual_seed(5489)
+    draws = ft.empty(5000, dtype=ft.int64).random_().numpy().astype(np.uint64)
+    assert int(draws[-1]) & 0xFFFFFFFF == 4123659995
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_words_are_numpys_mt19937(seed):
+    ft.manual_seed(seed)
+    draws = ft.empty(1000, dtype=ft.int64).random_().numpy().astype(np.uint64)
+    np.testing.assert_array_equal(draws, u64(words(seed, 2000)) & np.uint64(2**63 - 1))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_uniform_formulas(seed):
+    ft.manual_seed(seed)
+    f = ft.rand(1001).numpy()
+    np.testing.assert_array_equal(f, ((words(seed, 1001) & np.uint64(0xFFFFFF)) * 2.0**-24).astype(np.float32))
+    ft.manual_seed(seed)
+    d = ft.rand(301, dtype=ft.float64).numpy()
+    np.testing.assert_array_equal(d, (u64(words(seed, 602)) & np.uint64(2**53 - 1)) * 2.0**-53)
+    # uniform_(a, b) = fma(u, b - a, a): exact in double for float32 operands, then rounded once.
+    ft.manual_seed(seed)
+    g = ft.empty(1001).uniform_(-1.3, 2.9).numpy()
+    lo, span = np.float32(-1.3), np.float32(2.9) - np.float32(-1.3)
+    np.testing.assert_array_equal(g, (f.astype(np.float64) * span + lo).astype(np.float32))
+
+
+@pytest.mark.parametrize("low,high", [(0, 10), (-5, 17), (0, 2**28 - 1), (0, 2**28), (-2**40, 2**40)])
+def test_integer_formula(low, high):
+    # One word per draw below a range of 2^28, two words from there on, as PyTorch.
+    ft.manual_seed(3)
+    got = ft.randint(low, high, (40,)).numpy()
+    w = words(3, 80)
+    bits = w[:40] if high - low < 2**28 else u64(w)
+    np.testing.assert_array_equal(got, (bits % np.uint64(high - low)).astype(np.int64) + low)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 15])
+def test_normal_one_at_a_time_in_double(n):
+    # Below 16 elements: Box-Muller in double, u1 the angle, u2 the radius through log1p, the sine
+    # kept for the next draw (so a second call starts from it).
+    ft.manual_seed(11)
+    got = np.concatenate([ft.randn(n, dtype=ft.float64).numpy(), ft.randn(3, dtype=ft.float64).numpy()])
+    u = (u64(words(11, 4 * (n + 3))) & np.uint64(2**53 - 1)) * 2.0**-53
+    ref = []
+    for k in range(0, n + 3, 2):
+        r = math.sqrt(-2.0 * math.log1p(-u[k + 1]))
+        t = 2.0 * math.pi * u[k]
+        ref += [r * math.cos(t), r * math.sin(t)]
+    np.testing.assert_array_equal(got, ref[:n + 3])
+
+
+@pytest.mark.parametrize("n", [16, 17, 48, 1021])
+def test_normal_blocks_of_sixteen_in_double(n):
+    # From 16 elements (contiguous): all uniforms first, element j paired with j + 8 in blocks of 16,
+    # the last 16 redrawn when n is not a multiple of 16.
+    ft.manual_seed(5)
+    got = ft.randn(n, dtype=ft.float64).numpy()
+    extra = 16 if n % 16 else 0
+    u = list((u64(words(5, 2 * (n + extra))) & np.uint64(2**53 - 1)) * 2.0**-53)
+    data = u[:n]
+
+    def block(at):
+        for j in range(8):
+            radius = math.sqrt(-2.0 * math.log(1.0 - data[at + j]))
+            theta = 2.0 * math.pi * data[at + j + 8]
+            data[at + j], data[at + j + 8] = radius * math.cos(theta), radius * math.sin(theta)
+
+    for at in range(0, n - 15, 16):
+        block(at)
+    if extra:
+        data[n - 16:] = u[n:]
+        block(n - 16)
+    np.testing.assert_array_equal(got, data)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 17, 1000])
+def test_randperm_swaps_from_the_front(n):
+    ft.manual_seed(42)
+    got = ft.randperm(n).tolist()
+    w = words(42, max(n - 1, 0))
+    ref = list(range(n))
+    for i in range(n - 1):
+        z = i + int(w[i] % np.uint64(n - i))
+        ref[i], ref[z] = ref[z], ref[i]
+    assert got == ref
+
+
+def test_draws_do_not_depend_on_threads():
+    values = []
+    for threads in (1, 2):
+        ft.set_num_threads(threads)
+        ft.manual_seed(8)
+        values.append([ft.rand(70000).numpy(), ft.randn(70001).numpy(), ft.randint(0, 9, (5000,)).numpy()])
+    ft.set_num_threads(2)
+    for a, b in zip(*values):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_concurrent_draws_share_the_stream_safely():
+    # Threads drawing from one generator take distinct words: together they consume exactly as many
+    # as one thread would, and the generator ends where the sequential stream ends.
+    g = ft.Generator().manual_seed(4)
+    out = []
+
+    def work():
+        for _ in range(50):
+            out.append(ft.rand(100, generator=g))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    after = ft.rand(3, generator=g).numpy()
+    ref = ft.Generator().manual_seed(4)
+    ft.rand(20000, generator=ref)
+    np.testing.assert_array_equal(after, ft.rand(3, generator=ref).numpy())
+
+
+# --- generator objects and state -------------------------------------------------------------------
+
+
+def test_generator_api():
+    assert ft.manual_seed(3) is ft.default_generator
+    assert ft.initial_seed() == 3
+    assert ft.Generator().initial_seed() == 67280421310721
+    g = ft.Generator()
+    assert g.manual_seed(-1) is g and g.initial_seed() == 2**64 - 1
+    assert g.manual_seed(2**64 - 1).initial_seed() == 2**64 - 1
+    with pytest.raises(RuntimeError, match="Overflow"):
+        g.manual_seed(2**64)
+    with pytest.raises(TypeError):
+        g.manual_seed(1.5)
+    s = g.seed()
+    assert 0 <= s < 2**63 and g.initial_seed() == s
+    assert str(g.device) == "cpu"
+    # manual_seed(s) and seed s's low 32 bits give the same stream, as PyTorch's
+    a = ft.rand(4, generator=ft.Generator().manual_seed(5)).numpy()
+    np.testing.assert_array_equal(a, ft.rand(4, generator=ft.Generator().manual_seed(2**32 + 5)).numpy())
+
+
+def test_state_round_trip_and_errors():
+    ft.manual_seed(9)
+    ft.randn(3)  # leaves a kept normal in the state
+    state = ft.get_rng_state()
+    assert state.dtype == ft.uint8 and state.shape == (5056,)
+    a = [ft.randn(1).item(), ft.rand(5).tolist()]
+    ft.set_rng_state(state)
+    assert [ft.randn(1).item(), ft.rand(5).tolist()] == a
+    g = ft.Generator().set_state(state)
+    assert g.initial_seed() == 9 and ft.randn(1, generator=g).item() == a[0]
+    with pytest.raises(RuntimeError, match="5048.*5056.*found the input RNG state size to be 10"):
+        ft.set_rng_state(state[:10])
+    with pytest.raises(TypeError, match="ByteTensor"):
+        ft.set_rng_state(state.float())
+    broken = state.clone()
+    broken[8:12] = 0  # "left" = 0
+    with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
+        ft.set_rng_state(broken)
+    ft.set_rng_state(state)  # the refused states left nothing behind
+    assert ft.randn(1).item() == a[0]
+
+
+# --- against PyTorch: the same calls, the same values ----------------------------------------------
+
+
+def _loader(m, epochs=2, **kw):
+    ds = m.utils.data.TensorDataset(m.arange(23))
+    out = []
+    for _ in range(epochs):
+        out += [b for (b,) in m.utils.data.DataLoader(ds, batch_size=5, **kw)]
+    return out + [m.rand(3)]  # where the default generator ended
+
+
+def _mlp(m):
+    net = m.nn.Sequential(m.nn.Flatten(), m.nn.Linear(784, 256), m.nn.ReLU(), m.nn.Linear(256, 10))
+    return [p.detach() for p in net.parameters()]
+
+
+CASES = {
+    "rand": lambda m: [m.rand(5), m.rand(2, 3, dtype=m.float64), m.rand_like(m.zeros(4))],
+    "uniform_": lambda m: [m.empty(1000).uniform_(-1.3, 2.9), m.empty(37, dtype=m.float64).uniform_(-0.25, 7)],
+    "uniform_ views": lambda m: [m.empty(4, 5).t().uniform_(), m.empty(6, 8)[:, ::2].uniform_(),
+                                 m.empty(3, 4, 5).permute(2, 0, 1).uniform_()],
+    "randn small": lambda m: [m.randn(3), m.randn(2), m.randn(5, dtype=m.float64), m.randn(15)],
+    "randn blocks": lambda m: [m.randn(16), m.randn(17), m.randn(4, 4), m.randn(1000), m.randn(37, dtype=m.float64)],
+    "randn large": lambda m: m.randn(100003),
+    "normal_": lambda m: [m.empty(1000).normal_(0.5, 2.0), m.empty(100, dtype=m.float64).normal_(-1.3, 0.37),
+                          m.empty(5).normal_(0.5, 2.0), m.empty(4, 5).t().normal_()],
+    "normal": lambda m: [m.normal(0, 0.01, (2, 1)), m.normal(m.arange(20.), m.arange(1., 21.)),
+                         m.normal(m.arange(5.), 0.5), m.normal(2.0, m.arange(1., 21.))],
+    "randint": lambda m: [m.randint(0, 10, (8,)), m.randint(3, 100, (50,), dtype=m.int32),
+                          m.randint(0, 2**28, (6,)), m.randint(-2**40, 2**40, (8,)), m.randint_like(m.zeros(5), 10)],
+    "randperm": lambda m: [m.randperm(10), m.randperm(1000), m.randperm(12, generator=m.Generator().manual_seed(3))],
+    "random_": lambda m: [m.empty(6, dtype=dt).random_() for dt in (m.int64, m.int32, m.uint8, m.bool, m.float32,
+                                                                    m.float64)]
+                         + [m.empty(6).random_(10), m.empty(6, dtype=m.int64).random_(3, 10)],
+    "distributions": lambda m: [m.empty(20, dtype=m.float64).exponential_(2.5), m.empty(20).exponential_(),
+                                m.empty(20).geometric_(0.3), m.empty(20, dtype=m.int64).geometric_(0.3),
+                                m.empty(20, dtype=m.float64).cauchy_(1.0, 2.0), m.empty(20, dtype=m.float64).log_normal_(),
+                                m.empty(5).log_normal_(0.5, 0.25)],
+    "bernoulli": lambda m: [m.bernoulli(m.full((30,), 0.3)), m.bernoulli(m.full((30,), 0.3, dtype=m.float64)),
+                            m.bernoulli(m.zeros(30), p=0.3), m.zeros(30, dtype=m.int64).bernoulli_(0.6),
+                            m.zeros(4, 5).bernoulli_(m.tensor([0.1, 0.5, 0.9, 0.2, 0.7]))],
+    "multinomial": lambda m: [m.multinomial(m.tensor([[0.1, 0.2, 0.7, 0.0, 1.5], [1.0, 1, 1, 1, 1]]), 3),
+                              m.multinomial(m.tensor([0.1, 0.2, 0.7]), 1),
+                              m.multinomial(m.tensor([[0.1, 0.2, 0.7], [3.0, 0, 1]], dtype=m.float64), 11, True)],
+    "dropout": lambda m: [m.nn.functional.dropout(m.ones(100), 0.3), m.nn.Dropout(0.2)(m.ones(3, 7)),
+                          m.nn.functional.dropout(m.ones(30, dtype=m.float64), 0.25)],
+    "nn.init": lambda m: [m.nn.init.xavier_uniform_(m.empty(5, 17)), m.nn.init.xavier_normal_(m.empty(5, 17)),
+                          m.nn.init.kaiming_normal_(m.empty(5, 17)), m.nn.init.kaiming_uniform_(m.empty(5, 17), a=0.1),
+                          m.nn.init.normal_(m.empty(4, 3), 0.0, 0.01), m.nn.init.uniform_(m.empty(9), -2, 3)],
+    "trunc_normal_": lambda m: [m.nn.init.trunc_normal_(m.empty(50, 7)),
+                                m.nn.init.trunc_normal_(m.empty(50, 7), 0.0, 0.02, -0.04, 0.04),
+                                m.nn.init.trunc_normal_(m.empty(50, 7), 0.0, 1.0, 1.5, 4.0)],
+    "layers": _mlp,
+    "loader shuffled": lambda m: _loader(m, shuffle=True),
+    "loader in order": lambda m: _loader(m, shuffle=False),
+    "loader generator": lambda m: _loader(m, shuffle=True, generator=m.Generator().manual_seed(5)),
+    "loader drop_last": lambda m: _loader(m, shuffle=True, drop_last=True),
+    "samplers": lambda m: [m.tensor(list(m.utils.data.SubsetRandomSampler([3, 5, 7, 9, 11]))),
+                           m.tensor(list(m.utils.data.WeightedRandomSampler([0.1, 0.5, 0.4, 2.0], 9))),
+                           m.tensor(list(m.utils.data.WeightedRandomSampler([0.1, 0.5, 0.4, 2.0], 3, False))),
+                           m.tensor(list(m.utils.data.RandomSampler(range(7), replacement=True, num_samples=40))),
+                           m.tensor(list(m.utils.data.RandomSampler(range(7), num_samples=17)))],
+    "random_split": lambda m: [m.tensor(list(s)) for s in m.utils.data.random_split(range(10), [7, 3])]
+                              + [m.tensor(list(s)) for s in m.utils.data.random_split(
+                                  range(10), [0.5, 0.3, 0.2], generator=m.Generator().manual_seed(42))],
+    "state": lambda m: [m.randn(3), m.get_rng_state()],
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("seed", SEEDS)
+def test_same_numbers_as_torch(torch, case, seed):
+    results = []
+    for m in (torch, ft):
+        m.manual_seed(seed)
+        out = CASES[case](m)
+        out = list(out) if isinstance(out, (list, tuple)) else [out]
+        results.append(out + [m.rand(2, dtype=m.float64)])  # and the generator ends in the same place
+    assert len(results[0]) == len(results[1])
+    for want, got in zip(*results):
+        assert (tuple(got.shape), str(got.dtype).split(".")[-1]) == (tuple(want.shape), str(want.dtype).split(".")[-1])
+        np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=case)
+
+
+def test_random_module_and_fork_rng():
+    assert ft.random.manual_seed(21) is ft.default_generator and ft.random.initial_seed() == 21
+    before = ft.random.get_rng_state()
+    with ft.random.fork_rng():
+        ft.rand(100)
+        ft.cuda.manual_seed(5)
+    np.testing.assert_array_equal(ft.random.get_rng_state().numpy(), before.numpy())
+    ft.random.set_rng_state(before)
+    with ft.random.fork_rng(enabled=False):
+        ft.rand(1)
+    assert not np.array_equal(ft.get_rng_state().numpy(), before.numpy())
+
+
+def test_cuda_generator_state_is_seed_and_offset():
+    # The CUDA generator (Philox) keeps a key and a counter: 16 bytes, as PyTorch's; a CPU state does
+    # not fit it. (No GPU needed: the generator exists without one.)
+    ft.cuda.manual_seed(77)
+    state = ft.cuda.get_rng_state()
+    assert state.dtype == ft.uint8 and state.shape == (16,)
+    assert int(state[:8].numpy().view(np.uint64)[0]) == 77 == ft.cuda.initial_seed()
+    assert int(state[8:].numpy().view(np.uint64)[0]) == 0
+    with pytest.raises(RuntimeError, match="wrong size"):
+        ft.cuda.set_rng_state(ft.get_rng_state())
+    ft.cuda.set_rng_state(state)
+    assert ft.cuda.initial_seed() == 77
