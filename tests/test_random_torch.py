@@ -235,6 +235,8 @@ CASES = {
                          m.normal(m.arange(5.), 0.5), m.normal(2.0, m.arange(1., 21.))],
     "randint": lambda m: [m.randint(0, 10, (8,)), m.randint(3, 100, (50,), dtype=m.int32),
                           m.randint(0, 2**28, (6,)), m.randint(-2**40, 2**40, (8,)), m.randint_like(m.zeros(5), 10)],
+    "like on views": lambda m: [m.rand_like(m.zeros(20, 30).t()), m.randn_like(m.zeros(20, 30).t()),
+                                m.randint_like(m.zeros(4, 6, dtype=m.int64).t(), 9)],
     "randperm": lambda m: [m.randperm(10), m.randperm(1000), m.randperm(12, generator=m.Generator().manual_seed(3))],
     "random_": lambda m: [m.empty(6, dtype=dt).random_() for dt in (m.int64, m.int32, m.uint8, m.bool, m.float32,
                                                                     m.float64)]

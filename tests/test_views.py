@@ -398,3 +398,48 @@ def test_T_warns_outside_matrices_as_torch():
         warnings.simplefilter("error")
         assert fasttensor.ones(2, 3).T.shape == (3, 2)
 
+
+
+# --- layouts of copies: clone and *_like keep a dense input's strides (preserve_format) -------------
+
+
+LAYOUT_INPUTS = {
+    "transposed": lambda m: m.arange(6.).reshape(2, 3).t(),
+    "permuted": lambda m: m.arange(60.).reshape(4, 3, 5).permute(2, 0, 1),
+    "size-1 dims": lambda m: m.arange(6.).reshape(2, 1, 3).permute(2, 1, 0),
+    "sliced (not dense)": lambda m: m.arange(24.).reshape(4, 6)[:, ::2],
+    "expanded (overlapping)": lambda m: m.arange(3.).expand(4, 3),
+    "contiguous": lambda m: m.arange(6.).reshape(2, 3),
+    "empty": lambda m: m.zeros(0, 3).t(),
+}
+
+
+@pytest.mark.parametrize("case", list(LAYOUT_INPUTS))
+def test_copies_keep_dense_layouts(case):
+    x = LAYOUT_INPUTS[case](fasttensor)
+    dense = case in ("transposed", "permuted", "size-1 dims", "empty")
+    want = x.stride() if dense else fasttensor.empty(x.shape).stride()
+    for made in (x.clone(), fasttensor.clone(x), fasttensor.empty_like(x), fasttensor.zeros_like(x),
+                 fasttensor.ones_like(x), fasttensor.full_like(x, 2.0), fasttensor.rand_like(x), fasttensor.randn_like(x),
+                 fasttensor.randint_like(x, 5)):
+        assert made.shape == x.shape and made.stride() == want
+    np.testing.assert_array_equal(x.clone().numpy(), x.numpy())
+    assert x.clone(memory_format=fasttensor.contiguous_format).is_contiguous()
+    assert fasttensor.zeros_like(x, memory_format=fasttensor.contiguous_format).is_contiguous()
+
+
+def _views_flat(t) -> str:
+    try:
+        t.clone().view(-1)
+        return "viewed"
+    except RuntimeError:
+        return "refused"
+
+
+@pytest.mark.parametrize("case", list(LAYOUT_INPUTS))
+def test_copy_layouts_match_torch(torch, case):
+    x, tx = LAYOUT_INPUTS[case](fasttensor), LAYOUT_INPUTS[case](torch)
+    for f in ("clone", "zeros_like", "empty_like", "rand_like"):
+        assert getattr(fasttensor, f)(x).stride() == getattr(torch, f)(tx).stride(), f
+    assert _views_flat(x) == _views_flat(tx)  # a transposed copy cannot be flattened by view, as torch's
+    assert repr(fasttensor.contiguous_format) == "fasttensor.contiguous_format"

@@ -1,6 +1,8 @@
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <mutex>
+#include <vector>
 
 #include "core/backend.h"
 
@@ -54,6 +56,25 @@ Tensor empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset) {
   return std::make_shared<TensorImpl>(t->storage(), t->dtype(), shape, strides, offset);
+}
+
+bool is_non_overlapping_and_dense(const Tensor& t) {
+  std::vector<int> dims;
+  for (int i = 0; i < t->dim(); ++i)
+    if (t->shape()[i] != 1) dims.push_back(i);
+  std::sort(dims.begin(), dims.end(), [&](int a, int b) { return t->strides()[a] < t->strides()[b]; });
+  int64_t expected = 1;
+  for (int d : dims) {
+    if (t->strides()[d] != expected) return false;
+    expected *= t->shape()[d];
+  }
+  return true;
+}
+
+Tensor empty_like(const Tensor& t, DType dtype, Device device) {
+  if (t->strides() == contiguous_strides(t->shape()) || !is_non_overlapping_and_dense(t))
+    return empty(t->shape(), dtype, device);
+  return make_view(empty(Shape{t->numel()}, dtype, device), t->shape(), t->strides(), 0);
 }
 
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {

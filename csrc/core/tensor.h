@@ -115,6 +115,13 @@ class TensorImpl {
 Tensor empty(const Shape& shape, DType dtype, Device device = Device{});
 // A view of t's storage with the given layout (no autograd: ops attach that).
 Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset);
+// True when t's elements fill one block of memory without gaps or repeats,
+// in some order of its dims (contiguous, transposed, permuted): such a tensor
+// covers exactly [offset, offset + numel) of its storage.
+bool is_non_overlapping_and_dense(const Tensor& t);
+// A new tensor of t's shape with PyTorch's preserve_format layout: t's
+// strides when t is non-overlapping and dense, else contiguous.
+Tensor empty_like(const Tensor& t, DType dtype, Device device);
 // A 0-d tensor holding a Python number (is_wrapped_number set).
 Tensor wrap_scalar(const Scalar& s, Device device = Device{});
 // A 0-d tensor of the given dtype.

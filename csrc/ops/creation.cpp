@@ -11,6 +11,12 @@ Tensor full(const Shape& shape, const Scalar& v, DType dt, const Device& d) {
   backend(d).fill(t, v);
   return t;
 }
+Tensor full_like(const Tensor& like, const Scalar& v, DType dt, const Device& d) {
+  check_scalar_fits(v, dt);
+  Tensor t = empty_like(like, dt, d);
+  backend(d).fill(t, v);
+  return t;
+}
 Tensor zeros(const Shape& shape, DType dt, const Device& d) { return full(shape, Scalar::from_int(0), dt, d); }
 Tensor ones(const Shape& shape, DType dt, const Device& d) { return full(shape, Scalar::from_int(1), dt, d); }
 

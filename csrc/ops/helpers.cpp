@@ -79,24 +79,6 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
   return view(r, shape.vec());
 }
 
-namespace {
-// Elements laid out without gaps or repeats, in any dimension order (a
-// contiguous tensor, its transposes and permutations): such a tensor covers
-// exactly [offset, offset + numel) of its storage.
-bool is_non_overlapping_and_dense(const Tensor& t) {
-  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims that matter
-  for (int d = 0; d < t->dim(); ++d)
-    if (t->shape()[d] != 1) dims.emplace_back(t->strides()[d], t->shape()[d]);
-  std::sort(dims.begin(), dims.end());
-  int64_t expected = 1;
-  for (const auto& [stride, size] : dims) {
-    if (stride != expected) return false;
-    expected *= size;
-  }
-  return true;
-}
-}  // namespace
-
 void check_no_internal_overlap(const Tensor& out) {
   for (int d = 0; d < out->dim(); ++d)
     FT_CHECK(!(out->strides()[d] == 0 && out->shape()[d] > 1), RuntimeError,

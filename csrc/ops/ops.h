@@ -57,7 +57,10 @@ Tensor add_scalar(const Tensor& a, double s);
 
 // --- tensor.cpp: copies, conversions, fills --------------------------------
 Tensor contiguous(const Tensor& a);
+// A contiguous copy (recorded as CloneBackward0).
 Tensor clone(const Tensor& a);
+// Tensor.clone(): the copy keeps a's layout when a is dense (PyTorch's preserve_format).
+Tensor clone_preserving(const Tensor& a);
 Tensor to_dtype(const Tensor& a, DType dt);
 Tensor to_device(const Tensor& a, const Device& d);
 // dst[...] = src broadcast to dst's shape (dtype converted). Returns dst.
@@ -98,6 +101,8 @@ Tensor commit_overwrite(const Tensor& self, const Tensor& values, const char* na
 Tensor zeros(const Shape& shape, DType dt, const Device& d = Device{});
 Tensor ones(const Shape& shape, DType dt, const Device& d = Device{});
 Tensor full(const Shape& shape, const Scalar& v, DType dt, const Device& d = Device{});
+// full() in like's layout when that is dense (empty_like).
+Tensor full_like(const Tensor& like, const Scalar& v, DType dt, const Device& d);
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<DType> dt,
               const Device& d = Device{});
 Tensor linspace(double start, double end, int64_t steps, DType dt, const Device& d = Device{});

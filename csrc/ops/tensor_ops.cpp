@@ -140,8 +140,8 @@ Tensor commit_inplace(const Tensor& self, const Tensor& r) {
   return self;
 }
 
-Tensor clone(const Tensor& a) {
-  Tensor out = empty(a->shape(), a->dtype(), a->device());
+namespace {
+Tensor copy_into(const Tensor& out, const Tensor& a) {
   backend(a->device()).copy(out, a);
   if (autograd::any_requires_grad({&a}))
     autograd::record(out, "CloneBackward0", {&a}, {}, [](const Tensor& g, const SavedTensors&, auto&) {
@@ -149,6 +149,11 @@ Tensor clone(const Tensor& a) {
     });
   return out;
 }
+}  // namespace
+
+Tensor clone(const Tensor& a) { return copy_into(empty(a->shape(), a->dtype(), a->device()), a); }
+
+Tensor clone_preserving(const Tensor& a) { return copy_into(empty_like(a, a->dtype(), a->device()), a); }
 
 Tensor contiguous(const Tensor& a) { return a->is_contiguous() ? a : clone(a); }
 

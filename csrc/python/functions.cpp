@@ -182,15 +182,22 @@ void bind_functions(py::module_& m) {
   m.def("_empty", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, bool rg) {
     return maybe_requires_grad(empty(Shape(shape), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);
   });
-  m.def("_full", [](const std::vector<int64_t>& shape, py::handle value, py::object dtype, py::object device, bool rg) {
+  m.def("_empty_like", [](const Tensor& t, py::object dtype, py::object device, bool rg) {
+    return maybe_requires_grad(empty_like(t, to_optional_dtype(dtype).value_or(t->dtype()),
+                                          device.is_none() ? t->device() : to_device(device)), rg);
+  });
+  // full(); with `like`, in like's layout (the *_like functions).
+  m.def("_full", [](const std::vector<int64_t>& shape, py::handle value, py::object dtype, py::object device, bool rg,
+                    std::optional<Tensor> like) {
     // An int beyond int64 fills a float tensor, or fails full's range check.
     int overflow = 0;
     if (PyLong_Check(value.ptr()) && !PyBool_Check(value.ptr())) PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
     auto s = overflow ? std::optional<Scalar>(Scalar::from_double(PyLong_AsDouble(value.ptr()))) : to_scalar(value);
     FT_CHECK(s, TypeError, "full(): fill_value must be a number");
     const DType dt = to_optional_dtype(dtype).value_or(s->natural_dtype());
+    if (like) return maybe_requires_grad(ops::full_like(*like, *s, dt, to_device(device)), rg);
     return maybe_requires_grad(ops::full(Shape(shape), *s, dt, to_device(device)), rg);
-  });
+  }, py::arg("shape"), py::arg("value"), py::arg("dtype"), py::arg("device"), py::arg("rg"), py::arg("like") = py::none());
   m.def("_arange", [](py::handle start, py::handle end, py::handle step, py::object dtype, py::object device, bool rg) {
     auto a = to_scalar(start), b = to_scalar(end), c = to_scalar(step);
     FT_CHECK(a && b && c, TypeError, "arange(): start, end and step must be numbers");

@@ -337,7 +337,9 @@ void bind_tensor(py::module_& m) {
       })
       // --- copies and conversions ---------------------------------------------
       .def("contiguous", [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::contiguous(t); }); })
-      .def("clone", [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::clone(t); }); })
+      .def("_clone", [](const Tensor& t, bool preserve) {
+        return nogil(t->numel(), [&] { return preserve ? ops::clone_preserving(t) : ops::clone(t); });
+      })
       .def("_to_dtype", [](const Tensor& t, py::object d) { return ops::to_dtype(t, to_dtype(d)); })
       .def("_to_device", [](const Tensor& t, py::object d) { return ops::to_device(t, to_device(d)); })
       .def("float", [](const Tensor& t) { return ops::to_dtype(t, DType::Float32); })

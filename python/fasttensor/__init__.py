@@ -257,6 +257,7 @@ from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTenso
 from ._tensor import round, strided  # noqa: E402,A001  (round with decimals=)
 from ._C import default_generator  # noqa: E402
 from .random import initial_seed  # noqa: E402
+from ._creation import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: E402,E501
 
 
 from . import linalg as _linalg  # noqa: E402

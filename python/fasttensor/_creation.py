@@ -638,6 +638,31 @@ def _fill_number(value):
     raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}")
 
 
+class memory_format:
+    """How a new tensor lays out its elements (torch.memory_format)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"fasttensor.{self._name}"
+
+    def __reduce__(self):
+        return self._name
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")  # accepted; the result is laid out contiguously
+channels_last_3d = memory_format("channels_last_3d")
+
+
+def _keeps_layout(kwargs: dict) -> bool:
+    """preserve_format (the default): a *_like result keeps a dense input's strides."""
+    fmt = kwargs.get("memory_format")
+    return fmt is None or fmt is preserve_format
+
+
 def _like(t: _C.Tensor, dtype, device, requires_grad: bool, kwargs: dict, name: str):
     """dtype and device of a *_like result: input's unless given."""
     for k in kwargs:
@@ -649,34 +674,42 @@ def _like(t: _C.Tensor, dtype, device, requires_grad: bool, kwargs: dict, name: 
     return d, (device if device is not None else t.device)
 
 
+def _empty_in_layout(input, d, dev, kwargs: dict) -> _C.Tensor:
+    if _keeps_layout(kwargs):
+        return _C._empty_like(input, d, dev, False)
+    return _C._empty(list(input.shape), d, dev, False)
+
+
 def empty_like(input, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "empty_like")
-    return _C._empty(list(input.shape), d, dev, requires_grad)
+    return _empty_in_layout(input, d, dev, kwargs).requires_grad_(requires_grad)
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "zeros_like")
-    return _C._full(list(input.shape), 0, d, dev, requires_grad)
+    return _C._full(list(input.shape), 0, d, dev, requires_grad, input if _keeps_layout(kwargs) else None)
 
 
 def ones_like(input, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "ones_like")
-    return _C._full(list(input.shape), 1, d, dev, requires_grad)
+    return _C._full(list(input.shape), 1, d, dev, requires_grad, input if _keeps_layout(kwargs) else None)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "full_like")
-    return _C._full(list(input.shape), fill_value, d, dev, requires_grad)
+    return _C._full(list(input.shape), fill_value, d, dev, requires_grad, input if _keeps_layout(kwargs) else None)
 
 
 def rand_like(input, dtype=None, device=None, requires_grad: bool = False, generator=None, **kwargs) -> _C.Tensor:
+    """Uniform draws in input's layout: a transposed input's result takes its draws in memory order,
+    as PyTorch's."""
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "rand_like")
-    return _C._rand(list(input.shape), d, dev, generator, requires_grad)
+    return _empty_in_layout(input, d, dev, kwargs).uniform_(generator=generator).requires_grad_(requires_grad)
 
 
 def randn_like(input, dtype=None, device=None, requires_grad: bool = False, generator=None, **kwargs) -> _C.Tensor:
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "randn_like")
-    return _C._randn(list(input.shape), d, dev, generator, requires_grad)
+    return _empty_in_layout(input, d, dev, kwargs).normal_(generator=generator).requires_grad_(requires_grad)
 
 
 # --- ranges ---------------------------------------------------------------------------------

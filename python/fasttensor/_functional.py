@@ -336,10 +336,11 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 def clone(input, *, memory_format=None):
-    """A copy of input with its own storage (memory_format is accepted and ignored)."""
+    """A copy of input with its own storage, in input's layout when that is dense (preserve_format, the
+    default), else contiguous."""
     if not isinstance(input, Tensor):
         raise _not_a_tensor("clone", input)
-    return input.clone()
+    return input.clone(memory_format=memory_format)
 
 
 def _scalar_on(value, like):
@@ -873,10 +874,15 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
                  generator=None):
     """Random integers in [low, high) with input's shape (and its dtype and device unless given);
     randint_like(input, high) draws from [0, high)."""
+    from ._creation import _empty_in_layout
+
     if high is None:
         low, high = 0, low
-    out = _C._randint(int(low), int(high), list(input.shape), dtype if dtype is not None else input.dtype,
-                      device if device is not None else input.device, generator)
+    if int(low) >= int(high):
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={int(low)} >= to={int(high)}")
+    out = _empty_in_layout(input, dtype if dtype is not None else input.dtype,
+                           device if device is not None else input.device, {"memory_format": memory_format})
+    out.random_(int(low), int(high), generator=generator)
     if requires_grad:
         out.requires_grad_(True)
     return out

@@ -225,6 +225,14 @@ def _accepts_requires_grad(cls) -> bool:
         return False
 
 
+def _clone(self: Tensor, *, memory_format=None) -> Tensor:
+    """A copy with its own storage: in self's layout when that is dense (preserve_format, the default,
+    as PyTorch), contiguous with memory_format=contiguous_format."""
+    from ._creation import preserve_format
+
+    return self._clone(memory_format is None or memory_format is preserve_format)
+
+
 def _like_self(self: Tensor, data: Tensor) -> Tensor:
     """data (no history) as a leaf of self's class with self's requires_grad."""
     cls = type(self)
@@ -480,6 +488,7 @@ def _apply_methods() -> None:
     for name in ("unique", "unique_consecutive", "bernoulli", "bernoulli_", "multinomial", "random_", "exponential_",
                  "geometric_", "cauchy_", "log_normal_"):
         setattr(T, name, getattr(_sampling, name))
+    T.clone = _clone
     T.isclose = _isclose
     T.allclose = _allclose
     T.equal = _equal
