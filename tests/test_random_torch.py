@@ -251,6 +251,11 @@ CASES = {
     "multinomial": lambda m: [m.multinomial(m.tensor([[0.1, 0.2, 0.7, 0.0, 1.5], [1.0, 1, 1, 1, 1]]), 3),
                               m.multinomial(m.tensor([0.1, 0.2, 0.7]), 1),
                               m.multinomial(m.tensor([[0.1, 0.2, 0.7], [3.0, 0, 1]], dtype=m.float64), 11, True)],
+    "distributions.Multinomial": lambda m: [
+        m.distributions.multinomial.Multinomial(10, m.ones(6) / 6).sample(),
+        m.distributions.multinomial.Multinomial(10, m.ones(6) / 6).sample((3,)),
+        m.distributions.multinomial.Multinomial(7, m.tensor([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]])).sample((2, 4)),
+        m.distributions.multinomial.Multinomial(1, m.tensor([0.3, 0.7])).sample((5,))],
     "dropout": lambda m: [m.nn.functional.dropout(m.ones(100), 0.3), m.nn.Dropout(0.2)(m.ones(3, 7)),
                           m.nn.functional.dropout(m.ones(30, dtype=m.float64), 0.25)],
     "nn.init": lambda m: [m.nn.init.xavier_uniform_(m.empty(5, 17)), m.nn.init.xavier_normal_(m.empty(5, 17)),

@@ -57,10 +57,11 @@ class Multinomial:
         rows = self.probs.detach().reshape(-1, categories)                      # (B, C)
         counts = _C._full([rows.shape[0], n_samples, categories], 0, self.probs.dtype, self.probs.device, False)
         if n_samples and self.total_count:
-            draws = multinomial(rows, n_samples * self.total_count, replacement=True)  # (B, S * total)
-            draws = draws.reshape(rows.shape[0], n_samples, self.total_count)
+            # PyTorch's order: draw t * S + s of a row is trial t of sample s.
+            draws = multinomial(rows, n_samples * self.total_count, replacement=True)  # (B, total * S)
+            draws = draws.reshape(rows.shape[0], self.total_count, n_samples)
             classes = _C._arange(0, categories, 1, _C.int64, self.probs.device, False)
-            counts = (draws.unsqueeze(-1) == classes).to(self.probs.dtype).sum(-2)      # (B, S, C)
+            counts = (draws.unsqueeze(-1) == classes).to(self.probs.dtype).sum(-3)      # (B, S, C)
         counts = counts.transpose(0, 1)                                               # (S, B, C)
         return counts.reshape(sample_shape + tuple(self.batch_shape) + (categories,))
 
