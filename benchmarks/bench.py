@@ -448,6 +448,40 @@ def overhead_cases() -> list[Case]:
                  tags=("overhead-backward", "autograd"), note="no NumPy column (no autograd)")]
 
 
+# random numbers ----------------------------------------------------------------
+
+RANDOM_CALLS = {
+    "rand": "{m}.rand({n})",
+    "randn": "{m}.randn({n})",
+    "randint(0, 10)": "{m}.randint(0, 10, ({n},))",
+    "dropout(p=0.5)": "{m}.nn.functional.dropout(x, 0.5)",
+    "randperm": "{m}.randperm({n})",
+}
+
+
+def random_case(call: str, size: int, label: str) -> Case:
+    """A sampling call; the check: after the same manual_seed, fasttensor draws torch's very values."""
+    def build() -> Built:
+        impls, outputs = {}, {}
+        for lib, module in (("fasttensor", ft), ("torch", torch)):
+            name = "ft" if lib == "fasttensor" else "torch"
+            ns = namespace(x=module.ones(size))
+            stmt = RANDOM_CALLS[call].format(m=name, n=size)
+            impls[lib] = Impl(stmt, ns)
+            outputs[lib] = functools.partial(lambda module, impl: (module.manual_seed(7), impl.output())[1],
+                                             module, impls[lib])
+        expected = np.asarray(outputs["torch"]().numpy(), dtype=np.float64)
+        return Built(impls, (expected,), (0.0,), outputs=outputs)
+
+    return Case("random numbers", f"{call} {label}", build, tags=("random",))
+
+
+def random_cases() -> list[Case]:
+    return ([random_case(call, size, label) for call in ("rand", "randn", "randint(0, 10)", "dropout(p=0.5)")
+             for size, label in ((1_000, "1e3"), (1_000_000, "1e6"))]
+            + [random_case("randperm", 60_000, "6e4")])
+
+
 # MLP epoch ---------------------------------------------------------------------
 
 def autograd_train_steps(lib, cross_entropy: Callable, batches: list, params: list, lr: float):
@@ -537,7 +571,7 @@ def all_cases(options: argparse.Namespace) -> list[Case]:
     return (matmul_cases() + elementwise_cases()
             + [sum_case(None), sum_case(0), sum_case(1), sum_case(1, 256, 10)]
             + [softmax_case(f, shape) for f in ("softmax", "log_softmax") for shape in ((256, 10), (4096, 4096))]
-            + [cross_entropy_case()] + overhead_cases() + [mlp_epoch_case(MLP_SAMPLES // 10 if options.quick else MLP_SAMPLES)])
+            + [cross_entropy_case()] + overhead_cases() + random_cases() + [mlp_epoch_case(MLP_SAMPLES // 10 if options.quick else MLP_SAMPLES)])
 
 
 # --------------------------------------------------------------------------- checking
@@ -932,6 +966,8 @@ GROUP_NOTES = {
         "NumPy's softmax is the hand-written multi-pass formula; cross-entropy's NumPy column is forward + "
         "gradient by hand. For fwd+bwd cases x.grad accumulates over the timed calls in both libraries."),
     "per-op overhead": "Many calls per sample; time per call.",
+    "random numbers": ("float32 draws from the default generator; each case is checked to give torch's very values "
+                       "after the same manual_seed (exact), so no NumPy column (its generators are other algorithms)."),
     "MLP training": "Each sample is one epoch (batches of 256, the last one partial); median over 3-5 "
                     "timed epochs after one warm-up epoch. Random data of Fashion-MNIST's shape, fixed seed. Before "
                     "timing, three steps from the same start are checked against a float64 NumPy run.",
