@@ -183,6 +183,20 @@ def test_generator_api():
     np.testing.assert_array_equal(a, ft.rand(4, generator=ft.Generator().manual_seed(2**32 + 5)).numpy())
 
 
+def test_generator_copies(torch):
+    import copy
+    import pickle
+
+    out = []
+    for m in (torch, ft):
+        g = m.Generator().manual_seed(3)
+        m.rand(5, generator=g)
+        copies = [copy.deepcopy(g), pickle.loads(pickle.dumps(g)), g.clone_state()]
+        out.append([m.rand(3, generator=c).numpy() for c in copies + [g]] + [copies[0].initial_seed()])
+    for want, got in zip(*out):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_state_round_trip_and_errors():
     ft.manual_seed(9)
     ft.randn(3)  # leaves a kept normal in the state

@@ -1,8 +1,10 @@
 // The Python module fasttensor._C: argument conversion and calls into ops.
 // No op logic lives here.
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <random>
+#include <string>
 
 #include "autograd/grad_mode.h"
 #include "cpu/cpuinfo.h"
@@ -53,6 +55,16 @@ uint64_t seed_value(py::handle seed) {
 uint64_t nondeterministic_seed() {
   std::random_device rd;
   return ((uint64_t(rd()) << 32) | rd()) >> 1;
+}
+
+std::unique_ptr<Generator> copy_of(Generator& g) {
+  auto copy = std::make_unique<Generator>();
+  copy->device = g.device;
+  const std::vector<uint8_t> state = g.get_state();
+  copy->set_state(state.data(), state.size());
+  std::lock_guard<std::mutex> lock(g.mutex);
+  copy->offset = g.offset;
+  return copy;
 }
 
 Tensor state_tensor(const std::vector<uint8_t>& bytes) {
@@ -201,7 +213,27 @@ void bind_runtime(py::module_& m) {
         const Tensor bytes = ops::contiguous(state);
         g.set_state(bytes->data_as<uint8_t>(), size_t(bytes->numel()));
         return g;
-      }, py::return_value_policy::reference);
+      }, py::return_value_policy::reference)
+      .def("clone_state", [](Generator& g) { return copy_of(g); })
+      .def("get_offset", [](const Generator& g) { return g.offset; })
+      .def("set_offset", [](Generator& g, uint64_t offset) -> Generator& {
+        g.offset = offset;
+        return g;
+      }, py::return_value_policy::reference)
+      // copy.deepcopy and pickle: the device and the state bytes.
+      .def(py::pickle(
+          [](Generator& g) {
+            const std::vector<uint8_t> state = g.get_state();
+            return py::make_tuple(device_object(g.device),
+                                  py::bytes(reinterpret_cast<const char*>(state.data()), state.size()));
+          },
+          [](py::tuple t) {
+            auto g = std::make_unique<Generator>();
+            g->device = to_device(t[0]);
+            const std::string state = t[1].cast<std::string>();
+            g->set_state(reinterpret_cast<const uint8_t*>(state.data()), state.size());
+            return g;
+          }));
   m.attr("default_generator") = py::cast(&default_generator(), py::return_value_policy::reference);
   m.attr("_cuda_default_generator") = py::cast(&default_cuda_generator(), py::return_value_policy::reference);
   m.attr("Generator").attr("__module__") = "fasttensor";
