@@ -171,9 +171,9 @@ def test_generator_api():
     g = ft.Generator()
     assert g.manual_seed(-1) is g and g.initial_seed() == 2**64 - 1
     assert g.manual_seed(2**64 - 1).initial_seed() == 2**64 - 1
-    with pytest.raises(RuntimeError, match="Overflow"):
+    with pytest.raises(ValueError, match="Overflow"):
         g.manual_seed(2**64)
-    with pytest.raises(TypeError):
+    with pytest.raises(RuntimeError, match="expected a long"):
         g.manual_seed(1.5)
     s = g.seed()
     assert 0 <= s < 2**63 and g.initial_seed() == s
@@ -181,6 +181,41 @@ def test_generator_api():
     # manual_seed(s) and seed s's low 32 bits give the same stream, as PyTorch's
     a = ft.rand(4, generator=ft.Generator().manual_seed(5)).numpy()
     np.testing.assert_array_equal(a, ft.rand(4, generator=ft.Generator().manual_seed(2**32 + 5)).numpy())
+
+
+ERRORS = ["m.empty(3, dtype=m.uint8).random_(300)", "m.empty(3, dtype=m.uint8).random_(-3, 3)",
+          "m.empty(3, dtype=m.bool).random_(2, 9)", "m.empty(3, dtype=m.int32).random_(2**32 + 5)",
+          "m.empty(3).random_(2.5)", "m.empty(3, dtype=m.int64).random_(0, 2**63)",
+          "m.empty(3).uniform_(0, float('inf'))", "m.empty(3).uniform_(-float('inf'), 0)",
+          "m.empty(3).uniform_(-3e38, 3e38)", "m.empty(3, dtype=m.float64).uniform_(-1e308, 1e308)",
+          "m.randperm(2**25, dtype=m.float32)", "m.manual_seed(2**64)", "m.Generator().manual_seed(2.5)",
+          "m.empty(3, dtype=m.int64).exponential_()", "m.empty(3, dtype=m.int64).cauchy_()",
+          "m.empty(3, dtype=m.int64).log_normal_()", "m.zeros(3).bernoulli_(m.ones(3, dtype=m.int64))",
+          "m.empty(3, dtype=m.bool).geometric_(0.3)", "m.nn.functional.dropout(m.ones(3, dtype=m.int64), 0.5)"]
+
+
+@pytest.mark.parametrize("call", ERRORS)
+def test_bad_arguments_raise_as_torch(torch, call):
+    raised = []
+    for m in (torch, ft):
+        with pytest.raises(Exception) as info:
+            eval(call, {"m": m})
+        raised.append((type(info.value), str(info.value).split("\n")[0]))
+    assert raised[1] == raised[0]
+
+
+def test_normal_and_bernoulli_do_not_differentiate_the_draw(torch):
+    grads = []
+    for m in (torch, ft):
+        mu, sd, p = m.zeros(4, requires_grad=True), m.ones(4, requires_grad=True), m.full((3,), 0.5, requires_grad=True)
+        y = m.normal(mu, sd)
+        (y * m.arange(4.)).sum().backward()
+        b = m.bernoulli(p)
+        b.sum().backward()
+        names = [type(t.grad_fn).__name__ if m is torch else repr(t.grad_fn).split()[0].strip("<")
+                 for t in (y, m.normal(mu, 1.0), m.normal(0.0, sd), b)]
+        grads.append([mu.grad.tolist(), sd.grad.tolist(), p.grad.tolist(), names])
+    assert grads[1] == grads[0]
 
 
 def test_generator_copies(torch):
@@ -270,6 +305,17 @@ CASES = {
         m.distributions.multinomial.Multinomial(10, m.ones(6) / 6).sample((3,)),
         m.distributions.multinomial.Multinomial(7, m.tensor([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]])).sample((2, 4)),
         m.distributions.multinomial.Multinomial(1, m.tensor([0.3, 0.7])).sample((5,))],
+    "normal broadcast": lambda m: [m.normal(m.zeros(3, 1), m.ones(1, 4)), m.normal(m.zeros(2), m.ones(3, 2))],
+    "out= views": lambda m: [m.rand(3, 4, out=m.empty(4, 3).t()), m.randn(4, 5, out=m.empty(5, 4).t()),
+                             m.randint(0, 9, (3, 4), out=m.empty(4, 3, dtype=m.int64).t()),
+                             m.normal(0.5, 2.0, (4, 5), out=m.empty(5, 4).t())],
+    "views in": lambda m: [m.nn.functional.dropout(m.arange(20.).view(5, 4).t(), 0.5),
+                           m.zeros(5, 4).t().bernoulli_(m.rand(4, 5)), m.multinomial(m.rand(4, 3).t(), 2),
+                           m.rand_like(m.zeros(5, 6).t()[1:4])],
+    "multinomial sums": lambda m: [m.multinomial(m.rand(1000), 500, True),
+                                   m.multinomial(m.rand(7, 300, dtype=m.float64), 900, True)],
+    "bounds": lambda m: [m.bernoulli(m.zeros(20, dtype=m.int64), 0.7), m.empty(5, dtype=m.int64).random_(3, None),
+                         m.empty(5, dtype=m.int64).random_(-2**63, None), m.empty(5, dtype=m.float64).random_(3, None)],
     "dropout": lambda m: [m.nn.functional.dropout(m.ones(100), 0.3), m.nn.Dropout(0.2)(m.ones(3, 7)),
                           m.nn.functional.dropout(m.ones(30, dtype=m.float64), 0.25)],
     "nn.init": lambda m: [m.nn.init.xavier_uniform_(m.empty(5, 17)), m.nn.init.xavier_normal_(m.empty(5, 17)),

@@ -61,7 +61,7 @@ Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int6
 bool is_non_overlapping_and_dense(const Tensor& t) {
   std::vector<int> dims;
   for (int i = 0; i < t->dim(); ++i)
-    if (t->shape()[i] != 1) dims.push_back(i);
+    if (t->shape()[i] > 1) dims.push_back(i);  // size 0 or 1: any stride is dense
   std::sort(dims.begin(), dims.end(), [&](int a, int b) { return t->strides()[a] < t->strides()[b]; });
   int64_t expected = 1;
   for (int d : dims) {
@@ -71,10 +71,47 @@ bool is_non_overlapping_and_dense(const Tensor& t) {
   return true;
 }
 
+namespace {
+// Dense strides that keep t's dim order in memory (PyTorch's infer_dense_strides):
+// dims sorted innermost-first by stride with a stable insertion sort, a 0
+// stride never moving a dim and equal strides putting the smaller size inner.
+Shape dense_strides_in_order_of(const Tensor& t) {
+  const Shape& size = t->shape();
+  const Shape& stride = t->strides();
+  const int n = size.size();
+  std::vector<int> perm(static_cast<size_t>(n));  // perm[0]: the innermost dim
+  for (int i = 0; i < n; ++i) perm[size_t(i)] = n - 1 - i;
+  auto should_swap = [&](int d0, int d1) {
+    if (stride[d0] == 0 || stride[d1] == 0) return 0;
+    if (stride[d0] != stride[d1]) return stride[d0] < stride[d1] ? -1 : 1;
+    return size[d0] > size[d1] ? 1 : 0;
+  };
+  for (int i = 1; i < n; ++i) {
+    int d1 = i;
+    for (int d0 = i - 1; d0 >= 0; --d0) {
+      const int c = should_swap(perm[size_t(d0)], perm[size_t(d1)]);
+      if (c > 0) {
+        std::swap(perm[size_t(d0)], perm[size_t(d1)]);
+        d1 = d0;
+      } else if (c < 0) {
+        break;
+      }
+    }
+  }
+  Shape out = Shape::filled(n, 1);
+  int64_t next = 1;
+  for (int d : perm) {
+    out[d] = next;
+    if (size[d] > 1) next *= size[d];
+  }
+  return out;
+}
+}  // namespace
+
 Tensor empty_like(const Tensor& t, DType dtype, Device device) {
-  if (t->strides() == contiguous_strides(t->shape()) || !is_non_overlapping_and_dense(t))
-    return empty(t->shape(), dtype, device);
-  return make_view(empty(Shape{t->numel()}, dtype, device), t->shape(), t->strides(), 0);
+  const Shape strides = is_non_overlapping_and_dense(t) ? t->strides() : dense_strides_in_order_of(t);
+  if (strides == contiguous_strides(t->shape())) return empty(t->shape(), dtype, device);
+  return make_view(empty(Shape{t->numel()}, dtype, device), t->shape(), strides, 0);
 }
 
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {

@@ -120,7 +120,8 @@ Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int6
 // covers exactly [offset, offset + numel) of its storage.
 bool is_non_overlapping_and_dense(const Tensor& t);
 // A new tensor of t's shape with PyTorch's preserve_format layout: t's
-// strides when t is non-overlapping and dense, else contiguous.
+// strides when t is non-overlapping and dense, else dense strides in the
+// memory order of t's dims (contiguous for a contiguous-ordered t).
 Tensor empty_like(const Tensor& t, DType dtype, Device device);
 // A 0-d tensor holding a Python number (is_wrapped_number set).
 Tensor wrap_scalar(const Scalar& s, Device device = Device{});

@@ -200,7 +200,9 @@ void random_int(const Tensor& dst, int64_t low, int64_t high, Generator& g) {
     const uint64_t range = uint64_t(high) - uint64_t(low);
     std::lock_guard<std::mutex> lock(g.mutex);
     const int64_t n = dst->numel();
-    if (range >= (uint64_t(1) << 28)) {
+    if (range == 0) {  // [-2^63, 2^63): all 64 bits
+      for (int64_t i = 0; i < n; ++i) o[i] = T(int64_t(g.random64()));
+    } else if (range >= (uint64_t(1) << 28)) {
       for (int64_t i = 0; i < n; ++i) o[i] = T(int64_t(g.random64() % range + uint64_t(low)));
     } else {  // one word: a 32-bit remainder, the same value and a cheaper division
       const uint32_t r32 = uint32_t(range);

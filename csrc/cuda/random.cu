@@ -74,7 +74,7 @@ __global__ void int_kernel(T* dst, int64_t n, int64_t low, uint64_t range, uint6
     for (int k = 0; k < 4; ++k) {
       if (c * 4 + k >= n) break;
       const uint64_t bits = (uint64_t(philox::lane(r, k)) << 32) | philox::lane(r2, k);
-      dst[c * 4 + k] = T(low + int64_t(bits % range));
+      dst[c * 4 + k] = T(int64_t((range ? bits % range : bits) + uint64_t(low)));  // range 0: all 64 bits
     }
   }
 }
@@ -107,7 +107,7 @@ void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uin
   if (n == 0) return;
   FT_DISPATCH_ALL_TYPES(dst->dtype(), "random_", [&] {
     int_kernel<scalar_t><<<grid_size(ceil_div(n, 4)), kThreads, 0, stream()>>>(
-        dst->data_as<scalar_t>(), n, low, uint64_t(high - low), seed, offset);
+        dst->data_as<scalar_t>(), n, low, uint64_t(high) - uint64_t(low), seed, offset);
     FT_CUDA_CHECK_LAUNCH();
   });
 }

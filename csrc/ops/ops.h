@@ -218,7 +218,8 @@ Tensor uniform_(const Tensor& self, double low, double high, Generator* g = null
 Tensor normal_(const Tensor& self, double mean, double std, Generator* g = nullptr);
 // self := draws of a distribution (PyTorch's on the CPU; from uniform draws elsewhere).
 Tensor random_distribution_(const Tensor& self, RandomDistribution kind, double a, double b, Generator* g = nullptr);
-// self := integers uniform in [low, high) (random_(from, to)).
+// self := integers uniform in [low, high) (random_(from, to)); high = INT64_MIN
+// means 2^63, and with low = INT64_MIN too the whole int64 range.
 Tensor random_(const Tensor& self, int64_t low, int64_t high, Generator* g = nullptr);
 Tensor dropout(const Tensor& a, double p, bool training);
 

@@ -142,8 +142,16 @@ Tensor uniform_(const Tensor& self, double low, double high, Generator* g) {
   check_inplace(self);
   FT_CHECK(is_floating(self->dtype()), NotImplementedError, "\"check_uniform_bounds\" not implemented for '",
            dtype_scalar_name(self->dtype()), "'");
+  const bool single = self->dtype() == DType::Float32;
+  const double largest = single ? double(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
+  const char* c_name = single ? "float" : "double";
+  FT_CHECK(low >= -largest && low <= largest, RuntimeError, "from is out of bounds for ", c_name);
+  FT_CHECK(high >= -largest && high <= largest, RuntimeError, "to is out of bounds for ", c_name);
   FT_CHECK(low <= high, RuntimeError, "uniform_ expects to return a [from, to) range, but found from=", low,
            " > to=", high);
+  FT_CHECK(high - low <= largest, RuntimeError, "uniform_ expects to-from <= std::numeric_limits<",
+           single ? "Float" : "Double", ">::max(), but found to=", high, " and from=", low,
+           " which result in to-from to exceed the limit");
   check_no_internal_overlap(self);
   Generator& gen = pick(g, self->device());
   return fill_random(self, "UniformBackward0", [&](const Tensor& dst) {
@@ -185,6 +193,8 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dt, const De
 // "inside-out" form with random64() % (i + 1).
 Tensor randperm(int64_t n, DType dt, const Device& d, Generator* g) {
   FT_CHECK(n >= 0, RuntimeError, "n must be non-negative, got", n);
+  FT_CHECK(dt != DType::Float32 || n <= (int64_t(1) << 24) + 1, RuntimeError,
+           "n cannot be greater than 2^24+1 for Float type.");
   Tensor perm = empty(Shape{n}, DType::Int64, Device{});
   int64_t* p = perm->data_as<int64_t>();
   Generator& gen = pick(g, d);  // drawn on the host, from its MT19937 words
@@ -256,8 +266,9 @@ Tensor random_distribution_(const Tensor& self, RandomDistribution kind, double 
 Tensor random_(const Tensor& self, int64_t low, int64_t high, Generator* g) {
   check_inplace(self);
   check_no_internal_overlap(self);
-  FT_CHECK(low < high, RuntimeError, "random_ expects 'from' to be less than 'to', but got from=", low,
-           " >= to=", high);
+  // high == INT64_MIN stands for 2^63 (random_(from, None) on int64).
+  FT_CHECK(low < high || high == std::numeric_limits<int64_t>::min(), RuntimeError,
+           "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
   Generator& gen = pick(g, self->device());
   return fill_random(self, "RandomBackward0", [&](const Tensor& dst) {
     backend(dst->device()).random_int(dst, low, high, gen);
@@ -270,7 +281,9 @@ Tensor dropout(const Tensor& a, double p, bool training) {
   FT_CHECK(p >= 0 && p <= 1, ValueError, "dropout probability has to be between 0 and 1, but got ", p);
   if (!training || p == 0 || a->numel() == 0) return a;
   if (p == 1) return mul(a, zeros(a->shape(), a->dtype(), a->device()));
-  Tensor noise = empty(a->shape(), a->dtype(), a->device());
+  FT_CHECK(is_floating(a->dtype()), RuntimeError, "result type Float can't be cast to the desired output type ",
+           dtype_scalar_name(a->dtype()));
+  Tensor noise = empty_like(a, a->dtype(), a->device());  // drawn in a's memory order
   random_distribution_(noise, RandomDistribution::Bernoulli, 1.0 - p, 0.0, nullptr);
   return mul(a, div(noise, wrap_scalar(Scalar::from_double(1.0 - p))));
 }

@@ -35,18 +35,17 @@ void force_softmax_launch(const std::string& name);
 namespace ft::python {
 
 namespace {
-// A seed as PyTorch takes it: an int in [-2^63, 2^64), negative ones as
-// their two's complement.
+// A seed as PyTorch takes it: an int (a bool too) in [-2^63, 2^64), negative
+// ones as their two's complement.
 uint64_t seed_value(py::handle seed) {
-  FT_CHECK(PyLong_Check(seed.ptr()) && !PyBool_Check(seed.ptr()), TypeError, "manual_seed expected a long, but got ",
-           Py_TYPE(seed.ptr())->tp_name);
+  FT_CHECK(PyLong_Check(seed.ptr()), RuntimeError, "manual_seed expected a long, but got ", Py_TYPE(seed.ptr())->tp_name);
   const unsigned long long u = PyLong_AsUnsignedLongLong(seed.ptr());
   if (!PyErr_Occurred()) return uint64_t(u);
   PyErr_Clear();
   const long long v = PyLong_AsLongLong(seed.ptr());
   if (PyErr_Occurred()) {
     PyErr_Clear();
-    throw RuntimeError("Overflow when unpacking long");
+    throw ValueError("Overflow when unpacking long long");
   }
   return uint64_t(v);
 }

@@ -819,6 +819,13 @@ def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad: bool = F
 
 # --- random tensors -------------------------------------------------------------------------
 
+def _fills_out(out, shape, dtype) -> bool:
+    """Whether a random creation call draws straight into out (in out's memory order, as PyTorch's):
+    out already has the shape and dtype and takes no graph."""
+    return (isinstance(out, _C.Tensor) and tuple(out.shape) == tuple(shape) and not out.requires_grad
+            and (dtype is None or dtype == out.dtype))
+
+
 def _random(fill, name: str, size: tuple, generator, dtype, device, requires_grad: bool, kwargs: dict) -> _C.Tensor:
     """rand / randn: fill (_C._rand or _C._randn) over the size given as PyTorch's parser reads it."""
     out = kwargs.get("out")
@@ -826,7 +833,11 @@ def _random(fill, name: str, size: tuple, generator, dtype, device, requires_gra
         size, dtype, device = _size_kw(size, kwargs, dtype, device, name)
     if not size:
         raise _missing_size(name)
-    result = fill(_size(size, name), dtype, device, generator, requires_grad and out is None)
+    shape = _size(size, name)
+    if out is not None and out.is_floating_point() and _fills_out(out, shape, dtype):
+        (out.uniform_ if fill is _C._rand else out.normal_)(generator=generator)
+        return out.requires_grad_(True) if requires_grad else out
+    result = fill(shape, dtype, device, generator, requires_grad and out is None)
     return result if out is None else _write_creation_out(out, result, name, requires_grad)
 
 
@@ -875,6 +886,9 @@ def randint(*args, generator=None, out=None, dtype=None, device=None, requires_g
         _check_randint_bounds(low, high, _to_dtype(dtype))
     if requires_grad:
         _check_grad_dtype(dtype if dtype is not None else _C.int64)
+    if out is not None and _fills_out(out, shape, dtype):
+        out.random_(low, high, generator=generator)
+        return out.requires_grad_(True) if requires_grad else out
     result = _C._randint(low, high, shape, dtype, device, generator)
     if out is not None:
         return _write_creation_out(out, result, "randint", requires_grad)
@@ -965,23 +979,51 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
            requires_grad: bool = False, layout=None, pin_memory: bool = False) -> _C.Tensor:
     """Samples from N(mean, std²): with float mean/std and a size (a sequence), or elementwise with tensors."""
     if isinstance(mean, _C.Tensor) or isinstance(std, _C.Tensor):
-        if isinstance(std, _C.Tensor) and bool((std < 0).any()):
-            raise RuntimeError("normal expects all elements of std >= 0.0")
-        if not isinstance(std, _C.Tensor) and std < 0:
-            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-        ref = mean if isinstance(mean, _C.Tensor) else std
-        shape = list(ref.shape) if size is None else _normal_size(mean, std, size)
-        z = _C._randn(shape, dtype if dtype is not None else ref.dtype, device if device is not None else ref.device,
-                      generator, False)
-        return write_out(out, _finish(z * std + mean, requires_grad and out is None), "normal")
+        return _normal_of_tensors(mean, std, size, generator, out, dtype, device, requires_grad)
     shape = _normal_size(mean, std, size)
     if out is not None:
         dtype, device = _out_defaults(out, dtype, device, "normal")
+        if _fills_out(out, shape, dtype):
+            out.normal_(float(mean), float(std), generator=generator)
+            return out.requires_grad_(True) if requires_grad else out
     t = _C._empty(shape, dtype, device, False)
     t.normal_(float(mean), float(std), generator=generator)
     if out is not None:
         return _write_creation_out(out, t, "normal", requires_grad)
     return _finish(t, requires_grad)
+
+
+def _normal_of_tensors(mean, std, size, generator, out, dtype, device, requires_grad):
+    """normal with a tensor mean and/or std, as PyTorch draws it: standard normals over the broadcast
+    shape, times std, plus mean (a number std is applied in the fill). The draw is not differentiated:
+    mean and std get zero gradients (NormalBackward1/2/3)."""
+    from ._functional import broadcast_shapes
+    from ._sampling import _zero_gradient
+    from .autograd import no_grad
+
+    if size is not None:
+        raise TypeError(_invalid_combination("normal", (mean, std, size), {}, " * (Tensor mean, Tensor std, *, "
+                                                                           "torch.Generator generator, Tensor out = None)"))
+    if isinstance(std, _C.Tensor):
+        if bool((std < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    tensors = [t for t in (mean, std) if isinstance(t, _C.Tensor)]
+    ref = tensors[0]
+    shape = list(broadcast_shapes(*(t.shape for t in tensors))) if len(tensors) == 2 else list(ref.shape)
+    kind = _C.result_type(mean, std) if len(tensors) == 2 else ref.dtype
+    z = _C._empty(shape, dtype if dtype is not None else kind, device if device is not None else ref.device, False)
+    with no_grad():
+        if isinstance(std, _C.Tensor):
+            z.normal_(0.0, 1.0, generator=generator).mul_(std)
+        else:
+            z.normal_(0.0, float(std), generator=generator)
+        z.add_(mean)
+    name = {(True, True): "NormalBackward3", (True, False): "NormalBackward1", (False, True): "NormalBackward2"}[
+        (isinstance(mean, _C.Tensor), isinstance(std, _C.Tensor))]
+    z = _zero_gradient(z, tensors, name)
+    return write_out(out, _finish(z, requires_grad and out is None), "normal")
 
 
 def _normal_size(mean, std, size) -> list:

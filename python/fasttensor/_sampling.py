@@ -7,6 +7,7 @@ GPU they are built from our Philox uniforms."""
 from __future__ import annotations
 
 import math
+import warnings
 
 from . import _C
 
@@ -66,6 +67,33 @@ def _check_probabilities(p: Tensor, name: str) -> None:
 
 _BERNOULLI, _EXPONENTIAL, _GEOMETRIC, _CAUCHY, _LOG_NORMAL, _BITS = range(6)
 
+_ZERO_GRADIENT_NODES: dict = {}
+
+
+def _zero_gradient(sample: Tensor, inputs, name: str) -> Tensor:
+    """sample, recorded (when an input requires grad) as a node named `name` that gives each input a
+    zero gradient: PyTorch's sampling functions do not differentiate the draw."""
+    if not (_C.is_grad_enabled() and any(t.requires_grad for t in inputs)):
+        return sample
+    node = _ZERO_GRADIENT_NODES.get(name)
+    if node is None:
+        from .autograd import Function
+
+        class node(Function):  # noqa: N801 - named by _grad_fn_name
+            _grad_fn_name = name
+
+            @staticmethod
+            def forward(ctx, draw, *tensors):
+                ctx.shapes = [(tuple(t.shape), t.dtype, t.device) for t in tensors]
+                return draw.clone()
+
+            @staticmethod
+            def backward(ctx, grad):
+                return (None,) + tuple(_C._full(list(shape), 0, dtype, device, False) for shape, dtype, device in ctx.shapes)
+
+        _ZERO_GRADIENT_NODES[name] = node
+    return node.apply(sample, *inputs)
+
 
 def _uniform_like(shape, dtype, device, generator) -> Tensor:
     """Uniform draws in dtype (float32: 24 random bits each, float64: 53), PyTorch's bernoulli(P) draws."""
@@ -73,43 +101,52 @@ def _uniform_like(shape, dtype, device, generator) -> Tensor:
 
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
-    """1 with probability input (or p), else 0, elementwise; input's shape and dtype."""
-    _check_probabilities(input, "bernoulli")
+    """1 with probability input (or p), else 0, elementwise; input's shape, dtype and layout. The draw
+    is not differentiated: an input that requires grad gets a zero gradient (BernoulliBackward0)."""
     if p is not None:
-        return bernoulli_(_C._empty(list(input.shape), input.dtype, input.device, False), p, generator=generator)
+        return bernoulli_(_C._empty_like(input, None, None, False), p, generator=generator)
+    _check_probabilities(input, "bernoulli")
     prob = input.detach()
+    draws = _C._empty_like(prob, None, None, False).uniform_(generator=generator)
     if prob.numel() and not bool(((prob >= 0) & (prob <= 1)).all()):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    return (_uniform_like(prob.shape, prob.dtype, prob.device, generator) < prob).to(input.dtype)
+    return _zero_gradient((draws < prob).to(input.dtype), [input], "BernoulliBackward0")
 
 
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     """Fills self with draws of probability p: a number (one 53-bit uniform per element, as PyTorch's
     CPU) or a tensor broadcast to self (uniforms in p's dtype)."""
     if isinstance(p, Tensor):
+        if not p.is_floating_point():
+            raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{_scalar_name(p)}\'')
         prob = p.detach().expand(self.shape)
-        if not prob.is_floating_point():
-            prob = prob.to(_C.get_default_dtype())
+        # one uniform per element of self, in self's memory order, in p's dtype
+        draws = _C._empty_like(self, prob.dtype, self.device, False).uniform_(generator=generator)
         if prob.numel() and not bool(((prob >= 0) & (prob <= 1)).all()):
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-        return self.copy_(_uniform_like(prob.shape, prob.dtype, self.device, generator) < prob)
+        return self.copy_(draws < prob)
     p = float(p)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     return _C._random_distribution_(self, _BERNOULLI, p, 0.0, generator)
 
 
+def _scalar_name(t: Tensor) -> str:
+    from ._tensor import _SCALAR_NAMES
+
+    return _SCALAR_NAMES[str(t.dtype).split(".")[-1]]
+
+
 def _require_float(self: Tensor, name: str) -> None:
     if not self.is_floating_point():
-        from ._tensor import _SCALAR_NAMES
-
-        raise RuntimeError(f"{name} expects a floating point tensor, but got "
-                           f"{_SCALAR_NAMES[str(self.dtype).split('.')[-1]]}")
+        raise NotImplementedError(f'"{name}" not implemented for \'{_scalar_name(self)}\'')
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
     """Exponential draws of rate lambd: -log(1 - u) / lambd."""
-    _require_float(self, "exponential_")
+    if not self.is_floating_point():
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {_scalar_name(self)}")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={float(lambd)}")
     return _C._random_distribution_(self, _EXPONENTIAL, float(lambd), 0.0, generator)
@@ -117,6 +154,8 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
 
 def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
     """The number of Bernoulli(p) trials up to the first success: ceil(log(u) / log(1 - p))."""
+    if self.dtype == _C.bool:
+        raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={float(p)}")
     return _C._random_distribution_(self, _GEOMETRIC, float(p), 0.0, generator)
@@ -124,7 +163,11 @@ def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
     """Cauchy draws: median + sigma tan(pi (u - 1/2))."""
-    _require_float(self, "cauchy_")
+    if not self.is_floating_point():
+        from ._creation import _C_TYPE_NAMES
+
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {_C_TYPE_NAMES[self.dtype]}")
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={float(sigma)}")
     return _C._random_distribution_(self, _CAUCHY, float(median), float(sigma), generator)
@@ -132,7 +175,7 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
     """exp of normal draws with the given mean and standard deviation."""
-    _require_float(self, "log_normal_")
+    _require_float(self, "log_normal_cpu")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={float(std)}")
     return _C._random_distribution_(self, _LOG_NORMAL, float(mean), float(std), generator)
@@ -146,17 +189,48 @@ def random_(self: Tensor, *args, generator=None, **kwargs) -> Tensor:
         bounds.insert(0, kwargs.pop("from"))
     if "to" in kwargs:
         bounds.append(kwargs.pop("to"))
-    if kwargs or len(bounds) > 2:
-        raise TypeError("random_() received an invalid combination of arguments - expected (int from, int to, *, "
-                        "torch.Generator generator), (int to, *, torch.Generator generator) or "
-                        "(*, torch.Generator generator)")
+    def is_int(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    valid = (len(bounds) == 1 and is_int(bounds[0])) or (len(bounds) == 2 and is_int(bounds[0])
+                                                          and (bounds[1] is None or is_int(bounds[1])))
+    if kwargs or (bounds and not valid):
+        given = ", ".join(type(v).__name__ if v is not None else "NoneType" for v in bounds)
+        raise TypeError(f"random_() received an invalid combination of arguments - got ({given}), but expected one "
+                        "of:\n * (*, torch.Generator generator = None)\n * (int from, int to, *, torch.Generator "
+                        "generator = None)\n * (int to, *, torch.Generator generator = None)")
     if not bounds:
         return _C._random_distribution_(self, _BITS, 0.0, 0.0, generator)
     low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
+    for v in (low, high):
+        if v is not None and not -2**63 <= v < 2**63:
+            raise ValueError("Overflow when unpacking long long")
+    lowest, largest, c_name = _RANDOM_BOUNDS.get(str(self.dtype).split(".")[-1], (-2**63, 2**63 - 1, "long"))
     if high is None:
-        high = {"float64": 2 ** 53 + 1, "float32": 2 ** 24 + 1, "int32": 2 ** 31, "uint8": 256,
-                "bool": 2}.get(str(self.dtype).split(".")[-1], 2 ** 63)
+        high = largest + 1
+    if self.is_floating_point():
+        if not lowest <= low <= largest or not lowest <= high - 1 <= largest:
+            warnings.warn(f"{'from' if not lowest <= low <= largest else 'to - 1'} is out of bounds "
+                          f"[-(2^{_MANTISSA[c_name]}), 2^{_MANTISSA[c_name]}]. Due to precision limitations {c_name} "
+                          "can support discrete uniform distribution only within this range. This warning will "
+                          "become an error in version 1.7 release, please fix the code in advance", UserWarning,
+                          stacklevel=2)
+    else:
+        if not lowest <= low <= largest:
+            raise RuntimeError(f"from is out of bounds for {c_name}")
+        if not lowest <= high - 1 <= largest:
+            raise RuntimeError(f"to - 1 is out of bounds for {c_name}")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if high >= 2**63:  # [low, 2^63): the same span as a wrapped int64 bound
+        high -= 2**64
     return _C._random_(self, int(low), int(high), generator)
+
+
+# random_(from, to)'s bounds per dtype (floats: the integers they hold exactly) and PyTorch's name.
+_RANDOM_BOUNDS = {"bool": (0, 1, "bool"), "uint8": (0, 255, "unsigned char"), "int32": (-2**31, 2**31 - 1, "int"),
+                  "float32": (-2**24, 2**24, "float"), "float64": (-2**53, 2**53, "double")}
+_MANTISSA = {"float": 24, "double": 53}
 
 
 def _raise_invalid_distribution(rows, row_by_row: bool) -> None:
@@ -204,14 +278,20 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     if replacement and num_samples > 1:
         # Each draw inverts the row's cumulative distribution: the first category whose normalized
         # cumulative sum (in the input's dtype, the last set to 1) reaches a 53-bit uniform u.
-        cdf = probs.cumsum(-1)
-        cdf = cdf / cdf[:, -1:]
-        cdf[:, -1] = 1
+        # PyTorch's kernel sums each row one entry after another in the input's dtype (numpy's
+        # accumulate does too; our cumsum adds float32 in double) and divides by the total.
+        import numpy as np
+
+        cdf = np.cumsum(probs.cpu().numpy(), axis=-1)
+        cdf /= cdf[:, -1:]
+        cdf = _C.from_numpy(cdf).to(probs.device)
         u = _C._rand([rows, num_samples], _C.float64, probs.device, generator, False)
         samples = (cdf.to(_C.float64).unsqueeze(1) < u.unsqueeze(2)).sum(-1)
     else:
         # The largest p / E, E ~ Exp(1) drawn for every category (Efraimidis and Spirakis): zero
         # probabilities come last.
-        race = probs / exponential_(_C._empty([rows, cats], probs.dtype, probs.device, False), generator=generator)
+        # (exponentials in the input's memory order, as PyTorch's empty_like(input).exponential_())
+        source = input.detach() if input.dim() == 2 else probs
+        race = source / exponential_(_C._empty_like(source, None, None, False), generator=generator)
         samples = race.argmax(-1, keepdim=True) if num_samples == 1 else race.topk(num_samples, -1).indices
     return samples if input.dim() == 2 else samples.reshape(-1)
