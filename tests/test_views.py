@@ -443,3 +443,45 @@ def test_copy_layouts_match_torch(torch, case):
         assert getattr(fasttensor, f)(x).stride() == getattr(torch, f)(tx).stride(), f
     assert _views_flat(x) == _views_flat(tx)  # a transposed copy cannot be flattened by view, as torch's
     assert repr(fasttensor.contiguous_format) == "fasttensor.contiguous_format"
+
+
+# --- layouts of elementwise results: the inputs' memory order (PyTorch's TensorIterator) ------------
+
+OP_LAYOUTS = {
+    "transposed + number": lambda m: m.arange(6.).reshape(2, 3).t() + 1,
+    "transposed * transposed": lambda m: m.arange(6.).reshape(2, 3).t() * m.arange(6.).reshape(2, 3).t(),
+    "transposed + contiguous": lambda m: m.arange(6.).reshape(2, 3).t() + m.ones(3, 2),
+    "contiguous + transposed": lambda m: m.ones(3, 2) + m.arange(6.).reshape(2, 3).t(),
+    "transposed + row": lambda m: m.arange(6.).reshape(2, 3).t() + m.arange(2.),
+    "row + transposed": lambda m: m.arange(2.) + m.arange(6.).reshape(2, 3).t(),
+    "exp of transposed": lambda m: m.arange(6.).reshape(2, 3).t().exp(),
+    "neg of permuted": lambda m: -m.arange(24.).reshape(2, 3, 4).permute(2, 0, 1),
+    "relu of transposed": lambda m: (m.arange(20.).reshape(4, 5).t() - 9).relu(),
+    "comparison": lambda m: m.arange(20.).reshape(4, 5).t() > 9,
+    "where": lambda m: m.where(m.arange(20.).reshape(4, 5).t() > 9, m.ones(5, 4), 0.0),
+    "clamp": lambda m: m.arange(20.).reshape(4, 5).t().clamp(3, 9),
+    "size-1 dim": lambda m: m.arange(4.).reshape(4, 1).t() + 1,
+    "outer broadcast": lambda m: m.arange(3.).reshape(3, 1) + m.arange(4.).reshape(1, 4),
+    "sliced": lambda m: m.arange(24.).reshape(4, 6)[:, ::2] * 2,
+    "sliced transposed": lambda m: m.arange(24.).reshape(6, 4).t()[:, ::2] * 2,
+    "expanded": lambda m: m.arange(3.).expand(4, 3) + 1,
+    "two permutations": lambda m: m.ones(2, 3, 4).permute(2, 0, 1) + m.arange(24.).reshape(4, 2, 3),
+    "empty transposed": lambda m: m.ones(0, 3).t() + 1,
+    "int to float": lambda m: m.arange(6).reshape(2, 3).t() + 1.5,
+}
+
+
+@pytest.mark.parametrize("case", list(OP_LAYOUTS))
+def test_elementwise_results_follow_the_inputs_layout(torch, case):
+    got, want = OP_LAYOUTS[case](fasttensor), OP_LAYOUTS[case](torch)
+    assert got.stride() == want.stride() and got.is_contiguous() == want.is_contiguous()
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_transposed_results_are_one_contiguous_block():
+    # exp of a transposed tensor is itself transposed (strides (1, 3)) and its values are exp of each
+    # element; .t() of it is contiguous, so it views as one flat block.
+    x = fasttensor.arange(6.).reshape(2, 3)
+    y = x.t().exp()
+    assert y.stride() == (1, 3) and y.t().is_contiguous()
+    np.testing.assert_allclose(y.t().reshape(-1).numpy(), np.exp(np.arange(6.0)), rtol=1e-6)

@@ -72,19 +72,23 @@ bool is_non_overlapping_and_dense(const Tensor& t) {
 }
 
 namespace {
-// Dense strides that keep t's dim order in memory (PyTorch's infer_dense_strides):
-// dims sorted innermost-first by stride with a stable insertion sort, a 0
-// stride never moving a dim and equal strides putting the smaller size inner.
-Shape dense_strides_in_order_of(const Tensor& t) {
-  const Shape& size = t->shape();
-  const Shape& stride = t->strides();
+// Dense strides for `size` whose dim order in memory follows the operands'
+// strides (each aligned to `size`, 0 where it broadcasts): PyTorch's
+// TensorIterator rule, also its infer_dense_strides for one operand. Dims are
+// sorted innermost-first by a stable insertion sort; the first operand with
+// unequal non-zero strides decides a pair, equal strides put the smaller size
+// inner.
+Shape dense_strides_following(const Shape& size, const std::vector<Shape>& strides) {
   const int n = size.size();
   std::vector<int> perm(static_cast<size_t>(n));  // perm[0]: the innermost dim
   for (int i = 0; i < n; ++i) perm[size_t(i)] = n - 1 - i;
   auto should_swap = [&](int d0, int d1) {
-    if (stride[d0] == 0 || stride[d1] == 0) return 0;
-    if (stride[d0] != stride[d1]) return stride[d0] < stride[d1] ? -1 : 1;
-    return size[d0] > size[d1] ? 1 : 0;
+    for (const Shape& st : strides) {
+      if (st[d0] == 0 || st[d1] == 0) continue;
+      if (st[d0] != st[d1]) return st[d0] < st[d1] ? -1 : 1;
+      if (size[d0] > size[d1]) return 1;
+    }
+    return 0;
   };
   for (int i = 1; i < n; ++i) {
     int d1 = i;
@@ -106,12 +110,38 @@ Shape dense_strides_in_order_of(const Tensor& t) {
   }
   return out;
 }
+
+Tensor empty_with_strides(const Shape& shape, const Shape& strides, DType dtype, Device device) {
+  if (strides == contiguous_strides(shape)) return empty(shape, dtype, device);
+  int64_t numel = 1;
+  for (int i = 0; i < shape.size(); ++i) numel *= shape[i];
+  return make_view(empty(Shape{numel}, dtype, device), shape, strides, 0);
+}
 }  // namespace
 
 Tensor empty_like(const Tensor& t, DType dtype, Device device) {
-  const Shape strides = is_non_overlapping_and_dense(t) ? t->strides() : dense_strides_in_order_of(t);
-  if (strides == contiguous_strides(t->shape())) return empty(t->shape(), dtype, device);
-  return make_view(empty(Shape{t->numel()}, dtype, device), t->shape(), strides, 0);
+  const Shape strides =
+      is_non_overlapping_and_dense(t) ? t->strides() : dense_strides_following(t->shape(), {t->strides()});
+  return empty_with_strides(t->shape(), strides, dtype, device);
+}
+
+Tensor empty_for_operands(const Shape& shape, DType dtype, Device device, std::initializer_list<const Tensor*> inputs) {
+  bool all_contiguous = true;  // with row-major strides even on size-1 and empty dims
+  for (const Tensor* t : inputs)
+    all_contiguous = all_contiguous && (*t)->is_contiguous() && (*t)->strides() == contiguous_strides((*t)->shape());
+  if (all_contiguous) return empty(shape, dtype, device);
+  std::vector<Shape> aligned;
+  const int n = shape.size();
+  for (const Tensor* t : inputs) {
+    const int k = (*t)->dim();
+    Shape st = Shape::filled(n, 0);
+    for (int i = 0; i < k; ++i) {
+      const int d = n - k + i;
+      st[d] = (*t)->shape()[i] == 1 && shape[d] != 1 ? 0 : (*t)->strides()[i];
+    }
+    aligned.push_back(st);
+  }
+  return empty_with_strides(shape, dense_strides_following(shape, aligned), dtype, device);
 }
 
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {

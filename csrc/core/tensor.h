@@ -3,6 +3,8 @@
 // the storage, never copy.
 #pragma once
 
+#include <initializer_list>
+
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -123,6 +125,10 @@ bool is_non_overlapping_and_dense(const Tensor& t);
 // strides when t is non-overlapping and dense, else dense strides in the
 // memory order of t's dims (contiguous for a contiguous-ordered t).
 Tensor empty_like(const Tensor& t, DType dtype, Device device);
+// The output of an elementwise op over `inputs` (broadcast to `shape`): laid
+// out in the inputs' memory order (PyTorch's TensorIterator rule), so an op on
+// transposed tensors gives a transposed result; contiguous when the inputs are.
+Tensor empty_for_operands(const Shape& shape, DType dtype, Device device, std::initializer_list<const Tensor*> inputs);
 // A 0-d tensor holding a Python number (is_wrapped_number set).
 Tensor wrap_scalar(const Scalar& s, Device device = Device{});
 // A 0-d tensor of the given dtype.

@@ -1,5 +1,6 @@
-// Strided loops over N operands of one shape: dims are coalesced (merged
-// where every operand is contiguous across them), then the innermost run is
+// Strided loops over N operands of one shape: dims are put in operand 0's
+// memory order and coalesced (merged where every operand is contiguous
+// across them), then the innermost run is
 // handed to a kernel with its byte strides, so the kernel can take a fast
 // path when the run is contiguous (stride == itemsize) or a scalar (0).
 // Included only by the CPU kernel files, which are compiled once per SIMD
@@ -8,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 
 #include "core/tensor.h"
 #include "cpu/parallel.h"
@@ -33,6 +35,15 @@ struct StridedLayout {
       sizes[ndim] = shape[d];
       for (int k = 0; k < N; ++k) strides[k][ndim] = ops[k]->strides()[d] * int64_t(ops[k]->itemsize());
       ++ndim;
+    }
+    // Walk operand 0 (the output) in its memory order: a transposed output of
+    // transposed inputs becomes one contiguous run. (Pointwise loops only: the
+    // order of the elements does not matter.)
+    for (int i = 1; i < ndim; ++i) {
+      for (int j = i; j > 0 && strides[0][j - 1] < strides[0][j]; --j) {
+        std::swap(sizes[j - 1], sizes[j]);
+        for (int k = 0; k < N; ++k) std::swap(strides[k][j - 1], strides[k][j]);
+      }
     }
     // Merge dim i into i+1 when every operand steps across them evenly.
     int out = 0;

@@ -79,7 +79,7 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   const DType compute = compute_dtype(op, a, b);
   const Shape shape = broadcast_shapes(a->shape(), b->shape());
   const Device dev = op_device(a, b);
-  Tensor out = empty(shape, is_comparison(op) ? DType::Bool : compute, dev);
+  Tensor out = empty_for_operands(shape, is_comparison(op) ? DType::Bool : compute, dev, {&a, &b});
   backend(dev).binary(op, out, expand_to(cast_to(a, compute), shape), expand_to(cast_to(b, compute), shape));
   return out;
 }
@@ -343,7 +343,7 @@ DType unary_compute_dtype(UnaryOp op, const Tensor& a) {
 
 Tensor unary_forward(UnaryOp op, const Tensor& a, double p0 = 0, double p1 = 0) {
   const DType compute = unary_compute_dtype(op, a);
-  Tensor out = empty(a->shape(), is_predicate(op) ? DType::Bool : compute, a->device());
+  Tensor out = empty_for_operands(a->shape(), is_predicate(op) ? DType::Bool : compute, a->device(), {&a});
   backend(a->device()).unary(op, out, cast_to(a, compute), p0, p1);
   return out;
 }
@@ -529,7 +529,7 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi
   const DType dt = clamp_dtype(a, lo, hi);
   const double inf = std::numeric_limits<double>::infinity();
   const double l = bound(lo, -inf), h = bound(hi, inf);
-  Tensor out = empty(a->shape(), dt, a->device());
+  Tensor out = empty_for_operands(a->shape(), dt, a->device(), {&a});
   backend(a->device()).unary(UnaryOp::Clamp, out, cast_to(a, dt), l, h);
   if (is_floating(dt) && autograd::any_requires_grad({&a})) {
     autograd::record(out, "ClampBackward1", {&a}, {{a}}, [l, h](const Tensor& g, const SavedTensors& s, auto&) {
@@ -618,7 +618,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const DType dt = result_type(a, b);
   const Shape shape = broadcast_shapes(cond->shape(), broadcast_shapes(a->shape(), b->shape()));
   const Device dev = op_device(a, b);
-  Tensor out = empty(shape, dt, dev);
+  Tensor out = empty_for_operands(shape, dt, dev, {&cond, &a, &b});
   backend(dev).where(out, expand_to(cond, shape), expand_to(cast_to(a, dt), shape), expand_to(cast_to(b, dt), shape));
   if (is_floating(dt) && autograd::any_requires_grad({&a, &b})) {
     const InputMeta ma(a), mb(b);

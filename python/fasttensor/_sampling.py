@@ -7,6 +7,7 @@ GPU they are built from our Philox uniforms."""
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 from . import _C
@@ -95,11 +96,6 @@ def _zero_gradient(sample: Tensor, inputs, name: str) -> Tensor:
     return node.apply(sample, *inputs)
 
 
-def _uniform_like(shape, dtype, device, generator) -> Tensor:
-    """Uniform draws in dtype (float32: 24 random bits each, float64: 53), PyTorch's bernoulli(P) draws."""
-    return _C._rand(list(shape), dtype, device, generator, False)
-
-
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     """1 with probability input (or p), else 0, elementwise; input's shape, dtype and layout. The draw
     is not differentiated: an input that requires grad gets a zero gradient (BernoulliBackward0)."""
@@ -125,6 +121,10 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
         if prob.numel() and not bool(((prob >= 0) & (prob <= 1)).all()):
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
         return self.copy_(draws < prob)
+    if not isinstance(p, numbers.Real):
+        raise TypeError(f"bernoulli_() received an invalid combination of arguments - got ({type(p).__name__}), but "
+                        "expected one of:\n * (Tensor p, *, torch.Generator generator = None)\n * (float p = 0.5, *, "
+                        "torch.Generator generator = None)")
     p = float(p)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
@@ -135,11 +135,6 @@ def _scalar_name(t: Tensor) -> str:
     from ._tensor import _SCALAR_NAMES
 
     return _SCALAR_NAMES[str(t.dtype).split(".")[-1]]
-
-
-def _require_float(self: Tensor, name: str) -> None:
-    if not self.is_floating_point():
-        raise NotImplementedError(f'"{name}" not implemented for \'{_scalar_name(self)}\'')
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
@@ -175,7 +170,8 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
     """exp of normal draws with the given mean and standard deviation."""
-    _require_float(self, "log_normal_cpu")
+    if not self.is_floating_point():
+        raise NotImplementedError(f'"log_normal_cpu" not implemented for \'{_scalar_name(self)}\'')
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={float(std)}")
     return _C._random_distribution_(self, _LOG_NORMAL, float(mean), float(std), generator)
