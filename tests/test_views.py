@@ -468,6 +468,9 @@ OP_LAYOUTS = {
     "two permutations": lambda m: m.ones(2, 3, 4).permute(2, 0, 1) + m.arange(24.).reshape(4, 2, 3),
     "empty transposed": lambda m: m.ones(0, 3).t() + 1,
     "int to float": lambda m: m.arange(6).reshape(2, 3).t() + 1.5,
+    ".to(float64)": lambda m: m.arange(6.).reshape(2, 3).t().to(m.float64),
+    ".double() of a slice": lambda m: m.arange(24.).reshape(4, 6)[:, ::2].double(),
+    ".int()": lambda m: m.arange(6.).reshape(2, 3).t().int(),
 }
 
 

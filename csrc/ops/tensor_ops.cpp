@@ -159,7 +159,7 @@ Tensor contiguous(const Tensor& a) { return a->is_contiguous() ? a : clone(a); }
 
 Tensor to_dtype(const Tensor& a, DType dt) {
   if (a->dtype() == dt) return a;
-  Tensor out = empty(a->shape(), dt, a->device());
+  Tensor out = empty_like(a, dt, a->device());  // a's layout (preserve_format), as PyTorch's .to(dtype)
   backend(a->device()).copy(out, a);
   if (is_floating(dt) && is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
     const DType from = a->dtype();
