@@ -74,6 +74,9 @@ struct Generator {
     next_float_normal.reset();
   }
 
+  // 63 bits from the operating system (PyTorch's Generator.seed()).
+  static uint64_t nondeterministic_seed();
+
   // CPU draws (hold `mutex`): PyTorch's random() and random64().
   uint32_t random() { return mt(); }
   uint64_t random64() {

@@ -126,10 +126,19 @@ Tensor empty_like(const Tensor& t, DType dtype, Device device) {
 }
 
 Tensor empty_for_operands(const Shape& shape, DType dtype, Device device, std::initializer_list<const Tensor*> inputs) {
-  bool all_contiguous = true;  // with row-major strides even on size-1 and empty dims
-  for (const Tensor* t : inputs)
-    all_contiguous = all_contiguous && (*t)->is_contiguous() && (*t)->strides() == contiguous_strides((*t)->shape());
-  if (all_contiguous) return empty(shape, dtype, device);
+  // Row-major strides on every dim (size-1 and empty ones too): the output is
+  // contiguous. One pass per input, no allocation: this is every op's path.
+  auto row_major = [](const TensorImpl& t) {
+    int64_t expected = 1;
+    for (int i = t.dim() - 1; i >= 0; --i) {
+      if (t.strides()[i] != expected) return false;
+      expected *= std::max<int64_t>(t.shape()[i], 1);
+    }
+    return true;
+  };
+  bool all_row_major = true;
+  for (const Tensor* t : inputs) all_row_major = all_row_major && row_major(**t);
+  if (all_row_major) return empty(shape, dtype, device);
   std::vector<Shape> aligned;
   const int n = shape.size();
   for (const Tensor* t : inputs) {

@@ -14,13 +14,17 @@
 
 namespace ft {
 
+uint64_t Generator::nondeterministic_seed() {
+  std::random_device rd;
+  return ((uint64_t(rd()) << 32) | rd()) >> 1;
+}
+
 namespace {
 // Never destroyed: worker threads may draw during interpreter shutdown.
 Generator* os_seeded_generator(DeviceType type) {
   auto* gen = new Generator();
   gen->device.type = type;
-  std::random_device rd;
-  gen->manual_seed(((uint64_t(rd()) << 32) | rd()) >> 1);
+  gen->manual_seed(Generator::nondeterministic_seed());
   return gen;
 }
 }  // namespace

@@ -3,7 +3,6 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 
 #include "autograd/grad_mode.h"
@@ -48,12 +47,6 @@ uint64_t seed_value(py::handle seed) {
     throw ValueError("Overflow when unpacking long long");
   }
   return uint64_t(v);
-}
-
-// 63 bits from the operating system, as PyTorch's Generator.seed().
-uint64_t nondeterministic_seed() {
-  std::random_device rd;
-  return ((uint64_t(rd()) << 32) | rd()) >> 1;
 }
 
 std::unique_ptr<Generator> copy_of(Generator& g) {
@@ -198,7 +191,7 @@ void bind_runtime(py::module_& m) {
         return g;
       }, py::return_value_policy::reference)
       .def("seed", [](Generator& g) {
-        const uint64_t s = nondeterministic_seed();
+        const uint64_t s = Generator::nondeterministic_seed();
         std::lock_guard<std::mutex> lock(g.mutex);
         g.manual_seed(s);
         return s;
