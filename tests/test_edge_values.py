@@ -560,3 +560,63 @@ def test_permute_needs_its_dims(m) -> None:
     with pytest.raises(TypeError, match="permute\\(\\) missing 1 required positional arguments"):
         m.tensor(1.0).permute()
     assert m.tensor(1.0).permute(()).shape == () and m.ones(2, 3).permute(dims=(1, 0)).shape == (3, 2)
+
+
+# --- integers at their limits (each a C++ undefined behaviour before: a plain cast or a signed
+# overflow; one compiler's result is no specification, so the values are written out) ------------
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_int64_clamp_with_one_bound_keeps_the_other_open(m) -> None:
+    x = m.tensor([3, -2, 2**62, -(2**62)])
+    assert x.clamp(min=0).tolist() == [3, 0, 2**62, 0]
+    assert x.clamp(max=0).tolist() == [0, -2, 0, -(2**62)]
+    assert x.clamp(min=-(2**63), max=2**63 - 1).tolist() == x.tolist()
+    # Bounds are numbers of the tensor's dtype: out of its range raises as fill_ does; uint8 wraps
+    # negative ones (-5 is 251).
+    for dtype, kwargs, name in [(m.int32, {"min": -(2**40)}, "int"), (m.int32, {"max": 2**31}, "int"),
+                                (m.uint8, {"max": 256}, "uint8_t"), (m.uint8, {"min": -256}, "uint8_t")]:
+        x = m.tensor([3, 2], dtype=dtype)
+        with pytest.raises(RuntimeError, match=f"value cannot be converted to type {name} without overflow"):
+            x.clamp(**kwargs)
+        with pytest.raises(RuntimeError, match=f"value cannot be converted to type {name} without overflow"):
+            x.clamp_(**kwargs)
+        assert x.tolist() == [3, 2]
+    assert m.tensor([3, 252], dtype=m.uint8).clamp(min=-5).tolist() == [251, 252]
+    assert m.tensor([3, 252], dtype=m.uint8).clamp(max=-5).tolist() == [3, 251]
+    assert m.tensor([3, -2], dtype=m.int32).clamp(min=-(2**31), max=2**31 - 1).tolist() == [3, -2]
+
+
+FLOATS_OUT_OF_RANGE = [300.0, -1.0, -129.0, 2.5, -2.5, 65543.0, 1e10, -1e10, 3e9, 2.0**31, -(2.0**31),
+                       2.0**63, -(2.0**63), 1e19, nan, inf, -inf]
+# x86's truncating conversions (PyTorch's CPU results): out of range or NaN -> the type's minimum
+# for int32/int64; uint8 goes through int32 and wraps.
+TO_INT = {
+    "uint8": [44, 255, 127, 2, 254, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    "int32": [300, -1, -129, 2, -2, 65543] + [-(2**31)] * 11,
+    "int64": [300, -1, -129, 2, -2, 65543, 10**10, -(10**10), 3 * 10**9, 2**31, -(2**31)] + [-(2**63)] * 6,
+}
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+@pytest.mark.parametrize("src", ["float32", "float64"])
+@pytest.mark.parametrize("dst", sorted(TO_INT))
+def test_float_to_integer_conversion_outside_the_range(m, src, dst) -> None:
+    x = m.tensor(FLOATS_OUT_OF_RANGE, dtype=getattr(m, src))
+    assert x.to(getattr(m, dst)).tolist() == TO_INT[dst]
+    assert x[::2].to(getattr(m, dst)).tolist() == TO_INT[dst][::2]  # the strided loop
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_integer_arithmetic_wraps_around(m) -> None:
+    big = m.tensor([2**62, 2**63 - 1, -(2**63)])
+    assert (big * 2).tolist() == [-(2**63), -2, 0]
+    assert (big + big).tolist() == [-(2**63), -2, 0]
+    assert (big - m.tensor([-(2**62), -1, 1])).tolist() == [-(2**63), -(2**63), 2**63 - 1]
+    i32 = m.tensor([2**30, 2**31 - 1], dtype=m.int32)
+    assert (i32 * 4).tolist() == [0, -4]
+    assert (i32 + i32).tolist() == [-(2**31), -2]
+    u8 = m.tensor([255, 16, 0], dtype=m.uint8)
+    assert (u8 * u8).tolist() == [1, 0, 0]
+    assert (u8 + u8).tolist() == [254, 32, 0]
+    assert (m.tensor([0], dtype=m.uint8) - m.tensor([1], dtype=m.uint8)).tolist() == [255]

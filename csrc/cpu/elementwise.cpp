@@ -141,6 +141,18 @@ void check_no_zero_divisor(const Tensor& b) {
   FT_CHECK(!zero, RuntimeError, "ZeroDivisionError");
 }
 
+// Integer +, - and * wrap around (two's complement) as PyTorch's do. A signed
+// overflow is undefined in C++, so integers compute in the unsigned type of
+// their promoted type (int for uint8: 255 * 255 must not overflow a uint16).
+template <class T, class F> inline T wrapping(T x, T y, F op) {
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<decltype(x + y)>;
+    return static_cast<T>(op(static_cast<U>(x), static_cast<U>(y)));
+  } else {
+    return op(x, y);
+  }
+}
+
 template <class T>
 void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   constexpr bool is_float = std::is_floating_point_v<T>;
@@ -148,11 +160,12 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
   switch (op) {
     case BinaryOp::Add:
       if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x || y); });
-      else return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x + y); });
-    case BinaryOp::Sub: return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x - y); });
+      else return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return wrapping(x, y, [](auto u, auto v) { return u + v; }); });
+    case BinaryOp::Sub:
+      return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return wrapping(x, y, [](auto u, auto v) { return u - v; }); });
     case BinaryOp::Mul:
       if constexpr (std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x && y); });
-      else return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x * y); });
+      else return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return wrapping(x, y, [](auto u, auto v) { return u * v; }); });
     case BinaryOp::Div:
       if constexpr (is_float) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return x / y; });
       break;
@@ -308,9 +321,8 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
           return r > hi ? hi : r;
         });
       } else if constexpr (!std::is_same_v<T, bool>) {
-        // Bounds clipped to the type's range (an int8 clamp to 1000 is no bound).
-        const double tmin = double(std::numeric_limits<T>::lowest()), tmax = double(std::numeric_limits<T>::max());
-        const T lo = static_cast<T>(std::max(p0, tmin)), hi = static_cast<T>(std::min(p1, tmax));
+        // Bounds clipped to the type's range (no bound is +-inf).
+        const T lo = saturate_to<T>(p0), hi = saturate_to<T>(p1);
         return unary_loop<T, T>(out, in, g, [lo, hi](T x) {
           const T r = x < lo ? lo : x;
           return r > hi ? hi : r;
@@ -368,6 +380,7 @@ template <class Dst, class Src>
 void copy_typed(const Tensor& dst, const Tensor& src) {
   unary_loop<Dst, Src>(dst, src, kElementwiseGrain, [](Src x) {
     if constexpr (std::is_same_v<Dst, bool>) return x != Src(0);
+    else if constexpr (std::is_floating_point_v<Src> && std::is_integral_v<Dst>) return float_to_int<Dst>(x);
     else return static_cast<Dst>(x);
   });
 }

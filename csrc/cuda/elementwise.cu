@@ -501,9 +501,8 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       if constexpr (kIsFloat<T>) {
         return run(ClampOp<T>{static_cast<T>(p0), static_cast<T>(p1)});
       } else if constexpr (!kIsBool<T>) {
-        // Bounds clipped to the type's range (a uint8 clamp to 1000 is no bound).
-        const double tmin = double(std::numeric_limits<T>::lowest()), tmax = double(std::numeric_limits<T>::max());
-        return run(ClampOp<T>{static_cast<T>(std::max(p0, tmin)), static_cast<T>(std::min(p1, tmax))});
+        // Bounds clipped to the type's range (no bound is +-inf).
+        return run(ClampOp<T>{saturate_to<T>(p0), saturate_to<T>(p1)});
       }
       break;
     case UnaryOp::Floor:

@@ -522,13 +522,21 @@ DType clamp_dtype(const Tensor& a, const std::optional<Scalar>& lo, const std::o
   const bool int_bound = (lo && lo->kind == Scalar::Kind::Int) || (hi && hi->kind == Scalar::Kind::Int);
   return a->dtype() == DType::Bool && int_bound ? DType::Int64 : a->dtype();
 }
-double bound(const std::optional<Scalar>& s, double none) { return s ? s->d : none; }
+// The bounds as the kernel takes them. An integer tensor's bounds are numbers
+// of its dtype: out of range raises as fill_ does, and uint8's negative ones
+// wrap (-5 is 251), as PyTorch's.
+double bound(const std::optional<Scalar>& s, double none, DType dt) {
+  if (!s) return none;
+  if (is_floating(dt) || dt == DType::Bool) return s->d;
+  check_scalar_fits(*s, dt);
+  return dt == DType::UInt8 ? double(static_cast<uint8_t>(s->i)) : s->d;
+}
 }  // namespace
 
 Tensor clamp(const Tensor& a, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   const DType dt = clamp_dtype(a, lo, hi);
   const double inf = std::numeric_limits<double>::infinity();
-  const double l = bound(lo, -inf), h = bound(hi, inf);
+  const double l = bound(lo, -inf, dt), h = bound(hi, inf, dt);
   Tensor out = empty_for_operands(a->shape(), dt, a->device(), {&a});
   backend(a->device()).unary(UnaryOp::Clamp, out, cast_to(a, dt), l, h);
   if (is_floating(dt) && autograd::any_requires_grad({&a})) {
@@ -548,7 +556,8 @@ Tensor clamp_(const Tensor& self, std::optional<Scalar> lo, std::optional<Scalar
   check_result_fits(clamp_dtype(self, lo, hi), self);
   if (autograd::any_requires_grad({&self})) return commit_inplace(self, clamp(inplace_source(self), lo, hi));
   const double inf = std::numeric_limits<double>::infinity();
-  backend(self->device()).unary(UnaryOp::Clamp, self, self, bound(lo, -inf), bound(hi, inf));
+  const DType dt = self->dtype();
+  backend(self->device()).unary(UnaryOp::Clamp, self, self, bound(lo, -inf, dt), bound(hi, inf, dt));
   self->bump_version();
   return self;
 }
