@@ -2,10 +2,17 @@
 //
 // The library is compiled for the x86-64 baseline; kernels compiled with
 // AVX2 / AVX-512 flags live in *_avx2.cpp / *_avx512.cpp files and are only
-// called after checking simd_level().
+// called after checking simd_level(). Other processors have the baseline
+// level only (FT_CPU_X86 0: the AVX files are not built there).
 #pragma once
 
 #include <string>
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#define FT_CPU_X86 1
+#else
+#define FT_CPU_X86 0
+#endif
 
 namespace ft::cpu {
 

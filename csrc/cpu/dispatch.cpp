@@ -4,15 +4,19 @@
 #include "cpu/cpuinfo.h"
 
 namespace ft::cpu {
+#if FT_CPU_X86
 namespace avx512 { Backend* backend(); }
 namespace avx2 { Backend* backend(); }
+#endif
 namespace baseline { Backend* backend(); }
 
 namespace {
 Backend* cpu_backend(int) {
   switch (simd_level()) {
+#if FT_CPU_X86
     case SimdLevel::AVX512: return avx512::backend();
     case SimdLevel::AVX2: return avx2::backend();
+#endif
     default: return baseline::backend();
   }
 }

@@ -1,5 +1,5 @@
 // gemm_f32 / gemm_f64: orientation, kernel selection, threading, and the
-// portable (scalar) kernels. The SIMD kernels are in gemm_avx2.cpp and
+// portable (vector-extension) kernels. The SIMD kernels are in gemm_avx2.cpp and
 // gemm_avx512.cpp; the shared loop nest is gemm_blocked.h.
 #include "gemm.h"
 
@@ -14,29 +14,51 @@
 namespace ft::cpu {
 namespace {
 
-// One-lane "vector" ops: the generic micro-kernel compiled as plain C++.
+// 16-byte vectors written with GCC/Clang vector extensions: the baseline
+// level's micro-kernel, SSE2 on x86-64 and NEON on aarch64 (where a * b + c
+// compiles to one fused multiply-add). Lane-wise the same arithmetic as the
+// plain C++ loop: each element of C sums its products in k order.
 template <class Scalar>
-struct ScalarOps {
+struct PortableVecOps {
   using T = Scalar;
-  using Vec = Scalar;
-  static constexpr int kLanes = 1;
-  static Vec zero() { return Vec(0); }
-  static Vec load(const T* p) { return *p; }
-  static Vec broadcast(const T* p) { return *p; }
+  typedef Scalar Vec __attribute__((vector_size(16)));
+  static constexpr int kLanes = 16 / sizeof(Scalar);
+  static Vec zero() { return Vec{}; }
+  static Vec load(const T* p) {
+    Vec v;
+    __builtin_memcpy(&v, p, sizeof(Vec));
+    return v;
+  }
+  static Vec broadcast(const T* p) {
+    Vec v;
+    for (int i = 0; i < kLanes; ++i) v[i] = *p;  // folds to one broadcast
+    return v;
+  }
   static Vec fma(Vec a, Vec b, Vec c) { return a * b + c; }
   static Vec add(Vec a, Vec b) { return a + b; }
-  static void store(T* p, Vec v) { *p = v; }
-  static int tail_mask(int n) { return n; }  // always 1: one lane per vector
-  static Vec masked_load(int, const T* p) { return *p; }
-  static void masked_store(T* p, int, Vec v) { *p = v; }
-  static void prefetch(const T*) {}
+  static void store(T* p, Vec v) { __builtin_memcpy(p, &v, sizeof(Vec)); }
+  static int tail_mask(int n) { return n; }  // n in [1, kLanes]: the lanes in use
+  // Unrolled lane by lane (a memcpy of n elements would be a library call).
+  static Vec masked_load(int n, const T* p) {
+    Vec v{};
+#pragma GCC unroll 16
+    for (int i = 0; i < kLanes; ++i)
+      if (i < n) v[i] = p[i];
+    return v;
+  }
+  static void masked_store(T* p, int n, Vec v) {
+#pragma GCC unroll 16
+    for (int i = 0; i < kLanes; ++i)
+      if (i < n) p[i] = v[i];
+  }
+  static void prefetch(const T* p) { __builtin_prefetch(p); }
 };
 
-template <class Scalar>
-struct ScalarKernels {
+template <class Scalar, int MR, int NR>
+struct PortableKernels {
   using T = Scalar;
-  static constexpr int kMR = kGemmMR_scalar;
-  static constexpr int kNR = kGemmNR_scalar;
+  static constexpr int kMR = MR;
+  static constexpr int kNR = NR;
   static void pack_a(const T* a, int64_t rs, int64_t cs, int64_t rows, int64_t depth, T* dst) {
     pack_a_portable<T, kMR>(a, rs, cs, rows, depth, dst);
   }
@@ -44,7 +66,7 @@ struct ScalarKernels {
     pack_b_portable<T, kNR>(b, rs, cs, depth, cols, dst);
   }
   static void micro_tile(const MicroTileArgs<T>& t) { kTable.run(t); }
-  static constexpr MicroKernelTable<ScalarOps<Scalar>, kMR, kNR> kTable{};
+  static constexpr MicroKernelTable<PortableVecOps<Scalar>, kMR, kNR> kTable{};
 };
 
 struct ThreadScratch {
@@ -75,12 +97,12 @@ void* gemm_thread_scratch(size_t bytes) {
   return scratch.data;
 }
 
-void gemm_serial_f32_scalar(const GemmProblem<float>& p, const GemmBlocking& blocking) {
-  gemm_blocked_serial<ScalarKernels<float>>(p, blocking);
+void gemm_serial_f32_portable(const GemmProblem<float>& p, const GemmBlocking& blocking) {
+  gemm_blocked_serial<PortableKernels<float, kGemmMR_f32_portable, kGemmNR_f32_portable>>(p, blocking);
 }
 
-void gemm_serial_f64_scalar(const GemmProblem<double>& p, const GemmBlocking& blocking) {
-  gemm_blocked_serial<ScalarKernels<double>>(p, blocking);
+void gemm_serial_f64_portable(const GemmProblem<double>& p, const GemmBlocking& blocking) {
+  gemm_blocked_serial<PortableKernels<double, kGemmMR_f64_portable, kGemmNR_f64_portable>>(p, blocking);
 }
 
 GemmTuning& gemm_tuning() {
@@ -127,20 +149,24 @@ struct GemmImpl {
 
 GemmImpl<float> select_impl(const float*) {
   switch (simd_level()) {
+#if FT_CPU_X86
     case SimdLevel::AVX512: return {gemm_serial_f32_avx512, kGemmMR_f32_avx512, 16};
     case SimdLevel::AVX2: return {gemm_serial_f32_avx2, kGemmMR_f32_avx2, 8};
-    case SimdLevel::Scalar: break;
+#endif
+    default: break;
   }
-  return {gemm_serial_f32_scalar, kGemmMR_scalar, 1};
+  return {gemm_serial_f32_portable, kGemmMR_f32_portable, 4};
 }
 
 GemmImpl<double> select_impl(const double*) {
   switch (simd_level()) {
+#if FT_CPU_X86
     case SimdLevel::AVX512: return {gemm_serial_f64_avx512, kGemmMR_f64_avx512, 8};
     case SimdLevel::AVX2: return {gemm_serial_f64_avx2, kGemmMR_f64_avx2, 4};
-    case SimdLevel::Scalar: break;
+#endif
+    default: break;
   }
-  return {gemm_serial_f64_scalar, kGemmMR_scalar, 1};
+  return {gemm_serial_f64_portable, kGemmMR_f64_portable, 2};
 }
 
 const GemmBlocking& blocking_for(const float*) { return gemm_tuning().f32; }

@@ -1,4 +1,4 @@
-// The BLIS-style blocked GEMM loop nest, shared by the scalar, AVX2 and
+// The BLIS-style blocked GEMM loop nest, shared by the portable, AVX2 and
 // AVX-512 implementations. Each of gemm.cpp, gemm_avx2.cpp and
 // gemm_avx512.cpp includes this file once and instantiates
 // gemm_blocked_serial<Kernels> with its own kernel set.
@@ -6,7 +6,7 @@
 // ODR safety: everything below is in an unnamed namespace (internal linkage),
 // so each including file gets a private copy compiled with its own SIMD
 // flags; the linker can never substitute the AVX-512 copy into the AVX2 or
-// scalar path. For the same reason this file calls no std:: function
+// portable path. For the same reason this file calls no std:: function
 // templates (those have external linkage): only its own helpers below.
 //
 // Loop nest (C is M x N, vectorized along N; sizes are the f32 AVX-512 defaults):
@@ -133,7 +133,7 @@ template <class T>
 using MicroKernelFn = void (*)(const MicroTileArgs<T>&);
 
 // The register-blocked micro-kernel, written once over a vector-ops type V
-// (AVX-512, AVX2 or one-lane scalar; see the including files):
+// (AVX-512, AVX2 or 16-byte portable vectors; see the including files):
 //   acc[ROWS][VECS] (ROWS <= MR rows, VECS vectors of V::kLanes columns)
 //   for k: load VECS vectors of the B panel row k, and for each row r
 //          broadcast A(r, k) and FMA it into acc[r][*].

@@ -58,11 +58,19 @@ constexpr int kGemmMR_f32_avx512 = 12, kGemmNR_f32_avx512 = 32;
 constexpr int kGemmMR_f64_avx512 = 12, kGemmNR_f64_avx512 = 16;
 constexpr int kGemmMR_f32_avx2 = 6, kGemmNR_f32_avx2 = 16;
 constexpr int kGemmMR_f64_avx2 = 6, kGemmNR_f64_avx2 = 8;
-constexpr int kGemmMR_scalar = 4, kGemmNR_scalar = 4;
+// The baseline level: 16-byte vectors (SSE2's 16 registers on x86-64,
+// NEON's 32 on aarch64, room for 24 accumulators there).
+#if defined(__aarch64__)
+constexpr int kGemmMR_f32_portable = 8, kGemmNR_f32_portable = 12;
+constexpr int kGemmMR_f64_portable = 8, kGemmNR_f64_portable = 6;
+#else
+constexpr int kGemmMR_f32_portable = 6, kGemmNR_f32_portable = 8;
+constexpr int kGemmMR_f64_portable = 6, kGemmNR_f64_portable = 4;
+#endif
 
 // Serial blocked GEMM for one problem (one thread's share), per ISA.
-void gemm_serial_f32_scalar(const GemmProblem<float>& p, const GemmBlocking& blocking);
-void gemm_serial_f64_scalar(const GemmProblem<double>& p, const GemmBlocking& blocking);
+void gemm_serial_f32_portable(const GemmProblem<float>& p, const GemmBlocking& blocking);
+void gemm_serial_f64_portable(const GemmProblem<double>& p, const GemmBlocking& blocking);
 void gemm_serial_f32_avx2(const GemmProblem<float>& p, const GemmBlocking& blocking);
 void gemm_serial_f64_avx2(const GemmProblem<double>& p, const GemmBlocking& blocking);
 void gemm_serial_f32_avx512(const GemmProblem<float>& p, const GemmBlocking& blocking);

@@ -17,7 +17,9 @@
 // Draws are serial (the stream is sequential), under the generator's mutex.
 // This file is compiled without FMA contraction: every fused multiply-add
 // below is written out, so all SIMD levels give the same bits.
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#endif
 
 #include <cmath>
 #include <limits>

@@ -86,7 +86,19 @@
 #include <cstdint>
 #include <type_traits>
 
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#define FT_VM_X86 1
+#else
+#define FT_VM_X86 0
+#endif
+// Fused multiply-add in hardware: x86 with -mfma, and every aarch64 (where
+// GCC and Clang contract a*b + c by default, as GCC does here under -mfma).
+#if defined(__FMA__) || defined(__aarch64__)
+#define FT_VM_FMA 1
+#else
+#define FT_VM_FMA 0
+#endif
 
 namespace ft::cpu {
 namespace {
@@ -141,8 +153,13 @@ inline bool any_gt(vd a, double b) {
   return _mm512_cmp_pd_mask((__m512d)a, _mm512_set1_pd(b), _CMP_GT_OQ) != 0;
 #elif defined(__AVX2__)
   return _mm256_movemask_pd(_mm256_cmp_pd((__m256d)a, _mm256_set1_pd(b), _CMP_GT_OQ)) != 0;
-#else
+#elif FT_VM_X86
   return _mm_movemask_pd(_mm_cmpgt_pd((__m128d)a, _mm_set1_pd(b))) != 0;
+#else
+  const U_<vd> gt = (U_<vd>)(a > splat<vd>(b));
+  uint64_t any = 0;
+  for (int i = 0; i < int(sizeof(vd) / sizeof(double)); ++i) any |= gt[i];
+  return any != 0;
 #endif
 }
 
@@ -164,9 +181,11 @@ template <class V> inline V min_keep_nan(V x, S_<V> c) {
 #elif defined(__AVX2__)
   if constexpr (std::is_same_v<V, vf>) return (V)_mm256_min_ps((__m256)k, (__m256)x);
   else return (V)_mm256_min_pd((__m256d)k, (__m256d)x);
-#else
+#elif FT_VM_X86
   if constexpr (std::is_same_v<V, vf>) return (V)_mm_min_ps((__m128)k, (__m128)x);
   else return (V)_mm_min_pd((__m128d)k, (__m128d)x);
+#else
+  return sel(k < x, k, x);  // x86's rule: x unless k < x (so a NaN x stays)
 #endif
 }
 template <class V> inline V max_keep_nan(V x, S_<V> c) {
@@ -177,9 +196,11 @@ template <class V> inline V max_keep_nan(V x, S_<V> c) {
 #elif defined(__AVX2__)
   if constexpr (std::is_same_v<V, vf>) return (V)_mm256_max_ps((__m256)k, (__m256)x);
   else return (V)_mm256_max_pd((__m256d)k, (__m256d)x);
-#else
+#elif FT_VM_X86
   if constexpr (std::is_same_v<V, vf>) return (V)_mm_max_ps((__m128)k, (__m128)x);
   else return (V)_mm_max_pd((__m128d)k, (__m128d)x);
+#else
+  return sel(k > x, k, x);  // x86's rule: x unless k > x (so a NaN x stays)
 #endif
 }
 
@@ -209,7 +230,7 @@ inline vd scale_pow2(vd p, vd n, vu64 nb) {
 // most accurate (float exp max 0.87 ulp vs 0.97); with separate mul/add
 // roundings, 1 + (r + r^2 q) is better (0.96 ulp vs 1.13), same op count.
 template <class V> inline V exp_poly_tail(V r, V q) {
-#if defined(__FMA__)
+#if FT_VM_FMA
   return (q * r + S_<V>(1)) * r + S_<V>(1);
 #else
   return (r + (r * r) * q) + S_<V>(1);
@@ -488,8 +509,10 @@ inline vd widen(vfh h) {
   return (vd)_mm512_maskz_cvtps_pd(__mmask8(-1), (__m256)h);  // maskz: see min_keep_nan
 #elif defined(__AVX2__)
   return (vd)_mm256_cvtps_pd((__m128)h);
-#else
+#elif FT_VM_X86
   return (vd)_mm_cvtps_pd(_mm_castsi128_ps(_mm_cvtsi64_si128(__builtin_bit_cast(long long, h))));
+#else
+  return __builtin_convertvector(h, vd);
 #endif
 }
 
