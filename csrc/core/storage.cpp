@@ -33,13 +33,19 @@ class CpuCachingAllocator final : public Allocator {
         return p;
       }
     }
-    void* p = std::aligned_alloc(kAlignment, cls);
+    void* p = aligned(cls);
     if (!p) {
       empty_cache();
-      p = std::aligned_alloc(kAlignment, cls);
+      p = aligned(cls);
     }
     FT_CHECK(p != nullptr, RuntimeError, "[enforce fail at alloc_cpu] DefaultCPUAllocator: can't allocate memory: you tried to allocate ", nbytes, " bytes.");
     return p;
+  }
+
+  // posix_memalign, not std::aligned_alloc: macOS has the latter only from 10.15.
+  static void* aligned(size_t bytes) {
+    void* p = nullptr;
+    return posix_memalign(&p, kAlignment, bytes) == 0 ? p : nullptr;
   }
 
   void deallocate(void* p, size_t nbytes) override {

@@ -83,15 +83,15 @@ struct ThreadScratch {
 void* gemm_thread_scratch(size_t bytes) {
   thread_local ThreadScratch scratch;
   if (bytes > scratch.capacity) {
-    // Grow geometrically, page-rounded (aligned_alloc wants a multiple of the alignment).
+    // Grow geometrically, page-rounded.
     const size_t grown = scratch.capacity + scratch.capacity / 2;
     size_t want = bytes > grown ? bytes : grown;
     want = (want + 4095) / 4096 * 4096;
     std::free(scratch.data);
     scratch.data = nullptr;
     scratch.capacity = 0;
-    scratch.data = std::aligned_alloc(64, want);
-    if (scratch.data == nullptr) throw std::bad_alloc();
+    // posix_memalign, not std::aligned_alloc: macOS has the latter only from 10.15.
+    if (posix_memalign(&scratch.data, 64, want) != 0) throw std::bad_alloc();
     scratch.capacity = want;
   }
   return scratch.data;
