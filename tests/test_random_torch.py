@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -318,6 +319,15 @@ CASES = {
                          m.empty(5, dtype=m.int64).random_(-2**63, None), m.empty(5, dtype=m.float64).random_(3, None)],
     "dropout": lambda m: [m.nn.functional.dropout(m.ones(100), 0.3), m.nn.Dropout(0.2)(m.ones(3, 7)),
                           m.nn.functional.dropout(m.ones(30, dtype=m.float64), 0.25)],
+    "channel dropout": lambda m: [m.nn.functional.dropout1d(m.ones(4, 5, 7), 0.3), m.nn.Dropout1d(0.5)(m.ones(6, 3)),
+                                  m.nn.functional.dropout2d(m.ones(4, 5, 3, 3), 0.3),
+                                  m.nn.Dropout3d(0.6)(m.ones(5, 2, 2, 2, dtype=m.float64)),
+                                  m.nn.functional.dropout3d(m.ones(2, 5, 2, 2, 3), 0.6)],
+    "alpha dropout": lambda m: [m.nn.functional.alpha_dropout(m.arange(60.).view(6, 10).t(), 0.2, True),
+                                m.nn.AlphaDropout(0.5)(m.ones(7, dtype=m.float64)),
+                                m.nn.FeatureAlphaDropout(0.3)(m.arange(24.).view(4, 3, 2))],
+    "gumbel hard": lambda m: [m.nn.functional.gumbel_softmax(m.zeros(5, 7), hard=True),
+                              m.nn.functional.gumbel_softmax(m.arange(12.).view(3, 4), 0.5, hard=True, dim=0)],
     "nn.init": lambda m: [m.nn.init.xavier_uniform_(m.empty(5, 17)), m.nn.init.xavier_normal_(m.empty(5, 17)),
                           m.nn.init.kaiming_normal_(m.empty(5, 17)), m.nn.init.kaiming_uniform_(m.empty(5, 17), a=0.1),
                           m.nn.init.normal_(m.empty(4, 3), 0.0, 0.01), m.nn.init.uniform_(m.empty(9), -2, 3)],
@@ -354,6 +364,85 @@ def test_same_numbers_as_torch(torch, case, seed):
     for want, got in zip(*results):
         assert (tuple(got.shape), str(got.dtype).split(".")[-1]) == (tuple(want.shape), str(want.dtype).split(".")[-1])
         np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=case)
+
+
+def test_channel_and_alpha_dropout_like_torch(torch):
+    """Gradients, modes and edge arguments of dropout1d/2d/3d, alpha_dropout and feature_alpha_dropout."""
+    x = np.random.default_rng(3).standard_normal((4, 6, 5)).astype(np.float32)
+    for name, kw in [("dropout1d", {}), ("dropout2d", {}), ("alpha_dropout", {"training": True}),
+                     ("feature_alpha_dropout", {"training": True})]:
+        grads = []
+        for m in (torch, ft):
+            m.manual_seed(11)
+            t = m.tensor(x, requires_grad=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # dropout2d of a 3-D input warns, in both
+                y = getattr(m.nn.functional, name)(t, 0.4, **kw)
+            (y * m.arange(120.).view(4, 6, 5)).sum().backward()
+            grads.append((y.detach().numpy(), t.grad.numpy(), y.grad_fn.name()))
+        np.testing.assert_array_equal(grads[1][0], grads[0][0], err_msg=name)
+        np.testing.assert_array_equal(grads[1][1], grads[0][1], err_msg=name)
+        assert grads[1][2] == grads[0][2], name
+    for m in (torch, ft):
+        F = m.nn.functional
+        t = m.ones(2, 3, 4)
+        assert F.dropout2d(m.ones(2, 3, 4, 4), 0.5, training=False) is not None
+        assert (F.dropout1d(t, 1.0) == 0).all() and (F.alpha_dropout(t, 0.7) == t).all()  # alpha: training=False
+        assert F.dropout3d(m.ones(2, 3, 1, 1, 1), 0.0).equal(m.ones(2, 3, 1, 1, 1))
+        with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1, but got 1.5"):
+            F.dropout2d(t, 1.5)
+        with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input, but received a 4D input"):
+            F.dropout1d(m.ones(1, 2, 3, 4))
+        with pytest.warns(UserWarning, match="dropout2d: Received a 2-D input to dropout2d"):
+            F.dropout2d(m.ones(3, 4))
+        with pytest.warns(UserWarning, match="dropout3d: Received a 3-D input to dropout3d"):
+            F.dropout3d(m.ones(2, 3, 4))
+        with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions in the input"):
+            F.feature_alpha_dropout(m.ones(5), 0.5, True)
+        u = m.ones(3, 4)
+        assert F.dropout1d(u, 0.5, inplace=True) is u and set(u.unique().tolist()) <= {0.0, 2.0}
+        assert repr(m.nn.Dropout2d(0.25, inplace=True)) == "Dropout2d(p=0.25, inplace=True)"
+        assert repr(m.nn.AlphaDropout()) == "AlphaDropout(p=0.5, inplace=False)"
+
+
+def test_channel_dropout_drops_whole_channels_and_alpha_dropout_keeps_moments():
+    # Without torch: the structure. Channel dropout zeroes input[n, c] as a whole, keeps the
+    # others scaled by 1/(1-p); alpha dropout of N(0, 1) keeps mean 0 and variance 1 (SELU's fixed
+    # point) with its dropped units at one value; feature variants per channel.
+    ft.manual_seed(0)
+    y = ft.nn.functional.dropout2d(ft.ones(50, 8, 3, 3), 0.25).numpy()
+    per_channel = y.reshape(50, 8, 9)
+    assert ((per_channel == 0).all(-1) | (per_channel == 1 / 0.75).all(-1)).all()
+    assert 0.15 < (per_channel[..., 0] == 0).mean() < 0.35
+    x = ft.randn(400, 500, dtype=ft.float64)
+    z = ft.nn.functional.alpha_dropout(x, 0.3, training=True).numpy()
+    assert abs(z.mean()) < 0.01 and abs(z.var() - 1) < 0.02
+    a = 1 / math.sqrt((1.7580993408473766**2 * 0.3 + 1) * 0.7)
+    dropped = np.isclose(z, -1.7580993408473766 * a * 0.7, rtol=0, atol=1e-12)  # alpha' a (p - 1)
+    assert 0.29 < dropped.mean() < 0.31
+    f = ft.nn.functional.feature_alpha_dropout(ft.ones(30, 4, 5), 0.5, training=True).numpy()
+    assert (f == f[:, :, :1]).all() and len(np.unique(f)) == 2
+
+
+def test_gumbel_softmax_like_torch(torch):
+    logits = np.random.default_rng(4).standard_normal((6, 9))
+    outs = []
+    for m in (torch, ft):
+        m.manual_seed(2)
+        t = m.tensor(logits, requires_grad=True)
+        soft = m.nn.functional.gumbel_softmax(t, tau=0.7)
+        hard = m.nn.functional.gumbel_softmax(t, hard=True, dim=0)
+        (soft * m.arange(54.).view(6, 9)).sum().backward()
+        g_soft = t.grad.clone()
+        t.grad = None
+        (hard * m.arange(54.).view(6, 9)).sum().backward()
+        outs.append([soft.detach().numpy(), hard.detach().numpy(), g_soft.numpy(), t.grad.numpy()])
+    np.testing.assert_allclose(outs[1][0], outs[0][0], rtol=1e-12, atol=0)  # softmax's last bits differ
+    np.testing.assert_array_equal(outs[1][1], outs[0][1])
+    np.testing.assert_allclose(outs[1][2], outs[0][2], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(outs[1][3], outs[0][3], rtol=1e-10, atol=1e-12)
+    with pytest.warns(UserWarning, match="`eps` parameter is deprecated"):
+        ft.nn.functional.gumbel_softmax(ft.zeros(2, 3), eps=1e-5)
 
 
 def test_random_module_and_fork_rng():

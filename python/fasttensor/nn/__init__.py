@@ -3,12 +3,17 @@
 from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (
+    AlphaDropout,
     BCELoss,
     BCEWithLogitsLoss,
     CELU,
     CrossEntropyLoss,
     Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
     ELU,
+    FeatureAlphaDropout,
     Embedding,
     Flatten,
     GELU,
@@ -57,4 +62,5 @@ __all__ = ["Module", "Parameter", "Buffer", "UninitializedParameter", "Sequentia
            "CELU", "GELU", "SiLU", "Softplus", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
            "NLLLoss", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Softmin", "Hardsigmoid", "Hardswish", "Mish",
            "SELU", "Threshold", "GLU", "Tanhshrink", "PReLU", "CosineSimilarity", "PairwiseDistance", "KLDivLoss",
-           "Embedding", "LayerNorm", "functional", "init", "utils"]
+           "Embedding", "LayerNorm", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+           "functional", "init", "utils"]

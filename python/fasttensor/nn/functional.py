@@ -6,6 +6,7 @@ of tensor ops (so they run, and differentiate, on any device)."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Optional, Sequence
 
@@ -19,7 +20,8 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "pad", "normalize",
            "cosine_similarity", "pairwise_distance", "hardtanh", "relu6", "logsigmoid", "softsign", "softmin",
            "hardsigmoid", "hardswish", "mish", "selu", "threshold", "glu", "tanhshrink", "prelu", "kl_div",
-           "embedding", "layer_norm"]
+           "embedding", "layer_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+           "feature_alpha_dropout", "gumbel_softmax"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -224,6 +226,119 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     # In place: the kernel's output written back into input (copy_ records the autograd step, and refuses a
     # leaf that requires grad, as PyTorch does); returns input itself.
     return input.copy_(_C._dropout(input, float(p), True))
+
+
+def _check_dropout_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _noise_dropout(input: Tensor, p: float, train: bool, feature: bool, alpha: bool, inplace: bool) -> Tensor:
+    """ATen's _dropout_impl: Bernoulli(1 - p) noise, per element or per (sample, channel) for the
+    feature variants, drawn from the default generator as PyTorch's (same numbers after manual_seed);
+    the alpha variants keep SELU's self-normalising mean and variance."""
+    from .. import empty, empty_like
+    if p == 0 or not train or input.numel() == 0:
+        return input
+    if p == 1:
+        zero = _C._full([], 0, input.dtype, input.device, False)
+        return input.mul_(zero) if inplace else input * zero
+    if feature:
+        if input.dim() < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        noise = empty([input.shape[0], input.shape[1]] + [1] * (input.dim() - 2), dtype=input.dtype,
+                      device=input.device)
+    else:
+        noise = empty_like(input)
+    noise.bernoulli_(1 - p)
+    if not alpha:
+        noise.div_(1 - p)
+        return input.mul_(noise) if inplace else input * noise
+    selu_alpha = 1.7580993408473766  # -SELU's alpha * scale: where the dropped units sit
+    a = 1.0 / math.sqrt((selu_alpha * selu_alpha * p + 1) * (1 - p))
+    b = noise.add(-1).mul_(selu_alpha * a).add_(selu_alpha * a * p)
+    noise.mul_(a)
+    return (input.mul_(noise) if inplace else input * noise).add_(b)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zeroes whole channels input[n, c] (shape (N, C, L) or (C, L)) with probability p."""
+    _check_dropout_p(p)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _batched_feature_dropout(input, p, training, inplace, batched=input.dim() == 3)
+
+
+def _batched_feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched: bool) -> Tensor:
+    if not batched:
+        input = input.unsqueeze_(0) if inplace else input.unsqueeze(0)
+    result = _noise_dropout(input, p, training, feature=True, alpha=False, inplace=inplace)
+    if not batched:
+        result = result.squeeze_(0) if inplace else result.squeeze(0)
+    return result
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zeroes whole channels input[n, c] (shape (N, C, H, W)) with probability p; a 3-D input is
+    taken as (N, C, L), as PyTorch 2.13 does (with its warning)."""
+    _check_dropout_p(p)
+    ndim = input.dim()
+    if ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please "
+                      "use dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs "
+                      "with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D "
+                      "or 4D inputs).", stacklevel=2)
+    if ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a "
+                      "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+                      "please switch to using dropout1d instead.", stacklevel=2)
+    return _noise_dropout(input, p, training, feature=True, alpha=False, inplace=inplace)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zeroes whole channels input[n, c] (shape (N, C, D, H, W) or (C, D, H, W)) with probability p."""
+    _check_dropout_p(p)
+    ndim = input.dim()
+    if ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please "
+                      "use dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs "
+                      "with 3 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D "
+                      "or 5D inputs).", stacklevel=2)
+    return _batched_feature_dropout(input, p, training, inplace, batched=ndim == 5)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped units take SELU's negative saturation value, and an affine
+    map keeps the mean and variance."""
+    _check_dropout_p(p)
+    return _noise_dropout(input, p, training, feature=False, alpha=True, inplace=inplace)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """alpha_dropout of whole channels input[n, c]."""
+    _check_dropout_p(p)
+    return _noise_dropout(input, p, training, feature=True, alpha=True, inplace=inplace)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) (from exponential_ draws, as PyTorch's); hard=True
+    returns one-hot vectors whose gradient is the soft sample's (straight-through)."""
+    from .. import empty_like, zeros_like
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -empty_like(logits).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

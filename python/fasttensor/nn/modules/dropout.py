@@ -1,7 +1,7 @@
-"""torch.nn.modules.dropout's paths to _DropoutNd and Dropout (defined in nn/layers.py)."""
+"""torch.nn.modules.dropout's paths to _DropoutNd and the dropout layers (defined in nn/layers.py)."""
 
-from ..layers import Dropout, _DropoutNd
+from ..layers import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout, _DropoutNd
 from ._paths import adopt
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 adopt(globals(), ["_DropoutNd", *__all__])
