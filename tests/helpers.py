@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
+import pytest
 
 import fasttensor
 from fasttensor.autograd import gradcheck
@@ -229,8 +230,8 @@ def check_op(shapes: Sequence[Any], fn: Callable, torch_fn: Optional[Callable] =
     layouts: see LAYOUTS; non-contiguous inputs are views of the leaves.
     values: fixed arrays to use instead of random ones (same order as shapes).
     """
-    assert numpy_fn is not None or HAVE_TORCH or (grad and run_gradcheck), \
-        "check_op needs a reference: numpy_fn, torch, or a gradient check"
+    if numpy_fn is None and not (grad and run_gradcheck) and not HAVE_TORCH:
+        pytest.skip("torch is not installed: it is this check's only reference")
     for case in dtypes:
         n_tensors = sum(1 for s in shapes if isinstance(s, (tuple, list)))
         case_dtypes = [case] * n_tensors if isinstance(case, str) else list(case)

@@ -326,6 +326,10 @@ CASES = {
     "alpha dropout": lambda m: [m.nn.functional.alpha_dropout(m.arange(60.).view(6, 10).t(), 0.2, True),
                                 m.nn.AlphaDropout(0.5)(m.ones(7, dtype=m.float64)),
                                 m.nn.FeatureAlphaDropout(0.3)(m.arange(24.).view(4, 3, 2))],
+    "rrelu": lambda m: [m.nn.functional.rrelu(m.randn(6, 5).t(), training=True),
+                        m.nn.functional.rrelu(m.randn(40, dtype=m.float64), 0.2, 0.9, training=True),
+                        m.nn.functional.rrelu_(m.randn(3, 4), training=True), m.nn.RReLU(0.05, 0.5)(m.randn(9)),
+                        m.nn.RReLU().eval()(m.randn(9)), m.nn.functional.rrelu(m.tensor([0.0, -0.0, 2.0]), training=True)],
     "gumbel hard": lambda m: [m.nn.functional.gumbel_softmax(m.zeros(5, 7), hard=True),
                               m.nn.functional.gumbel_softmax(m.arange(12.).view(3, 4), 0.5, hard=True, dim=0)],
     "nn.init": lambda m: [m.nn.init.xavier_uniform_(m.empty(5, 17)), m.nn.init.xavier_normal_(m.empty(5, 17)),
@@ -422,6 +426,37 @@ def test_channel_dropout_drops_whole_channels_and_alpha_dropout_keeps_moments():
     assert 0.29 < dropped.mean() < 0.31
     f = ft.nn.functional.feature_alpha_dropout(ft.ones(30, 4, 5), 0.5, training=True).numpy()
     assert (f == f[:, :, :1]).all() and len(np.unique(f)) == 2
+
+
+def test_rrelu_like_torch(torch):
+    x = np.random.default_rng(5).standard_normal((8, 6)).astype(np.float32)
+    x[0, :3] = [np.nan, 0.0, -np.inf]
+    outs = []
+    for m in (torch, ft):
+        m.manual_seed(9)
+        t = m.tensor(x, requires_grad=True)
+        y = m.nn.functional.rrelu(t, training=True)
+        (y * m.arange(48.).view(8, 6)).sum().backward()
+        e = m.tensor(x, requires_grad=True)
+        z = m.nn.functional.rrelu(e, 0.2, 0.3)  # evaluation: slope 0.25
+        z.sum().backward()
+        outs.append([y.detach().numpy(), t.grad.numpy(), z.detach().numpy(), e.grad.numpy(), y.grad_fn.name()])
+        with pytest.raises(RuntimeError, match="Lower bound should be less than or equal to the upper bound"):
+            m.nn.functional.rrelu(t, 0.5, 0.2)
+        with pytest.raises(NotImplementedError, match="\"rrelu_with_noise_out_cpu\" not implemented for 'Long'"):
+            m.nn.functional.rrelu(m.ones(3, dtype=m.int64), training=True)
+        with pytest.raises(NotImplementedError, match="\"leaky_relu_cpu\" not implemented for 'Long'"):
+            m.nn.functional.rrelu(m.ones(3, dtype=m.int64))
+        assert repr(m.nn.RReLU(0.1, 0.3, True)) == "RReLU(lower=0.1, upper=0.3, inplace=True)"
+    for want, got in zip(*outs):
+        if isinstance(want, str):
+            assert got == want
+        else:
+            np.testing.assert_array_equal(got, want)
+    ft.manual_seed(0)
+    u = ft.ones(4, 5).neg_()
+    assert ft.nn.functional.rrelu_(u, training=True) is u
+    assert ((u.numpy() <= -0.125) & (u.numpy() >= -1 / 3)).all()  # no torch needed: the slopes' range
 
 
 def test_gumbel_softmax_like_torch(torch):

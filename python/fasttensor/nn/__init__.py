@@ -39,6 +39,7 @@ from .layers import (
     PairwiseDistance,
     ReLU,
     ReLU6,
+    RReLU,
     SELU,
     Sigmoid,
     SiLU,
@@ -62,5 +63,5 @@ __all__ = ["Module", "Parameter", "Buffer", "UninitializedParameter", "Sequentia
            "CELU", "GELU", "SiLU", "Softplus", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
            "NLLLoss", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Softmin", "Hardsigmoid", "Hardswish", "Mish",
            "SELU", "Threshold", "GLU", "Tanhshrink", "PReLU", "CosineSimilarity", "PairwiseDistance", "KLDivLoss",
-           "Embedding", "LayerNorm", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+           "Embedding", "LayerNorm", "RReLU", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
            "functional", "init", "utils"]

@@ -21,7 +21,7 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
            "cosine_similarity", "pairwise_distance", "hardtanh", "relu6", "logsigmoid", "softsign", "softmin",
            "hardsigmoid", "hardswish", "mish", "selu", "threshold", "glu", "tanhshrink", "prelu", "kl_div",
            "embedding", "layer_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-           "feature_alpha_dropout", "gumbel_softmax"]
+           "feature_alpha_dropout", "gumbel_softmax", "rrelu", "rrelu_"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -381,6 +381,67 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     """x where x > 0, else negative_slope * x."""
     _require_floating(input, "leaky_relu")
     return _written_back(input, inplace, lambda input: _C.where(input > 0, input, input * negative_slope))
+
+
+class _RReLUWithNoise(Function):
+    """input * noise, the noise being 1 where input > 0 and the drawn (training) or the mean
+    (evaluation) slope elsewhere; the gradient is grad * noise."""
+
+    _grad_fn_name = "RreluWithNoiseBackward0"
+
+    @staticmethod
+    def forward(ctx, input, noise):
+        ctx.save_for_backward(noise)
+        return input * noise
+
+    @staticmethod
+    def backward(ctx, grad):
+        (noise,) = ctx.saved_tensors
+        return grad * noise, None
+
+
+def _rrelu_noise(input: Tensor, lower: float, upper: float, training: bool) -> Tensor:
+    """ATen's rrelu_with_noise: in training a slope r ~ U(lower, upper) for each element <= 0, drawn
+    in row-major order from the default generator (on the CPU the very numbers PyTorch draws: its
+    r = u (upper - lower) + lower in double, unfused, with the bounds first rounded to the input's
+    dtype); in evaluation the slope (lower + upper) / 2 everywhere (PyTorch's leaky_relu)."""
+    import numpy as np
+
+    from .. import empty, from_numpy
+    one = _C._full([], 1, input.dtype, input.device, False)
+    if not training:
+        return _C.where(input > 0, one, _scalar_like((lower + upper) / 2, input))
+    if input.is_cuda:  # the CUDA generator's numbers (Philox), not PyTorch's CUDA stream
+        r = empty(input.shape, dtype=input.dtype, device=input.device).uniform_(lower, upper)
+        return _C.where(input > 0, one, r)
+    x = input.detach().contiguous().numpy()
+    dtype = x.dtype
+    low, high = float(dtype.type(lower)), float(dtype.type(upper))
+    draw = x <= 0
+    u = empty(int(draw.sum()), dtype=_C.float64).uniform_(0, 1).numpy()  # 53-bit u, one random64 each
+    noise = np.ones(x.shape, dtype)
+    noise[draw] = (u * (high - low) + low).astype(dtype)
+    return from_numpy(noise)
+
+
+def _scalar_like(value: float, like: Tensor) -> Tensor:
+    return _C._full([], value, like.dtype, like.device, False)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: x where x > 0, else x * r with r ~ U(lower, upper) per element in
+    training, (lower + upper) / 2 in evaluation."""
+    _require_floating(input, "rrelu_with_noise_out" if training else "leaky_relu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    noise = _rrelu_noise(input, lower, upper, training)
+    return _written_back(input, inplace, lambda input: _RReLUWithNoise.apply(input, noise))
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """rrelu written into input."""
+    return rrelu(input, lower, upper, training, inplace=True)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
