@@ -280,17 +280,23 @@ def _batched_feature_dropout(input: Tensor, p: float, training: bool, inplace: b
     return result
 
 
+def _warn_channel_dropout_dims(spatial: int, ndim: int) -> None:
+    """PyTorch's deprecation warning for dropout2d/3d of an input without 1 + spatial or 2 + spatial dims."""
+    name = f"dropout{spatial}d"
+    warnings.warn(f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in an error "
+                  "in a future release. To retain the behavior and silence this warning, please use dropout "
+                  f"instead. Note that {name} exists to provide channel-wise dropout on inputs with {spatial} "
+                  "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                  f"{spatial + 1}D or {spatial + 2}D inputs).", stacklevel=3)
+
+
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zeroes whole channels input[n, c] (shape (N, C, H, W)) with probability p; a 3-D input is
     taken as (N, C, L), as PyTorch 2.13 does (with its warning)."""
     _check_dropout_p(p)
     ndim = input.dim()
     if ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result "
-                      "in an error in a future release. To retain the behavior and silence this warning, please "
-                      "use dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs "
-                      "with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D "
-                      "or 4D inputs).", stacklevel=2)
+        _warn_channel_dropout_dims(2, ndim)
     if ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
                       "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
@@ -305,11 +311,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     _check_dropout_p(p)
     ndim = input.dim()
     if ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will result "
-                      "in an error in a future release. To retain the behavior and silence this warning, please "
-                      "use dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs "
-                      "with 3 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D "
-                      "or 5D inputs).", stacklevel=2)
+        _warn_channel_dropout_dims(3, ndim)
     return _batched_feature_dropout(input, p, training, inplace, batched=ndim == 5)
 
 
