@@ -670,3 +670,30 @@ def test_float_of_a_tensor_requiring_grad_warns_as_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert x.item() == 2.0 and int(x) == 2 and float(x.detach()) == 2.0
+
+
+def _relu_second_order(m):
+    x = m.tensor([-1.0, 2.0, 3.0, float("nan"), 0.0], requires_grad=True)
+    y = (m.relu(x) * m.tensor([1.0, 2.0, 3.0, 4.0, 5.0])).sum()
+    (g,) = m.autograd.grad(y, x, create_graph=True)
+    (h,) = m.autograd.grad(g.sum(), x)
+    w = m.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    x2 = m.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    (gx,) = m.autograd.grad((m.relu(x2) * w).sum(), x2, create_graph=True)
+    (gx * gx).sum().backward()
+    return [g, h, w.grad, x2.grad], g.grad_fn.name()
+
+
+def test_relu_second_derivative_is_zero_not_an_error():
+    # relu's backward is a node of its own under create_graph (torch's ThresholdBackwardBackward0):
+    # linear in the incoming gradient, constant in relu's output; its gradient passes at a NaN output.
+    values, name = _relu_second_order(fasttensor)
+    assert name == "ThresholdBackwardBackward0"
+    want = [[0.0, 2.0, 3.0, 4.0, 0.0], [0.0] * 5, [0.0, -4.0, 6.0], [0.0, 0.0, 0.0]]
+    for got, expected in zip(values, want):
+        np.testing.assert_array_equal(got.detach().numpy(), expected)
+    if helpers.HAVE_TORCH:
+        t_values, t_name = _relu_second_order(helpers.torch)
+        assert t_name == name
+        for got, expected in zip(values, t_values):
+            np.testing.assert_array_equal(got.detach().numpy(), expected.detach().numpy())

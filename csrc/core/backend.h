@@ -28,7 +28,7 @@ enum class BinaryOp : uint8_t {
   // Comparisons and logic: out dtype is bool.
   Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
   // Backward helpers (float only): a = incoming grad, b = saved tensor.
-  ReluBackward,     // a * (b > 0), b = input
+  ReluBackward,     // a where b is not <= 0 (b = relu's output; a NaN b passes a)
   SigmoidBackward,  // a * b * (1 - b), b = output
   TanhBackward,     // a * (1 - b * b), b = output
 };

@@ -258,7 +258,8 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
     case BinaryOp::LogicalOr: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x != T(0) || y != T(0); });
     case BinaryOp::LogicalXor: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return (x != T(0)) != (y != T(0)); });
     case BinaryOp::ReluBackward:
-      if constexpr (is_float) return binary_loop<T, T, T>(out, a, b, g, [](T gr, T x) { return x > 0 ? gr : T(0); });
+      // g where the output is not <= 0: at a NaN output too, as PyTorch's threshold_backward.
+      if constexpr (is_float) return binary_loop<T, T, T>(out, a, b, g, [](T gr, T x) { return x <= 0 ? T(0) : gr; });
       break;
     case BinaryOp::SigmoidBackward:
       if constexpr (is_float) return binary_loop<T, T, T>(out, a, b, g, [](T gr, T y) { return gr * y * (T(1) - y); });

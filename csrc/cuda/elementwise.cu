@@ -275,8 +275,8 @@ struct LogicalXorOp {
 
 // Backward helpers: a = incoming gradient, b = the saved tensor.
 template <class T>
-struct ReluBackwardOp {  // b = input
-  __device__ T operator()(T g, T x) const { return x > 0 ? g : T(0); }
+struct ReluBackwardOp {  // b = the output; g at a NaN output too, as PyTorch's threshold_backward
+  __device__ T operator()(T g, T x) const { return x <= 0 ? T(0) : g; }
 };
 template <class T>
 struct SigmoidBackwardOp {  // b = output

@@ -354,6 +354,23 @@ Tensor binary_grad(BinaryOp op, const Tensor& g, const Tensor& saved) {
   return out;
 }
 
+// relu's backward: g where the output is positive. Under create_graph it is a
+// node of its own, as PyTorch's ThresholdBackwardBackward0: linear in g and
+// constant in the output, so a second derivative through relu is zeros (in
+// the output's place an explicit zero gradient), not "does not require grad".
+Tensor relu_backward(const Tensor& g, const Tensor& result) {
+  Tensor out = binary_grad(BinaryOp::ReluBackward, g, result);
+  if (autograd::any_requires_grad({&g, &result})) {
+    autograd::record(out, "ThresholdBackwardBackward0", {&g, &result}, {{result}},
+                     [](const Tensor& gg, const SavedTensors& s, const std::vector<bool>& needs) {
+                       const Tensor r = s[0];
+                       return std::vector<Tensor>{needs[0] ? relu_backward(gg, r) : Tensor(),
+                                                  needs[1] ? zeros(r->shape(), gg->dtype(), gg->device()) : Tensor()};
+                     });
+  }
+  return out;
+}
+
 void record_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
   using autograd::record;
   const InputMeta ma(a);
@@ -396,11 +413,7 @@ void record_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
       });
       return;
     case UnaryOp::Relu:
-      rec("ReluBackward0", false, true, [](const Tensor& g, auto& s) {
-        if (autograd::is_grad_enabled())
-          return mul(g, binary(BinaryOp::Gt, s[1], wrap_scalar(Scalar::from_int(0))));
-        return binary_grad(BinaryOp::ReluBackward, g, s[1]);
-      });
+      rec("ReluBackward0", false, true, [](const Tensor& g, auto& s) { return relu_backward(g, s[1]); });
       return;
     case UnaryOp::Expm1:
       rec("Expm1Backward0", false, true, [](const Tensor& g, auto& s) { return mul(g, add_scalar(s[1], 1.0)); });
