@@ -465,7 +465,7 @@ def test_linalg_vector_and_matrix_norm(ord_):
     def ref(x):
         flat = np.abs(x.reshape(-1))
         if ord_ == 0:
-            return np.count_nonzero(flat).astype(x.dtype)
+            return np.asarray(np.count_nonzero(flat)).astype(x.dtype)  # a Python int before NumPy 2
         return np.linalg.norm(flat, ord=ord_)
 
     values = [np.array([[0.0, -3.0, 4.0], [0.0, 1.5, -2.0]], np.float32)]

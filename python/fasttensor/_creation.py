@@ -424,7 +424,10 @@ def _check_integer_range(arr: np.ndarray, target, data) -> None:
     lo, hi, flo, fhi, _ = _INT_LIMITS[target]
     if kind == "f":  # below 2^63 strictly: an int 2**63 becomes the float 2^63 here
         lo, hi = flo, min(fhi, 9223372036854774784.0)
-    if kind in "fiu" and lo <= arr.min() and arr.max() <= hi:  # NaN fails both
+    if kind in "iu":  # as Python ints: NumPy 1.x compares uint64 with a Python int in float64
+        if lo <= int(arr.min()) and int(arr.max()) <= hi:
+            return
+    elif kind == "f" and lo <= arr.min() and arr.max() <= hi:  # NaN fails both
         return
     values = _leaves(data) if isinstance(data, (list, tuple)) else \
         (data,) if isinstance(data, (numbers.Number, np.generic)) else arr.ravel().tolist()
