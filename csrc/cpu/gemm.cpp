@@ -91,7 +91,9 @@ void* gemm_thread_scratch(size_t bytes) {
     scratch.data = nullptr;
     scratch.capacity = 0;
     // posix_memalign, not std::aligned_alloc: macOS has the latter only from 10.15.
-    if (posix_memalign(&scratch.data, 64, want) != 0) throw std::bad_alloc();
+    void* p = nullptr;
+    if (posix_memalign(&p, 64, want) != 0) throw std::bad_alloc();
+    scratch.data = p;
     scratch.capacity = want;
   }
   return scratch.data;
