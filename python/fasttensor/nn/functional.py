@@ -217,8 +217,7 @@ def _linear_broadcasting(input: Tensor, weight: Tensor, bias: Optional[Tensor]) 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zeroes each element with probability p and scales the rest by 1/(1-p) (training only)."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_dropout_p(p)
     if not inplace:
         return _C._dropout(input, float(p), bool(training))
     if not training or p == 0.0:
@@ -238,10 +237,11 @@ def _noise_dropout(input: Tensor, p: float, train: bool, feature: bool, alpha: b
     feature variants, drawn from the default generator as PyTorch's (same numbers after manual_seed);
     the alpha variants keep SELU's self-normalising mean and variance."""
     from .. import empty, empty_like
+    from .._functional import _scalar_on
     if p == 0 or not train or input.numel() == 0:
         return input
     if p == 1:
-        zero = _C._full([], 0, input.dtype, input.device, False)
+        zero = _scalar_on(0, input)
         return input.mul_(zero) if inplace else input * zero
     if feature:
         if input.dim() < 2:
@@ -410,9 +410,10 @@ def _rrelu_noise(input: Tensor, lower: float, upper: float, training: bool) -> T
     import numpy as np
 
     from .. import empty, from_numpy
-    one = _C._full([], 1, input.dtype, input.device, False)
+    from .._functional import _scalar_on
+    one = _scalar_on(1, input)
     if not training:
-        return _C.where(input > 0, one, _scalar_like((lower + upper) / 2, input))
+        return _C.where(input > 0, one, _scalar_on((lower + upper) / 2, input))
     if input.is_cuda:  # the CUDA generator's numbers (Philox), not PyTorch's CUDA stream
         r = empty(input.shape, dtype=input.dtype, device=input.device).uniform_(lower, upper)
         return _C.where(input > 0, one, r)
@@ -424,10 +425,6 @@ def _rrelu_noise(input: Tensor, lower: float, upper: float, training: bool) -> T
     noise = np.ones(x.shape, dtype)
     noise[draw] = (u * (high - low) + low).astype(dtype)
     return from_numpy(noise)
-
-
-def _scalar_like(value: float, like: Tensor) -> Tensor:
-    return _C._full([], value, like.dtype, like.device, False)
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
