@@ -116,6 +116,48 @@ struct Reducer {
   }
 };
 
+// The chunks of a long float sum (reduce_run) with its lanes in registers:
+// lane j is element j of every 256-byte step, held in eight 32-byte vectors,
+// summed over a chunk of 16 steps and then widened into double lanes.
+// Measured on an AMD EPYC (Zen 4) summing 4096 x 4096 floats:
+//   - written on arrays of lanes, GCC kept the lanes in memory and stored and
+//     reloaded them at every chunk: half the read speed of this loop;
+//   - 32-byte vectors read memory faster than 64-byte ones (45 against 37
+//     GB/s on two threads, the same on one), so every level uses them;
+//   - the step loop stays rolled: GCC's full unroll regroups the loads by
+//     vector, out of address order, and read 25% slower.
+template <class T>
+constexpr int64_t kSumChunk = 256 / int64_t(sizeof(T)) * 16;
+
+template <class T>
+void sum_chunks(const T* x, int64_t n, int64_t& i, double* wide) {
+  constexpr int kPer = 32 / int(sizeof(T)), kVecs = 8, kStep = kPer * kVecs;
+  typedef T V __attribute__((vector_size(32)));
+  typedef double W __attribute__((vector_size(kPer * sizeof(double))));
+  static_assert(sizeof(V) == 32 && sizeof(W) == kPer * sizeof(double) && kStep * 16 == kSumChunk<T>);
+  W w[kVecs];
+#pragma GCC unroll 8
+  for (int v = 0; v < kVecs; ++v) w[v] = W{};
+  for (; i + kSumChunk<T> <= n; i += kSumChunk<T>) {
+    V a[kVecs];
+#pragma GCC unroll 8
+    for (int v = 0; v < kVecs; ++v) std::memcpy(&a[v], x + i + v * kPer, sizeof(V));
+#pragma GCC unroll 1
+    for (int64_t k = i + kStep; k < i + kSumChunk<T>; k += kStep) {
+#pragma GCC unroll 8
+      for (int v = 0; v < kVecs; ++v) {
+        V b;
+        std::memcpy(&b, x + k + v * kPer, sizeof(V));
+        a[v] += b;
+      }
+    }
+#pragma GCC unroll 8
+    for (int v = 0; v < kVecs; ++v) w[v] += __builtin_convertvector(a[v], W);
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < kVecs; ++v) std::memcpy(wide + v * kPer, &w[v], sizeof(W));
+}
+
 // Reduce a contiguous run with many independent accumulators (vectorizes,
 // and sums in a tree-like order that keeps float error small). Runs shorter
 // than the lanes (a row of (256, 10)) take whole blocks of 8 into 8
@@ -149,26 +191,25 @@ typename R::Acc reduce_run(const T* x, int64_t n) {
     // gives 999999.6).
     constexpr int64_t kChunk = int64_t(kLanes) * 16;
     if (n >= 2 * kChunk) {
+      static_assert(kChunk == kSumChunk<T>);
       double wide[kLanes];
-      for (int j = 0; j < kLanes; ++j) wide[j] = 0;
-      for (; i + kChunk <= n; i += kChunk) {
-        for (int j = 0; j < kLanes; ++j) acc[j] = x[i + j];
-        for (int64_t k = i + kLanes; k < i + kChunk; k += kLanes)
-          for (int j = 0; j < kLanes; ++j) acc[j] = R::combine(acc[j], x[k + j]);
-        for (int j = 0; j < kLanes; ++j) wide[j] += double(acc[j]);
-      }
-      for (int j = 0; i < n; ++i, ++j) wide[j % kLanes] += double(x[i]);
+      sum_chunks(x, n, i, wide);
+      for (; i + kLanes <= n; i += kLanes)
+        for (int j = 0; j < kLanes; ++j) wide[j] += double(x[i + j]);
+      double rest = 0;
+      for (; i < n; ++i) rest += double(x[i]);
       for (int w = kLanes / 2; w > 0; w /= 2)
         for (int j = 0; j < w; ++j) wide[j] += wide[j + w];
-      return typename R::Acc(wide[0]);
+      return typename R::Acc(wide[0] + rest);
     }
   }
   for (; i + kLanes <= n; i += kLanes)
     for (int j = 0; j < kLanes; ++j) acc[j] = R::combine(acc[j], x[i + j]);
-  for (int j = 0; i < n; ++i, ++j) acc[j] = R::combine(acc[j], x[i]);
+  typename R::Acc rest = R::identity();
+  for (; i < n; ++i) rest = R::combine(rest, x[i]);
   for (int w = kLanes / 2; w > 0; w /= 2)
     for (int j = 0; j < w; ++j) acc[j] = R::merge(acc[j], acc[j + w]);
-  return acc[0];
+  return R::merge(acc[0], rest);
 }
 
 // acc[j] combined with four rows in order (the same result as four passes).
