@@ -8,6 +8,7 @@ import gc
 import os
 
 import numpy as np
+import pytest
 
 import fasttensor
 
@@ -106,3 +107,45 @@ def test_cpu_cache_size_classes_are_reused():
     gc.collect()
     fasttensor._C._cpu_empty_cache()
     assert fasttensor._C._cpu_cached_bytes() == 0
+
+
+def _mapping_of(address: int):
+    """The /proc/self/smaps entry (header line and fields) holding address, or None."""
+    with open("/proc/self/smaps") as f:
+        entry = None
+        for line in f:
+            head = line.split(" ", 1)[0]
+            if "-" in head and ":" not in head:
+                lo, hi = (int(v, 16) for v in head.split("-"))
+                if entry is not None:
+                    return entry
+                if lo <= address < hi:
+                    entry = [line]
+            elif entry is not None:
+                entry.append(line)
+        return entry
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="huge-page advice is Linux's (/proc/self/smaps)")
+def test_large_blocks_are_huge_page_aligned_advised_and_returned_to_the_os():
+    fasttensor._C._cpu_empty_cache()
+    n = (5 << 20) // 4 + 3  # a 6 MiB class
+    t = fasttensor.arange(n, dtype=fasttensor.float32)
+    address = t.data_ptr()
+    assert address % (2 << 20) == 0
+    entry = _mapping_of(address)
+    flags = next(line for line in entry if line.startswith("VmFlags:")).split()[1:]
+    assert "hg" in flags  # MADV_HUGEPAGE
+    expected = np.arange(n, dtype=np.float32)
+    np.testing.assert_array_equal(t.numpy(), expected)
+    assert float(t.sum()) == float(np.float32(expected.astype(np.float64).sum()))  # exact sum, rounded once
+    before = fasttensor._C._cpu_cached_bytes()
+    del t
+    gc.collect()
+    assert fasttensor._C._cpu_cached_bytes() - before == 6 << 20
+    again = fasttensor.empty(n)
+    assert again.data_ptr() == address  # reused from the cache, not mapped again
+    del again
+    gc.collect()
+    fasttensor._C._cpu_empty_cache()
+    assert _mapping_of(address) is None  # unmapped
