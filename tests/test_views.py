@@ -488,3 +488,50 @@ def test_transposed_results_are_one_contiguous_block():
     y = x.t().exp()
     assert y.stride() == (1, 3) and y.t().is_contiguous()
     np.testing.assert_allclose(y.t().reshape(-1).numpy(), np.exp(np.arange(6.0)), rtol=1e-6)
+
+
+# --- layouts of other results: contiguous, or the input's (sort) --------------------------------
+
+def _transposed(m):
+    return m.arange(24.).reshape(2, 3, 4).transpose(1, 2)  # strides (12, 1, 4)
+
+
+def _permuted(m):
+    return m.arange(24.).reshape(2, 3, 4).permute(2, 0, 1)  # strides (1, 12, 4)
+
+
+RESULT_LAYOUTS = {  # name: (function, "contiguous" or the input whose strides the result has)
+    "softmax over dim 0": (lambda m: _transposed(m).softmax(0), "contiguous"),
+    "log_softmax over dim 1": (lambda m: _permuted(m).log_softmax(1), "contiguous"),
+    "softmax of a slice": (lambda m: m.arange(24.).reshape(2, 3, 4)[:, ::2].softmax(0), "contiguous"),
+    "masked_fill": (lambda m: _permuted(m).masked_fill(_permuted(m) > 5, 0.0), "contiguous"),
+    "masked_fill, broadcast mask": (lambda m: _transposed(m).masked_fill(m.tensor([True, False, True]), -1.0),
+                                    "contiguous"),
+    "tril": (lambda m: _permuted(m).tril(), "contiguous"),
+    "triu": (lambda m: m.arange(24.).reshape(2, 3, 4).transpose(0, 2).triu(1), "contiguous"),
+    "cummax values": (lambda m: _transposed(m).cummax(0)[0], "contiguous"),
+    "cummin indices": (lambda m: _permuted(m).cummin(2)[1], "contiguous"),
+    "logcumsumexp": (lambda m: _transposed(m).logcumsumexp(0), "contiguous"),
+    "layer_norm": (lambda m: m.nn.functional.layer_norm(_permuted(m), (3,)), "contiguous"),
+    "sort values": (lambda m: _transposed(m).sort(0)[0], _transposed),
+    "sort indices": (lambda m: _permuted(m).sort(1)[1], _permuted),
+    "argsort": (lambda m: _transposed(m).argsort(-1), _transposed),
+}
+
+
+@pytest.mark.parametrize("case", list(RESULT_LAYOUTS))
+def test_result_layouts_follow_torchs_rule(case):
+    fn, rule = RESULT_LAYOUTS[case]
+    got = fn(fasttensor)
+    if rule == "contiguous":
+        assert got.is_contiguous()
+    else:
+        assert got.stride() == rule(fasttensor).stride() and not got.is_contiguous()
+
+
+@pytest.mark.parametrize("case", list(RESULT_LAYOUTS))
+def test_result_layouts_match_torch(torch, case):
+    fn, _ = RESULT_LAYOUTS[case]
+    got, want = fn(fasttensor), fn(torch)
+    assert got.stride() == want.stride()
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)

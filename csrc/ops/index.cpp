@@ -330,10 +330,12 @@ Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const
   return commit_inplace(self, r);
 }
 
+// The result is contiguous whatever the operands' layouts (PyTorch fills a
+// contiguous clone); where() would follow their memory order.
 Tensor masked_fill(const Tensor& a, const Tensor& mask, const Tensor& value) {
   FT_CHECK(value->dim() == 0, RuntimeError, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
            "with ", value->dim(), " dimension(s).");
-  return where(mask, to_dtype(to_device(value, a->device()), a->dtype()), a);
+  return where(contiguous(mask), to_dtype(to_device(value, a->device()), a->dtype()), contiguous(a));
 }
 
 Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }
@@ -341,7 +343,7 @@ Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }
 Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v) {
   // The value takes a's dtype (an int tensor filled with 2.7 holds 2), as PyTorch.
   check_scalar_fits(v, a->dtype());
-  return where(mask, scalar_tensor(v, a->dtype(), a->device()), a);
+  return where(contiguous(mask), scalar_tensor(v, a->dtype(), a->device()), contiguous(a));
 }
 
 namespace {
@@ -438,9 +440,11 @@ std::pair<Tensor, Tensor> sort_along(const Tensor& a, int64_t dim, bool descendi
   Tensor values = empty(rows->shape(), a->dtype(), a->device());
   Tensor indices = empty(rows->shape(), DType::Int64, a->device());
   if (rows->numel() > 0) backend(a->device()).sort(values, indices, rows, descending, k < 0 ? cols : k);
+  // The results in a's layout when a is dense (PyTorch's sort allocates them
+  // empty_like(a)): x.t().sort(0) has x.t()'s strides.
   auto back = [&](const Tensor& t) {
     if (a->dim() == 0) return reshape(t, {});
-    return contiguous(transpose(reshape(t, moved_shape.vec()), d, a->dim() - 1));
+    return copy_(empty_like(a, t->dtype(), a->device()), transpose(reshape(t, moved_shape.vec()), d, a->dim() - 1));
   };
   indices = back(indices);
   if (!want_values) return {Tensor(), indices};

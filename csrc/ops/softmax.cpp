@@ -1,5 +1,6 @@
 // softmax / log_softmax over any dim: the kernel works on contiguous rows,
-// so a non-last dim is moved last (a transposed copy) and moved back.
+// so a non-last dim is moved last (a transposed copy) and moved back; the
+// result is contiguous, as PyTorch's.
 #include "autograd/grad_mode.h"
 #include "ops/ops.h"
 
@@ -27,7 +28,7 @@ Tensor softmax_forward(const Tensor& x, int d, bool log) {
   if (out->numel() > 0)
     backend(x->device()).softmax(make_view(out, Shape{out->numel() / c, c}, Shape{c, 1}, 0),
                                  make_view(r, Shape{r->numel() / c, c}, Shape{c, 1}, r->offset()), log);
-  return from_rows(out, x, d);
+  return contiguous(from_rows(out, x, d));  // contiguous whatever x's layout or dim, as PyTorch's
 }
 
 Tensor softmax_backward(const Tensor& g, const Tensor& out, int d, bool log) {

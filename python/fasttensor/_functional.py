@@ -254,7 +254,8 @@ def _band(input, diagonal: int, upper: bool, name: str):
     r = _C._arange(0, rows, 1, _C.int64, input.device, False).unsqueeze(1)
     c = _C._arange(0, cols, 1, _C.int64, input.device, False).unsqueeze(0)
     keep = (c - r >= diagonal) if upper else (c - r <= diagonal)
-    return _C.where(keep, input, _C._full([], 0, input.dtype, input.device, False))
+    # input made contiguous first: the result is contiguous whatever input's layout, as PyTorch's
+    return _C.where(keep, input.contiguous(), _C._full([], 0, input.dtype, input.device, False))
 
 
 def triu(input, diagonal=0):

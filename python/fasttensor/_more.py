@@ -388,8 +388,8 @@ def _scan_extreme(input, dim, take_later):
         values = _C.cat([values.narrow(-1, 0, s), _C.where(keep, cur_v, prev_v)], -1)
         indices = _C.cat([indices.narrow(-1, 0, s), _C.where(keep, cur_i, prev_i)], -1)
         s *= 2
-    indices = indices.movedim(-1, d)
-    out = x.gather(d, indices) if x.requires_grad else values.movedim(-1, d)
+    indices = indices.movedim(-1, d).contiguous()  # contiguous results, as PyTorch's
+    out = x.gather(d, indices) if x.requires_grad else values.movedim(-1, d).contiguous()
     if input.dim() == 0:
         out, indices = out.reshape([]), indices.reshape([])
     return out, indices
@@ -432,7 +432,7 @@ def logcumsumexp(input, dim):
         x = _C.cat([x.narrow(-1, 0, s), logaddexp(x.narrow(-1, s, n - s), _shifted(x, s))], -1)
         s *= 2
     x = x.movedim(-1, d)
-    return x.reshape([]) if input.dim() == 0 else (x.clone() if x is input else x)
+    return x.reshape([]) if input.dim() == 0 else (x.clone() if x is input else x.contiguous())
 
 
 @_export("bincount")

@@ -1123,6 +1123,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[
     if not input.is_floating_point():
         raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{_scalar_type_name(input)}'")
     dims = tuple(range(-len(shape), 0))
+    input = input.contiguous()  # a contiguous result whatever input's layout, as PyTorch's
     centered = input - input.mean(dims, keepdim=True)
     out = centered * ((centered * centered).mean(dims, keepdim=True) + eps).rsqrt()
     if weight is not None:
