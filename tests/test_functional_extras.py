@@ -807,3 +807,62 @@ def test_long_cumprod_runs_in_blocks_with_exact_values_and_gradients(shape, dim)
         import torch
 
         np.testing.assert_array_equal(got32, torch.tensor(a.astype(np.float32)).cumprod(dim).numpy())
+
+
+# --- renorm -----------------------------------------------------------------------------------------
+
+def _renorm_numpy(x, p, dim, maxnorm):
+    moved = np.moveaxis(x, dim, 0).reshape(x.shape[dim], -1)
+    norms = np.abs(moved).max(axis=1) if p == float("inf") else (np.abs(moved) ** p).sum(axis=1) ** (1 / p)
+    factor = np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    shape = [1] * x.ndim
+    shape[dim] = x.shape[dim]
+    return x * factor.reshape(shape)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3.5, float("inf")])
+@pytest.mark.parametrize("shape,dim", [((4, 5), 0), ((4, 5), 1), ((3, 1, 6), -1), ((2, 3, 4), 1), ((3, 0), 0)])
+def test_renorm_values_and_in_place(p, shape, dim):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape) * 3
+    if p == float("inf") and x.size == 0:  # the max over an empty slice: torch's vector_norm refuses it
+        with pytest.raises(RuntimeError, match="cannot compute the inf norm on the dimension 1because this "
+                                               "dimension is empty"):
+            fasttensor.tensor(x).renorm(p, dim, 2.0)
+        return
+    got = fasttensor.tensor(x).renorm(p, dim, 2.0)
+    np.testing.assert_allclose(got.numpy(), _renorm_numpy(x, p, dim, 2.0), rtol=1e-12, atol=1e-12)
+    assert got.dtype == fasttensor.float64 and got.shape == x.shape
+    # in-place and the function form give the same values
+    y = fasttensor.tensor(x).transpose(0, -1)
+    expected = fasttensor.renorm(y, p, 0, 2.0)
+    assert y.renorm_(p, 0, 2.0) is y
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("p", [1, 2, float("inf")])
+def test_renorm_matches_torch_with_gradient(torch, p):
+    x = np.random.default_rng(3).standard_normal((3, 4, 2))
+    outs = []
+    for m in (fasttensor, torch):
+        t = m.tensor(x, requires_grad=True)
+        y = t.transpose(0, 2).renorm(p, 1, 1.5)
+        (y * m.arange(24.0, dtype=m.float64).reshape(2, 4, 3)).sum().backward()
+        outs.append((y.detach().numpy(), t.grad.numpy(), y.stride()))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-12)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-10, atol=1e-12)
+    assert outs[0][2] == outs[1][2]
+
+
+def test_renorm_errors_as_torch():
+    x = fasttensor.ones(2, 3)
+    with pytest.raises(RuntimeError, match="renorm: input needs at least 2 dimensions, got 1 dimensions"):
+        fasttensor.ones(3).renorm(2, 0, 1.0)
+    with pytest.raises(RuntimeError, match="renorm: non-positive-norm not supported"):
+        x.renorm(0, 0, 1.0)
+    with pytest.raises(RuntimeError, match="renorm: expected maxnorm to be >= 0 but got -1"):
+        x.renorm(2, 0, -1.0)
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"):
+        x.renorm(2, 2, 1.0)
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+        fasttensor.ones(2, 3, dtype=fasttensor.int64).renorm(2, 0, 1.0)

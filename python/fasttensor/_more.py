@@ -743,6 +743,23 @@ def _log_add(input, other, base2: bool):
     return m + (-delta.abs()).exp().log1p()
 
 
+@_export("renorm")
+def renorm(input, p, dim, maxnorm):
+    """input with each slice along dim whose p-norm exceeds maxnorm scaled down to norm maxnorm
+    (by maxnorm / (norm + 1e-7), as PyTorch); the other slices unchanged."""
+    if input.dim() < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} dimensions")
+    if not p > 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
+    d = _wrap_dim(dim, input.dim())
+    others = [k for k in builtins.range(input.dim()) if k != d]
+    norm = input.norm(p=p, dim=others, keepdim=True)
+    factor = _C.where(norm > maxnorm, maxnorm / (norm + 1e-7), _C._full([], 1, norm.dtype, norm.device, False))
+    return input.contiguous() * factor  # contiguous whatever input's layout, as PyTorch's
+
+
 @_export("logaddexp")
 def logaddexp(input, other):
     """log(exp(input) + exp(other)), stably."""
@@ -1044,7 +1061,7 @@ def _install_inplace() -> None:
         "deg2rad": deg2rad, "rad2deg": rad2deg, "heaviside": heaviside, "sgn": sgn, "addmm": addmm,
         "addmv": addmv, "baddbmm": baddbmm, "addbmm": addbmm, "erfinv": erfinv,
         "greater": _method("gt"), "greater_equal": _method("ge"), "less": _method("lt"),
-        "less_equal": _method("le"), "not_equal": _method("ne"),
+        "less_equal": _method("le"), "not_equal": _method("ne"), "renorm": renorm,
     }
     for name, op in ops.items():
         fn = _inplace(op)
