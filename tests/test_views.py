@@ -516,6 +516,8 @@ RESULT_LAYOUTS = {  # name: (function, "contiguous" or the input whose strides t
     "sort values": (lambda m: _transposed(m).sort(0)[0], _transposed),
     "sort indices": (lambda m: _permuted(m).sort(1)[1], _permuted),
     "argsort": (lambda m: _transposed(m).argsort(-1), _transposed),
+    "flip": (lambda m: _permuted(m).flip(0, 2), _permuted),
+    "flip of a slice": (lambda m: m.arange(24.).reshape(2, 3, 4)[:, ::2].flip(1), "contiguous"),
 }
 
 

@@ -225,7 +225,15 @@ def flip(input, *args, dims=None):
         if input.dim() > 0:
             n = input.shape[d]
             out = out.index_select(d, _C._arange(n - 1, -1, -1, _C.int64, input.device, False))
-    return out.clone() if out is input else out
+    if out is input:
+        return input.clone()
+    if not input.is_contiguous():
+        # PyTorch's flip is laid out as empty_like(input): a dense input's strides (x.t().flip(0) is
+        # transposed too); a layout with gaps gives a contiguous result.
+        like = _C._empty_like(input, None, None, False)
+        if like.stride() == input.stride():
+            return like.copy_(out)
+    return out
 
 
 def roll(input, shifts, dims=None):
