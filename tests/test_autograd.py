@@ -697,3 +697,118 @@ def test_relu_second_derivative_is_zero_not_an_error():
         assert t_name == name
         for got, expected in zip(values, t_values):
             np.testing.assert_array_equal(got.detach().numpy(), expected.detach().numpy())
+
+
+# --- node names of composite ops: PyTorch's, as printed with a tensor --------------------------------
+
+def _leaf(m):
+    return m.tensor([[0.5, 1.5, -2.0, 3.0], [1.0, -0.5, 2.5, 0.25], [2.0, 1.0, -1.0, 0.75]], dtype=m.float64,
+                    requires_grad=True)
+
+
+COMPOSITE_NODES = {  # case: (function of (module, leaf), PyTorch 2.13's node name)
+    "tril": (lambda m, x: x.tril(), "TrilBackward0"),
+    "triu": (lambda m, x: x.triu(1), "TriuBackward0"),
+    "flip": (lambda m, x: x.flip(0), "FlipBackward0"),
+    "roll": (lambda m, x: x.roll(1, 0), "RollBackward0"),
+    "masked_fill": (lambda m, x: x.masked_fill(x > 1, 0.0), "MaskedFillBackward0"),
+    "masked_fill_": (lambda m, x: (x * 1).masked_fill_(x > 1, 0.0), "MaskedFillBackward0"),
+    "cummax": (lambda m, x: x.cummax(0)[0], "CummaxBackward0"),
+    "cummin": (lambda m, x: x.cummin(1)[0], "CumminBackward0"),
+    "logcumsumexp": (lambda m, x: x.logcumsumexp(0), "LogcumsumexpBackward0"),
+    "layer_norm": (lambda m, x: m.nn.functional.layer_norm(x, (4,)), "NativeLayerNormBackward0"),
+    "renorm": (lambda m, x: x.renorm(2, 0, 1.0), "RenormBackward0"),
+    "lerp, number weight": (lambda m, x: x.lerp(x * 2, 0.3), "LerpBackward0"),
+    "lerp, tensor weight": (lambda m, x: x.lerp(x * 2, x.detach()), "LerpBackward1"),
+    "xlogy": (lambda m, x: m.xlogy(x, x), "XlogyBackward0"),
+    "xlogy, number input": (lambda m, x: m.xlogy(2.0, x), "XlogyBackward1"),
+    "xlogy, number other": (lambda m, x: m.xlogy(x, 2.0), "XlogyBackward2"),
+    "addcmul": (lambda m, x: x.addcmul(x, x), "AddcmulBackward0"),
+    "addcdiv": (lambda m, x: x.addcdiv(x, x), "AddcdivBackward0"),
+    "logaddexp": (lambda m, x: m.logaddexp(x, x), "LogaddexpBackward0"),
+    "frac": (lambda m, x: x.frac(), "FracBackward0"),
+    "deg2rad": (lambda m, x: x.deg2rad(), "Deg2RadBackward0"),
+    "rad2deg": (lambda m, x: x.rad2deg(), "Rad2DegBackward0"),
+    "trace": (lambda m, x: x[:, :3].trace(), "TraceBackward0"),
+    "dist": (lambda m, x: m.dist(x, x * 2), "DistBackward0"),
+    "cdist": (lambda m, x: m.cdist(x, x * 2), "CdistBackward0"),
+    "logsumexp": (lambda m, x: x.logsumexp(1), "LogsumexpBackward0"),
+    "cumprod": (lambda m, x: x.cumprod(1), "CumprodBackward0"),
+    "nansum": (lambda m, x: x.nansum(0), "NansumBackward0"),
+    "kthvalue": (lambda m, x: x.kthvalue(2)[0], "KthvalueBackward0"),
+    "mode": (lambda m, x: x.mode(0)[0], "ModeBackward0"),
+    "var_mean, var": (lambda m, x: m.var_mean(x, 0)[0], "VarMeanBackward0"),
+    "var_mean, mean": (lambda m, x: m.var_mean(x, 0)[1], "VarMeanBackward0"),
+    "std_mean": (lambda m, x: m.std_mean(x)[0], "StdMeanBackward0"),
+    "aminmax": (lambda m, x: m.aminmax(x, dim=0)[1], "AminmaxBackward0"),
+    "atan2": (lambda m, x: m.atan2(x, x), "Atan2Backward0"),
+    "addmm": (lambda m, x: m.addmm(x, x, m.eye(4, dtype=m.float64)), "AddmmBackward0"),
+    "mse_loss": (lambda m, x: m.nn.functional.mse_loss(x, x.detach() * 2), "MseLossBackward0"),
+    "MSELoss none": (lambda m, x: m.nn.MSELoss(reduction="none")(x, x.detach() * 2), "MseLossBackward0"),
+    "smooth_l1_loss": (lambda m, x: m.nn.functional.smooth_l1_loss(x, x.detach() * 2), "SmoothL1LossBackward0"),
+    "huber_loss": (lambda m, x: m.nn.functional.huber_loss(x, x.detach() * 2), "HuberLossBackward0"),
+    "binary_cross_entropy": (lambda m, x: m.nn.functional.binary_cross_entropy(x.sigmoid(), m.ones(3, 4, dtype=m.float64)),
+                             "BinaryCrossEntropyBackward0"),
+    "bce with logits": (lambda m, x: m.nn.functional.binary_cross_entropy_with_logits(x, m.ones(3, 4, dtype=m.float64)),
+                        "BinaryCrossEntropyWithLogitsBackward0"),
+    "nll_loss": (lambda m, x: m.nn.functional.nll_loss(x, m.tensor([0, 1, 2])), "NllLossBackward0"),
+    "nll_loss 3-d": (lambda m, x: m.nn.functional.nll_loss(x.reshape(1, 3, 4), m.zeros(1, 4, dtype=m.int64)),
+                     "NllLoss2DBackward0"),
+    "softplus": (lambda m, x: m.nn.functional.softplus(x), "SoftplusBackward0"),
+    "gelu": (lambda m, x: m.nn.functional.gelu(x), "GeluBackward0"),
+    "silu": (lambda m, x: m.nn.functional.silu(x), "SiluBackward0"),
+    "elu": (lambda m, x: m.nn.functional.elu(x), "EluBackward0"),
+    "elu in place": (lambda m, x: m.nn.functional.elu(x * 1, inplace=True), "EluBackward1"),
+    "selu": (lambda m, x: m.nn.functional.selu(x), "EluBackward0"),
+    "selu in place": (lambda m, x: m.nn.functional.selu(x * 1, True), "EluBackward1"),
+    "celu in place": (lambda m, x: m.nn.functional.celu(x * 1, inplace=True), "CeluBackward1"),
+    "leaky_relu": (lambda m, x: m.nn.functional.leaky_relu(x, 0.2), "LeakyReluBackward0"),
+    "leaky_relu in place": (lambda m, x: m.nn.functional.leaky_relu(x * 1, 0.2, True), "LeakyReluBackward1"),
+    "hardtanh": (lambda m, x: m.nn.functional.hardtanh(x), "HardtanhBackward0"),
+    "relu6": (lambda m, x: m.nn.functional.relu6(x), "HardtanhBackward0"),
+    "mish": (lambda m, x: m.nn.functional.mish(x), "MishBackward0"),
+    "logsigmoid": (lambda m, x: m.nn.functional.logsigmoid(x), "LogSigmoidBackward0"),
+    "hardswish": (lambda m, x: m.nn.functional.hardswish(x), "HardswishBackward0"),
+    "hardsigmoid": (lambda m, x: m.nn.functional.hardsigmoid(x), "HardsigmoidBackward0"),
+    "glu": (lambda m, x: m.nn.functional.glu(x), "GluBackward0"),
+    "embedding": (lambda m, x: m.nn.functional.embedding(m.tensor([0, 2]), x), "EmbeddingBackward0"),
+    "pad constant": (lambda m, x: m.nn.functional.pad(x, (1, 1)), "ConstantPadNdBackward0"),
+    "pad reflect": (lambda m, x: m.nn.functional.pad(x[None], (1, 1), mode="reflect"), "ReflectionPad1DBackward0"),
+    "pad replicate": (lambda m, x: m.nn.functional.pad(x[None, None], (1, 1, 1, 1), mode="replicate"),
+                      "ReplicationPad2DBackward0"),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPOSITE_NODES))
+def test_composite_ops_carry_pytorchs_node_names(case):
+    fn, name = COMPOSITE_NODES[case]
+    out = fn(fasttensor, _leaf(fasttensor))
+    assert out.grad_fn.name() == name
+    assert f"grad_fn=<{name}>" in repr(out)
+
+
+@pytest.mark.parametrize("case", list(COMPOSITE_NODES))
+def test_composite_node_names_and_gradients_match_torch(torch, case):
+    fn, name = COMPOSITE_NODES[case]
+    x, tx = _leaf(fasttensor), _leaf(torch)
+    out, want = fn(fasttensor, x), fn(torch, tx)
+    assert type(want.grad_fn).__name__ == name == out.grad_fn.name()
+    out.sum().backward()
+    want.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_composite_never_renames_its_inputs_node():
+    from fasttensor._grad_names import grad_fn_named
+
+    @grad_fn_named("SomeOpBackward0")
+    def passthrough_or_double(t, double):
+        return t * 2 if double else t
+
+    x = _leaf(fasttensor)
+    y = x * 2
+    assert passthrough_or_double(y, False) is y and y.grad_fn.name() == "MulBackward0"  # an input's node
+    assert passthrough_or_double(y, True).grad_fn.name() == "SomeOpBackward0"  # the call's own node
+    assert y.grad_fn.name() == "MulBackward0"
+    with fasttensor.no_grad():
+        assert fasttensor.nn.functional.mse_loss(x, x).grad_fn is None

@@ -2,7 +2,10 @@
 // roots, then an iterative walk (no recursion: deep graphs must not overflow
 // the stack) that runs each node once all gradients for its output arrived.
 #include <atomic>
+#include <mutex>
 #include <queue>
+#include <set>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -194,6 +197,15 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
   }
   return false;
 }
+
+const char* intern_name(const std::string& name) {
+  static std::mutex mutex;
+  static auto* names = new std::set<std::string>();  // leaked: nodes may outlive static destruction
+  std::lock_guard<std::mutex> lock(mutex);
+  return names->insert(name).first->c_str();
+}
+
+uint64_t next_sequence_nr() { return g_next_sequence_nr.load(std::memory_order_relaxed); }
 
 namespace {
 // Whether `small` broadcasts to `big`.

@@ -60,6 +60,10 @@ struct Node : std::enable_shared_from_this<Node> {
   // Frees saved tensors after a backward without retain_graph.
   virtual void release_saved() {}
   const char* name() const { return name_; }
+  // A composite op built from others names its last node as PyTorch's single
+  // node (a loss's MeanBackward0 shows as MseLossBackward0). `name` must last:
+  // a literal or intern_name's.
+  void set_name(const char* name) { name_ = name; }
 
   std::vector<Edge> next_edges;
   // Creation order: the engine runs later nodes first among ready ones.
@@ -127,6 +131,11 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 
 // Runs hooks on a gradient in registration order; each may replace it.
 Tensor run_hooks(const std::vector<GradHook>& hooks, Tensor grad);
+
+// One lasting copy of a node name made at run time (nodes keep a const char*).
+const char* intern_name(const std::string& name);
+// The sequence number the next recorded node will get (creation order).
+uint64_t next_sequence_nr();
 
 // Records a node for `out` computed from `inputs`:
 //   record(out, "MulBackward0", {&a, &b}, {SaveT(a), SaveT(b)}, fn)

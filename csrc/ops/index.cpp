@@ -330,12 +330,18 @@ Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const
   return commit_inplace(self, r);
 }
 
+// where()'s result (a new tensor, its node where's own) named as PyTorch's masked_fill node.
+static Tensor as_masked_fill(const Tensor& r) {
+  if (const auto fn = r->grad_fn()) fn->set_name("MaskedFillBackward0");
+  return r;
+}
+
 // The result is contiguous whatever the operands' layouts (PyTorch fills a
 // contiguous clone); where() would follow their memory order.
 Tensor masked_fill(const Tensor& a, const Tensor& mask, const Tensor& value) {
   FT_CHECK(value->dim() == 0, RuntimeError, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
            "with ", value->dim(), " dimension(s).");
-  return where(contiguous(mask), to_dtype(to_device(value, a->device()), a->dtype()), contiguous(a));
+  return as_masked_fill(where(contiguous(mask), to_dtype(to_device(value, a->device()), a->dtype()), contiguous(a)));
 }
 
 Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }
@@ -343,7 +349,7 @@ Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }
 Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v) {
   // The value takes a's dtype (an int tensor filled with 2.7 holds 2), as PyTorch.
   check_scalar_fits(v, a->dtype());
-  return where(contiguous(mask), scalar_tensor(v, a->dtype(), a->device()), contiguous(a));
+  return as_masked_fill(where(contiguous(mask), scalar_tensor(v, a->dtype(), a->device()), contiguous(a)));
 }
 
 namespace {

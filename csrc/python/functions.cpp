@@ -1,7 +1,6 @@
 // Module-level functions of fasttensor._C: the functional forms of the ops,
 // creation primitives, autograd entry points, nn and optim kernels.
-#include <mutex>
-#include <set>
+#include <cstring>
 
 #include "autograd/grad_mode.h"
 #include "python/args.h"
@@ -252,6 +251,17 @@ void bind_functions(py::module_& m) {
   // freed after a backward without retain_graph, and those flagged in
   // `saved_is_output` (the output itself) come back attached to the node for
   // double backward.
+  // Composite ops written in Python name their result's node as PyTorch's
+  // (autograd/_names.py): only a node recorded since `since` (made by the
+  // composite itself, never an input's) is renamed.
+  m.def("_next_sequence_nr", &autograd::next_sequence_nr);
+  m.def("_name_grad_fn", [](py::handle out, const std::string& name, uint64_t since) {
+    if (!py::isinstance<TensorImpl>(out)) return;
+    const Tensor t = out.cast<Tensor>();
+    const auto fn = t->grad_fn();
+    if (fn && fn->sequence_nr >= since && std::strcmp(fn->name(), name.c_str()) != 0)
+      fn->set_name(autograd::intern_name(name));
+  });
   m.def("_record_python_function", [](const Tensor& out, py::list inputs, py::function backward, const std::string& name,
                                       py::list saved, py::list saved_is_output) {
     std::vector<Tensor> ins;
@@ -259,13 +269,7 @@ void bind_functions(py::module_& m) {
     std::vector<autograd::ToSave> to_save;
     for (size_t i = 0; i < saved.size(); ++i)
       to_save.push_back({saved[i].is_none() ? Tensor() : to_tensor(saved[i]), saved_is_output[i].cast<bool>()});
-    static std::mutex names_mutex;
-    static std::set<std::string> names;  // nodes keep a const char*: one lasting copy per name
-    const char* kept;
-    {
-      std::lock_guard<std::mutex> lock(names_mutex);
-      kept = names.insert(name).first->c_str();
-    }
+    const char* kept = autograd::intern_name(name);
     std::shared_ptr<py::object> fn(new py::object(std::move(backward)), [](py::object* p) {
       py::gil_scoped_acquire gil;
       delete p;

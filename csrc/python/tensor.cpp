@@ -576,7 +576,12 @@ void bind_tensor(py::module_& m) {
       })
       .def("masked_fill", &masked_fill_value)
       .def("masked_fill_", [](const Tensor& t, const Tensor& mask, py::handle v) {
-        return ops::copy_(t, masked_fill_value(t, mask, v));
+        const uint64_t since = autograd::next_sequence_nr();
+        Tensor r = ops::copy_(t, masked_fill_value(t, mask, v));
+        // PyTorch's in-place masked_fill_ is one MaskedFillBackward0 node (on a view, CopySlices as ours).
+        const auto fn = r->grad_fn();
+        if (fn && fn->sequence_nr >= since && std::string(fn->name()) == "CopyBackwards") fn->set_name("MaskedFillBackward0");
+        return r;
       })
       .def("index_select", &ops::index_select, py::arg("dim"), py::arg("index"))
       .def("gather", [](const Tensor& t, int64_t dim, const Tensor& index, bool sparse_grad) {

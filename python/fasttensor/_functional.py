@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from . import _C, _tensor_str
+from ._grad_names import grad_fn_named
 
 Tensor = _C.Tensor
 
@@ -213,6 +214,7 @@ def _varargs_dims(args: tuple, dims, name: str) -> tuple:
     return tuple(args)
 
 
+@grad_fn_named("FlipBackward0")
 def flip(input, *args, dims=None):
     """input with the order of its entries along each of dims reversed (a copy);
     dims as one sequence or, as the method x.flip(0, 1) takes them, as arguments."""
@@ -236,6 +238,7 @@ def flip(input, *args, dims=None):
     return out
 
 
+@grad_fn_named("RollBackward0")
 def roll(input, shifts, dims=None):
     """input rotated by shifts along dims (the flattened input when dims is None)."""
     if dims is None:
@@ -266,11 +269,13 @@ def _band(input, diagonal: int, upper: bool, name: str):
     return _C.where(keep, input.contiguous(), _C._full([], 0, input.dtype, input.device, False))
 
 
+@grad_fn_named("TriuBackward0")
 def triu(input, diagonal=0):
     """input with the entries below the diagonal-th diagonal of its last two dims zeroed."""
     return _band(input, diagonal, True, "triu")
 
 
+@grad_fn_named("TrilBackward0")
 def tril(input, diagonal=0):
     """input with the entries above the diagonal-th diagonal of its last two dims zeroed."""
     return _band(input, diagonal, False, "tril")
@@ -293,6 +298,7 @@ def diag(input, diagonal=0):
     return input[i + start_r, i + start_c]
 
 
+@grad_fn_named("TraceBackward0")
 def trace(input):
     """The sum of the main diagonal of a matrix."""
     if input.dim() != 2:
@@ -360,6 +366,7 @@ def _scalar_on(value, like):
     return _C._full([], value, like.dtype, like.device, False)
 
 
+@grad_fn_named("LogsumexpBackward0")
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input))) over dim, stably: the (detached) max is subtracted
     first, so the gradient is softmax(input); integer inputs give the default float dtype."""
@@ -585,6 +592,7 @@ def _in_memory_order(input, fn):
     return fn(input.permute(order)).permute([order.index(d) for d in range(input.dim())])
 
 
+@grad_fn_named("NansumBackward0")
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """The sum over dim with NaNs counted as zero."""
     # PyTorch's nansum adds in the order its sum would over the same layout; without NaNs that is the
@@ -653,6 +661,7 @@ def _is_negative(t):
     return (t < 0) | ((t == 0) & (t.reciprocal() < 0))
 
 
+@grad_fn_named("Atan2Backward0")
 def atan2(input, other):
     """The angle of the point (other, input) in [-pi, pi], elementwise with broadcasting;
     integer inputs give the default float dtype.
@@ -692,6 +701,7 @@ def arctan2(input, other):
     return atan2(input, other)
 
 
+@grad_fn_named("CumprodBackward0")
 def cumprod(input, dim, *, dtype=None):
     """Running products along dim (integers and bools give int64, as cumsum).
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from . import _C
+from ._grad_names import grad_fn_named
 from ._exports import Exports
 from ._creation import write_out
 from ._functional import _dtype_display, _not_a_tensor, _scalar_on
@@ -124,6 +125,7 @@ def isneginf(input, *, out=None):
 
 
 @_export("dist")
+@grad_fn_named("DistBackward0")
 def dist(input, other, p=2):
     """The p-norm of input - other (broadcast; dtypes promoted as subtraction): (sum |d|^p)^(1/p),
     the count of nonzero entries for p = 0, max |d| for inf, min |d| for -inf."""

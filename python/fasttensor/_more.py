@@ -20,6 +20,7 @@ import math
 import warnings
 
 from . import _C, return_types
+from ._grad_names import grad_fn_named
 from ._exports import Exports
 from ._functional import (_broadcast_pair, _dims, _dtype_display, _scalar_on, _tensor_list, _wrap_dim, diag, flip,
                           movedim)
@@ -214,6 +215,7 @@ def nanmedian(input, dim=None, keepdim=False):
 
 
 @_export("kthvalue")
+@grad_fn_named("KthvalueBackward0")
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The (values, indices) of the k-th smallest entries along dim."""
     d = _wrap_dim(dim, input.dim())
@@ -232,6 +234,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 
 @_export("mode")
+@grad_fn_named("ModeBackward0")
 def mode(input, dim=-1, keepdim=False):
     """The (values, indices) of the most frequent entry along dim: the smallest of the
     most frequent values, and the last index holding it (as torch on the CPU)."""
@@ -333,6 +336,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 
 
 @_export()
+@grad_fn_named("VarMeanBackward0")
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over dim, var with Bessel's correction unless correction/unbiased say otherwise."""
     if isinstance(dim, bool):
@@ -342,6 +346,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 @_export()
+@grad_fn_named("StdMeanBackward0")
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over dim."""
     if isinstance(dim, bool):
@@ -351,6 +356,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 @_export("aminmax")
+@grad_fn_named("AminmaxBackward0")
 def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) of input, over dim when given."""
     if input.numel() == 0 and dim is None:
@@ -408,18 +414,21 @@ def _cummax_values(input, dim):
 
 
 @_export("cummax")
+@grad_fn_named("CummaxBackward0")
 def cummax(input, dim):
     """Running maxima along dim and the index of each (the last on ties; NaN propagates)."""
     return _cummax_result(_scan_extreme(input, dim, _later_max))
 
 
 @_export("cummin")
+@grad_fn_named("CumminBackward0")
 def cummin(input, dim):
     """Running minima along dim and the index of each (the last on ties; NaN propagates)."""
     return _cummin_result(_scan_extreme(input, dim, _later_min))
 
 
 @_export("logcumsumexp")
+@grad_fn_named("LogcumsumexpBackward0")
 def logcumsumexp(input, dim):
     """log(cumsum(exp(input))) along dim, stably (pairwise logaddexp by doubling steps)."""
     if not input.is_floating_point():
@@ -593,6 +602,7 @@ def _require_float_kernel(name: str, input):
 
 
 @_export("frac")
+@grad_fn_named("FracBackward0")
 def frac(input):
     """input - trunc(input), the fractional part with input's sign."""
     _require_float_kernel("frac_cpu", input)
@@ -639,6 +649,7 @@ def copysign(input, other):
 
 
 @_export("xlogy")
+@grad_fn_named(lambda input, other: ("XlogyBackward0" if isinstance(other, Tensor) else "XlogyBackward2") if isinstance(input, Tensor) else "XlogyBackward1")
 def xlogy(input, other):
     """input * log(other), 0 where input is 0 (unless other is NaN)."""
     device = _device_of(input, other)
@@ -654,6 +665,7 @@ def xlogy(input, other):
 
 
 @_export("lerp")
+@grad_fn_named(lambda input, end, weight: "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
 def lerp(input, end, weight):
     """input + weight * (end - input), computed as torch does (from the nearer end)."""
     if not isinstance(end, Tensor):
@@ -744,6 +756,7 @@ def _log_add(input, other, base2: bool):
 
 
 @_export("renorm")
+@grad_fn_named("RenormBackward0")
 def renorm(input, p, dim, maxnorm):
     """input with each slice along dim whose p-norm exceeds maxnorm scaled down to norm maxnorm
     (by maxnorm / (norm + 1e-7), as PyTorch); the other slices unchanged."""
@@ -761,6 +774,7 @@ def renorm(input, p, dim, maxnorm):
 
 
 @_export("logaddexp")
+@grad_fn_named("LogaddexpBackward0")
 def logaddexp(input, other):
     """log(exp(input) + exp(other)), stably."""
     return _log_add(input, other, False)
@@ -773,6 +787,7 @@ def logaddexp2(input, other):
 
 
 @_export("deg2rad")
+@grad_fn_named("Deg2RadBackward0")
 def deg2rad(input):
     """Degrees to radians."""
     x = input if input.is_floating_point() else input._to_dtype(_default_float())
@@ -780,6 +795,7 @@ def deg2rad(input):
 
 
 @_export("rad2deg")
+@grad_fn_named("Rad2DegBackward0")
 def rad2deg(input):
     """Radians to degrees."""
     x = input if input.is_floating_point() else input._to_dtype(_default_float())
@@ -928,12 +944,14 @@ def _scalar_in(value, *tensors):
 
 
 @_export("addcmul")
+@grad_fn_named("AddcmulBackward0")
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2."""
     return input + _value_times(_scalar_in(value, input, tensor1, tensor2), tensor1) * tensor2
 
 
 @_export("addcdiv")
+@grad_fn_named("AddcdivBackward0")
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2 (integer tensors are refused, as torch)."""
     if not tensor1.is_floating_point() and not tensor2.is_floating_point():
@@ -967,6 +985,7 @@ def _check_broadcast_to(input, shape):
 
 
 @_export("addmm")
+@grad_fn_named("AddmmBackward0")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2)."""
     product = mat1.mm(mat2)
@@ -1786,6 +1805,7 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 
 
 @_export()
+@grad_fn_named("CdistBackward0")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M): (..., P, R)."""
     if x1.dim() < 2 or x2.dim() < 2:

@@ -11,9 +11,29 @@ import warnings
 from typing import Optional, Sequence
 
 from .. import _C
+from .._grad_names import grad_fn_named
 from ..autograd import Function, no_grad
 
 Tensor = _C.Tensor
+
+
+def _in_place_variant(stem: str, inplace_position: int):
+    """PyTorch's node name for an activation whose in-place form is a node of its own (EluBackward0,
+    EluBackward1 for elu(x, inplace=True)); inplace_position is the positional index of `inplace`."""
+    def name(*args, **kwargs):
+        inplace = kwargs.get("inplace", args[inplace_position] if len(args) > inplace_position else False)
+        return stem + ("1" if inplace else "0")
+    return name
+
+
+def _pad_node_name(input, pad, mode="constant", value=None):
+    """PyTorch's node for F.pad: ConstantPadNd, ReflectionPad1D-3D, ReplicationPad1D-3D; a circular pad
+    is assembled from copies in PyTorch too (its node is left as ours)."""
+    if mode == "constant":
+        return "ConstantPadNdBackward0"
+    if mode in ("reflect", "replicate") and len(pad) in (2, 4, 6):
+        return ("ReflectionPad" if mode == "reflect" else "ReplicationPad") + f"{len(pad) // 2}DBackward0"
+    return None
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "mse_loss", "linear", "dropout",
            "one_hot", "leaky_relu", "elu", "gelu", "silu", "softplus", "l1_loss", "smooth_l1_loss", "huber_loss",
@@ -155,6 +175,7 @@ def _reduced_by_target_weights(loss: Tensor, target_weights: Tensor, reduction: 
     return _reduced(loss, reduction)
 
 
+@grad_fn_named("MseLossBackward0")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Mean squared error; warns (as PyTorch does) when target and input shapes differ and broadcast."""
     if target.shape != input.shape:
@@ -379,6 +400,7 @@ def _written_back(input: Tensor, inplace: bool, compute) -> Tensor:
     return input.copy_(compute(source))
 
 
+@grad_fn_named(_in_place_variant("LeakyReluBackward", 2))
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x."""
     _require_floating(input, "leaky_relu")
@@ -443,12 +465,14 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
     return rrelu(input, lower, upper, training, inplace=True)
 
 
+@grad_fn_named(_in_place_variant("EluBackward", 2))
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1)."""
     _require_floating(input, "elu")
     return _written_back(input, inplace, lambda input: _C.where(input > 0, input, input.clamp(max=0).expm1() * alpha))
 
 
+@grad_fn_named(_in_place_variant("CeluBackward", 2))
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x / alpha) - 1)."""
     if alpha == 0:
@@ -464,6 +488,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _written_back(input, inplace, lambda x: _C.where(x > 0, x, negative_part(x)))
 
 
+@grad_fn_named("GeluBackward0")
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Φ(x) = x/2 * (1 + erf(x/√2)); approximate='tanh': x/2 * (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
     if isinstance(input, Tensor) and not input.is_floating_point():
@@ -476,12 +501,14 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     raise RuntimeError(f"approximate argument must be either none or tanh, not {approximate!r}")
 
 
+@grad_fn_named("SiluBackward0")
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
     _require_floating(input, "silu")
     return _written_back(input, inplace, lambda input: input * input.sigmoid())
 
 
+@grad_fn_named("SoftplusBackward0")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
     _require_floating(input, "softplus")
@@ -496,6 +523,7 @@ def _require_floating(input: Tensor, kernel: str) -> None:
         raise NotImplementedError(f"\"{kernel}_{device}\" not implemented for '{_scalar_type_name(input)}'")
 
 
+@grad_fn_named("HardtanhBackward0")
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """min_val where x <= min_val, max_val where x >= max_val, else x; the gradient is 0 at both bounds
     (as PyTorch's hardtanh_backward), which clamp's would not be. Keeps integer dtypes."""
@@ -508,11 +536,13 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     return _written_back(input, inplace, lambda input: input.masked_fill(input <= min_val, min_val).masked_fill(input >= max_val, max_val))
 
 
+@grad_fn_named("HardtanhBackward0")
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6): hardtanh(x, 0, 6), as PyTorch computes it."""
     return _written_back(input, inplace, lambda input: hardtanh(input, 0.0, 6.0))
 
 
+@grad_fn_named("LogSigmoidBackward0")
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), stable for large |x|. -|x| is written
     where(x < 0, x, -x) so that its gradient at 0 is -1 and the result's is sigmoid(-0) = 1/2."""
@@ -537,6 +567,7 @@ def softmin(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtyp
 _ONE_SIXTH_FLOAT32 = 0.1666666716337204
 
 
+@grad_fn_named("HardsigmoidBackward0")
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """0 where x <= -3, 1 where x >= 3, else (x + 3) / 6; the gradient is 0 at ±3 and, between, PyTorch's
     float32 1/6. The value is (x + 3) / 6 exactly: a + (b - a) with a = (x + 3) * c, b = (x + 3) / 6 rounds
@@ -551,6 +582,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     return _written_back(input, inplace, compute)
 
 
+@grad_fn_named("HardswishBackward0")
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * hardsigmoid(x): 0 where x <= -3, x where x >= 3, else x (x + 3) / 6 (so the gradient is 0 at -3 and 1
     at 3, as PyTorch's)."""
@@ -558,6 +590,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     return _written_back(input, inplace, lambda input: _C.where(input >= 3, input, (input * (input + 3) / 6).masked_fill(input <= -3, 0.0)))
 
 
+@grad_fn_named("MishBackward0")
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x)); softplus's threshold keeps exp finite (tanh of it is 1 there either way)."""
     _require_floating(input, "mish")
@@ -568,6 +601,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@grad_fn_named(_in_place_variant("EluBackward", 1))
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with PyTorch's constants (self-normalizing networks)."""
     _require_floating(input, "elu")
@@ -579,6 +613,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     return _written_back(input, inplace, lambda input: input.masked_fill(input <= threshold, value))
 
 
+@grad_fn_named("GluBackward0")
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), where a and b are the two halves of input along ``dim``."""
     if input.dim() == 0:
@@ -651,6 +686,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
     return _reduced((input - target).abs(), _legacy_reduction(size_average, reduce, reduction))
 
 
+@grad_fn_named("SmoothL1LossBackward0")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """0.5 d² / beta where d = |input - target| < beta, else d - beta / 2 (beta 0: the L1 loss)."""
@@ -663,6 +699,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return _reduced(loss, _legacy_reduction(size_average, reduce, reduction))
 
 
+@grad_fn_named("HuberLossBackward0")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Optional[Tensor] = None) -> Tensor:
     """0.5 d² where d = |input - target| < delta, else delta (d - delta / 2)."""
@@ -675,6 +712,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _reduced(loss if weight is None else loss * weight, reduction)
 
 
+@grad_fn_named("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """-(t log x + (1 - t) log(1 - x)) for probabilities x, each log clamped at -100 as PyTorch's."""
@@ -723,6 +761,7 @@ class _BinaryCrossEntropy(Function):
         return grad_input, grad_target, None
 
 
+@grad_fn_named("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Optional[Tensor] = None) -> Tensor:
@@ -747,6 +786,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
     return _reduced(loss if weight is None else loss * weight, reduction)
 
 
+@grad_fn_named(lambda input, *args, **kwargs: "NllLoss2DBackward0" if input.dim() >= 3 else "NllLossBackward0")
 def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """-weight[t] * input[t] for log-probabilities input (N, C), (C,) or (N, C, d1, ...) and classes
@@ -818,6 +858,7 @@ def _target_log_likelihoods(log_probs: Tensor, target: Tensor, weight: Optional[
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
+@grad_fn_named(_pad_node_name)
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Optional[float] = None) -> Tensor:
     """Pads the last len(pad) // 2 dims of input: pad = (left, right) for the last dim, then (top, bottom)
     for the one before, and so on; a negative pad crops.
@@ -1059,6 +1100,7 @@ def _padding_index(padding_idx: Optional[int], num_embeddings: int) -> Optional[
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
 
 
+@grad_fn_named("EmbeddingBackward0")
 def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None, max_norm: Optional[float] = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """The rows of weight (num_embeddings, embedding_dim) at the indices ``input`` (int64 or int32, any
@@ -1102,6 +1144,7 @@ def _embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_ty
         weight[rows] = selected * scale
 
 
+@grad_fn_named("NativeLayerNormBackward0")
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[Tensor] = None,
                bias: Optional[Tensor] = None, eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias, mean and (biased) var taken over the last
