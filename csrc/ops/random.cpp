@@ -289,9 +289,10 @@ Tensor poisson(const Tensor& rate, Generator* g) {
   Tensor out = empty(rate->shape(), rate->dtype(), rate->device());
   backend(rate->device()).random_poisson(out, contiguous(detach(rate)), pick(g, rate->device()));
   if (autograd::any_requires_grad({&rate})) {
-    autograd::record(out, "PoissonBackward0", {&rate}, {}, [](const Tensor& grad, const autograd::SavedTensors&, auto&) {
-      return std::vector<Tensor>{zeros(grad->shape(), grad->dtype(), grad->device())};
-    });
+    autograd::record(out, "PoissonBackward0", {&rate}, {},
+                     [](const Tensor& grad, const autograd::SavedTensors&, auto&) {
+                       return std::vector<Tensor>{zeros(grad->shape(), grad->dtype(), grad->device())};
+                     });
   }
   return out;
 }
