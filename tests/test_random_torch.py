@@ -255,6 +255,29 @@ def test_poisson_and_binomial_gradients_and_layout_like_torch(torch):
     assert out[1] == out[0]
 
 
+def test_poisson_and_binomial_distributions_like_torch(torch):
+    # log_prob goes through lgamma, xlogy, log1p and exp: within an ulp or two of torch's (the draws
+    # themselves are compared exactly in CASES).
+    out = []
+    for m in (torch, ft):
+        D = m.distributions
+        rate = m.tensor([0.5, 4.0, 25.0], requires_grad=True)
+        poisson, scalar = D.Poisson(rate), D.Poisson(3.5)
+        k = m.tensor([0.0, 3.0, 30.0])
+        lp = poisson.log_prob(k)
+        lp.sum().backward()
+        b = D.Binomial(20, m.tensor([0.1, 0.5, 0.9, 0.0, 1.0]))
+        b64 = D.Binomial(m.tensor([[5.0], [60.0]]), logits=m.tensor([-1.0, 0.3, 2.0], dtype=m.float64))
+        out.append([lp.detach(), scalar.log_prob(k), rate.grad, poisson.mean.detach(), poisson.variance.detach(),
+                    poisson.mode.detach(), b.log_prob(m.tensor([0.0, 10.0, 18.0, 0.0, 20.0])),
+                    b64.log_prob(m.tensor([1.0, 4.0, 5.0], dtype=m.float64)), b.mean, b.variance, b.mode, b.logits,
+                    b64.mean, b64.variance, b64.probs, b64.total_count])
+    for want, got in zip(*out):
+        assert (tuple(got.shape), str(got.dtype).split(".")[-1]) == (tuple(want.shape), str(want.dtype).split(".")[-1])
+        rtol = 1e-6 if want.dtype == torch.float32 else 1e-14
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=rtol, atol=0)
+
+
 def test_poisson_small_rates_multiply_uniforms():
     # Below rate 10 the count is the number of 53-bit uniforms whose running product stays above
     # exp(-rate): checked here against NumPy's MT19937 words, element after element.
@@ -330,6 +353,13 @@ def test_poisson_and_binomial_moments_and_edges():
     ft.manual_seed(1)
     ft.poisson(ft.tensor([2.0]))
     assert ft.rand(2, dtype=ft.float64).tolist() == after_error
+    # the distributions' log-probabilities, from the formulas
+    lp = ft.distributions.Poisson(ft.tensor([2.5], dtype=ft.float64)).log_prob(ft.tensor([0.0, 4.0], dtype=ft.float64))
+    np.testing.assert_allclose(lp.numpy(), [-2.5, 4 * math.log(2.5) - 2.5 - math.log(24)], rtol=1e-14)
+    lb = ft.distributions.Binomial(10, ft.tensor([0.3], dtype=ft.float64)).log_prob(ft.tensor([0.0, 3.0, 10.0],
+                                                                                              dtype=ft.float64))
+    want = [math.log(math.comb(10, j) * 0.3**j * 0.7**(10 - j)) for j in (0, 3, 10)]
+    np.testing.assert_allclose(lb.numpy(), want, rtol=1e-13)
 
 
 def test_generator_copies(torch):
@@ -486,6 +516,13 @@ CASES = {
                                       m.tensor([float("nan"), 1.5, -0.2, 0.5, 1.0, 0.3])),
                            m.binomial(m.full((3,), 20.0), m.tensor([10 / 20, 0.5000001, 0.4999999])),
                            m.binomial(m.tensor([50.0]), m.tensor([0.3]), generator=m.Generator().manual_seed(8))],
+    "distributions.Poisson": lambda m: [
+        m.distributions.Poisson(m.tensor([0.5, 4.0, 25.0])).sample(), m.distributions.Poisson(3.5).sample((5,)),
+        m.distributions.Poisson(m.tensor([[2.0], [40.0]], dtype=m.float64)).sample((2, 3))],
+    "distributions.Binomial": lambda m: [
+        m.distributions.Binomial(20, m.tensor([0.1, 0.5, 0.9, 0.0, 1.0])).sample(),
+        m.distributions.Binomial(20, m.tensor([0.1, 0.5, 0.9])).sample((4,)),
+        m.distributions.Binomial(m.tensor([[5.0], [60.0]]), logits=m.tensor([-1.0, 0.3, 2.0])).sample((2,))],
     "binomial views": lambda m: [m.binomial(m.full((6, 4), 30.0).t(), m.linspace(0, 1, 24).view(4, 6)),
                                  m.binomial(m.full((4, 6), 60.0, dtype=m.float64),
                                             m.linspace(0, 1, 24, dtype=m.float64).view(6, 4).t()),
