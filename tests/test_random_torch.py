@@ -192,7 +192,16 @@ ERRORS = ["m.empty(3, dtype=m.uint8).random_(300)", "m.empty(3, dtype=m.uint8).r
           "m.randperm(2**25, dtype=m.float32)", "m.manual_seed(2**64)", "m.Generator().manual_seed(2.5)",
           "m.empty(3, dtype=m.int64).exponential_()", "m.empty(3, dtype=m.int64).cauchy_()",
           "m.empty(3, dtype=m.int64).log_normal_()", "m.zeros(3).bernoulli_(m.ones(3, dtype=m.int64))",
-          "m.empty(3, dtype=m.bool).geometric_(0.3)", "m.nn.functional.dropout(m.ones(3, dtype=m.int64), 0.5)"]
+          "m.empty(3, dtype=m.bool).geometric_(0.3)", "m.nn.functional.dropout(m.ones(3, dtype=m.int64), 0.5)",
+          "m.poisson(m.tensor([1, 5]))", "m.poisson(m.tensor([True]))", "m.poisson(m.tensor([2.0, -1.0]))",
+          "m.poisson(m.tensor([1.0, float('nan')]))", "m.poisson(m.ones(1), 3)", "m.poisson(m.ones(1), generator=3)",
+          "m.poisson(3.0)", "m.poisson()", "m.poisson(m.ones(2), m.Generator(), 3)", "m.poisson(m.ones(2), foo=1)",
+          "m.binomial(m.ones(2), m.ones(2, dtype=m.float64))", "m.binomial(m.ones(2, dtype=m.float64), m.ones(2))",
+          "m.binomial(m.tensor([10, 20]), m.tensor([0.5, 0.2]))", "m.binomial(m.ones(2), m.tensor([1, 0]))",
+          "m.binomial(m.ones(2), m.tensor([True, False]))", "m.binomial(m.ones(2, 3), m.ones(4))",
+          "m.binomial(m.ones(2, 3), m.ones(4, dtype=m.float64))", "m.binomial(m.ones(2, 3), 0.5)",
+          "m.binomial(10.0, m.ones(2))", "m.binomial(m.ones(3), m.ones(3), 3)", "m.binomial(m.ones(3))",
+          "m.binomial(prob=m.ones(2))", "m.binomial(m.ones(2), m.ones(2), m.Generator(), 1)"]
 
 
 @pytest.mark.parametrize("call", ERRORS)
@@ -217,6 +226,140 @@ def test_normal_and_bernoulli_do_not_differentiate_the_draw(torch):
                  for t in (y, m.normal(mu, 1.0), m.normal(0.0, sd), b)]
         grads.append([mu.grad.tolist(), sd.grad.tolist(), p.grad.tolist(), names])
     assert grads[1] == grads[0]
+
+
+def test_poisson_and_binomial_gradients_and_layout_like_torch(torch):
+    # poisson: PoissonBackward0, a zero gradient in the rate's dtype (through a broadcast too); binomial:
+    # a NotImplemented node whose backward raises. Outputs: contiguous, except where prob widens count
+    # (torch resizes the output, with a warning, into the inputs' memory order).
+    out = []
+    for m in (torch, ft):
+        rate = m.tensor([[1.0, 30.0]], dtype=m.float64, requires_grad=True)
+        y = m.poisson(rate.expand(3, 2))
+        (y * 2).sum().backward()
+        count, prob = m.tensor([10.0, 3.0], requires_grad=True), m.tensor([0.5, 0.2], requires_grad=True)
+        b, c = m.binomial(count, prob), m.binomial(count.detach(), prob)
+        with pytest.raises(RuntimeError, match="derivative for aten::binomial is not implemented"):
+            b.sum().backward()
+        with m.no_grad():
+            untracked = m.poisson(rate).requires_grad
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            widened = m.binomial(m.full((1,), 9.0), m.rand(4, 3).t())
+            m.binomial(m.ones(3), m.ones(1))
+            m.binomial(m.ones(0, 1), m.ones(1, 3))
+        message = [str(w.message).split(" (Triggered")[0] for w in caught]
+        names = [repr(t.grad_fn).split()[0].strip("<") for t in (y, b, c)]
+        out.append([names, rate.grad.tolist(), str(rate.grad.dtype).split(".")[-1], untracked, b.requires_grad,
+                    y.stride(), widened.stride(), message])
+    assert out[1] == out[0]
+
+
+def test_poisson_and_binomial_distributions_like_torch(torch):
+    # log_prob goes through lgamma, xlogy, log1p and exp: within an ulp or two of torch's (the draws
+    # themselves are compared exactly in CASES).
+    out = []
+    for m in (torch, ft):
+        D = m.distributions
+        rate = m.tensor([0.5, 4.0, 25.0], requires_grad=True)
+        poisson, scalar = D.Poisson(rate), D.Poisson(3.5)
+        k = m.tensor([0.0, 3.0, 30.0])
+        lp = poisson.log_prob(k)
+        lp.sum().backward()
+        b = D.Binomial(20, m.tensor([0.1, 0.5, 0.9, 0.0, 1.0]))
+        b64 = D.Binomial(m.tensor([[5.0], [60.0]]), logits=m.tensor([-1.0, 0.3, 2.0], dtype=m.float64))
+        out.append([lp.detach(), scalar.log_prob(k), rate.grad, poisson.mean.detach(), poisson.variance.detach(),
+                    poisson.mode.detach(), b.log_prob(m.tensor([0.0, 10.0, 18.0, 0.0, 20.0])),
+                    b64.log_prob(m.tensor([1.0, 4.0, 5.0], dtype=m.float64)), b.mean, b.variance, b.mode, b.logits,
+                    b64.mean, b64.variance, b64.probs, b64.total_count])
+    for want, got in zip(*out):
+        assert (tuple(got.shape), str(got.dtype).split(".")[-1]) == (tuple(want.shape), str(want.dtype).split(".")[-1])
+        rtol = 1e-6 if want.dtype == torch.float32 else 1e-14
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=rtol, atol=0)
+
+
+def test_poisson_small_rates_multiply_uniforms():
+    # Below rate 10 the count is the number of 53-bit uniforms whose running product stays above
+    # exp(-rate): checked here against NumPy's MT19937 words, element after element.
+    rates = [0.5, 2.0, 9.5, 0.0, 3.25]
+    ft.manual_seed(21)
+    got = ft.poisson(ft.tensor(rates, dtype=ft.float64)).tolist()
+    u = iter((u64(words(21, 400)) & np.uint64(2**53 - 1)) * 2.0**-53)
+    ref = []
+    for rate in rates:
+        k, product, threshold = 0, 1.0, math.exp(-rate)
+        while rate > 0:
+            product *= next(u)
+            if product <= threshold:
+                break
+            k += 1
+        ref.append(float(k))
+    assert got == ref
+
+
+def test_binomial_small_means_sum_geometric_waits():
+    # Under count * p = 10 (p <= 1/2): successes = the geometric waits ceil(log u / log1p(-p)) that fit
+    # in count trials; p > 1/2 counts the failures with 1 - p.
+    pairs = [(12.0, 0.3), (40.0, 0.2), (7.0, 0.75), (1.0, 0.5)]
+    ft.manual_seed(4)
+    got = ft.binomial(*[ft.tensor(list(c), dtype=ft.float64) for c in zip(*pairs)]).tolist()
+    u = iter((u64(words(4, 800)) & np.uint64(2**53 - 1)) * 2.0**-53)
+    ref = []
+    for count, p in pairs:
+        q = min(p, 1.0 - p)
+        trials, successes = 0.0, 0
+        while True:
+            trials += math.ceil(math.log(next(u)) / math.log1p(-q))
+            if trials > count:
+                break
+            successes += 1
+        ref.append(float(successes if p <= 0.5 else count - successes))
+    assert got == ref
+
+
+def test_poisson_and_binomial_moments_and_edges():
+    # No torch needed. Fixed seed; bounds about 5 standard errors wide: the mean's is sqrt(var / N),
+    # the sample variance's sqrt((mu4 - var^2) / N).
+    ft.manual_seed(2024)
+    n = 200_000
+    for rate in (3.5, 40.0):  # product of uniforms; PTRS
+        x = ft.poisson(ft.full((n,), rate, dtype=ft.float64)).numpy()
+        assert abs(x.mean() - rate) < 5 * math.sqrt(rate / n)
+        assert abs(x.var() - rate) < 5 * math.sqrt((rate + 2 * rate**2) / n)
+        assert (x == np.round(x)).all() and x.min() >= 0
+    for count, p in ((5.0, 0.3), (100.0, 0.3), (100.0, 0.8), (8.0, 0.9)):  # inversion, BTRS, and mirrored
+        x = ft.binomial(ft.full((n,), count), ft.full((n,), p)).numpy().astype(np.float64)
+        mean, var = count * p, count * p * (1 - p)
+        mu4 = var * (1 + 3 * (count - 2) * p * (1 - p))  # the binomial's fourth central moment
+        assert abs(x.mean() - mean) < 5 * math.sqrt(var / n)
+        assert abs(x.var() - var) < 5 * math.sqrt((mu4 - var**2) / n)
+        assert (x == np.round(x)).all() and x.min() >= 0 and x.max() <= count
+    edges = ft.binomial(ft.tensor([0.0, 5.0, 5.0, 5.0, 5.0, -2.0, 6.0, float("nan"), float("nan")]),
+                        ft.tensor([0.5, 0.0, 1.0, 1.5, -0.5, 0.5, float("nan"), 0.0, 0.4])).tolist()
+    assert edges[:6] == [0.0, 0.0, 5.0, 5.0, 0.0, 0.0] and math.isnan(edges[6]) and edges[7] == 0.0
+    # A NaN count with 0 < p < 1: NaN (PyTorch's inversion loop never ends there).
+    assert math.isnan(edges[8])
+    assert ft.poisson(ft.zeros(4)).tolist() == [0.0] * 4
+    assert ft.poisson(ft.tensor(7.0)).shape == () and ft.poisson(ft.zeros(0, 2)).shape == (0, 2)
+    # the generator given is the one drawn from, and the failed draw left the default one moved on
+    g = ft.Generator().manual_seed(5)
+    a = ft.poisson(ft.full((50,), 4.0), generator=g)
+    again = ft.poisson(ft.full((50,), 4.0), generator=ft.Generator().manual_seed(5))
+    np.testing.assert_array_equal(a.numpy(), again.numpy())
+    ft.manual_seed(1)
+    with pytest.raises(RuntimeError, match="invalid Poisson rate"):
+        ft.poisson(ft.tensor([2.0, -1.0]))
+    after_error = ft.rand(2, dtype=ft.float64).tolist()
+    ft.manual_seed(1)
+    ft.poisson(ft.tensor([2.0]))
+    assert ft.rand(2, dtype=ft.float64).tolist() == after_error
+    # the distributions' log-probabilities, from the formulas
+    lp = ft.distributions.Poisson(ft.tensor([2.5], dtype=ft.float64)).log_prob(ft.tensor([0.0, 4.0], dtype=ft.float64))
+    np.testing.assert_allclose(lp.numpy(), [-2.5, 4 * math.log(2.5) - 2.5 - math.log(24)], rtol=1e-14)
+    lb = ft.distributions.Binomial(10, ft.tensor([0.3], dtype=ft.float64)).log_prob(ft.tensor([0.0, 3.0, 10.0],
+                                                                                              dtype=ft.float64))
+    want = [math.log(math.comb(10, j) * 0.3**j * 0.7**(10 - j)) for j in (0, 3, 10)]
+    np.testing.assert_allclose(lb.numpy(), want, rtol=1e-13)
 
 
 def test_generator_copies(torch):
@@ -352,6 +495,38 @@ CASES = {
                               + [m.tensor(list(s)) for s in m.utils.data.random_split(
                                   range(10), [0.5, 0.3, 0.2], generator=m.Generator().manual_seed(42))],
     "state": lambda m: [m.randn(3), m.get_rng_state()],
+    "poisson": lambda m: [m.poisson(m.arange(0, 40, 0.37)), m.poisson(m.arange(0, 40, 0.37, dtype=m.float64)),
+                          m.poisson(m.tensor([0.0, 1e-3, 0.5, 9.99, 10.0, 10.5, 50.0, 1e3, 1e6, 1e12])),
+                          m.poisson(m.tensor(25.0)), m.poisson(m.tensor(2.5, dtype=m.float64)),
+                          m.poisson(m.empty(0, 3)), m.poisson(m.rand(3000, dtype=m.float64) * 60),
+                          m.poisson(m.rand(500) * 12, generator=m.Generator().manual_seed(3))],
+    "poisson views": lambda m: [m.poisson(m.arange(35.).view(7, 5).t()),
+                                m.poisson(m.arange(48.).view(4, 12)[:, ::3]),
+                                m.poisson(m.full((1, 3), 12.5, dtype=m.float64).expand(4, 3)),
+                                m.poisson(m.arange(60.).view(3, 4, 5).permute(2, 0, 1))],
+    "poisson overflow": lambda m: [m.poisson(m.tensor([float("inf"), 1e30, 2.0**63, 1e19])),
+                                   m.poisson(m.tensor([1e300, 9.3e18], dtype=m.float64))],
+    "binomial": lambda m: [m.binomial(m.tensor([0, 1, 5, 10, 20, 50, 100, 1000, 1e5, 7.5, 20.25, -3, 40]),
+                                      m.tensor([0.3, 0.5, 0.7, 0.01, 0.5, 0.2, 0.9, 0.999, 0.33, 0.6, 0.45, 0.5,
+                                                0.75])),
+                           m.binomial(m.arange(300, dtype=m.float64), m.rand(300, dtype=m.float64)),
+                           m.binomial(m.arange(300.) * 7, m.rand(300)), m.binomial(m.tensor(30.0), m.tensor(0.5)),
+                           m.binomial(m.empty(0), m.empty(0)),
+                           m.binomial(m.tensor([10.0, 5.0, 8.0, 0.0, 4.0, 1e9]),
+                                      m.tensor([float("nan"), 1.5, -0.2, 0.5, 1.0, 0.3])),
+                           m.binomial(m.full((3,), 20.0), m.tensor([10 / 20, 0.5000001, 0.4999999])),
+                           m.binomial(m.tensor([50.0]), m.tensor([0.3]), generator=m.Generator().manual_seed(8))],
+    "distributions.Poisson": lambda m: [
+        m.distributions.Poisson(m.tensor([0.5, 4.0, 25.0])).sample(), m.distributions.Poisson(3.5).sample((5,)),
+        m.distributions.Poisson(m.tensor([[2.0], [40.0]], dtype=m.float64)).sample((2, 3))],
+    "distributions.Binomial": lambda m: [
+        m.distributions.Binomial(20, m.tensor([0.1, 0.5, 0.9, 0.0, 1.0])).sample(),
+        m.distributions.Binomial(20, m.tensor([0.1, 0.5, 0.9])).sample((4,)),
+        m.distributions.Binomial(m.tensor([[5.0], [60.0]]), logits=m.tensor([-1.0, 0.3, 2.0])).sample((2,))],
+    "binomial views": lambda m: [m.binomial(m.full((6, 4), 30.0).t(), m.linspace(0, 1, 24).view(4, 6)),
+                                 m.binomial(m.full((4, 6), 60.0, dtype=m.float64),
+                                            m.linspace(0, 1, 24, dtype=m.float64).view(6, 4).t()),
+                                 m.binomial(m.arange(20.).view(4, 5)[:, 1::2] * 5, m.full((4, 1), 0.4))],
 }
 
 
@@ -361,13 +536,15 @@ def test_same_numbers_as_torch(torch, case, seed):
     results = []
     for m in (torch, ft):
         m.manual_seed(seed)
-        out = CASES[case](m)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # binomial's resize warning (tested below)
+            out = CASES[case](m)
         out = list(out) if isinstance(out, (list, tuple)) else [out]
         results.append(out + [m.rand(2, dtype=m.float64)])  # and the generator ends in the same place
     assert len(results[0]) == len(results[1])
     for want, got in zip(*results):
         assert (tuple(got.shape), str(got.dtype).split(".")[-1]) == (tuple(want.shape), str(want.dtype).split(".")[-1])
-        np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=case)
+        np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=case)  # NaN matches NaN
 
 
 def test_channel_and_alpha_dropout_like_torch(torch):

@@ -152,6 +152,20 @@ struct Backend {
     (void)dst, (void)kind, (void)a, (void)b, (void)g;
     throw RuntimeError("random_distribution: only the CPU backend draws these directly");
   }
+  // Poisson counts of the rates, and Binomial(count, prob) draws, one element
+  // after another (dst, rate, count, prob contiguous, one shape and dtype).
+  // A negative or NaN rate raises after the draws of the elements before it,
+  // as PyTorch's CPU kernel. Only the CPU has these so far.
+  virtual void random_poisson(const Tensor& dst, const Tensor& rate, Generator& g) {
+    (void)dst, (void)rate, (void)g;
+    throw NotImplementedError("poisson: there is no CUDA kernel for it yet (Backend::random_poisson); "
+                              "draw on the CPU and move the result");
+  }
+  virtual void random_binomial(const Tensor& dst, const Tensor& count, const Tensor& prob, Generator& g) {
+    (void)dst, (void)count, (void)prob, (void)g;
+    throw NotImplementedError("binomial: there is no CUDA kernel for it yet (Backend::random_binomial); "
+                              "draw on the CPU and move the result");
+  }
 
   // Optimizer steps, fused; all tensors contiguous, same shape and dtype.
   // SGD over a list of parameters (an optimizer's group) on this device, all

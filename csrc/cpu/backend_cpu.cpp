@@ -113,6 +113,12 @@ class CpuBackend final : public Backend {
   void random_distribution(const Tensor& dst, RandomDistribution kind, double a, double b, Generator& g) override {
     FT_CPU_LEVEL::random_distribution(dst, kind, a, b, g);
   }
+  void random_poisson(const Tensor& dst, const Tensor& rate, Generator& g) override {
+    FT_CPU_LEVEL::random_poisson(dst, rate, g);
+  }
+  void random_binomial(const Tensor& dst, const Tensor& count, const Tensor& prob, Generator& g) override {
+    FT_CPU_LEVEL::random_binomial(dst, count, prob, g);
+  }
   void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                  const std::vector<Tensor>& bufs, double lr, double momentum, double dampening, double wd,
                  bool nesterov, const std::vector<bool>& first) override {

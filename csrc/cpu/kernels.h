@@ -34,6 +34,8 @@ void random_uniform(const Tensor& dst, double low, double high, Generator& g);
 void random_normal(const Tensor& dst, double mean, double std, bool blocked, Generator& g);
 void random_int(const Tensor& dst, int64_t low, int64_t high, Generator& g);
 void random_distribution(const Tensor& dst, RandomDistribution kind, double a, double b, Generator& g);
+void random_poisson(const Tensor& dst, const Tensor& rate, Generator& g);
+void random_binomial(const Tensor& dst, const Tensor& count, const Tensor& prob, Generator& g);
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& buf, double lr, double momentum,
               double dampening, double weight_decay, bool nesterov, bool first);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq, double lr,

@@ -222,6 +222,10 @@ Tensor random_distribution_(const Tensor& self, RandomDistribution kind, double 
 // means 2^63, and with low = INT64_MIN too the whole int64 range.
 Tensor random_(const Tensor& self, int64_t low, int64_t high, Generator* g = nullptr);
 Tensor dropout(const Tensor& a, double p, bool training);
+// Poisson counts of mean rate (float rate; rate's shape and dtype, contiguous).
+Tensor poisson(const Tensor& rate, Generator* g = nullptr);
+// Binomial(count, prob) draws (floating count and prob of one dtype, broadcast).
+Tensor binomial(const Tensor& count, const Tensor& prob, Generator* g = nullptr);
 
 // --- optim.cpp: fused parameter updates (no autograd) -------------------------
 // sgd_step over a list (momentum_bufs[i] null without momentum): runs of

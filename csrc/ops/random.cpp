@@ -279,6 +279,56 @@ Tensor random_(const Tensor& self, int64_t low, int64_t high, Generator* g) {
   });
 }
 
+// PyTorch's poisson: a fresh contiguous tensor of the rates' shape and dtype,
+// whose elements draw one after another in row-major order (the order
+// PyTorch's iterator walks that output), whatever the rates' layout. The
+// draw is not differentiated: the rates get a zero gradient (PoissonBackward0).
+Tensor poisson(const Tensor& rate, Generator* g) {
+  FT_CHECK(is_floating(rate->dtype()), NotImplementedError, "\"poisson_cpu\" not implemented for '",
+           dtype_scalar_name(rate->dtype()), "'");
+  Tensor out = empty(rate->shape(), rate->dtype(), rate->device());
+  backend(rate->device()).random_poisson(out, contiguous(detach(rate)), pick(g, rate->device()));
+  if (autograd::any_requires_grad({&rate})) {
+    autograd::record(out, "PoissonBackward0", {&rate}, {},
+                     [](const Tensor& grad, const autograd::SavedTensors&, auto&) {
+                       return std::vector<Tensor>{zeros(grad->shape(), grad->dtype(), grad->device())};
+                     });
+  }
+  return out;
+}
+
+// PyTorch's binomial: the output starts as zeros of count's shape, into which
+// the iterator broadcasts prob; where prob's shape widens it (PyTorch resizes
+// it and warns: fasttensor.binomial gives the warning) it takes the inputs'
+// memory order, as any elementwise output. The elements draw in the output's
+// memory order. No derivative: an input that requires grad gives a
+// NotImplemented node whose backward raises, as PyTorch's.
+Tensor binomial(const Tensor& count, const Tensor& prob, Generator* g) {
+  FT_CHECK(is_floating(count->dtype()), ValueError, "binomial only supports floating-point dtypes for count, got: ",
+           dtype_scalar_name(count->dtype()));
+  FT_CHECK(is_floating(prob->dtype()), ValueError, "binomial only supports floating-point dtypes for prob, got: ",
+           dtype_scalar_name(prob->dtype()));
+  check_same_device(count, prob, "binomial");
+  const Shape shape = broadcast_shapes(count->shape(), prob->shape());
+  FT_CHECK(prob->dtype() == count->dtype(), RuntimeError, "Found dtype ", dtype_scalar_name(prob->dtype()),
+           " but expected ", dtype_scalar_name(count->dtype()));
+  const Device device = count->device();
+  Tensor out = shape == count->shape() ? empty(shape, count->dtype(), device)
+                                       : empty_for_operands(shape, count->dtype(), device, {&count, &prob});
+  // out's dims outermost to innermost in memory: a permutation under which
+  // out is contiguous, and the inputs are copied in that order.
+  const std::vector<int64_t> perm = memory_order(out);
+  auto in_draw_order = [&](const Tensor& t) { return contiguous(permute(expand_to(detach(t), shape), perm)); };
+  backend(device).random_binomial(permute(out, perm), in_draw_order(count), in_draw_order(prob), pick(g, device));
+  if (autograd::any_requires_grad({&count, &prob})) {
+    autograd::record(out, "NotImplemented", {&count, &prob}, {},
+                     [](const Tensor&, const autograd::SavedTensors&, auto&) -> std::vector<Tensor> {
+                       throw RuntimeError("derivative for aten::binomial is not implemented");
+                     });
+  }
+  return out;
+}
+
 // PyTorch's CPU dropout: noise = Bernoulli(1 - p) draws in the input's dtype,
 // divided by (1 - p), times the input (its gradient: the same noise).
 Tensor dropout(const Tensor& a, double p, bool training) {

@@ -326,6 +326,12 @@ void bind_functions(py::module_& m) {
   }, py::arg("self"), py::arg("kind"), py::arg("a"), py::arg("b"), py::arg("generator") = nullptr);
   m.def("_random_", [](const Tensor& t, int64_t low, int64_t high, Generator* g) { return ops::random_(t, low, high, g); },
         py::arg("self"), py::arg("low"), py::arg("high"), py::arg("generator") = nullptr);
+  m.def("_poisson", [](const Tensor& rate, Generator* g) {
+    return nogil(rate->numel() * 8, [&] { return ops::poisson(rate, g); });
+  }, py::arg("input"), py::arg("generator") = nullptr);
+  m.def("_binomial", [](const Tensor& count, const Tensor& prob, Generator* g) {
+    return nogil(std::max(count->numel(), prob->numel()) * 8, [&] { return ops::binomial(count, prob, g); });
+  }, py::arg("count"), py::arg("prob"), py::arg("generator") = nullptr);
 
   // --- optim ------------------------------------------------------------------------
   m.def("_sgd_steps", [](const std::vector<Tensor>& params, const std::vector<Tensor>& grads, py::list bufs,

@@ -246,7 +246,7 @@ from ._functional import (  # noqa: E402
 )
 from .autograd import enable_grad, no_grad, set_grad_enabled, inference_mode  # noqa: E402
 from .serialization import load, save  # noqa: E402
-from ._sampling import bernoulli, multinomial, unique, unique_consecutive  # noqa: E402
+from ._sampling import bernoulli, binomial, multinomial, poisson, unique, unique_consecutive  # noqa: E402
 from . import autograd  # noqa: E402
 from . import cuda  # noqa: E402
 from . import random  # noqa: E402

@@ -291,3 +291,56 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         race = source / exponential_(_C._empty_like(source, None, None, False), generator=generator)
         samples = race.argmax(-1, keepdim=True) if num_samples == 1 else race.topk(num_samples, -1).indices
     return samples if input.dim() == 2 else samples.reshape(-1)
+
+
+def _check_sampler_arguments(name: str, params, args, kwargs):
+    """PyTorch's argument errors for poisson(input, generator=None) / binomial(count, prob, generator=None):
+    the values of params, in order (tensors first, then the generator)."""
+    if len(args) > len(params):
+        raise TypeError(f"{name}() takes from {len(params) - 1} to {len(params)} positional arguments but {len(args)} "
+                        "were given")
+    values = dict(zip(params, args))
+    for key, value in kwargs.items():
+        if key not in params or key in values:
+            raise TypeError(f"{name}() got an unexpected keyword argument '{key}'" if key not in params else
+                            f"{name}() got multiple values for argument '{key}'")
+        values[key] = value
+    required = params[:-1]
+    first_missing = next((i for i, p in enumerate(required) if p not in values), None)
+    if first_missing is not None:  # torch names every required one from the first missing on, and says so its way
+        missing = ", ".join('"' + p + '"' for p in required[first_missing:])
+        plural = "s" if len(required) - first_missing == 1 else ""
+        raise TypeError(f"{name}() missing {len(required) - first_missing} required positional argument{plural}: "
+                        f"{missing}")
+    for i, param in enumerate(params):
+        value = values.get(param)
+        wanted, what = (_C.Generator, "torch.Generator") if param == "generator" else (Tensor, "Tensor")
+        if (param != "generator" or value is not None) and not isinstance(value, wanted):
+            where = f" (position {i + 1})" if i < len(args) else ""
+            raise TypeError(f"{name}(): argument '{param}'{where} must be {what}, not {type(value).__name__}")
+    return [values.get(p) for p in params]
+
+
+def poisson(*args, **kwargs) -> Tensor:
+    """poisson(input, generator=None): a Poisson count of mean input[i] for each element, in input's shape and
+    dtype (floating). On the CPU, PyTorch's draws (a seed gives torch's counts); a negative or NaN rate raises.
+    The draw is not differentiated: input gets a zero gradient (PoissonBackward0)."""
+    rate, generator = _check_sampler_arguments("poisson", ("input", "generator"), args, kwargs)
+    return _C._poisson(rate, generator)
+
+
+def binomial(*args, **kwargs) -> Tensor:
+    """binomial(count, prob, generator=None): the number of successes in count[i] trials of probability
+    prob[i], in count's dtype (floating; prob of the same dtype, broadcast). On the CPU, PyTorch's draws;
+    count <= 0 or prob <= 0 give 0, prob >= 1 gives count, a NaN prob gives NaN. Not differentiable
+    (a NotImplemented node that raises on backward)."""
+    count, prob, generator = _check_sampler_arguments("binomial", ("count", "prob", "generator"), args, kwargs)
+    out = _C._binomial(count, prob, generator)
+    if count.numel() and tuple(out.shape) != tuple(count.shape):
+        # PyTorch draws into zeros of count's shape and resizes them to the broadcast shape.
+        warnings.warn(f"An output with one or more elements was resized since it had shape {list(count.shape)}, "
+                      f"which does not match the required output shape {list(out.shape)}. This behavior is "
+                      "deprecated, and in a future PyTorch release outputs will not be resized unless they have zero "
+                      "elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                      "with t.resize_(0).", UserWarning, stacklevel=2)
+    return out
