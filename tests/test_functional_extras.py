@@ -866,3 +866,94 @@ def test_renorm_errors_as_torch():
         x.renorm(2, 2, 1.0)
     with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
         fasttensor.ones(2, 3, dtype=fasttensor.int64).renorm(2, 0, 1.0)
+
+
+# --- sinc, Tensor.unfold ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sinc_values_and_gradient(dtype):
+    x = np.array([0.0, 0.5, -1.0, 2.0, 1e-20, -3.25, 7.0, 1e-3], dtype=dtype)
+    t = fasttensor.tensor(x, requires_grad=True)
+    y = t.sinc()
+    assert y.dtype == t.dtype and y.grad_fn.name() == "SincBackward0"
+    np.testing.assert_allclose(y.detach().numpy(), np.sinc(x.astype(np.float64)), rtol=2e-6 if dtype == "float32" else 1e-14,
+                               atol=1e-7 if dtype == "float32" else 1e-16)
+    y.sum().backward()
+    xd = x.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = np.where(xd * xd * np.pi == 0, 0.0,
+                        (np.pi * xd * np.cos(np.pi * xd) - np.sin(np.pi * xd)) / (np.pi * xd * xd))
+    mask = np.abs(xd) > 1e-2  # away from 0 the formula is well conditioned in float32 too
+    np.testing.assert_allclose(t.grad.numpy()[mask], want[mask], rtol=1e-4 if dtype == "float32" else 1e-12)
+    assert t.grad.numpy()[0] == 0 and t.grad.numpy()[4] == 0  # x = 0 and x^2 pi underflowing to 0
+    assert fasttensor.arange(3).sinc().dtype == fasttensor.float32
+
+
+def test_sinc_matches_torch(torch):
+    x = np.array([[0.0, 0.5, -1.0], [1e-20, 3.3, -0.1]], dtype=np.float32)
+    for m in (fasttensor, torch):
+        t = m.tensor(x, requires_grad=True)
+        y = m.sinc(t.t())
+        y.sum().backward()
+        if m is fasttensor:
+            got = (repr(y).replace("fasttensor.", "torch."), t.grad.numpy())
+        else:
+            want = (repr(y), t.grad.numpy())
+    assert got[0] == want[0]
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape,dim,size,step", [((10,), 0, 3, 2), ((2, 7), 1, 3, 1), ((5, 4), 0, 5, 1),
+                                                 ((4, 6, 3), 1, 2, 3), ((3, 5), -1, 0, 2), ((0, 4), 1, 2, 1)])
+def test_unfold_is_a_view_of_the_windows(shape, dim, size, step):
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    t = fasttensor.tensor(x, requires_grad=True)
+    u = t.unfold(dim, size, step)
+    d = dim % len(shape)
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=d) if size else None
+    if windows is not None:
+        windows = np.take(windows, np.arange(0, windows.shape[d], step), axis=d)
+        np.testing.assert_array_equal(u.detach().numpy(), windows)
+    assert u.grad_fn.name() == "UnfoldBackward0" and u.shape[-1] == size
+    assert u._storage_ptr == t._storage_ptr
+    weights = np.random.default_rng(0).standard_normal(tuple(u.shape))
+    (u * fasttensor.tensor(weights)).sum().backward()
+    want = np.zeros(shape)  # each window position adds its weight back where it came from
+    idx = np.arange(float(np.prod(shape))).reshape(shape).astype(int)
+    if windows is not None:
+        w_idx = np.lib.stride_tricks.sliding_window_view(idx, size, axis=d)
+        w_idx = np.take(w_idx, np.arange(0, w_idx.shape[d], step), axis=d)
+        np.add.at(want.reshape(-1), w_idx.reshape(-1), weights.reshape(-1))
+    np.testing.assert_allclose(t.grad.numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_unfold_writes_through_and_handles_0d_and_errors():
+    x = fasttensor.zeros(6)
+    x.unfold(0, 2, 2)[:, 1] = 1.0
+    np.testing.assert_array_equal(x.numpy(), [0, 1, 0, 1, 0, 1])
+    t = fasttensor.tensor(3.0, requires_grad=True)
+    u = t.unfold(0, 1, 1)
+    assert u.shape == (1,) and u.item() == 3.0
+    u.sum().backward()
+    assert t.grad.item() == 1.0
+    assert fasttensor.tensor(3.0).unfold(-1, 0, 1).shape == (0,)
+    with pytest.raises(RuntimeError, match="maximum size for tensor at dimension 0 is 5 but size is 6"):
+        fasttensor.arange(5.0).unfold(0, 6, 1)
+    with pytest.raises(RuntimeError, match="step is 0 but must be > 0"):
+        fasttensor.arange(5.0).unfold(0, 2, 0)
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)"):
+        fasttensor.arange(5.0).unfold(1, 2, 1)
+
+
+@pytest.mark.parametrize("args", [(1, 3, 2), (0, 2, 1), (2, 1, 1)])
+def test_unfold_matches_torch(torch, args):
+    x = np.random.default_rng(1).standard_normal((3, 5, 2))
+    outs = []
+    for m in (fasttensor, torch):
+        t = m.tensor(x, requires_grad=True)
+        u = t.transpose(0, 1).unfold(*args)
+        (u * u).sum().backward()
+        outs.append((u.detach().numpy(), tuple(u.shape), u.stride(), t.grad.numpy()))
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    assert outs[0][1:3] == outs[1][1:3]
+    np.testing.assert_allclose(outs[0][3], outs[1][3], rtol=1e-12)

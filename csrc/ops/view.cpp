@@ -405,6 +405,42 @@ Tensor t(const Tensor& a) {
   return view_with_grad(a, shape, strides, a->offset(), "TBackward0", [](const Tensor& g) { return t(g); });
 }
 
+// Tensor.unfold: the windows of `size` elements every `step` along dim, as a
+// view: dim becomes the window count (its stride times step) and a last dim
+// of `size` walks a window (dim's stride). A 0-d tensor unfolds into its one
+// element (size 1) or nothing. Windows overlap when step < size, so the
+// backward adds up each window position's gradient rather than copying it.
+Tensor unfold(const Tensor& a, int64_t dim, int64_t size, int64_t step) {
+  const int n = a->dim();
+  const int d = wrap_dim(dim, std::max(n, 1));
+  const int64_t length = n == 0 ? 1 : a->shape()[d];
+  FT_CHECK(size <= length, RuntimeError, "maximum size for tensor at dimension ", d, " is ", length, " but size is ",
+           size);
+  FT_CHECK(step > 0, RuntimeError, "step is ", step, " but must be > 0");
+  FT_CHECK(size >= 0, RuntimeError, "size is ", size, " but must be >= 0");
+  if (n == 0)
+    return view_with_grad(a, Shape{size}, Shape{1}, a->offset(), "UnfoldBackward0", [size](const Tensor& g) {
+      return size == 1 ? reshape(g, {}) : zeros(Shape{}, g->dtype(), g->device());
+    });
+  const int64_t windows = (length - size) / step + 1;
+  Shape shape = a->shape(), strides = a->strides();
+  shape[d] = windows;
+  strides[d] = a->strides()[d] * step;
+  shape.push_back(size);
+  strides.push_back(a->strides()[d]);
+  const Shape in_shape = a->shape();
+  return view_with_grad(a, shape, strides, a->offset(), "UnfoldBackward0", [=](const Tensor& g) {
+    Tensor total;
+    for (int64_t k = 0; k < size; ++k) {  // position k of every window: elements k, k + step, ...
+      Tensor part = scatter_into_zeros(select(g, g->dim() - 1, k), in_shape, [&](const Tensor& z) {
+        return slice(z, d, k, k + (windows - 1) * step + 1, step);
+      });
+      total = total ? add(total, part) : part;
+    }
+    return total ? total : zeros(in_shape, g->dtype(), g->device());
+  });
+}
+
 Tensor diagonal(const Tensor& a, int64_t offset, int64_t dim1, int64_t dim2) {
   const int n = a->dim();
   const int d1 = wrap_dim(dim1, n), d2 = wrap_dim(dim2, n);

@@ -163,6 +163,7 @@ void bind_functions(py::module_& m) {
     return ops::std(t, to_dims(dim), correction, keepdim);
   });
   m.def("_diagonal", &ops::diagonal, py::arg("input"), py::arg("offset") = 0, py::arg("dim1") = 0, py::arg("dim2") = 1);
+  m.def("_unfold", &ops::unfold, py::arg("input"), py::arg("dimension"), py::arg("size"), py::arg("step"));
   m.def("_norm", [](const Tensor& t, double p, py::object dim, bool keepdim) {
     const std::vector<int64_t> dims = to_dims(dim);  // Python objects: read before the GIL is released
     return nogil(t->numel(), [&] { return ops::norm(t, p, dims, keepdim); });

@@ -609,6 +609,41 @@ def frac(input):
     return input - input.trunc()
 
 
+class _Sinc(Function):
+    """sinc with PyTorch's backward formula: grad * (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 where
+    pi x^2 is 0 (autograd through sin(p) / p would cancel two huge terms near 0)."""
+
+    _grad_fn_name = "SincBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        one = _C._full([], 1, x.dtype, x.device, False)
+        product = _C.where(x == 0, one, x) * math.pi
+        return _C.where(x == 0, one, product.sin() / product)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        x_pi = x * math.pi
+        x_squared_pi = x * x * math.pi
+        out = grad * (x_pi * x_pi.cos() - x_pi.sin()) / x_squared_pi
+        return _C.where(x_squared_pi == 0, _C._full([], 0, out.dtype, out.device, False), out)
+
+
+@_export("sinc")
+def sinc(input):
+    """sin(pi x) / (pi x), and 1 at x = 0 (integers give floats)."""
+    return _Sinc.apply(input if input.is_floating_point() else input.to(_C.get_default_dtype()))
+
+
+@_export("unfold")
+def unfold(input, dimension, size, step):
+    """Tensor.unfold: the windows of `size` elements every `step` along `dimension`, as a view with the
+    window in a new last dim."""
+    return _C._unfold(input, dimension, size, step)
+
+
 @_export("sgn")
 def sgn(input):
     """sign(input) (the complex sign for complex inputs, which fasttensor has not)."""
