@@ -6,6 +6,7 @@ composite gradients against torch and gradcheck."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -812,3 +813,14 @@ def test_a_composite_never_renames_its_inputs_node():
     assert y.grad_fn.name() == "MulBackward0"
     with fasttensor.no_grad():
         assert fasttensor.nn.functional.mse_loss(x, x).grad_fn is None
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "smooth_l1_loss", "huber_loss", "l1_loss"])
+@pytest.mark.parametrize("grad", [True, False])
+def test_named_composites_warn_at_the_callers_line(loss, grad):
+    # The naming wrapper is a frame of its own: the size warning must still name the caller's line.
+    x = fasttensor.ones(2, 3, requires_grad=grad)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        getattr(fasttensor.nn.functional, loss)(x, fasttensor.ones(3)); line = sys._getframe().f_lineno  # noqa: E702
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]

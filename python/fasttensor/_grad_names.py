@@ -9,6 +9,7 @@ the composite's, so only the name changes, and the nodes before it keep their ow
 from __future__ import annotations
 
 import functools
+import sys
 
 from . import _C
 
@@ -30,3 +31,19 @@ def grad_fn_named(name):
             return out
         return composite
     return wrap
+
+
+_WRAPPER_CODE = grad_fn_named("")(lambda: None).__code__
+
+
+def stacklevel(level: int) -> int:
+    """The stacklevel for a warnings.warn call whose `level` would point at the user's line were no
+    grad_fn_named wrapper in between: each wrapper frame in the way adds one (torch's warnings name the
+    caller's line, and so do ours)."""
+    frame, result, k = sys._getframe(1), level, 1
+    while frame is not None and k < result:
+        frame = frame.f_back
+        if frame is not None and frame.f_code is _WRAPPER_CODE:
+            result += 1
+        k += 1
+    return result

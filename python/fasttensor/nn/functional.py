@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 
 from .. import _C
 from .._grad_names import grad_fn_named
+from .._grad_names import stacklevel as _stacklevel
 from ..autograd import Function, no_grad
 
 Tensor = _C.Tensor
@@ -181,7 +182,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", stacklevel=2)
+                      "Please ensure they have the same size.", stacklevel=_stacklevel(2))
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _require_floating_pair(input, target, "mse")
     return _C._mse_loss(input, target, reduction)
@@ -677,7 +678,7 @@ def _check_same_size(input: Tensor, target: Tensor) -> None:
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", stacklevel=3)
+                      "Please ensure they have the same size.", stacklevel=_stacklevel(3))
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
