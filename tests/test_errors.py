@@ -244,3 +244,36 @@ def test_error_types_are_the_python_builtins():
         fasttensor.ones(2) + fasttensor.ones(3)
     except RuntimeError as e:
         assert type(e) is RuntimeError
+
+
+@pytest.mark.parametrize("name,call", [
+    ("tensor", lambda m: m.tensor([1.0], requires_grad=1)),
+    ("tensor", lambda m: m.tensor([1.0], requires_grad=None)),
+    ("ones", lambda m: m.ones(2, requires_grad="yes")),
+    ("zeros", lambda m: m.zeros(2, requires_grad=1)),
+    ("empty", lambda m: m.empty(2, requires_grad=[])),
+    ("full", lambda m: m.full((2,), 1.0, requires_grad=2)),
+    ("arange", lambda m: m.arange(3.0, requires_grad="x")),
+    ("linspace", lambda m: m.linspace(0, 1, 3, requires_grad=1)),
+    ("randn", lambda m: m.randn(2, requires_grad="x")),
+    ("zeros_like", lambda m: m.zeros_like(m.ones(2), requires_grad="a")),
+    ("new_zeros", lambda m: m.ones(2).new_zeros(2, requires_grad=1)),
+])
+def test_requires_grad_must_be_a_bool(name, call):
+    # PyTorch's parser refuses a truthy non-bool rather than reading it as True.
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument 'requires_grad' must be bool, not "):
+        call(fasttensor)
+    with pytest.raises(TypeError, match=r"^requires_grad_\(\): argument 'requires_grad' \(position 1\) must be bool, "
+                                        r"not int$"):
+        fasttensor.ones(2).requires_grad_(1)
+
+
+def test_squeeze_takes_several_dims_once_each():
+    x = fasttensor.ones(1, 2, 1)
+    assert x.squeeze(0, 2).shape == (2,) and x.squeeze((0, 2)).shape == (2,) and x.squeeze(0, 1).shape == (2, 1)
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times in the list of dims"):
+        x.squeeze(0, 0)
+    with pytest.raises(RuntimeError, match="dim 2 appears multiple times in the list of dims"):
+        x.squeeze((2, -1))
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-3, 2\], but got 3\)"):
+        x.squeeze(0, 3)

@@ -193,8 +193,11 @@ Tensor squeeze(const Tensor& a, const std::vector<int64_t>& dims, bool all) {
     for (int i = 0; i < a->dim(); ++i)
       if (a->shape()[i] == 1) drop |= uint64_t(1) << i;
   } else {
+    uint64_t seen = 0;
     for (int64_t d : dims) {
       const int w = wrap_dim(d, a->dim());
+      FT_CHECK(!(seen >> w & 1), RuntimeError, "dim ", w, " appears multiple times in the list of dims");
+      seen |= uint64_t(1) << w;
       if (a->dim() > 0 && a->shape()[w] == 1) drop |= uint64_t(1) << w;
     }
   }

@@ -257,7 +257,13 @@ void bind_tensor(py::module_& m) {
                                "only Tensors of floating point and complex dtype can require gradients");
                       set_requires_grad(t, r);
                     })
-      .def("requires_grad_", [](const Tensor& t, bool r) { set_requires_grad(t, r); return t; }, py::arg("requires_grad") = true)
+      .def("requires_grad_", [](const Tensor& t, py::handle r) {
+        // only a bool, as torch's parser (requires_grad_(1) is refused)
+        FT_CHECK(PyBool_Check(r.ptr()), TypeError, "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not ",
+                 std::string(py::str(py::type::of(r).attr("__name__"))));
+        set_requires_grad(t, r.ptr() == Py_True);
+        return t;
+      }, py::arg("requires_grad") = true)
       .def_property("grad", [](const Tensor& t) {
                       if (!t->is_leaf() && !t->retains_grad() && !t->grad())
                         warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -427,6 +433,8 @@ void bind_tensor(py::module_& m) {
       .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->shape().vec()); })
       .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim), dim.is_none()); },
            py::arg("dim") = py::none())
+      // x.squeeze(0, 2): several dims as arguments, as torch takes them
+      .def("squeeze", [](const Tensor& t, py::args dims) { return ops::squeeze(t, to_dims(dims), false); })
       .def("unsqueeze", &ops::unsqueeze, py::arg("dim"))
       .def("flatten", &ops::flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
       .def("narrow", &ops::narrow, py::arg("dim"), py::arg("start"), py::arg("length"))

@@ -138,6 +138,12 @@ def _missing_size(name: str) -> TypeError:
     return TypeError(f'{name}() missing 1 required positional arguments: "size"')
 
 
+def _check_bool_argument(name: str, argument: str, value) -> None:
+    """PyTorch's parser takes only a bool for a bool argument (requires_grad=1 or "yes" is refused)."""
+    if type(value) is not bool:
+        raise TypeError(f"{name}(): argument '{argument}' must be bool, not {type(value).__name__}")
+
+
 def _check_grad_dtype(dtype) -> None:
     """PyTorch refuses requires_grad for an integer or bool result (dtype None: the default float)."""
     if dtype is not None and not _to_dtype(dtype).is_floating_point:
@@ -239,6 +245,7 @@ def _write_range_out(out, result: _C.Tensor, name: str, requires_grad: bool, war
 
 def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> _C.Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
+    _check_bool_argument("tensor", "requires_grad", requires_grad)
     if isinstance(data, _C.Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
                       "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
@@ -573,6 +580,7 @@ def from_numpy(arr: np.ndarray) -> _C.Tensor:
 
 def _filled(name: str, value, size: tuple, dtype, device, requires_grad: bool, kwargs: dict) -> _C.Tensor:
     """empty (value None) / zeros / ones over the size given as PyTorch's parser reads it."""
+    _check_bool_argument(name, "requires_grad", requires_grad)
     out = kwargs.get("out")
     if kwargs:
         size, dtype, device = _size_kw(size, kwargs, dtype, device, name)
@@ -609,6 +617,7 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad: 
          pin_memory: bool = False) -> _C.Tensor:
     """A tensor of shape ``size`` (a sequence) filled with ``fill_value``; its dtype follows the value
     (bool, int64, or the default float dtype) unless given."""
+    _check_bool_argument("full", "requires_grad", requires_grad)
     kind = type(fill_value)
     if kind is not float and kind is not int and kind is not bool:
         fill_value = _fill_number(fill_value)
@@ -668,6 +677,7 @@ def _keeps_layout(kwargs: dict) -> bool:
 
 def _like(t: _C.Tensor, dtype, device, requires_grad: bool, kwargs: dict, name: str):
     """dtype and device of a *_like result: input's unless given."""
+    _check_bool_argument(name, "requires_grad", requires_grad)
     for k in kwargs:
         if k not in ("memory_format", "layout", "pin_memory"):
             raise TypeError(f"{name}() got an unexpected keyword argument '{k}'")
@@ -726,6 +736,7 @@ def arange(*args, start=None, end=None, step=None, out=None, dtype=None, device=
            layout=None, pin_memory: bool = False) -> _C.Tensor:
     """Values from start to end (exclusive) by step; ints give int64, floats the default dtype.
     arange(end), arange(start, end[, step]), each argument also by keyword."""
+    _check_bool_argument("arange", "requires_grad", requires_grad)
     n = len(args)
     if n == 1 and start is None and end is None and step is None:
         start, end, step = 0, args[0], 1
@@ -788,6 +799,7 @@ def _range_end(value, name: str, which: str) -> float:
 def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
              pin_memory: bool = False) -> _C.Tensor:
     """``steps`` values evenly spaced from start to end (both included)."""
+    _check_bool_argument("linspace", "requires_grad", requires_grad)
     if type(steps) is not int or steps > _INT64_MAX:
         steps = _steps_arg(steps, "linspace", start, end)
     start = _range_end(start, "linspace", "start") if isinstance(start, _C.Tensor) else float(start)
@@ -808,6 +820,7 @@ _EYE_SIGNATURES = " * (int n, *, Tensor out = None, ...)\n * (int n, int m, *, T
 def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
         pin_memory: bool = False) -> _C.Tensor:
     """The n x m (default n x n) identity matrix."""
+    _check_bool_argument("eye", "requires_grad", requires_grad)
     if type(n) is not int:
         n = _int_arg(n, lambda: f"eye(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if m is not None and type(m) is not int:
@@ -831,6 +844,7 @@ def _fills_out(out, shape, dtype) -> bool:
 
 def _random(fill, name: str, size: tuple, generator, dtype, device, requires_grad: bool, kwargs: dict) -> _C.Tensor:
     """rand / randn: fill (_C._rand or _C._randn) over the size given as PyTorch's parser reads it."""
+    _check_bool_argument(name, "requires_grad", requires_grad)
     out = kwargs.get("out")
     if kwargs:
         size, dtype, device = _size_kw(size, kwargs, dtype, device, name)
@@ -867,6 +881,7 @@ def randint(*args, generator=None, out=None, dtype=None, device=None, requires_g
             high=None, size=None, layout=None, pin_memory: bool = False) -> _C.Tensor:
     """Random integers in [low, high) (low defaults to 0): randint(high, size) or randint(low, high,
     size), each argument also by keyword; int64 unless dtype (or out) says otherwise."""
+    _check_bool_argument("randint", "requires_grad", requires_grad)
     if len(args) == 3 and low is None and high is None and size is None:
         low, high, size = args
         keywords = {}
@@ -957,6 +972,7 @@ _RANDPERM_LIMITS = {_C.uint8: (255, "uint8_t"), _C.int32: (2**31 - 1, "int")}
 def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
              pin_memory: bool = False) -> _C.Tensor:
     """A random permutation of 0 .. n-1 (int64 unless dtype or out says otherwise)."""
+    _check_bool_argument("randperm", "requires_grad", requires_grad)
     if type(n) is not int or n > _INT64_MAX:
         n = _int_arg(n, lambda: f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if out is not None:

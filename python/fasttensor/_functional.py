@@ -869,6 +869,8 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, indices=None, sectio
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None, requires_grad=False, layout=None,
              pin_memory=False):
     """base ** linspace(start, end, steps): steps values evenly spaced in the exponent."""
+    from ._creation import _check_bool_argument
+    _check_bool_argument("logspace", "requires_grad", requires_grad)
     from ._creation import _check_grad_dtype, _out_defaults, _range_end, _steps_arg, _write_range_out
 
     if type(steps) is not int:
@@ -893,6 +895,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
                  generator=None):
     """Random integers in [low, high) with input's shape (and its dtype and device unless given);
     randint_like(input, high) draws from [0, high)."""
+    from ._creation import _check_bool_argument
+    _check_bool_argument("randint_like", "requires_grad", requires_grad)
     from ._creation import _empty_in_layout
 
     if high is None:

@@ -1876,6 +1876,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 @_export()
 def range(start, end, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
     """Deprecated: start, start + step, ... up to and including end, in the default float dtype."""
+    from ._creation import _check_bool_argument
+    _check_bool_argument("range", "requires_grad", requires_grad)
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
                   "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
                   "[start, end).", UserWarning, stacklevel=2)

@@ -275,6 +275,8 @@ def _deepcopy(self: Tensor, memo):
 
 
 def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad=False):
+    from ._creation import _check_bool_argument
+    _check_bool_argument("new_tensor", "requires_grad", requires_grad)
     from ._creation import tensor
 
     return tensor(data, dtype=dtype if dtype is not None else self.dtype,
@@ -291,16 +293,22 @@ def _new_size(size: tuple, name: str) -> list:
 
 
 def _new_zeros(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
+    from ._creation import _check_bool_argument
+    _check_bool_argument("new_zeros", "requires_grad", requires_grad)
     return _C._full(_new_size(size, "new_zeros"), 0, dtype if dtype is not None else self.dtype,
                     device if device is not None else self.device, requires_grad)
 
 
 def _new_ones(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
+    from ._creation import _check_bool_argument
+    _check_bool_argument("new_ones", "requires_grad", requires_grad)
     return _C._full(_new_size(size, "new_ones"), 1, dtype if dtype is not None else self.dtype,
                     device if device is not None else self.device, requires_grad)
 
 
 def _new_full(self: Tensor, size, fill_value, dtype=None, device=None, requires_grad=False):
+    from ._creation import _check_bool_argument
+    _check_bool_argument("new_full", "requires_grad", requires_grad)
     from ._creation import _size
 
     return _C._full(_size((size,), "new_full"), fill_value, dtype if dtype is not None else self.dtype,
@@ -308,6 +316,8 @@ def _new_full(self: Tensor, size, fill_value, dtype=None, device=None, requires_
 
 
 def _new_empty(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
+    from ._creation import _check_bool_argument
+    _check_bool_argument("new_empty", "requires_grad", requires_grad)
     return _C._empty(_new_size(size, "new_empty"), dtype if dtype is not None else self.dtype,
                      device if device is not None else self.device, requires_grad)
 
