@@ -277,3 +277,28 @@ def test_squeeze_takes_several_dims_once_each():
         x.squeeze((2, -1))
     with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-3, 2\], but got 3\)"):
         x.squeeze(0, 3)
+
+
+@pytest.mark.parametrize("name,call,kind", [
+    ("sum", lambda x: x.sum("a"), "str"),
+    ("sum", lambda x: x.sum(dim=1.5), "float"),
+    ("mean", lambda x: x.mean(dim=[0, "a"]), "list"),
+    ("argmax", lambda x: x.argmax(dim="x"), "str"),
+    ("amax", lambda x: x.amax("a"), "str"),
+    ("max", lambda x: x.max(dim="a"), "str"),
+    ("std", lambda x: x.std(dim="a"), "str"),
+    ("squeeze", lambda x: x.squeeze("a"), "str"),
+    ("cumsum", lambda x: x.cumsum("a"), "str"),
+])
+def test_a_dim_that_is_not_an_int_names_the_function_and_the_type(name, call, kind):
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument 'dim' must be int or tuple of ints, not {kind}$"):
+        call(fasttensor.ones(2, 3))
+
+
+def test_flip_dims_must_be_ints():
+    x = fasttensor.arange(6.0).reshape(2, 3)
+    for bad, kind in (("a", "str"), (1.5, "float"), ([0, 1.0], "list")):
+        with pytest.raises(TypeError, match=rf"^flip\(\): argument 'dims' \(position 1\) must be tuple of ints, not {kind}$"):
+            x.flip(bad)
+    assert x.flip(fasttensor.tensor(1)).tolist() == [[2.0, 1.0, 0.0], [5.0, 4.0, 3.0]]
+    assert x.flip(0, 1).tolist() == x.flip((0, 1)).tolist() == [[5.0, 4.0, 3.0], [2.0, 1.0, 0.0]]

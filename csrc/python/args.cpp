@@ -70,7 +70,7 @@ ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs
   auto set_dim = [&](py::handle h) {
     r.dim_given = true;
     if (h.is_none()) return;
-    r.dims = to_dims(h);
+    r.dims = to_dims(h, name);
     r.has_dim = true;
     r.dim_is_sequence = py::isinstance<py::sequence>(h);
   };

@@ -136,9 +136,15 @@ std::vector<int64_t> shape_from_args(const py::args& args, const char* what) {
   return to_int_list(args, what);
 }
 
-std::vector<int64_t> to_dims(py::handle h) {
+std::vector<int64_t> to_dims(py::handle h, const char* fn) {
   if (h.is_none()) return {};
-  return to_int_list(h, "dim");
+  if (is_tensor(h)) return to_int_list(h, fn);  // its own message: the tensor's shape and dtype
+  try {
+    return to_int_list(h, "dim");
+  } catch (const TypeError&) {
+    throw TypeError(str(fn, "(): argument 'dim' must be int or tuple of ints, not ",
+                        std::string(py::str(py::type::of(h).attr("__name__")))));
+  }
 }
 
 bool is_tensor(py::handle h) {

@@ -47,7 +47,8 @@ void set_size_class(py::object cls);
 std::vector<int64_t> to_int_list(py::handle h, const char* what);
 std::vector<int64_t> shape_from_args(const py::args& args, const char* what);
 // An int, or a tuple/list of ints, or None (empty: all dims).
-std::vector<int64_t> to_dims(py::handle h);
+// dim arguments (an int or a sequence of ints; None: none); fn names the function in errors.
+std::vector<int64_t> to_dims(py::handle h, const char* fn);
 
 bool is_tensor(py::handle h);
 Tensor to_tensor(py::handle h);  // a Tensor, or TypeError

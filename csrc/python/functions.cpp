@@ -157,15 +157,15 @@ void bind_functions(py::module_& m) {
   m.def("max", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(true, t, a, k); });
   m.def("min", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(false, t, a, k); });
   m.def("_var", [](const Tensor& t, py::object dim, double correction, bool keepdim) {
-    return ops::var(t, to_dims(dim), correction, keepdim);
+    return ops::var(t, to_dims(dim, "var"), correction, keepdim);
   });
   m.def("_std", [](const Tensor& t, py::object dim, double correction, bool keepdim) {
-    return ops::std(t, to_dims(dim), correction, keepdim);
+    return ops::std(t, to_dims(dim, "std"), correction, keepdim);
   });
   m.def("_diagonal", &ops::diagonal, py::arg("input"), py::arg("offset") = 0, py::arg("dim1") = 0, py::arg("dim2") = 1);
   m.def("_unfold", &ops::unfold, py::arg("input"), py::arg("dimension"), py::arg("size"), py::arg("step"));
   m.def("_norm", [](const Tensor& t, double p, py::object dim, bool keepdim) {
-    const std::vector<int64_t> dims = to_dims(dim);  // Python objects: read before the GIL is released
+    const std::vector<int64_t> dims = to_dims(dim, "norm");  // Python objects: read before the GIL is released
     return nogil(t->numel(), [&] { return ops::norm(t, p, dims, keepdim); });
   });
   m.def("softmax", [](const Tensor& t, int64_t dim, py::object dtype) {

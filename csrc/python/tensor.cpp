@@ -431,10 +431,10 @@ void bind_tensor(py::module_& m) {
       })
       .def("expand", [](const Tensor& t, py::args sizes, py::kwargs kw) { return ops::expand(t, sizes_arg(sizes, kw, "expand", "size")); })
       .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->shape().vec()); })
-      .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim), dim.is_none()); },
+      .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim, "squeeze"), dim.is_none()); },
            py::arg("dim") = py::none())
       // x.squeeze(0, 2): several dims as arguments, as torch takes them
-      .def("squeeze", [](const Tensor& t, py::args dims) { return ops::squeeze(t, to_dims(dims), false); })
+      .def("squeeze", [](const Tensor& t, py::args dims) { return ops::squeeze(t, to_dims(dims, "squeeze"), false); })
       .def("unsqueeze", &ops::unsqueeze, py::arg("dim"))
       .def("flatten", &ops::flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1)
       .def("narrow", &ops::narrow, py::arg("dim"), py::arg("start"), py::arg("length"))
@@ -454,7 +454,7 @@ void bind_tensor(py::module_& m) {
       .def("t_", [](const Tensor& t) { return adopt_view(t, ops::t(t)); })
       .def("transpose_", [](const Tensor& t, int64_t d0, int64_t d1) { return adopt_view(t, ops::transpose(t, d0, d1)); },
            py::arg("dim0"), py::arg("dim1"))
-      .def("squeeze_", [](const Tensor& t, py::object dim) { return adopt_view(t, ops::squeeze(t, to_dims(dim), dim.is_none())); },
+      .def("squeeze_", [](const Tensor& t, py::object dim) { return adopt_view(t, ops::squeeze(t, to_dims(dim, "squeeze_"), dim.is_none())); },
            py::arg("dim") = py::none())
       .def("unsqueeze_", [](const Tensor& t, int64_t dim) { return adopt_view(t, ops::unsqueeze(t, dim)); },
            py::arg("dim"))
@@ -623,9 +623,9 @@ void bind_tensor(py::module_& m) {
       .def("mean", &mean_impl)
       .def("max", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(true, t, a, k); })
       .def("min", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(false, t, a, k); })
-      .def("amax", [](const Tensor& t, py::object dim, bool keepdim) { return ops::amax(t, to_dims(dim), keepdim); },
+      .def("amax", [](const Tensor& t, py::object dim, bool keepdim) { return ops::amax(t, to_dims(dim, "amax"), keepdim); },
            py::arg("dim") = py::tuple(), py::arg("keepdim") = false)
-      .def("amin", [](const Tensor& t, py::object dim, bool keepdim) { return ops::amin(t, to_dims(dim), keepdim); },
+      .def("amin", [](const Tensor& t, py::object dim, bool keepdim) { return ops::amin(t, to_dims(dim, "amin"), keepdim); },
            py::arg("dim") = py::tuple(), py::arg("keepdim") = false)
       .def("prod", [](const Tensor& t, py::args a, py::kwargs k) {
         ReduceArgs r = parse_reduce("prod", a, k);

@@ -207,11 +207,14 @@ def _varargs_dims(args: tuple, dims, name: str) -> tuple:
         if args:
             raise TypeError(f"{name}() got multiple values for argument 'dims'")
         return _dims(dims)
-    if len(args) == 1 and not isinstance(args[0], int):
-        return tuple(args[0])
     if not args:
         raise TypeError(f"{name}() missing 1 required positional argument: 'dims'")
-    return tuple(args)
+    given = args[0] if len(args) == 1 else args
+    out = (given,) if isinstance(given, int) or (isinstance(given, Tensor) and given.dim() == 0) else given
+    if isinstance(out, (str, bytes)) or not hasattr(out, "__iter__") or \
+            not builtins.all(hasattr(d, "__index__") and not isinstance(d, float) for d in out):
+        raise TypeError(f"{name}(): argument 'dims' (position 1) must be tuple of ints, not {type(given).__name__}")
+    return tuple(out)
 
 
 @grad_fn_named("FlipBackward0")
