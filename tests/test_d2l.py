@@ -849,3 +849,132 @@ def error_within(lines, name: str, bound: float) -> bool:
     line = next(line for line in lines if line.startswith(f"error in estimating {name}: tensor(["))
     values = [float(v) for v in line.split("[")[1].split("]")[0].split(",")]
     return all(abs(v) < bound for v in values)
+
+
+# --- d2l.download / extract / KaggleHouse (section 5.7), against a local server -----------------------
+
+class _FileHandler(__import__("http.server").server.BaseHTTPRequestHandler):
+    files: dict = {}
+    requests: list = []
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        name = self.path.lstrip("/")
+        type(self).requests.append(name)
+        if name not in self.files:
+            self.send_error(404, "Not Found")
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.files[name])))
+        self.end_headers()
+        self.wfile.write(self.files[name])
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def file_server():
+    import http.server
+    import threading
+
+    class Handler(_FileHandler):
+        files, requests = {}, []
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield Handler, f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_download_caches_by_sha1_and_refuses_a_wrong_file(file_server, capsys):
+    import hashlib
+
+    handler, url = file_server
+    body = b"a,b\n1,2\n"
+    handler.files["table.csv"] = body
+    sha1 = hashlib.sha1(body).hexdigest()
+    path = d2l.download(url + "table.csv", "data", sha1_hash=sha1)
+    assert path == os.path.join("data", "table.csv") and open(path, "rb").read() == body
+    assert "Downloading" in capsys.readouterr().out
+    assert d2l.download(url + "table.csv", "data", sha1_hash=sha1) == path  # the copy there is used
+    assert handler.requests == ["table.csv"]
+    d2l.DATA_HUB["table"] = (url + "table.csv", sha1)
+    assert d2l.download("table", "data") == path and handler.requests == ["table.csv"]
+    del d2l.DATA_HUB["table"]
+    handler.files["table.csv"] = b"tampered\n"
+    with pytest.raises(RuntimeError, match="checksum mismatch .* expected SHA1 " + sha1):
+        d2l.download(url + "table.csv", "other", sha1_hash=sha1)
+    assert os.listdir("other") == []  # nothing half-written left
+    with pytest.raises(RuntimeError, match="failed to download .*missing.csv"):
+        d2l.download(url + "missing.csv", "data")
+
+
+def test_extract_unpacks_zip_and_tar(tmp_path):
+    import tarfile
+    import zipfile
+
+    with zipfile.ZipFile("a.zip", "w") as z:
+        z.writestr("inside/x.txt", "zip")
+    with tarfile.open("b.tar.gz", "w:gz") as t:
+        (tmp_path / "y.txt").write_text("tar")
+        t.add(tmp_path / "y.txt", arcname="y.txt")
+    d2l.extract("a.zip", "out")
+    d2l.extract(os.path.abspath("b.tar.gz"))
+    assert open("out/inside/x.txt").read() == "zip" and open("y.txt").read() == "tar"
+    with pytest.raises(ValueError, match="not a .zip, .tar or .gz archive"):
+        d2l.extract("c.rar")
+
+
+def _house_frames(rng, n, with_price):
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "Id": np.arange(1, n + 1),
+        "LotArea": rng.integers(2000, 20000, n).astype(float),
+        "YearBuilt": rng.integers(1900, 2010, n).astype(float),
+        "Street": rng.choice(["Pave", "Grvl", None], n),
+    })
+    frame.loc[::7, "LotArea"] = np.nan
+    if with_price:
+        frame["SalePrice"] = (50 * frame["LotArea"].fillna(8000) + 900 * (frame["YearBuilt"] - 1900)
+                              + rng.normal(0, 5000, n))
+    return frame
+
+
+def test_kaggle_house_preprocesses_and_trains(monkeypatch):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    train, test = _house_frames(rng, 300, True), _house_frames(rng, 120, False)
+    train.to_csv("train.csv", index=False)
+    test.to_csv("test.csv", index=False)
+    fetched = []
+
+    def local(url, folder="../data", sha1_hash=None):
+        fetched.append((url.rsplit("/", 1)[1], sha1_hash))
+        return "train.csv" if "train" in url else "test.csv"
+
+    monkeypatch.setattr(d2l, "download", local)
+    data = d2l.KaggleHouse(batch_size=64)
+    assert [name for name, _ in fetched] == ["kaggle_house_pred_train.csv", "kaggle_house_pred_test.csv"]
+    assert all(len(h) == 40 for _, h in fetched) and data.raw_train.shape == (300, 5)
+    data.preprocess()
+    # numeric columns standardized over train and test together, NaN -> 0; Street one-hot with a NaN column
+    both = pd.concat((train.drop(columns=["Id", "SalePrice"]), test.drop(columns=["Id"])))
+    lot = (both["LotArea"] - both["LotArea"].mean()) / both["LotArea"].std()
+    np.testing.assert_allclose(data.train["LotArea"].to_numpy(), lot.fillna(0).to_numpy()[:300])
+    assert {"Street_Pave", "Street_Grvl", "Street_nan"} <= set(data.train.columns)
+    assert data.val.shape[0] == 120 and "SalePrice" not in data.val
+    X, y = next(iter(data.train_dataloader()))
+    assert X.dtype == ft.float32 and tuple(X.shape) == (64, data.train.shape[1] - 1) and tuple(y.shape) == (64, 1)
+    every_y = np.concatenate([arr(yb).ravel() for _, yb in data.train_dataloader()])  # one shuffled pass: log prices
+    np.testing.assert_allclose(np.sort(every_y), np.sort(np.log(train["SalePrice"].to_numpy()).astype(np.float32)),
+                               rtol=1e-6)
+    assert data.val_dataloader() is None  # the test rows have no price
+    model = d2l.LinearRegression(lr=0.01)
+    trainer = d2l.Trainer(max_epochs=3)
+    model.board.display = False
+    trainer.fit(model, data)
+    w, b = model.get_w_b()
+    assert np.isfinite(arr(w)).all() and np.isfinite(arr(b)).all()

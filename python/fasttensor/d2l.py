@@ -2,8 +2,9 @@
 
 ``from fasttensor import d2l`` gives what ``from d2l import torch as d2l``
 gives the book's code: HyperParameters, ProgressBoard, Module, Classifier,
-DataModule, Trainer, the data modules (SyntheticRegressionData, FashionMNIST)
-and the models of chapters 3-5, plus plot/show_images and device helpers.
+DataModule, Trainer, the data modules (SyntheticRegressionData, FashionMNIST,
+KaggleHouse) and the models of chapters 3-5, plus plot/show_images, device
+helpers and download/extract (SHA-1-checked, cached).
 
 Figures: in Jupyter they are shown live, as in the book. Elsewhere they are
 written as PNG files (matplotlib's Agg renderer; no window ever opens) in
@@ -19,14 +20,17 @@ from __future__ import annotations
 
 import atexit
 import collections
+import hashlib
 import inspect
 import io
 import math
 import os
 import sys
+import tarfile
 import time
 import warnings
 import weakref
+import zipfile
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -35,6 +39,7 @@ from . import _C, cuda, nn, optim
 from ._creation import normal, randn, tensor, zeros
 from .autograd import no_grad
 from .datasets import fashion_mnist as _fashion_mnist
+from .datasets._download import download_file as _download_file
 from .nn import functional as F
 from .utils.data import DataLoader, TensorDataset
 
@@ -606,6 +611,93 @@ class SyntheticRegressionData(DataModule):
     def get_dataloader(self, train: bool):
         i = slice(0, self.num_train) if train else slice(self.num_train, None)
         return self.get_tensorloader((self.X, self.y), train, i)
+
+
+# --- downloads and the Kaggle house-price data (section 5.7) -----------------------------------
+
+DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
+DATA_HUB: dict = {}  # name -> (url, sha1): the book's older way to name a file for download()
+
+
+def _sha1_of(path: str) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, folder: str = "../data", sha1_hash: Optional[str] = None) -> str:
+    """The path of url's file in folder: a copy already there whose SHA-1 is sha1_hash is used as it is,
+    otherwise the file is downloaded (and must have that SHA-1 when one is given). url may also be a
+    name in DATA_HUB."""
+    if not url.startswith(("http://", "https://", "file:")):
+        url, sha1_hash = DATA_HUB[url]
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, url.split("/")[-1])
+    if os.path.exists(path) and sha1_hash and _sha1_of(path) == sha1_hash:
+        return path
+    _download_file(url, path, sha1_hash, algorithm="sha1")
+    return path
+
+
+def extract(filename: str, folder: Optional[str] = None) -> None:
+    """Unpacks a .zip or .tar(.gz) archive into folder (default: the archive's own folder)."""
+    folder = os.path.dirname(filename) if folder is None else folder
+    if filename.endswith(".zip"):
+        with zipfile.ZipFile(filename) as archive:
+            archive.extractall(folder)
+    elif filename.endswith((".tar", ".gz", ".tgz")):
+        with tarfile.open(filename) as archive:
+            archive.extractall(folder)
+    else:
+        raise ValueError(f"extract: {filename} is not a .zip, .tar or .gz archive")
+
+
+class KaggleHouse(DataModule):
+    """The Kaggle house-price data of section 5.7 (pandas needed): raw_train / raw_val as read from the
+    CSV files; preprocess() standardizes the numeric features (missing ones 0) and one-hot encodes the
+    others, train and val sharing one encoding; the loaders give (features, log SalePrice)."""
+
+    LABEL = "SalePrice"
+
+    def __init__(self, batch_size: int, train=None, val=None):
+        super().__init__()
+        self.save_hyperparameters()
+        if self.train is None:
+            try:
+                import pandas as pd
+            except ImportError as e:
+                raise ImportError("d2l.KaggleHouse reads CSV files with pandas: pip install pandas") from e
+            self.raw_train = pd.read_csv(download(DATA_URL + "kaggle_house_pred_train.csv", self.root,
+                                                  sha1_hash="585e9cc93e70b39160e7921475f9bcd7d31219ce"))
+            self.raw_val = pd.read_csv(download(DATA_URL + "kaggle_house_pred_test.csv", self.root,
+                                                sha1_hash="fa19780a7b011d9b009e8bff8e99922a8ee2eb90"))
+
+    def preprocess(self) -> None:
+        import pandas as pd
+
+        label = self.LABEL
+        features = pd.concat((self.raw_train.drop(columns=["Id", label]), self.raw_val.drop(columns=["Id"])))
+        numeric = features.select_dtypes(include="number").columns  # (pandas 3 reads text as "str", not object)
+        features[numeric] = features[numeric].apply(lambda column: (column - column.mean()) / column.std())
+        features[numeric] = features[numeric].fillna(0)
+        features = pd.get_dummies(features, dummy_na=True)
+        n_train = self.raw_train.shape[0]
+        self.train = features[:n_train].copy()
+        self.train[label] = self.raw_train[label]
+        self.val = features[n_train:].copy()
+
+    def get_dataloader(self, train: bool):
+        data = self.train if train else self.val
+        if self.LABEL not in data:  # the test rows have no price: nothing to load
+            return None
+
+        def as_tensor(frame):
+            return tensor(frame.values.astype(float), dtype=_C.float32)
+
+        tensors = (as_tensor(data.drop(columns=[self.LABEL])), as_tensor(data[self.LABEL]).log().reshape((-1, 1)))
+        return self.get_tensorloader(tensors, train)
 
 
 _PIL_BITS = 22  # the fixed-point precision of PIL's 8-bit resampling (32 - 8 - 2)

@@ -1,5 +1,5 @@
 """Downloading a file safely: stream it to a temporary file in the target
-folder, check its length and MD5 sum, then rename it into place. On any
+folder, check its length and MD5 (or SHA-1) sum, then rename it into place. On any
 failure the temporary file is removed, so nothing half-written remains."""
 
 from __future__ import annotations
@@ -10,17 +10,19 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from typing import Optional
 
 _CHUNK_BYTES = 1 << 20
 
 
-def download_file(url: str, path: str, md5: str, timeout: float = 60.0) -> None:
-    """Fetches ``url`` into ``path`` if its MD5 sum is ``md5``; raises RuntimeError (and writes nothing) otherwise."""
+def download_file(url: str, path: str, checksum: Optional[str], timeout: float = 60.0, algorithm: str = "md5") -> None:
+    """Fetches ``url`` into ``path`` if its hash (``algorithm``: md5 or sha1) is ``checksum`` (any, when that
+    is None); raises RuntimeError (and writes nothing) otherwise."""
     folder, name = os.path.split(path)
     print(f"Downloading {url} to {path}", flush=True)
     fd, tmp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder or ".")
     try:
-        digest = hashlib.md5()
+        digest = hashlib.new(algorithm)
         received = 0
         with os.fdopen(fd, "wb") as out:
             request = urllib.request.Request(url, headers={"User-Agent": "fasttensor"})
@@ -41,9 +43,9 @@ def download_file(url: str, path: str, md5: str, timeout: float = 60.0) -> None:
                 raise RuntimeError(f"failed to download {url}: {e}") from e
         if expected is not None and received != int(expected):
             raise RuntimeError(f"connection closed after {received} of {expected} bytes of {url}; nothing was saved")
-        if digest.hexdigest() != md5:
-            raise RuntimeError(f"checksum mismatch for {url}: expected MD5 {md5}, got {digest.hexdigest()}; "
-                               "nothing was saved")
+        if checksum is not None and digest.hexdigest() != checksum:
+            raise RuntimeError(f"checksum mismatch for {url}: expected {algorithm.upper()} {checksum}, got "
+                               f"{digest.hexdigest()}; nothing was saved")
         os.replace(tmp_path, path)
     except BaseException:
         if os.path.exists(tmp_path):
