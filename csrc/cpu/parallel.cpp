@@ -311,7 +311,7 @@ void parallel_for_impl(int64_t begin, int64_t end, int64_t grain_size, ChunkFn f
   // Several chunks per thread: a worker that wakes late (waking a sleeping
   // thread on these VMs can take longer than a whole chunk) still finds work,
   // instead of the caller running every chunk alone.
-  int64_t num_chunks = range / grain;
+  int64_t num_chunks = (range + grain - 1) / grain;
   if (num_chunks > int64_t(num_threads) * kChunksPerThread) num_chunks = int64_t(num_threads) * kChunksPerThread;
   if (num_chunks < 2 || in_parallel_region()) {
     fn(ctx, begin, end);

@@ -21,14 +21,15 @@ bool in_parallel_region();
 
 using ChunkFn = void (*)(void* ctx, int64_t begin, int64_t end);
 
-// Runs fn(ctx, b, e) over [begin, end) split into chunks of at least
-// grain_size iterations; serial when the range is smaller than 2 grains, when
-// one thread is configured, or when called from inside a parallel region.
+// Runs fn(ctx, b, e) over [begin, end) split into ceil(range / grain_size)
+// chunks (at most 8 per thread), as PyTorch's at::parallel_for splits: a range
+// of 1 to 2 grains runs as two halves; serial when the range is one grain or
+// less, when one thread is configured, or inside a parallel region.
 void parallel_for_impl(int64_t begin, int64_t end, int64_t grain_size, ChunkFn fn, void* ctx);
 
 template <class F>
 inline void parallel_for(int64_t begin, int64_t end, int64_t grain_size, F&& f) {
-  if (end - begin < 2 * grain_size || get_num_threads() == 1 || in_parallel_region()) {
+  if (end - begin <= grain_size || get_num_threads() == 1 || in_parallel_region()) {
     if (begin < end) f(begin, end);
     return;
   }
