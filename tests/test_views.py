@@ -537,3 +537,37 @@ def test_result_layouts_match_torch(torch, case):
     got, want = fn(fasttensor), fn(torch)
     assert got.stride() == want.stride()
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+# --- view(dtype): the same bytes as another dtype of the same size ----------------------------------
+
+@pytest.mark.parametrize("src,dst", [("float32", "int32"), ("int32", "float32"), ("float64", "int64"),
+                                     ("int64", "float64"), ("bool", "uint8"), ("uint8", "bool")])
+def test_view_as_a_dtype_of_the_same_size_reinterprets_the_bytes(src, dst):
+    values = np.array([[0.0, -0.0, 1.5, -2.0], [7.0, -9.0, 3.0, 0.25]])
+    if src in ("bool", "uint8"):
+        values = np.array([[0, 1, 1, 0], [1, 0, 0, 1]])
+    a = np.ascontiguousarray(values.astype(src).T)  # the view of a transposed tensor keeps its strides
+    t = fasttensor.tensor(values.astype(src)).t()
+    v = t.view(getattr(fasttensor, dst))
+    assert v.dtype == getattr(fasttensor, dst) and v.shape == t.shape and v.stride() == t.stride()
+    np.testing.assert_array_equal(v.numpy(), a.view(dst))
+    assert shares_storage(v, t) and t.view(dtype=getattr(fasttensor, dst)).dtype == v.dtype
+    v[0, 0] = v[1, 1]  # writes through
+    assert t.numpy()[0, 0] == t.numpy()[1, 1]
+
+
+def test_view_dtype_edges():
+    x = fasttensor.ones(3, requires_grad=True)
+    assert not x.view(fasttensor.int32).requires_grad  # the bits are not differentiable
+    same = x.view(fasttensor.float32)
+    assert same.grad_fn.name() == "ViewBackward0" and shares_storage(same, x)
+    with pytest.raises(NotImplementedError, match=r"only dtypes of the same size .*float32 has 4 bytes, uint8 1"):
+        x.view(fasttensor.uint8)
+
+
+def test_signbit_reads_the_sign_bit_of_nans_and_zeros():
+    x = fasttensor.tensor([float("nan"), -float("nan"), -0.0, 0.0, -1.0, -float("inf"), 2.0])
+    want = [False, True, True, False, True, True, False]
+    assert fasttensor.signbit(x).tolist() == want and fasttensor.signbit(x.double()).tolist() == want
+    assert fasttensor.copysign(fasttensor.ones(7), x).tolist() == [1.0, -1.0, -1.0, 1.0, -1.0, -1.0, 1.0]

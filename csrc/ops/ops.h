@@ -119,6 +119,8 @@ Tensor permute(const Tensor& a, const std::vector<int64_t>& dims);
 Tensor expand(const Tensor& a, const std::vector<int64_t>& shape);
 // The offset-th diagonal over dim1 and dim2 as the last dim: a strided view.
 Tensor diagonal(const Tensor& a, int64_t offset, int64_t dim1, int64_t dim2);
+// Tensor.view(dtype): the same bytes as another dtype of the same size.
+Tensor view_as_dtype(const Tensor& a, DType dt);
 // Tensor.unfold(dim, size, step): the windows along dim as a view (last dim: a window).
 Tensor unfold(const Tensor& a, int64_t dim, int64_t size, int64_t step);
 // all: every size-1 dim (squeeze()); else those of dims that have size 1 (none for an empty list).

@@ -408,6 +408,22 @@ Tensor t(const Tensor& a) {
   return view_with_grad(a, shape, strides, a->offset(), "TBackward0", [](const Tensor& g) { return t(g); });
 }
 
+// Tensor.view(dtype): the same bytes read as another dtype of the same size
+// (float32 <-> int32, float64 <-> int64, bool <-> uint8): shape, strides and
+// offset unchanged, no gradient (the bits are not a differentiable function
+// of the values).
+Tensor view_as_dtype(const Tensor& a, DType dt) {
+  if (dt == a->dtype()) return view_with_grad(a, a->shape(), a->strides(), a->offset(), "ViewBackward0",
+                                              [](const Tensor& g) { return g; });
+  FT_CHECK(itemsize(dt) == itemsize(a->dtype()), NotImplementedError, "view(dtype): only dtypes of the same size "
+           "are supported (", dtype_name(a->dtype()), " has ", itemsize(a->dtype()), " bytes, ", dtype_name(dt), " ",
+           itemsize(dt), ")");
+  Tensor out = std::make_shared<TensorImpl>(a->storage(), dt, a->shape(), a->strides(), a->offset());
+  out->view_base = a->view_base ? a->view_base : a;
+  out->view_version = a->version();
+  return out;
+}
+
 // Tensor.unfold: the windows of `size` elements every `step` along dim, as a
 // view: dim becomes the window count (its stride times step) and a last dim
 // of `size` walks a window (dim's stride). A 0-d tensor unfolds into its one

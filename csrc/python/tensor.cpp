@@ -420,7 +420,12 @@ void bind_tensor(py::module_& m) {
       })
       // --- views --------------------------------------------------------------
       .def("reshape", [](const Tensor& t, py::args shape, py::kwargs kw) { return ops::reshape(t, sizes_arg(shape, kw, "reshape", "shape")); })
-      .def("view", [](const Tensor& t, py::args shape, py::kwargs kw) { return ops::view(t, sizes_arg(shape, kw, "view", "size")); })
+      .def("view", [](const Tensor& t, py::args shape, py::kwargs kw) {
+        if (shape.size() == 1 && kw.size() == 0 && py::isinstance<DTypeObject>(shape[0]))
+          return ops::view_as_dtype(t, to_dtype(shape[0]));  // x.view(fasttensor.int32): the bits as another dtype
+        if (shape.size() == 0 && kw.size() == 1 && kw.contains("dtype")) return ops::view_as_dtype(t, to_dtype(kw["dtype"]));
+        return ops::view(t, sizes_arg(shape, kw, "view", "size"));
+      })
       .def("view_as", [](const Tensor& t, const Tensor& o) { return ops::view(t, o->shape().vec()); })
       .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->shape().vec()); })
       .def("transpose", &ops::transpose, py::arg("dim0"), py::arg("dim1"))

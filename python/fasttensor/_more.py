@@ -652,13 +652,13 @@ def sgn(input):
 
 @_export("signbit")
 def signbit(input):
-    """True where input's sign bit is set: negative numbers and -0.0 (a NaN's sign is not seen)."""
+    """True where input's sign bit is set: negative numbers, -0.0, -inf and NaNs with the bit set."""
     if input.dtype == _C.bool or input.dtype == _C.uint8:
         return _C._full(list(input.shape), False, _C.bool, input.device, False)
     if not input.is_floating_point():
         return input < 0
-    x = input.detach()
-    return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
+    bits = input.detach().view(_C.int64 if input.dtype == _C.float64 else _C.int32)
+    return bits < 0
 
 
 def _zero_grad_to(out, other):
