@@ -14,7 +14,9 @@ module-level function through ``lib(x)`` (``lib(x).exp(x)`` is
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence, Union
+import http.server
+import threading
+from typing import Any, Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 import pytest
@@ -307,3 +309,48 @@ def _check_case(arrays, fn, torch_fn, numpy_fn, grad, rtol, atol, grad_rtol, gra
 def ids(value: Any) -> str:
     """A parametrize id without spaces (so `--deselect` and `-k` can name it)."""
     return str(value).replace(" ", "")
+
+
+# --- a local HTTP server for download tests ---------------------------------------------------
+
+class FileServer:
+    """Serves ``files`` (name -> bytes) at ``url`` (http://127.0.0.1:<port>/) from a thread while in a
+    ``with`` block. ``requests`` lists the names asked for; a name in ``truncate`` is answered with its
+    full length promised and half of it sent before hanging up; a name not in ``files`` gets a 404."""
+
+    def __init__(self, files: Dict[str, bytes]):
+        self.files, self.truncate, self.requests = files, set(), []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                name = self.path.lstrip("/")
+                server.requests.append(name)
+                if name not in server.files:
+                    self.send_error(404, "Not Found")
+                    return
+                body = server.files[name]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if name in server.truncate:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
+
+    def __enter__(self) -> "FileServer":
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

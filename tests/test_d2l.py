@@ -20,6 +20,7 @@ import fasttensor as ft
 from fasttensor import d2l, nn
 from fasttensor.datasets import FashionMNIST as FashionMNISTDataset
 from fasttensor.datasets import write_idx
+from helpers import FileServer
 
 
 def arr(t) -> np.ndarray:
@@ -853,39 +854,10 @@ def error_within(lines, name: str, bound: float) -> bool:
 
 # --- d2l.download / extract / KaggleHouse (section 5.7), against a local server -----------------------
 
-class _FileHandler(__import__("http.server").server.BaseHTTPRequestHandler):
-    files: dict = {}
-    requests: list = []
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        name = self.path.lstrip("/")
-        type(self).requests.append(name)
-        if name not in self.files:
-            self.send_error(404, "Not Found")
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(self.files[name])))
-        self.end_headers()
-        self.wfile.write(self.files[name])
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def file_server():
-    import http.server
-    import threading
-
-    class Handler(_FileHandler):
-        files, requests = {}, []
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield Handler, f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with FileServer({}) as served:
+        yield served, served.url
 
 
 def test_download_caches_by_sha1_and_refuses_a_wrong_file(file_server, capsys):

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import os
-import threading
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ import pytest
 import fasttensor as ft
 from fasttensor.datasets import FashionMNIST, digits, read_idx, synthetic_regression, write_idx
 from fasttensor.utils.data import DataLoader
+from helpers import FileServer
 
 
 def arr(t) -> np.ndarray:
@@ -151,33 +150,6 @@ def test_mismatched_image_and_label_counts(tmp_path):
 # --- download against a local server -------------------------------------------------------------------
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    files: dict = {}
-    truncate: set = set()
-    requests: list = []
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        name = self.path.lstrip("/")
-        type(self).requests.append(name)
-        if name not in self.files:
-            self.send_error(404, "Not Found")
-            return
-        body = self.files[name]
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if name in self.truncate:  # promise the whole file, send half, hang up
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def server(tmp_path, monkeypatch):
     """Serves gzip IDX files of a tiny Fashion-MNIST at http://127.0.0.1:<port>/ and points
@@ -187,19 +159,11 @@ def server(tmp_path, monkeypatch):
     raw = source / "FashionMNIST" / "raw"
     files = {name: (raw / name).read_bytes() for name in os.listdir(raw)}
 
-    class Handler(_Handler):
-        pass
-
-    Handler.files, Handler.truncate, Handler.requests = files, set(), []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    monkeypatch.setattr(FashionMNIST, "mirrors", [f"http://127.0.0.1:{httpd.server_address[1]}/"])
-    monkeypatch.setattr(FashionMNIST, "resources",
-                        [(name, hashlib.md5(files[name]).hexdigest()) for name, _ in FashionMNIST.resources])
-    yield Handler, arrays
-    httpd.shutdown()
-    httpd.server_close()
+    with FileServer(files) as served:
+        monkeypatch.setattr(FashionMNIST, "mirrors", [served.url])
+        monkeypatch.setattr(FashionMNIST, "resources",
+                            [(name, hashlib.md5(files[name]).hexdigest()) for name, _ in FashionMNIST.resources])
+        yield served, arrays
 
 
 def leftovers(root) -> list:
