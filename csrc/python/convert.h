@@ -46,8 +46,8 @@ void set_size_class(py::object cls);
 // (2, 3), [2, 3], or varargs (2, 3) passed as a tuple of ints; Size too.
 std::vector<int64_t> to_int_list(py::handle h, const char* what);
 std::vector<int64_t> shape_from_args(const py::args& args, const char* what);
-// An int, or a tuple/list of ints, or None (empty: all dims).
-// dim arguments (an int or a sequence of ints; None: none); fn names the function in errors.
+// A dim argument: an int, or a tuple/list of ints, or None (empty: all dims);
+// fn names the function in its TypeError.
 std::vector<int64_t> to_dims(py::handle h, const char* fn);
 
 bool is_tensor(py::handle h);

@@ -244,16 +244,8 @@ void bind_functions(py::module_& m) {
     return autograd::run_backward(outputs, grads, keep_graph, create_graph, inputs, allow_unused);
   });
 
-  // autograd.Function: `out` gets a node named `name` whose backward calls the
-  // Python `backward(grad, saved)` (with the GIL), which returns one gradient or
-  // None per entry of `inputs` (None entries: arguments that are not tensors;
-  // extra trailing Nones are allowed, as in PyTorch). `saved` (None entries
-  // allowed) are kept by the node as any op's saved tensors: version-checked,
-  // freed after a backward without retain_graph, and those flagged in
-  // `saved_is_output` (the output itself) come back attached to the node for
-  // double backward.
   // Composite ops written in Python name their result's node as PyTorch's
-  // (autograd/_names.py): only a node recorded since `since` (made by the
+  // (python/fasttensor/_grad_names.py): only a node recorded since `since` (made by the
   // composite itself, never an input's) is renamed.
   m.def("_next_sequence_nr", &autograd::next_sequence_nr);
   m.def("_name_grad_fn", [](py::handle out, const std::string& name, uint64_t since) {
@@ -263,6 +255,14 @@ void bind_functions(py::module_& m) {
     if (fn && fn->sequence_nr >= since && std::strcmp(fn->name(), name.c_str()) != 0)
       fn->set_name(autograd::intern_name(name));
   });
+  // autograd.Function: `out` gets a node named `name` whose backward calls the
+  // Python `backward(grad, saved)` (with the GIL), which returns one gradient or
+  // None per entry of `inputs` (None entries: arguments that are not tensors;
+  // extra trailing Nones are allowed, as in PyTorch). `saved` (None entries
+  // allowed) are kept by the node as any op's saved tensors: version-checked,
+  // freed after a backward without retain_graph, and those flagged in
+  // `saved_is_output` (the output itself) come back attached to the node for
+  // double backward.
   m.def("_record_python_function", [](const Tensor& out, py::list inputs, py::function backward, const std::string& name,
                                       py::list saved, py::list saved_is_output) {
     std::vector<Tensor> ins;
