@@ -1150,3 +1150,106 @@ def test_retain_grad_follows_in_place_ops_through_views(m):
     y.mul_(3)  # the view's node is remade from the base's new history (its .grad was None)
     (v * m.tensor([1.0, 2.0])).sum().backward()
     assert _grad(v) == [1.0, 2.0] and _grad(x) == [6.0, 12.0, 0.0]
+
+
+# --- views from split / chunk / unbind ---------------------------------------
+_MULTI = ("This view is the output of a function that returns multiple views. Such functions do not allow the "
+          "output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+
+
+def _direct(nr, op):
+    return f"Output {nr} of {op} is a view and is being modified inplace. " + _MULTI
+
+
+def _indirect(nr, op):
+    return f"Output {nr} of {op} is a view and its base or another view of its base has been modified inplace. " + _MULTI
+
+
+def _raises(f, text):
+    with pytest.raises(RuntimeError) as err:
+        f()
+    assert str(err.value) == text
+
+
+# (make the view from x, the in-place op, the message)
+_MULTI_OUTPUT_CASES = {
+    "split": (lambda x: x.split(2)[1], lambda v: v.add_(1), _direct(1, "Split")),
+    "chunk": (lambda x: x.chunk(3)[1], lambda v: v.mul_(2), _direct(1, "Split")),
+    "split_with_sizes": (lambda x: x.split([1, 3])[1], lambda v: v.zero_(), _direct(1, "SplitWithSizes")),
+    "unbind": (lambda x: x.unbind()[3], lambda v: v.fill_(0), _direct(3, "Unbind")),
+    "unbind_dim1": (lambda x: x.unbind(1)[0], lambda v: v.copy_(v * 0), _direct(0, "Unbind")),
+    "t_of_unbind": (lambda x: x.unbind()[3].unsqueeze(0).t(), lambda v: v.sub_(1), _direct(0, "T")),
+    "slice_of_unbind": (lambda x: x.unbind()[3][1:], lambda v: v.add_(1), _direct(0, "Slice")),
+    "view_of_split": (lambda x: x.split(2)[0].view(-1), lambda v: v.clamp_(0, 1), _direct(0, "View")),
+    "relu_inplace": (lambda x: x.split(2)[0], lambda v: v.relu_(), _direct(0, "Split")),
+}
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+@pytest.mark.parametrize("case", list(_MULTI_OUTPUT_CASES))
+def test_multi_output_views_refuse_inplace_ops(m, case):
+    make, op, text = _MULTI_OUTPUT_CASES[case]
+    x = m.arange(16.0).reshape(4, 4).requires_grad_().clone()
+    v = make(x)
+    before = x.tolist()
+    _raises(lambda: op(v), text)
+    assert x.tolist() == before  # refused before anything was written
+    # Out of place, the view still works and gives its gradient.
+    (v * 2).sum().backward()
+    assert x.grad_fn is not None
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+def test_multi_output_views_of_a_leaf_and_without_grad(m):
+    leaf = m.ones(4, requires_grad=True)
+    # The multi-output refusal comes before the "view of a leaf" one, as PyTorch.
+    _raises(lambda: leaf.split(2)[0].mul_(2), _direct(0, "Split"))
+    # Nothing requires grad: allowed.
+    plain = m.ones(4)
+    a = plain.split(2)[0]
+    a.mul_(2)
+    assert plain.tolist() == [2.0, 2.0, 1.0, 1.0]
+    # The other operand requires grad: refused, and the view has no node to name.
+    _raises(lambda: plain.split(2)[1].mul_(m.ones(2, requires_grad=True)),
+            "A view was created in no_grad mode and is being modified inplace with grad mode enabled. " + _MULTI)
+    assert plain.tolist() == [2.0, 2.0, 1.0, 1.0]
+    # A detached piece is a plain tensor again.
+    x = m.ones(4, requires_grad=True).clone()
+    x.split(2)[0].detach().mul_(3)
+    assert x.tolist() == [3.0, 3.0, 1.0, 1.0]
+    # Under no_grad the in-place op is allowed (and split there makes no multi-output views).
+    with m.no_grad():
+        x.split(2)[1].add_(1)
+        pieces = x.split(2)
+    assert x.tolist() == [3.0, 3.0, 2.0, 2.0]
+    pieces[0].detach().add_(0)  # no error
+    # tensor_split and hsplit slice one piece at a time: their views are ordinary.
+    x.tensor_split(2)[1].add_(1)
+    x.hsplit(2)[0].add_(1)
+    assert x.tolist() == [4.0, 4.0, 3.0, 3.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+@pytest.mark.parametrize("change", ["base", "sibling", "base_no_grad", "leaf_update"])
+def test_multi_output_view_is_unusable_once_its_base_changed(m, change):
+    if change == "leaf_update":  # an optimizer's step on a parameter the view was split from
+        x = m.ones(4, 4, requires_grad=True)
+    else:
+        x = m.ones(4, 4, requires_grad=True).clone()
+    v = x.split(2)[1]
+    ordinary = x[2:]
+    if change == "base":
+        x.add_(1)
+    elif change == "sibling":
+        x.split(2)[0].detach().add_(1)
+    else:
+        with m.no_grad():
+            x.add_(1)
+    for use in (lambda: v.grad_fn, lambda: v * 2, lambda: v.sum(), lambda: v.is_leaf):
+        _raises(use, _indirect(1, "Split"))
+    assert v.requires_grad  # answered without the history
+    assert "grad_fn=<Invalid>" in repr(v)
+    with m.no_grad():
+        assert (v * 2).tolist() == [[2.0 if change == "sibling" else 4.0] * 4] * 2
+    # A view by slicing rebuilds its history instead.
+    (ordinary * 1).sum().backward()

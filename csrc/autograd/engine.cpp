@@ -140,10 +140,31 @@ void AccumulateGrad::accumulate(const Tensor& grad) {
   }
 }
 
+void refuse_multi_output_view(const Tensor& t, bool indirect) {
+  const char* modified = indirect ? "its base or another view of its base has been" : "is being";
+  std::string msg;
+  if (t->grad_fn()) {
+    // The view's node without its "Backward<n>" suffix: SplitBackward0 -> Split.
+    std::string op = t->grad_fn()->name();
+    const size_t cut = op.rfind("Backward");
+    if (cut != std::string::npos && cut > 0) op.erase(cut);
+    msg = str("Output ", t->multi_output_view, " of ", op, " is a view and ", modified, " modified inplace.");
+  } else {
+    msg = str("A view was created in no_grad mode and ", modified, " modified inplace with grad mode enabled.");
+  }
+  throw RuntimeError(msg + " This view is the output of a function that returns multiple views. Such functions do "
+                           "not allow the output views to be modified inplace. You should replace the inplace "
+                           "operation by an out-of-place one.");
+}
+
 void refresh_view_slow(const Tensor& t) {
   const Tensor base = t->view_base;
+  if (t->no_grad_view) {  // never linked to the base's history
+    t->view_version = t->version();
+    return;
+  }
+  if (t->multi_output_view >= 0 && base->requires_grad()) refuse_multi_output_view(t, /*indirect=*/true);
   t->view_version = t->version();
-  if (t->no_grad_view) return;  // never linked to the base's history
   // Only an in-place op with autograd gives a base new history; a base
   // changed under no_grad (a parameter update) keeps its accumulator.
   if (!base->grad_fn()) return;

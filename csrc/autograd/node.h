@@ -121,10 +121,17 @@ Edge gradient_edge(const Tensor& t);
 // after the view was made: its grad_fn is stale. This gives it a fresh one,
 // AsStridedBackward0 from the base's current history, as PyTorch does on
 // access. Cheap when nothing changed (one version compare).
+// A view from split/chunk/unbind (or a view of one) refuses this, as
+// PyTorch: its history cannot be rebuilt once its base changed in place.
 void refresh_view_slow(const Tensor& t);
 inline void refresh_view(const Tensor& t) {
   if (t->view_base && t->view_version != t->version()) refresh_view_slow(t);
 }
+
+// PyTorch's refusal of in-place work on a view returned by a function that
+// returns several views (Tensor::multi_output_view): `indirect` when its base
+// or another view of it was the one modified.
+[[noreturn]] void refuse_multi_output_view(const Tensor& t, bool indirect);
 
 // True when grad mode is on and any input requires grad.
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs);

@@ -92,6 +92,11 @@ class TensorImpl {
   // base (nor into its own .grad), and in-place ops on it with grad mode on
   // are refused.
   bool no_grad_view = false;
+  // A view returned by a function that returns several views (split, chunk,
+  // unbind), or a view of one: its output number there (0 for a view of
+  // one), else -1. As in PyTorch, autograd refuses in-place ops on it and,
+  // once its base changed in place, any use that needs its history.
+  int multi_output_view = -1;
   // Hooks of a leaf, run on its gradient before it is accumulated into .grad
   // (a non-leaf's hooks live on its grad_fn node).
   std::vector<GradHook> leaf_hooks;

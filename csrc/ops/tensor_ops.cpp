@@ -13,6 +13,7 @@ void check_inplace(const Tensor& self) {
            "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
            "the view and the inplace either both inside the no_grad block (if you don't want the inplace to be "
            "tracked) or both outside (if you want the inplace to be tracked).");
+  if (self->multi_output_view >= 0 && self->requires_grad()) autograd::refuse_multi_output_view(self, false);
   FT_CHECK(!(self->is_leaf() && self->requires_grad()), RuntimeError,
            "a leaf Variable that requires grad is being used in an in-place operation.");
   // As PyTorch: a view that requires grad over a leaf base (the base requiring grad itself, or a
@@ -85,6 +86,9 @@ Tensor embed_region(const Tensor& r, const Region& reg) {
 }  // namespace
 
 Tensor commit_inplace(const Tensor& self, const Tensor& r) {
+  // check_inplace let it through when self itself does not require grad.
+  if (self->multi_output_view >= 0 && r->requires_grad() && autograd::is_grad_enabled())
+    autograd::refuse_multi_output_view(self, false);
   {
     autograd::GradModeGuard no_grad(false);
     backend(self->device()).copy(self, r);

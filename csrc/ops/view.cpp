@@ -24,6 +24,7 @@ Tensor view_with_grad(const Tensor& a, const Shape& shape, const Shape& strides,
     out->no_grad_view = true;
     out->set_requires_grad(true);
   }
+  if (a->multi_output_view >= 0 && autograd::is_grad_enabled()) out->multi_output_view = 0;
   if (autograd::any_requires_grad({&a}))
     autograd::record(out, name, {&a}, {}, [backward](const Tensor& g, const SavedTensors&, auto&) {
       return std::vector<Tensor>{backward(g)};
@@ -309,6 +310,13 @@ Tensor select_named(const Tensor& a, int64_t dim, int64_t index, const char* nam
   });
 }
 
+// The views of a function returning several (split, unbind), made with grad
+// mode on: PyTorch's MULTI_OUTPUT_NODE views (Tensor::multi_output_view).
+void mark_multi_output(std::vector<Tensor>& views) {
+  if (!autograd::is_grad_enabled()) return;
+  for (size_t i = 0; i < views.size(); ++i) views[i]->multi_output_view = int(i);
+}
+
 std::vector<Tensor> split_named(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim, const char* name) {
   const int d = wrap_dim(dim, a->dim());
   int64_t total = 0;
@@ -321,6 +329,7 @@ std::vector<Tensor> split_named(const Tensor& a, const std::vector<int64_t>& siz
     out.push_back(slice_named(a, d, start, start + s, 1, name));
     start += s;
   }
+  mark_multi_output(out);
   return out;
 }
 }  // namespace
@@ -365,6 +374,7 @@ std::vector<Tensor> unbind(const Tensor& a, int64_t dim) {
   const int d = wrap_dim(dim, a->dim());
   std::vector<Tensor> out;
   for (int64_t i = 0; i < a->shape()[d]; ++i) out.push_back(select_named(a, d, i, "UnbindBackward0"));
+  mark_multi_output(out);
   return out;
 }
 

@@ -250,7 +250,14 @@ void bind_tensor(py::module_& m) {
         return to_numpy(t);
       }, py::arg("force") = false)
       // --- autograd -----------------------------------------------------------
-      .def_property("requires_grad", [](const Tensor& t) { autograd::refresh_view(t); return t->requires_grad(); },
+      .def_property("requires_grad", [](const Tensor& t) {
+                      // A split view whose base changed in place answers without rebuilding its history,
+                      // which PyTorch refuses (refresh_view would raise).
+                      if (t->multi_output_view >= 0 && t->view_base && t->view_version != t->version())
+                        return t->requires_grad() || t->view_base->requires_grad();
+                      autograd::refresh_view(t);
+                      return t->requires_grad();
+                    },
                     [](const Tensor& t, bool r) {
                       // The attribute's text differs from requires_grad_()'s, as in PyTorch.
                       FT_CHECK(!r || is_floating(t->dtype()) || !t->is_leaf(), RuntimeError,

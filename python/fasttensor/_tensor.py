@@ -32,14 +32,19 @@ def _host_array(t: Tensor) -> np.ndarray:
 
 
 def _repr(self: Tensor, *, tensor_contents=None) -> str:
-    grad_fn = self.grad_fn
+    try:
+        grad_fn = self.grad_fn
+        grad_fn_name = grad_fn.name() if grad_fn is not None else None
+    except RuntimeError:
+        # A split view whose base changed in place has no history to show; PyTorch prints it so.
+        grad_fn_name = "Invalid"
     return _tensor_str.format_tensor(
         _host_array(self),
         dtype=_dtype_name(self.dtype),
         default_dtype=_dtype_name(_C.get_default_dtype()),
         device=str(self.device),
-        requires_grad=self.requires_grad and grad_fn is None,
-        grad_fn=grad_fn.name() if grad_fn is not None else None,
+        requires_grad=self.requires_grad and grad_fn_name is None,
+        grad_fn=grad_fn_name,
     )
 
 
