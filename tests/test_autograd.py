@@ -799,6 +799,58 @@ def test_composite_node_names_and_gradients_match_torch(torch, case):
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+# Ops whose node has a fixed answer: a zero gradient, or an error when a backward reaches it.
+FIXED_NODES = {  # case: (function of (module, leaf), node name, "zeros", "none" or (exception type, message))
+    "heaviside": (lambda m, x: m.heaviside(x, m.tensor([0.5], dtype=m.float64)), "NotImplemented",
+                  (RuntimeError, "derivative for aten::heaviside is not implemented")),
+    "heaviside, values": (lambda m, x: m.heaviside(x.detach(), x[0, 1:2]), "NotImplemented",
+                          (RuntimeError, "derivative for aten::heaviside is not implemented")),
+    "unique": (lambda m, x: m.unique(x), "Unique2Backward0",
+               (NotImplementedError, "the derivative for '_unique2' is not implemented.")),
+    "unique, with counts": (lambda m, x: m.unique(x, return_inverse=True, return_counts=True)[0], "Unique2Backward0",
+                            (NotImplementedError, "the derivative for '_unique2' is not implemented.")),
+    "Tensor.unique": (lambda m, x: x.unique(), "Unique2Backward0",
+                      (NotImplementedError, "the derivative for '_unique2' is not implemented.")),
+    "unique_consecutive": (lambda m, x: m.unique_consecutive(x), "UniqueConsecutiveBackward0",
+                           (NotImplementedError, "the derivative for 'unique_consecutive' is not implemented.")),
+    "slogdet sign": (lambda m, x: m.linalg.slogdet(x[:, :3]).sign, "LinalgSlogdetBackward0", "none"),
+    "slogdet sign, top level": (lambda m, x: m.slogdet(x[:, 1:]).sign, "LinalgSlogdetBackward0", "none"),
+    "matrix_power 0": (lambda m, x: m.linalg.matrix_power(x[:, :3].expand(2, 3, 3), 0), "CopyBackwards", "zeros"),
+}
+
+
+@pytest.mark.parametrize("case", list(FIXED_NODES))
+def test_fixed_answer_nodes(case):
+    fn, name, error = FIXED_NODES[case]
+    for m in [fasttensor] + ([helpers.torch] if helpers.HAVE_TORCH else []):
+        x = _leaf(m)
+        out = fn(m, x)
+        node = out.grad_fn.name() if m is fasttensor else type(out.grad_fn).__name__
+        assert node == name and f"grad_fn=<{name}>" in repr(out)
+        if error == "zeros":
+            out.sum().backward()
+            np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
+        elif error == "none":
+            out.sum().backward()
+            assert x.grad is None
+        else:
+            with pytest.raises(error[0]) as err:
+                out.sum().backward()
+            assert str(err.value) == error[1]
+        with m.no_grad():
+            assert fn(m, x).grad_fn is None
+
+
+def test_fixed_answer_nodes_keep_the_values():
+    x = _leaf(fasttensor)
+    np.testing.assert_array_equal(fasttensor.heaviside(x, fasttensor.tensor([0.5], dtype=fasttensor.float64)).detach()
+                                  .numpy(), np.heaviside(x.detach().numpy(), 0.5))
+    np.testing.assert_array_equal(x.unique().detach().numpy(), np.unique(x.detach().numpy()))
+    power = fasttensor.linalg.matrix_power(x[:, :3].expand(2, 3, 3), 0)
+    assert power.is_contiguous() and power.tolist() == [np.eye(3).tolist()] * 2
+    assert fasttensor.linalg.slogdet(x[:, :3]).sign.item() == np.sign(np.linalg.det(x.detach().numpy()[:, :3]))
+
+
 def test_a_composite_never_renames_its_inputs_node():
     from fasttensor._grad_names import grad_fn_named
 

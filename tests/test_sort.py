@@ -84,6 +84,25 @@ def test_sort_gradient_and_names():
     assert repr(r) == ("fasttensor.return_types.sort(\nvalues=tensor([1, 2, 3]),\nindices=tensor([1, 2, 0]))")
 
 
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_sort_values_of_a_transposed_input_keep_its_layout_and_gradient(dim):
+    a = np.array([[3.0, -1.0, 2.0, 2.0], [0.5, 7.0, -4.0, 1.0], [2.0, 2.0, 9.0, -3.0]])  # ties: stable order
+    x = fasttensor.tensor(a, dtype=fasttensor.float64, requires_grad=True)
+    values = x.t().sort(dim, descending=True).values
+    assert values.stride() == x.t().stride() and values.grad_fn.name() == "SortBackward0"
+    weight = np.arange(12.0).reshape(4, 3) - 5
+    (values * fasttensor.tensor(weight)).sum().backward()
+    # The gradient reaches each element of a.T where sorting put it.
+    order = np.stack([stable_order(col, True) for col in np.moveaxis(a.T, dim, -1).reshape(-1, a.T.shape[dim])])
+    want = np.zeros_like(np.moveaxis(a.T, dim, -1).reshape(order.shape))
+    w = np.moveaxis(weight, dim, -1).reshape(order.shape)
+    for r in range(order.shape[0]):
+        want[r, order[r]] = w[r]
+    want = np.moveaxis(want.reshape(np.moveaxis(a.T, dim, -1).shape), -1, dim).T
+    np.testing.assert_array_equal(x.grad.numpy(), want)
+    np.testing.assert_array_equal(values.detach().numpy(), -np.sort(-a.T, axis=dim, kind="stable"))
+
+
 @pytest.mark.parametrize("k,dim,largest", [(2, 1, True), (1, 0, False), (5, -1, True), (0, 1, True), (3, 0, False)],
                          ids=ids)
 def test_topk(k, dim, largest):

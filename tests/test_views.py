@@ -514,6 +514,8 @@ RESULT_LAYOUTS = {  # name: (function, "contiguous" or the input whose strides t
     "logcumsumexp": (lambda m: _transposed(m).logcumsumexp(0), "contiguous"),
     "layer_norm": (lambda m: m.nn.functional.layer_norm(_permuted(m), (3,)), "contiguous"),
     "sort values": (lambda m: _transposed(m).sort(0)[0], _transposed),
+    "sort values, requires grad": (lambda m: _transposed(m).requires_grad_().sort(1, descending=True)[0],
+                                   _transposed),
     "sort indices": (lambda m: _permuted(m).sort(1)[1], _permuted),
     "argsort": (lambda m: _transposed(m).argsort(-1), _transposed),
     "flip": (lambda m: _permuted(m).flip(0, 2), _permuted),
@@ -536,7 +538,7 @@ def test_result_layouts_match_torch(torch, case):
     fn, _ = RESULT_LAYOUTS[case]
     got, want = fn(fasttensor), fn(torch)
     assert got.stride() == want.stride()
-    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-6)
 
 
 # --- view(dtype): the same bytes as another dtype of the same size ----------------------------------

@@ -454,8 +454,14 @@ std::pair<Tensor, Tensor> sort_along(const Tensor& a, int64_t dim, bool descendi
   };
   indices = back(indices);
   if (!want_values) return {Tensor(), indices};
-  if (is_floating(a->dtype()) && autograd::any_requires_grad({&a}))
-    return {gather_named(a, d, indices, backward_name), indices};
+  if (is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
+    Tensor gathered = gather_named(a, d, indices, backward_name);  // contiguous, with the node
+    if (a->dim() == 0 || a->is_contiguous()) return {gathered, indices};
+    // The values in a's layout, as without grad, under the same node (its backward reads g by shape).
+    Tensor v = back(values);
+    v->set_grad_fn(gathered->grad_fn());
+    return {v, indices};
+  }
   return {back(values), indices};
 }
 

@@ -1017,7 +1017,7 @@ def _normal_of_tensors(mean, std, size, generator, out, dtype, device, requires_
     shape, times std, plus mean (a number std is applied in the fill). The draw is not differentiated:
     mean and std get zero gradients (NormalBackward1/2/3)."""
     from ._functional import broadcast_shapes
-    from ._sampling import _zero_gradient
+    from ._fixed_nodes import zero_gradient
     from .autograd import no_grad
 
     if size is not None:
@@ -1041,7 +1041,7 @@ def _normal_of_tensors(mean, std, size, generator, out, dtype, device, requires_
         z.add_(mean)
     name = {(True, True): "NormalBackward3", (True, False): "NormalBackward1", (False, True): "NormalBackward2"}[
         (isinstance(mean, _C.Tensor), isinstance(std, _C.Tensor))]
-    z = _zero_gradient(z, tensors, name)
+    z = zero_gradient(z, tensors, name)
     return write_out(out, _finish(z, requires_grad and out is None), "normal")
 
 

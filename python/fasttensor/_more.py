@@ -20,6 +20,7 @@ import math
 import warnings
 
 from . import _C, return_types
+from ._fixed_nodes import no_derivative
 from ._grad_names import grad_fn_named
 from ._exports import Exports
 from ._functional import (_broadcast_pair, _dims, _dtype_display, _scalar_on, _tensor_list, _wrap_dim, diag, flip,
@@ -844,7 +845,9 @@ def heaviside(input, values):
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
     one = _C._full([], 1, input.dtype, input.device, False)
     zero = _C._full([], 0, input.dtype, input.device, False)
-    return _C.where(input == 0, values.detach(), _C.where(input > 0, one, zero))
+    step = _C.where(input == 0, values.detach(), _C.where(input > 0, one, zero))
+    return no_derivative(step, [input, values], "NotImplemented",
+                         lambda: RuntimeError("derivative for aten::heaviside is not implemented"))
 
 
 def _nan_ignoring(input, other, take_input):

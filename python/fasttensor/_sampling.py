@@ -11,6 +11,7 @@ import numbers
 import warnings
 
 from . import _C
+from ._fixed_nodes import no_derivative, zero_gradient
 
 Tensor = _C.Tensor
 
@@ -51,14 +52,25 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     if dim is not None:
         raise NotImplementedError("unique(dim=...) is not supported; unique of the flattened input is")
     values, order = input.detach().reshape(-1).sort()
-    return _runs(values, input.shape, order, return_inverse, return_counts)
+    out = _runs(values, input.shape, order, return_inverse, return_counts)
+    return _not_differentiated(out, input, "Unique2Backward0", "_unique2")
 
 
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False, dim=None):
     """input with each run of equal neighbours (flattened) kept once."""
     if dim is not None:
         raise NotImplementedError("unique_consecutive(dim=...) is not supported")
-    return _runs(input.detach().reshape(-1), input.shape, None, return_inverse, return_counts)
+    out = _runs(input.detach().reshape(-1), input.shape, None, return_inverse, return_counts)
+    return _not_differentiated(out, input, "UniqueConsecutiveBackward0", "unique_consecutive")
+
+
+def _not_differentiated(out, input: Tensor, node: str, op: str):
+    """unique's values (the first of out when a tuple) with PyTorch's node, which refuses a backward."""
+    def error():
+        return NotImplementedError(f"the derivative for '{op}' is not implemented.")
+    if isinstance(out, tuple):
+        return (no_derivative(out[0], [input], node, error),) + out[1:]
+    return no_derivative(out, [input], node, error)
 
 
 def _check_probabilities(p: Tensor, name: str) -> None:
@@ -67,33 +79,6 @@ def _check_probabilities(p: Tensor, name: str) -> None:
 
 
 _BERNOULLI, _EXPONENTIAL, _GEOMETRIC, _CAUCHY, _LOG_NORMAL, _BITS = range(6)
-
-_ZERO_GRADIENT_NODES: dict = {}
-
-
-def _zero_gradient(sample: Tensor, inputs, name: str) -> Tensor:
-    """sample, recorded (when an input requires grad) as a node named `name` that gives each input a
-    zero gradient: PyTorch's sampling functions do not differentiate the draw."""
-    if not (_C.is_grad_enabled() and any(t.requires_grad for t in inputs)):
-        return sample
-    node = _ZERO_GRADIENT_NODES.get(name)
-    if node is None:
-        from .autograd import Function
-
-        class node(Function):  # noqa: N801 - named by _grad_fn_name
-            _grad_fn_name = name
-
-            @staticmethod
-            def forward(ctx, draw, *tensors):
-                ctx.shapes = [(tuple(t.shape), t.dtype, t.device) for t in tensors]
-                return draw.clone()
-
-            @staticmethod
-            def backward(ctx, grad):
-                return (None,) + tuple(_C._full(list(shape), 0, dtype, device, False) for shape, dtype, device in ctx.shapes)
-
-        _ZERO_GRADIENT_NODES[name] = node
-    return node.apply(sample, *inputs)
 
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
@@ -106,7 +91,7 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     draws = _C._empty_like(prob, None, None, False).uniform_(generator=generator)
     if prob.numel() and not bool(((prob >= 0) & (prob <= 1)).all()):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    return _zero_gradient((draws < prob).to(input.dtype), [input], "BernoulliBackward0")
+    return zero_gradient((draws < prob).to(input.dtype), [input], "BernoulliBackward0")
 
 
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:

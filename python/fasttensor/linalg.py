@@ -12,6 +12,7 @@ import warnings
 from typing import Sequence
 
 from . import _C
+from ._fixed_nodes import no_gradient, zero_gradient
 from .autograd.function import Function
 from . import return_types
 
@@ -456,17 +457,24 @@ def _slogdet(A: Tensor):
     return sign, _LogAbsDet.apply(A, lu)
 
 
+def _slogdet_with_sign_node(A: Tensor):
+    """_slogdet whose sign, too, shows PyTorch's LinalgSlogdetBackward0 (giving no gradient) when A
+    requires grad."""
+    sign, logabs = _slogdet(A)
+    return no_gradient(sign, [A], "LinalgSlogdetBackward0"), logabs
+
+
 def slogdet(A: Tensor, *, out=None):
     """(sign, logabsdet) of each square matrix: det A = sign * exp(logabsdet); (0, -inf) when singular.
     The gradient flows through logabsdet (sign is piecewise constant)."""
     _check_matrix(A, "linalg.slogdet")
-    return linalg_slogdet(_slogdet(A))
+    return linalg_slogdet(_slogdet_with_sign_node(A))
 
 
 def _top_slogdet(input: Tensor):
     """torch.slogdet / Tensor.slogdet: linalg.slogdet with torch's older result type name."""
     _check_matrix(input, "linalg.slogdet")
-    return slogdet_result(_slogdet(input))
+    return slogdet_result(_slogdet_with_sign_node(input))
 
 
 def logdet(input: Tensor) -> Tensor:
@@ -576,9 +584,8 @@ def _matrix_power(A: Tensor, n, name: str, position: int) -> Tensor:
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    if n == 0:
-        eye = _eye(A.shape[-1], A)
-        return eye.expand(tuple(A.shape)).clone()
+    if n == 0:  # the identity, with PyTorch's node giving A a zero gradient
+        return zero_gradient(_eye(A.shape[-1], A).expand(tuple(A.shape)).clone(), [A], "CopyBackwards")
     if n < 0:
         A, n = inv(A), -n
     # Binary powering: A^n as the product of the squares A^(2^i) for the bits of n.
