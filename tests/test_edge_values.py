@@ -273,6 +273,27 @@ def test_second_derivatives_of_prod_and_norm_at_zero_entries(m) -> None:
 
 
 @pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
+def test_second_derivatives_of_prod_with_two_or_more_zeros(m) -> None:
+    # d2 prod / dx_i dx_j is the product of the rest: 6 for the two zeros of [0, 2, 0, 3], nonzero
+    # only where the pair covers all the zeros.
+    x = m.tensor([0.0, 2.0, 0.0, 3.0], dtype=m.float64, requires_grad=True)
+    (g,) = m.autograd.grad(x.prod(), x, create_graph=True)
+    assert g.tolist() == [0.0, 0.0, 0.0, 0.0]
+    weight = m.tensor([1.0, 2.0, 3.0, 4.0], dtype=m.float64)
+    assert m.autograd.grad((g * weight).sum(), x)[0].tolist() == [18.0, 0.0, 6.0, 0.0]
+    # Per dim, keepdim: columns [0, 0, 5] (two zeros), [1, 0, 2] (one), [0, 0, 0] (three).
+    y = m.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [5.0, 2.0, 0.0]], dtype=m.float64, requires_grad=True)
+    (g,) = m.autograd.grad(y.prod(0, keepdim=True).sum(), y, create_graph=True)
+    assert g.tolist() == [[0.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 0.0]]
+    (h,) = m.autograd.grad((g * m.arange(1.0, 10.0, dtype=m.float64).reshape(3, 3)).sum(), y)
+    # The sum is w0 y1 y2 + w1 y0 y2 + w2 y0 y1 per column (w: that column's weights 1..9).
+    # Column 0 (w 1, 4, 7): d/dy00 = 4 * 5, d/dy10 = 1 * 5, d/dy20 = 0 (y00 = y10 = 0).
+    # Column 1 (w 2, 5, 8): d/dy01 = 5 * 2 + 8 * 0, d/dy11 = 2 * 2 + 8 * 1, d/dy21 = 2 * 0 + 5 * 1.
+    # Column 2: three zeros, all 0.
+    assert h.tolist() == [[20.0, 10.0, 0.0], [5.0, 12.0, 0.0], [0.0, 5.0, 0.0]]
+
+
+@pytest.mark.parametrize("m", libs(), ids=lambda m: m.__name__)
 def test_squeeze_of_an_empty_dim_list_and_chunks_of_an_empty_dim(m) -> None:
     x = m.ones(1, 3, 1, requires_grad=True)
     assert x.squeeze(()).shape == (1, 3, 1) and x.squeeze([]).shape == (1, 3, 1)

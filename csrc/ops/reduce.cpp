@@ -147,8 +147,16 @@ Tensor prod(const Tensor& a_in, std::optional<int64_t> dim, bool keepdim, std::o
                        Tensor res = expand_back(s[1], in_shape, mask, keepdim);
                        // res / x with 1 for the zeros: the branch where() drops must stay finite, or
                        // its NaN derivative would leak into second derivatives (0 * inf).
-                       Tensor others = where(is_zero, where(binary(BinaryOp::Eq, zero_count, one), prod_nonzero, zero),
-                                             div(res, where(is_zero, one, x)));
+                       // At a zero: the product of the others, prod_nonzero with one zero, else 0. Under
+                       // create_graph, with two zeros that 0 is prod_nonzero times the other zero, whose
+                       // derivative (prod_nonzero) second derivatives need: sum of the zeros minus this one.
+                       Tensor at_zero = where(binary(BinaryOp::Eq, zero_count, one), prod_nonzero, zero);
+                       if (autograd::is_grad_enabled()) {
+                         Tensor other_zero = sub(sum(where(is_zero, x, zero), dims, true), x);
+                         Tensor two = wrap_scalar(Scalar::from_int(2));
+                         at_zero = where(binary(BinaryOp::Eq, zero_count, two), mul(prod_nonzero, other_zero), at_zero);
+                       }
+                       Tensor others = where(is_zero, at_zero, div(res, where(is_zero, one, x)));
                        return std::vector<Tensor>{mul(expand_back(g, in_shape, mask, keepdim), others)};
                      });
   }
