@@ -55,6 +55,20 @@ def test_shape_is_size():
     assert pickle.loads(pickle.dumps(x.shape)) == (2, 3, 4)
 
 
+def test_size_indexing_and_slicing():
+    s = fasttensor.zeros(2, 3, 4, 5).shape
+    assert s[0] == 2 and s[-1] == 5 and type(s[1]) is int
+    for piece in (s[1:], s[::-2], s[:0], s[10:]):
+        assert type(piece) is fasttensor.Size
+    assert s[::-2] == (5, 3) and repr(s[:0]) == "fasttensor.Size([])" and s[1:3] == (3, 4)
+    with pytest.raises(IndexError, match="tuple index out of range"):
+        s[4]
+    with pytest.raises(TypeError, match="tuple indices must be integers or slices, not str"):
+        s["a"]
+    assert fasttensor.Size([7, 8])[1:] == (8,) and type(fasttensor.Size([7, 8])[1:]) is fasttensor.Size
+    assert s[1:] + (6,) == (3, 4, 5, 6) and type(s[1:] + (6,)) is fasttensor.Size
+
+
 def test_device_attributes():
     x = fasttensor.zeros(2)
     assert str(x.device) == "cpu" and repr(x.device) == "device(type='cpu')"

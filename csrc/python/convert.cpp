@@ -85,12 +85,53 @@ py::object device_object(const Device& d) {
   return py::cast(shown);
 }
 
-void set_size_class(py::object cls) { *g_size_class = std::move(cls); }
+void set_size_class(py::object cls) {
+  FT_CHECK(PyType_Check(cls.ptr()) && PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(cls.ptr()), &PyTuple_Type),
+           TypeError, "_set_size_class expects a subclass of tuple");
+  *g_size_class = std::move(cls);
+}
+
+namespace {
+// t[i] as tuple's; t[a:b] as a new instance of t's own class.
+PyObject* size_subscript(PyObject* self, PyObject* item) {
+  PyObject* r = PyTuple_Type.tp_as_mapping->mp_subscript(self, item);
+  if (!r || !PySlice_Check(item)) return r;
+  PyTypeObject* type = Py_TYPE(self);
+  const Py_ssize_t n = PyTuple_GET_SIZE(r);
+  PyObject* out = type->tp_alloc(type, n);
+  if (out)
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      PyObject* v = PyTuple_GET_ITEM(r, i);
+      Py_INCREF(v);
+      PyTuple_SET_ITEM(out, i, v);
+    }
+  Py_DECREF(r);
+  return out;
+}
+}  // namespace
+
+py::object make_size_base_class() {
+  static PyType_Slot slots[] = {{Py_mp_subscript, reinterpret_cast<void*>(&size_subscript)}, {0, nullptr}};
+  // Sizes 0: the instance layout (and item size) is tuple's.
+  static PyType_Spec spec = {"fasttensor._C._SizeBase", 0, 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, slots};
+  py::tuple bases = py::make_tuple(py::handle(reinterpret_cast<PyObject*>(&PyTuple_Type)));
+  PyObject* type = PyType_FromSpecWithBases(&spec, bases.ptr());
+  if (!type) throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(type);
+}
 
 py::object size_object(const Shape& s) {
-  py::tuple t(s.size());
-  for (int i = 0; i < s.size(); ++i) t[i] = py::int_(s[i]);
-  return *g_size_class ? (*g_size_class)(t) : py::object(t);
+  // Made as tuple's own constructor makes a subclass instance (tp_alloc, then the items): calling
+  // Size(tuple) would build a tuple, copy it, and cost twice as much per x.shape.
+  PyTypeObject* type = *g_size_class ? reinterpret_cast<PyTypeObject*>(g_size_class->ptr()) : &PyTuple_Type;
+  py::object out = py::reinterpret_steal<py::object>(type->tp_alloc(type, s.size()));
+  if (!out) throw py::error_already_set();
+  for (int i = 0; i < s.size(); ++i) {
+    PyObject* n = PyLong_FromLongLong(s[i]);
+    if (!n) throw py::error_already_set();
+    PyTuple_SET_ITEM(out.ptr(), i, n);
+  }
+  return out;
 }
 
 std::vector<int64_t> to_int_list(py::handle h, const char* what) {

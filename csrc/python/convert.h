@@ -42,6 +42,9 @@ py::object device_object(const Device& d);
 // The fasttensor.Size for a shape.
 py::object size_object(const Shape& s);
 void set_size_class(py::object cls);
+// The base class of fasttensor.Size: a tuple whose slices are of the
+// slicing object's class, with indexing in C (x.shape[0] at tuple speed).
+py::object make_size_base_class();
 
 // (2, 3), [2, 3], or varargs (2, 3) passed as a tuple of ints; Size too.
 std::vector<int64_t> to_int_list(py::handle h, const char* what);

@@ -175,6 +175,7 @@ void bind_runtime(py::module_& m) {
   m.def("_cpu_model_name", &cpu::cpu_model_name);
   m.def("_cpu_cached_bytes", &cpu_cached_bytes);
   m.def("_cpu_empty_cache", &cpu_empty_cache);
+  m.attr("_SizeBase") = make_size_base_class();
   m.def("_set_size_class", &set_size_class);
   py::class_<Generator>(m, "Generator")
       .def(py::init([](py::object device) {

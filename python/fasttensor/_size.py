@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from . import _C
 
-class Size(tuple):
-    """A tuple of ints: ``t.shape == (3, 4)`` and ``t.shape[0]`` work as in PyTorch."""
+
+class Size(_C._SizeBase):
+    """A tuple of ints: ``t.shape == (3, 4)`` and ``t.shape[0]`` work as in PyTorch. Indexing comes
+    from the C base, a tuple whose slices are Sizes (``t.shape[1:]``)."""
 
     __slots__ = ()
 
@@ -18,10 +21,6 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
-
-    def __getitem__(self, item):
-        r = tuple.__getitem__(self, item)
-        return Size(r) if isinstance(item, slice) else r
 
     def __add__(self, other):
         if not isinstance(other, tuple):
