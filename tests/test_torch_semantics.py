@@ -1090,3 +1090,27 @@ def test_dtype_unsupported_kernels_raise_not_implemented_error():
                       (lambda: fasttensor.empty(2, dtype=fasttensor.uint8).normal_(), "normal_kernel_cpu")):
         with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for'):
             f()
+
+
+# --- the type names Python's own messages show ------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("make,name", [(lambda m: m.arange(3).shape, "Size"), (lambda m: m.float32, "dtype"),
+                                       (lambda m: m.device("cpu"), "device"), (lambda m: m.finfo(m.float32), "finfo"),
+                                       (lambda m: m.iinfo(m.int64), "iinfo")], ids=["Size", "dtype", "device",
+                                                                                    "finfo", "iinfo"])
+def test_types_are_named_as_the_librarys_own(m, make, name):
+    obj = make(m)
+    lib = m.__name__
+    with pytest.raises(TypeError) as err:
+        obj()  # the notes' x.shape()
+    assert str(err.value) == f"'{lib}.{name}' object is not callable"
+    assert repr(type(obj)) == f"<class '{lib}.{name}'>" and type(obj).__name__ == name
+    assert type(obj).__module__ == lib
+
+
+@libs
+def test_grad_mode_decorator_needs_a_function(m):
+    with pytest.raises(TypeError, match=r"^_DecoratorContextManager.__call__\(\) missing 1 required positional "
+                                        r"argument: 'orig_func'$"):
+        m.no_grad()()

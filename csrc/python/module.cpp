@@ -1,6 +1,7 @@
 // The Python module fasttensor._C: argument conversion and calls into ops.
 // No op logic lives here.
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -91,6 +92,18 @@ void bind_exceptions() {
   });
 }
 
+// The name a type shows in Python's own messages ("'fasttensor.dtype' object
+// is not callable"), which is tp_name, apart from __module__ and __name__:
+// PyTorch's dtype, device, Size, finfo and iinfo show "torch.<name>" there.
+// The names are kept for the life of the process, as types keep tp_name.
+void set_type_name(py::handle type, const std::string& name) {
+  FT_CHECK(PyType_Check(type.ptr()) && (reinterpret_cast<PyTypeObject*>(type.ptr())->tp_flags & Py_TPFLAGS_HEAPTYPE),
+           TypeError, "_set_type_name expects a class");
+  static std::deque<std::string>* names = new std::deque<std::string>();
+  names->push_back(name);
+  reinterpret_cast<PyTypeObject*>(type.ptr())->tp_name = names->back().c_str();
+}
+
 void bind_types(py::module_& m) {
   py::class_<DTypeObject>(m, "dtype")
       .def_property_readonly("is_floating_point", [](const DTypeObject& d) { return is_floating(d.value); })
@@ -105,6 +118,7 @@ void bind_types(py::module_& m) {
     m.attr(dtype_name(t)) = dtype_object(t);
   }
   m.attr("dtype").attr("__module__") = "fasttensor";
+  set_type_name(m.attr("dtype"), "fasttensor.dtype");
 
   py::class_<Device>(m, "device")
       .def(py::init([](py::object spec, py::object index) {
@@ -138,6 +152,7 @@ void bind_types(py::module_& m) {
       .def(py::pickle([](const Device& d) { return py::make_tuple(d.str()); },
                       [](py::tuple t) { return parse_device(t[0].cast<std::string>()); }));
   m.attr("device").attr("__module__") = "fasttensor";
+  set_type_name(m.attr("device"), "fasttensor.device");
 
   py::class_<autograd::Node, std::shared_ptr<autograd::Node>>(m, "Node")
       .def("name", &autograd::Node::name)
@@ -177,6 +192,7 @@ void bind_runtime(py::module_& m) {
   m.def("_cpu_empty_cache", &cpu_empty_cache);
   m.attr("_SizeBase") = make_size_base_class();
   m.def("_set_size_class", &set_size_class);
+  m.def("_set_type_name", &set_type_name);
   py::class_<Generator>(m, "Generator")
       .def(py::init([](py::object device) {
              auto g = std::make_unique<Generator>();

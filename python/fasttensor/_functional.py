@@ -980,6 +980,12 @@ class iinfo:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
+for _info in (finfo, iinfo):  # shown as torch's: <class 'fasttensor.finfo'>, 'fasttensor.finfo' in messages
+    _info.__module__ = "fasttensor"
+    _C._set_type_name(_info, f"fasttensor.{_info.__name__}")
+del _info
+
+
 def _with_out(op, name: str):
     """op with PyTorch's out= keyword (the result written into out: _creation.write_out)."""
     from ._creation import write_out

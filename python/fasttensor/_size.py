@@ -39,3 +39,8 @@ class Size(_C._SizeBase):
 
     def __reduce__(self):
         return (Size, (tuple(self),))
+
+
+# As torch.Size: <class 'fasttensor.Size'>, and "'fasttensor.Size' object is not callable".
+Size.__module__ = "fasttensor"
+_C._set_type_name(Size, "fasttensor.Size")

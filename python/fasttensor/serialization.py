@@ -28,7 +28,8 @@ _ALLOWED_GLOBALS = {
     ("fasttensor._tensor", "_rebuild"),
     ("fasttensor", "Tensor"),
     ("fasttensor.nn.parameter", "Parameter"),
-    ("fasttensor._size", "Size"),
+    ("fasttensor", "Size"),
+    ("fasttensor._size", "Size"),  # files saved before Size was shown as fasttensor.Size
     ("fasttensor._dtype_pickle", "dtype_from_name"),
     ("fasttensor", "device"),  # made from its string ('cuda:0'), as torch.load allows
     ("collections", "OrderedDict"),

@@ -12,7 +12,7 @@ from .gradcheck import gradcheck
 Tensor = _C.Tensor
 
 
-class _GradMode:
+class _DecoratorContextManager:
     """Base of no_grad / enable_grad / set_grad_enabled: context manager and decorator."""
 
     _mode: bool
@@ -24,16 +24,16 @@ class _GradMode:
     def __exit__(self, *exc) -> None:
         _C.set_grad_enabled(self._prev)
 
-    def __call__(self, fn):
-        @functools.wraps(fn)
+    def __call__(self, orig_func):  # PyTorch's parameter name, which its TypeError names
+        @functools.wraps(orig_func)
         def wrapper(*args, **kwargs):
             with self.__class__():
-                return fn(*args, **kwargs)
+                return orig_func(*args, **kwargs)
 
         return wrapper
 
 
-class _NoArgsMode(_GradMode):
+class _NoArgsMode(_DecoratorContextManager):
     """no_grad / enable_grad: also usable as a decorator without parentheses."""
 
     def __new__(cls, orig_func=None):
@@ -56,7 +56,7 @@ class enable_grad(_NoArgsMode):
     _mode = True
 
 
-class inference_mode(_GradMode):
+class inference_mode(_DecoratorContextManager):
     """Like no_grad (fasttensor has no separate inference tensors)."""
 
     _mode = False
@@ -70,7 +70,7 @@ class inference_mode(_GradMode):
         self._mode = not mode
 
 
-class set_grad_enabled(_GradMode):
+class set_grad_enabled(_DecoratorContextManager):
     """set_grad_enabled(False) switches grad mode at once and, used with `with`, restores it after."""
 
     def __init__(self, mode: bool):
@@ -84,14 +84,14 @@ class set_grad_enabled(_GradMode):
     def __exit__(self, *exc) -> None:
         _C.set_grad_enabled(self._prev)
 
-    def __call__(self, fn):
+    def __call__(self, orig_func):
         mode = self._mode
         _C.set_grad_enabled(self._prev)
 
-        @functools.wraps(fn)
+        @functools.wraps(orig_func)
         def wrapper(*args, **kwargs):
             with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
+                return orig_func(*args, **kwargs)
 
         return wrapper
 
