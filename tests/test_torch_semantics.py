@@ -1114,3 +1114,17 @@ def test_grad_mode_decorator_needs_a_function(m):
     with pytest.raises(TypeError, match=r"^_DecoratorContextManager.__call__\(\) missing 1 required positional "
                                         r"argument: 'orig_func'$"):
         m.no_grad()()
+
+
+@libs
+def test_alpha_times_a_python_number_is_computed_in_the_result_dtype(m):
+    t = m.tensor([2.441], dtype=m.float64)
+    # 2.441 + 2 * 0.1 in float64: 0.2 must not pass through float32 (2.641000002980232).
+    assert t.add(0.1, alpha=2).item() == 2.441 + 2 * 0.1
+    assert t.sub(0.1, alpha=3).item() == 2.441 - 3 * 0.1
+    assert m.add(t, 0.1, alpha=2).item() == 2.441 + 2 * 0.1
+    assert t.clone().add_(0.1, alpha=2).item() == 2.441 + 2 * 0.1
+    assert m.sub(t, 0.1, alpha=2).item() == 2.441 - 2 * 0.1
+    _is(m.tensor([1], dtype=m.uint8).add(200, alpha=2), [145], "uint8")  # 1 + 400, wrapped in uint8
+    _is(m.tensor([1.5]).add(m.tensor(0.1, dtype=m.float64), alpha=3), [float(np.float32(1.5) + np.float32(3) *
+                                                                          np.float32(0.1))], "float32")

@@ -209,7 +209,11 @@ Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, co
   // A tensor requiring grad is cast differentiably (cast_to records nothing; it keeps a wrapped
   // number's mark, which to_dtype would drop).
   const auto cast = [rt](const Tensor& t) { return t->requires_grad() ? ops::to_dtype(t, rt) : ops::cast_to(t, rt); };
-  return cast(ops::binary(BinaryOp::Mul, cast(other), a));
+  Tensor scaled = cast(other);
+  // A Python number, unmarked: two marked floats would multiply in the default
+  // dtype (add(0.1, alpha=2) on float64 would round 0.2 to float32).
+  if (scaled->is_wrapped_number) scaled = ops::clone(scaled);
+  return cast(ops::binary(BinaryOp::Mul, scaled, a));
 }
 
 }  // namespace ft::python
