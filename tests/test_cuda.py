@@ -342,6 +342,11 @@ class TestElementwise:
         check_cuda(lambda x: ~x, [a])
         if dtype != "bool":
             check_cuda(lambda x: x & 6, [a])
+            # Shifts by amounts in and out of range (negative, the width and more).
+            amounts = np.array([0, 1, 3, 7, 8, 31, 32, 63, 64, 70, -1, 2, 5], dtype=dtype)[:, None]
+            check_cuda(lambda x, n: x << n, [a[:13], amounts])
+            check_cuda(lambda x, n: x >> n, [a[:13], amounts])
+            check_cuda(lambda x: 3 << x[:, ::3], [a])
 
     def test_float_special_values(self) -> None:
         a = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 3.5, -7.25], dtype=np.float32)

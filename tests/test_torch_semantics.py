@@ -1128,3 +1128,50 @@ def test_alpha_times_a_python_number_is_computed_in_the_result_dtype(m):
     _is(m.tensor([1], dtype=m.uint8).add(200, alpha=2), [145], "uint8")  # 1 + 400, wrapped in uint8
     _is(m.tensor([1.5]).add(m.tensor(0.1, dtype=m.float64), alpha=3), [float(np.float32(1.5) + np.float32(3) *
                                                                           np.float32(0.1))], "float32")
+
+
+# --- shifts ---------------------------------------------------------------------------------------
+
+@libs
+def test_shift_operators_and_functions(m):
+    t = m.tensor([1, -8, 5, 7])
+    _is(t << 2, [4, -32, 20, 28], "int64")
+    _is(t >> 1, [0, -4, 2, 3], "int64")  # arithmetic: -8 >> 1 is -4
+    # A shift by the width or more, or by a negative amount: 0, or the sign for a right shift.
+    _is(t << 64, [0, 0, 0, 0], "int64")
+    _is(t >> 64, [0, -1, 0, 0], "int64")
+    _is(t << -1, [0, 0, 0, 0], "int64")
+    _is(t >> -1, [0, -1, 0, 0], "int64")
+    _is(t << 63, [-2 ** 63, 0, -2 ** 63, -2 ** 63], "int64")
+    _is(t << m.tensor([0, 1, 2, 70]), [1, -16, 20, 0], "int64")
+    _is(m.tensor([1, 200], dtype=m.uint8) << 1, [2, 144], "uint8")  # wraps
+    _is(m.tensor([1, 200], dtype=m.uint8) >> 9, [0, 0], "uint8")
+    _is(m.tensor([-5], dtype=m.int32) >> 40, [-1], "int32")
+    _is(m.tensor([5], dtype=m.int32) << 31, [-2 ** 31], "int32")
+    _is(m.tensor([True]) << 1, [2], "int64")
+    _is(2 << m.tensor([1, 2]), [4, 8], "int64")
+    _is(64 >> m.tensor([1, 2]), [32, 16], "int64")
+    _is(m.bitwise_left_shift(t, 1), [2, -16, 10, 14], "int64")
+    _is(m.bitwise_right_shift(t, m.tensor(1)), [0, -4, 2, 3], "int64")
+    _is(t.bitwise_left_shift(1), [2, -16, 10, 14], "int64")
+    x = t.clone()
+    assert x.bitwise_right_shift_(1) is x and x.tolist() == [0, -4, 2, 3]
+    x <<= 2
+    _is(x, [0, -16, 8, 12], "int64")
+    x >>= 1
+    _is(x, [0, -8, 4, 6], "int64")
+    _is(t[1::2] << 1, [-16, 14], "int64")  # a strided view
+    for bad, dtype in [(lambda: m.tensor([1.5]) << 1, "Float"), (lambda: m.tensor([1]) >> 1.5, "Float"),
+                       (lambda: m.tensor([True]) << m.tensor([True]), "Bool")]:
+        with pytest.raises(NotImplementedError, match=f"not implemented for '{dtype}'"):
+            bad()
+
+
+@libs
+def test_in_place_ops_check_the_result_type_before_the_ops_own_dtype_rules(m):
+    t = m.tensor([1, 2])
+    for op in (lambda: t.bitwise_or_(0.5), lambda: t.__ior__(0.5), lambda: t.__ilshift__(m.tensor([1.0])),
+               lambda: t.div_(2)):
+        with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+            op()
+    assert t.tolist() == [1, 2]

@@ -25,6 +25,9 @@ enum class BinaryOp : uint8_t {
   Add, Sub, Mul, Div, FloorDiv, Remainder, Fmod, Pow, Maximum, Minimum,
   // (Remainder: sign of the divisor, as Python's %; Fmod: sign of the dividend, as C's fmod.)
   BitAnd, BitOr, BitXor,  // integers and bool only
+  // Integers only; a shift by a negative amount or the width or more gives 0
+  // (right shift of a negative number: -1), as PyTorch's.
+  LeftShift, RightShift,
   // Comparisons and logic: out dtype is bool.
   Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor,
   // Backward helpers (float only): a = incoming grad, b = saved tensor.

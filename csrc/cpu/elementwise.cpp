@@ -100,6 +100,11 @@ inline T min_nan(T a, T b) {
 // Integer division by -1 is negation, done in unsigned arithmetic: the
 // hardware traps on min / -1 (and min % -1), and PyTorch's result wraps.
 template <class T>
+inline bool is_negative(T x) {  // false for unsigned types, without comparing them with 0
+  if constexpr (std::is_signed_v<T>) return x < T(0);
+  else return false;
+}
+template <class T>
 inline bool is_minus_one(T y) {
   if constexpr (std::is_signed_v<T>) return y == T(-1);
   else return false;
@@ -129,6 +134,20 @@ T int_pow(T base, T exp) {
     exp >>= 1;
   }
   return result;
+}
+
+// x << n and x >> n for an integer type T, as PyTorch's: n < 0 or n at least
+// T's width gives 0 (a right shift, the sign: -1 for negative x). The left
+// shift runs on the unsigned type, so a negative x shifts without UB.
+template <class T>
+T shift_left(T x, T n) {
+  if (is_negative(n) || n >= T(sizeof(T) * 8)) return 0;
+  return static_cast<T>(static_cast<std::make_unsigned_t<T>>(x) << n);
+}
+template <class T>
+T shift_right(T x, T n) {
+  if (is_negative(n) || n >= T(sizeof(T) * 8)) return is_negative(x) ? T(-1) : T(0);
+  return static_cast<T>(x >> n);
 }
 
 template <class T>
@@ -247,6 +266,12 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       break;
     case BinaryOp::BitXor:
       if constexpr (!is_float) return binary_loop<T, T, T>(out, a, b, g, [](T x, T y) { return T(x ^ y); });
+      break;
+    case BinaryOp::LeftShift:
+      if constexpr (!is_float && !std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, g, shift_left<T>);
+      break;
+    case BinaryOp::RightShift:
+      if constexpr (!is_float && !std::is_same_v<T, bool>) return binary_loop<T, T, T>(out, a, b, g, shift_right<T>);
       break;
     case BinaryOp::Eq: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x == y; });
     case BinaryOp::Ne: return binary_loop<bool, T, T>(out, a, b, g, [](T x, T y) { return x != y; });

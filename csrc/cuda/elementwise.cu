@@ -260,6 +260,21 @@ template <class T>
 struct BitXorOp {
   __device__ T operator()(T x, T y) const { return T(x ^ y); }
 };
+// As the CPU's shift_left / shift_right: 0 (or the sign) for a shift below 0 or of the width or more.
+template <class T>
+struct ShiftLeftOp {
+  __device__ T operator()(T x, T n) const {
+    if (is_negative(n) || n >= T(sizeof(T) * 8)) return T(0);
+    return static_cast<T>(static_cast<std::make_unsigned_t<T>>(x) << n);
+  }
+};
+template <class T>
+struct ShiftRightOp {
+  __device__ T operator()(T x, T n) const {
+    if (is_negative(n) || n >= T(sizeof(T) * 8)) return is_negative(x) ? T(-1) : T(0);
+    return static_cast<T>(x >> n);
+  }
+};
 template <class T>
 struct LogicalAndOp {
   __device__ bool operator()(T x, T y) const { return x != T(0) && y != T(0); }
@@ -345,6 +360,12 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       break;
     case BinaryOp::BitXor:
       if constexpr (!kIsFloat<T>) return run(BitXorOp<T>{});
+      break;
+    case BinaryOp::LeftShift:
+      if constexpr (!kIsFloat<T> && !kIsBool<T>) return run(ShiftLeftOp<T>{});
+      break;
+    case BinaryOp::RightShift:
+      if constexpr (!kIsFloat<T> && !kIsBool<T>) return run(ShiftRightOp<T>{});
       break;
     case BinaryOp::Eq: return compare(EqOp<T>{});
     case BinaryOp::Ne: return compare(NeOp<T>{});

@@ -33,6 +33,8 @@ const char* binary_name(BinaryOp op) {
     case BinaryOp::BitAnd: return "bitwise_and";
     case BinaryOp::BitOr: return "bitwise_or";
     case BinaryOp::BitXor: return "bitwise_xor";
+    case BinaryOp::LeftShift: return "lshift";
+    case BinaryOp::RightShift: return "rshift";
     case BinaryOp::Eq: return "eq";
     case BinaryOp::Ne: return "ne";
     case BinaryOp::Lt: return "lt";
@@ -52,6 +54,9 @@ DType compute_dtype(BinaryOp op, const Tensor& a, const Tensor& b) {
   if (op == BinaryOp::Div && !is_floating(t)) return default_dtype();
   if (op == BinaryOp::BitAnd || op == BinaryOp::BitOr || op == BinaryOp::BitXor)
     FT_CHECK(!is_floating(t), NotImplementedError, "\"", binary_name(op), "_cpu\" not implemented for '", dtype_scalar_name(t), "'");
+  if (op == BinaryOp::LeftShift || op == BinaryOp::RightShift)
+    FT_CHECK(!is_floating(t) && t != DType::Bool, NotImplementedError, "\"", binary_name(op), "_cpu\" not implemented for '",
+             dtype_scalar_name(t), "'");
   // A Python number below 0 as an integer exponent (a tensor exponent gives 0, +-1).
   if (op == BinaryOp::Pow && !is_floating(t) && t != DType::Bool && b->is_wrapped_number)
     FT_CHECK(item(b).d >= 0, RuntimeError,
@@ -289,6 +294,9 @@ Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
   const Shape shape = broadcast_shapes(self->shape(), other->shape());
   FT_CHECK(shape == self->shape(), RuntimeError, "output with shape ", self->shape().str(),
            " doesn't match the broadcast shape ", shape.str());
+  // PyTorch checks that the result type fits self before the op's own dtype
+  // rules: int.bitwise_or_(0.5) is a cast error, not bitwise_or on floats.
+  if (!is_comparison(op)) check_result_fits(result_type(self, other), self);
   const DType compute = compute_dtype(op, self, other);
   if (!is_comparison(op)) check_result_fits(compute, self);
   if (autograd::any_requires_grad({&self, &other})) {

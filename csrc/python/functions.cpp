@@ -98,6 +98,7 @@ void bind_functions(py::module_& m) {
   FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN(fmod, Fmod)
   m.def("bitwise_not", &ops::bitwise_not, py::arg("input"));
   FT_BINARY_FN(bitwise_and, BitAnd) FT_BINARY_FN(bitwise_or, BitOr) FT_BINARY_FN(bitwise_xor, BitXor)
+  FT_BINARY_FN(bitwise_left_shift, LeftShift) FT_BINARY_FN(bitwise_right_shift, RightShift)
 #define FT_ADD_LIKE_FN(NAME, OP)                                                                   \
   m.def(#NAME, [](py::handle a, py::handle b, py::handle alpha, py::object out) {                 \
     return add_like(BinaryOp::OP, #NAME, a, b, alpha, out);                                       \

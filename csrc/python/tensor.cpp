@@ -499,8 +499,12 @@ void bind_tensor(py::module_& m) {
       FT_BINARY_OPERATOR("__and__", BitAnd, false) FT_BINARY_OPERATOR("__rand__", BitAnd, true)
       FT_BINARY_OPERATOR("__or__", BitOr, false) FT_BINARY_OPERATOR("__ror__", BitOr, true)
       FT_BINARY_OPERATOR("__xor__", BitXor, false) FT_BINARY_OPERATOR("__rxor__", BitXor, true)
+      FT_BINARY_OPERATOR("__lshift__", LeftShift, false) FT_BINARY_OPERATOR("__rlshift__", LeftShift, true)
+      FT_BINARY_OPERATOR("__rshift__", RightShift, false) FT_BINARY_OPERATOR("__rrshift__", RightShift, true)
       FT_INPLACE_OPERATOR("__iand__", BitAnd) FT_INPLACE_OPERATOR("__ior__", BitOr) FT_INPLACE_OPERATOR("__ixor__", BitXor)
+      FT_INPLACE_OPERATOR("__ilshift__", LeftShift) FT_INPLACE_OPERATOR("__irshift__", RightShift)
       FT_BINARY_METHOD(bitwise_and, BitAnd) FT_BINARY_METHOD(bitwise_or, BitOr) FT_BINARY_METHOD(bitwise_xor, BitXor)
+      FT_BINARY_METHOD(bitwise_left_shift, LeftShift) FT_BINARY_METHOD(bitwise_right_shift, RightShift)
       FT_INPLACE_OPERATOR("__iadd__", Add) FT_INPLACE_OPERATOR("__isub__", Sub)
       FT_INPLACE_OPERATOR("__imul__", Mul) FT_INPLACE_OPERATOR("__itruediv__", Div)
       FT_INPLACE_OPERATOR("__ifloordiv__", FloorDiv) FT_INPLACE_OPERATOR("__imod__", Remainder)
@@ -528,6 +532,12 @@ void bind_tensor(py::module_& m) {
       .def("bitwise_and_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitAnd, t, operand_arg(o, "bitwise_and_", "other")); })
       .def("bitwise_or_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitOr, t, operand_arg(o, "bitwise_or_", "other")); })
       .def("bitwise_xor_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitXor, t, operand_arg(o, "bitwise_xor_", "other")); })
+      .def("bitwise_left_shift_", [](const Tensor& t, py::handle o) {
+        return ops::binary_(BinaryOp::LeftShift, t, operand_arg(o, "bitwise_left_shift_", "other"));
+      })
+      .def("bitwise_right_shift_", [](const Tensor& t, py::handle o) {
+        return ops::binary_(BinaryOp::RightShift, t, operand_arg(o, "bitwise_right_shift_", "other"));
+      })
       .def("bitwise_not_", [](const Tensor& t) { return ops::copy_(t, ops::bitwise_not(t)); })
       .def("bitwise_not", &ops::bitwise_not)
       // --- elementwise methods -------------------------------------------------

@@ -87,6 +87,8 @@ from ._C import (  # noqa: E402
     bitwise_and,
     bitwise_or,
     bitwise_xor,
+    bitwise_left_shift,
+    bitwise_right_shift,
     bitwise_not,
     lt,
     matmul,
