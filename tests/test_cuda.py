@@ -15,6 +15,9 @@ from __future__ import annotations
 import gc
 import io
 import math
+import os
+import subprocess
+import sys
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -845,11 +848,12 @@ class TestSort:
 # --- random numbers ------------------------------------------------------------------------------
 
 
-def philox(counters: np.ndarray, seed: int) -> np.ndarray:
-    """Philox 4x32-10 of each counter under key seed, as (len, 4) uint64 words (NumPy reference)."""
+def philox(counters: np.ndarray, seed: int, high: int = 0) -> np.ndarray:
+    """Philox 4x32-10 of each counter under key seed, as (len, 4) uint64 words (NumPy reference); `high`:
+    the upper 64 bits of the 128-bit counters."""
     mask = np.uint64(0xFFFFFFFF)
     c0, c1 = counters & mask, counters >> np.uint64(32)
-    c2 = c3 = np.zeros_like(counters)
+    c2, c3 = np.full_like(counters, high & 0xFFFFFFFF), np.full_like(counters, high >> 32)
     k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
     for _ in range(10):
         p0, p1 = np.uint64(0xD2511F53) * c0, np.uint64(0xCD9E8D57) * c2
@@ -862,6 +866,83 @@ def philox_words(n: int, seed: int, offset: int, second: bool = False) -> np.nda
     """The n words a CUDA fill draws: element i is lane i % 4 of counter offset + i // 4."""
     key = seed ^ 0x9E3779B97F4A7C15 if second else seed
     return philox(np.arange(offset, offset + (n + 3) // 4, dtype=np.uint64), key).reshape(-1)[:n]
+
+
+def element_uniforms(seed: int, counters: np.ndarray, blocks: int) -> np.ndarray:
+    """(len, 2 * blocks): the first uniforms of the Poisson / binomial stream of each element, whose counter
+    is c: block j is Philox at counter (j << 64) | c, lanes 0-1 and 2-3 two 53-bit uniforms."""
+    out = np.empty((len(counters), 2 * blocks))
+    for j in range(blocks):
+        w = philox(counters, seed, j)
+        for half in range(2):
+            bits = ((w[:, 2 * half] << np.uint64(21)) ^ (w[:, 2 * half + 1] >> np.uint64(11))) & np.uint64(2**53 - 1)
+            out[:, 2 * j + half] = bits.astype(np.float64) * 2.0**-53
+    return out
+
+
+def check_counts(x: np.ndarray, log_pmf: Callable[[np.ndarray], np.ndarray], mean: float, var: float,
+                 mu4: float) -> None:
+    """Draws x against a count distribution (fixed seeds: each bound about 5 standard errors): the mean (its
+    error sqrt(var / N)), the sample variance (sqrt((mu4 - var^2) / N)), the lag-1 correlation of neighbours
+    (1 / sqrt(N)), and a chi-square test of the histogram over the counts expected >= 20 times and the rest
+    lumped, against the chi-square quantile of p = 3e-7 (Wilson-Hilferty)."""
+    n = len(x)
+    assert (x == np.round(x)).all() and x.min() >= 0
+    assert abs(x.mean() - mean) < 5 * math.sqrt(var / n)
+    assert abs(x.var() - var) < 5 * math.sqrt((mu4 - var**2) / n)
+    if var > 0:
+        assert abs(np.corrcoef(x[:-1], x[1:])[0, 1]) < 5 / math.sqrt(n)
+    ks = np.arange(int(max(0.0, mean - 12 * math.sqrt(var) - 2)), int(mean + 12 * math.sqrt(var) + 3))
+    expected = n * np.exp(log_pmf(ks.astype(np.float64)))
+    kept = expected >= 20
+    at = x.astype(np.int64) - ks[0]
+    observed = np.bincount(at[(at >= 0) & (at < len(ks))], minlength=len(ks))[kept].astype(np.float64)
+    rest_observed, rest_expected = n - observed.sum(), max(0.0, n - expected[kept].sum())
+    chi2 = (((observed - expected[kept]) ** 2) / expected[kept]).sum()
+    df = int(kept.sum()) - 1
+    if rest_expected >= 20:
+        chi2 += (rest_observed - rest_expected) ** 2 / rest_expected
+        df += 1
+    else:
+        assert rest_observed < rest_expected + 5 * math.sqrt(rest_expected) + 5
+    z = 5.0  # standard normal quantile of 1 - 3e-7
+    assert df >= 1 and chi2 < df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3
+
+
+def poisson_log_pmf(rate: float) -> Callable[[np.ndarray], np.ndarray]:
+    lgamma = np.vectorize(math.lgamma)
+    return lambda k: k * math.log(rate) - rate - lgamma(k + 1)
+
+
+def binomial_log_pmf(count: float, p: float) -> Callable[[np.ndarray], np.ndarray]:
+    lgamma = np.vectorize(math.lgamma)
+
+    def log_pmf(k: np.ndarray) -> np.ndarray:
+        inside = (k >= 0) & (k <= count)
+        k = np.clip(k, 0, count)
+        value = (math.lgamma(count + 1) - lgamma(k + 1) - lgamma(count - k + 1) + k * math.log(p)
+                 + (count - k) * math.log1p(-p))
+        return np.where(inside, value, -np.inf)
+    return log_pmf
+
+
+# Draws per distribution checked on CUDA.
+N_DRAWS = 1_000_000
+
+
+# A script that saves Poisson and binomial counts drawn on CUDA (for runs under other launch grids).
+LAUNCH_SCRIPT = """
+import sys
+import numpy as np
+import fasttensor as ft
+ft.manual_seed(77)
+n = 60000
+rate = (ft.arange(n, dtype=ft.float64, device="cuda") % 61) * 0.5
+prob = ft.rand(n, device="cuda")
+counts = [ft.poisson(rate), ft.poisson(rate.float()), ft.binomial(ft.full((n,), 40.0, device="cuda"), prob),
+          ft.binomial(ft.full((n,), 3.0, device="cuda"), prob)]
+np.save(sys.argv[1], np.stack([c.cpu().numpy().astype(np.float64) for c in counts]))
+"""
 
 
 @requires_gpu
@@ -930,6 +1011,194 @@ class TestRandom:
         np.testing.assert_array_equal(host(x.t()), host(fasttensor.empty(10, 7, device="cuda").uniform_(-2, 3)))
         np.testing.assert_array_equal(host(y), host(fasttensor.empty(33, device="cuda").normal_(1.5, 0.25)))
         assert host(x).min() >= -2 and host(x).max() < 3
+
+    # Poisson: a product of uniforms under rate 10, PTRS from 10; binomial: inversion under count * p = 10,
+    # BTRS from there, p > 1/2 by symmetry (cpu/random_counts.h, the CPU's samplers); N_DRAWS draws of
+    # each, against the bounds of check_counts.
+    @pytest.mark.parametrize("rate", [0.05, 1.0, 3.5, 9.9, 10.0, 25.0, 400.0, 1e6])
+    @pytest.mark.parametrize("dtype", FLOATS)
+    def test_poisson_distribution(self, rate: float, dtype: str) -> None:
+        fasttensor.manual_seed(31)
+        dt = getattr(fasttensor, dtype)
+        x = host(fasttensor.poisson(fasttensor.full((N_DRAWS,), rate, dtype=dt, device="cuda")))
+        assert x.dtype == dtype
+        rate = float(np.array(rate, dtype=dtype))  # the rate as stored
+        check_counts(x.astype(np.float64), poisson_log_pmf(rate), rate, rate, rate * (1 + 3 * rate))
+
+    @pytest.mark.parametrize("count, p", [(5.0, 0.3), (19.0, 0.5), (8.0, 0.9), (39.0, 0.75), (30.0, 0.5),
+                                          (100.0, 0.3), (100.0, 0.8), (1000.0, 0.02), (1e6, 0.5)])
+    @pytest.mark.parametrize("dtype", FLOATS)
+    def test_binomial_distribution(self, count: float, p: float, dtype: str) -> None:
+        dt = getattr(fasttensor, dtype)
+        fasttensor.manual_seed(32)
+        x = host(fasttensor.binomial(fasttensor.full((N_DRAWS,), count, dtype=dt, device="cuda"),
+                                     fasttensor.full((N_DRAWS,), p, dtype=dt, device="cuda")))
+        assert x.dtype == dtype and x.max() <= count
+        p = float(np.array(p, dtype=dtype))
+        mean, var = count * p, count * p * (1 - p)
+        check_counts(x.astype(np.float64), binomial_log_pmf(count, p), mean, var,
+                     var * (1 + 3 * (count - 2) * p * (1 - p)))
+
+    @pytest.mark.parametrize("dtype", FLOATS)
+    def test_poisson_and_binomial_streams(self, dtype: str) -> None:
+        # Element i of a call whose generator stands at counter c draws its own stream: block j at Philox
+        # counter (j << 64) | (c + i), two 53-bit uniforms each; the call moves the generator on by one
+        # counter per element. NumPy redoes the small-mean samplers from those uniforms: the count of
+        # running products above exp(-rate); successes = geometric waits ceil(log u / log1p(-p)) that fit
+        # in count (with 1 - p above 1/2; float64 only: float's log1pf may round otherwise).
+        dt = getattr(fasttensor, dtype)
+        rng = np.random.default_rng(41)
+        n, seed, start = 3001, 4321, 10
+        rates = rng.uniform(0, 9.99, n).astype(dtype)
+        rates[::7] = 0
+        fasttensor.manual_seed(seed)
+        fasttensor.rand(4 * start, device="cuda")  # the generator now stands at counter `start`
+        got = host(fasttensor.poisson(fasttensor.tensor(rates, device="cuda")))
+        u = element_uniforms(seed, np.arange(start, start + n, dtype=np.uint64), 20)
+        products = np.cumprod(u, axis=1)
+        threshold = np.exp(-rates.astype(np.float64))[:, None]
+        assert (products[:, -1] <= threshold[:, 0]).all()  # 40 uniforms were enough for every element
+        np.testing.assert_array_equal(got, (products > threshold).sum(axis=1).astype(dtype))
+        count = rng.integers(0, 40, n).astype(dtype)
+        p = rng.uniform(0, 1, n).astype(dtype)
+        q = np.minimum(p, 1 - p)
+        small = count * q < 10
+        got = host(fasttensor.binomial(fasttensor.tensor(count, device="cuda"), fasttensor.tensor(p, device="cuda")))
+        if dtype == "float64":
+            u = element_uniforms(seed, np.arange(start + n, start + 2 * n, dtype=np.uint64), 20)
+            waits = np.cumsum(np.ceil(np.log(u) / np.log1p(-q)[:, None]), axis=1)
+            successes = (waits <= count[:, None]).sum(axis=1)  # 40 waits of >= 1 trial pass any count < 40
+            want = np.where(p <= 0.5, successes, count - successes)
+            np.testing.assert_array_equal(got[small], want[small])
+        assert (got == np.round(got)).all() and (got >= 0).all() and (got <= count).all()
+        after = host(fasttensor.rand(8, device="cuda"))
+        fasttensor.manual_seed(seed)
+        fasttensor.rand(4 * (start + 2 * n), device="cuda")
+        np.testing.assert_array_equal(after, host(fasttensor.rand(8, device="cuda")))
+
+    def test_poisson_and_binomial_seeds(self) -> None:
+        rate = fasttensor.full((1000,), 30.0, device="cuda")
+        count, prob = fasttensor.full((1000,), 50.0, device="cuda"), fasttensor.full((1000,), 0.4, device="cuda")
+        fasttensor.manual_seed(12)
+        first = [host(fasttensor.poisson(rate)), host(fasttensor.binomial(count, prob))]
+        again = [host(fasttensor.poisson(rate)), host(fasttensor.binomial(count, prob))]
+        fasttensor.manual_seed(12)
+        np.testing.assert_array_equal(host(fasttensor.poisson(rate)), first[0])
+        np.testing.assert_array_equal(host(fasttensor.binomial(count, prob)), first[1])
+        g = fasttensor.Generator("cuda").manual_seed(12)
+        np.testing.assert_array_equal(host(fasttensor.poisson(rate, generator=g)), first[0])
+        np.testing.assert_array_equal(host(fasttensor.binomial(count, prob, generator=g)), first[1])
+        assert (again[0] != first[0]).mean() > 0.9 and (again[1] != first[1]).mean() > 0.8
+
+    @pytest.mark.parametrize("dtype", FLOATS)
+    def test_poisson_and_binomial_edges(self, dtype: str) -> None:
+        # The CPU's values: rate 0 -> 0, a count past int64 (an infinite rate too) -> -2^63 (torch's CPU
+        # value); count <= 0 or p <= 0 -> 0, p >= 1 -> count, a NaN p, or a NaN count with 0 < p < 1 -> NaN.
+        dt = getattr(fasttensor, dtype)
+        rates = [0.0, float("inf"), 1e30, 1e19] + ([1e300, 9.3e18] if dtype == "float64" else [])
+        got = host(fasttensor.poisson(fasttensor.tensor(rates, dtype=dt, device="cuda")))
+        assert got.tolist() == [0.0] + [-(2.0**63)] * (len(rates) - 1)
+        np.testing.assert_array_equal(got, fasttensor.poisson(fasttensor.tensor(rates, dtype=dt)).numpy())
+        nan = float("nan")
+        count = [0.0, 5.0, 5.0, 5.0, 5.0, -2.0, 6.0, nan, nan, 0.0, nan, nan, 7.0]
+        p = [0.5, 0.0, 1.0, 1.5, -0.5, 0.5, nan, 0.0, 0.4, nan, 1.0, -1.0, 1.0]
+        got = host(fasttensor.binomial(fasttensor.tensor(count, dtype=dt, device="cuda"),
+                                       fasttensor.tensor(p, dtype=dt, device="cuda")))
+        np.testing.assert_array_equal(got, [0, 0, 5, 5, 0, 0, nan, 0, nan, 0, nan, 0, 7])
+        zero = fasttensor.poisson(fasttensor.zeros(4, 3, dtype=dt, device="cuda"))
+        assert zero.is_cuda and zero.dtype == dt and host(zero).tolist() == [[0.0] * 3] * 4
+        # 0-d and empty tensors; an empty call leaves the generator where it was
+        assert fasttensor.poisson(fasttensor.tensor(7.0, dtype=dt, device="cuda")).shape == ()
+        fasttensor.manual_seed(3)
+        empty = [fasttensor.poisson(fasttensor.empty(0, 3, dtype=dt, device="cuda")),
+                 fasttensor.binomial(fasttensor.empty(0, dtype=dt, device="cuda"),
+                                     fasttensor.empty(0, dtype=dt, device="cuda"))]
+        assert [tuple(e.shape) for e in empty] == [(0, 3), (0,)] and all(e.is_cuda for e in empty)
+        u = host(fasttensor.rand(5, device="cuda"))
+        fasttensor.manual_seed(3)
+        np.testing.assert_array_equal(u, host(fasttensor.rand(5, device="cuda")))
+
+    @pytest.mark.parametrize("dtype", FLOATS)
+    def test_poisson_rate_errors(self, dtype: str) -> None:
+        # A negative or NaN rate raises the CPU's error (PyTorch's CUDA kernel fails a device assert, which
+        # spoils the context) once the kernel is done, the generator moved on by the call; the device works on.
+        dt = getattr(fasttensor, dtype)
+        for bad in (-1.0, float("nan"), -float("inf")):
+            fasttensor.manual_seed(1)
+            with pytest.raises(RuntimeError, match="invalid Poisson rate, expected rate to be non-negative"):
+                fasttensor.poisson(fasttensor.tensor([[2.0, 40.0, bad, 3.0]], dtype=dt, device="cuda").t())
+            after_error = host(fasttensor.rand(3, device="cuda"))
+            fasttensor.manual_seed(1)
+            fasttensor.poisson(fasttensor.full((4, 1), 2.0, dtype=dt, device="cuda"))
+            np.testing.assert_array_equal(host(fasttensor.rand(3, device="cuda")), after_error)
+        with pytest.raises(NotImplementedError, match="\"poisson_cuda\" not implemented for 'Long'"):
+            fasttensor.poisson(fasttensor.ones(3, dtype=fasttensor.int64, device="cuda"))
+        with pytest.raises(ValueError, match="binomial only supports floating-point dtypes for count"):
+            fasttensor.binomial(fasttensor.ones(2, dtype=fasttensor.int64, device="cuda"),
+                                fasttensor.ones(2, device="cuda"))
+        with pytest.raises(RuntimeError, match=r"(?=.*cpu)(?=.*cuda)"):
+            fasttensor.binomial(fasttensor.ones(2, device="cuda"), fasttensor.ones(2))
+        assert host(fasttensor.poisson(fasttensor.full((2,), 3.0, dtype=dt, device="cuda"))).min() >= 0
+
+    def test_poisson_and_binomial_layouts(self) -> None:
+        # The elements draw in the output's memory order whatever the inputs' layout: a view or a broadcast
+        # gives the counts of its contiguous copy; where prob widens count, the output takes prob's
+        # memory order (as the CPU's, with its warning).
+        def same(make: Callable[[], Any], reference: Callable[[], Any]) -> None:
+            fasttensor.manual_seed(8)
+            got = make()
+            fasttensor.manual_seed(8)
+            want = reference()
+            assert got.is_cuda and got.shape == want.shape and got.stride() == want.stride()
+            np.testing.assert_array_equal(host(got), host(want))
+
+        f = fasttensor
+        r = f.arange(35.0, device="cuda").view(7, 5)
+        same(lambda: f.poisson(r.t()), lambda: f.poisson(r.t().contiguous()))
+        r = f.arange(48.0, device="cuda").view(4, 12)[:, ::3]
+        same(lambda: f.poisson(r), lambda: f.poisson(r.contiguous()))
+        same(lambda: f.poisson(f.full((1, 3), 12.5, dtype=f.float64, device="cuda").expand(4, 3)),
+             lambda: f.poisson(f.full((4, 3), 12.5, dtype=f.float64, device="cuda")))
+        c, p = f.full((6, 4), 30.0, device="cuda").t(), f.linspace(0, 1, 24, device="cuda").view(4, 6)
+        same(lambda: f.binomial(c, p), lambda: f.binomial(c.contiguous(), p))
+        c, p = f.arange(20.0, device="cuda").view(4, 5)[:, ::2] * 5, f.full((4, 1), 0.4, device="cuda")
+        same(lambda: f.binomial(c, p), lambda: f.binomial(c.contiguous(), p.expand(4, 3).contiguous()))
+        p = f.rand(3, 4, device="cuda")
+        with pytest.warns(UserWarning, match="was resized"):
+            same(lambda: f.binomial(f.full((1,), 9.0, device="cuda"), p.t()),
+                 lambda: f.binomial(f.full((3, 4), 9.0, device="cuda"), p).t())
+
+    def test_poisson_and_binomial_gradients(self) -> None:
+        # poisson: PoissonBackward0, a zero gradient (through a broadcast too); binomial: a node whose
+        # backward raises, as on the CPU.
+        rate = fasttensor.tensor([[1.0, 30.0]], dtype=fasttensor.float64, device="cuda", requires_grad=True)
+        y = fasttensor.poisson(rate.expand(3, 2))
+        (y * 2).sum().backward()
+        assert repr(y.grad_fn).split()[0].strip("<") == "PoissonBackward0"
+        assert rate.grad.is_cuda and rate.grad.dtype == fasttensor.float64 and host(rate.grad).tolist() == [[0.0, 0.0]]
+        with fasttensor.no_grad():
+            assert not fasttensor.poisson(rate).requires_grad
+        count = fasttensor.tensor([10.0, 3.0], device="cuda", requires_grad=True)
+        b = fasttensor.binomial(count, fasttensor.tensor([0.5, 0.2], device="cuda"))
+        assert b.requires_grad and repr(b.grad_fn).split()[0].strip("<") == "NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for aten::binomial is not implemented"):
+            b.sum().backward()
+
+    def test_poisson_and_binomial_do_not_depend_on_the_launch(self, tmp_path: Any) -> None:
+        # The emulator's multiprocessor count sizes the grids (at most 64 blocks per multiprocessor): with
+        # one, each thread of the grid-stride loop draws several elements, with 132 one each.
+        if fasttensor.cuda.get_device_name(0) != "fasttensor CUDA emulator":
+            pytest.skip("only the CUDA emulator lets a test choose the launch grid (FT_CUDA_EMU_SMS)")
+        package_dir = os.path.dirname(os.path.dirname(os.path.abspath(fasttensor.__file__)))
+        runs = []
+        for sms in ("1", "132"):
+            env = dict(os.environ, FT_CUDA_EMU_SMS=sms,
+                       PYTHONPATH=package_dir + os.pathsep + os.environ.get("PYTHONPATH", ""))
+            out = tmp_path / f"counts_{sms}.npy"
+            subprocess.run([sys.executable, "-c", LAUNCH_SCRIPT, str(out)], env=env, check=True, timeout=600)
+            runs.append(np.load(out))
+        np.testing.assert_array_equal(runs[0], runs[1])
+        assert np.unique(runs[0][0]).size > 20 and np.unique(runs[0][2]).size > 10
 
 
 # --- optimizers and training ----------------------------------------------------------------------

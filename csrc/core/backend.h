@@ -155,18 +155,25 @@ struct Backend {
     (void)dst, (void)kind, (void)a, (void)b, (void)g;
     throw RuntimeError("random_distribution: only the CPU backend draws these directly");
   }
-  // Poisson counts of the rates, and Binomial(count, prob) draws, one element
-  // after another (dst, rate, count, prob contiguous, one shape and dtype).
-  // A negative or NaN rate raises after the draws of the elements before it,
-  // as PyTorch's CPU kernel. Only the CPU has these so far.
+  // Poisson counts of the rates, and Binomial(count, prob) draws (dst, rate,
+  // count, prob contiguous, one shape and dtype), both devices with the
+  // samplers of cpu/random_counts.h and so the same edge values: rate 0 ->
+  // 0, a count past int64 (an infinite rate too) -> -2^63 as PyTorch's CPU;
+  // count <= 0 or p <= 0 -> 0, p >= 1 -> count, NaN -> NaN. The CPU draws
+  // one element after another from g (PyTorch's CPU numbers), and a negative
+  // or NaN rate raises after the draws of the elements before it, as
+  // PyTorch's CPU kernel. CUDA: element i draws a Philox stream of its own
+  // from counter first + i (one counter per element, cuda/random.cu), and a
+  // negative or NaN rate raises once the kernel is done (the generator moved
+  // on by the whole call), where PyTorch's CUDA kernel fails a device assert.
   virtual void random_poisson(const Tensor& dst, const Tensor& rate, Generator& g) {
     (void)dst, (void)rate, (void)g;
-    throw NotImplementedError("poisson: there is no CUDA kernel for it yet (Backend::random_poisson); "
+    throw NotImplementedError("poisson: this device has no kernel for it (Backend::random_poisson); "
                               "draw on the CPU and move the result");
   }
   virtual void random_binomial(const Tensor& dst, const Tensor& count, const Tensor& prob, Generator& g) {
     (void)dst, (void)count, (void)prob, (void)g;
-    throw NotImplementedError("binomial: there is no CUDA kernel for it yet (Backend::random_binomial); "
+    throw NotImplementedError("binomial: this device has no kernel for it (Backend::random_binomial); "
                               "draw on the CPU and move the result");
   }
 

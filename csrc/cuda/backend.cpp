@@ -122,6 +122,15 @@ class CudaBackend final : public Backend {
     set_device(index_);
     cuda::random_int(dst, lo, hi, g.seed, g.advance(uint64_t(dst->numel())));
   }
+  // One counter per element (advance counts values, four per counter).
+  void random_poisson(const Tensor& dst, const Tensor& rate, Generator& g) override {
+    set_device(index_);
+    cuda::random_poisson(dst, rate, g.seed, g.advance(4 * uint64_t(dst->numel())));
+  }
+  void random_binomial(const Tensor& dst, const Tensor& count, const Tensor& prob, Generator& g) override {
+    set_device(index_);
+    cuda::random_binomial(dst, count, prob, g.seed, g.advance(4 * uint64_t(dst->numel())));
+  }
   void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                  const std::vector<Tensor>& bufs, double lr, double momentum, double dampening, double wd,
                  bool nesterov, const std::vector<bool>& first) override {

@@ -7,7 +7,7 @@
 //   softmax.cu      softmax, cross-entropy and their backwards
 //   index.cu        index_gather, index_scatter, nonzero
 //   sort.cu         sort (rows, bitonic)
-//   random.cu       Philox uniform / normal / integers
+//   random.cu       Philox uniform / normal / integers, Poisson and binomial counts
 //   optim.cu        fused SGD and Adam steps
 #pragma once
 
@@ -58,6 +58,10 @@ void sort(const Tensor& values, const Tensor& indices, const Tensor& in, bool de
 void random_uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset);
 void random_normal(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset);
 void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uint64_t offset);
+// One Philox counter per element (offset + i), each element stepping its own
+// stream (see random.cu); a negative or NaN rate raises RuntimeError.
+void random_poisson(const Tensor& dst, const Tensor& rate, uint64_t seed, uint64_t offset);
+void random_binomial(const Tensor& dst, const Tensor& count, const Tensor& prob, uint64_t seed, uint64_t offset);
 
 void sgd_steps(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                const std::vector<Tensor>& momentum_bufs, double lr, double momentum, double dampening,

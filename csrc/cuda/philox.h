@@ -26,8 +26,12 @@ FT_HOST_DEVICE inline void mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_
   lo = uint32_t(p);
 }
 
-FT_HOST_DEVICE inline Uint4 philox4x32_10(uint64_t counter, uint64_t seed) {
-  uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0;
+// The 128-bit counter is (counter_high << 64) | counter: the fills use
+// counter_high = 0, Poisson and binomial (cuda/random.cu) step it to give each
+// element a stream of its own.
+FT_HOST_DEVICE inline Uint4 philox4x32_10(uint64_t counter, uint64_t seed, uint64_t counter_high = 0) {
+  uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32);
+  uint32_t c2 = uint32_t(counter_high), c3 = uint32_t(counter_high >> 32);
   uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
   for (int round = 0; round < 10; ++round) {
     uint32_t hi0, lo0, hi1, lo1;

@@ -1,9 +1,26 @@
-// CUDA random fills on Philox (cuda/philox.h): element i of a call is lane
-// i % 4 of counter (offset + i / 4) under key `seed`, so the values do not
-// depend on the launch shape. One thread per counter. Uniform: 24 random bits
-// (float) or 53 (double, two keys); normal: Box-Muller in double on lane
-// pairs; integers: 64 random bits modulo the range. (The CPU draws PyTorch's
-// CPU numbers instead: cpu/random.cpp.)
+// CUDA random fills on Philox (cuda/philox.h), whose values do not depend on
+// the launch shape (the CPU draws PyTorch's CPU numbers instead: cpu/random.cpp).
+//
+// Uniform, normal, integers: element i of a call is lane i % 4 of counter
+// (offset + i / 4) under key `seed`; one thread per counter. Uniform: 24
+// random bits (float) or 53 (double, two keys); normal: Box-Muller in double
+// on lane pairs; integers: 64 random bits modulo the range.
+//
+// Poisson, binomial: the samplers of cpu/random_counts.h (the CPU's, which
+// are PyTorch's: a product of uniforms / inversion for small means, PTRS /
+// BTRS rejection from 10), one thread per element. A rejection sampler
+// takes as many uniforms as it needs, so each element draws from a stream of
+// its own: element i owns counter c = offset + i (the call reserves one
+// counter per element), and its j-th Philox block is counter (j << 64) | c,
+// the high 64 bits of the 128-bit counter stepping j = 0, 1, 2, ...; a block
+// gives two 53-bit uniforms (lanes 0-1, then 2-3). The other fills use high
+// bits 0 only, on counters of their own, so no two draws ever share a block,
+// and an element's count depends on (seed, c, its parameters) alone: not on
+// the launch shape, nor on how many draws its neighbours rejected. Counts of
+// one seed are not the CPU's (nor PyTorch's CUDA ones).
+#include <limits>
+
+#include "cpu/random_counts.h"
 #include "cuda/philox.h"
 #include "cuda/kernels.h"
 #include "cuda/loops.cuh"
@@ -79,6 +96,51 @@ __global__ void int_kernel(T* dst, int64_t n, int64_t low, uint64_t range, uint6
   }
 }
 
+// The uniforms in [0, 1) of one element of a Poisson or binomial call: its
+// own stream, block j at counter (j << 64) | counter under key `seed` (see
+// the top of this file), two 53-bit values per block.
+struct ElementUniforms {
+  uint64_t seed, counter;
+  uint64_t block = 0;
+  philox::Uint4 words{};
+  int next_lane = 4;  // 4: the next call computes the next block
+
+  __host__ __device__ double operator()() {
+    if (next_lane == 4) {
+      words = philox::philox4x32_10(counter, seed, block++);
+      next_lane = 0;
+    }
+    const double u = philox::uniform_double(philox::lane(words, next_lane), philox::lane(words, next_lane + 1));
+    next_lane += 2;
+    return u;
+  }
+};
+
+// dst, rate (n,) contiguous; element i draws from counter offset + i. A
+// negative or NaN rate sets error word 0 (the host raises) and gives NaN.
+template <class T>
+__global__ void poisson_kernel(T* dst, const T* rate, int64_t n, uint64_t seed, uint64_t offset, int64_t* error) {
+  for (int64_t i = global_thread_index(); i < n; i += global_thread_count()) {
+    const double rate_i = double(rate[i]);
+    if (!(rate_i >= 0)) {
+      error[0] = 1;
+      dst[i] = std::numeric_limits<T>::quiet_NaN();
+      continue;
+    }
+    ElementUniforms uniform{seed, offset + uint64_t(i)};
+    dst[i] = T(random_counts::poisson_count(rate_i, uniform));
+  }
+}
+
+// dst, count, prob (n,) contiguous; element i draws from counter offset + i.
+template <class T>
+__global__ void binomial_kernel(T* dst, const T* count, const T* prob, int64_t n, uint64_t seed, uint64_t offset) {
+  for (int64_t i = global_thread_index(); i < n; i += global_thread_count()) {
+    ElementUniforms uniform{seed, offset + uint64_t(i)};
+    dst[i] = random_counts::binomial_count(count[i], prob[i], uniform);
+  }
+}
+
 }  // namespace
 
 void random_uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset) {
@@ -108,6 +170,29 @@ void random_int(const Tensor& dst, int64_t low, int64_t high, uint64_t seed, uin
   FT_DISPATCH_ALL_TYPES(dst->dtype(), "random_", [&] {
     int_kernel<scalar_t><<<grid_size(ceil_div(n, 4)), kThreads, 0, stream()>>>(
         dst->data_as<scalar_t>(), n, low, uint64_t(high) - uint64_t(low), seed, offset);
+    FT_CUDA_CHECK_LAUNCH();
+  });
+}
+
+// Raises at once (one synchronization): the CPU's error, where PyTorch's
+// CUDA kernel stops on a device-side assert.
+void random_poisson(const Tensor& dst, const Tensor& rate, uint64_t seed, uint64_t offset) {
+  const int64_t n = dst->numel();
+  if (n == 0) return;
+  FT_DISPATCH_FLOATING_TYPES(dst->dtype(), "poisson_cuda", [&] {
+    poisson_kernel<scalar_t><<<grid_size(n), kThreads, 0, stream()>>>(
+        dst->data_as<scalar_t>(), rate->data_as<scalar_t>(), n, seed, offset, error_words());
+    FT_CUDA_CHECK_LAUNCH();
+  });
+  FT_CHECK(!take_error_report().raised, RuntimeError, "invalid Poisson rate, expected rate to be non-negative");
+}
+
+void random_binomial(const Tensor& dst, const Tensor& count, const Tensor& prob, uint64_t seed, uint64_t offset) {
+  const int64_t n = dst->numel();
+  if (n == 0) return;
+  FT_DISPATCH_FLOATING_TYPES(dst->dtype(), "binomial_cuda", [&] {
+    binomial_kernel<scalar_t><<<grid_size(n), kThreads, 0, stream()>>>(
+        dst->data_as<scalar_t>(), count->data_as<scalar_t>(), prob->data_as<scalar_t>(), n, seed, offset);
     FT_CUDA_CHECK_LAUNCH();
   });
 }

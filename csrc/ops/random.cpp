@@ -280,12 +280,13 @@ Tensor random_(const Tensor& self, int64_t low, int64_t high, Generator* g) {
 }
 
 // PyTorch's poisson: a fresh contiguous tensor of the rates' shape and dtype,
-// whose elements draw one after another in row-major order (the order
-// PyTorch's iterator walks that output), whatever the rates' layout. The
-// draw is not differentiated: the rates get a zero gradient (PoissonBackward0).
+// whose elements draw in row-major order (the order PyTorch's iterator walks
+// that output; CUDA: element i of that order owns a stream), whatever the
+// rates' layout. The draw is not differentiated: the rates get a zero
+// gradient (PoissonBackward0).
 Tensor poisson(const Tensor& rate, Generator* g) {
-  FT_CHECK(is_floating(rate->dtype()), NotImplementedError, "\"poisson_cpu\" not implemented for '",
-           dtype_scalar_name(rate->dtype()), "'");
+  FT_CHECK(is_floating(rate->dtype()), NotImplementedError, "\"poisson_", rate->device().is_cpu() ? "cpu" : "cuda",
+           "\" not implemented for '", dtype_scalar_name(rate->dtype()), "'");
   Tensor out = empty(rate->shape(), rate->dtype(), rate->device());
   backend(rate->device()).random_poisson(out, contiguous(detach(rate)), pick(g, rate->device()));
   if (autograd::any_requires_grad({&rate})) {

@@ -308,7 +308,8 @@ def _check_sampler_arguments(name: str, params, args, kwargs):
 
 def poisson(*args, **kwargs) -> Tensor:
     """poisson(input, generator=None): a Poisson count of mean input[i] for each element, in input's shape and
-    dtype (floating). On the CPU, PyTorch's draws (a seed gives torch's counts); a negative or NaN rate raises.
+    dtype (floating). On the CPU, PyTorch's draws (a seed gives torch's counts); on CUDA the same samplers on
+    counter-based Philox streams, one per element (not torch's CUDA numbers). A negative or NaN rate raises.
     The draw is not differentiated: input gets a zero gradient (PoissonBackward0)."""
     rate, generator = _check_sampler_arguments("poisson", ("input", "generator"), args, kwargs)
     return _C._poisson(rate, generator)
@@ -316,7 +317,8 @@ def poisson(*args, **kwargs) -> Tensor:
 
 def binomial(*args, **kwargs) -> Tensor:
     """binomial(count, prob, generator=None): the number of successes in count[i] trials of probability
-    prob[i], in count's dtype (floating; prob of the same dtype, broadcast). On the CPU, PyTorch's draws;
+    prob[i], in count's dtype (floating; prob of the same dtype, broadcast). On the CPU, PyTorch's draws; on
+    CUDA the same samplers on Philox streams, one per element (not torch's CUDA numbers).
     count <= 0 or prob <= 0 give 0, prob >= 1 gives count, a NaN prob gives NaN. Not differentiable
     (a NotImplemented node that raises on backward)."""
     count, prob, generator = _check_sampler_arguments("binomial", ("count", "prob", "generator"), args, kwargs)
