@@ -346,7 +346,7 @@ class TestElementwise:
         if dtype != "bool":
             check_cuda(lambda x: x & 6, [a])
             # Shifts by amounts in and out of range (negative, the width and more).
-            amounts = np.array([0, 1, 3, 7, 8, 31, 32, 63, 64, 70, -1, 2, 5], dtype=dtype)[:, None]
+            amounts = np.array([0, 1, 3, 7, 8, 31, 32, 63, 64, 70, -1, 2, 5]).astype(dtype)[:, None]  # -1: 255 in uint8
             check_cuda(lambda x, n: x << n, [a[:13], amounts])
             check_cuda(lambda x, n: x >> n, [a[:13], amounts])
             check_cuda(lambda x: 3 << x[:, ::3], [a])

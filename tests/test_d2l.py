@@ -110,6 +110,18 @@ def test_progress_board_display_false_draws_nothing(isolated):
     assert board.data["a"] == [(1.0, 2.0)] and board.save() is None and pngs(isolated) == []
 
 
+def test_progress_board_keeps_the_types_of_the_books_mean(isolated):
+    # The book averages with sum(values) / len(values): a loss drawn as a NumPy value stays one.
+    board = d2l.ProgressBoard(display=False)
+    loss = ft.tensor(0.75, dtype=ft.float64).numpy()
+    board.draw(0.5, loss, "loss", every_n=2)
+    board.draw(np.float64(1.0), loss * 2, "loss", every_n=2)
+    (point,) = board.data["loss"]
+    assert type(point.x) is np.float64 and type(point.y) is np.float64 and point == (0.75, 1.125)
+    board.draw(1, 3, "steps", every_n=1)
+    assert board.data["steps"] == [(1.0, 3.0)] and type(board.data["steps"][0].x) is float
+
+
 def test_without_matplotlib_drawing_is_a_no_op_with_one_warning(isolated, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
@@ -154,12 +166,14 @@ def test_in_jupyter_figures_are_displayed_inline_not_saved(isolated, monkeypatch
 def test_plot_and_show_images_write_pngs(isolated):
     x = ft.arange(-8.0, 8.0, 0.1, requires_grad=True)
     y = ft.relu(x)
-    axes = d2l.plot(x.detach(), y.detach(), "x", "relu(x)", figsize=(5, 2.5))
+    from matplotlib.figure import Figure
+
+    axes = Figure().add_subplot()
+    assert d2l.plot(x.detach(), y.detach(), "x", "relu(x)", figsize=(5, 2.5), axes=axes) is None  # as the book's
     assert axes.get_xlabel() == "x" and len(axes.lines) == 1
     xs = np.arange(-7, 7, 0.01)
-    axes = d2l.plot(xs, [np.exp(-xs**2), np.exp(-(xs - 3) ** 2)], xlabel="x", ylabel="p(x)",
-                    legend=["a", "b"])
-    assert len(axes.lines) == 2
+    d2l.plot(xs, [np.exp(-xs**2), np.exp(-(xs - 3) ** 2)], xlabel="x", ylabel="p(x)", legend=["a", "b"], axes=axes)
+    assert len(axes.lines) == 2 and axes.get_ylabel() == "p(x)"
     d2l.show_images(ft.rand(3, 8, 8), 1, 3, titles=["a", "b", "c"])
     assert pngs(isolated) == ["images-1.png", "plot-1.png", "plot-2.png"]
 

@@ -320,3 +320,32 @@ def test_string_fields_collate_to_tuples_and_unbatched_loading():
         assert isinstance(arrays[1]["k"], lib_.Tensor)
         with pytest.raises(ValueError, match="mutually exclusive with drop_last"):
             lib_.utils.data.DataLoader(ds, batch_size=None, drop_last=True)
+
+
+def _worker_warnings(lib, num_workers):
+    import warnings
+
+    dataset = lib.utils.data.TensorDataset(lib.arange(10.0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loader = lib.utils.data.DataLoader(dataset, 4, num_workers=num_workers)
+        next(iter(loader))
+    return [str(w.message) for w in caught if "worker" in str(w.message)]
+
+
+@pytest.mark.parametrize("lib", ["fasttensor", "torch"])
+def test_more_workers_than_cpus_warns_as_pytorch(lib, monkeypatch):
+    import os
+
+    m = pytest.importorskip(lib)
+    if hasattr(os, "sched_getaffinity"):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    else:
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    text = ("This DataLoader will create 4 worker processes in total. Our suggested max number of worker in current "
+            f"system is 2{'' if hasattr(os, 'sched_getaffinity') else ' (`cpuset` is not taken into account)'}, "
+            "which is smaller than what this DataLoader is going to create. Please be aware that excessive worker "
+            "creation might get DataLoader running slow or even freeze, lower the worker number to avoid potential "
+            "slowness/freeze if necessary.")
+    assert _worker_warnings(m, 4) == [text, text]  # when made, and when iterated
+    assert _worker_warnings(m, 2) == [] and _worker_warnings(m, 0) == []

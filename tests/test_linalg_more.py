@@ -882,3 +882,15 @@ def test_pinv_refuses_what_needs_singular_values():
         fasttensor.pinverse(full, rcond=0.3)
     np.testing.assert_allclose(fasttensor.pinverse(full).numpy(), np.linalg.pinv(full.numpy()), rtol=1e-5,
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("lib", ["fasttensor", "torch"])
+def test_mv_and_addmv_dtype_messages_name_all_operands(lib):
+    m = pytest.importorskip(lib)
+    cases = [(lambda: m.mv(m.arange(6).reshape(2, 3), m.ones(3)), "Float, Long, and Float"),
+             (lambda: m.ones(2, 3) @ m.arange(3), "Long, Float, and Long"),
+             (lambda: m.addmv(m.ones(2), m.ones(2, 3), m.arange(3)), "Float, Float, and Long"),
+             (lambda: m.addmv(m.ones(2, dtype=m.float64), m.ones(2, 3), m.ones(3)), "Double, Float, and Float")]
+    for call, names in cases:
+        with pytest.raises(RuntimeError, match=f"^addmv input tensors must have the same dtype, but got {names}$"):
+            call()

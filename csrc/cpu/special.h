@@ -12,7 +12,11 @@
 #define FT_SPECIAL_FN inline
 #endif
 
+// Internal linkage (an anonymous namespace), as cpu/vec_math.h: the CPU
+// compiles this into one file per SIMD level, and an inline function with
+// external linkage could be taken from the AVX-512 copy.
 namespace ft::special {
+namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
@@ -56,4 +60,5 @@ FT_SPECIAL_FN double trigamma(double x) {
   return -trigamma_positive(1 - x) + kPi * kPi / (s * s);  // psi'(1 - x) + psi'(x) = pi^2 / sin^2(pi x)
 }
 
+}  // namespace
 }  // namespace ft::special

@@ -32,9 +32,9 @@ void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
   if (o == "bmm")
     throw RuntimeError(str("expected scalar type ", dtype_scalar_name(a->dtype()), " but found ",
                            dtype_scalar_name(b->dtype())));
-  if (o == "mv")
-    throw RuntimeError(str("addmv input tensors must have the same dtype, but got ", dtype_scalar_name(a->dtype()),
-                           ", ", dtype_scalar_name(b->dtype())));
+  if (o == "mv")  // PyTorch's mv is addmv into a result of vec's dtype: (result, mat, vec)
+    throw RuntimeError(str("addmv input tensors must have the same dtype, but got ", dtype_scalar_name(b->dtype()),
+                           ", ", dtype_scalar_name(a->dtype()), ", and ", dtype_scalar_name(b->dtype())));
   throw RuntimeError(str("expected m1 and m2 to have the same dtype, but got: ", cpp_type_name(a->dtype()), " != ",
                          cpp_type_name(b->dtype())));
 }

@@ -1033,6 +1033,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 @_export("addmv")
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
+    if isinstance(input, _C.Tensor) and isinstance(mat, _C.Tensor) and isinstance(vec, _C.Tensor) and \
+            len({input.dtype, mat.dtype, vec.dtype}) > 1:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_dtype_display(input.dtype)}, "
+                           f"{_dtype_display(mat.dtype)}, and {_dtype_display(vec.dtype)}")
     product = mat.mv(vec)
     return _beta_alpha(input, product, beta, alpha)
 

@@ -182,7 +182,8 @@ def _host(value: Any) -> Any:
 
 def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None, xscale="linear",
          yscale="linear", fmts=("-", "m--", "g-.", "r:"), figsize=(3.5, 2.5), axes=None):
-    """Plots one or several curves (the book's d2l.plot). Returns the Axes (None without matplotlib)."""
+    """Plots one or several curves (the book's d2l.plot; like it, returns None, so a notebook cell
+    ending with it shows only the figure). Pass `axes` to draw into an Axes of your own."""
     Figure = _matplotlib()
     if Figure is None:
         return None
@@ -210,7 +211,6 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
             axes.plot(y, fmt)
     set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
     _show(fig, "plot")
-    return axes
 
 
 def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 1.5):
@@ -320,10 +320,12 @@ class ProgressBoard(HyperParameters):
             self.raw_points[label] = []
             self.data[label] = []
         points = self.raw_points[label]
-        points.append(Point(_host(x), _host(y)))
+        points.append(Point(x, y))
         if len(points) != every_n:
             return
-        self.data[label].append(Point(float(np.mean([p.x for p in points])), float(np.mean([p.y for p in points]))))
+        # The book's mean, sum / len, so the stored values keep its types (NumPy scalars from a loss).
+        mean = lambda values: sum(values) / len(values)  # noqa: E731
+        self.data[label].append(Point(mean([p.x for p in points]), mean([p.y for p in points])))
         points.clear()
         if self.display:
             self._render()
@@ -354,7 +356,8 @@ class ProgressBoard(HyperParameters):
         axes.cla()
         lines, labels = [], []
         for (label, points), ls, color in zip(self.data.items(), self.ls, self.colors):
-            lines.append(axes.plot([p.x for p in points], [p.y for p in points], linestyle=ls, color=color)[0])
+            lines.append(axes.plot([_host(p.x) for p in points], [_host(p.y) for p in points], linestyle=ls,
+                                   color=color)[0])
             labels.append(label)
         if self.xlim:
             axes.set_xlim(self.xlim)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import itertools
 import multiprocessing
+import os
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -91,6 +92,13 @@ class _InfiniteConstantSampler(Sampler):
 
     def __iter__(self) -> Iterator[None]:
         return itertools.repeat(None)
+
+
+def _usable_cpu_count() -> Optional[int]:
+    """The CPUs this process may run on (its affinity where the system tells it), as torch's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
 
 
 class _StreamReader:
@@ -219,6 +227,27 @@ class DataLoader:
         self._get_batch = batch_getter(dataset) if collate_fn is default_collate and not self._iterable else None
         self._IterableDataset_len_called: Optional[int] = None
         self.__initialized = True
+        self.check_worker_number_rationality()
+
+    def check_worker_number_rationality(self) -> None:
+        """PyTorch's warning when num_workers is more than the CPUs this process may use (its text
+        speaks of worker processes; ours are threads, which share the same CPUs)."""
+        if not self.num_workers:
+            return
+        suggest = _usable_cpu_count()
+        cpuset_checked = hasattr(os, "sched_getaffinity")
+        if suggest is not None and self.num_workers <= suggest:
+            return
+        if suggest is None:
+            suggested = "DataLoader is not able to compute a suggested max number of worker in current system."
+        else:
+            suggested = (f"Our suggested max number of worker in current system is {suggest}"
+                         f"{'' if cpuset_checked else ' (`cpuset` is not taken into account)'}, which is smaller "
+                         "than what this DataLoader is going to create.")
+        warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total. {suggested} "
+                      "Please be aware that excessive worker creation might get DataLoader running slow or even "
+                      "freeze, lower the worker number to avoid potential slowness/freeze if necessary.",
+                      stacklevel=2)
 
     def __setattr__(self, attr: str, val: Any) -> None:
         if self.__initialized and attr in ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
@@ -274,6 +303,8 @@ class DataLoader:
         return self.collate_fn(samples)
 
     def __iter__(self) -> Iterator[Any]:
+        if self.num_workers:
+            self.check_worker_number_rationality()  # again, as PyTorch's multi-worker iterator does
         # PyTorch's iterator draws a base seed for its workers first (one draw from the loader's
         # generator, or the default one), so the random stream after a pass is PyTorch's.
         self._base_seed = _seed_from(self.generator)
