@@ -25,7 +25,7 @@ from ._grad_names import grad_fn_named
 from ._exports import Exports
 from ._functional import (_broadcast_pair, _dims, _dtype_display, _scalar_on, _tensor_list, _wrap_dim, diag, flip,
                           movedim)
-from .autograd import enable_grad
+from .autograd import enable_grad, no_grad
 from .autograd import grad as _autograd_grad
 from .autograd.function import Function
 
@@ -336,13 +336,38 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
+def _welford_mean(input, dim, keepdim):
+    """The mean var_mean / std_mean return: PyTorch's comes out of one Welford pass, which updates it as
+    mean += (x - mean) / n in iteration order (the reduced dims nested, so the entry at the last index
+    of every reduced dim comes last). On finite data that is the mean; with an infinite entry it stays
+    ±inf only when that entry is the one non-finite entry and comes last (inf - inf is NaN for any entry
+    after it, or for a second one), and is NaN otherwise. Those rows are set to NaN here by adding a
+    constant (NaN there, 0 elsewhere), so the gradient is the mean's, as PyTorch's."""
+    mean = input.mean(() if dim is None else dim, keepdim)
+    if input.dim() == 0 or input.numel() == 0 or not input.is_floating_point():
+        return mean
+    dims = () if dim is None else _dims(dim)
+    dims = tuple(builtins.range(input.dim())) if not dims else tuple(_wrap_dim(d, input.dim()) for d in dims)
+    with no_grad():
+        nonfinite = input.isfinite().logical_not()
+        count = nonfinite.sum(dims, True)  # non-finite entries per row, kept dims: (..., 1, ...)
+        last = nonfinite
+        for d in dims:
+            last = last.narrow(d, input.shape[d] - 1, 1)
+        to_nan = (count >= 2).logical_or(count.eq(1).logical_and(last.logical_not()))
+        if not keepdim:
+            to_nan = to_nan.squeeze(dims)
+        nan_or_zero = _C.where(to_nan, _scalar_on(math.nan, mean), _scalar_on(0.0, mean))
+    return mean + nan_or_zero
+
+
 @_export()
 @grad_fn_named("VarMeanBackward0")
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over dim, var with Bessel's correction unless correction/unbiased say otherwise."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    mean = input.mean(() if dim is None else dim, keepdim)
+    mean = _welford_mean(input, dim, keepdim)
     return input.var(dim, unbiased, keepdim, correction=correction), mean
 
 
@@ -352,7 +377,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over dim."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    mean = input.mean(() if dim is None else dim, keepdim)
+    mean = _welford_mean(input, dim, keepdim)
     return input.std(dim, unbiased, keepdim, correction=correction), mean
 
 

