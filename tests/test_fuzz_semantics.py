@@ -88,3 +88,73 @@ def test_var_mean_gradient_of_the_mean_is_one_over_n(m):
     assert mu.grad_fn.name() == "VarMeanBackward0"
     mu.sum().backward()
     _is(x.grad, [[0.5, 0.5], [0.5, 0.5]], "float32")
+
+
+# --- norms of 0-d and empty inputs ------------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("p", [INF, -INF, -1, 2])
+@pytest.mark.parametrize("dim", [0, -1, (0,)])
+def test_norm_of_a_0d_tensor_over_its_dim(m, p, dim):
+    _is(m.tensor(-3.0).norm(p=p, dim=dim), 3.0, "float32")
+
+
+NO_IDENTITY = [
+    # (shape, p, dim, message)
+    ((0,), -1, None, "cannot compute the -1 norm on an empty tensor because"),
+    ((0,), -1 / 3, None, "cannot compute the -0.333333 norm on an empty tensor because"),
+    ((0,), -1e20, None, "cannot compute the -1e\\+20 norm on an empty tensor because"),
+    ((0, 0), -1.0, (1, 0), "cannot compute the -1 norm on the dimension 1because this dimension is empty"),
+    ((0, 3), -2, (0, 1), "cannot compute the -2 norm on the dimension 0because"),
+    ((2, 0), INF, (0, 1), "cannot compute the inf norm on the dimension 1because"),
+    ((0, 2), -INF, (), "cannot compute the -inf norm on an empty tensor because"),
+]
+
+
+@libs
+@pytest.mark.parametrize("case", range(len(NO_IDENTITY)))
+def test_norms_without_identity_refuse_empty_reductions(m, case):
+    shape, p, dim, message = NO_IDENTITY[case]
+    with pytest.raises(RuntimeError, match="linalg.vector_norm " + message):
+        m.zeros(shape).norm(p, dim=dim)
+
+
+@libs
+def test_norms_of_empty_inputs_with_an_identity_or_no_empty_dim(m):
+    _is(m.zeros(0).norm(1), 0.0, "float32")
+    _is(m.zeros(0).norm(0.5), 0.0, "float32")
+    _is(m.zeros(0, 3).norm(-1, dim=1), [], "float32")
+    _is(m.linalg.vector_norm(m.zeros(2, 0), INF, dim=0), [], "float32")
+
+
+# --- bool dtypes the scan and selection kernels refuse ----------------------------------------
+
+@libs
+@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+def test_cumulative_ops_refuse_bool_results_unless_no_kernel_runs(m, op):
+    with pytest.raises(NotImplementedError, match=f'"{op}_out_cpu" not implemented for \'Bool\''):
+        getattr(m.tensor([1.0, 2.0]), op)(0, dtype=m.bool)
+    with pytest.raises(NotImplementedError, match=f'"{op}_out_cpu" not implemented for \'Bool\''):
+        getattr(m.tensor([[1, 2]]), op)(0, dtype=m.bool)
+    _is(getattr(m.tensor(3.0), op)(0, dtype=m.bool), True, "bool")  # a 0-d result is filled
+    _is(getattr(m.zeros(0), op)(0, dtype=m.bool), [], "bool")
+    _is(getattr(m.tensor([True, False]), op)(0), [1, 1] if op == "cumsum" else [1, 0], "int64")
+
+
+@libs
+def test_median_kthvalue_and_topk_refuse_bool(m):
+    x = m.tensor([True, False])
+    for fn, kind, kernel in ((lambda: x.median(), NotImplementedError, '"median_cpu" not implemented for'),
+                             (lambda: x.nanmedian(), NotImplementedError, '"median_cpu" not implemented for'),
+                             (lambda: x.median(0), NotImplementedError, '"median_out" not implemented for'),
+                             (lambda: m.zeros(0, 2, dtype=m.bool).median(1), NotImplementedError, '"median_out"'),
+                             (lambda: x.kthvalue(1), NotImplementedError, '"kthvalue_cpu" not implemented for'),
+                             (lambda: x.topk(1), RuntimeError, "topk does not support bool dtypes on CPU"),
+                             (lambda: m.zeros(0, dtype=m.bool).topk(0), RuntimeError, "topk does not support bool"),
+                             (lambda: m.zeros(0, 2, dtype=m.bool).median(0), IndexError,
+                              r"median\(\): Expected reduction dim 0 to have non-zero size"),
+                             (lambda: x.kthvalue(5), RuntimeError, "selected number k out of range")):
+        with pytest.raises(kind, match=kernel):
+            fn()
+    _is(m.zeros(0, dtype=m.bool).median(), True, "bool")  # no kernel: NaN cast to bool
+    _is(m.tensor(True).kthvalue(1)[0], True, "bool")  # a 0-d input is its own k-th value

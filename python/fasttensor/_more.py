@@ -157,9 +157,13 @@ def _median_all(input, ignore_nan: bool):
     flat = input.detach().reshape(-1)
     n = flat.numel()
     if n == 0:
+        if input.dtype == _C.bool:  # PyTorch's NaN, cast to bool
+            return _C._full([], True, input.dtype, input.device, False)
         if not input.is_floating_point():
             raise IndexError("median() cannot compute median for an empty tensor of integer dtype")
         return _C._full([], math.nan, input.dtype, input.device, False)
+    if input.dtype == _C.bool:  # PyTorch's sort-based kernels have no bool case (names: its CPU kernels')
+        raise NotImplementedError("\"median_cpu\" not implemented for 'Bool'")
     ordered = flat.sort(stable=True)[0]
     if input.is_floating_point():
         valid = flat.isnan().logical_not().sum()
@@ -181,6 +185,8 @@ def _median_dim(input, dim, keepdim: bool, ignore_nan: bool, result):
     n = x.shape[d]
     if n == 0:
         raise IndexError(f"{result.__name__}(): Expected reduction dim {d} to have non-zero size.")
+    if x.dtype == _C.bool:
+        raise NotImplementedError("\"median_out\" not implemented for 'Bool'")
     ordered, order = x.detach().sort(d, stable=True)
     shape = _reduced_shape(x.shape, d, True)
     if x.is_floating_point():
@@ -226,6 +232,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if x.dtype == _C.bool and input.dim() > 0:  # a 0-d input is its own k-th value: no kernel runs
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     order = x.detach().sort(d, stable=True)[1]
     indices = order.narrow(d, k - 1, 1)
     values = x.gather(d, indices)
