@@ -158,3 +158,159 @@ def test_median_kthvalue_and_topk_refuse_bool(m):
             fn()
     _is(m.zeros(0, dtype=m.bool).median(), True, "bool")  # no kernel: NaN cast to bool
     _is(m.tensor(True).kthvalue(1)[0], True, "bool")  # a 0-d input is its own k-th value
+
+
+# --- cat: every input takes part in promotion; 0-d inputs refused by position -------------------
+
+@libs
+@pytest.mark.parametrize("dtypes,shapes,want", [
+    (("float32", "float64"), ((1,), (0,)), "float64"),  # a legacy 1-D empty tensor still promotes
+    (("float32", "float64"), ((1, 2), (0, 2)), "float64"),
+    (("float32", "float64"), ((1, 2), (0,)), "float64"),
+    (("int64", "bool"), ((1, 2), (0,)), "int64"),
+    (("uint8", "int32"), ((1,), (0,)), "int32"),
+    (("int32", "float64"), ((0,), (0,)), "float64"),  # all skipped: still promoted
+], ids=helpers.ids)
+def test_cat_promotes_over_empty_inputs(m, dtypes, shapes, want):
+    parts = [m.ones(s, dtype=getattr(m, dt)) for dt, s in zip(dtypes, shapes)]
+    out = m.cat(parts)
+    assert dtype_name(out.dtype) == want
+    assert tuple(out.shape) == ((0,) if all(s == (0,) for s in shapes) else
+                                (sum(s[0] for s in shapes if s != (0,)),) + next(s for s in shapes if s != (0,))[1:])
+
+
+@libs
+def test_cat_of_only_1d_empty_inputs_ignores_dim_and_records_the_node(m):
+    x = m.zeros(0, requires_grad=True)
+    out = m.cat([x, m.zeros(0, dtype=m.float64)], 5)
+    _is(out, [], "float64")
+    assert out.grad_fn.name() == "CatBackward0"
+    y = m.cat([x, m.ones(2, dtype=m.float64)])
+    y.sum().backward()
+    _is(x.grad, [], "float32")
+
+
+@libs
+@pytest.mark.parametrize("make,message", [
+    (lambda m: [m.ones(1), m.ones(1), m.tensor(5.0)], r"zero-dimensional tensor \(at position 2\) cannot be concatenated"),
+    (lambda m: [m.zeros(0), m.tensor(5.0)], r"zero-dimensional tensor \(at position 1\) cannot be concatenated"),
+    (lambda m: [m.tensor(5.0), m.ones(2, 2)], r"zero-dimensional tensor \(at position 0\) cannot be concatenated"),
+    (lambda m: [m.zeros(0), m.ones(1, 2), m.ones(1, 3)], "Expected size 2 but got size 3 for tensor number 2 in the list"),
+], ids=["third", "after_empty", "first", "mismatch_counts_skipped"])
+def test_cat_errors_name_positions_in_the_list(m, make, message):
+    with pytest.raises(RuntimeError, match=message):
+        m.cat(make(m))
+
+
+# --- ravel, unflatten ---------------------------------------------------------------------------
+
+@libs
+def test_ravel_is_contiguous_then_view(m):
+    x = m.arange(6.0).reshape(3, 2)
+    assert x[:, 0].ravel().stride() == (1,)  # a copy, dense (reshape(-1) would keep stride 2)
+    assert x[:, 0].reshape(-1).stride() == (2,)
+    _is(x[:, 0].ravel(), [0.0, 2.0, 4.0], "float32")
+    flat = x.ravel()
+    flat[0] = 7.0  # a contiguous input: a view
+    assert x[0, 0].item() == 7.0
+    assert m.tensor(5.0).ravel().stride() == (1,)
+
+
+@libs
+@pytest.mark.parametrize("shape,dim,sizes,want", [
+    ((0, 2), 1, (-1, 1), (0, 2, 1)),  # -1 from the dim's size (2), not the tensor's (0)
+    ((0, 2), 0, (-1, 1), (0, 1, 2)),
+    ((2, 0), 1, (-1, 3), (2, 0, 3)),
+    ((2, 6), 1, (3, -1), (2, 3, 2)),
+], ids=helpers.ids)
+def test_unflatten_infers_from_the_dims_size(m, shape, dim, sizes, want):
+    assert tuple(m.zeros(shape).unflatten(dim, sizes).shape) == want
+
+
+@libs
+def test_unflatten_errors_with_a_zero_size(m):
+    with pytest.raises(RuntimeError, match=r"unflatten: Provided sizes \[-1, 0\] don't multiply up to the size of "
+                                           r"dim 1 \(2\) in the input tensor"):
+        m.zeros(0, 2).unflatten(1, (-1, 0))
+    with pytest.raises(RuntimeError, match=r"unflatten got an unexpected error:\ncannot reshape tensor of 0 elements "
+                                           r"into shape \[-1, 0\] because the unspecified dimension size -1 can be"):
+        m.zeros(0, 2).unflatten(0, (-1, 0))
+
+
+# --- mT / mH / H / adjoint ---------------------------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("name", ["mT", "mH", "H", "adjoint"])
+def test_matrix_transposes(m, name):
+    get = (lambda t: t.adjoint()) if name == "adjoint" else (lambda t: getattr(t, name))
+    x = m.arange(6, dtype=m.int64).reshape(2, 3)
+    y = get(x)
+    _is(y, [[0, 3], [1, 4], [2, 5]], "int64")
+    assert y.stride() == (1, 3)
+    y[0, 1] = 9  # a view
+    assert x[1, 0].item() == 9
+    w = m.ones(2, 3, requires_grad=True)
+    assert get(w).grad_fn.name() == "TransposeBackward0"
+    s = m.tensor(5.0, requires_grad=True)
+    assert get(s) is s  # a 0-d tensor itself, not a view
+    if name == "H":
+        with pytest.raises(RuntimeError, match=r"tensor.H is only supported on matrices \(2-D tensors\). Got 1-D "
+                                               r"tensor.$"):
+            get(m.ones(3))
+        with pytest.raises(RuntimeError, match=r"Got 3-D tensor. For batches of matrices, consider using tensor.mH"):
+            get(m.ones(2, 3, 4))
+    else:
+        text = "adjoint()" if name == "adjoint" else name
+        with pytest.raises(RuntimeError, match=rf"tensor.{text.replace('(', '.').replace(')', '.')} is only "
+                                               r"supported on matrices or batches of matrices. Got 1-D tensor."):
+            get(m.ones(3))
+        assert tuple(get(m.ones(2, 3, 4)).shape) == (2, 4, 3)
+    assert tuple(m.adjoint(m.ones(4, 2, 3)).shape) == (4, 3, 2)
+
+
+# --- split / chunk / roll of 0-d tensors ------------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("fn,message", [
+    (lambda x: x.split(1), "split expects at least a 1-dimensional tensor"),
+    (lambda x: x.split([1]), "split expects at least a 1-dimensional tensor"),
+    (lambda x: x.split(1, 5), "split expects at least a 1-dimensional tensor"),
+    (lambda x: x.chunk(1), "chunk expects at least a 1-dimensional tensor"),
+    (lambda x: x.chunk(0), "chunk expects at least a 1-dimensional tensor"),
+], ids=["split", "split_sizes", "split_dim5", "chunk", "chunk0"])
+def test_split_and_chunk_refuse_0d(m, fn, message):
+    with pytest.raises(RuntimeError, match=message):
+        fn(m.tensor(5.0))
+
+
+@libs
+def test_roll_of_0d(m):
+    x = m.tensor(5.0)
+    _is(x.roll(1), 5.0, "float32")  # no dims: rolled flat
+    for dims in (0, -1, (0,)):
+        with pytest.raises(IndexError, match=f"Dimension specified as {dims if isinstance(dims, int) else dims[0]} "
+                                             "but tensor has no dimensions"):
+            x.roll(1 if isinstance(dims, int) else (1,), dims)
+
+
+# --- the type names messages show ----------------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("dtype,name", [("int64", "torch.LongTensor"), ("int32", "torch.IntTensor"),
+                                        ("uint8", "torch.ByteTensor"), ("float64", "torch.DoubleTensor"),
+                                        ("float32", "torch.FloatTensor"), ("bool", "CPUBoolType")])
+def test_expand_message_names_the_type(m, dtype, name):
+    with pytest.raises(RuntimeError, match=rf"^expand\({name}\{{\[2\]\}}, size=\[\]\): the number of sizes "
+                                           r"provided \(0\) must be greater or equal to the number of dimensions "
+                                           r"in the tensor \(1\)$"):
+        m.ones(2, dtype=getattr(m, dtype)).expand(())
+
+
+@libs
+def test_saved_bool_tensor_changed_in_place_is_named_as_torch(m):
+    x = m.ones(2, requires_grad=True)
+    mask = m.tensor([True, False])
+    y = m.where(mask, x, 0.0)
+    mask.logical_not_()
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[CPUBoolType \[2\]\]"):
+        y.sum().backward()

@@ -113,6 +113,8 @@ Tensor view(const Tensor& a, const std::vector<int64_t>& shape);
 Tensor reshape(const Tensor& a, const std::vector<int64_t>& shape);
 Tensor transpose(const Tensor& a, int64_t d0, int64_t d1);
 Tensor t(const Tensor& a);
+// x.mT / x.mH / x.adjoint() (name "mT", "mH", "adjoint()"): the last two dims swapped; x.H (name "H"): 2-D only.
+Tensor matrix_transpose(const Tensor& a, const std::string& name);
 // A new tensor object over the same data (x[...] returns one).
 Tensor alias(const Tensor& a);
 Tensor permute(const Tensor& a, const std::vector<int64_t>& dims);

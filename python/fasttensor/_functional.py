@@ -253,10 +253,12 @@ def roll(input, shifts, dims=None):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     out = input
     for shift, d in zip(shifts, dims):
+        if input.dim() == 0:  # dims name none of a 0-d tensor's (None above rolls it as 1-D)
+            raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
         d = _wrap_dim(d, input.dim())
-        n = input.shape[d] if input.dim() > 0 else 1
+        n = input.shape[d]
         k = shift % n if n else 0
-        if k and input.dim() > 0:
+        if k:
             out = _C.cat([out.narrow(d, n - k, k), out.narrow(d, 0, n - k)], d)
     return out.clone() if out is input else out
 
@@ -337,6 +339,13 @@ def t(input):
     if not isinstance(input, Tensor):
         raise _not_a_tensor("t", input)
     return input.t()
+
+
+def adjoint(input):
+    """The last two dims swapped (the conjugate is the tensor itself for fasttensor's real dtypes), a view."""
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("adjoint", input)
+    return input.adjoint()
 
 
 def expand_copy(input, size):
@@ -570,8 +579,9 @@ def moveaxis(input, source, destination):
 
 
 def ravel(input):
-    """input flattened to 1-D (a view when its layout allows, else a copy)."""
-    return input.reshape(-1)
+    """input flattened to 1-D: input.contiguous().view(-1), as PyTorch's (so a copy is always
+    contiguous, where reshape(-1) may keep a strided view)."""
+    return input.contiguous().view(-1)
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -829,9 +839,15 @@ def unflatten(input, dim, sizes):
     for s in sizes:
         known *= s if s != -1 else 1
     size = input.shape[d]
-    if (-1 not in sizes and known != size) or (-1 in sizes and known != 0 and size % known != 0):
+    if (-1 not in sizes and known != size) or (-1 in sizes and (size % known != 0 if known else size != 0)):
         raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} "
                            f"({size}) in the input tensor")
+    if -1 in sizes:  # inferred from the one dim's size, not the tensor's (which may be 0 for other reasons)
+        if known == 0:
+            raise RuntimeError(f"unflatten got an unexpected error:\ncannot reshape tensor of 0 elements into shape "
+                               f"{sizes} because the unspecified dimension size -1 can be any value and is "
+                               "ambiguous")
+        sizes = [size // known if s == -1 else s for s in sizes]
     shape = list(input.shape)
     return input.view(shape[:d] + sizes + shape[d + 1:])
 
