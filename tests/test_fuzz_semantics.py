@@ -314,3 +314,103 @@ def test_saved_bool_tensor_changed_in_place_is_named_as_torch(m):
     mask.logical_not_()
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[CPUBoolType \[2\]\]"):
         y.sum().backward()
+
+
+# --- tensor(): ints among floats keep every bit in an integer dtype ---------------------------------
+
+@libs
+@pytest.mark.parametrize("data,dtype,want", [
+    ([0.5, 2**63 - 1], "int64", [0, 2**63 - 1]),
+    ([1.0, 2**62 + 1], "int64", [1, 2**62 + 1]),
+    ([[1.0], [2**62 + 1]], "int64", [[1], [2**62 + 1]]),
+    ([-1.7, -(2**62 + 1)], "int64", [-1, -(2**62 + 1)]),
+    ([True, 2**62 + 1, 0.5], "int64", [1, 2**62 + 1, 0]),
+    ([1e18, 2**62 + 1], "int64", [10**18, 2**62 + 1]),
+    ([2.0**63, 1], "int64", [-2**63, 1]),  # x86's conversion of 2^63, as PyTorch prints it
+    ([1.0, 2**62 + 1], "float64", [1.0, 4.611686018427388e18]),
+], ids=helpers.ids)
+def test_tensor_of_mixed_numbers_into_an_integer_dtype(m, data, dtype, want):
+    _is(m.tensor(data, dtype=getattr(m, dtype)), want, dtype)
+
+
+@libs
+def test_tensor_of_mixed_numbers_infers_the_default_float_dtype(m):
+    assert dtype_name(m.tensor([1.0, 2**62 + 1]).dtype) == "float32"
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int32 without overflow"):
+        m.tensor([1.5, 2**62 + 1], dtype=m.int32)
+
+
+# --- linspace / logspace with integer and bool dtypes, arange's checks -------------------------
+
+@libs
+@pytest.mark.parametrize("args,dtype,want", [
+    ((-1, 3, 5), "uint8", [255, 192, 129, 66, 3]),  # -1 becomes 255 first, then 255 -> 3
+    ((-5, 3, 4), "uint8", [251, 168, 85, 3]),
+    ((3, -1, 5), "uint8", [3, 66, 129, 192, 255]),
+    ((-3, 250, 7), "uint8", [253, 252, 252, 251, 251, 250, 250]),
+    ((-1, 2.5, 4), "uint8", [255, 170, 86, 2]),
+    ((-255, 255, 5), "uint8", [1, 64, 128, 191, 255]),
+    ((0.5, -1, 3), "uint8", [0, 127, 255]),
+    ((-1, 3, 5), "int32", [-1, 0, 1, 2, 3]),
+    ((2.7, -3.7, 4), "int64", [2, 0, -1, -3]),
+    ((1, 300, 1), "uint8", [1]),  # one point: start alone, end never checked
+    ((1, 300, 0), "uint8", []),
+    ((1, 3, 1), "bool", [True]),
+    ((1, 3, 0), "bool", []),
+], ids=helpers.ids)
+def test_linspace_converts_its_ends_to_the_dtype_first(m, args, dtype, want):
+    _is(m.linspace(*args, dtype=getattr(m, dtype)), want, dtype)
+
+
+@libs
+def test_linspace_integer_end_tensors_and_out_of_range_floats(m):
+    _is(m.linspace(m.tensor(-1), 3, 5, dtype=m.uint8), [255, 192, 129, 66, 3], "uint8")
+    for start in (-1.0, -1.5, -0.5, m.tensor(-1.0)):  # a negative float does not fit uint8, an int wraps
+        with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+            m.linspace(start, 3, 5, dtype=m.uint8)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+        m.full((1,), -1.0, dtype=m.uint8)
+    _is(m.full((1,), -1, dtype=m.uint8), [255], "uint8")
+    with pytest.raises(NotImplementedError, match="\"linspace_cpu\" not implemented for 'Bool'"):
+        m.linspace(1, 3, 3, dtype=m.bool)
+
+
+@libs
+@pytest.mark.parametrize("args,kwargs,dtype,want", [
+    ((2.5, 1.0, 3), {}, "uint8", [100, 31, 10]),  # ends truncated to 2 and 1 first
+    ((2.5, 1.0, 3), {}, "int64", [100, 31, 10]),
+    ((2.5, 1.0, 1), {}, "int32", [316]),  # one point: base ** start, not truncated first
+    ((1, 3, 3), {"base": -2}, "int32", [-2, 4, -8]),
+    ((1, 3, 4), {"base": 2}, "int64", [2, 3, 5, 8]),
+    ((1, 3, 4), {"base": 2.5}, "int64", [2, 4, 8, 15]),
+    ((-1, 1, 3), {}, "int32", [0, 1, 10]),
+    ((1, 3, 0), {}, "uint8", []),
+    ((2.5, 1.0, 1), {}, "bool", [True]),
+    ((2.5, 1.0, 0), {}, "bool", []),
+], ids=helpers.ids)
+def test_logspace_integer_dtypes(m, args, kwargs, dtype, want):
+    _is(m.logspace(*args, dtype=getattr(m, dtype), **kwargs), want, dtype)
+
+
+@libs
+def test_logspace_refusals(m):
+    for args in ((2.5, 1.0, 1), (3, 1.0, 1), (-1.5, 3, 3)):
+        with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+            m.logspace(*args, dtype=m.uint8)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int without overflow"):
+        m.logspace(1.5, 3, 1, base=-2.5, dtype=m.int32)  # NaN
+    with pytest.raises(NotImplementedError, match="\"logspace_cpu\" not implemented for 'Bool'"):
+        m.logspace(2.5, 1.0, 3, dtype=m.bool)
+
+
+@libs
+@pytest.mark.parametrize("args,error,message", [
+    ((1, -1.5, 0.3), RuntimeError, "upper bound and lower bound inconsistent with step sign"),
+    ((1, 2, -1), RuntimeError, "upper bound and lower bound inconsistent with step sign"),
+    ((1, 2, 0.3), ValueError, "step must be nonzero"),  # consistent, then truncated to 0
+    ((5, 0, -0.5), ValueError, "step must be nonzero"),
+], ids=helpers.ids)
+def test_int64_arange_checks_the_sign_before_truncating(m, args, error, message):
+    with pytest.raises(error, match=message):
+        m.arange(*args, dtype=m.int64)
+    _is(m.arange(0.5, 3, 1, dtype=m.int64), [0, 1, 2], "int64")

@@ -105,7 +105,7 @@ Tensor full(const Shape& shape, const Scalar& v, DType dt, const Device& d = Dev
 Tensor full_like(const Tensor& like, const Scalar& v, DType dt, const Device& d);
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<DType> dt,
               const Device& d = Device{});
-Tensor linspace(double start, double end, int64_t steps, DType dt, const Device& d = Device{});
+Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps, DType dt, const Device& d = Device{});
 Tensor eye(int64_t n, int64_t m, DType dt, const Device& d = Device{});
 
 // --- view.cpp: views share storage; backward maps the gradient back -------

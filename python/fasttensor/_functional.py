@@ -902,9 +902,16 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
     out_dtype = dtype if dtype is not None else _C.get_default_dtype()
     if requires_grad:
         _check_grad_dtype(out_dtype)
-    exact = out_dtype if out_dtype in (_C.float32, _C.float64) else _C.float64  # integers: computed in double
-    exponents = _C._linspace(start, end, steps, exact, device, False)
-    result = _C.pow(float(base), exponents)._to_dtype(out_dtype)
+    if out_dtype in (_C.float32, _C.float64):
+        result = _C.pow(float(base), _C._linspace(start, end, steps, out_dtype, device, False))
+    elif steps <= 1:  # PyTorch fills one point with base ** start, checked to fit the dtype (bool too)
+        power = _C.pow(float(base), _C._linspace(start, start, steps, _C.float64, device, False))
+        result = _C._full([steps], power.item() if steps else 0, out_dtype, device, False)
+    elif out_dtype == _C.bool:
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    else:  # integers: the ends converted to the dtype first (checked), then base ** the float64 points
+        start, end = (_C._full([], v, out_dtype, device, False).item() for v in (start, end))
+        result = _C.pow(float(base), _C._linspace(start, end, steps, _C.float64, device, False))._to_dtype(out_dtype)
     if out is not None:
         return _write_range_out(out, result, "logspace", requires_grad, warn=False)
     if requires_grad:
