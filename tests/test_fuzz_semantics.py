@@ -414,3 +414,16 @@ def test_int64_arange_checks_the_sign_before_truncating(m, args, error, message)
     with pytest.raises(error, match=message):
         m.arange(*args, dtype=m.int64)
     _is(m.arange(0.5, 3, 1, dtype=m.int64), [0, 1, 2], "int64")
+
+
+# --- masked_select's node ----------------------------------------------------------------------------
+
+@libs
+def test_masked_select_node_and_gradient(m):
+    x = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for out in (m.masked_select(x, m.tensor([True, False])), x.masked_select(m.tensor([[True], [False]]))):
+        assert out.grad_fn.name() == "MaskedSelectBackward0"
+    out = m.masked_select(x, m.tensor([True, False]))  # broadcast: the first column
+    _is(out, [1.0, 3.0], "float32")
+    (out * m.tensor([10.0, 20.0])).sum().backward()
+    _is(x.grad, [[10.0, 0.0], [20.0, 0.0]], "float32")

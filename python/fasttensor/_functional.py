@@ -533,6 +533,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return input.index_select(d, _index_repeated(counts, input.device))
 
 
+@grad_fn_named("MaskedSelectBackward0")
 def masked_select(input, mask):
     """The 1-D tensor of input's entries where the bool mask is True (both broadcast first)."""
     if mask.dtype != _C.bool:
