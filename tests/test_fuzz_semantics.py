@@ -293,6 +293,29 @@ def test_roll_of_0d(m):
             x.roll(1 if isinstance(dims, int) else (1,), dims)
 
 
+@libs
+@pytest.mark.parametrize("shifts,dims", [(1, 0), (0, 0), (3, 0), (1, None), ((1, 1), (0, 1))], ids=helpers.ids)
+def test_roll_result_is_contiguous(m, shifts, dims):
+    x = m.arange(6.0).reshape(2, 3).T  # strides (1, 3)
+    out = x.roll(shifts, dims)
+    assert out.stride() == (2, 1)
+    want = {(1, 0): [[2.0, 5.0], [0.0, 3.0], [1.0, 4.0]], (1, None): [[5.0, 0.0], [3.0, 1.0], [4.0, 2.0]],
+            ((1, 1), (0, 1)): [[5.0, 2.0], [3.0, 0.0], [4.0, 1.0]]}.get((shifts, dims), x.tolist())
+    _is(out, want, "float32")
+
+
+@libs
+def test_unflatten_of_0d(m):
+    x = m.tensor(4)
+    with pytest.raises(RuntimeError, match="^unflatten got an unexpected error:\nDimension specified as 0 but tensor "
+                                           "has no dimensions"):
+        x.unflatten(-1, (-1, 1))
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)"):
+        x.unflatten(1, (2,))
+    with pytest.raises(RuntimeError, match="unflatten: sizes must be non-empty"):
+        x.unflatten(0, ())
+
+
 # --- the type names messages show ----------------------------------------------------------------
 
 @libs

@@ -260,7 +260,7 @@ def roll(input, shifts, dims=None):
         k = shift % n if n else 0
         if k:
             out = _C.cat([out.narrow(d, n - k, k), out.narrow(d, 0, n - k)], d)
-    return out.clone() if out is input else out
+    return out if out is not input else input._clone(False)  # contiguous either way (cat's are), as PyTorch's
 
 
 def _band(input, diagonal: int, upper: bool, name: str):
@@ -829,11 +829,11 @@ def unflatten(input, dim, sizes):
     sizes = [int(s) if isinstance(s, _C.Tensor) else s for s in sizes]
     if builtins.any(not isinstance(s, int) or isinstance(s, bool) for s in sizes):
         raise TypeError("unflatten(): argument 'sizes' must be tuple of ints")
-    if input.dim() == 0:  # PyTorch raises RuntimeError here, not IndexError
-        raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     d = _wrap_dim(dim, input.dim())
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    if input.dim() == 0:  # PyTorch's inner error, wrapped (a 0-d tensor's dim 0 or -1 reads as 0)
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but tensor has no dimensions")
     if sizes.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = 1
