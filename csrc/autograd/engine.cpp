@@ -18,10 +18,7 @@ namespace ft::autograd {
 namespace {
 std::atomic<uint64_t> g_next_sequence_nr{0};
 
-std::string tensor_type_str(const Tensor& t) {
-  return str("torch.", t->device().is_cuda() ? "cuda." : "", dtype_scalar_name(t->dtype()), "Tensor ",
-             t->shape().str());
-}
+std::string tensor_type_str(const Tensor& t) { return str(legacy_type_name(t), " ", t->shape().str()); }
 }  // namespace
 
 SavedTensor::SavedTensor(const Tensor& t, bool is_output) {

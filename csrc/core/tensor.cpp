@@ -191,4 +191,10 @@ Scalar item(const Tensor& t) {
   });
 }
 
+std::string legacy_type_name(const Tensor& t) {
+  const bool cuda = t->device().is_cuda();
+  if (t->dtype() == DType::Bool) return cuda ? "CUDABoolType" : "CPUBoolType";
+  return std::string(cuda ? "torch.cuda." : "torch.") + dtype_scalar_name(t->dtype()) + "Tensor";
+}
+
 }  // namespace ft

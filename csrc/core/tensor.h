@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/dtype.h"
@@ -141,5 +142,9 @@ Tensor scalar_tensor(const Scalar& s, DType dtype, Device device = Device{});
 
 // The value of a one-element tensor (any device).
 Scalar item(const Tensor& t);
+
+// How PyTorch's messages name t's type: torch.LongTensor, torch.cuda.FloatTensor; bool keeps the
+// internal name, CPUBoolType / CUDABoolType (PyTorch's Python layer renames all the others).
+std::string legacy_type_name(const Tensor& t);
 
 }  // namespace ft

@@ -33,10 +33,12 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::o
   int64_t n;
   if (integral && dtype == DType::Int64) {
     for (const Scalar* v : {&start, &end, &step}) check_scalar_fits(*v, DType::Int64);
+    // The sign check reads the numbers as given, before a fractional step truncates to 0 (PyTorch's
+    // order); truncation keeps the order of start and end, so it holds for the truncated ones too.
+    FT_CHECK((step.d > 0 && end.d >= start.d) || (step.d < 0 && end.d <= start.d), RuntimeError,
+             "upper bound and lower bound inconsistent with step sign");
     const int64_t xs = truncated(start), xe = truncated(end), xst = truncated(step);
     FT_CHECK(xst != 0, ValueError, "step must be nonzero");  // a fractional step truncated to 0
-    FT_CHECK((xst > 0 && xe >= xs) || (xst < 0 && xe <= xs), RuntimeError,
-             "upper bound and lower bound inconsistent with step sign");
     n = (xe - xs + xst + (xst > 0 ? -1 : 1)) / xst;
     first = double(xs);
     delta = double(xst);
@@ -57,17 +59,38 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::o
   return t;
 }
 
-Tensor linspace(double start, double end, int64_t steps, DType dt, const Device& d) {
-  FT_CHECK(steps >= 0, RuntimeError, "number of steps must be non-negative");
-  // Integers: start and end truncated first, then the float64 points truncated, as PyTorch.
-  if (!is_floating(dt)) {
-    check_scalar_fits(Scalar::from_double(start), dt);
-    check_scalar_fits(Scalar::from_double(end), dt);
-    return to_dtype(linspace(std::trunc(start), std::trunc(end), steps, DType::Float64, d), dt);
+namespace {
+// A linspace / logspace end as PyTorch's integer kernels take it: checked to fit the dtype, then
+// converted to it (a float truncated; uint8 wraps a negative int, -1 is 255), as a double.
+double integer_end(const Scalar& v, DType dt) {
+  check_scalar_fits(v, dt);
+  if (v.is_floating()) return std::trunc(v.d);
+  switch (dt) {
+    case DType::UInt8: return double(static_cast<uint8_t>(v.i));
+    case DType::Int32: return double(static_cast<int32_t>(v.i));
+    default: return double(v.i);
   }
+}
+}  // namespace
+
+Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps, DType dt, const Device& d) {
+  FT_CHECK(steps >= 0, RuntimeError, "number of steps must be non-negative");
   Tensor t = empty(Shape{steps}, dt, d);
-  if (steps == 1) backend(d).fill(t, Scalar::from_double(start));
-  if (steps > 1) backend(d).linspace(t, start, end);
+  // No points: nothing checked. One point: start alone, filled (end is never read, nor the kernel run).
+  if (steps == 0) return t;
+  if (steps == 1) {
+    check_scalar_fits(start, dt);
+    backend(d).fill(t, start);
+    return t;
+  }
+  FT_CHECK(dt != DType::Bool, NotImplementedError, "\"linspace_cpu\" not implemented for 'Bool'");
+  // Integers: the ends converted to the dtype first, then the float64 points (start + step * i, from
+  // the end for the second half) truncated, as PyTorch.
+  if (!is_floating(dt))
+    return to_dtype(linspace(Scalar::from_double(integer_end(start, dt)), Scalar::from_double(integer_end(end, dt)),
+                             steps, DType::Float64, d),
+                    dt);
+  backend(d).linspace(t, start.d, end.d);
   return t;
 }
 

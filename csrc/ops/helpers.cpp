@@ -110,8 +110,9 @@ void check_scalar_fits(const Scalar& v, DType dt) {
     return double(v.i) >= lo && double(v.i) <= hi;
   };
   switch (dt) {
-    // uint8 takes -255..255: negative numbers wrap (-1 is 255), as PyTorch's check allows.
-    case DType::UInt8: type = "uint8_t"; fits = v.is_bool() || in_range(-255.0, 255.0); break;
+    // uint8 takes the ints -255..255: negative ones wrap (-1 is 255), as PyTorch's check allows; a
+    // float must lie in 0..255 (-1.0 does not fit).
+    case DType::UInt8: type = "uint8_t"; fits = v.is_bool() || (v.is_floating() ? in_range(0.0, 255.0) : in_range(-255.0, 255.0)); break;
     case DType::Int32: type = "int"; fits = v.is_bool() || in_range(-2147483648.0, 2147483647.0); break;
     case DType::Int64: type = "int64_t"; fits = v.is_bool() || !v.is_floating() || in_range(-9223372036854775808.0, 9223372036854774784.0); break;
     case DType::Float32: type = "float"; fits = !v.is_floating() || !(std::isfinite(v.d) && std::fabs(v.d) > 3.4028235677973366e38); break;

@@ -482,6 +482,8 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
   const int64_t size = a->dim() == 0 ? 1 : a->shape()[d];
   FT_CHECK(k >= 0 && k <= size, RuntimeError, "selected index k out of range (k = ", k, ", dimension ", d,
            " of size ", size, ")");
+  // PyTorch refuses bool on the CPU with this text, before any kernel runs.
+  FT_CHECK(a->dtype() != DType::Bool || a->device().is_cuda(), RuntimeError, "topk does not support bool dtypes on CPU");
   // A partial sort of the first k (CPU), sorted either way (sorted=False allows any order).
   (void)sorted;
   Tensor indices = sort_along(a, d, largest, false, "TopkBackward0", k).second;

@@ -8,19 +8,22 @@ using autograd::SavedTensors;
 
 Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
   FT_CHECK(!ts.empty(), ValueError, "torch.cat(): expected a non-empty list of Tensors");
-  // Legacy rule kept by PyTorch: 1-D empty tensors are skipped.
-  std::vector<Tensor> parts;
-  for (const Tensor& t : ts)
-    if (!(t->dim() == 1 && t->numel() == 0)) parts.push_back(t);
-  if (parts.empty()) return clone(ts[0]);
-  const Tensor& first = parts[0];
-  FT_CHECK(first->dim() > 0, RuntimeError, "zero-dimensional tensor (at position 0) cannot be concatenated");
-  const int d = wrap_dim(dim, first->dim());
-  DType dt = parts[0]->dtype();
+  // Every input takes part in dtype promotion, the empty ones too; the legacy 1-D empty tensors are
+  // then skipped in the shape checks (their position in the list still names a mismatch).
+  DType dt = ts[0]->dtype();
+  std::vector<size_t> parts;  // positions in ts of the tensors that are not 1-D empty
+  for (size_t k = 0; k < ts.size(); ++k) {
+    FT_CHECK(ts[k]->dim() > 0, RuntimeError, "zero-dimensional tensor (at position ", k, ") cannot be concatenated");
+    dt = promote_types(dt, ts[k]->dtype());
+    if (!(ts[k]->dim() == 1 && ts[k]->numel() == 0)) parts.push_back(k);
+  }
+  // All of them 1-D empty: a 1-D empty result, whatever dim says.
+  const Tensor& first = ts[parts.empty() ? 0 : parts[0]];
+  const int d = parts.empty() ? 0 : wrap_dim(dim, first->dim());
   Shape shape = first->shape();
   shape[d] = 0;
-  for (size_t k = 0; k < parts.size(); ++k) {
-    const Tensor& t = parts[k];
+  for (size_t k : parts) {
+    const Tensor& t = ts[k];
     FT_CHECK(t->dim() == first->dim(), RuntimeError,
              "Tensors must have same number of dimensions: got ", first->dim(), " and ", t->dim());
     check_same_device(first, t, "tensors in cat");
@@ -29,12 +32,12 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
                d, ". Expected size ", first->shape()[i], " but got size ", t->shape()[i], " for tensor number ", k,
                " in the list.");
     shape[d] += t->shape()[d];
-    dt = promote_types(dt, t->dtype());
   }
   Tensor out = empty(shape, dt, first->device());
   std::vector<int64_t> sizes;
   int64_t start = 0;
-  for (const Tensor& t : parts) {
+  for (size_t k : parts) {
+    const Tensor& t = ts[k];
     Tensor part = make_view(out, t->shape(), out->strides(), out->offset() + start * out->strides()[d]);
     backend(out->device()).copy(part, t);
     start += t->shape()[d];

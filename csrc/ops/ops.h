@@ -105,7 +105,7 @@ Tensor full(const Shape& shape, const Scalar& v, DType dt, const Device& d = Dev
 Tensor full_like(const Tensor& like, const Scalar& v, DType dt, const Device& d);
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, std::optional<DType> dt,
               const Device& d = Device{});
-Tensor linspace(double start, double end, int64_t steps, DType dt, const Device& d = Device{});
+Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps, DType dt, const Device& d = Device{});
 Tensor eye(int64_t n, int64_t m, DType dt, const Device& d = Device{});
 
 // --- view.cpp: views share storage; backward maps the gradient back -------
@@ -113,6 +113,8 @@ Tensor view(const Tensor& a, const std::vector<int64_t>& shape);
 Tensor reshape(const Tensor& a, const std::vector<int64_t>& shape);
 Tensor transpose(const Tensor& a, int64_t d0, int64_t d1);
 Tensor t(const Tensor& a);
+// x.mT / x.mH / x.adjoint() (name "mT", "mH", "adjoint()"): the last two dims swapped; x.H (name "H"): 2-D only.
+Tensor matrix_transpose(const Tensor& a, const std::string& name);
 // A new tensor object over the same data (x[...] returns one).
 Tensor alias(const Tensor& a);
 Tensor permute(const Tensor& a, const std::vector<int64_t>& dims);

@@ -316,7 +316,14 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dt) {
   const int d = wrap_dim(dim, a->dim());
   const DType out_dtype = dt.value_or(is_floating(a->dtype()) ? a->dtype() : DType::Int64);
   Tensor out = empty(a->shape(), out_dtype, a->device());
-  backend(a->device()).cumsum(out, cast_to(a, out_dtype), a->dim() == 0 ? 0 : d);
+  if (a->dim() == 0 && out_dtype == DType::Bool) {
+    backend(a->device()).copy(out, a);  // PyTorch fills a 0-d result with the entry: no kernel, any dtype
+  } else {
+    // PyTorch's scan kernels have no bool case (its CPU kernel's name); an empty input never reaches them.
+    FT_CHECK(out_dtype != DType::Bool || a->numel() == 0, NotImplementedError,
+             "\"cumsum_out_cpu\" not implemented for 'Bool'");
+    backend(a->device()).cumsum(out, cast_to(a, out_dtype), a->dim() == 0 ? 0 : d);
+  }
   if (is_floating(out_dtype) && autograd::any_requires_grad({&a})) {
     const DType in_dtype = a->dtype();
     autograd::record(out, "CumsumBackward0", {&a}, {}, [d, in_dtype](const Tensor& g, const SavedTensors&, auto&) {
@@ -335,15 +342,18 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<DType> dt) {
 Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool keepdim) {
   FT_CHECK(is_floating(a->dtype()), RuntimeError,
            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got ", dtype_scalar_name(a->dtype()));
-  if (std::isinf(p)) {
-    // max / min have no identity: an empty reduction is an error (PyTorch's text, its spacing too).
-    const char* which = p > 0 ? "inf" : "-inf";
-    FT_CHECK(!(dims.empty() && a->numel() == 0), RuntimeError, "linalg.vector_norm cannot compute the ", which,
+  if (p < 0 || p == std::numeric_limits<double>::infinity()) {
+    // max, min and the negative powers (a sum of |x|^p, inf for an empty one, to the power 1/p < 0) have no
+    // identity: an empty reduction is an error (PyTorch's text, its spacing too; p as C++ prints a double). A
+    // 0-d input holds one entry, whatever dim names it.
+    FT_CHECK(!(dims.empty() && a->numel() == 0), RuntimeError, "linalg.vector_norm cannot compute the ", p,
              " norm on an empty tensor because the operation does not have an identity");
     for (int64_t d : dims)
-      FT_CHECK(a->shape()[wrap_dim(d, a->dim())] != 0, RuntimeError, "linalg.vector_norm cannot compute the ", which,
-               " norm on the dimension ", wrap_dim(d, a->dim()),
+      FT_CHECK(a->dim() == 0 || a->shape()[wrap_dim(d, a->dim())] != 0, RuntimeError,
+               "linalg.vector_norm cannot compute the ", p, " norm on the dimension ", wrap_dim(d, a->dim()),
                "because this dimension is empty and the operation does not have an identity");
+  }
+  if (std::isinf(p)) {
     Tensor ab = unary(UnaryOp::Abs, a);
     return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
   }

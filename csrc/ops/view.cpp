@@ -159,7 +159,7 @@ Tensor permute(const Tensor& a, const std::vector<int64_t>& dims) {
 
 Tensor expand(const Tensor& a, const std::vector<int64_t>& sizes) {
   const int n = sizes.size();
-  FT_CHECK(n >= a->dim(), RuntimeError, "expand(", "torch.FloatTensor{", a->shape().str(),
+  FT_CHECK(n >= a->dim(), RuntimeError, "expand(", legacy_type_name(a), "{", a->shape().str(),
            "}, size=", Shape(sizes).str(),
            "): the number of sizes provided (", n, ") must be greater or equal to the number of dimensions in the tensor (",
            a->dim(), ")");
@@ -318,6 +318,7 @@ void mark_multi_output(std::vector<Tensor>& views) {
 }
 
 std::vector<Tensor> split_named(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim, const char* name) {
+  FT_CHECK(a->dim() > 0, RuntimeError, "split expects at least a 1-dimensional tensor");
   const int d = wrap_dim(dim, a->dim());
   int64_t total = 0;
   for (int64_t s : sizes) total += s;
@@ -349,6 +350,7 @@ std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<int64_t>
 }
 
 std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim) {
+  FT_CHECK(a->dim() > 0, RuntimeError, "split expects at least a 1-dimensional tensor");
   const int d = wrap_dim(dim, a->dim());
   FT_CHECK(split_size > 0 || a->shape()[d] == 0, RuntimeError, "split_size can only be 0 if dimension size is 0, but got dimension size of ", a->shape()[d]);
   std::vector<int64_t> sizes;
@@ -358,6 +360,7 @@ std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim) {
 }
 
 std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim) {
+  FT_CHECK(a->dim() > 0, RuntimeError, "chunk expects at least a 1-dimensional tensor");
   FT_CHECK(chunks > 0, RuntimeError, "chunk expects `chunks` to be greater than 0, got: ", chunks);
   const int d = wrap_dim(dim, a->dim());
   const int64_t n = a->shape()[d];
@@ -406,6 +409,18 @@ std::vector<Tensor> meshgrid(const std::vector<Tensor>& ts, const std::string& i
 
 Tensor alias(const Tensor& a) {
   return view_with_grad(a, a->shape(), a->strides(), a->offset(), "AliasBackward0", [](const Tensor& g) { return g; });
+}
+
+Tensor matrix_transpose(const Tensor& a, const std::string& name) {
+  // Real dtypes only, so the conjugate transposes (mH, H, adjoint) are the transposes. PyTorch returns a 0-d
+  // tensor itself (not a view), and its x.H takes matrices only.
+  if (a->dim() == 0) return a;
+  if (name == "H")
+    FT_CHECK(a->dim() == 2, RuntimeError, "tensor.H is only supported on matrices (2-D tensors). Got ", a->dim(),
+             "-D tensor.", a->dim() > 2 ? " For batches of matrices, consider using tensor.mH" : "");
+  FT_CHECK(a->dim() >= 2, RuntimeError, "tensor.", name, " is only supported on matrices or batches of matrices. Got ",
+           a->dim(), "-D tensor.");
+  return transpose(a, -2, -1);
 }
 
 Tensor t(const Tensor& a) {

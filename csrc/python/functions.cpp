@@ -204,8 +204,10 @@ void bind_functions(py::module_& m) {
     FT_CHECK(a && b && c, TypeError, "arange(): start, end and step must be numbers");
     return maybe_requires_grad(ops::arange(*a, *b, *c, to_optional_dtype(dtype), to_device(device)), rg);
   });
-  m.def("_linspace", [](double start, double end, int64_t steps, py::object dtype, py::object device, bool rg) {
-    return maybe_requires_grad(ops::linspace(start, end, steps, to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);
+  m.def("_linspace", [](py::handle start, py::handle end, int64_t steps, py::object dtype, py::object device, bool rg) {
+    auto a = to_scalar(start), b = to_scalar(end);
+    FT_CHECK(a && b, TypeError, "linspace(): start and end must be numbers");
+    return maybe_requires_grad(ops::linspace(*a, *b, steps, to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);
   });
   m.def("_eye", [](int64_t n, py::object m_, py::object dtype, py::object device, bool rg) {
     return maybe_requires_grad(ops::eye(n, m_.is_none() ? n : m_.cast<int64_t>(), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);

@@ -481,10 +481,10 @@ void bind_tensor(py::module_& m) {
         for (int i = 0; i < t->dim(); ++i) dims[i] = t->dim() - 1 - i;
         return ops::permute(t, dims);
       })
-      .def_property_readonly("mT", [](const Tensor& t) {
-        FT_CHECK(t->dim() >= 2, RuntimeError, "tensor.mT is only supported on matrices or batches of matrices. Got ", t->dim(), "-D tensor.");
-        return ops::transpose(t, -2, -1);
-      })
+      .def_property_readonly("mT", [](const Tensor& t) { return ops::matrix_transpose(t, "mT"); })
+      .def_property_readonly("mH", [](const Tensor& t) { return ops::matrix_transpose(t, "mH"); })
+      .def_property_readonly("H", [](const Tensor& t) { return ops::matrix_transpose(t, "H"); })
+      .def("adjoint", [](const Tensor& t) { return ops::matrix_transpose(t, "adjoint()"); })
       // --- operators ----------------------------------------------------------
       FT_BINARY_OPERATOR("__add__", Add, false) FT_BINARY_OPERATOR("__radd__", Add, true)
       FT_BINARY_OPERATOR("__sub__", Sub, false) FT_BINARY_OPERATOR("__rsub__", Sub, true)

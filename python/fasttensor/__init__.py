@@ -159,6 +159,7 @@ from ._creation import (  # noqa: E402
 )
 from ._functional import _not_a_tensor  # noqa: E402
 from ._functional import (  # noqa: E402
+    adjoint,
     bmm,
     cat,
     concat,

@@ -263,6 +263,10 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_
                 arr = arr.astype(np.bool_)
         else:  # Python numbers must fit an integer dtype (a NumPy array is cast as it is, as in PyTorch)
             _check_integer_range(arr, target, data)
+            if arr.dtype.kind == "f" and isinstance(data, (list, tuple)) and np.abs(arr).max() >= 2.0**53:
+                # ints mixed with floats went through float64 and may have lost their last bits: PyTorch
+                # converts each number on its own (ints exactly, floats truncated toward zero)
+                arr = np.asarray(_truncated_to_ints(_tensors_to_lists(data)), dtype=np.int64)
     if not arr.dtype.isnative:
         raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
                          "between byte orders is currently not supported.")
@@ -364,6 +368,15 @@ def _objects(data, arr: np.ndarray, target):
     if target is None and inferred == _C.int64:
         raise ValueError("Overflow when unpacking long long")
     return arr, inferred, True
+
+
+def _truncated_to_ints(data):
+    """Nested numbers as Python ints: floats truncated toward zero (in range: checked before, but for
+    2.0**63, which becomes int64's minimum as x86's conversion gives it in PyTorch)."""
+    if isinstance(data, (list, tuple)):
+        return [_truncated_to_ints(x) for x in data]
+    value = int(data)
+    return value if value <= _INT64_MAX else _INT64_MIN
 
 
 def _tensors_to_lists(data):
@@ -786,13 +799,16 @@ def _steps_arg(steps, name: str, start, end) -> int:
         name, (start, end, steps), {}, " * (Number start, Number end, int steps, *, Tensor out = None, ...)"))
 
 
-def _range_end(value, name: str, which: str) -> float:
-    """A linspace / logspace start or end as a float: a number or a 0-d tensor."""
+def _range_end(value, name: str, which: str):
+    """A linspace / logspace start or end (a number or a 0-d tensor) as a Python number: ints stay ints,
+    as PyTorch's integer dtypes take them (-1 into uint8 is 255, -1.0 does not fit)."""
     if isinstance(value, _C.Tensor):
         if value.dim() != 0:
             raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got {which} with "
                                f"{value.dim()} dimension(s).")
         value = value.item()
+    if isinstance(value, numbers.Integral) and _INT64_MIN <= int(value) <= _INT64_MAX:
+        return bool(value) if isinstance(value, (bool, np.bool_)) else int(value)
     return float(value)
 
 
@@ -802,12 +818,10 @@ def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_g
     _check_bool_argument("linspace", "requires_grad", requires_grad)
     if type(steps) is not int or steps > _INT64_MAX:
         steps = _steps_arg(steps, "linspace", start, end)
-    start = _range_end(start, "linspace", "start") if isinstance(start, _C.Tensor) else float(start)
-    end = _range_end(end, "linspace", "end") if isinstance(end, _C.Tensor) else float(end)
+    start = _range_end(start, "linspace", "start")
+    end = _range_end(end, "linspace", "end")
     if out is not None:
         dtype, device = _out_defaults(out, dtype, device, "linspace")
-    if dtype is not None and _to_dtype(dtype) == _C.bool:
-        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     if requires_grad:
         _check_grad_dtype(dtype)
     result = _C._linspace(start, end, steps, dtype, device, requires_grad and out is None)

@@ -253,12 +253,14 @@ def roll(input, shifts, dims=None):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     out = input
     for shift, d in zip(shifts, dims):
+        if input.dim() == 0:  # dims name none of a 0-d tensor's (None above rolls it as 1-D)
+            raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
         d = _wrap_dim(d, input.dim())
-        n = input.shape[d] if input.dim() > 0 else 1
+        n = input.shape[d]
         k = shift % n if n else 0
-        if k and input.dim() > 0:
+        if k:
             out = _C.cat([out.narrow(d, n - k, k), out.narrow(d, 0, n - k)], d)
-    return out.clone() if out is input else out
+    return out if out is not input else input._clone(False)  # contiguous either way (cat's are), as PyTorch's
 
 
 def _band(input, diagonal: int, upper: bool, name: str):
@@ -337,6 +339,13 @@ def t(input):
     if not isinstance(input, Tensor):
         raise _not_a_tensor("t", input)
     return input.t()
+
+
+def adjoint(input):
+    """The last two dims swapped (the conjugate is the tensor itself for fasttensor's real dtypes), a view."""
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("adjoint", input)
+    return input.adjoint()
 
 
 def expand_copy(input, size):
@@ -524,6 +533,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return input.index_select(d, _index_repeated(counts, input.device))
 
 
+@grad_fn_named("MaskedSelectBackward0")
 def masked_select(input, mask):
     """The 1-D tensor of input's entries where the bool mask is True (both broadcast first)."""
     if mask.dtype != _C.bool:
@@ -570,8 +580,9 @@ def moveaxis(input, source, destination):
 
 
 def ravel(input):
-    """input flattened to 1-D (a view when its layout allows, else a copy)."""
-    return input.reshape(-1)
+    """input flattened to 1-D: input.contiguous().view(-1), as PyTorch's (so a copy is always
+    contiguous, where reshape(-1) may keep a strided view)."""
+    return input.contiguous().view(-1)
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -718,8 +729,10 @@ def cumprod(input, dim, *, dtype=None):
     elif not x.is_floating_point():
         x = x._to_dtype(_C.int64)
     d = _wrap_dim(dim, x.dim())
-    if x.dim() == 0 or x.shape[d] == 0:
+    if x.dim() == 0 or x.numel() == 0:  # PyTorch fills these without its kernel, so bool passes
         return x.clone()
+    if x.dtype == _C.bool:  # the kernel has no bool case (PyTorch's CPU kernel's name)
+        raise NotImplementedError("\"cumprod_out_cpu\" not implemented for 'Bool'")
     wide = x._to_dtype(_C.float64) if x.dtype == _C.float32 else x
     if wide.shape[d] > _CUMPROD_SEQUENTIAL:
         return _cumprod_blocked(wide, d)._to_dtype(x.dtype)
@@ -816,20 +829,26 @@ def unflatten(input, dim, sizes):
     sizes = [int(s) if isinstance(s, _C.Tensor) else s for s in sizes]
     if builtins.any(not isinstance(s, int) or isinstance(s, bool) for s in sizes):
         raise TypeError("unflatten(): argument 'sizes' must be tuple of ints")
-    if input.dim() == 0:  # PyTorch raises RuntimeError here, not IndexError
-        raise RuntimeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     d = _wrap_dim(dim, input.dim())
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    if input.dim() == 0:  # PyTorch's inner error, wrapped (a 0-d tensor's dim 0 or -1 reads as 0)
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but tensor has no dimensions")
     if sizes.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = 1
     for s in sizes:
         known *= s if s != -1 else 1
     size = input.shape[d]
-    if (-1 not in sizes and known != size) or (-1 in sizes and known != 0 and size % known != 0):
+    if (-1 not in sizes and known != size) or (-1 in sizes and (size % known != 0 if known else size != 0)):
         raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} "
                            f"({size}) in the input tensor")
+    if -1 in sizes:  # inferred from the one dim's size, not the tensor's (which may be 0 for other reasons)
+        if known == 0:
+            raise RuntimeError(f"unflatten got an unexpected error:\ncannot reshape tensor of 0 elements into shape "
+                               f"{sizes} because the unspecified dimension size -1 can be any value and is "
+                               "ambiguous")
+        sizes = [size // known if s == -1 else s for s in sizes]
     shape = list(input.shape)
     return input.view(shape[:d] + sizes + shape[d + 1:])
 
@@ -884,9 +903,16 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
     out_dtype = dtype if dtype is not None else _C.get_default_dtype()
     if requires_grad:
         _check_grad_dtype(out_dtype)
-    exact = out_dtype if out_dtype in (_C.float32, _C.float64) else _C.float64  # integers: computed in double
-    exponents = _C._linspace(start, end, steps, exact, device, False)
-    result = _C.pow(float(base), exponents)._to_dtype(out_dtype)
+    if out_dtype in (_C.float32, _C.float64):
+        result = _C.pow(float(base), _C._linspace(start, end, steps, out_dtype, device, False))
+    elif steps <= 1:  # PyTorch fills one point with base ** start, checked to fit the dtype (bool too)
+        power = _C.pow(float(base), _C._linspace(start, start, steps, _C.float64, device, False))
+        result = _C._full([steps], power.item() if steps else 0, out_dtype, device, False)
+    elif out_dtype == _C.bool:
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    else:  # integers: the ends converted to the dtype first (checked), then base ** the float64 points
+        start, end = (_C._full([], v, out_dtype, device, False).item() for v in (start, end))
+        result = _C.pow(float(base), _C._linspace(start, end, steps, _C.float64, device, False))._to_dtype(out_dtype)
     if out is not None:
         return _write_range_out(out, result, "logspace", requires_grad, warn=False)
     if requires_grad:

@@ -25,7 +25,7 @@ from ._grad_names import grad_fn_named
 from ._exports import Exports
 from ._functional import (_broadcast_pair, _dims, _dtype_display, _scalar_on, _tensor_list, _wrap_dim, diag, flip,
                           movedim)
-from .autograd import enable_grad
+from .autograd import enable_grad, no_grad
 from .autograd import grad as _autograd_grad
 from .autograd.function import Function
 
@@ -157,9 +157,13 @@ def _median_all(input, ignore_nan: bool):
     flat = input.detach().reshape(-1)
     n = flat.numel()
     if n == 0:
+        if input.dtype == _C.bool:  # PyTorch's NaN, cast to bool
+            return _C._full([], True, input.dtype, input.device, False)
         if not input.is_floating_point():
             raise IndexError("median() cannot compute median for an empty tensor of integer dtype")
         return _C._full([], math.nan, input.dtype, input.device, False)
+    if input.dtype == _C.bool:  # PyTorch's sort-based kernels have no bool case (names: its CPU kernels')
+        raise NotImplementedError("\"median_cpu\" not implemented for 'Bool'")
     ordered = flat.sort(stable=True)[0]
     if input.is_floating_point():
         valid = flat.isnan().logical_not().sum()
@@ -181,6 +185,8 @@ def _median_dim(input, dim, keepdim: bool, ignore_nan: bool, result):
     n = x.shape[d]
     if n == 0:
         raise IndexError(f"{result.__name__}(): Expected reduction dim {d} to have non-zero size.")
+    if x.dtype == _C.bool:
+        raise NotImplementedError("\"median_out\" not implemented for 'Bool'")
     ordered, order = x.detach().sort(d, stable=True)
     shape = _reduced_shape(x.shape, d, True)
     if x.is_floating_point():
@@ -226,6 +232,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if x.dtype == _C.bool and input.dim() > 0:  # a 0-d input is its own k-th value: no kernel runs
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     order = x.detach().sort(d, stable=True)[1]
     indices = order.narrow(d, k - 1, 1)
     values = x.gather(d, indices)
@@ -336,13 +344,38 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
+def _welford_mean(input, dim, keepdim):
+    """The mean var_mean / std_mean return: PyTorch's comes out of one Welford pass, which updates it as
+    mean += (x - mean) / n in iteration order (the reduced dims nested, so the entry at the last index
+    of every reduced dim comes last). On finite data that is the mean; with an infinite entry it stays
+    ±inf only when that entry is the one non-finite entry and comes last (inf - inf is NaN for any entry
+    after it, or for a second one), and is NaN otherwise. Those rows are set to NaN here by adding a
+    constant (NaN there, 0 elsewhere), so the gradient is the mean's, as PyTorch's."""
+    mean = input.mean(() if dim is None else dim, keepdim)
+    if input.dim() == 0 or input.numel() == 0 or not input.is_floating_point():
+        return mean
+    dims = () if dim is None else _dims(dim)
+    dims = tuple(builtins.range(input.dim())) if not dims else tuple(_wrap_dim(d, input.dim()) for d in dims)
+    with no_grad():
+        nonfinite = input.isfinite().logical_not()
+        count = nonfinite.sum(dims, True)  # non-finite entries per row, kept dims: (..., 1, ...)
+        last = nonfinite
+        for d in dims:
+            last = last.narrow(d, input.shape[d] - 1, 1)
+        to_nan = (count >= 2).logical_or(count.eq(1).logical_and(last.logical_not()))
+        if not keepdim:
+            to_nan = to_nan.squeeze(dims)
+        nan_or_zero = _C.where(to_nan, _scalar_on(math.nan, mean), _scalar_on(0.0, mean))
+    return mean + nan_or_zero
+
+
 @_export()
 @grad_fn_named("VarMeanBackward0")
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over dim, var with Bessel's correction unless correction/unbiased say otherwise."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    mean = input.mean(() if dim is None else dim, keepdim)
+    mean = _welford_mean(input, dim, keepdim)
     return input.var(dim, unbiased, keepdim, correction=correction), mean
 
 
@@ -352,7 +385,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over dim."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    mean = input.mean(() if dim is None else dim, keepdim)
+    mean = _welford_mean(input, dim, keepdim)
     return input.std(dim, unbiased, keepdim, correction=correction), mean
 
 

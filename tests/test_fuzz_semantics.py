@@ -1,0 +1,452 @@
+"""PyTorch 2.13 behaviours a differential fuzzer found fasttensor missing: var_mean / std_mean's
+Welford mean on infinite data, norms on 0-d and empty inputs, bool dtypes the sort/scan kernels
+refuse, cat's dtype promotion and 0-d checks, ravel's layout, unflatten of empty dims, mH / H /
+adjoint, split / chunk / roll of 0-d tensors, expand's type names, tensor() of big integers in
+float lists, unsigned integer linspace, logspace's overflow and bool checks, arange's sign check,
+masked_select's node name.
+
+Each case runs on fasttensor and, when torch is installed, on torch too; both must give the same
+hand-computed expected values, so the expectation is checked to be torch's behaviour and
+fasttensor is never compared with itself.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+
+import fasttensor
+import helpers
+from helpers import HAVE_TORCH, dtype_name
+
+LIBS = [fasttensor] + ([helpers.torch] if HAVE_TORCH else [])
+LIB_IDS = ["fasttensor"] + (["torch"] if HAVE_TORCH else [])
+libs = pytest.mark.parametrize("m", LIBS, ids=LIB_IDS)
+
+INF, NAN = math.inf, math.nan
+
+
+def _is(t, values, dtype):
+    """t has exactly these values (nested lists; NaN matches NaN) and this dtype name."""
+    assert dtype_name(t.dtype) == dtype, f"{type(t).__module__}: dtype {dtype_name(t.dtype)} != {dtype}"
+    got = t.tolist()
+
+    def same(a, b):
+        if isinstance(a, list):
+            return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)) or a == b
+    assert same(got, values), f"{type(t).__module__}: {got} != {values}"
+
+
+# --- var_mean / std_mean: the mean of one Welford pass ----------------------------------------
+
+WELFORD = [
+    # (data, dim, keepdim, var or std, mean)
+    ([[1.0], [INF]], 0, False, [NAN], [INF]),  # the one infinite entry comes last: mean inf
+    ([[1.0, INF], [2.0, 3.0]], 0, False, [0.5, NAN], [1.5, NAN]),  # a finite entry after inf: NaN
+    ([[1.0, INF], [2.0, 3.0]], 1, True, [[NAN], [0.5]], [[INF], [2.5]]),
+    ([[1.0, INF], [2.0, 3.0]], None, False, NAN, NAN),
+    ([INF, INF], None, False, NAN, NAN),  # inf - inf
+    ([1.0, -INF], None, False, NAN, -INF),
+    ([[-7.0], [1e-30], [INF], [9.0]], -2, True, [[NAN]], [[NAN]]),
+    ([1.0, NAN, 3.0], 0, False, NAN, NAN),
+    ([[1.0, 2.0], [3.0, 5.0]], (0, 1), False, 2.9166666666666665, 2.75),
+]
+
+
+@libs
+@pytest.mark.parametrize("case", range(len(WELFORD)))
+@pytest.mark.parametrize("fn", ["var_mean", "std_mean"])
+def test_var_mean_and_std_mean_take_welfords_mean(m, case, fn):
+    data, dim, keepdim, var, mean = WELFORD[case]
+    x = m.tensor(data, dtype=m.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        v, mu = getattr(m, fn)(x, dim, keepdim=keepdim) if dim is not None else getattr(m, fn)(x)
+    if fn == "std_mean":
+        var = [[math.sqrt(e) for e in r] if isinstance(r, list) else math.sqrt(r) for r in var] \
+            if isinstance(var, list) else math.sqrt(var)
+    _is(v, var, "float64")
+    _is(mu, mean, "float64")
+
+
+@libs
+def test_var_mean_of_expanded_and_transposed_inputs(m):
+    x = m.tensor([[1.0, INF], [2.0, 3.0]])
+    _is(m.var_mean(x.T, 0)[1], [INF, 2.5], "float32")  # x.T = [[1, 2], [inf, 3]]: inf ends column 0
+    y = m.tensor([[1.0, 2.0], [3.0, INF]]).expand(2, 2, 2)  # the inf twice along dim 0
+    _is(m.var_mean(y, 0)[1], [[1.0, 2.0], [3.0, NAN]], "float32")
+
+
+@libs
+def test_var_mean_gradient_of_the_mean_is_one_over_n(m):
+    # NaN or not, the mean's gradient is that of a mean (PyTorch's VarMeanBackward0)
+    x = m.tensor([[1.0, INF], [2.0, 3.0]], requires_grad=True)
+    v, mu = m.var_mean(x, 0)
+    assert mu.grad_fn.name() == "VarMeanBackward0"
+    mu.sum().backward()
+    _is(x.grad, [[0.5, 0.5], [0.5, 0.5]], "float32")
+
+
+# --- norms of 0-d and empty inputs ------------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("p", [INF, -INF, -1, 2])
+@pytest.mark.parametrize("dim", [0, -1, (0,)])
+def test_norm_of_a_0d_tensor_over_its_dim(m, p, dim):
+    _is(m.tensor(-3.0).norm(p=p, dim=dim), 3.0, "float32")
+
+
+NO_IDENTITY = [
+    # (shape, p, dim, message)
+    ((0,), -1, None, "cannot compute the -1 norm on an empty tensor because"),
+    ((0,), -1 / 3, None, "cannot compute the -0.333333 norm on an empty tensor because"),
+    ((0,), -1e20, None, "cannot compute the -1e\\+20 norm on an empty tensor because"),
+    ((0, 0), -1.0, (1, 0), "cannot compute the -1 norm on the dimension 1because this dimension is empty"),
+    ((0, 3), -2, (0, 1), "cannot compute the -2 norm on the dimension 0because"),
+    ((2, 0), INF, (0, 1), "cannot compute the inf norm on the dimension 1because"),
+    ((0, 2), -INF, (), "cannot compute the -inf norm on an empty tensor because"),
+]
+
+
+@libs
+@pytest.mark.parametrize("case", range(len(NO_IDENTITY)))
+def test_norms_without_identity_refuse_empty_reductions(m, case):
+    shape, p, dim, message = NO_IDENTITY[case]
+    with pytest.raises(RuntimeError, match="linalg.vector_norm " + message):
+        m.zeros(shape).norm(p, dim=dim)
+
+
+@libs
+def test_norms_of_empty_inputs_with_an_identity_or_no_empty_dim(m):
+    _is(m.zeros(0).norm(1), 0.0, "float32")
+    _is(m.zeros(0).norm(0.5), 0.0, "float32")
+    _is(m.zeros(0, 3).norm(-1, dim=1), [], "float32")
+    _is(m.linalg.vector_norm(m.zeros(2, 0), INF, dim=0), [], "float32")
+
+
+# --- bool dtypes the scan and selection kernels refuse ----------------------------------------
+
+@libs
+@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+def test_cumulative_ops_refuse_bool_results_unless_no_kernel_runs(m, op):
+    with pytest.raises(NotImplementedError, match=f'"{op}_out_cpu" not implemented for \'Bool\''):
+        getattr(m.tensor([1.0, 2.0]), op)(0, dtype=m.bool)
+    with pytest.raises(NotImplementedError, match=f'"{op}_out_cpu" not implemented for \'Bool\''):
+        getattr(m.tensor([[1, 2]]), op)(0, dtype=m.bool)
+    _is(getattr(m.tensor(3.0), op)(0, dtype=m.bool), True, "bool")  # a 0-d result is filled
+    _is(getattr(m.zeros(0), op)(0, dtype=m.bool), [], "bool")
+    _is(getattr(m.tensor([True, False]), op)(0), [1, 1] if op == "cumsum" else [1, 0], "int64")
+
+
+@libs
+def test_median_kthvalue_and_topk_refuse_bool(m):
+    x = m.tensor([True, False])
+    for fn, kind, kernel in ((lambda: x.median(), NotImplementedError, '"median_cpu" not implemented for'),
+                             (lambda: x.nanmedian(), NotImplementedError, '"median_cpu" not implemented for'),
+                             (lambda: x.median(0), NotImplementedError, '"median_out" not implemented for'),
+                             (lambda: m.zeros(0, 2, dtype=m.bool).median(1), NotImplementedError, '"median_out"'),
+                             (lambda: x.kthvalue(1), NotImplementedError, '"kthvalue_cpu" not implemented for'),
+                             (lambda: x.topk(1), RuntimeError, "topk does not support bool dtypes on CPU"),
+                             (lambda: m.zeros(0, dtype=m.bool).topk(0), RuntimeError, "topk does not support bool"),
+                             (lambda: m.zeros(0, 2, dtype=m.bool).median(0), IndexError,
+                              r"median\(\): Expected reduction dim 0 to have non-zero size"),
+                             (lambda: x.kthvalue(5), RuntimeError, "selected number k out of range")):
+        with pytest.raises(kind, match=kernel):
+            fn()
+    _is(m.zeros(0, dtype=m.bool).median(), True, "bool")  # no kernel: NaN cast to bool
+    _is(m.tensor(True).kthvalue(1)[0], True, "bool")  # a 0-d input is its own k-th value
+
+
+# --- cat: every input takes part in promotion; 0-d inputs refused by position -------------------
+
+@libs
+@pytest.mark.parametrize("dtypes,shapes,want", [
+    (("float32", "float64"), ((1,), (0,)), "float64"),  # a legacy 1-D empty tensor still promotes
+    (("float32", "float64"), ((1, 2), (0, 2)), "float64"),
+    (("float32", "float64"), ((1, 2), (0,)), "float64"),
+    (("int64", "bool"), ((1, 2), (0,)), "int64"),
+    (("uint8", "int32"), ((1,), (0,)), "int32"),
+    (("int32", "float64"), ((0,), (0,)), "float64"),  # all skipped: still promoted
+], ids=helpers.ids)
+def test_cat_promotes_over_empty_inputs(m, dtypes, shapes, want):
+    parts = [m.ones(s, dtype=getattr(m, dt)) for dt, s in zip(dtypes, shapes)]
+    out = m.cat(parts)
+    assert dtype_name(out.dtype) == want
+    assert tuple(out.shape) == ((0,) if all(s == (0,) for s in shapes) else
+                                (sum(s[0] for s in shapes if s != (0,)),) + next(s for s in shapes if s != (0,))[1:])
+
+
+@libs
+def test_cat_of_only_1d_empty_inputs_ignores_dim_and_records_the_node(m):
+    x = m.zeros(0, requires_grad=True)
+    out = m.cat([x, m.zeros(0, dtype=m.float64)], 5)
+    _is(out, [], "float64")
+    assert out.grad_fn.name() == "CatBackward0"
+    y = m.cat([x, m.ones(2, dtype=m.float64)])
+    y.sum().backward()
+    _is(x.grad, [], "float32")
+
+
+@libs
+@pytest.mark.parametrize("make,message", [
+    (lambda m: [m.ones(1), m.ones(1), m.tensor(5.0)], r"zero-dimensional tensor \(at position 2\) cannot be concatenated"),
+    (lambda m: [m.zeros(0), m.tensor(5.0)], r"zero-dimensional tensor \(at position 1\) cannot be concatenated"),
+    (lambda m: [m.tensor(5.0), m.ones(2, 2)], r"zero-dimensional tensor \(at position 0\) cannot be concatenated"),
+    (lambda m: [m.zeros(0), m.ones(1, 2), m.ones(1, 3)], "Expected size 2 but got size 3 for tensor number 2 in the list"),
+], ids=["third", "after_empty", "first", "mismatch_counts_skipped"])
+def test_cat_errors_name_positions_in_the_list(m, make, message):
+    with pytest.raises(RuntimeError, match=message):
+        m.cat(make(m))
+
+
+# --- ravel, unflatten ---------------------------------------------------------------------------
+
+@libs
+def test_ravel_is_contiguous_then_view(m):
+    x = m.arange(6.0).reshape(3, 2)
+    assert x[:, 0].ravel().stride() == (1,)  # a copy, dense (reshape(-1) would keep stride 2)
+    assert x[:, 0].reshape(-1).stride() == (2,)
+    _is(x[:, 0].ravel(), [0.0, 2.0, 4.0], "float32")
+    flat = x.ravel()
+    flat[0] = 7.0  # a contiguous input: a view
+    assert x[0, 0].item() == 7.0
+    assert m.tensor(5.0).ravel().stride() == (1,)
+
+
+@libs
+@pytest.mark.parametrize("shape,dim,sizes,want", [
+    ((0, 2), 1, (-1, 1), (0, 2, 1)),  # -1 from the dim's size (2), not the tensor's (0)
+    ((0, 2), 0, (-1, 1), (0, 1, 2)),
+    ((2, 0), 1, (-1, 3), (2, 0, 3)),
+    ((2, 6), 1, (3, -1), (2, 3, 2)),
+], ids=helpers.ids)
+def test_unflatten_infers_from_the_dims_size(m, shape, dim, sizes, want):
+    assert tuple(m.zeros(shape).unflatten(dim, sizes).shape) == want
+
+
+@libs
+def test_unflatten_errors_with_a_zero_size(m):
+    with pytest.raises(RuntimeError, match=r"unflatten: Provided sizes \[-1, 0\] don't multiply up to the size of "
+                                           r"dim 1 \(2\) in the input tensor"):
+        m.zeros(0, 2).unflatten(1, (-1, 0))
+    with pytest.raises(RuntimeError, match=r"unflatten got an unexpected error:\ncannot reshape tensor of 0 elements "
+                                           r"into shape \[-1, 0\] because the unspecified dimension size -1 can be"):
+        m.zeros(0, 2).unflatten(0, (-1, 0))
+
+
+# --- mT / mH / H / adjoint ---------------------------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("name", ["mT", "mH", "H", "adjoint"])
+def test_matrix_transposes(m, name):
+    get = (lambda t: t.adjoint()) if name == "adjoint" else (lambda t: getattr(t, name))
+    x = m.arange(6, dtype=m.int64).reshape(2, 3)
+    y = get(x)
+    _is(y, [[0, 3], [1, 4], [2, 5]], "int64")
+    assert y.stride() == (1, 3)
+    y[0, 1] = 9  # a view
+    assert x[1, 0].item() == 9
+    w = m.ones(2, 3, requires_grad=True)
+    assert get(w).grad_fn.name() == "TransposeBackward0"
+    s = m.tensor(5.0, requires_grad=True)
+    assert get(s) is s  # a 0-d tensor itself, not a view
+    if name == "H":
+        with pytest.raises(RuntimeError, match=r"tensor.H is only supported on matrices \(2-D tensors\). Got 1-D "
+                                               r"tensor.$"):
+            get(m.ones(3))
+        with pytest.raises(RuntimeError, match=r"Got 3-D tensor. For batches of matrices, consider using tensor.mH"):
+            get(m.ones(2, 3, 4))
+    else:
+        text = "adjoint()" if name == "adjoint" else name
+        with pytest.raises(RuntimeError, match=rf"tensor.{text.replace('(', '.').replace(')', '.')} is only "
+                                               r"supported on matrices or batches of matrices. Got 1-D tensor."):
+            get(m.ones(3))
+        assert tuple(get(m.ones(2, 3, 4)).shape) == (2, 4, 3)
+    assert tuple(m.adjoint(m.ones(4, 2, 3)).shape) == (4, 3, 2)
+
+
+# --- split / chunk / roll of 0-d tensors ------------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("fn,message", [
+    (lambda x: x.split(1), "split expects at least a 1-dimensional tensor"),
+    (lambda x: x.split([1]), "split expects at least a 1-dimensional tensor"),
+    (lambda x: x.split(1, 5), "split expects at least a 1-dimensional tensor"),
+    (lambda x: x.chunk(1), "chunk expects at least a 1-dimensional tensor"),
+    (lambda x: x.chunk(0), "chunk expects at least a 1-dimensional tensor"),
+], ids=["split", "split_sizes", "split_dim5", "chunk", "chunk0"])
+def test_split_and_chunk_refuse_0d(m, fn, message):
+    with pytest.raises(RuntimeError, match=message):
+        fn(m.tensor(5.0))
+
+
+@libs
+def test_roll_of_0d(m):
+    x = m.tensor(5.0)
+    _is(x.roll(1), 5.0, "float32")  # no dims: rolled flat
+    for dims in (0, -1, (0,)):
+        with pytest.raises(IndexError, match=f"Dimension specified as {dims if isinstance(dims, int) else dims[0]} "
+                                             "but tensor has no dimensions"):
+            x.roll(1 if isinstance(dims, int) else (1,), dims)
+
+
+@libs
+@pytest.mark.parametrize("shifts,dims", [(1, 0), (0, 0), (3, 0), (1, None), ((1, 1), (0, 1))], ids=helpers.ids)
+def test_roll_result_is_contiguous(m, shifts, dims):
+    x = m.arange(6.0).reshape(2, 3).T  # strides (1, 3)
+    out = x.roll(shifts, dims)
+    assert out.stride() == (2, 1)
+    want = {(1, 0): [[2.0, 5.0], [0.0, 3.0], [1.0, 4.0]], (1, None): [[5.0, 0.0], [3.0, 1.0], [4.0, 2.0]],
+            ((1, 1), (0, 1)): [[5.0, 2.0], [3.0, 0.0], [4.0, 1.0]]}.get((shifts, dims), x.tolist())
+    _is(out, want, "float32")
+
+
+@libs
+def test_unflatten_of_0d(m):
+    x = m.tensor(4)
+    with pytest.raises(RuntimeError, match="^unflatten got an unexpected error:\nDimension specified as 0 but tensor "
+                                           "has no dimensions"):
+        x.unflatten(-1, (-1, 1))
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)"):
+        x.unflatten(1, (2,))
+    with pytest.raises(RuntimeError, match="unflatten: sizes must be non-empty"):
+        x.unflatten(0, ())
+
+
+# --- the type names messages show ----------------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("dtype,name", [("int64", "torch.LongTensor"), ("int32", "torch.IntTensor"),
+                                        ("uint8", "torch.ByteTensor"), ("float64", "torch.DoubleTensor"),
+                                        ("float32", "torch.FloatTensor"), ("bool", "CPUBoolType")])
+def test_expand_message_names_the_type(m, dtype, name):
+    with pytest.raises(RuntimeError, match=rf"^expand\({name}\{{\[2\]\}}, size=\[\]\): the number of sizes "
+                                           r"provided \(0\) must be greater or equal to the number of dimensions "
+                                           r"in the tensor \(1\)$"):
+        m.ones(2, dtype=getattr(m, dtype)).expand(())
+
+
+@libs
+def test_saved_bool_tensor_changed_in_place_is_named_as_torch(m):
+    x = m.ones(2, requires_grad=True)
+    mask = m.tensor([True, False])
+    y = m.where(mask, x, 0.0)
+    mask.logical_not_()
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[CPUBoolType \[2\]\]"):
+        y.sum().backward()
+
+
+# --- tensor(): ints among floats keep every bit in an integer dtype ---------------------------------
+
+@libs
+@pytest.mark.parametrize("data,dtype,want", [
+    ([0.5, 2**63 - 1], "int64", [0, 2**63 - 1]),
+    ([1.0, 2**62 + 1], "int64", [1, 2**62 + 1]),
+    ([[1.0], [2**62 + 1]], "int64", [[1], [2**62 + 1]]),
+    ([-1.7, -(2**62 + 1)], "int64", [-1, -(2**62 + 1)]),
+    ([True, 2**62 + 1, 0.5], "int64", [1, 2**62 + 1, 0]),
+    ([1e18, 2**62 + 1], "int64", [10**18, 2**62 + 1]),
+    ([2.0**63, 1], "int64", [-2**63, 1]),  # x86's conversion of 2^63, as PyTorch prints it
+    ([1.0, 2**62 + 1], "float64", [1.0, 4.611686018427388e18]),
+], ids=helpers.ids)
+def test_tensor_of_mixed_numbers_into_an_integer_dtype(m, data, dtype, want):
+    _is(m.tensor(data, dtype=getattr(m, dtype)), want, dtype)
+
+
+@libs
+def test_tensor_of_mixed_numbers_infers_the_default_float_dtype(m):
+    assert dtype_name(m.tensor([1.0, 2**62 + 1]).dtype) == "float32"
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int32 without overflow"):
+        m.tensor([1.5, 2**62 + 1], dtype=m.int32)
+
+
+# --- linspace / logspace with integer and bool dtypes, arange's checks -------------------------
+
+@libs
+@pytest.mark.parametrize("args,dtype,want", [
+    ((-1, 3, 5), "uint8", [255, 192, 129, 66, 3]),  # -1 becomes 255 first, then 255 -> 3
+    ((-5, 3, 4), "uint8", [251, 168, 85, 3]),
+    ((3, -1, 5), "uint8", [3, 66, 129, 192, 255]),
+    ((-3, 250, 7), "uint8", [253, 252, 252, 251, 251, 250, 250]),
+    ((-1, 2.5, 4), "uint8", [255, 170, 86, 2]),
+    ((-255, 255, 5), "uint8", [1, 64, 128, 191, 255]),
+    ((0.5, -1, 3), "uint8", [0, 127, 255]),
+    ((-1, 3, 5), "int32", [-1, 0, 1, 2, 3]),
+    ((2.7, -3.7, 4), "int64", [2, 0, -1, -3]),
+    ((1, 300, 1), "uint8", [1]),  # one point: start alone, end never checked
+    ((1, 300, 0), "uint8", []),
+    ((1, 3, 1), "bool", [True]),
+    ((1, 3, 0), "bool", []),
+], ids=helpers.ids)
+def test_linspace_converts_its_ends_to_the_dtype_first(m, args, dtype, want):
+    _is(m.linspace(*args, dtype=getattr(m, dtype)), want, dtype)
+
+
+@libs
+def test_linspace_integer_end_tensors_and_out_of_range_floats(m):
+    _is(m.linspace(m.tensor(-1), 3, 5, dtype=m.uint8), [255, 192, 129, 66, 3], "uint8")
+    for start in (-1.0, -1.5, -0.5, m.tensor(-1.0)):  # a negative float does not fit uint8, an int wraps
+        with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+            m.linspace(start, 3, 5, dtype=m.uint8)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+        m.full((1,), -1.0, dtype=m.uint8)
+    _is(m.full((1,), -1, dtype=m.uint8), [255], "uint8")
+    with pytest.raises(NotImplementedError, match="\"linspace_cpu\" not implemented for 'Bool'"):
+        m.linspace(1, 3, 3, dtype=m.bool)
+
+
+@libs
+@pytest.mark.parametrize("args,kwargs,dtype,want", [
+    ((2.5, 1.0, 3), {}, "uint8", [100, 31, 10]),  # ends truncated to 2 and 1 first
+    ((2.5, 1.0, 3), {}, "int64", [100, 31, 10]),
+    ((2.5, 1.0, 1), {}, "int32", [316]),  # one point: base ** start, not truncated first
+    ((1, 3, 3), {"base": -2}, "int32", [-2, 4, -8]),
+    ((1, 3, 4), {"base": 2}, "int64", [2, 3, 5, 8]),
+    ((1, 3, 4), {"base": 2.5}, "int64", [2, 4, 8, 15]),
+    ((-1, 1, 3), {}, "int32", [0, 1, 10]),
+    ((1, 3, 0), {}, "uint8", []),
+    ((2.5, 1.0, 1), {}, "bool", [True]),
+    ((2.5, 1.0, 0), {}, "bool", []),
+], ids=helpers.ids)
+def test_logspace_integer_dtypes(m, args, kwargs, dtype, want):
+    _is(m.logspace(*args, dtype=getattr(m, dtype), **kwargs), want, dtype)
+
+
+@libs
+def test_logspace_refusals(m):
+    for args in ((2.5, 1.0, 1), (3, 1.0, 1), (-1.5, 3, 3)):
+        with pytest.raises(RuntimeError, match="value cannot be converted to type uint8_t without overflow"):
+            m.logspace(*args, dtype=m.uint8)
+    with pytest.raises(RuntimeError, match="value cannot be converted to type int without overflow"):
+        m.logspace(1.5, 3, 1, base=-2.5, dtype=m.int32)  # NaN
+    with pytest.raises(NotImplementedError, match="\"logspace_cpu\" not implemented for 'Bool'"):
+        m.logspace(2.5, 1.0, 3, dtype=m.bool)
+
+
+@libs
+@pytest.mark.parametrize("args,error,message", [
+    ((1, -1.5, 0.3), RuntimeError, "upper bound and lower bound inconsistent with step sign"),
+    ((1, 2, -1), RuntimeError, "upper bound and lower bound inconsistent with step sign"),
+    ((1, 2, 0.3), ValueError, "step must be nonzero"),  # consistent, then truncated to 0
+    ((5, 0, -0.5), ValueError, "step must be nonzero"),
+], ids=helpers.ids)
+def test_int64_arange_checks_the_sign_before_truncating(m, args, error, message):
+    with pytest.raises(error, match=message):
+        m.arange(*args, dtype=m.int64)
+    _is(m.arange(0.5, 3, 1, dtype=m.int64), [0, 1, 2], "int64")
+
+
+# --- masked_select's node ----------------------------------------------------------------------------
+
+@libs
+def test_masked_select_node_and_gradient(m):
+    x = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for out in (m.masked_select(x, m.tensor([True, False])), x.masked_select(m.tensor([[True], [False]]))):
+        assert out.grad_fn.name() == "MaskedSelectBackward0"
+    out = m.masked_select(x, m.tensor([True, False]))  # broadcast: the first column
+    _is(out, [1.0, 3.0], "float32")
+    (out * m.tensor([10.0, 20.0])).sum().backward()
+    _is(x.grad, [[10.0, 0.0], [20.0, 0.0]], "float32")
