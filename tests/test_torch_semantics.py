@@ -1175,3 +1175,43 @@ def test_in_place_ops_check_the_result_type_before_the_ops_own_dtype_rules(m):
         with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
             op()
     assert t.tolist() == [1, 2]
+
+
+# --- signed zeros and the edges of pow ---------------------------------------------------------------
+
+def _bits(values):
+    """Values with the sign of zero visible (-0.0 vs 0.0) and NaN as a string, for exact comparisons."""
+    return [("nan" if math.isnan(v) else (v, math.copysign(1.0, v))) for v in values]
+
+
+@libs
+def test_pow_edges_follow_pytorchs_python_number_forms(m):
+    x = m.tensor([-math.inf, -0.0, 0.0, 4.0])
+    # A Python number exponent: 0.5 is sqrt, -0.5 is 1 / sqrt, -1 is the reciprocal.
+    assert _bits((x ** 0.5).tolist()) == _bits([math.nan, -0.0, 0.0, 2.0])
+    assert _bits((x ** -0.5).tolist()) == _bits([math.nan, -math.inf, math.inf, 0.5])
+    assert _bits((x ** -1).tolist()) == _bits([-0.0, -math.inf, math.inf, 0.25])
+    # A tensor exponent (0-d too) is pow's: (-inf) ** 0.5 = inf, (-0) ** 0.5 = +0.
+    assert _bits(m.pow(x, m.tensor(0.5)).tolist()) == _bits([math.inf, 0.0, 0.0, 2.0])
+    assert _bits(m.pow(x, m.tensor([0.5])).tolist()) == _bits([math.inf, 0.0, 0.0, 2.0])
+    assert _bits(m.pow(x, m.tensor(-0.5)).tolist()) == _bits([0.0, math.inf, math.inf, 0.5])
+    _is(m.tensor([4, 9]) ** 0.5, [2.0, 3.0], "float32")
+    y = m.tensor([4.0, 9.0], dtype=m.float64, requires_grad=True)
+    z = y ** 0.5
+    node = z.grad_fn.name() if m.__name__ == "fasttensor" else type(z.grad_fn).__name__
+    assert node == "PowBackward0"
+    z.sum().backward()
+    assert y.grad.tolist() == [0.25, 1 / 6]
+
+
+@libs
+def test_maximum_minimum_ties_and_relu_keep_signed_zeros(m):
+    a = m.tensor([-0.0, 0.0, -0.0, math.nan, 1.0])
+    b = m.tensor([0.0, -0.0, -0.0, 1.0, math.nan])
+    # A tie gives the first operand; NaN propagates from either.
+    assert _bits(m.maximum(a, b).tolist()) == _bits([-0.0, 0.0, -0.0, math.nan, math.nan])
+    assert _bits(m.minimum(a, b).tolist()) == _bits([-0.0, 0.0, -0.0, math.nan, math.nan])
+    assert _bits(m.maximum(b, a).tolist()) == _bits([0.0, -0.0, -0.0, math.nan, math.nan])
+    assert _bits(m.relu(m.tensor([-0.0, 0.0, math.nan, -1.0, 2.0])).tolist()) == _bits([-0.0, 0.0, math.nan, 0.0, 2.0])
+    _is(m.relu(m.tensor([3, 0, 7], dtype=m.uint8)), [3, 0, 7], "uint8")
+    _is(m.relu(m.tensor([-3, 0, 7])), [0, 0, 7], "int64")

@@ -86,15 +86,16 @@ void unary_vec_loop(const Tensor& out, const Tensor& in, const VecFn& vec, const
   });
 }
 
+// NaN propagates; a tie (0 and -0 too) gives a, as PyTorch's maximum(-0., 0.) = -0.
 template <class T>
 inline T max_nan(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) return (a != a || a > b) ? a : b;  // NaN propagates
-  else return a > b ? a : b;
+  if constexpr (std::is_floating_point_v<T>) return (b != b || a < b) ? b : a;
+  else return a < b ? b : a;
 }
 template <class T>
 inline T min_nan(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) return (a != a || a < b) ? a : b;
-  else return a < b ? a : b;
+  if constexpr (std::is_floating_point_v<T>) return (b != b || b < a) ? b : a;
+  else return b < a ? b : a;
 }
 
 // Integer division by -1 is negation, done in unsigned arithmetic: the
@@ -238,7 +239,8 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
       break;
     case BinaryOp::Pow:
       if constexpr (is_float) {
-        // Common scalar exponents get exact, fast forms.
+        // Common scalar exponents get fast forms equal to pow's (x ** 0.5 from a Python number is
+        // sqrt, dispatched before the kernel: ops/elementwise.cpp binary_forward).
         if (b->numel() > 0 && b->strides().numel() >= 0) {
           bool scalar_b = true;
           for (int d = 0; d < b->dim(); ++d) scalar_b = scalar_b && (b->strides()[d] == 0 || b->shape()[d] == 1);
@@ -246,7 +248,6 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
             const T e = *b->data_as<T>();
             if (e == 2) return binary_loop<T, T, T>(out, a, b, g, [](T x, T) { return x * x; });
             if (e == 1) return binary_loop<T, T, T>(out, a, b, g, [](T x, T) { return x; });
-            if (e == 0.5) return binary_loop<T, T, T>(out, a, b, g, [](T x, T) { return std::sqrt(x); });
             if (e == 3) return binary_loop<T, T, T>(out, a, b, g, [](T x, T) { return x * x * x; });
           }
         }
@@ -310,8 +311,8 @@ void unary_typed(UnaryOp op, const Tensor& out, const Tensor& in, double p0, dou
       else return unary_loop<T, T>(out, in, g, [](T x) { return T((T(0) < x) - (x < T(0))); });
     case UnaryOp::Square: return unary_loop<T, T>(out, in, g, [](T x) { return T(x * x); });
     case UnaryOp::Relu:
-      if constexpr (is_float) return unary_loop<T, T>(out, in, g, [](T x) { return (x > 0 || x != x) ? x : T(0); });
-      else return unary_loop<T, T>(out, in, g, [](T x) { return x > 0 ? x : T(0); });
+      // x itself unless below 0: NaN and -0 pass, as PyTorch's relu.
+      return unary_loop<T, T>(out, in, g, [](T x) { return is_negative(x) ? T(0) : x; });
     case UnaryOp::LogicalNot: return unary_loop<bool, T>(out, in, g, [](T x) { return x == T(0); });
     case UnaryOp::IsNan: return unary_loop<bool, T>(out, in, g, [](T x) { return x != x; });
     case UnaryOp::IsFinite:

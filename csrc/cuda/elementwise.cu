@@ -174,7 +174,8 @@ template <class T>
 struct FloatPowOp {
   __device__ T operator()(T x, T y) const { return math::pow(x, y); }
 };
-// Exact forms for common Python-number exponents, as the CPU kernel.
+// Fast forms for common scalar exponents, as the CPU kernel (0.5 from a Python number is sqrt,
+// dispatched before the kernel).
 template <class T>
 struct SquareFirstOp {
   __device__ T operator()(T x, T) const { return x * x; }
@@ -182,10 +183,6 @@ struct SquareFirstOp {
 template <class T>
 struct CubeFirstOp {
   __device__ T operator()(T x, T) const { return x * x * x; }
-};
-template <class T>
-struct SqrtFirstOp {
-  __device__ T operator()(T x, T) const { return math::sqrt(x); }
 };
 template <class T>
 struct FirstOp {
@@ -210,17 +207,17 @@ struct IntPowOp {  // a negative exponent (from a tensor) as the CPU's int_pow: 
 };
 
 template <class T>
-struct MaximumOp {  // NaN propagates
+struct MaximumOp {  // NaN propagates; a tie (0 and -0 too) gives x, as the CPU's
   __device__ T operator()(T x, T y) const {
-    if constexpr (kIsFloat<T>) return (x != x || x > y) ? x : y;
-    else return x > y ? x : y;
+    if constexpr (kIsFloat<T>) return (y != y || x < y) ? y : x;
+    else return x < y ? y : x;
   }
 };
 template <class T>
 struct MinimumOp {
   __device__ T operator()(T x, T y) const {
-    if constexpr (kIsFloat<T>) return (x != x || x < y) ? x : y;
-    else return x < y ? x : y;
+    if constexpr (kIsFloat<T>) return (y != y || y < x) ? y : x;
+    else return y < x ? y : x;
   }
 };
 
@@ -343,7 +340,6 @@ void binary_typed(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor&
         if (b_is_host_scalar) {
           if (b_value == 2) return run(SquareFirstOp<T>{});
           if (b_value == 1) return run(FirstOp<T>{});
-          if (b_value == T(0.5)) return run(SqrtFirstOp<T>{});
           if (b_value == 3) return run(CubeFirstOp<T>{});
         }
         return run(FloatPowOp<T>{});
@@ -414,11 +410,8 @@ struct SquareOp {
   __device__ T operator()(T x) const { return T(x * x); }
 };
 template <class T>
-struct ReluOp {
-  __device__ T operator()(T x) const {
-    if constexpr (kIsFloat<T>) return (x > 0 || x != x) ? x : T(0);
-    else return x > 0 ? x : T(0);
-  }
+struct ReluOp {  // x unless below 0: NaN and -0 pass, as the CPU's
+  __device__ T operator()(T x) const { return is_negative(x) ? T(0) : x; }
 };
 template <class T>
 struct LogicalNotOp {

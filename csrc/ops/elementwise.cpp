@@ -85,6 +85,20 @@ Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Shape shape = broadcast_shapes(a->shape(), b->shape());
   const Device dev = op_device(a, b);
   Tensor out = empty_for_operands(shape, is_comparison(op) ? DType::Bool : compute, dev, {&a, &b});
+  // A Python number as a float exponent: PyTorch's sqrt, rsqrt and reciprocal for 0.5, -0.5 and -1,
+  // with their edge values (x ** 0.5: -0 -> -0, -inf -> NaN; x ** -0.5: -0 -> -inf). A tensor
+  // exponent, 0-d too, keeps pow's ((-inf) ** 0.5 = inf, (-0) ** 0.5 = 0).
+  if (op == BinaryOp::Pow && b->is_wrapped_number && is_floating(compute) && a->shape() == shape) {
+    const double e = item(b).d;
+    const std::optional<UnaryOp> form = e == 0.5    ? std::optional(UnaryOp::Sqrt)
+                                        : e == -0.5 ? std::optional(UnaryOp::Rsqrt)
+                                        : e == -1   ? std::optional(UnaryOp::Reciprocal)
+                                                    : std::nullopt;
+    if (form) {
+      backend(dev).unary(*form, out, cast_to(a, compute));
+      return out;
+    }
+  }
   backend(dev).binary(op, out, expand_to(cast_to(a, compute), shape), expand_to(cast_to(b, compute), shape));
   return out;
 }
