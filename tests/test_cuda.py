@@ -364,7 +364,8 @@ class TestElementwise:
         for fn in (lambda x: fasttensor.maximum(x, zeros_first.to(x.device)), lambda x: fasttensor.minimum(x, -x),
                    lambda x: x.relu(), lambda x: x ** 0.5, lambda x: x ** -0.5, lambda x: x ** fasttensor.tensor(0.5)):
             want, got = fn(cpu).numpy(), host(fn(cuda))
-            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+            numbers = ~np.isnan(want)  # a NaN's sign bit is the hardware's own
+            np.testing.assert_array_equal(np.signbit(got[numbers]), np.signbit(want[numbers]))
             np.testing.assert_array_equal(got, want)
 
     @pytest.mark.parametrize("name,fn,domain", [
