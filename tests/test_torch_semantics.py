@@ -1215,3 +1215,60 @@ def test_maximum_minimum_ties_and_relu_keep_signed_zeros(m):
     assert _bits(m.relu(m.tensor([-0.0, 0.0, math.nan, -1.0, 2.0])).tolist()) == _bits([-0.0, 0.0, math.nan, 0.0, 2.0])
     _is(m.relu(m.tensor([3, 0, 7], dtype=m.uint8)), [3, 0, 7], "uint8")
     _is(m.relu(m.tensor([-3, 0, 7])), [0, 0, 7], "int64")
+
+
+# --- indexing: bool scalars, lists of floats, a one-element value under a mask ----------------------
+
+@libs
+def test_a_bool_index_is_an_advanced_index(m):
+    a = m.arange(12).reshape(3, 4)
+    assert tuple(a[True].shape) == (1, 3, 4) and tuple(a[False].shape) == (0, 3, 4)
+    assert tuple(a[True, [0]].shape) == (1, 4) and a[True, [0]].tolist() == [[0, 1, 2, 3]]
+    assert tuple(a[None, True].shape) == (1, 1, 3, 4)
+    b = m.arange(3)
+    b[True].zero_()  # a copy, not a view
+    assert b.tolist() == [0, 1, 2]
+    b[True] = 7
+    assert b.tolist() == [7, 7, 7]
+    b[False] = 9
+    assert b.tolist() == [7, 7, 7]
+
+
+@libs
+def test_a_list_of_floats_indexes_as_longs(m):
+    a = m.arange(24).reshape(2, 3, 4)
+    assert tuple(a[[1.0]].shape) == (1, 3, 4) and a[[1.7]].tolist() == a[[1]].tolist()
+    assert a[np.array([1.0, 0.0])].tolist() == a[[1, 0]].tolist()
+    with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+        a[m.tensor([1.0])]
+
+
+@libs
+def test_one_element_value_under_a_mask_is_cast_as_a_number(m):
+    for value, want in [(m.tensor([5]), [5.0, 5.0, 5.0]), (m.tensor(5.5, dtype=m.float64), [5.5] * 3),
+                        (m.tensor([[5]]), [5.0] * 3)]:
+        b = m.zeros(3)
+        b[b < 1] = value
+        _is(b, want, "float32")
+    c = m.zeros(2, 3)
+    c[:, m.tensor([True, False, True])] = m.tensor([7])
+    _is(c, [[7.0, 0.0, 7.0], [7.0, 0.0, 7.0]], "float32")
+    d = m.zeros(3, dtype=m.int64)
+    d[d < 1] = m.tensor([7.9])
+    _is(d, [7, 7, 7], "int64")
+    e = m.zeros(3, dtype=m.uint8)
+    with pytest.raises(RuntimeError, match=OVERFLOW):
+        e[e < 1] = m.tensor([300])
+    assert e.tolist() == [0, 0, 0]
+    # Other advanced indices still need the destination's dtype.
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match, got "
+                                           "Float for the destination and Long for the source."):
+        m.zeros(3)[m.tensor([0, 1])] = m.tensor([5])
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+        m.zeros(3)[m.tensor([True, False, True])] = m.tensor([5, 6])
+    # With autograd the value keeps its gradient: one per element it filled.
+    x = m.zeros(3, requires_grad=True).clone()
+    v = m.tensor([2.0], dtype=m.float64, requires_grad=True)
+    x[x < 1] = v
+    x.sum().backward()
+    assert v.grad.tolist() == [3.0] and v.grad.dtype == m.float64

@@ -59,8 +59,11 @@ Tensor apply_basic(const Tensor& self, const std::vector<IndexItem>& items, Adva
         cur += self->dim() - consumed;
         break;
       case Kind::Bool:
+        // As PyTorch: a new dim of size 1, indexed by the advanced index [0] (True) or [] (False),
+        // so x[True] is a copy and x[True, [0]] broadcasts the two indices.
         v = unsqueeze(v, cur);
-        if (!it.b) v = slice(v, cur, 0, 0, 1);
+        adv.dims.push_back(cur);
+        adv.indices.push_back(zeros(Shape{it.b ? 1 : 0}, DType::Int64, v->device()));
         ++cur;
         break;
       case Kind::Tensor: {

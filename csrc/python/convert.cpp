@@ -363,8 +363,9 @@ std::vector<ops::IndexItem> to_index(py::handle h) {
       FT_CHECK(arr, IndexError, "could not convert the index to a tensor");
       it.kind = Kind::Tensor;
       it.t = arr.size() == 0 ? empty(Shape{0}, DType::Int64) : ops::clone(from_numpy(arr));
-      FT_CHECK(!is_floating(it.t->dtype()), IndexError,
-               "tensors used as indices must be long, int, byte or bool tensors");
+      // A list of numbers becomes a long index (floats truncated), or a mask if all are bools, as
+      // PyTorch's indexing_tensor_from_data.
+      if (is_floating(it.t->dtype())) it.t = ops::to_dtype(it.t, DType::Int64);
     } else if (py::hasattr(x, "__index__")) {
       it.kind = Kind::Int;
       it.i = x.attr("__index__")().cast<int64_t>();

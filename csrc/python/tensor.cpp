@@ -404,14 +404,29 @@ void bind_tensor(py::module_& m) {
           const std::string module = py::str(type.attr("__module__")), name = py::str(type.attr("__qualname__"));
           throw TypeError(str("can't assign a ", module == "builtins" ? name : module + "." + name, " to a ", type_name));
         }
-        // Advanced indexing writes a tensor value of the destination's dtype only (a 0-d value under
-        // one boolean mask is a masked fill, and casts), as PyTorch's index_put_.
-        const bool advanced = std::any_of(items.begin(), items.end(),
-                                          [](const ops::IndexItem& it) { return it.kind == ops::IndexItem::Kind::Tensor; });
-        const bool masked_fill = items.size() == 1 && advanced && items[0].t->dtype() == DType::Bool && v->dim() == 0;
+        // Advanced indexing writes a tensor value of the destination's dtype only, as PyTorch's
+        // index_put_, except under one boolean mask (the other indices basic) with a one-element CPU
+        // value: PyTorch's kernel makes that a masked fill with the value as a number, which casts
+        // (and checks that it fits).
+        const auto tensor_items = std::count_if(items.begin(), items.end(), [](const ops::IndexItem& it) {
+          return it.kind == ops::IndexItem::Kind::Tensor;
+        });
+        const bool advanced = tensor_items > 0;
+        const bool masked_fill = tensor_items == 1 && v->numel() == 1 && v->device().is_cpu() &&
+                                 std::any_of(items.begin(), items.end(), [](const ops::IndexItem& it) {
+                                   return it.kind == ops::IndexItem::Kind::Tensor && it.t->dtype() == DType::Bool;
+                                 });
         FT_CHECK(!advanced || masked_fill || v->is_wrapped_number || v->dtype() == t->dtype(), RuntimeError,
                  "Index put requires the source and destination dtypes match, got ", dtype_scalar_name(t->dtype()),
                  " for the destination and ", dtype_scalar_name(v->dtype()), " for the source.");
+        if (masked_fill && v->dtype() != t->dtype() && !v->is_wrapped_number) {
+          if (autograd::any_requires_grad({&v})) {
+            v = ops::to_dtype(ops::reshape(v, {}), t->dtype());  // keeps its gradient
+          } else {
+            ops::check_scalar_fits(item(v), t->dtype());
+            v = scalar_like(item(v), t);
+          }
+        }
         if (v->is_wrapped_number) {
           ops::check_scalar_fits(item(v), t->dtype());
           v = scalar_like(item(v), t);
