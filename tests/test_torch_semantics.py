@@ -1272,3 +1272,64 @@ def test_one_element_value_under_a_mask_is_cast_as_a_number(m):
     x[x < 1] = v
     x.sum().backward()
     assert v.grad.tolist() == [3.0] and v.grad.dtype == m.float64
+
+
+# --- bool operands, integer exponents, where's numbers, number / tensor -------------------------------
+
+@libs
+def test_bool_operands_without_a_kernel_raise_as_pytorch_even_when_empty(m):
+    for shape in [(1,), (0,)]:
+        b = m.ones(shape, dtype=m.bool)
+        for call, kernel in [(lambda: b % b, "remainder_cpu"), (lambda: b // b, "div_floor_cpu"),
+                             (lambda: m.fmod(b, b), "fmod_cpu"), (lambda: m.div(b, b, rounding_mode="trunc"), "div_trunc_cpu"),
+                             (lambda: m.div(b, b, rounding_mode="floor"), "div_floor_cpu"), (lambda: b ** b, "pow"),
+                             (lambda: b.clone().pow_(b), "pow"), (lambda: b.clamp(min=False), "clamp_min_scalar_cpu"),
+                             (lambda: b.clamp(max=True), "clamp_max_scalar_cpu"), (lambda: b.clamp(False, True), "clamp_scalar_cpu")]:
+            with pytest.raises(NotImplementedError, match=f"^\"{kernel}\" not implemented for 'Bool'$"):
+                call()
+    # A number of another kind lifts the bool first: these have kernels.
+    t = m.tensor([True, False])
+    _is(t ** 2, [1, 0], "int64")
+    _is(t % 2, [1, 0], "int64")
+    _is(t.clamp(min=0), [1, 0], "int64")
+
+
+@libs
+def test_integer_exponents_and_where_numbers_must_fit_the_dtype(m):
+    with pytest.raises(RuntimeError, match=OVERFLOW):
+        m.tensor([1], dtype=m.int32) ** 2 ** 31
+    with pytest.raises(RuntimeError, match=OVERFLOW):
+        m.tensor([1], dtype=m.uint8) ** 256
+    with pytest.raises(RuntimeError, match=OVERFLOW):
+        m.where(m.tensor([True]), m.tensor([1], dtype=m.int32), 2 ** 40)
+    _is(m.tensor([3], dtype=m.int32) ** 2, [9], "int32")
+    _is(m.where(m.tensor([True, False]), m.tensor([1, 2], dtype=m.int32), 7), [1, 7], "int32")
+
+
+@libs
+def test_float_only_functions_raise_not_implemented_and_want_tensors(m):
+    for call, kernel in [(lambda: m.tensor([1]).frac(), "frac_cpu"), (lambda: m.hypot(m.tensor([1]), m.tensor([2])), "hypot_cpu"),
+                         (lambda: m.lerp(m.tensor([1]), m.tensor([2]), 0.5), "lerp_kernel_scalar"),
+                         (lambda: m.lerp(m.tensor([1]), m.tensor([2]), m.tensor([1])), "lerp_kernel_tensor")]:
+        with pytest.raises(NotImplementedError, match=f"^\"{kernel}\" not implemented for 'Long'$"):
+            call()
+    with pytest.raises(TypeError, match=r"^fmax\(\): argument 'other' \(position 2\) must be Tensor, not float$"):
+        m.fmax(m.tensor([1.0]), 2.0)
+    with pytest.raises(TypeError, match=r"^fmin\(\): argument 'input' \(position 1\) must be Tensor, not float$"):
+        m.fmin(2.0, m.tensor([1.0]))
+    with pytest.raises(TypeError):
+        m.lerp(0.0, m.tensor([1.0]), 0.5)
+
+
+@libs
+def test_a_number_divided_by_a_tensor_is_the_reciprocal_times_the_number(m):
+    x = m.tensor([30.0], requires_grad=True)
+    y = 3 / x
+    # float32(1/30) * 3, rounded twice, as PyTorch: not the correctly rounded 3/30.
+    assert y.item() == float(np.float32(np.float32(1) / np.float32(30)) * np.float32(3))
+    node = y.grad_fn.name() if m.__name__ == "fasttensor" else type(y.grad_fn).__name__
+    assert node == "MulBackward0"
+    y.backward()
+    assert x.grad.item() == pytest.approx(-3 / 900, rel=1e-6)
+    _is(3 / m.tensor([4]), [0.75], "float32")
+    _is(3.5 / m.tensor([True]), [3.5], "float32")

@@ -54,13 +54,25 @@ DType compute_dtype(BinaryOp op, const Tensor& a, const Tensor& b) {
   if (op == BinaryOp::Div && !is_floating(t)) return default_dtype();
   if (op == BinaryOp::BitAnd || op == BinaryOp::BitOr || op == BinaryOp::BitXor)
     FT_CHECK(!is_floating(t), NotImplementedError, "\"", binary_name(op), "_cpu\" not implemented for '", dtype_scalar_name(t), "'");
+  // Bool operands (both bool: the result type) have no kernel for these, with PyTorch's kernel names,
+  // empty tensors too.
+  if (t == DType::Bool) {
+    const char* kernel = op == BinaryOp::Remainder  ? "remainder_cpu"
+                         : op == BinaryOp::FloorDiv ? "div_floor_cpu"
+                         : op == BinaryOp::Fmod     ? "fmod_cpu"
+                         : op == BinaryOp::Pow      ? "pow"
+                                                    : nullptr;
+    FT_CHECK(!kernel, NotImplementedError, "\"", kernel, "\" not implemented for 'Bool'");
+  }
   if (op == BinaryOp::LeftShift || op == BinaryOp::RightShift)
     FT_CHECK(!is_floating(t) && t != DType::Bool, NotImplementedError, "\"", binary_name(op), "_cpu\" not implemented for '",
              dtype_scalar_name(t), "'");
   // A Python number below 0 as an integer exponent (a tensor exponent gives 0, +-1).
-  if (op == BinaryOp::Pow && !is_floating(t) && t != DType::Bool && b->is_wrapped_number)
+  if (op == BinaryOp::Pow && !is_floating(t) && t != DType::Bool && b->is_wrapped_number) {
     FT_CHECK(item(b).d >= 0, RuntimeError,
              "Integers to negative integer powers are not allowed.");
+    check_scalar_fits(item(b), t);  // the exponent is a number of the base's dtype (int32 ** 2**31 overflows)
+  }
   if (op == BinaryOp::Sub) {
     const bool a_bool = a->dtype() == DType::Bool, b_bool = b->dtype() == DType::Bool;
     FT_CHECK(!(a_bool && b_bool), RuntimeError,
@@ -549,6 +561,11 @@ Tensor unary_(UnaryOp op, const Tensor& self) {
 namespace {
 DType clamp_dtype(const Tensor& a, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
   FT_CHECK(lo || hi, RuntimeError, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  // A bool tensor with bool bounds (its result type) has no kernel, as PyTorch's (empty too).
+  const bool bool_bounds = (!lo || lo->is_bool()) && (!hi || hi->is_bool());
+  FT_CHECK(!(a->dtype() == DType::Bool && bool_bounds), NotImplementedError, "\"",
+           lo && hi ? "clamp_scalar_cpu" : lo ? "clamp_min_scalar_cpu" : "clamp_max_scalar_cpu",
+           "\" not implemented for 'Bool'");
   // A float bound lifts an integer tensor to the default float dtype.
   if (is_floating(a->dtype())) return a->dtype();
   const bool float_bound = (lo && lo->is_floating()) || (hi && hi->is_floating());
@@ -634,6 +651,7 @@ Tensor div_rounded(const Tensor& a, const Tensor& b, bool floor) {
 
 Tensor div_trunc(const Tensor& a, const Tensor& b) {
   if (is_floating(result_type(a, b))) return unary(UnaryOp::Trunc, binary(BinaryOp::Div, a, b));
+  FT_CHECK(result_type(a, b) != DType::Bool, NotImplementedError, "\"div_trunc_cpu\" not implemented for 'Bool'");
   // Integers exactly: the floor quotient (ZeroDivisionError for 0), one more
   // where the true quotient is negative and inexact.
   // Both in the result dtype first: uint8 // -2 divides by 254, as PyTorch.
@@ -660,6 +678,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_device(a, b, "where");
   check_same_device(cond, a, "where");
   const DType dt = result_type(a, b);
+  // A Python number must fit the result dtype (where(c, int32_tensor, 2**40) overflows), as PyTorch.
+  for (const Tensor* x : {&a, &b})
+    if ((*x)->is_wrapped_number) check_scalar_fits(item(*x), dt);
   const Shape shape = broadcast_shapes(cond->shape(), broadcast_shapes(a->shape(), b->shape()));
   const Device dev = op_device(a, b);
   Tensor out = empty_for_operands(shape, dt, dev, {&cond, &a, &b});

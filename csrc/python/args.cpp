@@ -100,6 +100,9 @@ py::object binary_method(BinaryOp op, const Tensor& self, py::handle other, bool
     o = from_numpy(py::module_::import("numpy").attr("ascontiguousarray")(other).cast<py::array>());
   if (!o) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
   const int64_t work = std::max(self->numel(), o->numel());
+  // number / t is t.reciprocal() * number in PyTorch (its rounding, and MulBackward0).
+  if (reflected && op == BinaryOp::Div)
+    return py::cast(nogil(work, [&] { return ops::binary(BinaryOp::Mul, ops::unary(UnaryOp::Reciprocal, self), o); }));
   return py::cast(nogil(work, [&] { return reflected ? ops::binary(op, o, self) : ops::binary(op, self, o); }));
 }
 

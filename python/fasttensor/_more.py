@@ -632,7 +632,7 @@ def corrcoef(input):
 
 def _require_float_kernel(name: str, input):
     if not input.is_floating_point():
-        raise RuntimeError(f"\"{name}\" not implemented for '{_dtype_display(input.dtype)}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_dtype_display(input.dtype)}'")
 
 
 @_export("frac")
@@ -737,6 +737,8 @@ def xlogy(input, other):
 @grad_fn_named(lambda input, end, weight: "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
 def lerp(input, end, weight):
     """input + weight * (end - input), computed as torch does (from the nearer end)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"lerp(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not isinstance(end, Tensor):
         raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not {type(end).__name__}")
     if end.dtype != input.dtype:
@@ -746,7 +748,8 @@ def lerp(input, end, weight):
         raise RuntimeError(f"expected dtype {_dtype_repr(input.dtype)} for `weight` but got dtype "
                            f"{_dtype_repr(weight.dtype)}")
     if not input.is_floating_point():
-        raise RuntimeError(f"\"lerp_kernel_scalar\" not implemented for '{_dtype_display(input.dtype)}'")
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype_display(input.dtype)}'")
     diff = end - input
     if not isinstance(weight, Tensor):
         if abs(weight) < 0.5:
@@ -774,7 +777,7 @@ def hypot(input, other):
     """sqrt(input**2 + other**2), elementwise."""
     dtype = _C.result_type(input, other)
     if dtype not in (_C.float32, _C.float64):
-        raise RuntimeError(f"\"hypot_cpu\" not implemented for '{_dtype_display(dtype)}'")
+        raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_dtype_display(dtype)}'")
     device = _device_of(input, other)
     a, b = _as_tensor(input, dtype, device), _as_tensor(other, dtype, device)
     return Hypot.apply(a, b)
@@ -891,15 +894,25 @@ def _nan_ignoring(input, other, take_input):
     return _C.where(take_input, a, b)
 
 
+def _two_tensors(name: str, input, other):
+    """PyTorch's TypeError when a function of two tensors gets something else."""
+    for param, value, position in (("input", input, 1), ("other", other, 2)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{param}' (position {position}) must be Tensor, not "
+                            f"{type(value).__name__}")
+
+
 @_export("fmax")
 def fmax(input, other):
     """maximum(input, other), except that a NaN loses to a number."""
+    _two_tensors("fmax", input, other)
     return _nan_ignoring(input, other, input >= other)
 
 
 @_export("fmin")
 def fmin(input, other):
     """minimum(input, other), except that a NaN loses to a number."""
+    _two_tensors("fmin", input, other)
     return _nan_ignoring(input, other, input <= other)
 
 
