@@ -124,8 +124,9 @@ Edge gradient_edge(const Tensor& t);
 // A view from split/chunk/unbind (or a view of one) refuses this, as
 // PyTorch: its history cannot be rebuilt once its base changed in place.
 void refresh_view_slow(const Tensor& t);
+inline bool is_stale_view(const Tensor& t) { return t->view_base && t->view_version != t->version(); }
 inline void refresh_view(const Tensor& t) {
-  if (t->view_base && t->view_version != t->version()) refresh_view_slow(t);
+  if (is_stale_view(t)) refresh_view_slow(t);
 }
 
 // PyTorch's refusal of in-place work on a view returned by a function that

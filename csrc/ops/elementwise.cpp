@@ -48,9 +48,8 @@ const char* binary_name(BinaryOp op) {
   }
 }
 
-// The dtype the kernel computes in.
-DType compute_dtype(BinaryOp op, const Tensor& a, const Tensor& b) {
-  DType t = result_type(a, b);
+// The dtype the kernel computes in, from the operands' result type t.
+DType compute_dtype(BinaryOp op, const Tensor& a, const Tensor& b, DType t) {
   if (op == BinaryOp::Div && !is_floating(t)) return default_dtype();
   if (op == BinaryOp::BitAnd || op == BinaryOp::BitOr || op == BinaryOp::BitXor)
     FT_CHECK(!is_floating(t), NotImplementedError, "\"", binary_name(op), "_cpu\" not implemented for '", dtype_scalar_name(t), "'");
@@ -93,7 +92,7 @@ Device op_device(const Tensor& a, const Tensor& b) {
 // The kernel call without autograd.
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_same_device(a, b, binary_name(op));
-  const DType compute = compute_dtype(op, a, b);
+  const DType compute = compute_dtype(op, a, b, result_type(a, b));
   const Shape shape = broadcast_shapes(a->shape(), b->shape());
   const Device dev = op_device(a, b);
   Tensor out = empty_for_operands(shape, is_comparison(op) ? DType::Bool : compute, dev, {&a, &b});
@@ -294,7 +293,7 @@ void check_out(const Tensor& out, const Shape& shape, DType result, bool needs_g
 Tensor binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   check_same_device(a, b, binary_name(op));
   check_same_device(out, op_device(a, b) == a->device() ? a : b, binary_name(op));
-  const DType compute = compute_dtype(op, a, b);
+  const DType compute = compute_dtype(op, a, b, result_type(a, b));
   const Shape shape = broadcast_shapes(a->shape(), b->shape());
   const DType result = is_comparison(op) ? DType::Bool : compute;
   // A comparison's result has no gradient: its inputs may require grad (not out).
@@ -322,8 +321,9 @@ Tensor binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
            " doesn't match the broadcast shape ", shape.str());
   // PyTorch checks that the result type fits self before the op's own dtype
   // rules: int.bitwise_or_(0.5) is a cast error, not bitwise_or on floats.
-  if (!is_comparison(op)) check_result_fits(result_type(self, other), self);
-  const DType compute = compute_dtype(op, self, other);
+  const DType rt = result_type(self, other);
+  if (!is_comparison(op)) check_result_fits(rt, self);
+  const DType compute = compute_dtype(op, self, other, rt);
   if (!is_comparison(op)) check_result_fits(compute, self);
   if (autograd::any_requires_grad({&self, &other})) {
     // add/sub's backward needs neither operand; the others may save self.

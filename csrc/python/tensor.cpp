@@ -253,7 +253,7 @@ void bind_tensor(py::module_& m) {
       .def_property("requires_grad", [](const Tensor& t) {
                       // A split view whose base changed in place answers without rebuilding its history,
                       // which PyTorch refuses (refresh_view would raise).
-                      if (t->multi_output_view >= 0 && t->view_base && t->view_version != t->version())
+                      if (t->multi_output_view >= 0 && autograd::is_stale_view(t))
                         return t->requires_grad() || t->view_base->requires_grad();
                       autograd::refresh_view(t);
                       return t->requires_grad();

@@ -21,9 +21,9 @@ from ._grad_names import grad_fn_named
 Tensor = _C.Tensor
 
 
-def _not_a_tensor(name: str, value, param: str = "input") -> TypeError:
+def _not_a_tensor(name: str, value, param: str = "input", position: int = 1) -> TypeError:
     """PyTorch's error for a function form given something else than a tensor (a list, an array)."""
-    return TypeError(f"{name}(): argument '{param}' (position 1) must be Tensor, not {type(value).__name__}")
+    return TypeError(f"{name}(): argument '{param}' (position {position}) must be Tensor, not {type(value).__name__}")
 
 
 def all(input, *args, **kwargs):

@@ -23,8 +23,8 @@ from . import _C, return_types
 from ._fixed_nodes import no_derivative
 from ._grad_names import grad_fn_named
 from ._exports import Exports
-from ._functional import (_broadcast_pair, _dims, _dtype_display, _scalar_on, _tensor_list, _wrap_dim, diag, flip,
-                          movedim)
+from ._functional import (_broadcast_pair, _dims, _dtype_display, _not_a_tensor, _scalar_on, _tensor_list, _wrap_dim,
+                          diag, flip, movedim)
 from .autograd import enable_grad, no_grad
 from .autograd import grad as _autograd_grad
 from .autograd.function import Function
@@ -738,9 +738,9 @@ def xlogy(input, other):
 def lerp(input, end, weight):
     """input + weight * (end - input), computed as torch does (from the nearer end)."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"lerp(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        raise _not_a_tensor("lerp", input)
     if not isinstance(end, Tensor):
-        raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not {type(end).__name__}")
+        raise _not_a_tensor("lerp", end, "end", 2)
     if end.dtype != input.dtype:
         raise RuntimeError(f"expected dtype {_dtype_repr(input.dtype)} for `end` but got dtype "
                            f"{_dtype_repr(end.dtype)}")
@@ -898,8 +898,7 @@ def _two_tensors(name: str, input, other):
     """PyTorch's TypeError when a function of two tensors gets something else."""
     for param, value, position in (("input", input, 1), ("other", other, 2)):
         if not isinstance(value, Tensor):
-            raise TypeError(f"{name}(): argument '{param}' (position {position}) must be Tensor, not "
-                            f"{type(value).__name__}")
+            raise _not_a_tensor(name, value, param, position)
 
 
 @_export("fmax")
