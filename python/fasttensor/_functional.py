@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _C, _tensor_str
 from ._grad_names import grad_fn_named
+from ._size import Size
 
 Tensor = _C.Tensor
 
@@ -406,8 +407,6 @@ def _broadcast_pair(a_shape, b_shape) -> list:
 
 def broadcast_shapes(*shapes):
     """The shape that tensors of the given shapes (ints or sequences of ints) broadcast to."""
-    from ._size import Size
-
     as_tuples = []
     for shape in shapes:
         if isinstance(shape, int) and not isinstance(shape, bool):

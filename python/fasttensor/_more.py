@@ -22,6 +22,7 @@ import warnings
 from . import _C, return_types
 from ._fixed_nodes import no_derivative
 from ._grad_names import grad_fn_named
+from ._creation import tensor
 from ._exports import Exports
 from ._functional import (_broadcast_pair, _dims, _dtype_display, _not_a_tensor, _scalar_on, _tensor_list, _wrap_dim,
                           diag, flip, movedim)
@@ -1494,8 +1495,6 @@ def combinations(input, r=2, with_replacement=False):
 
 def _index_tensor(values: list, device):
     """An int64 tensor of the given Python ints (host positions, not data), on device."""
-    from ._creation import tensor
-
     return tensor(values, dtype=_C.int64, device=device) if values else _zeros([0], _C.int64, device)
 
 

@@ -13,6 +13,8 @@ import numpy as np
 
 from . import _C
 from . import _tensor_str
+from ._creation import _check_bool_argument, _size, preserve_format, tensor
+from ._legacy import legacy_new
 
 Tensor = _C.Tensor
 
@@ -233,8 +235,6 @@ def _accepts_requires_grad(cls) -> bool:
 def _clone(self: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own storage: in self's layout when that is dense (preserve_format, the default,
     as PyTorch), contiguous with memory_format=contiguous_format."""
-    from ._creation import preserve_format
-
     return self._clone(memory_format is None or memory_format is preserve_format)
 
 
@@ -280,48 +280,37 @@ def _deepcopy(self: Tensor, memo):
 
 
 def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad=False):
-    from ._creation import _check_bool_argument
     _check_bool_argument("new_tensor", "requires_grad", requires_grad)
-    from ._creation import tensor
-
     return tensor(data, dtype=dtype if dtype is not None else self.dtype,
                   device=device if device is not None else self.device, requires_grad=requires_grad)
 
 
 def _new_size(size: tuple, name: str) -> list:
     """new_zeros / new_ones / new_empty's size; as PyTorch, one must be given (() for 0-d)."""
-    from ._creation import _size
-
     if not size:
         raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     return _size(size, name)
 
 
 def _new_zeros(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
-    from ._creation import _check_bool_argument
     _check_bool_argument("new_zeros", "requires_grad", requires_grad)
     return _C._full(_new_size(size, "new_zeros"), 0, dtype if dtype is not None else self.dtype,
                     device if device is not None else self.device, requires_grad)
 
 
 def _new_ones(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
-    from ._creation import _check_bool_argument
     _check_bool_argument("new_ones", "requires_grad", requires_grad)
     return _C._full(_new_size(size, "new_ones"), 1, dtype if dtype is not None else self.dtype,
                     device if device is not None else self.device, requires_grad)
 
 
 def _new_full(self: Tensor, size, fill_value, dtype=None, device=None, requires_grad=False):
-    from ._creation import _check_bool_argument
     _check_bool_argument("new_full", "requires_grad", requires_grad)
-    from ._creation import _size
-
     return _C._full(_size((size,), "new_full"), fill_value, dtype if dtype is not None else self.dtype,
                     device if device is not None else self.device, requires_grad)
 
 
 def _new_empty(self: Tensor, *size, dtype=None, device=None, requires_grad=False):
-    from ._creation import _check_bool_argument
     _check_bool_argument("new_empty", "requires_grad", requires_grad)
     return _C._empty(_new_size(size, "new_empty"), dtype if dtype is not None else self.dtype,
                      device if device is not None else self.device, requires_grad)
@@ -383,8 +372,6 @@ def _equal(self: Tensor, other: Tensor) -> bool:
 def _resize_(self: Tensor, *sizes) -> Tensor:
     """Gives the tensor the shape `sizes`, contiguous, keeping its first elements in order (new
     ones are zeros here, uninitialized in PyTorch)."""
-    from ._creation import _size
-
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     shape = _size(sizes, "resize_")
@@ -429,8 +416,6 @@ _round_plain = _C.round
 
 def _new(self: Tensor, *args, device=None) -> Tensor:
     """The legacy x.new(...): Tensor(...) in x's dtype, on x's device."""
-    from ._legacy import legacy_new
-
     return legacy_new(self.dtype, *args, device=self.device if device is None else device)
 
 

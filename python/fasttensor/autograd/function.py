@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Any, Optional, Tuple
 
 from .. import _C
+from . import no_grad  # (autograd imports this module once no_grad is defined)
 
 Tensor = _C.Tensor
 
@@ -98,8 +99,6 @@ class Function:
     def apply(cls, *args, **kwargs):
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
-        from . import no_grad
-
         with no_grad():
             if cls.setup_context is not Function.setup_context:
                 out = cls.forward(*args, **kwargs)

@@ -11,6 +11,8 @@ import warnings
 from typing import Optional, Sequence
 
 from .. import _C
+from .._creation import empty, empty_like
+from .._functional import _scalar_on
 from .._grad_names import grad_fn_named
 from .._grad_names import stacklevel as _stacklevel
 from ..autograd import Function, no_grad
@@ -258,8 +260,6 @@ def _noise_dropout(input: Tensor, p: float, train: bool, feature: bool, alpha: b
     """ATen's _dropout_impl: Bernoulli(1 - p) noise, per element or per (sample, channel) for the
     feature variants, drawn from the default generator as PyTorch's (same numbers after manual_seed);
     the alpha variants keep SELU's self-normalising mean and variance."""
-    from .. import empty, empty_like
-    from .._functional import _scalar_on
     if p == 0 or not train or input.numel() == 0:
         return input
     if p == 1:

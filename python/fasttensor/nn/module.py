@@ -17,7 +17,7 @@ from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Set, Tuple
 
 from .. import _C
-from .._tensor import _parse_to
+from .._tensor import _parse_to, zero_grads
 from ..autograd import no_grad
 from ..utils.hooks import RemovableHandle
 from .parameter import Buffer, Parameter, is_lazy
@@ -502,8 +502,6 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drops (or zeroes) the gradients of every parameter."""
-        from .._tensor import zero_grads
-
         zero_grads(self.parameters(), set_to_none)
 
     # --- device and dtype ------------------------------------------------------------

@@ -12,6 +12,7 @@ from itertools import chain
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .. import _C
+from .._tensor import zero_grads
 from ..autograd import enable_grad, no_grad
 from ..utils.hooks import RemovableHandle
 
@@ -272,8 +273,6 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drops the gradients (``set_to_none``, the default) or zeroes them in place."""
-        from .._tensor import zero_grads
-
         zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def _closure_loss(self, closure: Optional[Callable[[], Any]]):
