@@ -248,7 +248,7 @@ Tensor operand_arg(py::handle h, const char* fn, const char* arg) {
 
 Tensor from_numpy(py::array arr) {
   const char order = arr.dtype().byteorder();  // '=' native, '|' not applicable, '<' / '>' explicit
-  const bool little = py::module_::import("sys").attr("byteorder").cast<std::string>() == "little";
+  constexpr bool little = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
   FT_CHECK(order == '=' || order == '|' || (order == '<') == little, ValueError,
            "given numpy array has byte order different from the native byte order. Conversion between byte "
            "orders is currently not supported.");
@@ -273,6 +273,87 @@ Tensor from_numpy(py::array arr) {
   nbytes = shape.numel() == 0 ? 0 : (nbytes + 1) * itemsize(dt);
   auto storage = std::make_shared<Storage>(data, nbytes, Device{}, std::make_unique<NumpyOwner>(arr));
   return std::make_shared<TensorImpl>(std::move(storage), dt, shape, strides, 0);
+}
+
+namespace {
+// tensor()'s fast path: data of Python floats, ints and bools, alone or in nested lists and tuples.
+constexpr size_t kMaxNesting = kMaxDims;  // deeper (or a list holding itself): the Python path
+
+bool is_plain_sequence(PyObject* o) { return PyList_CheckExact(o) || PyTuple_CheckExact(o); }
+
+// Checks that o is rectangular with `shape` from `depth` on, its leaves plain numbers (ints within
+// int64), and notes which kinds of number it holds.
+bool scan_plain(PyObject* o, size_t depth, const Shape& shape, bool& any_float, bool& any_int) {
+  if (depth == size_t(shape.size())) {
+    if (PyFloat_CheckExact(o)) {
+      any_float = true;
+      return true;
+    }
+    if (PyLong_CheckExact(o)) {
+      int overflow = 0;
+      PyLong_AsLongLongAndOverflow(o, &overflow);
+      any_int = true;
+      return overflow == 0;
+    }
+    return PyBool_Check(o);
+  }
+  if (!is_plain_sequence(o) || PySequence_Fast_GET_SIZE(o) != shape[depth]) return false;
+  PyObject** items = PySequence_Fast_ITEMS(o);
+  for (int64_t i = 0; i < shape[depth]; ++i)
+    if (!scan_plain(items[i], depth + 1, shape, any_float, any_int)) return false;
+  return true;
+}
+
+// A scanned leaf as T, as PyTorch stores it: ints through double for a float dtype.
+template <class T>
+T plain_value(PyObject* o) {
+  if (PyBool_Check(o)) return T(o == Py_True);
+  if (PyFloat_CheckExact(o)) {
+    if constexpr (std::is_floating_point_v<T>) return static_cast<T>(PyFloat_AS_DOUBLE(o));
+    else return T{};  // (not reached: floats only go into float dtypes)
+  }
+  const long long v = PyLong_AsLongLong(o);
+  if constexpr (std::is_floating_point_v<T>) return static_cast<T>(static_cast<double>(v));
+  else return static_cast<T>(v);
+}
+
+template <class T>
+void fill_plain(PyObject* o, size_t depth, size_t ndim, T*& out) {
+  if (depth == ndim) {
+    *out++ = plain_value<T>(o);
+    return;
+  }
+  PyObject** items = PySequence_Fast_ITEMS(o);
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
+  for (Py_ssize_t i = 0; i < n; ++i) fill_plain(items[i], depth + 1, ndim, out);
+}
+}  // namespace
+
+Tensor tensor_from_plain_data(py::handle data, py::handle dtype) {
+  if (!dtype.is_none() && !py::isinstance<DTypeObject>(dtype)) return {};
+  Shape shape;
+  PyObject* o = data.ptr();
+  while (is_plain_sequence(o)) {
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
+    if (n == 0 || size_t(shape.size()) == kMaxNesting) return {};
+    shape.push_back(n);
+    o = PySequence_Fast_ITEMS(o)[0];
+  }
+  bool any_float = false, any_int = false;
+  if (!scan_plain(data.ptr(), 0, shape, any_float, any_int)) return {};
+  const DType natural = any_float ? default_dtype() : any_int ? DType::Int64 : DType::Bool;
+  DType dt = natural;
+  if (!dtype.is_none()) {
+    dt = to_dtype(dtype);
+    const bool fits = is_floating(dt) || (dt == DType::Int64 && !any_float) || dt == natural;
+    if (!fits) return {};  // other integer dtypes range-check their values: the Python path
+  }
+  Tensor t = empty(shape, dt);
+  FT_DISPATCH_ALL_TYPES(dt, "tensor", [&] {
+    scalar_t* out = t->data_as<scalar_t>();
+    fill_plain(data.ptr(), 0, size_t(shape.size()), out);
+  });
+  return t;
 }
 
 py::array to_numpy(const Tensor& t) {

@@ -17,6 +17,36 @@ Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
   return t;
 }
 
+// The size of the commonest creation calls, zeros(2, 3), zeros((2, 3)), zeros([2, 3]): Python
+// ints >= 0 (not bools) as varargs, or one tuple or list of them. nullopt for anything else: the
+// Python layer then parses it, with PyTorch's errors.
+std::optional<Shape> plain_size_sequence(PyObject* seq);
+std::optional<Shape> plain_size(py::handle varargs) {
+  PyObject* seq = varargs.ptr();
+  if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) == 0) return std::nullopt;
+  if (PyTuple_GET_SIZE(seq) == 1) {
+    PyObject* first = PyTuple_GET_ITEM(seq, 0);
+    if (PyTuple_Check(first) || PyList_CheckExact(first)) seq = first;
+  }
+  return plain_size_sequence(seq);
+}
+// A tuple (Size too) or list of Python ints >= 0.
+std::optional<Shape> plain_size_sequence(PyObject* seq) {
+  if (!PyTuple_Check(seq) && !PyList_CheckExact(seq)) return std::nullopt;
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  if (n > kMaxDims) return std::nullopt;
+  PyObject** items = PySequence_Fast_ITEMS(seq);
+  Shape shape;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    if (!PyLong_CheckExact(items[i])) return std::nullopt;
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(items[i], &overflow);
+    if (overflow || v < 0) return std::nullopt;
+    shape.push_back(v);
+  }
+  return shape;
+}
+
 // The input is checked here rather than by pybind, for PyTorch's TypeError text (exp(2.0)).
 #define FT_UNARY_FN(NAME, OP)                                                                      \
   m.def(#NAME, [](py::handle input, py::object out) {                                             \
@@ -182,6 +212,37 @@ void bind_functions(py::module_& m) {
   // --- creation primitives (the Python layer parses sizes and keywords) --------
   m.def("_empty", [](const std::vector<int64_t>& shape, py::object dtype, py::object device, bool rg) {
     return maybe_requires_grad(empty(Shape(shape), to_optional_dtype(dtype).value_or(default_dtype()), to_device(device)), rg);
+  });
+  // Fast paths of empty/zeros/ones (value None: empty) and rand/randn called with a plain size
+  // and nothing but dtype and device: None when the size is not plain (the Python layer then
+  // parses it).
+  m.def("_plain_full", [](py::handle size, py::handle value, py::handle dtype, py::handle device) -> py::object {
+    const auto shape = plain_size(size);
+    if (!shape) return py::none();
+    const DType dt = to_optional_dtype(dtype).value_or(default_dtype());
+    if (value.is_none()) return py::cast(empty(*shape, dt, to_device(device)));
+    return py::cast(ops::full(*shape, *to_scalar(value), dt, to_device(device)));
+  });
+  m.def("_plain_random", [](py::handle size, bool normal, py::handle dtype, py::handle device) -> py::object {
+    const auto shape = plain_size(size);
+    if (!shape) return py::none();
+    const DType dt = to_optional_dtype(dtype).value_or(default_dtype());
+    return py::cast(normal ? ops::randn(*shape, dt, to_device(device), nullptr)
+                           : ops::rand(*shape, dt, to_device(device), nullptr));
+  });
+  // normal(mean, std, size) with Python numbers and a plain size (a tuple or list).
+  m.def("_plain_normal", [](py::handle mean, py::handle std, py::handle size, py::handle dtype,
+                            py::handle device) -> py::object {
+    const auto number = [](py::handle h) { return PyFloat_CheckExact(h.ptr()) || PyLong_CheckExact(h.ptr()); };
+    if (!number(mean) || !number(std)) return py::none();
+    const auto shape = plain_size_sequence(size.ptr());
+    if (!shape) return py::none();
+    const Tensor t = empty(*shape, to_optional_dtype(dtype).value_or(default_dtype()), to_device(device));
+    return py::cast(ops::normal_(t, mean.cast<double>(), std.cast<double>(), nullptr));
+  });
+  m.def("_tensor_from_plain_data", [](py::handle data, py::handle dtype) -> py::object {
+    Tensor t = tensor_from_plain_data(data, dtype);
+    return t ? py::cast(t) : py::none();
   });
   m.def("_empty_like", [](const Tensor& t, py::object dtype, py::object device, bool rg) {
     return maybe_requires_grad(empty_like(t, to_optional_dtype(dtype).value_or(t->dtype()),

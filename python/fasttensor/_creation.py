@@ -246,6 +246,11 @@ def _write_range_out(out, result: _C.Tensor, name: str, requires_grad: bool, war
 def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> _C.Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
     _check_bool_argument("tensor", "requires_grad", requires_grad)
+    t = _C._tensor_from_plain_data(data, dtype)  # Python numbers in lists: None for anything else
+    if t is not None:
+        if device is not None:
+            t = t._to_device(device)
+        return _finish(t, requires_grad)
     if isinstance(data, _C.Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
                       "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
@@ -254,6 +259,9 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False, pin_
     arr, inferred, python_values = _to_array(data, target)
     if target is None:
         target = inferred
+    if python_values and isinstance(data, (list, tuple)) and target is not None and arr.size and \
+            not target.is_floating_point and target != _C.bool:
+        _check_integer_leaves(data)
     if python_values and target is not None and arr.size:
         if target.is_floating_point:
             if arr.dtype.kind in "uO":  # Python ints beyond int64 (float() of one past 1e308 raises OverflowError)
@@ -321,6 +329,7 @@ def _to_array(data: Any, target):
 
 
 _warned_of_ndarray_lists = False
+_MAX_NESTING = 64  # (fasttensor's tensors have at most 12 dims: deeper data fails on that before)
 
 
 def _array_from_sequence(data, target):
@@ -330,8 +339,11 @@ def _array_from_sequence(data, target):
         warnings.warn("Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting "
                       "the list to a single numpy.ndarray with numpy.array() before converting to a tensor.",
                       UserWarning, stacklevel=4)
-    first = data
+    first, depth = data, 0
     while isinstance(first, (list, tuple)) and first:
+        depth += 1
+        if depth > _MAX_NESTING:  # (a list holding itself would never end)
+            raise ValueError(f"too many dimensions '{type(first).__name__}'")
         first = first[0]
     values = _tensors_to_lists(data) if isinstance(first, _C.Tensor) else data
     try:
@@ -390,6 +402,14 @@ def _tensors_to_lists(data):
     if isinstance(data, (list, tuple)):
         return [_tensors_to_lists(x) for x in data]
     return data
+
+
+def _check_integer_leaves(data) -> None:
+    """PyTorch reads each number of a list for an integer dtype as a Python int: NumPy bools and
+    NumPy floats other than float64 (a subclass of float) are refused."""
+    for x in _leaves(data):
+        if isinstance(x, (np.bool_, np.floating)) and not isinstance(x, float):
+            raise TypeError(f"'{type(x).__module__}.{type(x).__name__}' object cannot be interpreted as an integer")
 
 
 def _leaves(data) -> Iterable:
@@ -610,10 +630,18 @@ def _filled(name: str, value, size: tuple, dtype, device, requires_grad: bool, k
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    if requires_grad is False and not kwargs:
+        t = _C._plain_full(size, None, dtype, device)  # None: not a plain size
+        if t is not None:
+            return t
     return _filled("empty", None, size, dtype, device, requires_grad, kwargs)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    if requires_grad is False and not kwargs:
+        t = _C._plain_full(size, 0, dtype, device)
+        if t is not None:
+            return t
     try:
         return _filled("zeros", 0, size, dtype, device, requires_grad, kwargs)
     except RuntimeError as e:  # PyTorch's zeros words a negative size its own way
@@ -623,6 +651,10 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    if requires_grad is False and not kwargs:
+        t = _C._plain_full(size, 1, dtype, device)
+        if t is not None:
+            return t
     return _filled("ones", 1, size, dtype, device, requires_grad, kwargs)
 
 
@@ -873,10 +905,18 @@ def _random(fill, name: str, size: tuple, generator, dtype, device, requires_gra
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    if generator is None and requires_grad is False and not kwargs:
+        t = _C._plain_random(size, False, dtype, device)
+        if t is not None:
+            return t
     return _random(_C._rand, "rand", size, generator, dtype, device, requires_grad, kwargs)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    if generator is None and requires_grad is False and not kwargs:
+        t = _C._plain_random(size, True, dtype, device)
+        if t is not None:
+            return t
     return _random(_C._randn, "randn", size, generator, dtype, device, requires_grad, kwargs)
 
 
@@ -1011,6 +1051,10 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad: bool = False, layout=None, pin_memory: bool = False) -> _C.Tensor:
     """Samples from N(mean, std²): with float mean/std and a size (a sequence), or elementwise with tensors."""
+    if out is None and generator is None and requires_grad is False:
+        t = _C._plain_normal(mean, std, size, dtype, device)  # None: not numbers and a plain size
+        if t is not None:
+            return t
     if isinstance(mean, _C.Tensor) or isinstance(std, _C.Tensor):
         return _normal_of_tensors(mean, std, size, generator, out, dtype, device, requires_grad)
     shape = _normal_size(mean, std, size)
