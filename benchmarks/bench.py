@@ -443,9 +443,81 @@ def overhead_cases() -> list[Case]:
         x64 = x_numpy.astype(np.float64)
         return Built(impls, (np.array((x64 * x64).sum()), 2 * x64), (1e-6, 1e-6))
 
+    values = [0.5 * i - 1.0 for i in range(10)]
+
+    def build_tensor_of_list() -> Built:
+        stmts = {"fasttensor": "ft.tensor(v)", "numpy": "np.array(v, np.float32)", "torch": "torch.tensor(v)"}
+        return Built({lib: Impl(stmt, namespace(v=values)) for lib, stmt in stmts.items()},
+                     (np.array(values),), (0.0,))
+
+    def build_zeros() -> Built:
+        stmts = {"fasttensor": "ft.zeros(2, 3)", "numpy": "np.zeros((2, 3), np.float32)", "torch": "torch.zeros(2, 3)"}
+        return Built({lib: Impl(stmt, namespace()) for lib, stmt in stmts.items()}, (np.zeros((2, 3)),), (0.0,))
+
+    def build_clone() -> Built:
+        a = three_copies(np.array(values, np.float32))
+        stmts = {"fasttensor": "a.clone()", "numpy": "a.copy()", "torch": "a.clone()"}
+        return Built({lib: Impl(stmt, namespace(a=a[lib])) for lib, stmt in stmts.items()},
+                     (np.array(values),), (0.0,))
+
     return [Case("per-op overhead", "add of two 1-element tensors", build_add, tags=("overhead-add",)),
             Case("per-op overhead", "(x * x).sum(); y.backward(), 4 elements", build_tiny_backward,
-                 tags=("overhead-backward", "autograd"), note="no NumPy column (no autograd)")]
+                 tags=("overhead-backward", "autograd"), note="no NumPy column (no autograd)"),
+            Case("per-op overhead", "tensor() of a list of 10 floats", build_tensor_of_list, tags=("overhead-create",)),
+            Case("per-op overhead", "zeros(2, 3)", build_zeros, tags=("overhead-create",)),
+            Case("per-op overhead", "clone() of 10 elements", build_clone, tags=("overhead-create",)),
+            Case("per-op overhead", "D2L 3.4 linear regression from scratch: one epoch, 1000 samples, batch 10",
+                 build_linreg_epoch, tags=("overhead-d2l", "autograd"),
+                 note="the book's loop: torch.tensor(batch indices), X @ w + b, squared loss, backward, "
+                      "sgd under no_grad; NumPy: the gradient by hand")]
+
+
+def build_linreg_epoch() -> Built:
+    """One epoch of D2L 3.4's linear regression from scratch, from the same start and in the same
+    shuffled order for each library; checked against the same loop in float64 NumPy."""
+    rng = np.random.default_rng(5)
+    features = rng.standard_normal((1000, 2)).astype(np.float32)
+    labels = (features @ np.array([2.0, -3.4], np.float32) + 4.2
+              + 0.01 * rng.standard_normal(1000).astype(np.float32)).astype(np.float32).reshape(-1, 1)
+    w0, b0 = (0.01 * rng.standard_normal((2, 1))).astype(np.float32), np.zeros(1, np.float32)
+    order = [int(i) for i in rng.permutation(1000)]
+    lr, batch = 0.03, 10
+
+    def epoch_for(m):
+        X_all, y_all = m.from_numpy(features.copy()), m.from_numpy(labels.copy())
+
+        def epoch():
+            w = m.from_numpy(w0.copy()).requires_grad_(True)
+            b = m.from_numpy(b0.copy()).requires_grad_(True)
+            for i in range(0, len(order), batch):
+                idx = m.tensor(order[i:i + batch])
+                X, y = X_all[idx], y_all[idx]
+                y_hat = m.matmul(X, w) + b
+                loss = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+                loss.sum().backward()
+                with m.no_grad():
+                    for param in (w, b):
+                        param -= lr * param.grad / batch
+                        param.grad.zero_()
+            return w.detach(), b.detach()
+        return epoch
+
+    def numpy_epoch():
+        X_all, y_all = features.astype(np.float64), labels.astype(np.float64)
+        w, b = w0.astype(np.float64), b0.astype(np.float64)
+        for i in range(0, len(order), batch):
+            idx = np.array(order[i:i + batch])
+            X, y = X_all[idx], y_all[idx]
+            r = X @ w + b - y
+            w, b = w - lr * (X.T @ r) / batch, b - lr * r.sum(0) / batch
+        return w, b
+
+    numpy_impl = Impl("w, b = epoch()", namespace(epoch=numpy_epoch), "(w, b)")
+    impls = {"fasttensor": Impl("w, b = epoch()", namespace(epoch=epoch_for(ft)), "(w, b)"),
+             "torch": Impl("w, b = epoch()", namespace(epoch=epoch_for(torch)), "(w, b)"),
+             "numpy": numpy_impl}
+    w, b = numpy_epoch()
+    return Built(impls, (w, b), (1e-4, 1e-4))
 
 
 # random numbers ----------------------------------------------------------------
