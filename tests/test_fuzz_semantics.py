@@ -3,7 +3,8 @@ Welford mean on infinite data, norms on 0-d and empty inputs, bool dtypes the so
 refuse, cat's dtype promotion and 0-d checks, ravel's layout, unflatten of empty dims, mH / H /
 adjoint, split / chunk / roll of 0-d tensors, expand's type names, tensor() of big integers in
 float lists, unsigned integer linspace, logspace's overflow and bool checks, arange's sign check,
-masked_select's node name.
+masked_select's node name, writes into expanded tensors (refused, or warned and done), index_fill's
+negative indices, and which functions take a Python number for which argument.
 
 Each case runs on fasttensor and, when torch is installed, on torch too; both must give the same
 hand-computed expected values, so the expectation is checked to be torch's behaviour and
@@ -450,3 +451,140 @@ def test_masked_select_node_and_gradient(m):
     _is(out, [1.0, 3.0], "float32")
     (out * m.tensor([10.0, 20.0])).sum().backward()
     _is(x.grad, [[10.0, 0.0], [20.0, 0.0]], "float32")
+
+
+# --- writes into expanded tensors ----------------------------------------------------------------
+
+def _expanded(m):
+    return m.zeros(3).expand(2, 3)  # one row of memory seen twice
+
+
+def _set(t, index, value):
+    t[index] = value
+    return t
+
+
+_OVERLAP = "more than one element of the written-to tensor refers to a single memory location"
+_INDEX_PUT_WARNING = "Use of index_put_ on expanded tensors is deprecated"
+_MASKED_FILL_WARNING = "Use of masked_fill_ on expanded tensors is deprecated"
+
+
+@libs
+@pytest.mark.parametrize("index", [Ellipsis, slice(None), (slice(None), 0), (slice(None), slice(1, 3))], ids=str)
+@pytest.mark.parametrize("value", [7.0, "tensor"])
+def test_basic_index_writes_refuse_a_view_holding_one_address_twice(m, index, value):
+    t = _expanded(m)
+    with pytest.raises(RuntimeError, match=_OVERLAP):
+        _set(t, index, m.ones(3) if value == "tensor" and index in (Ellipsis, slice(None)) else
+             (m.tensor(7.0) if value == "tensor" else value))
+    _is(t, [[0.0] * 3] * 2, "float32")  # unchanged
+
+
+@libs
+def test_basic_index_writes_through_a_view_without_repeats(m):
+    _is(_set(_expanded(m), 0, 7.0), [[7.0] * 3] * 2, "float32")  # row 0 is the whole memory once
+    _is(_set(_expanded(m), (1, 2), 5.0), [[0.0, 0.0, 5.0]] * 2, "float32")
+    _is(_set(_expanded(m), 1, m.tensor([1.0, 2.0, 3.0])), [[1.0, 2.0, 3.0]] * 2, "float32")
+    t = m.zeros(2, 1).expand(2, 3)
+    _is(_set(t, (slice(None), 1), 4.0), [[4.0] * 3] * 2, "float32")  # [:, 1] holds each address once
+
+
+@libs
+@pytest.mark.parametrize("case", ["index number", "index tensor", "mask number", "mask tensor"])
+def test_advanced_index_writes_into_an_expanded_tensor_warn_and_write(m, case):
+    t = _expanded(m)
+    index = m.tensor([1]) if case.startswith("index") else m.tensor([[False, True, False], [False, False, False]])
+    value = 7.0 if case.endswith("number") else (m.tensor([1.0, 2.0, 3.0]) if case == "index tensor" else
+                                                 m.tensor([7.0]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _set(t, index, value)
+    messages = [str(w.message) for w in caught]
+    assert any(_INDEX_PUT_WARNING in s for s in messages)
+    # a mask with a one-element value is PyTorch's masked fill, which warns too
+    assert any(_MASKED_FILL_WARNING in s for s in messages) == case.startswith("mask")
+    expected = {"index number": [7.0] * 3, "index tensor": [1.0, 2.0, 3.0], "mask number": [0.0, 7.0, 0.0],
+                "mask tensor": [0.0, 7.0, 0.0]}[case]
+    _is(t, [expected] * 2, "float32")
+
+
+@libs
+def test_masked_fill_and_index_fill_into_an_expanded_tensor_warn_and_write(m):
+    # any selected position of a shared address sets it; the unselected ones do not clear it
+    mask = m.tensor([[True, False, False], [False, False, True]])
+    for value in (2.5, m.tensor(2.5)):
+        with pytest.warns(UserWarning, match=_MASKED_FILL_WARNING):
+            _is(_expanded(m).masked_fill_(mask, value), [[2.5, 0.0, 2.5]] * 2, "float32")
+    with pytest.warns(UserWarning, match=_MASKED_FILL_WARNING):
+        _is(_expanded(m).masked_fill_(m.tensor([False, True, False]), 1.0), [[0.0, 1.0, 0.0]] * 2, "float32")
+    with pytest.warns(UserWarning, match="Use of index_fill_ on expanded tensors is deprecated"):
+        _is(_expanded(m).index_fill_(1, m.tensor([0, -1]), 4.0), [[4.0, 0.0, 4.0]] * 2, "float32")
+    with pytest.warns(UserWarning, match="Use of index_fill_ on expanded tensors is deprecated"):
+        _is(m.zeros(2, 1, 3).expand(2, 4, 3).index_fill_(2, m.tensor([1]), 4.0)[:, 0], [[0.0, 4.0, 0.0]] * 2,
+            "float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RuntimeError, match="0-dimensional value tensor"):
+            _expanded(m).masked_fill_(mask, m.tensor([1.0]))
+        with pytest.raises(RuntimeError, match="value cannot be converted"):
+            m.zeros(3, dtype=m.uint8).expand(2, 3).masked_fill_(mask, 300)
+    for op in (lambda t: t.index_copy_(1, m.tensor([0]), m.ones(2, 1)), lambda t: t.index_add_(1, m.tensor([0]), m.ones(2, 1)),
+               lambda t: t.scatter_(1, m.tensor([[0], [1]]), 5.0), lambda t: t.add_(1), lambda t: t.copy_(m.ones(3))):
+        with pytest.raises(RuntimeError, match=_OVERLAP):
+            op(_expanded(m))
+    _is(_expanded(m).fill_(3.0), [[3.0] * 3] * 2, "float32")  # fill_ and zero_ write each address anyway
+    _is(_expanded(m).zero_(), [[0.0] * 3] * 2, "float32")
+
+
+@libs
+def test_index_fill_takes_negative_indices_and_index_copy_its_own_error(m):
+    x = m.zeros(2, 4)
+    _is(x.index_fill(1, m.tensor([-1, 0]), 1.0), [[1.0, 0.0, 0.0, 1.0]] * 2, "float32")
+    _is(m.zeros(()).index_fill(0, m.tensor([-1]), 1.0), 1.0, "float32")
+    for bad in (-5, 4):
+        with pytest.raises(IndexError, match=f"index {bad} is out of bounds for dimension 1 with size 4"):
+            x.index_fill(1, m.tensor([bad]), 1.0)
+    with pytest.raises(IndexError, match=r"index_copy_\(\): index -1 is out of bounds for dimension 1 with size 4"):
+        m.index_copy(x, 1, m.tensor([-1]), m.ones(2, 1))
+    with pytest.raises(RuntimeError, match="index 4 is out of bounds for dimension 1 with size 4"):
+        x.index_add(1, m.tensor([4]), m.ones(2, 1))
+
+
+# --- which arguments may be numbers --------------------------------------------------------------
+
+@libs
+@pytest.mark.parametrize("name", ["maximum", "minimum", "logical_and", "logical_or", "logical_xor", "logaddexp",
+                                  "logaddexp2", "hypot", "heaviside", "isclose"])
+def test_functions_of_two_tensors_refuse_numbers(m, name):
+    t = m.tensor([1.0, -2.0])
+    second = "values" if name == "heaviside" else "other"
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument '{second}' \(position 2\) must be Tensor, not int"):
+        getattr(m, name)(t, 2)
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' \(position 1\) must be Tensor, not float"):
+        getattr(m, name)(2.5, t)
+
+
+@libs
+@pytest.mark.parametrize("name", ["maximum", "minimum", "logical_and", "logical_or", "logical_xor"])
+def test_methods_of_two_tensors_refuse_numbers(m, name):
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'other' \(position 1\) must be Tensor, not int"):
+        getattr(m.tensor([1.0, -2.0]), name)(2)
+
+
+@libs
+@pytest.mark.parametrize("name", ["eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "fmod", "copysign"])
+def test_number_only_as_other(m, name):
+    t = m.tensor([1.0, -2.0])
+    assert getattr(m, name)(t, 2).shape == (2,)
+    with pytest.raises(TypeError, match=rf"{name}\(\) received an invalid combination of arguments - got "
+                                        r"\(int, Tensor\), but expected one of:\n \* \(Tensor input, Tensor other, "
+                                        r"\*, Tensor out = None\)\n \* \(Tensor input, Number other, \*, Tensor out "
+                                        r"= None\)\n"):
+        getattr(m, name)(2, t)
+
+
+@libs
+def test_xlogy_needs_a_tensor_on_one_side(m):
+    _is(m.xlogy(2, m.tensor([1.0])), [0.0], "float32")
+    with pytest.raises(TypeError, match=r"xlogy\(\) received an invalid combination of arguments - got \(int, int\)"):
+        m.xlogy(2, 3)

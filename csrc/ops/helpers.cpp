@@ -79,11 +79,16 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
   return view(r, shape.vec());
 }
 
+bool has_internal_overlap(const Tensor& t) {
+  for (int d = 0; d < t->dim(); ++d)
+    if (t->strides()[d] == 0 && t->shape()[d] > 1) return true;
+  return false;
+}
+
 void check_no_internal_overlap(const Tensor& out) {
-  for (int d = 0; d < out->dim(); ++d)
-    FT_CHECK(!(out->strides()[d] == 0 && out->shape()[d] > 1), RuntimeError,
-             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-             "location. Please clone() the tensor before performing the operation.");
+  FT_CHECK(!has_internal_overlap(out), RuntimeError,
+           "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+           "location. Please clone() the tensor before performing the operation.");
 }
 
 void check_no_partial_overlap(const Tensor& out, const Tensor& in) {

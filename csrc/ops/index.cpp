@@ -285,12 +285,20 @@ Tensor index(const Tensor& self, const std::vector<IndexItem>& items) {
 Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
   check_inplace(self);
   const bool tracked = autograd::any_requires_grad({&self, &value}) && is_floating(self->dtype());
+  const bool overlap = has_internal_overlap(self);
+  // As PyTorch: basic indexing writes through the view it selects, which must not hold one address
+  // twice (x.expand(2, 3)[0] = 7 is fine, [...] = 7 is not); advanced indexing writes an expanded
+  // tensor anyway (the caller warns), each selected position in turn.
+  if (overlap && std::none_of(items.begin(), items.end(), [](const IndexItem& it) { return it.kind == Kind::Tensor; })) {
+    autograd::GradModeGuard no_grad(false);
+    check_no_internal_overlap(index(self, items));
+  }
   // x[mask] = number, the mask over all of x: one pass, where(mask, value, x) in place (the
-  // general path would list the mask's positions and scatter to them).
-  if (!tracked && items.size() == 1 && items[0].kind == Kind::Tensor && items[0].t->dtype() == DType::Bool &&
-      items[0].t->shape() == self->shape() && items[0].t->device() == self->device() && value->numel() == 1 &&
-      value->device() == self->device()) {
-    check_no_internal_overlap(self);
+  // general path would list the mask's positions and scatter to them). Not into an expanded x,
+  // whose shared addresses must take the value when any of their positions is selected.
+  if (!tracked && !overlap && items.size() == 1 && items[0].kind == Kind::Tensor &&
+      items[0].t->dtype() == DType::Bool && items[0].t->shape() == self->shape() &&
+      items[0].t->device() == self->device() && value->numel() == 1 && value->device() == self->device()) {
     const Tensor fill = expand_to(cast_to(reshape(value, {}), self->dtype()), self->shape());
     if (self->numel() > 0) backend(self->device()).where(self, items[0].t, fill, self);
     self->bump_version();

@@ -83,6 +83,9 @@ Tensor masked_fill(const Tensor& a, const Tensor& mask, const Tensor& value);
 // an output with several elements at one address (an expanded view), and an
 // input that partly overlaps the output (x[1:] += x[:-1], x += x.t()).
 void check_no_internal_overlap(const Tensor& out);
+// Whether t has several elements at one address (a stride 0 over a dim of size > 1): PyTorch's
+// MemOverlap::Yes, for which masked_fill_, index_fill_ and index_put_ warn and write anyway.
+bool has_internal_overlap(const Tensor& t);
 // An in-place result of dtype `result` must fit self (no float into an integer
 // tensor, only bool into bool): PyTorch's "result type ... can't be cast".
 void check_inplace_result(DType result, const Tensor& self);

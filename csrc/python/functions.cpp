@@ -47,6 +47,17 @@ std::optional<Shape> plain_size_sequence(PyObject* seq) {
   return shape;
 }
 
+// PyTorch's TypeError for a function taking (Tensor input, Tensor other) or (Tensor input, Number
+// other) called with something else first: eq(2, x).
+std::string tensor_number_signatures_error(const char* fn, py::handle a, py::handle b) {
+  const auto type_name = [](py::handle h) {
+    return is_tensor(h) ? std::string("Tensor") : std::string(py::str(py::type::of(h).attr("__name__")));
+  };
+  return str(fn, "() received an invalid combination of arguments - got (", type_name(a), ", ", type_name(b),
+             "), but expected one of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n * (Tensor input, "
+             "Number other, *, Tensor out = None)\n");
+}
+
 // The input is checked here rather than by pybind, for PyTorch's TypeError text (exp(2.0)).
 #define FT_UNARY_FN(NAME, OP)                                                                      \
   m.def(#NAME, [](py::handle input, py::object out) {                                             \
@@ -56,6 +67,21 @@ std::optional<Shape> plain_size_sequence(PyObject* seq) {
   }, py::arg("input"), py::kw_only(), py::arg("out") = py::none());
 #define FT_BINARY_FN(NAME, OP)                                                                     \
   m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
+    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out));                \
+    return binary_args(BinaryOp::OP, a, b);                                                        \
+  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
+// PyTorch takes a number only as `other` here (eq(2, x) is refused), or no number at all
+// (maximum(x, 2)): its TypeErrors, before the shared path.
+#define FT_BINARY_FN_TENSOR_INPUT(NAME, OP)                                                       \
+  m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
+    if (!is_tensor(a)) throw TypeError(tensor_number_signatures_error(#NAME, a, b));               \
+    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out));                \
+    return binary_args(BinaryOp::OP, a, b);                                                        \
+  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
+#define FT_BINARY_FN_TENSORS(NAME, OP)                                                            \
+  m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
+    tensor_argument(a, #NAME, "input", 1);                                                         \
+    tensor_argument(b, #NAME, "other", 2);                                                         \
     if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out));                \
     return binary_args(BinaryOp::OP, a, b);                                                        \
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
@@ -121,11 +147,14 @@ void bind_functions(py::module_& m) {
   m.def("relu_", [](const Tensor& t) { return ops::unary_(UnaryOp::Relu, t); });
 
   FT_BINARY_FN(mul, Mul) FT_BINARY_FN(multiply, Mul)
-  FT_BINARY_FN(true_divide, Div) FT_BINARY_FN(pow, Pow) FT_BINARY_FN(maximum, Maximum) FT_BINARY_FN(minimum, Minimum)
-  FT_BINARY_FN(eq, Eq) FT_BINARY_FN(ne, Ne) FT_BINARY_FN(lt, Lt) FT_BINARY_FN(le, Le) FT_BINARY_FN(gt, Gt)
-  FT_BINARY_FN(ge, Ge) FT_BINARY_FN(greater, Gt) FT_BINARY_FN(less, Lt) FT_BINARY_FN(logical_and, LogicalAnd)
-  FT_BINARY_FN(logical_or, LogicalOr) FT_BINARY_FN(logical_xor, LogicalXor) FT_BINARY_FN(floor_divide, FloorDiv)
-  FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN(fmod, Fmod)
+  FT_BINARY_FN(true_divide, Div) FT_BINARY_FN(pow, Pow)
+  FT_BINARY_FN_TENSORS(maximum, Maximum) FT_BINARY_FN_TENSORS(minimum, Minimum)
+  FT_BINARY_FN_TENSOR_INPUT(eq, Eq) FT_BINARY_FN_TENSOR_INPUT(ne, Ne) FT_BINARY_FN_TENSOR_INPUT(lt, Lt)
+  FT_BINARY_FN_TENSOR_INPUT(le, Le) FT_BINARY_FN_TENSOR_INPUT(gt, Gt) FT_BINARY_FN_TENSOR_INPUT(ge, Ge)
+  FT_BINARY_FN_TENSOR_INPUT(greater, Gt) FT_BINARY_FN_TENSOR_INPUT(less, Lt)
+  FT_BINARY_FN_TENSORS(logical_and, LogicalAnd) FT_BINARY_FN_TENSORS(logical_or, LogicalOr)
+  FT_BINARY_FN_TENSORS(logical_xor, LogicalXor) FT_BINARY_FN(floor_divide, FloorDiv)
+  FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN_TENSOR_INPUT(fmod, Fmod)
   m.def("bitwise_not", &ops::bitwise_not, py::arg("input"));
   FT_BINARY_FN(bitwise_and, BitAnd) FT_BINARY_FN(bitwise_or, BitOr) FT_BINARY_FN(bitwise_xor, BitXor)
   FT_BINARY_FN(bitwise_left_shift, LeftShift) FT_BINARY_FN(bitwise_right_shift, RightShift)

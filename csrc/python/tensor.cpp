@@ -133,6 +133,11 @@ py::object item_object(const Tensor& t) {
        py::is_operator())
 #define FT_BINARY_METHOD(NAME, OP) \
   .def(#NAME, [](const Tensor& t, py::handle o) { return binary_args(BinaryOp::OP, t.get() ? py::cast(t) : py::none(), o); })
+// x.maximum(2): PyTorch's method takes a tensor only (other is its argument at position 1).
+#define FT_TENSOR_BINARY_METHOD(NAME, OP)                                                            \
+  .def(#NAME, [](const Tensor& t, py::handle o) {                                                    \
+    return ops::binary(BinaryOp::OP, t, tensor_argument(o, #NAME, "other", 1));                      \
+  })
 #define FT_INPLACE_OPERATOR(PYNAME, OP)                                        \
   .def(PYNAME, [](const Tensor& t, py::handle o) -> py::object {              \
     Tensor other = as_operand(o);                                              \
@@ -140,6 +145,64 @@ py::object item_object(const Tensor& t) {
     return py::cast(nogil(t->numel(), [&] { return ops::binary_(BinaryOp::OP, t, other); }));  \
   })
 
+}  // namespace
+
+namespace {
+// t[idx] = value, as PyTorch: basic indices write through the view they select, advanced ones as
+// index_put_ (warn_expanded: with PyTorch's deprecation warning when t is expanded).
+void set_item(const Tensor& t, py::handle idx, py::handle value, bool warn_expanded) {
+  auto items = to_index(idx);
+  Tensor v = as_operand(value);
+  const std::string type_name = str("torch.", t->device().is_cuda() ? "cuda." : "",
+                                    dtype_scalar_name(t->dtype()), "Tensor");
+  if (!v) {
+    py::handle type = py::type::of(value);
+    const std::string module = py::str(type.attr("__module__")), name = py::str(type.attr("__qualname__"));
+    throw TypeError(str("can't assign a ", module == "builtins" ? name : module + "." + name, " to a ", type_name));
+  }
+  // Advanced indexing writes a tensor value of the destination's dtype only, as PyTorch's
+  // index_put_, except under one boolean mask (the other indices basic) with a one-element CPU
+  // value: PyTorch's kernel makes that a masked fill with the value as a number, which casts
+  // (and checks that it fits).
+  const auto tensor_items = std::count_if(items.begin(), items.end(), [](const ops::IndexItem& it) {
+    return it.kind == ops::IndexItem::Kind::Tensor;
+  });
+  const bool advanced = tensor_items > 0;
+  const bool masked_fill = tensor_items == 1 && v->numel() == 1 && v->device().is_cpu() &&
+                           std::any_of(items.begin(), items.end(), [](const ops::IndexItem& it) {
+                             return it.kind == ops::IndexItem::Kind::Tensor && it.t->dtype() == DType::Bool;
+                           });
+  FT_CHECK(!advanced || masked_fill || v->is_wrapped_number || v->dtype() == t->dtype(), RuntimeError,
+           "Index put requires the source and destination dtypes match, got ", dtype_scalar_name(t->dtype()),
+           " for the destination and ", dtype_scalar_name(v->dtype()), " for the source.");
+  if (masked_fill && v->dtype() != t->dtype() && !v->is_wrapped_number) {
+    if (autograd::any_requires_grad({&v})) {
+      v = ops::to_dtype(ops::reshape(v, {}), t->dtype());  // keeps its gradient
+    } else {
+      ops::check_scalar_fits(item(v), t->dtype());
+      v = scalar_like(item(v), t);
+    }
+  }
+  if (v->is_wrapped_number) {
+    ops::check_scalar_fits(item(v), t->dtype());
+    v = scalar_like(item(v), t);
+  }
+  // Leading size-1 dims of the value are dropped, as PyTorch does (x[0] = ones(1, 4)).
+  int lead = 0;
+  while (lead < v->dim() && v->shape()[lead] == 1) ++lead;
+  if (lead > 0) {
+    std::vector<int64_t> rest(v->shape().begin() + lead, v->shape().end());
+    v = ops::reshape(v, rest);
+  }
+  if (warn_expanded && advanced && ops::has_internal_overlap(t)) {
+    warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before performing this "
+         "operation. This also applies to advanced indexing e.g. tensor[indices] = tensor");
+    if (masked_fill && tensor_items == 1 && items.size() == 1)
+      warn("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing this "
+           "operation. This also applies to advanced indexing e.g. tensor[mask] = scalar");
+  }
+  nogil(t->numel(), [&] { return ops::index_put_(t, items, v); });
+}
 }  // namespace
 
 namespace {
@@ -394,52 +457,9 @@ void bind_tensor(py::module_& m) {
         auto items = to_index(idx);
         return nogil(t->numel(), [&] { return ops::index(t, items); });
       })
-      .def("__setitem__", [](const Tensor& t, py::handle idx, py::handle value) {
-        auto items = to_index(idx);
-        Tensor v = as_operand(value);
-        const std::string type_name = str("torch.", t->device().is_cuda() ? "cuda." : "",
-                                          dtype_scalar_name(t->dtype()), "Tensor");
-        if (!v) {
-          py::handle type = py::type::of(value);
-          const std::string module = py::str(type.attr("__module__")), name = py::str(type.attr("__qualname__"));
-          throw TypeError(str("can't assign a ", module == "builtins" ? name : module + "." + name, " to a ", type_name));
-        }
-        // Advanced indexing writes a tensor value of the destination's dtype only, as PyTorch's
-        // index_put_, except under one boolean mask (the other indices basic) with a one-element CPU
-        // value: PyTorch's kernel makes that a masked fill with the value as a number, which casts
-        // (and checks that it fits).
-        const auto tensor_items = std::count_if(items.begin(), items.end(), [](const ops::IndexItem& it) {
-          return it.kind == ops::IndexItem::Kind::Tensor;
-        });
-        const bool advanced = tensor_items > 0;
-        const bool masked_fill = tensor_items == 1 && v->numel() == 1 && v->device().is_cpu() &&
-                                 std::any_of(items.begin(), items.end(), [](const ops::IndexItem& it) {
-                                   return it.kind == ops::IndexItem::Kind::Tensor && it.t->dtype() == DType::Bool;
-                                 });
-        FT_CHECK(!advanced || masked_fill || v->is_wrapped_number || v->dtype() == t->dtype(), RuntimeError,
-                 "Index put requires the source and destination dtypes match, got ", dtype_scalar_name(t->dtype()),
-                 " for the destination and ", dtype_scalar_name(v->dtype()), " for the source.");
-        if (masked_fill && v->dtype() != t->dtype() && !v->is_wrapped_number) {
-          if (autograd::any_requires_grad({&v})) {
-            v = ops::to_dtype(ops::reshape(v, {}), t->dtype());  // keeps its gradient
-          } else {
-            ops::check_scalar_fits(item(v), t->dtype());
-            v = scalar_like(item(v), t);
-          }
-        }
-        if (v->is_wrapped_number) {
-          ops::check_scalar_fits(item(v), t->dtype());
-          v = scalar_like(item(v), t);
-        }
-        // Leading size-1 dims of the value are dropped, as PyTorch does (x[0] = ones(1, 4)).
-        int lead = 0;
-        while (lead < v->dim() && v->shape()[lead] == 1) ++lead;
-        if (lead > 0) {
-          std::vector<int64_t> rest(v->shape().begin() + lead, v->shape().end());
-          v = ops::reshape(v, rest);
-        }
-        nogil(t->numel(), [&] { return ops::index_put_(t, items, v); });
-      })
+      .def("__setitem__", [](const Tensor& t, py::handle idx, py::handle value) { set_item(t, idx, value, true); })
+      // index_put_ / index_fill_ on an expanded tensor: their own warning, then this.
+      .def("_set_item_unwarned", [](const Tensor& t, py::handle idx, py::handle value) { set_item(t, idx, value, false); })
       // --- views --------------------------------------------------------------
       .def("reshape", [](const Tensor& t, py::args shape, py::kwargs kw) { return ops::reshape(t, sizes_arg(shape, kw, "reshape", "shape")); })
       .def("view", [](const Tensor& t, py::args shape, py::kwargs kw) {
@@ -571,10 +591,10 @@ void bind_tensor(py::module_& m) {
       FT_UNARY_INPLACE(sqrt_, Sqrt) FT_UNARY_INPLACE(tanh_, Tanh) FT_UNARY_INPLACE(sigmoid_, Sigmoid)
       FT_UNARY_INPLACE(relu_, Relu) FT_UNARY_INPLACE(floor_, Floor) FT_UNARY_INPLACE(round_, Round)
       FT_BINARY_METHOD(mul, Mul) FT_BINARY_METHOD(multiply, Mul)
-      FT_BINARY_METHOD(pow, Pow) FT_BINARY_METHOD(maximum, Maximum) FT_BINARY_METHOD(minimum, Minimum)
+      FT_BINARY_METHOD(pow, Pow) FT_TENSOR_BINARY_METHOD(maximum, Maximum) FT_TENSOR_BINARY_METHOD(minimum, Minimum)
       FT_BINARY_METHOD(eq, Eq) FT_BINARY_METHOD(ne, Ne) FT_BINARY_METHOD(lt, Lt) FT_BINARY_METHOD(le, Le)
-      FT_BINARY_METHOD(gt, Gt) FT_BINARY_METHOD(ge, Ge) FT_BINARY_METHOD(logical_and, LogicalAnd)
-      FT_BINARY_METHOD(logical_or, LogicalOr) FT_BINARY_METHOD(logical_xor, LogicalXor)
+      FT_BINARY_METHOD(gt, Gt) FT_BINARY_METHOD(ge, Ge) FT_TENSOR_BINARY_METHOD(logical_and, LogicalAnd)
+      FT_TENSOR_BINARY_METHOD(logical_or, LogicalOr) FT_TENSOR_BINARY_METHOD(logical_xor, LogicalXor)
       FT_BINARY_METHOD(floor_divide, FloorDiv) FT_BINARY_METHOD(remainder, Remainder) FT_BINARY_METHOD(fmod, Fmod)
       .def("add", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = operand_arg(o, "add", "other");
@@ -621,6 +641,28 @@ void bind_tensor(py::module_& m) {
       })
       .def("masked_fill", &masked_fill_value)
       .def("masked_fill_", [](const Tensor& t, const Tensor& mask, py::handle v) {
+        if (ops::has_internal_overlap(t)) {  // PyTorch warns and writes the selected positions
+          warn("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing "
+               "this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar");
+          FT_CHECK(mask->dtype() == DType::Bool, RuntimeError, "masked_fill_ only supports boolean masks, but got mask "
+                   "with dtype ", dtype_scalar_name(mask->dtype()));
+          Tensor fill;
+          if (is_tensor(v)) {
+            fill = to_tensor(v);
+            FT_CHECK(fill->dim() == 0, RuntimeError, "masked_fill_ only supports a 0-dimensional value tensor, but got "
+                     "tensor with ", fill->dim(), " dimension(s).");
+            fill = ops::to_dtype(fill, t->dtype());
+          } else {
+            const auto s = to_scalar(v);
+            FT_CHECK(s, TypeError, "masked_fill(): argument 'value' must be Number or Tensor");
+            ops::check_scalar_fits(*s, t->dtype());
+            fill = scalar_like(*s, t);
+          }
+          ops::IndexItem selected;
+          selected.kind = ops::IndexItem::Kind::Tensor;
+          selected.t = ops::expand(mask, t->shape().vec());
+          return ops::index_put_(t, {selected}, fill);
+        }
         const uint64_t since = autograd::next_sequence_nr();
         Tensor r = ops::copy_(t, masked_fill_value(t, mask, v));
         // PyTorch's in-place masked_fill_ is one MaskedFillBackward0 node (on a view, CopySlices as ours).

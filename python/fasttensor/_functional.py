@@ -176,6 +176,10 @@ def meshgrid(*tensors, indexing=None):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor("isclose", input)
+    if not isinstance(other, Tensor):
+        raise _not_a_tensor("isclose", other, "other", 2)
     return input.isclose(other, rtol, atol, equal_nan)
 
 

@@ -707,6 +707,8 @@ def _zero_grad_to(out, other):
 @_export("copysign")
 def copysign(input, other):
     """|input| with the sign of other, elementwise (integers give the default float dtype)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(_invalid_combination("copysign", input, other, _TENSOR_OR_NUMBER_OTHER))
     device = _device_of(input, other)
     dtype = _float_dtype(input, other)
     a = _as_tensor(input, dtype, device)
@@ -722,6 +724,10 @@ def copysign(input, other):
 @grad_fn_named(lambda input, other: ("XlogyBackward0" if isinstance(other, Tensor) else "XlogyBackward2") if isinstance(input, Tensor) else "XlogyBackward1")
 def xlogy(input, other):
     """input * log(other), 0 where input is 0 (unless other is NaN)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(_invalid_combination("xlogy", input, other, (
+            " * (Tensor input, Tensor other, *, Tensor out = None)\n * (Number self, Tensor other, *, Tensor out = None)"
+            "\n * (Tensor input, Number other, *, Tensor out = None)\n")))
     device = _device_of(input, other)
     dtype = _float_dtype(input, other)
     x = _as_tensor(input, dtype, device)
@@ -776,6 +782,7 @@ def float_power(input, exponent):
 @_export("hypot")
 def hypot(input, other):
     """sqrt(input**2 + other**2), elementwise."""
+    _tensors_only("hypot", input, other)
     dtype = _C.result_type(input, other)
     if dtype not in (_C.float32, _C.float64):
         raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_dtype_display(dtype)}'")
@@ -846,16 +853,39 @@ def renorm(input, p, dim, maxnorm):
     return input.contiguous() * factor  # contiguous whatever input's layout, as PyTorch's
 
 
+def _tensors_only(name: str, input, other, other_name: str = "other") -> None:
+    """PyTorch's TypeError for a function of two tensors given something else (hypot(x, 2)). (As a
+    method, x.hypot(2), PyTorch counts other as position 1; this says 2.)"""
+    if not isinstance(input, Tensor):
+        raise _not_a_tensor(name, input)
+    if not isinstance(other, Tensor):
+        raise _not_a_tensor(name, other, other_name, 2)
+
+
+_TENSOR_OR_NUMBER_OTHER = (" * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                           " * (Tensor input, Number other, *, Tensor out = None)\n")
+
+
+def _invalid_combination(name: str, a, b, signatures: str) -> str:
+    """PyTorch's text for arguments that fit none of a function's signatures."""
+    def type_name(x):
+        return "Tensor" if isinstance(x, Tensor) else type(x).__name__
+    return (f"{name}() received an invalid combination of arguments - got ({type_name(a)}, {type_name(b)}), but "
+            f"expected one of:\n{signatures}")
+
+
 @_export("logaddexp")
 @grad_fn_named("LogaddexpBackward0")
 def logaddexp(input, other):
     """log(exp(input) + exp(other)), stably."""
+    _tensors_only("logaddexp", input, other)
     return _log_add(input, other, False)
 
 
 @_export("logaddexp2")
 def logaddexp2(input, other):
     """log2(2**input + 2**other), stably."""
+    _tensors_only("logaddexp2", input, other)
     return _log_add(input, other, True)
 
 
@@ -878,6 +908,7 @@ def rad2deg(input):
 @_export("heaviside")
 def heaviside(input, values):
     """0 where input < 0, values where input == 0, 1 where input > 0."""
+    _tensors_only("heaviside", input, values, "values")
     if input.dtype != values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
     one = _C._full([], 1, input.dtype, input.device, False)
@@ -1196,13 +1227,14 @@ def _check_index_dtype(index, name: str):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
 
 
-def _check_bounds(index, size: int, d: int, name: str):
+def _check_bounds(index, size: int, d: int, name: str, error=RuntimeError, prefix: str = "", wrap: bool = False):
+    """Every index in [0, size) (in [-size, size) with wrap), or PyTorch's error for the first bad end."""
     if index.numel() == 0:
         return
     low, high = int(index.min()), int(index.max())
-    bad = low if low < 0 else (high if high >= size else None)
+    bad = low if low < (-size if wrap else 0) else (high if high >= size else None)
     if bad is not None:
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+        raise error(f"{prefix}index {bad} is out of bounds for dimension {d} with size {size}")
 
 
 def _scatter_check(name, input, dim, index, src):
@@ -1317,7 +1349,13 @@ def _index_along(name, input, dim, index, source):
         if index.numel() != s_shape[d]:
             raise RuntimeError(f"{name}(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
                                f"({s_shape[d]})")
-    _check_bounds(index, x_shape[d], d, name)
+    if name == "index_fill":  # (PyTorch's index_fill takes negative indices from the end)
+        _check_bounds(index, x_shape[d], d, name, IndexError, "", wrap=True)
+        index = index + (index < 0)._to_dtype(_C.int64) * x_shape[d]
+    elif name == "index_copy":
+        _check_bounds(index, x_shape[d], d, name, IndexError, "index_copy_(): ")
+    else:
+        _check_bounds(index, x_shape[d], d, name)
     shape = list(x_shape)
     shape[d] = index.numel()
     view = [1] * len(shape)
@@ -1381,9 +1419,33 @@ def _refuse_overlap(self, args) -> None:
                                    "performing the operation.")
 
 
+def _is_expanded(t) -> bool:
+    """Several elements at one address (a stride 0 over a dim of size > 1)."""
+    return any(stride == 0 and size > 1 for size, stride in zip(t.shape, t.stride()))
+
+
+def _index_fill_expanded(self, dim, index, value):
+    """index_fill_ into an expanded tensor: PyTorch warns, then fills every selected position."""
+    warnings.warn("Use of index_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing "
+                  "this operation. This also applies to advanced indexing e.g. tensor[indices] = tensor",
+                  UserWarning, stacklevel=3)
+    if isinstance(value, Tensor) and value.dim() != 0:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.dim()} dimension(s).")
+    d, idx = _index_along("index_fill", self, dim, index, None)  # checked, negatives wrapped, along d
+    positions = idx
+    for k in reversed(builtins.range(idx.dim())):
+        if k != d:
+            positions = positions.select(k, 0)
+    self._set_item_unwarned((slice(None),) * d + (positions,), value)
+    return self
+
+
 def _install_index_inplace() -> None:
     for op in (scatter, scatter_add, index_add, index_copy, index_fill):
-        def method(self, *args, _fn=_inplace(op), **kwargs):
+        def method(self, *args, _fn=_inplace(op), _op=op, **kwargs):
+            if _op is index_fill and _is_expanded(self):
+                return _index_fill_expanded(self, *args, **kwargs)
             _refuse_overlap(self, (*args, *kwargs.values()))
             return _fn(self, *args, **kwargs)
         method.__name__ = op.__name__ + "_"
