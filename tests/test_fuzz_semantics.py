@@ -588,3 +588,39 @@ def test_xlogy_needs_a_tensor_on_one_side(m):
     _is(m.xlogy(2, m.tensor([1.0])), [0.0], "float32")
     with pytest.raises(TypeError, match=r"xlogy\(\) received an invalid combination of arguments - got \(int, int\)"):
         m.xlogy(2, 3)
+
+
+# --- index bounds where nothing is gathered; bool products --------------------------------------
+
+@libs
+def test_advanced_indices_are_checked_only_where_an_element_is_gathered(m):
+    x, z = m.zeros(3, 4), m.zeros(0, 4)
+    assert x[2:2, [7]].shape == (0, 1) and z[:, [9]].shape == (0, 1) and z[..., m.tensor([5])].shape == (0, 1)
+    z[:, [9]] = 1.0  # nothing written, nothing checked
+    with pytest.raises(IndexError, match="index 7 is out of bounds for dimension 1 with size 4"):
+        x[[], 7]  # a basic index is checked whatever the result
+    # the dimension PyTorch names is the index tensor's place among the index tensors
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 4"):
+        x[0:1, [5]]
+    with pytest.raises(IndexError, match="index 9 is out of bounds for dimension 1 with size 4"):
+        m.zeros(2, 3, 4)[[0], :, [9]]
+    with pytest.raises(IndexError, match="index is out of bounds for dimension with size 0"):
+        z[[0]]
+
+
+@libs
+def test_bool_products_only_where_no_kernel_runs(m):
+    f = False
+    B = m.bool
+    _is(m.ones(2, 0, dtype=B) @ m.ones(0, 2, dtype=B), [[f, f], [f, f]], "bool")
+    assert (m.ones(0, 3, dtype=B) @ m.ones(3, 2, dtype=B)).shape == (0, 2)
+    _is(m.mv(m.ones(2, 0, dtype=B), m.ones(0, dtype=B)), [f, f], "bool")
+    _is(m.bmm(m.ones(1, 1, 0, dtype=B), m.ones(1, 0, 1, dtype=B)), [[[f]]], "bool")
+    _is(m.matmul(m.ones(0, dtype=B), m.ones(0, 2, dtype=B)), [f, f], "bool")
+    for call, kernel in ((lambda: m.ones(2, 3, dtype=B) @ m.ones(3, 2, dtype=B), "addmm_impl_cpu_"),
+                         (lambda: m.mv(m.ones(2, 3, dtype=B), m.ones(3, dtype=B)), "addmv_impl_cpu"),
+                         (lambda: m.bmm(m.ones(1, 2, 3, dtype=B), m.ones(1, 3, 2, dtype=B)), "bmm"),
+                         (lambda: m.dot(m.ones(0, dtype=B), m.ones(0, dtype=B)), "dot")):
+        with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
+            call()
+

@@ -137,16 +137,23 @@ Gather plan_gather(const Tensor& v, AdvancedIndex& adv) {
     for (const Tensor& t : adv.indices) shapes += str(shapes.empty() ? "" : ", ", t->shape().str());
     throw IndexError(str("shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes));
   }
+  // PyTorch checks each index as its kernel reaches it: with no element to gather (x[2:2, [7]]),
+  // none is checked.
+  int64_t result_numel = ishape.numel();
+  for (int i = 0; i < v->dim(); ++i)
+    if (std::find(adv.dims.begin(), adv.dims.end(), i) == adv.dims.end()) result_numel *= v->shape()[i];
   // Offsets: sum over indexed dims of index * stride, negatives wrapped.
   Tensor offsets;
   for (size_t j = 0; j < adv.indices.size(); ++j) {
     const int d = adv.dims[j];
     const int64_t size = v->shape()[d];
     Tensor idx = adv.indices[j];
-    if (idx->numel() > 0) {
+    if (idx->numel() > 0 && result_numel > 0) {
       const int64_t lo = item(amin(idx, {}, false)).i, hi = item(amax(idx, {}, false)).i;
+      FT_CHECK(size > 0, IndexError, "index is out of bounds for dimension with size 0");
+      // (PyTorch numbers the dimension among the index tensors: x[:, [5]] is "dimension 0")
       FT_CHECK(lo >= -size && hi < size, IndexError, "index ", (hi >= size ? hi : lo),
-               " is out of bounds for dimension ", d, " with size ", size);
+               " is out of bounds for dimension ", j, " with size ", size);
       if (lo < 0) idx = where(binary(BinaryOp::Lt, idx, wrap_scalar(Scalar::from_int(0))),
                               add(idx, wrap_scalar(Scalar::from_int(size))), idx);
     }

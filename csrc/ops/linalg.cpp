@@ -39,6 +39,13 @@ void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
                          cpp_type_name(b->dtype())));
 }
 
+// PyTorch has no bool products, except where no kernel runs: an empty result, or a sum over
+// k = 0 terms (all False). kernel: the name PyTorch's error gives.
+Tensor bool_product(const Shape& out_shape, int64_t k, Device device, const char* kernel) {
+  FT_CHECK(out_shape.numel() == 0 || k == 0, NotImplementedError, "\"", kernel, "\" not implemented for 'Bool'");
+  return zeros(out_shape, DType::Bool, device);
+}
+
 // The kernel on 3-D views; no autograd.
 Tensor matmul3_forward(const Tensor& a3, const Tensor& b3) {
   Tensor out = empty(Shape{a3->shape()[0], a3->shape()[1], b3->shape()[2]}, a3->dtype(), a3->device());
@@ -65,6 +72,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   FT_CHECK(a->shape()[1] == b->shape()[0], RuntimeError, "mat1 and mat2 shapes cannot be multiplied (",
            a->shape()[0], "x", a->shape()[1], " and ", b->shape()[0], "x", b->shape()[1], ")");
   check_same_dtype(a, b, "mm");
+  if (a->dtype() == DType::Bool)
+    return bool_product(Shape{a->shape()[0], b->shape()[1]}, a->shape()[1], a->device(), "addmm_impl_cpu_");
   Tensor out = mm_forward(a, b);
   if (is_floating(out->dtype()) && autograd::any_requires_grad({&a, &b}))
     autograd::record(out, "MmBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
@@ -82,6 +91,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
            "Expected size for first two dimensions of batch2 tensor to be: [", a->shape()[0], ", ", a->shape()[2],
            "] but got: [", b->shape()[0], ", ", b->shape()[1], "].");
   check_same_dtype(a, b, "bmm");
+  if (a->dtype() == DType::Bool)
+    return bool_product(Shape{a->shape()[0], a->shape()[1], b->shape()[2]}, a->shape()[2], a->device(), "bmm");
   Tensor out = matmul3_forward(a, b);
   if (is_floating(out->dtype()) && autograd::any_requires_grad({&a, &b}))
     autograd::record(out, "BmmBackward0", {&a, &b}, {{a}, {b}}, [](const Tensor& g, const SavedTensors& s, auto& needs) {
@@ -98,6 +109,7 @@ Tensor mv(const Tensor& a, const Tensor& v) {
   FT_CHECK(a->shape()[1] == v->shape()[0], RuntimeError, "size mismatch, got input (", a->shape()[0], "), mat (",
            a->shape()[0], "x", a->shape()[1], "), vec (", v->shape()[0], ")");
   check_same_dtype(a, v, "mv");
+  if (a->dtype() == DType::Bool) return bool_product(Shape{a->shape()[0]}, a->shape()[1], a->device(), "addmv_impl_cpu");
   Tensor col = make_view(v, Shape{v->shape()[0], 1}, Shape{v->strides()[0], 1}, v->offset());
   Tensor out2 = mm_forward(a, col);
   Tensor out = make_view(out2, Shape{a->shape()[0]}, Shape{1}, 0);
@@ -120,6 +132,7 @@ Tensor dot(const Tensor& a, const Tensor& b) {
            "] to have the same number of elements, but got ", a->numel(), " and ", b->numel(), " elements respectively");
   FT_CHECK(a->dtype() == b->dtype(), RuntimeError, "dot : expected both vectors to have same dtype, but found ",
            dtype_scalar_name(a->dtype()), " and ", dtype_scalar_name(b->dtype()));
+  FT_CHECK(a->dtype() != DType::Bool, NotImplementedError, "\"dot\" not implemented for 'Bool'");
   Tensor row = make_view(a, Shape{1, a->shape()[0]}, Shape{0, a->strides()[0]}, a->offset());
   Tensor col = make_view(b, Shape{b->shape()[0], 1}, Shape{b->strides()[0], 0}, b->offset());
   Tensor out2 = mm_forward(row, col);
