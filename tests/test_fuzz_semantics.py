@@ -624,3 +624,22 @@ def test_bool_products_only_where_no_kernel_runs(m):
         with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
             call()
 
+
+
+@libs
+@pytest.mark.parametrize("call, expected, dtype", [
+    (lambda m: m.add(2, 3), 5, "int64"), (lambda m: m.add(2, 3.5), 5.5, "float32"),
+    (lambda m: m.add(True, True), True, "bool"), (lambda m: m.sub(2, 3.5), -1.5, "float32"),
+    (lambda m: m.mul(2.5, 2), 5.0, "float32"), (lambda m: m.div(3, 4), 0.75, "float32"),
+    (lambda m: m.floor_divide(7, 2), 3, "int64"), (lambda m: m.add(2, 3, alpha=2), 8, "int64"),
+    (lambda m: m.div(7, 2, rounding_mode="floor"), 3, "int64"), (lambda m: m.subtract(3, 4), -1, "int64"),
+], ids=helpers.ids)
+def test_arithmetic_functions_take_two_numbers(m, call, expected, dtype):
+    _is(call(m), expected, dtype)
+
+
+@libs
+def test_other_functions_refuse_two_numbers(m):
+    for name in ("remainder", "pow", "maximum", "eq", "fmod"):
+        with pytest.raises(TypeError):
+            getattr(m, name)(7, 2)

@@ -108,7 +108,16 @@ py::object binary_method(BinaryOp op, const Tensor& self, py::handle other, bool
 
 Tensor binary_args(BinaryOp op, py::handle a, py::handle b) {
   Tensor ta = as_operand(a), tb = as_operand(b);
-  FT_CHECK(ta && tb && (is_tensor(a) || is_tensor(b)), TypeError, "expected Tensor arguments, got ",
+  // add(2, 3), mul(2, 2.5), ...: PyTorch's arithmetic takes two numbers, the first as a 0-d tensor
+  // of its natural dtype (tensor(5), tensor(5.)).
+  const bool arithmetic = op == BinaryOp::Add || op == BinaryOp::Sub || op == BinaryOp::Mul || op == BinaryOp::Div ||
+                          op == BinaryOp::FloorDiv;
+  const bool two_numbers = ta && tb && !is_tensor(a) && !is_tensor(b);
+  if (arithmetic && two_numbers) {
+    const Scalar s = item(ta);
+    ta = scalar_tensor(s, s.natural_dtype());
+  }
+  FT_CHECK(ta && tb && !(two_numbers && !arithmetic), TypeError, "expected Tensor arguments, got ",
            std::string(py::str(py::type::of(a).attr("__name__"))), " and ",
            std::string(py::str(py::type::of(b).attr("__name__"))));
   return nogil(std::max(ta->numel(), tb->numel()), [&] { return ops::binary(op, ta, tb); });
@@ -181,8 +190,10 @@ Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode) {
   const std::string mode = rounding_mode.cast<std::string>();
   FT_CHECK(mode == "trunc" || mode == "floor", RuntimeError,
            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", mode, "'");
-  const Tensor ta = as_operand(a), tb = as_operand(b);
-  FT_CHECK(ta && tb && (is_tensor(a) || is_tensor(b)), TypeError, "div(): expected Tensor or Number arguments");
+  Tensor ta = as_operand(a);
+  const Tensor tb = as_operand(b);
+  FT_CHECK(ta && tb, TypeError, "div(): expected Tensor or Number arguments");
+  if (!is_tensor(a) && !is_tensor(b)) ta = scalar_tensor(item(ta), item(ta).natural_dtype());  // div(7, 2, ...)
   return nogil(std::max(ta->numel(), tb->numel()), [&] { return ops::div_rounded(ta, tb, mode == "floor"); });
 }
 
