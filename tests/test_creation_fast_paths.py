@@ -234,3 +234,71 @@ def test_generator_none_and_a_wrong_generator(torch):
         fasttensor.empty(5).normal_(generator=5)
     with pytest.raises(TypeError):
         fasttensor.randn(3, generator="g")
+
+
+# --- the *_like functions, .to() and .tolist() --------------------------------------------------
+
+def _like_inputs(m):
+    base = m.arange(24, dtype=m.float64).reshape(2, 3, 4)
+    return [m.zeros(()), m.zeros(0, 3), base, base.transpose(0, 2), base[:, ::2], m.arange(5), m.tensor([True, False])]
+
+
+@pytest.mark.parametrize("name, extra", [("zeros_like", ()), ("ones_like", ()), ("full_like", (2.5,)),
+                                         ("full_like", (7,)), ("full_like", (2**40,)), ("empty_like", ())])
+def test_like_functions_keep_dtype_shape_and_dense_layout(torch, name, extra):
+    for a, b in zip(_like_inputs(fasttensor), _like_inputs(torch)):
+        r, e = getattr(fasttensor, name)(a, *extra), getattr(torch, name)(b, *extra)
+        assert dtype_name(r.dtype) == dtype_name(e.dtype) and tuple(r.shape) == tuple(e.shape)
+        assert r.stride() == e.stride(), (name, a.shape, a.stride())
+        if name != "empty_like":
+            np.testing.assert_array_equal(r.numpy(), e.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.full_like(x, True), lambda m, x: m.full_like(x, 2**70), lambda m, x: m.full_like(x, np.float32(1.5)),
+    lambda m, x: m.zeros_like(x, dtype=m.int64), lambda m, x: m.ones_like(x, requires_grad=True).detach(),
+    lambda m, x: m.empty_like(x, memory_format=m.contiguous_format).stride(), lambda m, x: m.zeros_like([1, 2]),
+    lambda m, x: m.full_like(x, "a"), lambda m, x: m.zeros_like(x, device="cpu"),
+], ids=lambda f: f.__code__.co_firstlineno)
+def test_like_calls_beside_the_fast_path(torch, call):
+    def run(m):
+        r = call(m, m.arange(6.0).reshape(2, 3).t())
+        return m.tensor(list(r)) if isinstance(r, tuple) else r
+    _same(torch, run)
+
+
+@pytest.mark.parametrize("name", ["rand_like", "randn_like"])
+def test_random_like_draws_torchs_numbers_in_the_input_layout(torch, name):
+    def draw(m):
+        m.manual_seed(4)
+        x = getattr(m, name)(m.zeros(3, 5).t())
+        assert x.stride() == (1, 5)
+        return m.cat([x.reshape(-1), getattr(m, name)(m.zeros(2, dtype=m.float64)).float()])
+
+    _same(torch, draw)
+    for lib in (fasttensor, torch):
+        with pytest.raises(RuntimeError):
+            getattr(lib, name)(lib.zeros(2, dtype=lib.int64))
+
+
+def test_to_and_tolist(torch):
+    for m in (fasttensor, torch):
+        x = m.arange(6).reshape(2, 3)
+        assert x.to("cpu") is x and x.to(m.device("cpu")) is x and x.to(m.int64) is x
+        assert x.to(m.float64).dtype == m.float64 and x.to("cpu", m.float32).dtype == m.float32
+        assert x.to(m.float32, copy=True) is not x and x.to(x) is x
+        assert x.t().tolist() == [[0, 3], [1, 4], [2, 5]]
+        assert m.tensor([1.5, 2.0], requires_grad=True).tolist() == [1.5, 2.0]
+        assert m.tensor(3.5).tolist() == 3.5 and m.tensor([True]).tolist() == [True]
+        with pytest.raises(TypeError):
+            x.to([1])
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.full((2,), 2**70), lambda m: m.full((2,), -(2**63) - 1), lambda m: m.full((2,), 2**63),
+    lambda m: m.full((2,), 2**63, dtype=m.float32), lambda m: m.full((2,), 2**64, dtype=m.float32),
+    lambda m: m.full_like(m.zeros(2), 2**70), lambda m: m.full_like(m.zeros(2), -(2**63) - 1),
+    lambda m: m.full_like(m.zeros(2), 2**63), lambda m: m.zeros(2).fill_(2**70),
+], ids=lambda f: f.__code__.co_firstlineno)
+def test_fill_values_past_64_bits(torch, call):
+    _same(torch, call)

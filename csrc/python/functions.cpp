@@ -259,6 +259,25 @@ void bind_functions(py::module_& m) {
     return py::cast(normal ? ops::randn(*shape, dt, to_device(device), nullptr)
                            : ops::rand(*shape, dt, to_device(device), nullptr));
   });
+  // The *_like functions given only the input (and the fill value): the input's dtype, device and
+  // dense layout. None when input is no tensor or value no number.
+  m.def("_plain_like", [](py::handle input, py::handle value) -> py::object {
+    if (!is_tensor(input)) return py::none();
+    const Tensor t = input.cast<Tensor>();
+    if (value.is_none()) return py::cast(empty_like(t, t->dtype(), t->device()));
+    if (PyBool_Check(value.ptr()) || !(PyFloat_CheckExact(value.ptr()) || PyLong_CheckExact(value.ptr())))
+      return py::none();
+    int overflow = 0;
+    if (PyLong_CheckExact(value.ptr())) PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+    if (overflow) return py::none();
+    return py::cast(ops::full_like(t, *to_scalar(value), t->dtype(), t->device()));
+  });
+  m.def("_plain_random_like", [](py::handle input, bool normal) -> py::object {
+    if (!is_tensor(input)) return py::none();
+    const Tensor t = input.cast<Tensor>();
+    const Tensor r = empty_like(t, t->dtype(), t->device());
+    return py::cast(normal ? ops::normal_(r, 0.0, 1.0, nullptr) : ops::uniform_(r, 0.0, 1.0, nullptr));
+  });
   // normal(mean, std, size) with Python numbers and a plain size (a tuple or list).
   m.def("_plain_normal", [](py::handle mean, py::handle std, py::handle size, py::handle dtype,
                             py::handle device) -> py::object {
@@ -280,9 +299,18 @@ void bind_functions(py::module_& m) {
   // full(); with `like`, in like's layout (the *_like functions).
   m.def("_full", [](const std::vector<int64_t>& shape, py::handle value, py::object dtype, py::object device, bool rg,
                     std::optional<Tensor> like) {
-    // An int beyond int64 fills a float tensor, or fails full's range check.
+    // An int beyond int64 but within uint64 fills a float tensor, or fails full's range check; one
+    // beyond that is PyTorch's OverflowError (its Python int to Scalar conversion).
     int overflow = 0;
     if (PyLong_Check(value.ptr()) && !PyBool_Check(value.ptr())) PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+    if (overflow) {
+      PyLong_AsUnsignedLongLong(value.ptr());
+      if (PyErr_Occurred()) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_OverflowError, overflow < 0 ? "can't convert negative int to unsigned" : "int too big to convert");
+        throw py::error_already_set();
+      }
+    }
     auto s = overflow ? std::optional<Scalar>(Scalar::from_double(PyLong_AsDouble(value.ptr()))) : to_scalar(value);
     FT_CHECK(s, TypeError, "full(): fill_value must be a number");
     const DType dt = to_optional_dtype(dtype).value_or(s->natural_dtype());

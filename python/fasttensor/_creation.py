@@ -671,6 +671,8 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad: 
         dtype, device = _out_defaults(out, dtype, device, "full")
     if dtype is None:
         dtype = _C.get_default_dtype() if kind is float else _C.int64 if kind is int else _C.bool
+    if kind is int and not _INT64_MIN <= fill_value < 2**64:  # PyTorch's Python int to Scalar conversion
+        raise OverflowError("can't convert negative int to unsigned" if fill_value < 0 else "int too big to convert")
     if kind is int and not _INT64_MIN <= fill_value <= _INT64_MAX and _to_dtype(dtype) == _C.int64:
         raise RuntimeError("value cannot be converted to type int64_t without overflow")
     if requires_grad:
@@ -739,21 +741,37 @@ def _empty_in_layout(input, d, dev, kwargs: dict) -> _C.Tensor:
 
 
 def empty_like(input, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    if dtype is None and device is None and requires_grad is False and not kwargs:
+        t = _C._plain_like(input, None)  # None: input is no tensor
+        if t is not None:
+            return t
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "empty_like")
     return _empty_in_layout(input, d, dev, kwargs).requires_grad_(requires_grad)
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    if dtype is None and device is None and requires_grad is False and not kwargs:
+        t = _C._plain_like(input, 0)  # None: input is no tensor
+        if t is not None:
+            return t
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "zeros_like")
     return _C._full(list(input.shape), 0, d, dev, requires_grad, input if _keeps_layout(kwargs) else None)
 
 
 def ones_like(input, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    if dtype is None and device is None and requires_grad is False and not kwargs:
+        t = _C._plain_like(input, 1)  # None: input is no tensor
+        if t is not None:
+            return t
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "ones_like")
     return _C._full(list(input.shape), 1, d, dev, requires_grad, input if _keeps_layout(kwargs) else None)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> _C.Tensor:
+    if dtype is None and device is None and requires_grad is False and not kwargs:
+        t = _C._plain_like(input, fill_value)  # None: not a tensor and a Python number
+        if t is not None:
+            return t
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "full_like")
     return _C._full(list(input.shape), fill_value, d, dev, requires_grad, input if _keeps_layout(kwargs) else None)
 
@@ -761,11 +779,19 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad: bool = 
 def rand_like(input, dtype=None, device=None, requires_grad: bool = False, generator=None, **kwargs) -> _C.Tensor:
     """Uniform draws in input's layout: a transposed input's result takes its draws in memory order,
     as PyTorch's."""
+    if dtype is None and device is None and requires_grad is False and generator is None and not kwargs:
+        t = _C._plain_random_like(input, False)
+        if t is not None:
+            return t
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "rand_like")
     return _empty_in_layout(input, d, dev, kwargs).uniform_(generator=generator).requires_grad_(requires_grad)
 
 
 def randn_like(input, dtype=None, device=None, requires_grad: bool = False, generator=None, **kwargs) -> _C.Tensor:
+    if dtype is None and device is None and requires_grad is False and generator is None and not kwargs:
+        t = _C._plain_random_like(input, True)
+        if t is not None:
+            return t
     d, dev = _like(input, dtype, device, requires_grad, kwargs, "randn_like")
     return _empty_in_layout(input, d, dev, kwargs).normal_(generator=generator).requires_grad_(requires_grad)
 

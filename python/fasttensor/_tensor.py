@@ -51,6 +51,8 @@ def _repr(self: Tensor, *, tensor_contents=None) -> str:
 
 
 def _tolist(self: Tensor):
+    if not self.requires_grad and not self.is_cuda:  # (the common case: no detached alias, no copy)
+        return _C._to_numpy(self).tolist()
     return _host_array(self).tolist()
 
 
@@ -117,6 +119,12 @@ def _parse_to(args, kwargs):
 
 def _to(self: Tensor, *args, **kwargs) -> Tensor:
     """Converts dtype and/or device; returns self when nothing changes, unless copy=True."""
+    if len(args) == 1 and not kwargs:  # x.to(device) / x.to(dtype): the common calls, without the parser
+        kind = type(args[0])
+        if kind is str or kind is _C.device:
+            return self._to_device(args[0])
+        if kind is _C.dtype:
+            return self._to_dtype(args[0])
     dtype, device, copy = _parse_to(args, dict(kwargs))
     t = self
     if device is not None:
