@@ -302,3 +302,14 @@ def test_to_and_tolist(torch):
 ], ids=lambda f: f.__code__.co_firstlineno)
 def test_fill_values_past_64_bits(torch, call):
     _same(torch, call)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.arange(24.0).reshape(2, 3, 4).transpose(0, 2), lambda m: m.arange(24).reshape(2, 3, 4)[:, ::2, 1:],
+    lambda m: m.tensor(0.1), lambda m: m.zeros(0, 3), lambda m: m.zeros(2, 0), lambda m: m.tensor([True, False]),
+    lambda m: m.arange(4, dtype=m.uint8), lambda m: m.arange(4, dtype=m.int32).expand(2, 4),
+    lambda m: m.tensor([float("inf"), -0.0], dtype=m.float64), lambda m: m.tensor([0.5], requires_grad=True) * 3,
+], ids=lambda f: f.__code__.co_firstlineno)
+def test_tolist_is_torchs(torch, make):
+    got, expected = make(fasttensor).tolist(), make(torch).tolist()
+    assert repr(got) == repr(expected)  # the same Python types and values, -0.0 included

@@ -116,6 +116,27 @@ Tensor masked_fill_value(const Tensor& t, const Tensor& mask, py::handle v) {
   return ops::masked_fill(t, mask, to_tensor(v));
 }
 
+// x.tolist(): nested lists of Python numbers, read through x's strides (from the host).
+template <class T>
+py::object list_of(const T* data, const Tensor& t, int d) {
+  if (d == t->dim()) {
+    if constexpr (std::is_same_v<T, bool>) return py::bool_(*data);
+    else if constexpr (std::is_floating_point_v<T>) return py::float_(double(*data));
+    else return py::int_(int64_t(*data));
+  }
+  const int64_t n = t->shape()[d], stride = t->strides()[d];
+  py::list out(n);
+  for (int64_t i = 0; i < n; ++i) out[size_t(i)] = list_of(data + i * stride, t, d + 1);
+  return std::move(out);
+}
+
+py::object to_list(const Tensor& t) {
+  const Tensor host = t->device().is_cpu() ? t : ops::to_device(ops::detach(t), Device{});
+  return FT_DISPATCH_ALL_TYPES(host->dtype(), "tolist", [&]() -> py::object {
+    return list_of(host->data_as<scalar_t>(), host, 0);
+  });
+}
+
 py::object item_object(const Tensor& t) {
   const Scalar s = item(t);
   if (s.is_bool()) return py::bool_(s.i != 0);
@@ -277,6 +298,7 @@ void bind_tensor(py::module_& m) {
       .def("__hash__", [](py::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       // --- conversion to Python ---------------------------------------------
       .def("item", &item_object)
+      .def("tolist", &to_list)
       .def("__float__", [](const Tensor& t) {
         const double v = item(python_number_source(t)).d;
         if (t->requires_grad() &&

@@ -50,12 +50,6 @@ def _repr(self: Tensor, *, tensor_contents=None) -> str:
     )
 
 
-def _tolist(self: Tensor):
-    if not self.requires_grad and not self.is_cuda:  # (the common case: no detached alias, no copy)
-        return _C._to_numpy(self).tolist()
-    return _host_array(self).tolist()
-
-
 def _array(self: Tensor, dtype=None, copy=None):
     if self.requires_grad:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
@@ -476,7 +470,6 @@ def _apply_methods() -> None:
     T.__reduce__ = _reduce
     T.__deepcopy__ = _deepcopy
     T.__copy__ = _copy
-    T.tolist = _tolist
     T.to = _to
     T.type = _type
     T.var = _var
