@@ -218,7 +218,7 @@ void set_item(const Tensor& t, py::handle idx, py::handle value, bool warn_expan
   if (warn_expanded && advanced && ops::has_internal_overlap(t)) {
     warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before performing this "
          "operation. This also applies to advanced indexing e.g. tensor[indices] = tensor");
-    if (masked_fill && tensor_items == 1 && items.size() == 1)
+    if (masked_fill && items.size() == 1)  // x[mask] = number: PyTorch's masked fill warns too
       warn("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing this "
            "operation. This also applies to advanced indexing e.g. tensor[mask] = scalar");
   }
