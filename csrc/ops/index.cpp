@@ -17,6 +17,7 @@ namespace {
 struct AdvancedIndex {
   std::vector<int> dims;          // dims of the view that tensors index
   std::vector<Tensor> indices;    // int64, one per dim
+  bool in_range = false;          // every index already known in [0, size): no bounds pass
 };
 
 // Applies the basic items as views of `self` (differentiable when `track`),
@@ -148,7 +149,7 @@ Gather plan_gather(const Tensor& v, AdvancedIndex& adv) {
     const int d = adv.dims[j];
     const int64_t size = v->shape()[d];
     Tensor idx = adv.indices[j];
-    if (idx->numel() > 0 && result_numel > 0) {
+    if (idx->numel() > 0 && result_numel > 0 && !adv.in_range) {
       const int64_t lo = item(amin(idx, {}, false)).i, hi = item(amax(idx, {}, false)).i;
       FT_CHECK(size > 0, IndexError, "index is out of bounds for dimension with size 0");
       // (PyTorch numbers the dimension among the index tensors: x[:, [5]] is "dimension 0")
@@ -257,8 +258,12 @@ void index_put_kernel(const Tensor& self, const std::vector<IndexItem>& items, c
   if (vals->numel() > 0) backend(self->device()).index_scatter(g.src, vals, g.offsets, g.pos, false);
 }
 
-Tensor index_named(const Tensor& self, const std::vector<IndexItem>& items, const char* backward_name) {
+// indices_in_range: the caller has checked its tensor indices (index_select, gather) or made
+// them (topk, the aranges of gather), so plan_gather's min/max pass over them is skipped.
+Tensor index_named(const Tensor& self, const std::vector<IndexItem>& items, const char* backward_name,
+                   bool indices_in_range = false) {
   AdvancedIndex adv;
+  adv.in_range = indices_in_range;
   Tensor v = apply_basic(self, items, adv);
   if (adv.indices.empty()) return v == self ? alias(self) : v;
   // Backward scatters into a contiguous buffer shaped like v: gather from a
@@ -404,7 +409,7 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& idx) {
   all.kind = Kind::Slice;
   std::vector<IndexItem> items(d, all);
   items.push_back(tensor_item(idx->dim() == 0 ? reshape(idx, {1}) : idx));
-  Tensor r = index_named(self, items, "IndexSelectBackward0");
+  Tensor r = index_named(self, items, "IndexSelectBackward0", /*indices_in_range=*/true);
   return a->dim() == 0 ? reshape(r, {}) : r;
 }
 
@@ -413,7 +418,9 @@ namespace {
 // out[i][j][k] = a[idx[i][j][k]][j][k] for dim 0 (and so on): advanced
 // indexing with idx along dim and a broadcast arange along every other dim.
 // backward_name: PyTorch's name for the op whose backward this is.
-Tensor gather_named(const Tensor& a, int64_t dim, const Tensor& idx, const char* backward_name) {
+// made_here: idx comes from the caller's own sort (topk, sort), in range by construction.
+Tensor gather_named(const Tensor& a, int64_t dim, const Tensor& idx, const char* backward_name,
+                    bool made_here = false) {
   FT_CHECK(idx->dtype() == DType::Int64 || idx->dtype() == DType::Int32, RuntimeError,
            "gather(): Expected dtype int32/int64 for index, got ", dtype_name(idx->dtype()));
   const int n = std::max(a->dim(), 1);
@@ -428,7 +435,7 @@ Tensor gather_named(const Tensor& a, int64_t dim, const Tensor& idx, const char*
     FT_CHECK(k == d || index->shape()[k] <= self->shape()[k], RuntimeError, "Size does not match at dimension ", k,
              " expected index ", idx->shape().str(), " to be no larger than self ", a->shape().str(),
              " apart from dimension ", d);
-  const std::optional<int64_t> bad = out_of_range(index, self->shape()[d]);
+  const std::optional<int64_t> bad = made_here ? std::nullopt : out_of_range(index, self->shape()[d]);
   FT_CHECK(!bad, RuntimeError, "index ", bad.value_or(0), " is out of bounds for dimension ", d, " with size ",
            self->shape()[d]);
   std::vector<IndexItem> items;
@@ -443,7 +450,7 @@ Tensor gather_named(const Tensor& a, int64_t dim, const Tensor& idx, const char*
                       a->device());
     items.push_back(tensor_item(reshape(r, along)));
   }
-  Tensor r = index_named(self, items, backward_name);
+  Tensor r = index_named(self, items, backward_name, /*indices_in_range=*/true);
   return idx->dim() == 0 ? reshape(r, {}) : r;
 }
 
@@ -468,12 +475,16 @@ std::pair<Tensor, Tensor> sort_along(const Tensor& a, int64_t dim, bool descendi
   // empty_like(a)): x.t().sort(0) has x.t()'s strides.
   auto back = [&](const Tensor& t) {
     if (a->dim() == 0) return reshape(t, {});
+    if (d == a->dim() - 1 && a->is_contiguous()) {  // the rows are in a's own order: t (fresh) takes a's shape
+      t->set_layout(t->storage(), t->dtype(), a->shape(), contiguous_strides(a->shape()), 0);
+      return t;
+    }
     return copy_(empty_like(a, t->dtype(), a->device()), transpose(reshape(t, moved_shape.vec()), d, a->dim() - 1));
   };
   indices = back(indices);
   if (!want_values) return {Tensor(), indices};
   if (is_floating(a->dtype()) && autograd::any_requires_grad({&a})) {
-    Tensor gathered = gather_named(a, d, indices, backward_name);  // contiguous, with the node
+    Tensor gathered = gather_named(a, d, indices, backward_name, /*made_here=*/true);  // contiguous, with the node
     if (a->dim() == 0 || a->is_contiguous()) return {gathered, indices};
     // The values in a's layout, as without grad, under the same node (its backward reads g by shape).
     Tensor v = back(values);
@@ -504,9 +515,15 @@ std::pair<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool lar
   FT_CHECK(a->dtype() != DType::Bool || a->device().is_cuda(), RuntimeError, "topk does not support bool dtypes on CPU");
   // A partial sort of the first k (CPU), sorted either way (sorted=False allows any order).
   (void)sorted;
+  if (!(is_floating(a->dtype()) && autograd::any_requires_grad({&a}))) {
+    // No node to make: the sort's own values, cut to k.
+    auto [values, indices] = sort_along(a, d, largest, true, "TopkBackward0", k);
+    if (a->dim() == 0) return {values, indices};
+    return {contiguous(narrow(values, d, 0, k)), contiguous(narrow(indices, d, 0, k))};
+  }
   Tensor indices = sort_along(a, d, largest, false, "TopkBackward0", k).second;
   if (a->dim() > 0) indices = contiguous(narrow(indices, d, 0, k));
-  return {gather_named(a, d, indices, "TopkBackward0"), indices};
+  return {gather_named(a, d, indices, "TopkBackward0", /*made_here=*/true), indices};
 }
 
 }  // namespace ft::ops
