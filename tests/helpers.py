@@ -306,6 +306,41 @@ def _check_case(arrays, fn, torch_fn, numpy_fn, grad, rtol, atol, grad_rtol, gra
                      atol=grad_atol if grad_atol is not None else atol, what=f"{label} grad of input {k}")
 
 
+def raises_like(call: Callable, exc: type, match: Optional[str] = None) -> None:
+    """call(module) raises exc (matching ``match``) with fasttensor and, torch installed, the same type
+    with torch, whose message must match too when torch is the pinned 2.13."""
+    with pytest.raises(exc, match=match):
+        call(fasttensor)
+    if HAVE_TORCH:
+        with pytest.raises(exc) as info:
+            call(torch)
+        if TORCH_IS_REFERENCE and match is not None:
+            assert info.match(match)
+
+
+def both(call: Callable) -> Any:
+    """call(fasttensor) and, with torch, call(torch) compared (values, dtype, shape; nested tuples too)."""
+    ours = call(fasttensor)
+    if HAVE_TORCH:
+        compare_results(ours, call(torch))
+    return ours
+
+
+def compare_results(ours: Any, theirs: Any, **tolerances: Any) -> None:
+    """Results of the same call in both libraries: tensors by assert_close, tuples and lists (named
+    tuples by name too) item by item, anything else by ==."""
+    if isinstance(theirs, (tuple, list)):
+        assert isinstance(ours, (tuple, list)) and len(ours) == len(theirs)
+        if hasattr(theirs, "_fields") or type(theirs).__module__ == "torch.return_types":
+            assert type(ours).__name__ == type(theirs).__name__
+        for a, b in zip(ours, theirs):
+            compare_results(a, b, **tolerances)
+    elif HAVE_TORCH and isinstance(theirs, torch.Tensor):
+        assert_close(ours, theirs, **tolerances)
+    else:
+        assert ours == theirs
+
+
 def ids(value: Any) -> str:
     """A parametrize id without spaces (so `--deselect` and `-k` can name it)."""
     return str(value).replace(" ", "")

@@ -14,7 +14,7 @@ import pytest
 
 import fasttensor
 from fasttensor import nn
-from helpers import HAVE_TORCH, TORCH_IS_REFERENCE, check_op, ids, lib, to_numpy, torch
+from helpers import HAVE_TORCH, TORCH_IS_REFERENCE, check_op, ids, lib, raises_like, to_numpy, torch
 
 F = ("float32", "float64")
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -23,18 +23,6 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 def fn_of(x):
     return lib(x).nn.functional
-
-
-def raises_like(call, exc, match):
-    """call(module) raises exc matching ``match`` with fasttensor, and (torch installed) the same type with
-    torch, whose message must match too when torch is the pinned 2.13."""
-    with pytest.raises(exc, match=match):
-        call(fasttensor)
-    if HAVE_TORCH:
-        with pytest.raises(exc) as info:
-            call(torch)
-        if TORCH_IS_REFERENCE:
-            assert info.match(match)
 
 
 # --- pad ------------------------------------------------------------------------------------------

@@ -13,43 +13,10 @@ import numpy as np
 import pytest
 
 import fasttensor
-from helpers import HAVE_TORCH, TORCH_IS_REFERENCE, assert_close, check_op, ids, lib, to_numpy, torch
+from helpers import HAVE_TORCH, TORCH_IS_REFERENCE, assert_close, both, check_op, ids, lib, raises_like, to_numpy, torch
 
 F = ("float32", "float64")
 L3 = ("contiguous", "transposed", "strided")
-
-
-def raises_like(call, exc, match=None):
-    """call(module) raises exc (matching ``match``) with fasttensor and, torch installed, with torch."""
-    with pytest.raises(exc, match=match):
-        call(fasttensor)
-    if HAVE_TORCH:
-        with pytest.raises(exc) as info:
-            call(torch)
-        if TORCH_IS_REFERENCE and match is not None:
-            assert info.match(match)
-
-
-def both(call):
-    """call(fasttensor) and, with torch, call(torch) compared (values, dtype, shape; nested tuples too)."""
-    ours = call(fasttensor)
-    if HAVE_TORCH:
-        theirs = call(torch)
-        _compare(ours, theirs)
-    return ours
-
-
-def _compare(ours, theirs):
-    if isinstance(theirs, (tuple, list)):
-        assert isinstance(ours, (tuple, list)) and len(ours) == len(theirs)
-        if hasattr(theirs, "_fields") or type(theirs).__module__ == "torch.return_types":
-            assert type(ours).__name__ == type(theirs).__name__
-        for a, b in zip(ours, theirs):
-            _compare(a, b)
-    elif isinstance(theirs, torch.Tensor):
-        assert_close(ours, theirs)
-    else:
-        assert ours == theirs
 
 
 def lower_median(a, axis=None):
