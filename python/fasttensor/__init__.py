@@ -256,6 +256,8 @@ from . import random  # noqa: E402
 from . import backends  # noqa: E402
 from ._more import *  # noqa: E402,F401,F403  (functions beyond the core set)
 from ._math_extra import *  # noqa: E402,F401,F403  (logit, asinh/acosh/atanh, erfc, dist, msort, isposinf, ...)
+from ._creation import asarray  # noqa: E402
+from ._warn_once import is_warn_always_enabled, set_warn_always  # noqa: E402
 from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: E402
 from ._tensor import round, strided  # noqa: E402,A001  (round with decimals=)
 from ._C import default_generator  # noqa: E402
@@ -327,6 +329,44 @@ def set_num_threads(n: "int") -> None:
     if isinstance(n, _builtins.int) and not isinstance(n, _builtins.bool) and n <= 0:  # int, bool: dtypes here
         raise RuntimeError("set_num_threads expects a positive integer")
     _C.set_num_threads(n)
+
+
+def get_float32_matmul_precision() -> "str":
+    """'highest', 'high' or 'medium' (see set_float32_matmul_precision)."""
+    return backends.get_float32_matmul_precision()
+
+
+def set_float32_matmul_precision(precision: "str") -> None:
+    """'highest' (full float32), 'high' or 'medium' (TF32 allowed in CUDA matmuls, as
+    backends.cuda.matmul.allow_tf32 = True); nothing changes on the CPU."""
+    backends.set_float32_matmul_precision(precision)
+
+
+_num_interop_threads = {"value": _C.get_num_threads(), "set": False}
+
+
+def get_num_interop_threads() -> "int":
+    """The size PyTorch's pool for running independent ops in parallel would have: fasttensor has no such
+    pool (its parallelism is inside each kernel), so this is the number recorded, by default the CPU
+    kernels' thread count at import."""
+    return _num_interop_threads["value"]
+
+
+def set_num_interop_threads(n: "int") -> None:
+    """Records the inter-op thread count (once per process, as PyTorch allows); fasttensor has no inter-op pool."""
+    if not isinstance(n, _builtins.int):
+        raise RuntimeError(f"set_num_interop_threads expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    if _num_interop_threads["set"]:
+        raise RuntimeError("Error: cannot set number of interop threads after parallel work has started or "
+                           "set_num_interop_threads called")
+    _num_interop_threads.update(value=_builtins.int(n), set=True)
+
+
+def is_inference_mode_enabled() -> "bool":
+    """Whether code runs inside inference_mode() (no_grad here: fasttensor makes no inference tensors)."""
+    return autograd._inference_mode_enabled()
 
 
 def is_floating_point(input: Tensor) -> "bool":

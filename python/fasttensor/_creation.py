@@ -609,6 +609,75 @@ def from_numpy(arr: np.ndarray) -> _C.Tensor:
     return _C.from_numpy(arr)
 
 
+_NUMPY_OF_DTYPE = {_C.bool: np.bool_, _C.uint8: np.uint8, _C.int32: np.int32, _C.int64: np.int64,
+                   _C.float32: np.float32, _C.float64: np.float64}
+_ASARRAY_GRAD_WARNING = ("torch.asarray: unspecified requires_grad now defaults to obj.requires_grad instead of False. "
+                         "Pass requires_grad=False explicitly to get the old behavior and silence this warning.")
+
+
+def _asarray_source(obj, dtype, force_alias: bool):
+    """(the tensor obj is or shares memory with, whether it must still be copied) for a tensor, a NumPy
+    array or scalar, or an object with the buffer protocol; (None, False) for anything else."""
+    if isinstance(obj, _C.Tensor):
+        return obj, False
+    if isinstance(obj, (np.ndarray, np.generic)):
+        if not isinstance(obj, np.ndarray) and force_alias:
+            raise RuntimeError("can't alias NumPy scalars. Either remove copy=False or transform it in a ndarray. ")
+        if obj.ndim == 0:  # a NumPy scalar or 0-d array: a new tensor, never an alias (as PyTorch's)
+            return _C.from_numpy(np.asarray(obj)).clone(), True
+        return _C.from_numpy(obj), False
+    try:
+        view = memoryview(obj)
+    except TypeError:
+        return None, False
+    element = np.dtype(_NUMPY_OF_DTYPE[dtype if dtype is not None else _C.get_default_dtype()])
+    if view.nbytes % element.itemsize:
+        raise ValueError(f"buffer length ({view.nbytes} bytes) after offset (0 bytes) must be a multiple of element "
+                         f"size ({element.itemsize})")
+    arr = np.frombuffer(obj, dtype=element)
+    # a read-only buffer (bytes) is copied: a tensor here could write into it
+    return _C.from_numpy(arr if arr.flags.writeable else arr.copy()), False
+
+
+def asarray(obj: Any, *, dtype=None, device=None, copy=None, requires_grad=None) -> _C.Tensor:
+    """obj as a tensor: a tensor, NumPy array or buffer (bytes, bytearray, array.array) is shared, not
+    copied, when dtype and device allow (copy=True copies, copy=False refuses to); a scalar or a sequence
+    is converted as tensor() does. requires_grad None: obj's own (a tensor's), with PyTorch's warning when
+    that is True; a tensor's autograd history is kept unless requires_grad is False."""
+    target = None if dtype is None else _to_dtype(dtype)
+    force_copy = bool(copy)
+    force_alias = copy is not None and not copy
+    source, copied = _asarray_source(obj, target, force_alias)
+    wants_grad = requires_grad if requires_grad is not None else (
+        isinstance(obj, _C.Tensor) and obj.requires_grad)
+    if wants_grad and requires_grad is None:
+        from ._warn_once import warn_once
+
+        warn_once(_ASARRAY_GRAD_WARNING)
+    if source is None:  # a scalar or a sequence: always a new tensor
+        if force_alias:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        return _finish(tensor(obj, dtype=target, device=device), wants_grad)
+    wrong_device = device is not None and _C.device(device) != source.device
+    wrong_dtype = target is not None and target != source.dtype
+    if (force_copy and not copied) or (copy is None and (wrong_device or wrong_dtype)):
+        t = source.to(device=device, dtype=target, copy=force_copy) if wrong_device or wrong_dtype else source.clone()
+    else:
+        if wrong_device:
+            raise ValueError(f"can't alias tensor from device '{source.device}' to '{_C.device(device)}'.")
+        if wrong_dtype:
+            raise ValueError(f"can't alias tensor with dtype '{_LEGACY_NAMES[source.dtype]}' into dtype "
+                             f"'{_LEGACY_NAMES[target]}'.")
+        t = source
+    if not t.is_leaf and not wants_grad:
+        return t.detach()
+    if t.is_leaf and t.requires_grad != bool(wants_grad):  # (as PyTorch, this changes obj when t is obj)
+        if wants_grad and not t.is_floating_point():
+            raise RuntimeError(_GRAD_DTYPE_ERROR)
+        t.requires_grad_(bool(wants_grad))
+    return t
+
+
 # --- filled tensors -------------------------------------------------------------------------
 
 def _filled(name: str, value, size: tuple, dtype, device, requires_grad: bool, kwargs: dict) -> _C.Tensor:

@@ -3,19 +3,49 @@
 from __future__ import annotations
 
 import types
+import warnings
 
 from . import _C
+
+# PyTorch's one state behind both switches: float32 matmul precision 'highest' (full fp32), 'high' or
+# 'medium' (TF32 allowed). backends.cuda.matmul.allow_tf32 reads it (anything but 'highest') and sets it
+# ('high' / 'highest'); set_float32_matmul_precision sets it. Only CUDA matmuls read it (TF32 tensor
+# cores); on the CPU the precision changes nothing.
+_float32_matmul_precision = ["high" if _C._cuda.compiled and _C._cuda.get_allow_tf32() else "highest"]
+
+
+def _set_precision(precision: str) -> None:
+    _float32_matmul_precision[0] = precision
+    if _C._cuda.compiled:
+        _C._cuda.set_allow_tf32(precision != "highest")
+
+
+def get_float32_matmul_precision() -> str:
+    """'highest', 'high' or 'medium': what set_float32_matmul_precision (or allow_tf32) last set."""
+    return _float32_matmul_precision[0]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """'highest' keeps CUDA float32 matmuls in full precision; 'high' and 'medium' allow TF32 tensor cores
+    (backends.cuda.matmul.allow_tf32 becomes True). Another string warns and changes nothing, as PyTorch."""
+    if not isinstance(precision, str):
+        raise RuntimeError(f"set_float32_matmul_precision expects a str, but got {type(precision).__name__}")
+    if precision not in ("highest", "high", "medium"):
+        # (PyTorch's message runs "current" and "setFloat32MatmulPrecision" together)
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+                      "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=3)
+        return
+    _set_precision(precision)
 
 
 class _Matmul:
     @property
     def allow_tf32(self) -> bool:
-        return bool(_C._cuda.compiled) and _C._cuda.get_allow_tf32()
+        return _float32_matmul_precision[0] != "highest"
 
     @allow_tf32.setter
     def allow_tf32(self, value: bool) -> None:
-        if _C._cuda.compiled:
-            _C._cuda.set_allow_tf32(bool(value))
+        _set_precision("high" if value else "highest")
 
 
 cuda = types.SimpleNamespace(matmul=_Matmul())

@@ -56,8 +56,16 @@ class enable_grad(_NoArgsMode):
     _mode = True
 
 
+_inference_mode = [False]  # inside inference_mode(True), until its exit or an inference_mode(False)
+
+
+def _inference_mode_enabled() -> bool:
+    return _inference_mode[0]
+
+
 class inference_mode(_DecoratorContextManager):
-    """Like no_grad (fasttensor has no separate inference tensors)."""
+    """Like no_grad (fasttensor has no separate inference tensors); is_inference_mode_enabled()
+    says whether one is active."""
 
     _mode = False
 
@@ -68,6 +76,25 @@ class inference_mode(_DecoratorContextManager):
 
     def __init__(self, mode: bool = True):
         self._mode = not mode
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._prev_inference = _inference_mode[0]
+        _inference_mode[0] = not self._mode
+
+    def __exit__(self, *exc) -> None:
+        _inference_mode[0] = self._prev_inference
+        super().__exit__(*exc)
+
+    def __call__(self, orig_func):
+        mode = not self._mode
+
+        @functools.wraps(orig_func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return orig_func(*args, **kwargs)
+
+        return wrapper
 
 
 class set_grad_enabled(_DecoratorContextManager):
