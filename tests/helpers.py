@@ -341,6 +341,42 @@ def compare_results(ours: Any, theirs: Any, **tolerances: Any) -> None:
         assert ours == theirs
 
 
+def _upstream(shape: tuple, seed: int = 7) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-1, 1, shape).astype(np.float32)
+
+
+def inplace_like_torch(torch: Any, call: Callable, base: Any, *, names: bool = True, rtol: float = 0.0,
+                       atol: float = 0.0, grad_rtol: float = 1e-6, grad_atol: float = 1e-7) -> None:
+    """call(module, y) on y = leaf * 1 (a non-leaf holding base, float32): returns y itself, its version
+    counter moves, y holds torch's values and carries torch's node, and the leaf (and any tensor call
+    made that requires grad) gets torch's gradient of sum(y * g)."""
+    got = {}
+    for m in (fasttensor, torch):
+        leaf = m.tensor(np.asarray(base, np.float32), requires_grad=True)
+        y = leaf * 1
+        version = y._version
+        others = []
+        out = call(m, y, others)
+        assert out is y
+        assert y._version > version
+        (y * m.tensor(_upstream(tuple(y.shape)))).sum().backward()
+        got[m] = (y.detach(), y.grad_fn.name(), leaf.grad, [o.grad for o in others])
+    ours, theirs = got[fasttensor], got[torch]
+    assert_close(ours[0], theirs[0], rtol=rtol, atol=atol, what="value")
+    if names:  # (PyTorch's CopySlices node calls itself torch::autograd::CopySlices; ours, CopySlices)
+        assert ours[1] == theirs[1].replace("torch::autograd::", "")
+    assert_close(ours[2], theirs[2], rtol=grad_rtol, atol=grad_atol, what="leaf grad")
+    for a, b in zip(ours[3], theirs[3]):
+        assert_close(a, b, rtol=grad_rtol, atol=grad_atol, what="operand grad")
+
+
+def requires_grad_leaf(m: Any, values: Any, others: list) -> Any:
+    """A leaf of values requiring grad, recorded in others (for its gradient's comparison)."""
+    t = m.tensor(np.asarray(values, np.float32), requires_grad=True)
+    others.append(t)
+    return t
+
+
 def ids(value: Any) -> str:
     """A parametrize id without spaces (so `--deselect` and `-k` can name it)."""
     return str(value).replace(" ", "")

@@ -450,6 +450,7 @@ def _rrelu_noise(input: Tensor, lower: float, upper: float, training: bool) -> T
     return from_numpy(noise)
 
 
+@grad_fn_named(_in_place_variant("RreluWithNoiseBackward", 4))
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
     """Randomized leaky ReLU: x where x > 0, else x * r with r ~ U(lower, upper) per element in
@@ -609,6 +610,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return _written_back(input, inplace, lambda input: elu(input, _SELU_ALPHA) * _SELU_SCALE)
 
 
+@grad_fn_named(_in_place_variant("ThresholdBackward", 3))
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value (in input's dtype; NaN stays NaN, as PyTorch's)."""
     return _written_back(input, inplace, lambda input: input.masked_fill(input <= threshold, value))
