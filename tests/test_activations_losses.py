@@ -5,13 +5,14 @@ gradcheck in float64, the overflow-prone branches, and PyTorch's errors."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 import fasttensor
 from fasttensor import nn
-from helpers import HAVE_TORCH, check_op, ids, lib, torch
+from helpers import HAVE_TORCH, check_op, compare_results, ids, inplace_like_torch, lib, raises_like, torch
 
 LIBS = [fasttensor] + ([torch] if HAVE_TORCH else [])
 
@@ -318,3 +319,339 @@ def test_cross_entropy_of_1d_input_takes_a_one_element_target(m):
     assert F.cross_entropy(m.zeros(5), m.tensor([2])).item() == pytest.approx(math.log(5), rel=1e-6)
     with pytest.raises(ValueError, match="For 1D input, 1D target must have size 1, but got target size: 2"):
         F.cross_entropy(m.zeros(5), m.tensor([2, 1]))
+
+
+# --- shrinkage, the in-place forms, and more losses -------------------------------------------------------
+
+SHRINK_VALUES = np.array([np.inf, -np.inf, 0.5, -0.5, 0.6, -0.6, 0.0, -0.0, 0.7, -0.9, 1e-30, 2.5], np.float32)
+
+
+@pytest.mark.parametrize("lambd", [0.5, 0.6, 0.0], ids=ids)
+def test_softshrink(lambd):
+    # exactly at +-lambd too, and signed zeros (x * 0 between the bounds)
+    ref = lambda x: np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, x * 0))  # noqa: E731
+    # (exact against torch: lambd is rounded to the input's dtype first, which a NumPy reference in float64 is not)
+    check_op([(12,)], lambda x: fn_of(x).softshrink(x, lambd), values=[SHRINK_VALUES], dtypes=F, rtol=0, atol=0,
+             grad_rtol=0, grad_atol=0, run_gradcheck=False)
+    check_op([(3, 5)], lambda x: lib(x).nn.Softshrink(lambd)(x), numpy_fn=ref, dtypes=F, layouts=("contiguous",
+             "transposed", "strided"), grad_rtol=0, grad_atol=0)
+    check_op([(3, 5)], lambda x: lib(x).nn.Hardshrink(lambd)(x), numpy_fn=lambda x: np.where(np.abs(x) > lambd, x, 0),
+             dtypes=F, grad_rtol=0, grad_atol=0)
+    both_nan = [m.nn.functional.softshrink(m.tensor([math.nan, 0.2]), lambd) for m in LIBS]
+    assert math.isnan(both_nan[0][0].item()) and (len(LIBS) == 1 or math.isnan(both_nan[1][0].item()))
+
+
+def test_shrink_errors_reprs_and_nodes():
+    raises_like(lambda m: m.nn.functional.softshrink(m.ones(2), -1), RuntimeError,
+                r"lambda must be in range \[0, 3.40282e\+38\] for input dtype Float, but found -1")
+    raises_like(lambda m: m.nn.functional.softshrink(m.ones(2, dtype=m.float64), -0.25), RuntimeError,
+                r"lambda must be in range \[0, 1.79769e\+308\] for input dtype Double, but found -0.25")
+    raises_like(lambda m: m.nn.functional.softshrink(m.ones(2), 1e300), RuntimeError, "but found 1e\\+300")
+    raises_like(lambda m: m.nn.functional.softshrink(m.ones(2), math.nan), RuntimeError, "but found nan")
+    raises_like(lambda m: m.nn.functional.softshrink(m.tensor([1, 2])), NotImplementedError,
+                "\"softshrink_check\" not implemented for 'Long'")
+    raises_like(lambda m: m.nn.Hardshrink()(m.tensor([True])), NotImplementedError,
+                "\"hardshrink_cpu\" not implemented for 'Bool'")
+    for m in LIBS:
+        x = m.ones(2, requires_grad=True)
+        assert m.nn.functional.softshrink(x).grad_fn.name() == "SoftshrinkBackward0"
+        assert m.nn.functional.hardshrink(x).grad_fn.name() == "HardshrinkBackward0"
+    if HAVE_TORCH:
+        for make in (lambda n: n.Softshrink(), lambda n: n.Softshrink(lambd=1), lambda n: n.Hardshrink(0.25)):
+            assert repr(make(nn)) == repr(make(torch.nn))
+        assert type(nn.Softshrink()).__module__ == "fasttensor.nn.modules.activation"
+
+
+IN_PLACE_FORMS = [("relu_", ()), ("leaky_relu_", (0.2,)), ("elu_", (0.5,)), ("celu_", (0.5,)), ("selu_", ()),
+                  ("hardtanh_", (-0.5, 0.7)), ("threshold_", (0.1, 2.0))]
+
+
+@pytest.mark.parametrize("name,args", IN_PLACE_FORMS, ids=[n for n, _ in IN_PLACE_FORMS])
+def test_functional_in_place_forms(torch, name, args):
+    base = np.random.default_rng(8).uniform(-2, 2, (3, 4))
+    inplace_like_torch(torch, lambda m, y, o: getattr(m.nn.functional, name)(y, *args), base, rtol=1e-6, atol=1e-7,
+                       grad_rtol=1e-5, grad_atol=1e-6)
+    raises_like(lambda m: getattr(m.nn.functional, name)(m.ones(2, requires_grad=True), *args), RuntimeError,
+                "a leaf Variable that requires grad")
+
+
+def test_threshold_nodes(torch):
+    for m in (fasttensor, torch):
+        x = m.ones(2, requires_grad=True)
+        assert m.nn.functional.threshold(x, 0.5, 0.0).grad_fn.name() == "ThresholdBackward0"
+        assert m.nn.functional.threshold(x * 1, 0.5, 0.0, True).grad_fn.name() == "ThresholdBackward1"
+        assert m.nn.functional.threshold(x * 1, 0.5, 0.0, inplace=True).grad_fn.name() == "ThresholdBackward1"
+
+
+def _np_logsigmoid(x):
+    return -np.logaddexp(0, -x)
+
+
+_EPS32 = float(np.float32(1e-12))  # ATen's float EPSILON in cosine_embedding_loss
+rng_losses = np.random.default_rng(9)
+SIGNS = np.sign(rng_losses.uniform(-1, 1, (4, 5))).astype(np.float64)
+SIGNS_AND_ZEROS = np.where(rng_losses.random((4, 5)) < 0.2, 0.0, SIGNS)
+TARGET_ROWS = np.array([1.0, -1.0, -1.0, 1.0])
+LABELS = (rng_losses.random((4, 5)) < 0.5).astype(np.float64)
+POSITIVE = rng_losses.uniform(0.2, 3.0, (4, 5))
+COUNTS = np.round(rng_losses.uniform(0, 5, (4, 5)))
+
+
+def _cos_ref(x, y, t, margin, dim=1):
+    cos = (x * y).sum(dim) / np.sqrt(((x * x).sum(dim) + _EPS32) * ((y * y).sum(dim) + _EPS32))
+    return np.where(t == 1, 1 - cos, 0) + np.where(t == -1, np.maximum(cos - margin, 0), 0)
+
+
+def _pnll_ref(x, t, log_input, full, eps=1e-8):
+    loss = np.exp(x) - t * x if log_input else x - t * np.log(x + eps)
+    if full:
+        with np.errstate(all="ignore"):
+            stirling = t * np.log(t) - t + 0.5 * np.log(2 * np.pi * t)
+        loss = loss + np.where(t <= 1, 0, stirling)
+    return loss
+
+
+def _pairwise(a, b, p, eps=1e-6):
+    return (np.abs(a - b + eps) ** p).sum(-1) ** (1 / p)
+
+
+def _c(values):
+    return lambda x: lib(x).tensor(values, dtype=x.dtype)
+
+
+# (name, input shapes, fasttensor/torch call given reduction, NumPy reference of the unreduced loss, values)
+LOSSES = [
+    ("soft_margin", [(4, 5)], lambda r: lambda x: fn_of(x).soft_margin_loss(x, _c(SIGNS)(x), reduction=r),
+     lambda x: np.log1p(np.exp(-SIGNS * x)), None),
+    ("margin_ranking", [(4, 5), (4, 5)],
+     lambda r: lambda x, y: fn_of(x).margin_ranking_loss(x, y, _c(SIGNS)(x), margin=0.3, reduction=r),
+     lambda x, y: np.maximum(-SIGNS * (x - y) + 0.3, 0), None),
+    ("hinge_embedding", [(4, 5)],
+     lambda r: lambda x: fn_of(x).hinge_embedding_loss(x, _c(SIGNS_AND_ZEROS)(x), margin=0.7, reduction=r),
+     lambda x: np.where(SIGNS_AND_ZEROS != 1, np.maximum(0.7 - x, 0), 0) + np.where(SIGNS_AND_ZEROS != -1, x, 0), None),
+    ("cosine_embedding", [(4, 5), (4, 5)],
+     lambda r: lambda x, y: fn_of(x).cosine_embedding_loss(x, y, _c(TARGET_ROWS)(x), margin=0.2, reduction=r),
+     lambda x, y: _cos_ref(x, y, TARGET_ROWS, 0.2), None),
+    ("cosine_embedding_1d", [(5,), (5,)],
+     lambda r: lambda x, y: fn_of(x).cosine_embedding_loss(x, y, lib(x).tensor(-1.0), margin=-0.5, reduction=r),
+     lambda x, y: _cos_ref(x, y, -1.0, -0.5, 0), None),
+    ("gaussian_nll", [(4, 5), (4, 5), (4, 5)],
+     lambda r: lambda x, y, v: fn_of(x).gaussian_nll_loss(x, y, v, reduction=r),
+     lambda x, y, v: 0.5 * (np.log(v) + (x - y) ** 2 / v), [None, None, POSITIVE]),
+    ("gaussian_nll_rows", [(4, 5), (4, 5), (4,)],
+     lambda r: lambda x, y, v: fn_of(x).gaussian_nll_loss(x, y, v, full=True, reduction=r),
+     lambda x, y, v: 0.5 * (np.log(v[:, None]) + (x - y) ** 2 / v[:, None]) + 0.5 * np.log(2 * np.pi),
+     [None, None, POSITIVE[:, 0]]),
+    ("gaussian_nll_float", [(4, 5), (4, 5)],
+     lambda r: lambda x, y: fn_of(x).gaussian_nll_loss(x, y, 0.5, eps=0.6, reduction=r),
+     lambda x, y: 0.5 * (np.log(0.6) + (x - y) ** 2 / 0.6), None),
+    ("poisson_nll", [(4, 5)], lambda r: lambda x: fn_of(x).poisson_nll_loss(x, _c(COUNTS)(x), reduction=r),
+     lambda x: _pnll_ref(x, COUNTS, True, False), None),
+    ("poisson_nll_full", [(4, 5)],
+     lambda r: lambda x: fn_of(x).poisson_nll_loss(x, _c(COUNTS)(x), log_input=False, full=True, reduction=r),
+     lambda x: _pnll_ref(x, COUNTS, False, True), [POSITIVE]),
+    ("triplet_margin", [(4, 5), (4, 5), (4, 5)],
+     lambda r: lambda a, p, n: fn_of(a).triplet_margin_loss(a, p, n, margin=0.5, reduction=r),
+     lambda a, p, n: np.maximum(0.5 + _pairwise(a, p, 2) - _pairwise(a, n, 2), 0), None),
+    ("triplet_margin_swap", [(4, 5), (4, 5), (4, 5)],
+     lambda r: lambda a, p, n: fn_of(a).triplet_margin_loss(a, p, n, margin=2.0, p=1, swap=True, reduction=r),
+     lambda a, p, n: np.maximum(2.0 + _pairwise(a, p, 1) - np.minimum(_pairwise(a, n, 1), _pairwise(p, n, 1)), 0),
+     None),
+    ("multilabel_soft_margin", [(4, 5)],
+     lambda r: lambda x: fn_of(x).multilabel_soft_margin_loss(x, _c(LABELS)(x), reduction=r),
+     lambda x: -(LABELS * _np_logsigmoid(x) + (1 - LABELS) * _np_logsigmoid(-x)).sum(-1) / 5, None),
+    ("multilabel_soft_margin_weighted", [(4, 5), (5,)],
+     lambda r: lambda x, w: fn_of(x).multilabel_soft_margin_loss(x, _c(LABELS)(x), weight=w, reduction=r),
+     lambda x, w: -((LABELS * _np_logsigmoid(x) + (1 - LABELS) * _np_logsigmoid(-x)) * w).sum(-1) / 5, None),
+]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,shapes,make,ref,values", LOSSES, ids=[case[0] for case in LOSSES])
+def test_more_losses(name, shapes, make, ref, values, reduction):
+    # values: the same float ops as PyTorch's compositions, their exp/log/sqrt/norm kernels to an ulp or so
+    check_op(shapes, make(reduction), numpy_fn=lambda *a: _reduce(ref(*a), reduction), dtypes=F, values=values,
+             layouts=("contiguous", "transposed") if len(shapes[0]) == 2 else ("contiguous",), rtol=1e-5, atol=1e-6)
+
+
+NODES = {"soft_margin": ("SoftMarginLossBackward0",) * 3, "margin_ranking": "ClampMinBackward0",
+         "hinge_embedding": "AddBackward0", "cosine_embedding": "AddBackward0", "gaussian_nll": "MulBackward0",
+         "gaussian_nll_rows": "AddBackward0", "poisson_nll": "SubBackward0", "poisson_nll_full": "AddBackward0",
+         "triplet_margin": "ClampMinBackward0", "multilabel_soft_margin": "DivBackward0"}
+
+
+@pytest.mark.parametrize("name", NODES)
+def test_more_losses_nodes(torch, name):
+    _, shapes, make, _, values = next(case for case in LOSSES if case[0] == name)
+    nodes = NODES[name] if isinstance(NODES[name], tuple) else ("MeanBackward0", "SumBackward0", NODES[name])
+    for m in (fasttensor, torch):
+        args = [m.tensor(values[k] if values and values[k] is not None else np.ones(s), requires_grad=True)
+                for k, s in enumerate(shapes)]
+        assert tuple(make(r)(*args).grad_fn.name() for r in REDUCTIONS) == nodes
+
+
+LEGACY = [(None, False, "none"), (False, None, "sum"), (True, True, "mean"), (False, False, "none")]
+
+
+@pytest.mark.parametrize("size_average,reduce,reduction", LEGACY, ids=ids)
+def test_more_losses_legacy_reduction_arguments(torch, size_average, reduce, reduction):
+    x, y = (np.random.default_rng(k).uniform(0.2, 2, (4, 5)) for k in (1, 2))
+    calls = [lambda F, a, b, **k: F.soft_margin_loss(a, b.sign(), **k),
+             lambda F, a, b, **k: F.margin_ranking_loss(a, b, b.sign(), **k),
+             lambda F, a, b, **k: F.hinge_embedding_loss(a, b.sign(), **k),
+             lambda F, a, b, **k: F.cosine_embedding_loss(a, b, b[:, 0].sign(), **k),
+             lambda F, a, b, **k: F.poisson_nll_loss(a, b, **k), lambda F, a, b, **k: F.triplet_margin_loss(a, b, a + b, **k),
+             lambda F, a, b, **k: F.multilabel_soft_margin_loss(a, b, **k)]
+    for call in calls:
+        results = []
+        for m in (fasttensor, torch):
+            with pytest.warns(UserWarning, match=f"size_average and reduce args will be deprecated, please use "
+                                                 f"reduction='{reduction}' instead."):
+                results.append(call(m.nn.functional, m.tensor(x), m.tensor(y), size_average=size_average,
+                                    reduce=reduce))
+            results.append(call(m.nn.functional, m.tensor(x), m.tensor(y), reduction=reduction))
+        compare_results(results[0], results[2], rtol=1e-6, atol=1e-7)  # ours and torch's
+        np.testing.assert_array_equal(results[0].numpy(), results[1].numpy())  # legacy arguments = reduction
+
+
+def test_more_losses_dtypes_and_broadcasting():
+    def F(m):
+        return m.nn.functional
+
+    x, y = np.random.default_rng(3).uniform(-2, 2, (2, 4, 5))
+    t = np.sign(y)
+    for call in (lambda m: F(m).soft_margin_loss(m.tensor(x), m.tensor(t)[:, :1]),
+                 lambda m: F(m).soft_margin_loss(m.tensor(x), m.tensor(t).long(), reduction="none"),
+                 lambda m: F(m).soft_margin_loss(m.tensor(x, dtype=m.float32), m.tensor(t)),  # in input's dtype
+                 lambda m: F(m).margin_ranking_loss(m.tensor(x), m.tensor(y)[:, :1], m.tensor(t)),
+                 lambda m: F(m).margin_ranking_loss(m.tensor(x).long(), m.tensor(y).long(), m.tensor(t).long()),
+                 lambda m: F(m).margin_ranking_loss(m.tensor(1.0), m.tensor(2.0), m.tensor(1.0)),
+                 lambda m: F(m).hinge_embedding_loss(m.tensor(x).long(), m.tensor(t).long(), reduction="none"),
+                 lambda m: F(m).hinge_embedding_loss(m.tensor(x), m.tensor(t).long(), margin=2, reduction="sum"),
+                 lambda m: F(m).cosine_embedding_loss(m.tensor(x), m.tensor(y)[:, :1], m.tensor(t[:, 0])),
+                 lambda m: F(m).cosine_embedding_loss(m.tensor(x).long(), m.tensor(y).long(), m.tensor(t[:, 0]).long()),
+                 lambda m: F(m).cosine_embedding_loss(m.zeros(2, 3), m.ones(2, 3), m.tensor([1.0, -1.0])),
+                 lambda m: F(m).triplet_margin_loss(m.tensor(x), m.tensor(y), m.tensor(x)[:, :1]),
+                 lambda m: F(m).triplet_margin_loss(m.tensor(x[0]), m.tensor(y[0]), m.tensor(x[1])),
+                 lambda m: F(m).triplet_margin_loss(m.tensor(x).long(), m.tensor(y).long(), m.tensor(x).long()),
+                 lambda m: F(m).poisson_nll_loss(m.tensor(x), m.tensor(y)[:, :1]),
+                 lambda m: F(m).poisson_nll_loss(m.tensor(x).long(), m.tensor(y).long()),
+                 lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(y)[:, :1], m.ones(4, 5)),
+                 lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(y), m.ones(1, 5) * 2),
+                 lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(y), m.ones(4, 1) * 2),
+                 lambda m: F(m).multilabel_soft_margin_loss(m.tensor(x[0]), m.tensor(t[0] > 0).float()),
+                 lambda m: F(m).multilabel_soft_margin_loss(m.tensor(np.stack([x, y])), m.tensor(np.stack([t, t])),
+                                                            reduction="none"),
+                 lambda m: F(m).soft_margin_loss(m.zeros(0), m.zeros(0))):
+        compare_results(call(fasttensor), call(torch), rtol=1e-6, atol=1e-7) if HAVE_TORCH else call(fasttensor)
+
+
+def test_more_losses_errors():
+    def F(m):
+        return m.nn.functional
+
+    x = np.random.default_rng(3).uniform(-2, 2, (4, 5))
+    for call, exc, match in [
+        (lambda m: F(m).soft_margin_loss(m.tensor(x), m.tensor(x)[:3]), RuntimeError, "The size of tensor a"),
+        (lambda m: F(m).soft_margin_loss(m.tensor(x)[0], m.tensor(x)), RuntimeError,
+         r"output with shape \[5\] doesn't match the broadcast shape \[4, 5\]"),
+        (lambda m: F(m).soft_margin_loss(m.tensor(x).long(), m.tensor(x).long()), RuntimeError,
+         "result type Float can't be cast to the desired output type Long"),
+        (lambda m: F(m).soft_margin_loss(m.tensor([True]), m.tensor([1.0])), RuntimeError,
+         "Negation, the `-` operator, on a bool tensor is not supported"),
+        (lambda m: F(m).soft_margin_loss(m.tensor(x), m.tensor(x), reduction="bad"), ValueError,
+         "bad is not a valid value for reduction"),
+        (lambda m: F(m).soft_margin_loss(m.tensor(x), m.tensor(x, requires_grad=True)), RuntimeError,
+         "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. This input cannot "
+         "have requires_grad True."),
+        (lambda m: F(m).margin_ranking_loss(m.tensor(x), m.tensor(x), m.tensor(x)[0]), RuntimeError,
+         "margin_ranking_loss : All input tensors should have same dimension but got sizes: input1: "),
+        (lambda m: F(m).hinge_embedding_loss(m.tensor(x).long(), m.tensor(x).long()), RuntimeError,
+         "mean\\(\\): could not infer output dtype"),
+        (lambda m: F(m).hinge_embedding_loss(m.tensor(x), m.tensor(x)[:3]), RuntimeError, "The size of tensor a"),
+        (lambda m: F(m).cosine_embedding_loss(m.tensor(x), m.tensor(x), m.tensor(x)), RuntimeError,
+         "0D or 1D target tensor expected, multi-target not supported"),
+        (lambda m: F(m).cosine_embedding_loss(m.tensor(x)[0], m.tensor(x), m.tensor(x)[:, 0]), RuntimeError,
+         r"1D target tensor expects 2D input tensors, but found inputs with sizes \[5\] and \[4, 5\]\."),
+        (lambda m: F(m).cosine_embedding_loss(m.tensor(x), m.tensor(x), m.tensor(x)[0, 0]), RuntimeError,
+         r"0D target tensor expects 1D input tensors, but found inputs with sizes \[4, 5\] and \[4, 5\]\."),
+        (lambda m: F(m).triplet_margin_loss(m.tensor(x), m.tensor(x), m.tensor(x)[0]), RuntimeError,
+         "The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: "
+         "anchor 2D, positive 2D, and negative 1D inputs"),
+        (lambda m: F(m).triplet_margin_loss(m.tensor(x), m.tensor(x), m.tensor(x), margin=0), ValueError,
+         "margin must be greater than 0, got 0"),
+        (lambda m: F(m).poisson_nll_loss(m.tensor(x), m.tensor(x), reduction="bad"), ValueError,
+         "bad is not a valid value for reduction"),
+        (lambda m: F(m).poisson_nll_loss(m.tensor(x), m.tensor(x)[:3]), RuntimeError, "The size of tensor a"),
+        (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), -1.0), ValueError, "var has negative entry"),
+        (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), -m.ones(4, 5)), ValueError,
+         "var has negative entry/entries"),
+        (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), m.ones(5, 4)), ValueError,
+         "var is of incorrect size"),
+        (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), m.ones(4, 5), reduction="bad"), ValueError,
+         "bad is not valid"),
+        (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), 1), TypeError, ""),
+        (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), m.ones(4, 5).long()), RuntimeError,
+         "result type Float can't be cast to the desired output type"),
+        (lambda m: F(m).multilabel_soft_margin_loss(m.tensor(x), m.tensor(x), reduction="bad"), ValueError,
+         "bad is not valid"),
+        (lambda m: F(m).multilabel_soft_margin_loss(m.tensor(1.0), m.tensor(1.0)), IndexError,
+         "Dimension specified as -1 but tensor has no dimensions"),
+        (lambda m: F(m).multilabel_soft_margin_loss(m.tensor(x).long(), m.tensor(x).long()), NotImplementedError,
+         "\"log_sigmoid_cpu\" not implemented for 'Long'"),
+    ]:
+        raises_like(call, exc, match)
+
+
+def test_gaussian_nll_loss_clamps_var_outside_the_gradient(torch):
+    x, v = np.array([1.0, 1.0, 1.0]), np.array([0.01, 0.5, 0.0])
+    grads = []
+    for m in (fasttensor, torch):
+        a, var = m.tensor(x, requires_grad=True), m.tensor(v, requires_grad=True)
+        loss = m.nn.functional.gaussian_nll_loss(a, m.zeros(3, dtype=m.float64), var, eps=0.1)
+        loss.backward()
+        grads.append((loss, a.grad, var.grad, var.detach()))  # var itself is left as it was
+    compare_results(*grads, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(grads[0][3].numpy(), v)
+
+
+LOSS_MODULES = [
+    ("SoftMarginLoss", {}, {"reduction": "sum"}), ("MarginRankingLoss", {}, {"margin": 0.5, "reduction": "none"}),
+    ("HingeEmbeddingLoss", {}, {"margin": 2.0}), ("CosineEmbeddingLoss", {}, {"margin": -0.5, "size_average": False}),
+    ("GaussianNLLLoss", {}, {"full": True, "eps": 0.01}), ("PoissonNLLLoss", {}, {"log_input": False, "full": True}),
+    ("TripletMarginLoss", {}, {"margin": 0.5, "p": 1.0, "swap": True}),
+    ("MultiLabelSoftMarginLoss", {}, {"reduce": False}),
+]
+
+
+@pytest.mark.parametrize("name,defaults,kwargs", LOSS_MODULES, ids=[c[0] for c in LOSS_MODULES])
+def test_more_loss_modules(torch, name, defaults, kwargs):
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0.2, 2, (2, 4, 5))
+    args = {"MarginRankingLoss": (x, y, np.sign(y - 1)), "CosineEmbeddingLoss": (x, y, np.sign(y[:, 0] - 1)),
+            "GaussianNLLLoss": (x, y, y), "TripletMarginLoss": (x, y, x * y),
+            "SoftMarginLoss": (x, np.sign(y - 1)), "HingeEmbeddingLoss": (x, np.sign(y - 1))}.get(name, (x, y))
+    results = []
+    for m in (fasttensor, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (the legacy arguments' warning)
+            plain, configured = getattr(m.nn, name)(**defaults), getattr(m.nn, name)(**kwargs)
+        tensors = [m.tensor(a, requires_grad=k == 0) for k, a in enumerate(args)]
+        out = configured(*tensors)
+        out.sum().backward()
+        results.append((repr(plain), repr(configured), plain.reduction, configured.reduction, plain(*tensors), out,
+                        tensors[0].grad, sorted(configured.state_dict())))
+    compare_results(*results, rtol=1e-6, atol=1e-7)
+    assert type(getattr(nn, name)()).__module__ == "fasttensor.nn.modules.loss"
+
+
+def test_more_loss_modules_arguments(torch):
+    for m in (fasttensor, torch):
+        with pytest.raises(ValueError, match="TripletMarginLoss: expected margin to be greater than 0, got 0 instead"):
+            m.nn.TripletMarginLoss(margin=0)
+        with pytest.raises(TypeError):
+            m.nn.GaussianNLLLoss(True)  # keyword-only arguments
+        loss = m.nn.MultiLabelSoftMarginLoss(weight=m.tensor([1.0, 2.0]))
+        assert list(loss.state_dict()) == ["weight"] and loss.weight.tolist() == [1.0, 2.0]
+        module = m.nn.PoissonNLLLoss(False, True, None, 1e-3)
+        assert (module.log_input, module.full, module.eps, module.reduction) == (False, True, 1e-3, "mean")

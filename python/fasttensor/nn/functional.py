@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 from .. import _C
 from .._creation import empty, empty_like
 from .._functional import _scalar_on
+from .._tensor_api import hardshrink
 from .._grad_names import grad_fn_named
 from .._grad_names import stacklevel as _stacklevel
 from ..autograd import Function, no_grad
@@ -44,7 +45,10 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
            "cosine_similarity", "pairwise_distance", "hardtanh", "relu6", "logsigmoid", "softsign", "softmin",
            "hardsigmoid", "hardswish", "mish", "selu", "threshold", "glu", "tanhshrink", "prelu", "kl_div",
            "embedding", "layer_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-           "feature_alpha_dropout", "gumbel_softmax", "rrelu", "rrelu_"]
+           "feature_alpha_dropout", "gumbel_softmax", "rrelu", "rrelu_", "relu_", "leaky_relu_", "elu_", "celu_",
+           "selu_", "hardtanh_", "threshold_", "celu", "softshrink", "hardshrink", "soft_margin_loss",
+           "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "gaussian_nll_loss",
+           "poisson_nll_loss", "triplet_margin_loss", "multilabel_soft_margin_loss"]
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -616,6 +620,58 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     return _written_back(input, inplace, lambda input: input.masked_fill(input <= threshold, value))
 
 
+# --- the in-place forms (PyTorch's F.relu_, F.elu_, ...): each returns its input, overwritten ----------
+
+
+def relu_(input: Tensor) -> Tensor:
+    return _C.relu_(input)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _threshold(input, threshold, value, inplace=True)
+
+
+_threshold = threshold
+
+
+# --- shrinkage -------------------------------------------------------------------------------------
+
+
+@grad_fn_named("SoftshrinkBackward0")
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (x * 0, keeping x's sign; NaN stays
+    NaN); the gradient is 1 outside [-lambd, lambd] and 0 inside, as PyTorch's softshrink_backward."""
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        raise NotImplementedError(f"\"softshrink_check\" not implemented for '{_scalar_type_name(input)}'")
+    largest = 3.4028234663852886e38 if input.dtype == _C.float32 else 1.7976931348623157e308
+    if not 0 <= lambd <= largest:
+        raise RuntimeError(f"lambda must be in range [0, {largest:g}] for input dtype {_scalar_type_name(input)}, "
+                           f"but found {lambd:g}")
+    inside = (input >= -lambd) & (input <= lambd)
+    shrunk = _C.where(input > lambd, input - lambd, input + lambd)
+    return _C.where(inside, (input * 0).detach(), shrunk)
+
+
 @grad_fn_named("GluBackward0")
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), where a and b are the two halves of input along ``dim``."""
@@ -1177,3 +1233,169 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[
     if bias is not None:
         out = out + bias
     return out
+
+
+# --- more losses (PyTorch composes these of tensor ops too, but soft_margin_loss) --------------------
+# The unreduced loss of reduction='none' carries the node of PyTorch's last op (ClampMinBackward0 where
+# PyTorch clamps with clamp_min_, which is clamp here); 'mean' and 'sum' end in MeanBackward0 and
+# SumBackward0, as PyTorch's.
+
+# ATen's EPSILON in cosine_embedding_loss: the float 1e-12 (added as that value to a double tensor)
+_EPSILON_FLOAT = 9.999999960041972e-13
+
+
+def _reduction_of(size_average, reduce, reduction: str) -> str:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return reduction
+
+
+@grad_fn_named("ClampMinBackward0")
+def _clamp_min(t: Tensor, low: float) -> Tensor:
+    return t.clamp(min=low)
+
+
+@grad_fn_named("SoftMarginLossBackward0")
+def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target * input)) in input's dtype (and shape: target broadcasts to it), reduced."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if _C.is_grad_enabled() and target.requires_grad:
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
+                           "'target'. This input cannot have requires_grad True.")
+    shape = _broadcast_shape(input.shape, target.shape)
+    if shape != list(input.shape):
+        raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape {shape}")
+    z = -input * target  # PyTorch writes each step into a tensor of input's dtype
+    if not z.is_floating_point() or not input.is_floating_point():
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_scalar_type_name(input)}")
+    if z.dtype != input.dtype:
+        z = z.to(input.dtype)
+    return _reduced((z.exp() + 1).log(), reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """max(0, -target * (input1 - input2) + margin), reduced."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    # (margin is a double in PyTorch's signature: integer inputs give the default float dtype)
+    return _reduced(_clamp_min(-target * (input1 - input2) + float(margin), 0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """x where target is 1, max(0, margin - x) where it is -1 (both terms where it is neither), reduced."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    zeros = _scalar_on(0, input)
+    margin_clamp = _clamp_min(_scalar_on(margin, input) - input, 0)  # margin in input's dtype, as ATen's
+    output_margin = _C.where(target != 1, margin_clamp, zeros)
+    output_self = _C.where(target != -1, input, zeros)
+    return _reduced(output_margin + output_self, reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
+                          reduce=None, reduction: str = "mean") -> Tensor:
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where it is -1, cos over the last
+    dim of 1-D (target 0-D) or 2-D (target 1-D) inputs, reduced."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    dim = target.dim()
+    if dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != dim + 1 or input2.dim() != dim + 1:
+        raise RuntimeError(f"{dim}D target tensor expects {dim + 1}D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    prod_sum = (input1 * input2).sum(dim)
+    mag_square1 = (input1 * input1).sum(dim) + _EPSILON_FLOAT
+    mag_square2 = (input2 * input2).sum(dim) + _EPSILON_FLOAT
+    cos = prod_sum / (mag_square1 * mag_square2).sqrt()
+    zeros = _scalar_on(0, cos)
+    pos = _scalar_on(1, cos) - cos
+    neg = _clamp_min(cos - margin, 0)
+    output = _C.where(target == 1, pos, zeros) + _C.where(target == -1, neg, zeros)
+    return _reduced(output, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) with full), reduced;
+    var: one variance per entry, one per row (input's shape without its last dim, or with one dim of size
+    1), or a float. The clamp at eps is left out of the gradient, as PyTorch's."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * _C._full(list(input.shape), 1, input.dtype, input.device, False)
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"gaussian_nll_loss(): argument 'var' must be Tensor or float, not {type(var).__name__}")
+    elif (var < 0).any():
+        raise ValueError("var has negative entry/entries")
+    if var.shape != input.shape:
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input.dim() == var.dim() and sum(y for x, y in zip(input.shape, var.shape) if x != y) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduced(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
+    """exp(input) - target * input (log_input), else input - target * log(input + eps); full adds
+    Stirling's approximation of log(target!) where target > 1. Reduced."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not a valid value for reduction")
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling_term = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling_term.masked_fill(target <= 1, 0)
+    return _reduced(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)) with d the pairwise p-distance (swap: the
+    smaller of d(anchor, negative) and d(positive, negative)), reduced."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D "
+                           f"inputs")
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = _C.minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduced(_clamp_min(margin + dist_pos - dist_neg, 0), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, size_average=None,
+                                reduce=None, reduction: str = "mean") -> Tensor:
+    """-(target log sigmoid(x) + (1 - target) log sigmoid(-x)) (times weight), averaged over the classes (the
+    last dim), then reduced over the samples."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    classes = input.size(class_dim)
+    loss = loss.sum(class_dim) / classes
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    return _reduced(loss, reduction)
