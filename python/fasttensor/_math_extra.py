@@ -24,10 +24,7 @@ from .autograd.function import Function
 Tensor = _C.Tensor
 
 _exports = Exports()
-__all__: list = _exports.names
-_METHODS: dict = _exports.methods
-_export = _exports.export
-install = _exports.install
+__all__, _METHODS, _export, install = _exports.names, _exports.methods, _exports.export, _exports.install
 
 
 # --- Helpers ------------------------------------------------------------------------------------

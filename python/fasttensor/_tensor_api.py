@@ -29,10 +29,7 @@ from ._more import (_accumulate, _arange, _beta_alpha, _commit, _grad_involved, 
 Tensor = _C.Tensor
 
 _exports = Exports()
-__all__: list = _exports.names
-_METHODS: dict = _exports.methods
-_export = _exports.export
-install = _exports.install
+__all__, _METHODS, _export, install = _exports.names, _exports.methods, _exports.export, _exports.install
 
 _INDEX_DTYPES = (_C.int64, _C.int32, _C.uint8, _C.bool)
 
@@ -266,35 +263,35 @@ def is_signed(input):
     return input.dtype not in (_C.uint8, _C.bool)
 
 
-def _always_false(name: str, doc: str):
-    def predicate(input):
+def _answer(name: str, doc: str, answer):
+    """A one-argument function of a tensor whose result does not depend on fasttensor's real dtypes'
+    values: answer(input)."""
+    def function(input):
         _check_tensor(name, input)
-        return False
-    predicate.__name__ = predicate.__qualname__ = name
-    predicate.__doc__ = doc
-    return _export(name)(predicate)
+        return answer(input)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return _export(name)(function)
 
 
-is_complex = _always_false("is_complex", "False: fasttensor has no complex dtypes.")
-is_conj = _always_false("is_conj", "False: no tensor here carries a lazy conjugation (no complex dtypes).")
-is_neg = _always_false("is_neg", "False: no tensor here carries a lazy negation (no complex dtypes).")
-is_inference = _always_false("is_inference", "False: fasttensor makes no inference tensors (inference_mode is "
-                                             "no_grad here).")
+def _false(_input):
+    return False
 
 
-def _identity(name: str, doc: str):
-    def same(input):
-        _check_tensor(name, input)
-        return input
-    same.__name__ = same.__qualname__ = name
-    same.__doc__ = doc
-    return _export(name)(same)
+def _itself(input):
+    return input
 
 
-conj = _identity("conj", "input itself: the conjugate of a real tensor (PyTorch returns self too).")
-conj_physical = _identity("conj_physical", "input itself: the conjugate of a real tensor (as PyTorch's, self).")
-resolve_conj = _identity("resolve_conj", "input itself (no lazy conjugation to resolve).")
-resolve_neg = _identity("resolve_neg", "input itself (no lazy negation to resolve).")
+is_complex = _answer("is_complex", "False: fasttensor has no complex dtypes.", _false)
+is_conj = _answer("is_conj", "False: no tensor here carries a lazy conjugation (no complex dtypes).", _false)
+is_neg = _answer("is_neg", "False: no tensor here carries a lazy negation (no complex dtypes).", _false)
+is_inference = _answer("is_inference", "False: fasttensor makes no inference tensors (inference_mode is no_grad "
+                                       "here).", _false)
+conj = _answer("conj", "input itself: the conjugate of a real tensor (PyTorch returns self too).", _itself)
+conj_physical = _answer("conj_physical", "input itself: the conjugate of a real tensor (as PyTorch's, self).",
+                        _itself)
+resolve_conj = _answer("resolve_conj", "input itself (no lazy conjugation to resolve).", _itself)
+resolve_neg = _answer("resolve_neg", "input itself (no lazy negation to resolve).", _itself)
 
 
 @_export("conj_physical_")

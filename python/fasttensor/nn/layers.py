@@ -752,32 +752,30 @@ class LayerNorm(Module):
 # --- shrinkage activations and more losses ----------------------------------------------------------------
 
 
-class Softshrink(Module):
+class _Shrink(Module):
+    """A shrinkage activation with threshold lambd: _function(input, lambd)."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._function(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Softshrink(_Shrink):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
 
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softshrink(input, self.lambd)
-
-    def extra_repr(self) -> str:
-        return str(self.lambd)
+    _function = staticmethod(F.softshrink)
 
 
-class Hardshrink(Module):
+class Hardshrink(_Shrink):
     """x outside [-lambd, lambd], 0 inside."""
 
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardshrink(input, self.lambd)
-
-    def extra_repr(self) -> str:
-        return str(self.lambd)
+    _function = staticmethod(F.hardshrink)
 
 
 class SoftMarginLoss(_Loss):
