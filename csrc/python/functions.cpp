@@ -19,18 +19,7 @@ Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
 
 // The size of the commonest creation calls, zeros(2, 3), zeros((2, 3)), zeros([2, 3]): Python
 // ints >= 0 (not bools) as varargs, or one tuple or list of them. nullopt for anything else: the
-// Python layer then parses it, with PyTorch's errors.
-std::optional<Shape> plain_size_sequence(PyObject* seq);
-std::optional<Shape> plain_size(py::handle varargs) {
-  PyObject* seq = varargs.ptr();
-  if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) == 0) return std::nullopt;
-  if (PyTuple_GET_SIZE(seq) == 1) {
-    PyObject* first = PyTuple_GET_ITEM(seq, 0);
-    if (PyTuple_Check(first) || PyList_CheckExact(first)) seq = first;
-  }
-  return plain_size_sequence(seq);
-}
-// A tuple (Size too) or list of Python ints >= 0.
+// Python layer then parses it, with PyTorch's errors. First: a tuple (Size too) or list of them.
 std::optional<Shape> plain_size_sequence(PyObject* seq) {
   if (!PyTuple_Check(seq) && !PyList_CheckExact(seq)) return std::nullopt;
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -45,6 +34,16 @@ std::optional<Shape> plain_size_sequence(PyObject* seq) {
     shape.push_back(v);
   }
   return shape;
+}
+// The varargs of zeros(2, 3), or their one tuple or list: zeros((2, 3)), zeros([2, 3]).
+std::optional<Shape> plain_size(py::handle varargs) {
+  PyObject* seq = varargs.ptr();
+  if (!PyTuple_Check(seq) || PyTuple_GET_SIZE(seq) == 0) return std::nullopt;
+  if (PyTuple_GET_SIZE(seq) == 1) {
+    PyObject* first = PyTuple_GET_ITEM(seq, 0);
+    if (PyTuple_Check(first) || PyList_CheckExact(first)) seq = first;
+  }
+  return plain_size_sequence(seq);
 }
 
 // PyTorch's TypeError for a function taking (Tensor input, Tensor other) or (Tensor input, Number

@@ -157,7 +157,8 @@ py::object item_object(const Tensor& t) {
 // x.maximum(2): PyTorch's method takes a tensor only (other is its argument at position 1).
 #define FT_TENSOR_BINARY_METHOD(NAME, OP)                                                            \
   .def(#NAME, [](const Tensor& t, py::handle o) {                                                    \
-    return ops::binary(BinaryOp::OP, t, tensor_argument(o, #NAME, "other", 1));                      \
+    const Tensor other = tensor_argument(o, #NAME, "other", 1);                                      \
+    return nogil(std::max(t->numel(), other->numel()), [&] { return ops::binary(BinaryOp::OP, t, other); }); \
   })
 #define FT_INPLACE_OPERATOR(PYNAME, OP)                                        \
   .def(PYNAME, [](const Tensor& t, py::handle o) -> py::object {              \
