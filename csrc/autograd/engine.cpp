@@ -225,6 +225,12 @@ const char* intern_name(const std::string& name) {
 
 uint64_t next_sequence_nr() { return g_next_sequence_nr.load(std::memory_order_relaxed); }
 
+void name_recorded(const Tensor& out, const char* name, uint64_t since) {
+  if (!out) return;
+  const auto& fn = out->grad_fn();
+  if (fn && fn->sequence_nr >= since) fn->set_name(name);
+}
+
 namespace {
 // Whether `small` broadcasts to `big`.
 bool expands_to(const Shape& small, const Shape& big) {

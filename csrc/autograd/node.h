@@ -144,6 +144,10 @@ Tensor run_hooks(const std::vector<GradHook>& hooks, Tensor grad);
 const char* intern_name(const std::string& name);
 // The sequence number the next recorded node will get (creation order).
 uint64_t next_sequence_nr();
+// Composite ops take PyTorch's node name for their result: out's node is
+// renamed `name` (a literal or intern_name's) when it was recorded at or after
+// `since` (next_sequence_nr() before the composite ran), never an input's.
+void name_recorded(const Tensor& out, const char* name, uint64_t since);
 
 // Records a node for `out` computed from `inputs`:
 //   record(out, "MulBackward0", {&a, &b}, {SaveT(a), SaveT(b)}, fn)

@@ -221,7 +221,14 @@ void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor
       return;
     }
     case BinaryOp::Remainder:
-      record(out, "RemainderBackward0", {&a, &b}, {{needs_grad(b) ? a : Tensor()}, {needs_grad(b) ? b : Tensor()}},
+      if (scalar_left) {  // PyTorch's remainder(Number, Tensor) has no derivative: the graph refuses at backward
+        record(out, "NotImplemented", {&a, &b}, {}, [](const Tensor&, const SavedTensors&, auto&) -> std::vector<Tensor> {
+          throw RuntimeError("derivative for aten::remainder is not implemented");
+        });
+        return;
+      }
+      // PyTorch's names: the Scalar overload (b a Python number) 0, the Tensor one 1.
+      record(out, b->is_wrapped_number ? "RemainderBackward0" : "RemainderBackward1", {&a, &b}, {{needs_grad(b) ? a : Tensor()}, {needs_grad(b) ? b : Tensor()}},
              [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
                Tensor ga, gb;
                if (needs[0]) ga = to_input(g, ma);
@@ -231,7 +238,7 @@ void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor
              });
       return;
     case BinaryOp::Fmod:
-      record(out, "FmodBackward1", {&a, &b}, {{needs_grad(b) ? a : Tensor()}, {needs_grad(b) ? b : Tensor()}},
+      record(out, b->is_wrapped_number ? "FmodBackward0" : "FmodBackward1", {&a, &b}, {{needs_grad(b) ? a : Tensor()}, {needs_grad(b) ? b : Tensor()}},
              [ma, mb](const Tensor& g, const SavedTensors& s, auto& needs) {
                Tensor ga, gb;
                if (needs[0]) ga = to_input(g, ma);
@@ -241,7 +248,7 @@ void record_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor
       return;
     case BinaryOp::FloorDiv:
       // As PyTorch: the graph is recorded, its backward refuses.
-      record(out, "FloorDivideBackward0", {&a, &b}, {}, [](const Tensor&, const SavedTensors&, auto&) -> std::vector<Tensor> {
+      record(out, "NotImplemented", {&a, &b}, {}, [](const Tensor&, const SavedTensors&, auto&) -> std::vector<Tensor> {
         throw RuntimeError("derivative for aten::floor_divide is not implemented");
       });
       return;
@@ -550,7 +557,15 @@ Tensor unary_(UnaryOp op, const Tensor& self) {
   check_no_internal_overlap(self);
   const DType compute = unary_compute_dtype(op, self);
   check_result_fits(compute, self);
-  if (autograd::any_requires_grad({&self})) return commit_inplace(self, unary(op, inplace_source(self)));
+  if (autograd::any_requires_grad({&self})) {
+    const uint64_t since = autograd::next_sequence_nr();
+    Tensor r = unary(op, inplace_source(self));
+    // PyTorch's in-place forms of these have their own derivative entries.
+    if (op == UnaryOp::Asinh || op == UnaryOp::Acosh || op == UnaryOp::Atanh)
+      autograd::name_recorded(r, op == UnaryOp::Asinh ? "AsinhBackward1" : op == UnaryOp::Acosh ? "AcoshBackward1"
+                                                                                                : "AtanhBackward1", since);
+    return commit_inplace(self, r);
+  }
   backend(self->device()).unary(op, self, self);
   self->bump_version();
   return self;
@@ -622,9 +637,11 @@ Tensor clamp_tensors(const Tensor& a, const Tensor& lo, const Tensor& hi) {
   const auto wins = [](const Tensor& beaten, const Tensor& bound) {
     return is_floating(bound->dtype()) ? binary(BinaryOp::LogicalOr, beaten, unary(UnaryOp::IsNan, bound)) : beaten;
   };
+  const uint64_t since = autograd::next_sequence_nr();
   Tensor r = a;
   if (lo) r = where(wins(binary(BinaryOp::Lt, r, lo), lo), lo, r);
   if (hi) r = where(wins(binary(BinaryOp::Gt, r, hi), hi), hi, r);
+  autograd::name_recorded(r, "ClampBackward0", since);
   return r;
 }
 

@@ -353,9 +353,10 @@ Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const
   return commit_inplace(self, r);
 }
 
-// where()'s result (a new tensor, its node where's own) named as PyTorch's masked_fill node.
-static Tensor as_masked_fill(const Tensor& r) {
-  if (const auto fn = r->grad_fn()) fn->set_name("MaskedFillBackward0");
+// where()'s result (a new tensor, its node where's own) named as PyTorch's masked_fill node:
+// MaskedFillBackward0 for a number, 1 for a tensor value.
+static Tensor as_masked_fill(const Tensor& r, const char* name) {
+  if (const auto fn = r->grad_fn()) fn->set_name(name);
   return r;
 }
 
@@ -364,7 +365,8 @@ static Tensor as_masked_fill(const Tensor& r) {
 Tensor masked_fill(const Tensor& a, const Tensor& mask, const Tensor& value) {
   FT_CHECK(value->dim() == 0, RuntimeError, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
            "with ", value->dim(), " dimension(s).");
-  return as_masked_fill(where(contiguous(mask), to_dtype(to_device(value, a->device()), a->dtype()), contiguous(a)));
+  return as_masked_fill(where(contiguous(mask), to_dtype(to_device(value, a->device()), a->dtype()), contiguous(a)),
+                        "MaskedFillBackward1");
 }
 
 Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }
@@ -372,7 +374,8 @@ Tensor nonzero(const Tensor& a) { return backend(a->device()).nonzero(a); }
 Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& v) {
   // The value takes a's dtype (an int tensor filled with 2.7 holds 2), as PyTorch.
   check_scalar_fits(v, a->dtype());
-  return as_masked_fill(where(contiguous(mask), scalar_tensor(v, a->dtype(), a->device()), contiguous(a)));
+  return as_masked_fill(where(contiguous(mask), scalar_tensor(v, a->dtype(), a->device()), contiguous(a)),
+                        "MaskedFillBackward0");
 }
 
 namespace {

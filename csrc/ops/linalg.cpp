@@ -153,9 +153,13 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (da == 1 && db == 2) {
     FT_CHECK(a->shape()[0] == b->shape()[0], RuntimeError, "size mismatch, got input (", b->shape()[1], "), mat (",
              b->shape()[1], "x", b->shape()[0], "), vec (", a->shape()[0], ")");
-    return squeeze(mm(unsqueeze(a, 0), b), {0});
+    const uint64_t since = autograd::next_sequence_nr();
+    Tensor out = squeeze(mm(unsqueeze(a, 0), b), {0});
+    autograd::name_recorded(out, "SqueezeBackward4", since);  // PyTorch's squeeze_(0)
+    return out;
   }
   if (da == 2 && db == 2) return mm(a, b);
+  const uint64_t since = autograd::next_sequence_nr();
   // Batched: 1-D operands gain a dim, batch dims broadcast, then one bmm.
   Tensor a2 = da == 1 ? unsqueeze(a, 0) : a;
   Tensor b2 = db == 1 ? unsqueeze(b, 1) : b;
@@ -173,7 +177,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   std::vector<int64_t> out_shape(batch.begin(), batch.end());
   if (da > 1) out_shape.push_back(m);
   if (db > 1) out_shape.push_back(n);
-  return reshape(bmm(a3, b3), out_shape);
+  // PyTorch's node names: its matrix @ batch path (with the matrix requiring grad) ends in a
+  // contiguous() of a transposed result, every other batched one in an _unsafe_view.
+  const char* name = da == 2 && a->requires_grad() ? "CloneBackward0" : "UnsafeViewBackward0";
+  Tensor out = reshape(bmm(a3, b3), out_shape);
+  autograd::name_recorded(out, name, since);
+  return out;
 }
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {

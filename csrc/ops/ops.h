@@ -65,6 +65,10 @@ Tensor to_dtype(const Tensor& a, DType dt);
 Tensor to_device(const Tensor& a, const Device& d);
 // dst[...] = src broadcast to dst's shape (dtype converted). Returns dst.
 Tensor copy_(const Tensor& dst, const Tensor& src);
+// An in-place op written as its out-of-place result copied into self: self's
+// node takes the result's name (sin_ leaves SinBackward0, as PyTorch's, not
+// CopyBackwards; into a view, CopySlices as PyTorch's). Returns self.
+Tensor copy_result_(const Tensor& self, const Tensor& result);
 Tensor fill_(const Tensor& self, const Scalar& v);
 // fill_ recorded under the given backward name (fill_ from a 0-d tensor: FillBackward3).
 Tensor fill_named(const Tensor& self, const Scalar& v, const char* name);

@@ -353,12 +353,15 @@ Tensor norm(const Tensor& a, double p, const std::vector<int64_t>& dims, bool ke
                "linalg.vector_norm cannot compute the ", p, " norm on the dimension ", wrap_dim(d, a->dim()),
                "because this dimension is empty and the operation does not have an identity");
   }
-  if (std::isinf(p)) {
-    Tensor ab = unary(UnaryOp::Abs, a);
-    return p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
-  }
-  if (p == 1.0) return sum(unary(UnaryOp::Abs, a), dims, keepdim);
+  // Composed forms keep PyTorch's one node name.
+  const uint64_t since = autograd::next_sequence_nr();
   Tensor out;
+  if (std::isinf(p) || p == 1.0) {
+    Tensor ab = unary(UnaryOp::Abs, a);
+    out = p == 1.0 ? sum(ab, dims, keepdim) : p > 0 ? amax(ab, dims, keepdim) : amin(ab, dims, keepdim);
+    autograd::name_recorded(out, "LinalgVectorNormBackward0", since);
+    return out;
+  }
   if (p == 0) {  // the count of nonzero entries: a graph without a gradient (None), as PyTorch's
     {
       autograd::GradModeGuard no_grad(false);

@@ -1,4 +1,6 @@
 // Copies, conversions, fills and detach.
+#include <cstring>
+
 #include "autograd/grad_mode.h"
 #include "ops/ops.h"
 
@@ -226,6 +228,15 @@ Tensor copy_(const Tensor& dst, const Tensor& src) {
   backend(dst->device()).copy(dst, expand_to(s, dst->shape()));
   dst->bump_version();
   return dst;
+}
+
+Tensor copy_result_(const Tensor& self, const Tensor& result) {
+  const uint64_t since = autograd::next_sequence_nr();
+  copy_(self, result);
+  const auto& fn = self->grad_fn();
+  if (fn && result->grad_fn() && std::strcmp(fn->name(), "CopyBackwards") == 0)
+    autograd::name_recorded(self, result->grad_fn()->name(), since);
+  return self;
 }
 
 Tensor fill_named(const Tensor& self, const Scalar& v, const char* name) {

@@ -173,7 +173,7 @@ Tensor clamp_args(const Tensor& t, py::handle lo, py::handle hi, bool inplace) {
   Tensor r = ops::clamp_tensors(t, tl, th);
   FT_CHECK(!inplace || ops::can_cast(r->dtype(), t->dtype()), RuntimeError, "result type ", dtype_scalar_name(r->dtype()),
            " can't be cast to the desired output type ", dtype_scalar_name(t->dtype()));
-  return inplace ? ops::copy_(t, r) : r;
+  return inplace ? ops::copy_result_(t, r) : r;
 }
 
 std::vector<Tensor> tensor_list(py::handle seq, const char* what) {

@@ -368,12 +368,12 @@ void bind_functions(py::module_& m) {
   // (python/fasttensor/_grad_names.py): only a node recorded since `since` (made by the
   // composite itself, never an input's) is renamed.
   m.def("_next_sequence_nr", &autograd::next_sequence_nr);
+  m.def("_copy_result_", &ops::copy_result_);
   m.def("_name_grad_fn", [](py::handle out, const std::string& name, uint64_t since) {
     if (!py::isinstance<TensorImpl>(out)) return;
     const Tensor t = out.cast<Tensor>();
     const auto fn = t->grad_fn();
-    if (fn && fn->sequence_nr >= since && std::strcmp(fn->name(), name.c_str()) != 0)
-      fn->set_name(autograd::intern_name(name));
+    if (fn && std::strcmp(fn->name(), name.c_str()) != 0) autograd::name_recorded(t, autograd::intern_name(name), since);
   });
   // autograd.Function: `out` gets a node named `name` whose backward calls the
   // Python `backward(grad, saved)` (with the GIL), which returns one gradient or

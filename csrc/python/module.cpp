@@ -4,6 +4,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "autograd/grad_mode.h"
@@ -155,7 +156,13 @@ void bind_types(py::module_& m) {
   set_type_name(m.attr("device"), "fasttensor.device");
 
   py::class_<autograd::Node, std::shared_ptr<autograd::Node>>(m, "Node")
-      .def("name", &autograd::Node::name)
+      // PyTorch's name() of the nodes it defines in C++ carries their namespace (its repr does not).
+      .def("name", [](const autograd::Node& n) {
+        static const std::set<std::string> namespaced = {"AccumulateGrad", "CopyBackwards", "CopySlices",
+                                                         "NotImplemented", "Error", "DelayedError"};
+        const std::string name = n.name();
+        return namespaced.count(name) ? "torch::autograd::" + name : name;
+      })
       .def_property_readonly("next_functions", [](const autograd::Node& n) {
         py::tuple t(n.next_edges.size());
         for (size_t i = 0; i < n.next_edges.size(); ++i)

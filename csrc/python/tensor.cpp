@@ -228,15 +228,23 @@ void set_item(const Tensor& t, py::handle idx, py::handle value, bool warn_expan
 }  // namespace
 
 namespace {
-// x.unsqueeze_(0) and friends: x takes the layout of v, a view of x, and
-// v's history (UnsqueezeBackward1, ...), as PyTorch's in-place view ops.
-Tensor adopt_view(const Tensor& t, const Tensor& v) {
+// x.unsqueeze_(0) and friends: x takes the layout of v, a view of x made
+// by view(), and v's history under the in-place op's PyTorch name
+// (UnsqueezeBackward1, ...).
+template <class View>
+Tensor adopt_view(const Tensor& t, View view, const char* name) {
+  const uint64_t since = autograd::next_sequence_nr();
+  const Tensor v = view();
   ops::check_inplace(t);
+  autograd::name_recorded(v, name, since);
   t->set_layout(t->storage(), t->dtype(), v->shape(), v->strides(), v->offset());
   if (v->grad_fn()) t->set_grad_fn(v->grad_fn());
   // An in-place change, as PyTorch counts it: a graph that saved t (now of another shape) refuses
   // its backward instead of reading the new layout.
   t->bump_version();
+  // The data is unchanged: a view keeps the node just adopted (made from its fresh history by view())
+  // rather than one rebuilt from its base.
+  if (v->grad_fn()) t->view_version = t->version();
   return t;
 }
 }  // namespace
@@ -521,13 +529,19 @@ void bind_tensor(py::module_& m) {
       }, py::arg("split_size"), py::arg("dim") = 0)
       .def("t", &ops::t)
       // In-place view ops: the tensor itself takes the view's layout (and history).
-      .def("t_", [](const Tensor& t) { return adopt_view(t, ops::t(t)); })
-      .def("transpose_", [](const Tensor& t, int64_t d0, int64_t d1) { return adopt_view(t, ops::transpose(t, d0, d1)); },
-           py::arg("dim0"), py::arg("dim1"))
-      .def("squeeze_", [](const Tensor& t, py::object dim) { return adopt_view(t, ops::squeeze(t, to_dims(dim, "squeeze_"), dim.is_none())); },
-           py::arg("dim") = py::none())
-      .def("unsqueeze_", [](const Tensor& t, int64_t dim) { return adopt_view(t, ops::unsqueeze(t, dim)); },
-           py::arg("dim"))
+      .def("t_", [](const Tensor& t) { return adopt_view(t, [&] { return ops::t(t); }, "TBackward1"); })
+      .def("transpose_", [](const Tensor& t, int64_t d0, int64_t d1) {
+        return adopt_view(t, [&] { return ops::transpose(t, d0, d1); }, "TransposeBackward1");
+      }, py::arg("dim0"), py::arg("dim1"))
+      .def("squeeze_", [](const Tensor& t, py::object dim) {
+        const std::vector<int64_t> dims = to_dims(dim, "squeeze_");
+        const char* name = dim.is_none() ? "SqueezeBackward3" : py::isinstance<py::int_>(dim) ? "SqueezeBackward4"
+                                                                                              : "SqueezeBackward5";
+        return adopt_view(t, [&] { return ops::squeeze(t, dims, dim.is_none()); }, name);
+      }, py::arg("dim") = py::none())
+      .def("unsqueeze_", [](const Tensor& t, int64_t dim) {
+        return adopt_view(t, [&] { return ops::unsqueeze(t, dim); }, "UnsqueezeBackward1");
+      }, py::arg("dim"))
       .def_property_readonly("T", [](const Tensor& t) {
         if (t->dim() == 0)
           warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.");
@@ -647,7 +661,7 @@ void bind_tensor(py::module_& m) {
         if (rounding_mode.is_none()) return ops::binary_(BinaryOp::Div, t, operand_arg(o, "div_", "other"));
         const Tensor r = div_rounding(py::cast(t), o, rounding_mode);  // floor / trunc: then written back
         ops::check_inplace_result(r->dtype(), t);
-        return ops::copy_(t, r);
+        return ops::copy_result_(t, r);
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
       .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, operand_arg(o, "pow_", "exponent")); })
       .def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
@@ -686,12 +700,7 @@ void bind_tensor(py::module_& m) {
           selected.t = ops::expand(mask, t->shape().vec());
           return ops::index_put_(t, {selected}, fill);
         }
-        const uint64_t since = autograd::next_sequence_nr();
-        Tensor r = ops::copy_(t, masked_fill_value(t, mask, v));
-        // PyTorch's in-place masked_fill_ is one MaskedFillBackward0 node (on a view, CopySlices as ours).
-        const auto fn = r->grad_fn();
-        if (fn && fn->sequence_nr >= since && std::string(fn->name()) == "CopyBackwards") fn->set_name("MaskedFillBackward0");
-        return r;
+        return ops::copy_result_(t, masked_fill_value(t, mask, v));
       })
       .def("index_select", &ops::index_select, py::arg("dim"), py::arg("index"))
       .def("gather", [](const Tensor& t, int64_t dim, const Tensor& index, bool sparse_grad) {

@@ -291,6 +291,7 @@ def tril(input, diagonal=0):
     return _band(input, diagonal, False, "tril")
 
 
+@grad_fn_named(lambda input, diagonal=0: "DiagEmbedBackward0" if input.dim() == 1 else "DiagonalBackward0_copy")
 def diag(input, diagonal=0):
     """A 1-D input: the square matrix with it on the diagonal-th diagonal; a 2-D input: that diagonal."""
     if input.dim() == 1:
@@ -504,6 +505,7 @@ def _index_repeated(counts, device):
     return _C.from_numpy(np.repeat(np.arange(counts.size, dtype=np.int64), counts)).clone()._to_device(device)
 
 
+@grad_fn_named(lambda input, repeats=None, dim=None, *, output_size=None: "ViewBackward0" if isinstance(repeats, int) else None)
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each entry of input repeated along dim (the flattened input when dim is None):
     repeats times (an int), or repeats[i] times for entry i (an integer tensor).
@@ -653,21 +655,25 @@ def _promoted_for_clamp(input, bound):
     return input
 
 
+@grad_fn_named(lambda input, min: "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
 def clamp_min(input, min):
     """max(input, min) elementwise (min a number or a broadcastable tensor)."""
     return _promoted_for_clamp(input, _bound(min, "min", "clamp_min")).clamp(min=min)
 
 
+@grad_fn_named(lambda input, max: "ClampMaxBackward1" if isinstance(max, Tensor) else "ClampMaxBackward0")
 def clamp_max(input, max):
     """min(input, max) elementwise (max a number or a broadcastable tensor)."""
     return _promoted_for_clamp(input, _bound(max, "max", "clamp_max")).clamp(max=max)
 
 
+@grad_fn_named(lambda input, min: "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
 def clamp_min_(input, min):
     """In-place clamp_min."""
     return input.clamp_(min=_bound(min, "min", "clamp_min_"))
 
 
+@grad_fn_named(lambda input, max: "ClampMaxBackward1" if isinstance(max, Tensor) else "ClampMaxBackward0")
 def clamp_max_(input, max):
     """In-place clamp_max."""
     return input.clamp_(max=_bound(max, "max", "clamp_max_"))
@@ -804,6 +810,7 @@ def where(condition, input=None, other=None):
     return _C.where(condition, input, other)
 
 
+@grad_fn_named("NanToNumBackward0")
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """input with NaN, +inf and -inf replaced by nan, posinf and neginf (by default
     0 and the dtype's largest and lowest finite values); other dtypes are copied."""
@@ -819,7 +826,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):
     """In-place nan_to_num."""
-    return input.copy_(nan_to_num(input, nan, posinf, neginf))
+    return _C._copy_result_(input, nan_to_num(input, nan, posinf, neginf))
 
 
 def type_as(input, other):

@@ -54,6 +54,7 @@ def _out(out, result, name: str):
 
 
 class Logit(Function):
+    _grad_fn_name = "LogitBackward0"
     """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps >= 0 (or NaN, which clamps
     nothing) is given. The gradient is torch's (its vectorized CPU kernel, which all but a
     tensor's last few elements go through, and its create_graph form): 1 / (x (1 - x)), so +-inf

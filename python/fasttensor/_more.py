@@ -203,6 +203,7 @@ def _median_dim(input, dim, keepdim: bool, ignore_nan: bool, result):
 
 
 @_export("median")
+@grad_fn_named(lambda input, dim=None, keepdim=False: "MedianBackward0" if dim is None else "MedianBackward1")
 def median(input, dim=None, keepdim=False):
     """The lower median of all entries (NaN if any is NaN) or, with dim, the
     (values, indices) of the lower medians along dim."""
@@ -212,6 +213,7 @@ def median(input, dim=None, keepdim=False):
 
 
 @_export("nanmedian")
+@grad_fn_named(lambda input, dim=None, keepdim=False: "NanmedianBackward0" if dim is None else "NanmedianBackward1")
 def nanmedian(input, dim=None, keepdim=False):
     """median ignoring NaNs (NaN only where all entries are NaN)."""
     if dim is None:
@@ -331,12 +333,14 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan: bool, name: str
 
 
 @_export("quantile")
+@grad_fn_named("SqueezeBackward4")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The q-th quantiles of input (flattened when dim is None); NaN where a row holds a NaN."""
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
 @_export("nanquantile")
+@grad_fn_named("SqueezeBackward4")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """quantile ignoring NaNs (NaN where a row is all NaN)."""
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
@@ -677,6 +681,7 @@ def unfold(input, dimension, size, step):
 
 
 @_export("sgn")
+@grad_fn_named("SgnBackward0")
 def sgn(input):
     """sign(input) (the complex sign for complex inputs, which fasttensor has not)."""
     return input.sign()
@@ -702,6 +707,7 @@ def _zero_grad_to(out, other):
 
 
 @_export("copysign")
+@grad_fn_named(lambda input, other: "CopysignBackward0" if isinstance(other, Tensor) else "CopysignBackward1")
 def copysign(input, other):
     """|input| with the sign of other, elementwise (integers give the default float dtype)."""
     if not isinstance(input, Tensor):
@@ -1105,6 +1111,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 @_export("addmv")
+@grad_fn_named("AddmvBackward0")
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
     if isinstance(input, _C.Tensor) and isinstance(mat, _C.Tensor) and isinstance(vec, _C.Tensor) and \
@@ -1116,6 +1123,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 @_export("baddbmm")
+@grad_fn_named("BaddbmmBackward0")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * bmm(batch1, batch2)."""
     product = batch1.bmm(batch2)
@@ -1123,6 +1131,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 @_export("addbmm")
+@grad_fn_named("AddbmmBackward0")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * sum_b(batch1[b] @ batch2[b])."""
     for name, t in (("batch1", batch1), ("batch2", batch2)):
@@ -1144,14 +1153,16 @@ _CATEGORY = {_C.bool: 0, _C.uint8: 1, _C.int32: 1, _C.int64: 1, _C.float32: 2, _
 
 
 def _commit(self, result):
-    """self.copy_(result) after torch's checks: result's dtype must cast to self's, its shape be self's."""
+    """self.copy_(result) after torch's checks: result's dtype must cast to self's, its shape be self's.
+    self's new node takes the name of result's (sin_ leaves SinBackward0, as PyTorch's in-place op,
+    not the copy's CopyBackwards); on a view the copy's CopySlices stays, as PyTorch's."""
     if _CATEGORY[result.dtype] > _CATEGORY[self.dtype]:
         raise RuntimeError(f"result type {_dtype_display(result.dtype)} can't be cast to the desired output type "
                            f"{_dtype_display(self.dtype)}")
     if list(result.shape) != list(self.shape):
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                            f"{list(result.shape)}")
-    return self.copy_(result)
+    return _C._copy_result_(self, result)
 
 
 def _inplace(op):
@@ -1183,8 +1194,13 @@ def _install_inplace() -> None:
         "log10": _method("log10"), "rsqrt": _method("rsqrt"), "asin": _method("asin"), "acos": _method("acos"),
         "atan": _method("atan"), "arcsin": _method("asin"), "arccos": _method("acos"), "arctan": _method("atan"),
         "sinh": _method("sinh"), "cosh": _method("cosh"), "erf": _method("erf"), "erfc": _method("erfc"),
-        "asinh": _method("asinh"), "acosh": _method("acosh"), "atanh": _method("atanh"), "arcsinh": _method("asinh"),
-        "arccosh": _method("acosh"), "arctanh": _method("atanh"), "digamma": _method("digamma"),
+        # (PyTorch's in-place forms of these three have derivative entries of their own: AsinhBackward1, ...)
+        "asinh": grad_fn_named("AsinhBackward1")(_method("asinh")),
+        "acosh": grad_fn_named("AcoshBackward1")(_method("acosh")),
+        "atanh": grad_fn_named("AtanhBackward1")(_method("atanh")),
+        "arcsinh": grad_fn_named("AsinhBackward1")(_method("asinh")),
+        "arccosh": grad_fn_named("AcoshBackward1")(_method("acosh")),
+        "arctanh": grad_fn_named("AtanhBackward1")(_method("atanh")), "digamma": _method("digamma"),
         "lgamma": _method("lgamma"), "atan2": _method("atan2"), "arctan2": _method("atan2"),
         "negative": _method("neg"), "absolute": _method("abs"), "true_divide": _method("div"),
         "divide": _method("div"), "multiply": _method("mul"), "subtract": _method("sub"),
@@ -1281,6 +1297,7 @@ def _leading_block(src, shape):
 
 
 @_export("scatter")
+@grad_fn_named(lambda input, dim, index, src=None, value=None, *, reduce=None: None if reduce is not None else "ScatterBackward0" if isinstance(src, Tensor) else "ScatterBackward1")
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """input with input[index[i][j]][j] = src[i][j] (for dim 0; value instead of src: that number)."""
     if src is not None and not isinstance(src, Tensor):
@@ -1311,6 +1328,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 
 @_export("scatter_add")
+@grad_fn_named("ScatterAddBackward0")
 def scatter_add(input, dim, index, src):
     """input with src[i][j] added at input[index[i][j]][j] (for dim 0); repeats accumulate."""
     d = _scatter_check("scatter_add", input, dim, index, src)
@@ -1361,6 +1379,7 @@ def _index_along(name, input, dim, index, source):
 
 
 @_export("index_add")
+@grad_fn_named("IndexAddBackward0")
 def index_add(input, dim, index, source, *, alpha=1):
     """input with alpha * source[i] added along dim at index[i]; repeats accumulate."""
     d, idx = _index_along("index_add", input, dim, index, source)
@@ -1370,6 +1389,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 @_export("index_copy")
+@grad_fn_named("IndexCopyBackward0")
 def index_copy(input, dim, index, source):
     """input with source[i] copied along dim to index[i]."""
     d, idx = _index_along("index_copy", input, dim, index, source)
@@ -1379,6 +1399,7 @@ def index_copy(input, dim, index, source):
 
 
 @_export("index_fill")
+@grad_fn_named(lambda input, dim, index, value: "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0")
 def index_fill(input, dim, index, value):
     """input with the entries at index along dim set to value (a number or a 0-d tensor)."""
     if isinstance(value, Tensor) and value.dim() != 0:
@@ -1451,6 +1472,7 @@ def _install_index_inplace() -> None:
 
 
 @_export("take")
+@grad_fn_named("TakeBackward0")
 def take(input, index):
     """input flattened, at index (the result has index's shape)."""
     if index.dtype != _C.int64:
@@ -1558,6 +1580,7 @@ def _index_tensor(values: list, device):
 
 
 @_export("kron")
+@grad_fn_named("UnsafeViewBackward0")
 def kron(input, other):
     """The Kronecker product: blocks input[i] * other."""
     n = builtins.max(input.dim(), other.dim())
@@ -1630,6 +1653,7 @@ def vdot(input, other):
 
 
 @_export("rot90")
+@grad_fn_named("Rot90Backward0")
 def rot90(input, k=1, dims=(0, 1)):
     """input rotated by 90 degrees k times, from the first dim of dims toward the second."""
     dims = list(dims)
@@ -1755,6 +1779,7 @@ def row_stack(tensors):
 
 
 @_export("diag_embed")
+@grad_fn_named("DiagEmbedBackward0")
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """A tensor whose (dim1, dim2) planes have input's last dim on their offset-th diagonal."""
     n_out = input.dim() + 1
@@ -1778,6 +1803,7 @@ def diagflat(input, offset=0):
 
 
 @_export()
+@grad_fn_named("BlockDiagBackward0")
 def block_diag(*tensors):
     """The tensors (0-, 1- or 2-D) as blocks along the diagonal of a zero matrix."""
     blocks = []

@@ -36,7 +36,7 @@ def _host_array(t: Tensor) -> np.ndarray:
 def _repr(self: Tensor, *, tensor_contents=None) -> str:
     try:
         grad_fn = self.grad_fn
-        grad_fn_name = grad_fn.name() if grad_fn is not None else None
+        grad_fn_name = grad_fn.name().removeprefix("torch::autograd::") if grad_fn is not None else None
     except RuntimeError:
         # A split view whose base changed in place has no history to show; PyTorch prints it so.
         grad_fn_name = "Invalid"

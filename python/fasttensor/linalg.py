@@ -13,6 +13,7 @@ from typing import Sequence
 
 from . import _C
 from ._fixed_nodes import no_gradient, zero_gradient
+from ._grad_names import grad_fn_named
 from .autograd.function import Function
 from . import return_types
 
@@ -705,6 +706,7 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1, out=None) -> Tensor:
     return _copy_out(_cross(input, other, dim), out)
 
 
+@grad_fn_named("LinalgCrossBackward0")
 def _cross(input: Tensor, other: Tensor, dim: int) -> Tensor:
     if input.dim() != other.dim():
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")

@@ -690,6 +690,7 @@ def tanhshrink(input: Tensor) -> Tensor:
     return input - input.tanh()
 
 
+@grad_fn_named("PreluKernelBackward0")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, else weight * x; weight is one slope (numel 1) or one per channel (dim 1 of input)."""
     if weight.dtype != input.dtype:
@@ -1108,6 +1109,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return ((x1 / x1_norm) * (x2 / x2_norm)).sum(dim)
 
 
+@grad_fn_named("NormBackward1")
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p along the last dim of the broadcast inputs."""
     innermost = max(x1.dim(), x2.dim()) - 1
