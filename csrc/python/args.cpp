@@ -106,7 +106,25 @@ py::object binary_method(BinaryOp op, const Tensor& self, py::handle other, bool
   return py::cast(nogil(work, [&] { return reflected ? ops::binary(op, o, self) : ops::binary(op, self, o); }));
 }
 
-Tensor binary_args(BinaryOp op, py::handle a, py::handle b) {
+void refuse_operands(const char* name, py::handle a, py::handle b, bool method) {
+  const auto operand = [](py::handle h) { return bool(as_operand(h)); };
+  const std::string fn = name;
+  if (fn == "add" || fn == "sub" || fn == "mul" || fn == "div") {
+    if (!method && !is_tensor(a)) tensor_argument(a, name, "input", 1);
+    if (!operand(b)) tensor_argument(b, name, "other", method ? 1 : 2);
+  }
+  std::string got = method ? "" : std::string(Py_TYPE(a.ptr())->tp_name) + ", ";
+  got += Py_TYPE(b.ptr())->tp_name;
+  if (is_tensor(b)) got = method ? "Tensor" : got.substr(0, got.rfind(", ") + 2) + "Tensor";
+  if (!method && is_tensor(a)) got = "Tensor" + got.substr(got.find(','));
+  throw TypeError(str(name, "() received an invalid combination of arguments - got (", got,
+                      "), but expected one of:\n",
+                      method ? " * (Tensor other)\n * (Number other)\n"
+                             : " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                               " * (Tensor input, Number other, *, Tensor out = None)\n"));
+}
+
+Tensor binary_args(BinaryOp op, py::handle a, py::handle b, const char* name, bool method) {
   Tensor ta = as_operand(a), tb = as_operand(b);
   // add(2, 3), mul(2, 2.5), ...: PyTorch's arithmetic takes two numbers, the first as a 0-d tensor
   // of its natural dtype (tensor(5), tensor(5.)).
@@ -117,9 +135,7 @@ Tensor binary_args(BinaryOp op, py::handle a, py::handle b) {
     const Scalar s = item(ta);
     ta = scalar_tensor(s, s.natural_dtype());
   }
-  FT_CHECK(ta && tb && !(two_numbers && !arithmetic), TypeError, "expected Tensor arguments, got ",
-           std::string(py::str(py::type::of(a).attr("__name__"))), " and ",
-           std::string(py::str(py::type::of(b).attr("__name__"))));
+  if (!ta || !tb || (two_numbers && !arithmetic)) refuse_operands(name, a, b, method);
   return nogil(std::max(ta->numel(), tb->numel()), [&] { return ops::binary(op, ta, tb); });
 }
 
@@ -178,21 +194,25 @@ Tensor clamp_args(const Tensor& t, py::handle lo, py::handle hi, bool inplace) {
 
 std::vector<Tensor> tensor_list(py::handle seq, const char* what) {
   FT_CHECK(py::isinstance<py::sequence>(seq) && !is_tensor(seq), TypeError, what,
-           "(): argument 'tensors' must be tuple of Tensors, not ", std::string(py::str(py::type::of(seq).attr("__name__"))));
+           "(): argument 'tensors' (position 1) must be tuple of Tensors, not ", Py_TYPE(seq.ptr())->tp_name);
   std::vector<Tensor> out;
-  for (py::handle h : py::reinterpret_borrow<py::sequence>(seq)) out.push_back(to_tensor(h));
+  for (py::handle h : py::reinterpret_borrow<py::sequence>(seq)) {
+    FT_CHECK(is_tensor(h), TypeError, "expected Tensor as element ", out.size(), " in argument 0, but got ",
+             Py_TYPE(h.ptr())->tp_name);
+    out.push_back(h.cast<Tensor>());
+  }
   return out;
 }
 
-Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode) {
-  if (rounding_mode.is_none()) return binary_args(BinaryOp::Div, a, b);
+Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode, const char* name, bool method) {
+  if (rounding_mode.is_none()) return binary_args(BinaryOp::Div, a, b, name, method);
   FT_CHECK(py::isinstance<py::str>(rounding_mode), TypeError, "div(): argument 'rounding_mode' must be str");
   const std::string mode = rounding_mode.cast<std::string>();
   FT_CHECK(mode == "trunc" || mode == "floor", RuntimeError,
            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", mode, "'");
   Tensor ta = as_operand(a);
   const Tensor tb = as_operand(b);
-  FT_CHECK(ta && tb, TypeError, "div(): expected Tensor or Number arguments");
+  if (!ta || !tb) refuse_operands(name, a, b, method);
   if (!is_tensor(a) && !is_tensor(b)) ta = scalar_tensor(item(ta), item(ta).natural_dtype());  // div(7, 2, ...)
   return nogil(std::max(ta->numel(), tb->numel()), [&] { return ops::div_rounded(ta, tb, mode == "floor"); });
 }

@@ -32,13 +32,20 @@ ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs
 // The op for a Python binary operator: NotImplemented when other is no
 // operand, so Python can try the reflected method.
 py::object binary_method(BinaryOp op, const Tensor& self, py::handle other, bool reflected);
-Tensor binary_args(BinaryOp op, py::handle a, py::handle b);
+// name(a, b) (method: a.name(b)) for a binary op's function and method forms; an operand that is
+// neither a tensor nor a number gets PyTorch's TypeError (refuse_operands).
+Tensor binary_args(BinaryOp op, py::handle a, py::handle b, const char* name, bool method = false);
+// PyTorch's TypeError for name(a, b) (or a.name(b)) given an operand that is neither a tensor nor a
+// number, or two numbers where it takes none: add/sub/mul/div name the argument ("mul(): argument
+// 'other' (position 1) must be Tensor, not str"), the others list their signatures.
+[[noreturn]] void refuse_operands(const char* name, py::handle a, py::handle b, bool method);
 
 py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args, const py::kwargs& kwargs);
 // fasttensor.return_types.<name>((values, indices)): max, min, sort, topk.
 py::object named_pair(const char* name, const Tensor& values, const Tensor& indices);
 // a / b with PyTorch's rounding_mode: None (true division), 'trunc' or 'floor'.
-Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode);
+Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode, const char* name = "div",
+                    bool method = false);
 // where(condition, ...)'s condition: a uint8 one is taken as bool with PyTorch's deprecation warning.
 Tensor where_condition(const Tensor& cond);
 // other * alpha for add/sub(..., alpha=): a float alpha with integer tensors is

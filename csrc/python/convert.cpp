@@ -203,9 +203,10 @@ Tensor to_tensor(py::handle h) {
 }
 
 Tensor tensor_argument(py::handle h, const char* fn, const char* name, int position) {
+  // The type as PyTorch names it: its tp_name ("str", "numpy.ndarray").
   if (!is_tensor(h))
     throw TypeError(str(fn, "(): argument '", name, "' (position ", position, ") must be Tensor, not ",
-                        std::string(py::str(py::type::of(h).attr("__name__")))));
+                        Py_TYPE(h.ptr())->tp_name));
   return h.cast<Tensor>();
 }
 
@@ -239,10 +240,10 @@ Tensor as_operand(py::handle h) {
   return nullptr;
 }
 
-Tensor operand_arg(py::handle h, const char* fn, const char* arg) {
+Tensor operand_arg(py::handle h, const char* fn, const char* arg, int position) {
   Tensor t = as_operand(h);
-  FT_CHECK(t, TypeError, fn, "(): argument '", arg, "' must be Tensor or Number, not ",
-           std::string(py::str(py::type::of(h).attr("__name__"))));
+  if (!t && position > 0) tensor_argument(h, fn, arg, position);
+  FT_CHECK(t, TypeError, fn, "(): argument '", arg, "' must be Tensor or Number, not ", Py_TYPE(h.ptr())->tp_name);
   return t;
 }
 

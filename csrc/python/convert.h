@@ -75,10 +75,23 @@ Tensor to_tensor(py::handle h);  // a Tensor, or TypeError
 // A function's Tensor argument, or PyTorch's TypeError: "exp(): argument 'input' (position 1) must be
 // Tensor, not float".
 Tensor tensor_argument(py::handle h, const char* fn, const char* name, int position);
+// f(input, other) bound as fn(input, <name>) (function form) or input.fn(<name>) (method form), with
+// PyTorch's TypeError for an argument that is not a tensor; the method form counts <name> as position 1.
+template <class F> auto tensor_pair_function(const char* fn, const char* name, F f) {
+  return [fn, name, f](py::handle a, py::handle b) {
+    const Tensor ta = tensor_argument(a, fn, "input", 1);
+    return f(ta, tensor_argument(b, fn, name, 2));
+  };
+}
+template <class F> auto tensor_pair_method(const char* fn, const char* name, F f) {
+  return [fn, name, f](const Tensor& a, py::handle b) { return f(a, tensor_argument(b, fn, name, 1)); };
+}
 // A Tensor, or a Python/NumPy number as a 0-d wrapped scalar; null if neither.
 Tensor as_operand(py::handle h);
-// as_operand, or TypeError "fn(): argument 'arg' must be Tensor or Number, not <type>".
-Tensor operand_arg(py::handle h, const char* fn, const char* arg);
+// as_operand, or TypeError "fn(): argument 'arg' must be Tensor or Number, not <type>"; given the
+// argument's position, PyTorch's text for a method's operand: "add_(): argument 'other' (position 1)
+// must be Tensor, not str".
+Tensor operand_arg(py::handle h, const char* fn, const char* arg, int position = 0);
 std::optional<Scalar> to_scalar(py::handle h);
 
 // A Tensor from a NumPy array, sharing its memory.

@@ -66,23 +66,23 @@ std::string tensor_number_signatures_error(const char* fn, py::handle a, py::han
   }, py::arg("input"), py::kw_only(), py::arg("out") = py::none());
 #define FT_BINARY_FN(NAME, OP)                                                                     \
   m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
-    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out));                \
-    return binary_args(BinaryOp::OP, a, b);                                                        \
+    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out), #NAME);         \
+    return binary_args(BinaryOp::OP, a, b, #NAME);                                                 \
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
 // PyTorch takes a number only as `other` here (eq(2, x) is refused), or no number at all
 // (maximum(x, 2)): its TypeErrors, before the shared path.
 #define FT_BINARY_FN_TENSOR_INPUT(NAME, OP)                                                       \
   m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
     if (!is_tensor(a)) throw TypeError(tensor_number_signatures_error(#NAME, a, b));               \
-    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out));                \
-    return binary_args(BinaryOp::OP, a, b);                                                        \
+    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out), #NAME);         \
+    return binary_args(BinaryOp::OP, a, b, #NAME);                                                 \
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
 #define FT_BINARY_FN_TENSORS(NAME, OP)                                                            \
   m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
     tensor_argument(a, #NAME, "input", 1);                                                         \
     tensor_argument(b, #NAME, "other", 2);                                                         \
-    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out));                \
-    return binary_args(BinaryOp::OP, a, b);                                                        \
+    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out), #NAME);         \
+    return binary_args(BinaryOp::OP, a, b, #NAME);                                                 \
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
 
 // out= of another shape takes the result's, as PyTorch resizes it (warning when out had elements);
@@ -107,9 +107,9 @@ Tensor unary_out_args(UnaryOp op, const Tensor& t, const Tensor& out) {
   return ops::unary_out(op, t, out);
 }
 
-Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& out) {
+Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& out, const char* name) {
   Tensor ta = as_operand(a), tb = as_operand(b);
-  FT_CHECK(ta && tb, TypeError, "expected Tensor or Number arguments");
+  if (!ta || !tb) refuse_operands(name, a, b, false);
   resize_out(out, ops::broadcast_shapes(ta->shape(), tb->shape()));
   return nogil(out->numel(), [&] { return ops::binary_out(op, ta, tb, out); });
 }
@@ -117,14 +117,14 @@ Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& ou
 // add / sub with alpha: a op alpha * b.
 Tensor add_like(BinaryOp op, const char* name, py::handle a, py::handle b, py::handle alpha, py::object out) {
   if (alpha.is_none()) {  // the common case: no detour through a scaled operand
-    if (!out.is_none()) return binary_out_args(op, a, b, to_tensor(out));
-    return binary_args(op, a, b);
+    if (!out.is_none()) return binary_out_args(op, a, b, to_tensor(out), name);
+    return binary_args(op, a, b, name);
   }
   Tensor tb = as_operand(b);
   if (tb) tb = times_alpha(as_operand(a), tb, alpha, name);
   py::object bb = tb ? py::cast(tb) : py::object(py::reinterpret_borrow<py::object>(b));
-  if (!out.is_none()) return binary_out_args(op, a, bb, to_tensor(out));
-  return binary_args(op, a, bb);
+  if (!out.is_none()) return binary_out_args(op, a, bb, to_tensor(out), name);
+  return binary_args(op, a, bb, name);
 }
 
 }  // namespace
@@ -164,11 +164,11 @@ void bind_functions(py::module_& m) {
   FT_ADD_LIKE_FN(add, Add) FT_ADD_LIKE_FN(sub, Sub) FT_ADD_LIKE_FN(subtract, Sub)
 #define FT_DIV_FN(NAME)                                                                            \
   m.def(#NAME, [](py::handle a, py::handle b, py::object rounding_mode, py::object out) -> Tensor { \
-    if (!out.is_none() && rounding_mode.is_none()) return binary_out_args(BinaryOp::Div, a, b, to_tensor(out)); \
-    if (out.is_none()) return div_rounding(a, b, rounding_mode);                                   \
+    if (!out.is_none() && rounding_mode.is_none()) return binary_out_args(BinaryOp::Div, a, b, to_tensor(out), #NAME); \
+    if (out.is_none()) return div_rounding(a, b, rounding_mode, #NAME);                            \
     /* floor / trunc into out: the quotient, then out's rules (autograd, resize, dtype) */          \
     const Tensor o = to_tensor(out);                                                               \
-    const Tensor q = div_rounding(a, b, rounding_mode);                                            \
+    const Tensor q = div_rounding(a, b, rounding_mode, #NAME);                                     \
     FT_CHECK(!(autograd::is_grad_enabled() && (q->requires_grad() || o->requires_grad())), RuntimeError, \
              #NAME "(): functions with out=... arguments don't support automatic differentiation, but one " \
              "of the arguments requires grad.");                                                  \
@@ -205,16 +205,25 @@ void bind_functions(py::module_& m) {
     return py::tuple(py::cast(ops::meshgrid(tensor_list(ts, "meshgrid"), indexing)));
   }, py::arg("tensors"), py::arg("indexing"));
 
-  m.def("matmul", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::matmul(a, b); }); });
-  m.def("mm", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::mm(a, b); }); });
-  m.def("mv", &ops::mv);
-  m.def("dot", &ops::dot);
-  m.def("bmm", &ops::bmm);
+  const auto matmul = [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::matmul(a, b); }); };
+  const auto mm = [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::mm(a, b); }); };
+  m.def("matmul", tensor_pair_function("matmul", "other", matmul));
+  m.def("mm", tensor_pair_function("mm", "mat2", mm));
+  m.def("mv", tensor_pair_function("mv", "vec", &ops::mv));
+  m.def("dot", tensor_pair_function("dot", "tensor", &ops::dot));
+  m.def("bmm", tensor_pair_function("bmm", "mat2", &ops::bmm));
 
-  m.def("sum", [](const Tensor& t, py::args a, py::kwargs k) { return sum_impl(t, a, k); });
-  m.def("mean", [](const Tensor& t, py::args a, py::kwargs k) { return mean_impl(t, a, k); });
-  m.def("max", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(true, t, a, k); });
-  m.def("min", [](const Tensor& t, py::args a, py::kwargs k) { return reduce_max_min(false, t, a, k); });
+  // (the input is checked here for PyTorch's TypeError: sum([1, 2]))
+  m.def("sum", [](py::handle t, py::args a, py::kwargs k) { return sum_impl(tensor_argument(t, "sum", "input", 1), a, k); });
+  m.def("mean", [](py::handle t, py::args a, py::kwargs k) {
+    return mean_impl(tensor_argument(t, "mean", "input", 1), a, k);
+  });
+  m.def("max", [](py::handle t, py::args a, py::kwargs k) {
+    return reduce_max_min(true, tensor_argument(t, "max", "input", 1), a, k);
+  });
+  m.def("min", [](py::handle t, py::args a, py::kwargs k) {
+    return reduce_max_min(false, tensor_argument(t, "min", "input", 1), a, k);
+  });
   m.def("_var", [](const Tensor& t, py::object dim, double correction, bool keepdim) {
     return ops::var(t, to_dims(dim, "var"), correction, keepdim);
   });
@@ -227,11 +236,13 @@ void bind_functions(py::module_& m) {
     const std::vector<int64_t> dims = to_dims(dim, "norm");  // Python objects: read before the GIL is released
     return nogil(t->numel(), [&] { return ops::norm(t, p, dims, keepdim); });
   });
-  m.def("softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
+  m.def("softmax", [](py::handle input, int64_t dim, py::object dtype) {
+    const Tensor t = tensor_argument(input, "softmax", "input", 1);
     const auto dt = to_optional_dtype(dtype);
     return nogil(t->numel(), [&] { return ops::softmax(t, dim, dt); });
   }, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
-  m.def("log_softmax", [](const Tensor& t, int64_t dim, py::object dtype) {
+  m.def("log_softmax", [](py::handle input, int64_t dim, py::object dtype) {
+    const Tensor t = tensor_argument(input, "log_softmax", "input", 1);
     const auto dt = to_optional_dtype(dtype);
     return nogil(t->numel(), [&] { return ops::log_softmax(t, dim, dt); });
   }, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());

@@ -153,7 +153,7 @@ py::object item_object(const Tensor& t) {
   .def(PYNAME, [](const Tensor& t, py::handle o) { return binary_method(BinaryOp::OP, t, o, REFLECTED); }, \
        py::is_operator())
 #define FT_BINARY_METHOD(NAME, OP) \
-  .def(#NAME, [](const Tensor& t, py::handle o) { return binary_args(BinaryOp::OP, t.get() ? py::cast(t) : py::none(), o); })
+  .def(#NAME, [](const Tensor& t, py::handle o) { return binary_args(BinaryOp::OP, py::cast(t), o, #NAME, true); })
 // x.maximum(2): PyTorch's method takes a tensor only (other is its argument at position 1).
 #define FT_TENSOR_BINARY_METHOD(NAME, OP)                                                            \
   .def(#NAME, [](const Tensor& t, py::handle o) {                                                    \
@@ -499,8 +499,12 @@ void bind_tensor(py::module_& m) {
         if (shape.size() == 0 && kw.size() == 1 && kw.contains("dtype")) return ops::view_as_dtype(t, to_dtype(kw["dtype"]));
         return ops::view(t, sizes_arg(shape, kw, "view", "size"));
       })
-      .def("view_as", [](const Tensor& t, const Tensor& o) { return ops::view(t, o->shape().vec()); })
-      .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->shape().vec()); })
+      .def("view_as", tensor_pair_method("view_as", "other", [](const Tensor& t, const Tensor& o) {
+        return ops::view(t, o->shape().vec());
+      }))
+      .def("reshape_as", tensor_pair_method("reshape_as", "other", [](const Tensor& t, const Tensor& o) {
+        return ops::reshape(t, o->shape().vec());
+      }))
       .def("transpose", &ops::transpose, py::arg("dim0"), py::arg("dim1"))
       .def("swapaxes", &ops::transpose)
       .def("permute", [](const Tensor& t, py::args dims, py::kwargs kw) {
@@ -508,7 +512,9 @@ void bind_tensor(py::module_& m) {
         return ops::permute(t, sizes_arg(dims, kw, "permute", "dims"));
       })
       .def("expand", [](const Tensor& t, py::args sizes, py::kwargs kw) { return ops::expand(t, sizes_arg(sizes, kw, "expand", "size")); })
-      .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->shape().vec()); })
+      .def("expand_as", tensor_pair_method("expand_as", "other", [](const Tensor& t, const Tensor& o) {
+        return ops::expand(t, o->shape().vec());
+      }))
       .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim, "squeeze"), dim.is_none()); },
            py::arg("dim") = py::none())
       // x.squeeze(0, 2): several dims as arguments, as torch takes them
@@ -601,14 +607,14 @@ void bind_tensor(py::module_& m) {
                  "~ (operator.invert) is only implemented on integer and Boolean-type tensors");
         return ops::bitwise_not(t);
       })
-      .def("bitwise_and_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitAnd, t, operand_arg(o, "bitwise_and_", "other")); })
-      .def("bitwise_or_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitOr, t, operand_arg(o, "bitwise_or_", "other")); })
-      .def("bitwise_xor_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitXor, t, operand_arg(o, "bitwise_xor_", "other")); })
+      .def("bitwise_and_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitAnd, t, operand_arg(o, "bitwise_and_", "other", 1)); })
+      .def("bitwise_or_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitOr, t, operand_arg(o, "bitwise_or_", "other", 1)); })
+      .def("bitwise_xor_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitXor, t, operand_arg(o, "bitwise_xor_", "other", 1)); })
       .def("bitwise_left_shift_", [](const Tensor& t, py::handle o) {
-        return ops::binary_(BinaryOp::LeftShift, t, operand_arg(o, "bitwise_left_shift_", "other"));
+        return ops::binary_(BinaryOp::LeftShift, t, operand_arg(o, "bitwise_left_shift_", "other", 1));
       })
       .def("bitwise_right_shift_", [](const Tensor& t, py::handle o) {
-        return ops::binary_(BinaryOp::RightShift, t, operand_arg(o, "bitwise_right_shift_", "other"));
+        return ops::binary_(BinaryOp::RightShift, t, operand_arg(o, "bitwise_right_shift_", "other", 1));
       })
       .def("bitwise_not_", [](const Tensor& t) { return ops::copy_(t, ops::bitwise_not(t)); })
       .def("bitwise_not", &ops::bitwise_not)
@@ -634,36 +640,36 @@ void bind_tensor(py::module_& m) {
       FT_TENSOR_BINARY_METHOD(logical_or, LogicalOr) FT_TENSOR_BINARY_METHOD(logical_xor, LogicalXor)
       FT_BINARY_METHOD(floor_divide, FloorDiv) FT_BINARY_METHOD(remainder, Remainder) FT_BINARY_METHOD(fmod, Fmod)
       .def("add", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = operand_arg(o, "add", "other");
+        Tensor other = operand_arg(o, "add", "other", 1);
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add");
         return ops::binary(BinaryOp::Add, t, other);
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("div", [](const Tensor& t, py::handle o, py::object rounding_mode) {
-        return div_rounding(py::cast(t), o, rounding_mode);
+        return div_rounding(py::cast(t), o, rounding_mode, "div", true);
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
       .def("sub", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = operand_arg(o, "sub", "other");
+        Tensor other = operand_arg(o, "sub", "other", 1);
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub");
         return ops::binary(BinaryOp::Sub, t, other);
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("add_", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = operand_arg(o, "add_", "other");
+        Tensor other = operand_arg(o, "add_", "other", 1);
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add_");
         return nogil(t->numel(), [&] { return ops::binary_(BinaryOp::Add, t, other); });
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("sub_", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = operand_arg(o, "sub_", "other");
+        Tensor other = operand_arg(o, "sub_", "other", 1);
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub_");
         return ops::binary_(BinaryOp::Sub, t, other);
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
-      .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, operand_arg(o, "mul_", "other")); })
+      .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, operand_arg(o, "mul_", "other", 1)); })
       .def("div_", [](const Tensor& t, py::handle o, py::handle rounding_mode) {
-        if (rounding_mode.is_none()) return ops::binary_(BinaryOp::Div, t, operand_arg(o, "div_", "other"));
+        if (rounding_mode.is_none()) return ops::binary_(BinaryOp::Div, t, operand_arg(o, "div_", "other", 1));
         const Tensor r = div_rounding(py::cast(t), o, rounding_mode);  // floor / trunc: then written back
         ops::check_inplace_result(r->dtype(), t);
         return ops::copy_result_(t, r);
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
-      .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, operand_arg(o, "pow_", "exponent")); })
+      .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, operand_arg(o, "pow_", "exponent", 1)); })
       .def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
         return clamp_args(t, lo, hi, false);
       }, py::arg("min") = py::none(), py::arg("max") = py::none())
@@ -702,10 +708,13 @@ void bind_tensor(py::module_& m) {
         }
         return ops::copy_result_(t, masked_fill_value(t, mask, v));
       })
-      .def("index_select", &ops::index_select, py::arg("dim"), py::arg("index"))
-      .def("gather", [](const Tensor& t, int64_t dim, const Tensor& index, bool sparse_grad) {
+      .def("index_select", [](const Tensor& t, int64_t dim, py::handle index) {
+        return ops::index_select(t, dim, tensor_argument(index, "index_select", "index", 2));
+      }, py::arg("dim"), py::arg("index"))
+      .def("gather", [](const Tensor& t, int64_t dim, py::handle index, bool sparse_grad) {
+        const Tensor idx = tensor_argument(index, "gather", "index", 2);
         FT_CHECK(!sparse_grad, NotImplementedError, "gather(): sparse_grad=True needs sparse tensors, which fasttensor has not");
-        return ops::gather(t, dim, index);
+        return ops::gather(t, dim, idx);
       }, py::arg("dim"), py::arg("index"), py::kw_only(), py::arg("sparse_grad") = false)
       .def("sort", [](const Tensor& t, int64_t dim, bool descending, bool stable) {
         (void)stable;  // every sort here is stable
@@ -775,11 +784,15 @@ void bind_tensor(py::module_& m) {
     return nogil(t->numel(), [&] { return ops::log_softmax(t, dim, dt); });
       }, py::arg("dim"), py::arg("dtype") = py::none())
       // --- linear algebra -------------------------------------------------------
-      .def("matmul", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::matmul(a, b); }); })
-      .def("mm", [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::mm(a, b); }); })
-      .def("mv", &ops::mv)
-      .def("dot", &ops::dot)
-      .def("bmm", &ops::bmm);
+      .def("matmul", tensor_pair_method("matmul", "other", [](const Tensor& a, const Tensor& b) {
+        return nogil(a->numel(), [&] { return ops::matmul(a, b); });
+      }))
+      .def("mm", tensor_pair_method("mm", "mat2", [](const Tensor& a, const Tensor& b) {
+        return nogil(a->numel(), [&] { return ops::mm(a, b); });
+      }))
+      .def("mv", tensor_pair_method("mv", "vec", &ops::mv))
+      .def("dot", tensor_pair_method("dot", "tensor", &ops::dot))
+      .def("bmm", tensor_pair_method("bmm", "mat2", &ops::bmm));
   py::object tensor_class = m.attr("Tensor");
   for (const char* name : {"softmax", "log_softmax", "squeeze", "unsqueeze", "amax", "amin", "argsort", "sort", "topk",
                            "unbind", "chunk", "index_select", "gather", "narrow", "split"})

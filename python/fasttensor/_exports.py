@@ -4,7 +4,30 @@ given, onto the Tensor class when ``install`` runs."""
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Callable, Dict, List
+
+_POSITION = re.compile(r"\w+\(\): argument '\w+' \(position (\d+)\)")
+
+
+def method_form(fn: Callable) -> Callable:
+    """fn(input, ...) as the Tensor method input.fn(...). PyTorch numbers a method's arguments from
+    the one after self, so fn's TypeError naming one of its own arguments by position (counted as in
+    the function form: hypot(): argument 'other' (position 2)) says one less (position 1)."""
+    prefix = fn.__name__ + "(): argument '"
+
+    @functools.wraps(fn)
+    def method(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        except TypeError as e:
+            message = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else ""
+            match = _POSITION.match(message) if message.startswith(prefix) else None
+            if match and int(match.group(1)) > 1:
+                e.args = (message[:match.start(1)] + str(int(match.group(1)) - 1) + message[match.end(1):],)
+            raise
+    return method
 
 
 class Exports:
@@ -17,7 +40,7 @@ class Exports:
         def register(fn):
             self.names.append(fn.__name__)
             for name in method_names:
-                self.methods[name] = fn
+                self.methods[name] = method_form(fn)
             return fn
         return register
 

@@ -22,9 +22,26 @@ from ._size import Size
 Tensor = _C.Tensor
 
 
+def _type_name(value) -> str:
+    """value's type as PyTorch's messages name it (CPython's tp_name): 'str', 'list', 'numpy.ndarray'
+    (a type from a C extension carries its module; builtins and classes written in Python do not)."""
+    t = type(value)
+    if t.__module__ == "builtins" or t.__flags__ & (1 << 9):  # Py_TPFLAGS_HEAPTYPE: a class defined in Python
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
+
+
 def _not_a_tensor(name: str, value, param: str = "input", position: int = 1) -> TypeError:
     """PyTorch's error for a function form given something else than a tensor (a list, an array)."""
-    return TypeError(f"{name}(): argument '{param}' (position {position}) must be Tensor, not {type(value).__name__}")
+    return TypeError(f"{name}(): argument '{param}' (position {position}) must be Tensor, not {_type_name(value)}")
+
+
+def _check_tensors(name: str, *params) -> None:
+    """PyTorch's TypeError for the first of (param name, value) that is not a tensor, positions counted
+    from 1 as in the function form (a method's are one less: _exports.method_form)."""
+    for position, (param, value) in enumerate(params, 1):
+        if not isinstance(value, Tensor):
+            raise _not_a_tensor(name, value, param, position)
 
 
 def all(input, *args, **kwargs):
@@ -154,12 +171,16 @@ def split(tensor, split_size_or_sections, dim=0):
 def index_select(input, dim, index):
     if not isinstance(input, Tensor):
         raise _not_a_tensor("index_select", input)
+    if not isinstance(index, Tensor):
+        raise _not_a_tensor("index_select", index, "index", 3)
     return input.index_select(dim, index)
 
 
 def gather(input, dim, index, *, sparse_grad=False):
     if not isinstance(input, Tensor):
         raise _not_a_tensor("gather", input)
+    if not isinstance(index, Tensor):
+        raise _not_a_tensor("gather", index, "index", 3)
     return input.gather(dim, index, sparse_grad=sparse_grad)
 
 
@@ -184,14 +205,12 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    if not isinstance(input, Tensor):
-        raise _not_a_tensor("allclose", input)
+    _check_tensors("allclose", ("input", input), ("other", other))
     return input.allclose(other, rtol, atol, equal_nan)
 
 
 def equal(input, other):
-    if not isinstance(input, Tensor):
-        raise _not_a_tensor("equal", input)
+    _check_tensors("equal", ("input", input), ("other", other))
     return input.equal(other)
 
 
@@ -319,6 +338,7 @@ def trace(input):
 
 def outer(input, vec2):
     """input[i] * vec2[j] for 1-D input and vec2."""
+    _check_tensors("outer", ("input", input), ("vec2", vec2))
     for name, v in (("self", input), ("vec2", vec2)):
         if v.dim() != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
@@ -541,6 +561,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 @grad_fn_named("MaskedSelectBackward0")
 def masked_select(input, mask):
     """The 1-D tensor of input's entries where the bool mask is True (both broadcast first)."""
+    _check_tensors("masked_select", ("input", input), ("mask", mask))
     if mask.dtype != _C.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     shape = _broadcast_pair(input.shape, mask.shape)
@@ -831,6 +852,7 @@ def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):
 
 def type_as(input, other):
     """input converted to other's dtype and device (input itself when they already match)."""
+    _check_tensors("type_as", ("input", input), ("other", other))
     return input.to(other.device, other.dtype)
 
 

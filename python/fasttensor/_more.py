@@ -24,8 +24,8 @@ from ._fixed_nodes import no_derivative
 from ._grad_names import grad_fn_named
 from ._creation import tensor
 from ._exports import Exports
-from ._functional import (_broadcast_pair, _dims, _dtype_display, _not_a_tensor, _scalar_on, _tensor_list, _wrap_dim,
-                          diag, flip, movedim)
+from ._functional import (_broadcast_pair, _check_tensors, _dims, _dtype_display, _not_a_tensor, _scalar_on,
+                          _tensor_list, _wrap_dim, diag, flip, movedim)
 from .autograd import enable_grad, no_grad
 from .autograd import grad as _autograd_grad
 from .autograd.function import Function
@@ -857,12 +857,9 @@ def renorm(input, p, dim, maxnorm):
 
 
 def _tensors_only(name: str, input, other, other_name: str = "other") -> None:
-    """PyTorch's TypeError for a function of two tensors given something else (hypot(x, 2)). (As a
-    method, x.hypot(2), PyTorch counts other as position 1; this says 2.)"""
-    if not isinstance(input, Tensor):
-        raise _not_a_tensor(name, input)
-    if not isinstance(other, Tensor):
-        raise _not_a_tensor(name, other, other_name, 2)
+    """PyTorch's TypeError for a function of two tensors given something else (hypot(x, 2)); as a
+    method, x.hypot(2), other is position 1 (_exports.method_form)."""
+    _check_tensors(name, ("input", input), (other_name, other))
 
 
 _TENSOR_OR_NUMBER_OTHER = (" * (Tensor input, Tensor other, *, Tensor out = None)\n"
@@ -1475,6 +1472,7 @@ def _install_index_inplace() -> None:
 @grad_fn_named("TakeBackward0")
 def take(input, index):
     """input flattened, at index (the result has index's shape)."""
+    _check_tensors("take", ("input", input), ("index", index))
     if index.dtype != _C.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {_dtype_display(index.dtype)}")
     n = input.numel()
@@ -1492,6 +1490,7 @@ def take(input, index):
 def take_along_dim(input, indices, dim=None):
     """input's entries at indices along dim (input and indices broadcast in the other dims);
     with dim None, take of the flattened input."""
+    _check_tensors("take_along_dim", ("input", input), ("indices", indices))
     if indices.dtype != _C.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be int64 but got "
                            f"{_dtype_display(indices.dtype)} instead.")
@@ -1583,6 +1582,7 @@ def _index_tensor(values: list, device):
 @grad_fn_named("UnsafeViewBackward0")
 def kron(input, other):
     """The Kronecker product: blocks input[i] * other."""
+    _check_tensors("kron", ("input", input), ("other", other))
     n = builtins.max(input.dim(), other.dim())
     a = input.reshape([1] * (n - input.dim()) + list(input.shape))
     b = other.reshape([1] * (n - other.dim()) + list(other.shape))
@@ -1636,6 +1636,7 @@ def tensordot(a, b, dims=2, out=None):
 @_export("inner")
 def inner(input, other):
     """The sum over the last dims of input and other (a product for a 0-d operand)."""
+    _check_tensors("inner", ("input", input), ("other", other))
     if input.dim() == 0 or other.dim() == 0:
         return input * other
     if input.shape[-1] != other.shape[-1]:
@@ -1647,6 +1648,7 @@ def inner(input, other):
 @_export("vdot")
 def vdot(input, other):
     """The dot product of two 1-D tensors."""
+    _check_tensors("vdot", ("input", input), ("other", other))
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
     return input.dot(other)
@@ -1979,6 +1981,7 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 @grad_fn_named("CdistBackward0")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M): (..., P, R)."""
+    _check_tensors("cdist", ("x1", x1), ("x2", x2))
     if x1.dim() < 2 or x2.dim() < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X{1 if x1.dim() < 2 else 2} got: "
                            f"{(x1 if x1.dim() < 2 else x2).dim()}D")

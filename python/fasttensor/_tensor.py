@@ -14,6 +14,8 @@ import numpy as np
 from . import _C
 from . import _tensor_str
 from ._creation import _check_bool_argument, _size, preserve_format, tensor
+from ._exports import method_form
+from ._functional import _not_a_tensor
 from ._legacy import legacy_new
 
 Tensor = _C.Tensor
@@ -343,7 +345,7 @@ def _isclose(self: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     """|self - other| <= atol + rtol * |other| elementwise (broadcast); equal infinities are close, NaNs only
     with equal_nan."""
     if not isinstance(other, Tensor):
-        raise TypeError(f"isclose(): argument 'other' must be Tensor, not {type(other).__name__}")
+        raise _not_a_tensor("isclose", other, "other", 1)
     if self.dtype != other.dtype:
         raise RuntimeError(f"{_SCALAR_NAMES[_dtype_name(self.dtype)]} did not match "
                            f"{_SCALAR_NAMES[_dtype_name(other.dtype)]}")
@@ -361,13 +363,15 @@ def _isclose(self: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
 
 
 def _allclose(self: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    if not isinstance(other, Tensor):
+        raise _not_a_tensor("allclose", other, "other", 1)
     return bool(_isclose(self, other, rtol, atol, equal_nan).all())
 
 
 def _equal(self: Tensor, other: Tensor) -> bool:
     """Same shape and the same values (True for two empty tensors of one shape)."""
     if not isinstance(other, Tensor):
-        raise TypeError(f"equal(): argument 'other' must be Tensor, not {type(other).__name__}")
+        raise _not_a_tensor("equal", other, "other", 1)
     return self.shape == other.shape and bool((self == other).all())
 
 
@@ -482,8 +486,8 @@ def _apply_methods() -> None:
                  "count_nonzero", "nansum", "nanmean", "clamp_min", "clamp_max", "clamp_min_", "clamp_max_",
                  "atan2", "arctan2", "cumprod", "nonzero", "argwhere", "nan_to_num", "nan_to_num_", "type_as",
                  "unflatten", "tensor_split"):
-        setattr(T, name, getattr(fn, name))
-    T.ger = fn.outer
+        setattr(T, name, method_form(getattr(fn, name)))
+    T.ger = method_form(fn.outer)
     from . import _sampling
 
     for name in ("unique", "unique_consecutive", "bernoulli", "bernoulli_", "multinomial", "random_", "exponential_",

@@ -21,7 +21,7 @@ import builtins
 from . import _C
 from ._creation import _size, _to_dtype
 from ._exports import Exports
-from ._functional import _broadcast_pair, _dtype_display, _not_a_tensor, _scalar_on, tril, triu
+from ._functional import _broadcast_pair, _dtype_display, _not_a_tensor, _scalar_on, _type_name, tril, triu
 from ._grad_names import grad_fn_named
 from ._more import (_accumulate, _arange, _beta_alpha, _commit, _grad_involved, _inplace,
                     _refuse_overlap, _zero_grad_to, sinc)
@@ -42,17 +42,18 @@ def _check_tensor(name: str, value, param: str = "input", position: int = 1) -> 
 # --- index_put, masked_scatter, fill_diagonal_ ----------------------------------------------------
 
 
-def _index_put_positions(input, indices, values):
-    """PyTorch's checks of index_put's arguments, then the flat offsets (into input's elements in
-    row-major order) that input[indices] reads, in the indexing result's shape."""
+def _index_put_positions(name, input, indices, values):
+    """PyTorch's checks of index_put's arguments (positions counted as in the function form; the method
+    form says one less), then the flat offsets (into input's elements in row-major order) that
+    input[indices] reads, in the indexing result's shape."""
     if not isinstance(indices, (tuple, list)):
-        raise TypeError(f"index_put_(): argument 'indices' (position 1) must be tuple of Tensors, not "
-                        f"{type(indices).__name__}")
+        raise TypeError(f"{name}(): argument 'indices' (position 2) must be tuple of Tensors, not "
+                        f"{_type_name(indices)}")
     for i, index in enumerate(indices):
         if not isinstance(index, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(index).__name__}")
     if not isinstance(values, Tensor):
-        raise TypeError(f"index_put_(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}")
+        raise _not_a_tensor(name, values, "values", 3)
     if values.dtype != input.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{_dtype_display(input.dtype)} for the destination and {_dtype_display(values.dtype)} "
@@ -90,7 +91,7 @@ def index_put(input, indices, values, accumulate=False):
     indexing reads them; values broadcast to the indexed shape); accumulate adds instead, repeated
     positions adding up."""
     _check_tensor("index_put", input)
-    positions = _index_put_positions(input, indices, values)
+    positions = _index_put_positions("index_put", input, indices, values)
     if accumulate:
         return _index_put_accumulated(input, positions, values)
     out = input.clone()
@@ -103,7 +104,7 @@ def index_put(input, indices, values, accumulate=False):
 def index_put_(input, indices, values, accumulate=False):
     """In-place index_put; returns input."""
     _check_tensor("index_put_", input)
-    positions = _index_put_positions(input, indices, values)
+    positions = _index_put_positions("index_put_", input, indices, values)
     _refuse_overlap(input, (values,))
     if not accumulate:
         input[tuple(indices)] = values
@@ -117,8 +118,8 @@ def _check_bool_mask(mask, name: str) -> None:
         raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype {_dtype_display(mask.dtype)}")
 
 
-def _check_same_dtype_source(input, source) -> None:
-    _check_tensor("masked_scatter", source, "source", 2)
+def _check_same_dtype_source(input, source, name: str = "masked_scatter", position: int = 3) -> None:
+    _check_tensor(name, source, "source", position)
     if source.dtype != input.dtype:
         # (PyTorch's message has no space after "got")
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
@@ -158,7 +159,7 @@ def masked_scatter(input, mask, source):
 def _masked_scatter_(self, mask, source):
     """In-place masked_scatter: mask broadcast to self's shape."""
     _check_tensor("masked_scatter_", mask, "mask", 1)
-    _check_same_dtype_source(self, source)
+    _check_same_dtype_source(self, source, "masked_scatter_", 2)
     _check_bool_mask(mask, "masked_scatter_")
     mask = mask.expand(list(self.shape))
     _refuse_overlap(self, (source,))

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from . import _C
 from ._fixed_nodes import no_gradient, zero_gradient
+from ._functional import _check_tensors, _not_a_tensor
 from ._grad_names import grad_fn_named
 from .autograd.function import Function
 from . import return_types
@@ -703,6 +704,7 @@ def chain_matmul(*matrices, out=None) -> Tensor:
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1, out=None) -> Tensor:
     """The 3-vector cross product along dim (size 3 in both), the other dims broadcast."""
+    _check_tensors("linalg_cross", ("input", input), ("other", other))
     return _copy_out(_cross(input, other, dim), out)
 
 
@@ -732,6 +734,7 @@ def _cross(input: Tensor, other: Tensor, dim: int) -> Tensor:
 
 def _top_cross(input: Tensor, other: Tensor, dim=None, *, out=None) -> Tensor:
     """torch.cross: dim None (deprecated, with torch's warning) is the first dim of input of size 3."""
+    _check_tensors("cross", ("input", input), ("other", other))
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
                       "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
@@ -744,6 +747,8 @@ def _top_cross(input: Tensor, other: Tensor, dim=None, *, out=None) -> Tensor:
 
 
 def _method_cross(self: Tensor, other: Tensor, dim=None) -> Tensor:
+    if not isinstance(other, Tensor):
+        raise _not_a_tensor("cross", other, "other", 1)
     return _top_cross(self, other, dim)
 
 

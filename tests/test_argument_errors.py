@@ -1,0 +1,127 @@
+"""PyTorch's TypeError for an argument of the wrong kind (a list, a NumPy array, a string where a tensor
+goes): the first line of the message, as torch 2.13 words it, for function forms (positions counted from
+input) and method forms (counted from the argument after self). Each case carries torch's first line, so
+it is checked without torch too; with torch installed (2.13), torch must raise the same."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fasttensor
+from helpers import TORCH_IS_REFERENCE, torch
+
+# expression over m (the module), x (3, 3), v (3,), b (1, 3, 3): first line of torch's TypeError
+CASES = {
+    'm.mm(x, "a")': "mm(): argument 'mat2' (position 2) must be Tensor, not str",
+    'm.mm("a", x)': "mm(): argument 'input' (position 1) must be Tensor, not str",
+    'x.mm(np.ones((3, 3), np.float32))': "mm(): argument 'mat2' (position 1) must be Tensor, not numpy.ndarray",
+    'x.mm([1.0])': "mm(): argument 'mat2' (position 1) must be Tensor, not list",
+    'm.mv(x, "a")': "mv(): argument 'vec' (position 2) must be Tensor, not str",
+    'x.mv("a")': "mv(): argument 'vec' (position 1) must be Tensor, not str",
+    'm.dot(v, "a")': "dot(): argument 'tensor' (position 2) must be Tensor, not str",
+    'v.dot(None)': "dot(): argument 'tensor' (position 1) must be Tensor, not NoneType",
+    'm.bmm(b, "a")': "bmm(): argument 'mat2' (position 2) must be Tensor, not str",
+    'b.bmm("a")': "bmm(): argument 'mat2' (position 1) must be Tensor, not str",
+    'm.matmul(x, np.ones(3))': "matmul(): argument 'other' (position 2) must be Tensor, not numpy.ndarray",
+    'm.matmul("a", x)': "matmul(): argument 'input' (position 1) must be Tensor, not str",
+    'x.matmul("a")': "matmul(): argument 'other' (position 1) must be Tensor, not str",
+    'x.expand_as("a")': "expand_as(): argument 'other' (position 1) must be Tensor, not str",
+    'x.view_as(np.ones(3))': "view_as(): argument 'other' (position 1) must be Tensor, not numpy.ndarray",
+    'x.reshape_as("a")': "reshape_as(): argument 'other' (position 1) must be Tensor, not str",
+    'x.index_select(0, "a")': "index_select(): argument 'index' (position 2) must be Tensor, not str",
+    'm.index_select(x, 0, "a")': "index_select(): argument 'index' (position 3) must be Tensor, not str",
+    'x.gather(0, "a")': "gather(): argument 'index' (position 2) must be Tensor, not str",
+    'm.gather(x, 0, [0])': "gather(): argument 'index' (position 3) must be Tensor, not list",
+    'm.outer(v, "a")': "outer(): argument 'vec2' (position 2) must be Tensor, not str",
+    'v.outer("a")': "outer(): argument 'vec2' (position 1) must be Tensor, not str",
+    'm.inner(v, "a")': "inner(): argument 'other' (position 2) must be Tensor, not str",
+    'v.inner("a")': "inner(): argument 'other' (position 1) must be Tensor, not str",
+    'm.kron(x, "a")': "kron(): argument 'other' (position 2) must be Tensor, not str",
+    'x.kron("a")': "kron(): argument 'other' (position 1) must be Tensor, not str",
+    'v.vdot("a")': "vdot(): argument 'other' (position 1) must be Tensor, not str",
+    'm.take(x, "a")': "take(): argument 'index' (position 2) must be Tensor, not str",
+    'x.take([0])': "take(): argument 'index' (position 1) must be Tensor, not list",
+    'm.masked_select(x, "a")': "masked_select(): argument 'mask' (position 2) must be Tensor, not str",
+    'x.masked_select("a")': "masked_select(): argument 'mask' (position 1) must be Tensor, not str",
+    'x.type_as("a")': "type_as(): argument 'other' (position 1) must be Tensor, not str",
+    'x.take_along_dim("a")': "take_along_dim(): argument 'indices' (position 1) must be Tensor, not str",
+    'm.take_along_dim(x, "a")': "take_along_dim(): argument 'indices' (position 2) must be Tensor, not str",
+    'x.cross("a")': "cross(): argument 'other' (position 1) must be Tensor, not str",
+    'm.cross(x, "a", dim=0)': "cross(): argument 'other' (position 2) must be Tensor, not str",
+    'm.linalg.cross(x, "a")': "linalg_cross(): argument 'other' (position 2) must be Tensor, not str",
+    'm.cdist(x, "a")': "cdist(): argument 'x2' (position 2) must be Tensor, not str",
+    'x.logaddexp(2)': "logaddexp(): argument 'other' (position 1) must be Tensor, not int",
+    'm.logaddexp(x, 2)': "logaddexp(): argument 'other' (position 2) must be Tensor, not int",
+    'x.hypot("a")': "hypot(): argument 'other' (position 1) must be Tensor, not str",
+    'x.fmax("a")': "fmax(): argument 'other' (position 1) must be Tensor, not str",
+    'x.atan2("a")': "atan2(): argument 'other' (position 1) must be Tensor, not str",
+    'x.heaviside("a")': "heaviside(): argument 'values' (position 1) must be Tensor, not str",
+    'x.dist("a")': "dist(): argument 'other' (position 1) must be Tensor, not str",
+    'x.equal("a")': "equal(): argument 'other' (position 1) must be Tensor, not str",
+    'm.equal(x, "a")': "equal(): argument 'other' (position 2) must be Tensor, not str",
+    'x.allclose("a")': "allclose(): argument 'other' (position 1) must be Tensor, not str",
+    'x.isclose("a")': "isclose(): argument 'other' (position 1) must be Tensor, not str",
+    'm.isclose(x, "a")': "isclose(): argument 'other' (position 2) must be Tensor, not str",
+    'x.index_put((m.tensor([0]),), 1.0)': "index_put(): argument 'values' (position 2) must be Tensor, not float",
+    'm.index_put_(x, (m.tensor([0]),), 1.0)': "index_put_(): argument 'values' (position 3) must be Tensor, not float",
+    'x.index_put(m.tensor([0]), m.tensor(1.0))':
+        "index_put(): argument 'indices' (position 1) must be tuple of Tensors, not Tensor",
+    'm.masked_scatter(x, x > 0, 1.0)': "masked_scatter(): argument 'source' (position 3) must be Tensor, not float",
+    'x.masked_scatter(x > 0, 1.0)': "masked_scatter(): argument 'source' (position 2) must be Tensor, not float",
+    'x.add("a")': "add(): argument 'other' (position 1) must be Tensor, not str",
+    'x.sub("a")': "sub(): argument 'other' (position 1) must be Tensor, not str",
+    'x.mul("a")': "mul(): argument 'other' (position 1) must be Tensor, not str",
+    'x.div("a")': "div(): argument 'other' (position 1) must be Tensor, not str",
+    'm.add(x, "a")': "add(): argument 'other' (position 2) must be Tensor, not str",
+    'm.add("a", x)': "add(): argument 'input' (position 1) must be Tensor, not str",
+    'm.mul("a", x)': "mul(): argument 'input' (position 1) must be Tensor, not str",
+    'm.div(x, [1.0])': "div(): argument 'other' (position 2) must be Tensor, not list",
+    'x.add_("a")': "add_(): argument 'other' (position 1) must be Tensor, not str",
+    'x.mul_(np.ones(3))': "mul_(): argument 'other' (position 1) must be Tensor, not numpy.ndarray",
+    'x.pow("a")': "pow() received an invalid combination of arguments - got (str), but expected one of:",
+    'x.eq("a")': "eq() received an invalid combination of arguments - got (str), but expected one of:",
+    'm.eq(x, "a")': "eq() received an invalid combination of arguments - got (Tensor, str), but expected one of:",
+    'm.eq(2, 3)': "eq() received an invalid combination of arguments - got (int, int), but expected one of:",
+    'x.floor_divide("a")':
+        "floor_divide() received an invalid combination of arguments - got (str), but expected one of:",
+    'm.fmod(x, "a")': "fmod() received an invalid combination of arguments - got (Tensor, str), but expected one of:",
+    'x.remainder("a")': "remainder() received an invalid combination of arguments - got (str), but expected one of:",
+    'x.multiply("a")': "multiply() received an invalid combination of arguments - got (str), but expected one of:",
+    'm.sum("a")': "sum(): argument 'input' (position 1) must be Tensor, not str",
+    'm.sum([1, 2])': "sum(): argument 'input' (position 1) must be Tensor, not list",
+    'm.mean(np.ones(3))': "mean(): argument 'input' (position 1) must be Tensor, not numpy.ndarray",
+    'm.max([1.0])': "max(): argument 'input' (position 1) must be Tensor, not list",
+    'm.min([1.0])': "min(): argument 'input' (position 1) must be Tensor, not list",
+    'm.softmax([1.0], 0)': "softmax(): argument 'input' (position 1) must be Tensor, not list",
+    'm.log_softmax([1.0], 0)': "log_softmax(): argument 'input' (position 1) must be Tensor, not list",
+    'm.cat([x, "a"])': "expected Tensor as element 1 in argument 0, but got str",
+    'm.stack([x, [1.0, 2.0, 3.0]])': "expected Tensor as element 1 in argument 0, but got list",
+    'm.cat(x)': "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor",
+}
+
+
+def _first_line(m, expression):
+    x, v, b = m.ones(3, 3), m.ones(3), m.ones(1, 3, 3)
+    with pytest.raises(TypeError) as info:
+        eval(expression, {"m": m, "np": np, "x": x, "v": v, "b": b})
+    return str(info.value).splitlines()[0]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("expression", list(CASES))
+def test_type_error_first_line(expression):
+    assert _first_line(fasttensor, expression) == CASES[expression]
+    if TORCH_IS_REFERENCE:
+        assert _first_line(torch, expression) == CASES[expression]
+
+
+def test_method_form_keeps_other_errors_and_results():
+    """The method wrapper only renumbers a TypeError about the function's own argument: results, other
+    exceptions and messages of inner calls pass through unchanged."""
+    v = fasttensor.tensor([1.0, 2.0, 3.0])
+    assert v.outer(v).shape == (3, 3)
+    np.testing.assert_array_equal(v.kron(v).numpy(), np.kron(v.numpy(), v.numpy()))
+    with pytest.raises(RuntimeError, match="outer: Expected 1-D argument self, but got 2-D"):
+        v.reshape(3, 1).outer(v)
+    assert fasttensor.Tensor.outer.__name__ == "outer"
