@@ -257,6 +257,7 @@ from . import backends  # noqa: E402
 from ._more import *  # noqa: E402,F401,F403  (functions beyond the core set)
 from ._math_extra import *  # noqa: E402,F401,F403  (logit, asinh/acosh/atanh, erfc, dist, msort, isposinf, ...)
 from ._tensor_api import *  # noqa: E402,F401,F403  (index_put, masked_scatter, addr, sin_, selu, dropout, ...)
+from ._api_more import *  # noqa: E402,F401,F403  (scatter_reduce, put, angle, narrow_copy)
 from ._creation import asarray  # noqa: E402
 from ._warn_once import is_warn_always_enabled, set_warn_always  # noqa: E402
 from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: E402

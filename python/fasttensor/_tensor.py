@@ -513,11 +513,12 @@ def _apply_methods() -> None:
     T.itemsize = property(lambda self: self.element_size())
     T.nbytes = property(lambda self: self.numel() * self.element_size())
     _C.dtype.is_signed = property(lambda d: d not in (_C.uint8, _C.bool))
-    from . import _math_extra, _more, _tensor_api, linalg
+    from . import _api_more, _math_extra, _more, _tensor_api, linalg
 
     _more.install(T)
     _math_extra.install(T)
     _tensor_api.install(T)
+    _api_more.install(T)
     linalg.install(T)
     for name in _DIM_FUNCTIONS:
         if _needs_numpy_dim_names(getattr(T, name, None)):
