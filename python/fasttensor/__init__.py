@@ -414,6 +414,7 @@ def __getattr__(name: str):
     # Submodules that import optional parts load on first use.
     import importlib
 
-    if name in ("nn", "optim", "utils", "datasets", "d2l", "return_types", "linalg", "distributions"):
+    if name in ("nn", "optim", "utils", "datasets", "d2l", "return_types", "linalg", "distributions",
+                "special"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'fasttensor' has no attribute '{name}'")
