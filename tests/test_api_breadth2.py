@@ -330,8 +330,8 @@ def test_special_known_values_without_torch():
     # (ndtr is torch's composition (1 + erf(x / sqrt 2)) / 2, 0 in the far tail; log_ndtr is accurate there)
     ndtr = np.array([0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x])
     np.testing.assert_allclose(to_numpy(fasttensor.special.ndtr(t)), ndtr, rtol=1e-12, atol=1e-16)
-    exact = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x])
-    np.testing.assert_allclose(to_numpy(fasttensor.special.log_ndtr(t)), np.log(exact), rtol=1e-12)
+    exact = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x[1:]])  # (math.erfc underflows at -40)
+    np.testing.assert_allclose(to_numpy(fasttensor.special.log_ndtr(t[1:])), np.log(exact), rtol=1e-12)
     assert abs(fasttensor.special.log_ndtr(fasttensor.tensor([-1e3], dtype=fasttensor.float64)).item()
                - (-5e5 - math.log(1e3 * math.sqrt(2 * math.pi)) + math.log1p(-1e-6 + 3e-12))) < 1e-6
     entr = fasttensor.special.entr(fasttensor.tensor([0.0, -1.0, 0.5, math.nan], dtype=fasttensor.float64))
