@@ -19,8 +19,8 @@ import builtins
 import math
 
 from . import _C
-from ._exports import Exports
-from ._functional import _dtype_display, _not_a_tensor, _scalar_on, _wrap_dim
+from ._exports import Exports, method_form
+from ._functional import _dtype_display, _not_a_tensor, _scalar_on, _type_name, _wrap_dim
 from ._grad_names import grad_fn_named
 from .autograd.function import Function
 from ._more import (_accumulate, _arange, _commit, _grad_involved, _leading_block, _refuse_overlap, _scatter_check,
@@ -91,7 +91,7 @@ def _check_scatter_reduce_args(input, reduce, include_self):
     return reduce
 
 
-@_export("scatter_reduce")
+@_export()
 @grad_fn_named("ScatterReduceBackward0")
 def scatter_reduce(input, dim, index, src, reduce=_MISSING, *, include_self=True):
     """input with src's values reduced into it along dim at index (for dim 0, src[i][j] goes to
@@ -99,8 +99,8 @@ def scatter_reduce(input, dim, index, src, reduce=_MISSING, *, include_self=True
     input's own value out at each position written to (positions not written keep it)."""
     if not isinstance(input, Tensor):
         raise _not_a_tensor("scatter_reduce", input)
-    if not isinstance(src, Tensor):
-        raise TypeError(f"scatter_reduce(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
+    if not isinstance(src, Tensor):  # (positions as the function form counts them: method_form says one less)
+        raise _not_a_tensor("scatter_reduce", src, "src", 4)
     reduce = _check_scatter_reduce_args(input, reduce, include_self)
     d = _scatter_check("scatter", input, dim, index, src)
     if index.numel() == 0:  # nothing is written: src gets a zero gradient
@@ -174,8 +174,10 @@ class _ScatterExtreme(Function):
         return grad_flat, src_equal * shared.index_select(0, offsets), None, None, None, None
 
 
-def _scatter_reduce_(self, dim, index, src, reduce=_MISSING, *, include_self=True):
+def scatter_reduce_(self, dim, index, src, reduce=_MISSING, *, include_self=True):
     """In-place scatter_reduce; returns self."""
+    if not isinstance(src, Tensor):
+        raise _not_a_tensor("scatter_reduce_", src, "src", 4)
     _check_scatter_reduce_args(self, reduce, include_self)
     _refuse_overlap(self, (index, src))
     source = self.clone() if _grad_involved(self, src) else self
@@ -185,14 +187,14 @@ def _scatter_reduce_(self, dim, index, src, reduce=_MISSING, *, include_self=Tru
 # --- put ---------------------------------------------------------------------------------------------
 
 
-def _put_checks(input, index, source, accumulate):
-    """torch's checks of put's arguments, then index flattened with negative positions counted from the end."""
-    for value, param, position in ((index, "index", 1), (source, "source", 2)):
+def _put_checks(name, input, index, source, accumulate):
+    """torch's checks of put's arguments (positions as the function form counts them; method_form says one
+    less), then index flattened with negative positions counted from the end."""
+    for value, param, position in ((index, "index", 2), (source, "source", 3)):
         if not isinstance(value, Tensor):
-            raise TypeError(f"put(): argument '{param}' (position {position}) must be Tensor, not "
-                            f"{type(value).__name__}")
+            raise _not_a_tensor(name, value, param, position)
     if not isinstance(accumulate, bool):
-        raise TypeError(f"put(): argument 'accumulate' must be bool, not {type(accumulate).__name__}")
+        raise TypeError(f"{name}(): argument 'accumulate' must be bool, not {_type_name(accumulate)}")
     if index.dtype != _C.int64:
         raise RuntimeError(f"put_(): Expected a long tensor for index, but got {_dtype_display(index.dtype)}")
     if source.dtype != input.dtype:
@@ -229,34 +231,34 @@ def _put(input, positions, source, accumulate):
     return out.reshape(input.shape)
 
 
-@_export("put")
+@_export()
 @grad_fn_named("PutBackward0")
 def put(input, index, source, *positional, accumulate=False):
     """input with source's elements written at the flat positions index (input read as 1-D in row-major
     order; negative positions count from the end); accumulate adds them, repeats adding up."""
     if not isinstance(input, Tensor):
         raise _not_a_tensor("put", input)
-    accumulate = _accumulate_argument(positional, accumulate)
-    return _put(input, _put_checks(input, index, source, accumulate), source, accumulate)
+    accumulate = _accumulate_argument("put", positional, accumulate)
+    return _put(input, _put_checks("put", input, index, source, accumulate), source, accumulate)
 
 
-def _accumulate_argument(positional, accumulate):
+def _accumulate_argument(name, positional, accumulate):
     """put's accumulate, given by keyword or as the one positional argument after source."""
     if len(positional) > 1:
-        raise TypeError(f"put() takes from 2 to 3 positional arguments but {2 + len(positional)} were given")
+        raise TypeError(f"{name}() takes from 2 to 3 positional arguments but {2 + len(positional)} were given")
     if positional:
         accumulate = positional[0]
         if not isinstance(accumulate, bool):
-            raise TypeError(f"put(): argument 'accumulate' (position 3) must be bool, not "
-                            f"{type(accumulate).__name__}")
+            raise TypeError(f"{name}(): argument 'accumulate' (position 4) must be bool, not "
+                            f"{_type_name(accumulate)}")
     return accumulate
 
 
 @grad_fn_named("PutBackward0")
-def _put_(self, index, source, *positional, accumulate=False):
+def put_(self, index, source, *positional, accumulate=False):
     """In-place put; returns self."""
-    accumulate = _accumulate_argument(positional, accumulate)
-    positions = _put_checks(self, index, source, accumulate)
+    accumulate = _accumulate_argument("put_", positional, accumulate)
+    positions = _put_checks("put_", self, index, source, accumulate)
     _refuse_overlap(self, (index, source))
     base = self.clone() if _grad_involved(self, source) else self
     return _commit(self, _put(base, positions, source, accumulate))
@@ -265,7 +267,7 @@ def _put_(self, index, source, *positional, accumulate=False):
 # --- angle, narrow_copy ------------------------------------------------------------------------------
 
 
-@_export("angle")
+@_export()
 @grad_fn_named("AngleBackward0")
 def angle(input):
     """The argument of each (real) element as a complex number: pi for a negative one, 0 otherwise (-0.0
@@ -278,16 +280,16 @@ def angle(input):
     return _zero_grad_to(out, x)
 
 
-@_export("narrow_copy")
+@_export()
 @grad_fn_named("NarrowCopyBackward0")
 def narrow_copy(input, dim, start, length):
     """A new (contiguous) tensor holding input.narrow(dim, start, length)."""
     if not isinstance(input, Tensor):
         raise _not_a_tensor("narrow_copy", input)
-    for value, param, position in ((dim, "dim", 1), (start, "start", 2), (length, "length", 3)):
+    for value, param, position in ((dim, "dim", 2), (start, "start", 3), (length, "length", 4)):
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"narrow_copy(): argument '{param}' (position {position}) must be int, not "
-                            f"{type(value).__name__}")
+                            f"{_type_name(value)}")
     if input.dim() == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     if dim >= input.dim():  # (torch's message for this case is its internal check's)
@@ -312,9 +314,8 @@ def narrow_copy(input, dim, start, length):
     return part.clone() if part.is_contiguous() else part.contiguous()
 
 
-_METHODS["scatter_reduce_"] = _scatter_reduce_
-_METHODS["put_"] = _put_
-_METHODS["put"] = put
-_METHODS["angle"] = angle
-_METHODS["narrow_copy"] = narrow_copy
-_METHODS["scatter_reduce"] = scatter_reduce
+# The in-place forms are methods only; all take their arguments' positions as the function form counts
+# them (method_form renumbers).
+for _fn in (scatter_reduce, scatter_reduce_, put, put_, angle, narrow_copy):
+    _METHODS[_fn.__name__] = method_form(_fn)
+del _fn
