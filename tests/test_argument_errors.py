@@ -125,3 +125,30 @@ def test_method_form_keeps_other_errors_and_results():
     with pytest.raises(RuntimeError, match="outer: Expected 1-D argument self, but got 2-D"):
         v.reshape(3, 1).outer(v)
     assert fasttensor.Tensor.outer.__name__ == "outer"
+
+
+# forms added with scatter_reduce, put, narrow_copy and angle (function and method numbering)
+MORE_CASES = {
+    'm.put(v, m.tensor([0]), "a")': "put(): argument 'source' (position 3) must be Tensor, not str",
+    'm.put(v, "a", v)': "put(): argument 'index' (position 2) must be Tensor, not str",
+    'v.put(m.tensor([0]), "a")': "put(): argument 'source' (position 2) must be Tensor, not str",
+    'v.put_("a", v)': "put_(): argument 'index' (position 1) must be Tensor, not str",
+    'v.put_(m.tensor([0]), v[:1], 1)': "put_(): argument 'accumulate' (position 3) must be bool, not int",
+    'm.put(v, m.tensor([0]), v[:1], 1)': "put(): argument 'accumulate' (position 4) must be bool, not int",
+    'm.narrow_copy(v, "a", 0, 1)': "narrow_copy(): argument 'dim' (position 2) must be int, not str",
+    'v.narrow_copy(0, 1.0, 1)': "narrow_copy(): argument 'start' (position 2) must be int, not float",
+    'm.narrow_copy(v, 0, 1.0, 1)': "narrow_copy(): argument 'start' (position 3) must be int, not float",
+    'v.scatter_reduce(0, m.tensor([0]), "a", "sum")': "scatter_reduce(): argument 'src' (position 3) must be Tensor, not str",
+    'm.scatter_reduce(v, 0, m.tensor([0]), "a", "sum")':
+        "scatter_reduce(): argument 'src' (position 4) must be Tensor, not str",
+    'v.scatter_reduce_(0, m.tensor([0]), "a", "sum")':
+        "scatter_reduce_(): argument 'src' (position 3) must be Tensor, not str",
+    'm.angle([1.0])': "angle(): argument 'input' (position 1) must be Tensor, not list",
+}
+
+
+@pytest.mark.parametrize("expression", list(MORE_CASES))
+def test_type_error_first_line_more(expression):
+    assert _first_line(fasttensor, expression) == MORE_CASES[expression]
+    if TORCH_IS_REFERENCE:
+        assert _first_line(torch, expression) == MORE_CASES[expression]
