@@ -23,10 +23,12 @@ Tensor = _C.Tensor
 
 
 def _type_name(value) -> str:
-    """value's type as PyTorch's messages name it (CPython's tp_name): 'str', 'list', 'numpy.ndarray'
-    (a type from a C extension carries its module; builtins and classes written in Python do not)."""
+    """The type's name as PyTorch's argument parser prints it (the C type's tp_name): a class written in
+    Python or a builtin by its bare name ('list', 'MyData'), a type of an extension module with its module
+    ('numpy.ndarray', 'numpy.float64'), as are PyTorch's own (fasttensor.Size, fasttensor.dtype)."""
     t = type(value)
-    if t.__module__ == "builtins" or t.__flags__ & (1 << 9):  # Py_TPFLAGS_HEAPTYPE: a class defined in Python
+    written_in_python = t.__flags__ & (1 << 9)  # Py_TPFLAGS_HEAPTYPE
+    if (written_in_python and t.__module__ != "fasttensor") or t.__module__ == "builtins":
         return t.__name__
     return f"{t.__module__}.{t.__name__}"
 
