@@ -195,3 +195,55 @@ def test_module_iterators_are_generators_named_as_torchs(method):
     assert shown(ft) == f"<generator object Module.{method}>"
     if HAVE_TORCH:
         assert shown(ft) == shown(torch)
+
+
+# --- layer sizes that are not ints; Parameter of a non-tensor ------------------------------------------------
+
+BAD_SIZES = [
+    # nn.Linear(256, 256 / 2): the weight's torch.empty((out, in)) sees a float first.
+    (lambda nn: nn.Linear(256, 256 / 2), ("TypeError", "empty(): argument 'size' (position 1) must be tuple of "
+                                                       "ints, but found element of type float at pos 0")),
+    (lambda nn: nn.Linear(2.5, 2), ("TypeError", "empty(): argument 'size' failed to unpack the object at pos 2 "
+                                                 "with error \"type must be tuple of ints,but got float\"")),
+    (lambda nn: nn.Linear("a", 2), ("TypeError", "empty(): argument 'size' failed to unpack the object at pos 2 "
+                                                 "with error \"type must be tuple of ints,but got str\"")),
+    (lambda nn: nn.Embedding(2.5, 2), ("TypeError", "empty(): argument 'size' (position 1) must be tuple of ints, "
+                                                    "but found element of type float at pos 0")),
+    (lambda nn: nn.PReLU(2.5), ("TypeError", "empty(): argument 'size' (position 1) must be tuple of ints, "
+                                             "not float")),
+    (lambda nn: nn.Parameter([1.0, 2.0]), ("AttributeError", "'list' object has no attribute 'detach'")),
+    (lambda nn: nn.Parameter(np.ones(2)), ("AttributeError", "'numpy.ndarray' object has no attribute 'detach'")),
+]
+
+
+@pytest.mark.parametrize("make, expected", BAD_SIZES)
+def test_layer_of_a_non_int_size_raises_torchs_error(make, expected):
+    assert raised(lambda: make(nn)) == expected
+    if HAVE_TORCH:
+        assert raised(lambda: make(torch.nn)) == expected
+
+
+@pytest.mark.parametrize("size, expected", [
+    ((2, 2.5), "empty(): argument 'size' failed to unpack the object at pos 2 with error \"type must be tuple of "
+               "ints,but got float\""),
+    ([2, 3, None], "empty(): argument 'size' failed to unpack the object at pos 3 with error \"type must be tuple "
+                   "of ints,but got NoneType\""),
+    ((2.5, 2), "empty(): argument 'size' (position 1) must be tuple of ints, but found element of type float "
+               "at pos 0"),
+])
+def test_size_sequence_with_a_later_non_int_raises_torchs_unpack_error(size, expected):
+    assert raised(lambda: ft.empty(size)) == ("TypeError", expected)
+    if HAVE_TORCH:
+        assert raised(lambda: torch.empty(size)) == ("TypeError", expected)
+
+
+def test_size_sequence_reads_a_later_bool_as_an_int():
+    assert ft.empty((2, True)).shape == (2, 1)
+    if HAVE_TORCH:
+        assert tuple(torch.empty((2, True)).shape) == (2, 1)
+
+
+def test_layers_of_numpy_int_sizes_are_built():
+    lin = nn.Linear(np.int64(3), np.int64(2))
+    assert lin.weight.shape == (2, 3) and lin.bias.shape == (2,)
+    assert nn.Embedding(np.int64(4), 2).weight.shape == (4, 2)

@@ -54,19 +54,24 @@ def _single_size(s, name: str) -> int:
 
 
 def _size_element(s, name: str, i: int, nargs: int) -> int:
-    """Element i of a size; nargs: the number of varargs (0: the size came as one sequence)."""
+    """Element i of a size; nargs: the number of varargs (0: the size came as one sequence).
+
+    PyTorch's parser looks at the first element to choose the signature (a bad one: "takes 1 positional
+    argument" for varargs, "found element of type float at pos 0" for a sequence), then unpacks the rest,
+    where it reads a bool as an int (zeros(2, True) is zeros(2, 1)) and refuses any other non-integer
+    with "failed to unpack the object at pos i + 1", whichever form the size came in."""
     if isinstance(s, (bool, np.bool_)):
-        if nargs and i > 0:
-            return int(s)  # PyTorch's parser reads zeros(2, True) as zeros(2, 1)
+        if i > 0:
+            return int(s)
     elif isinstance(s, numbers.Integral):
         return int(s)
     elif _is_int_tensor(s):
         return int(s.item())
-    if nargs and i == 0:
-        raise TypeError(f"{name}() takes 1 positional argument but {nargs} were given")
-    if nargs:
+    if i > 0:
         raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
                         f"\"type must be tuple of ints,but got {_type_name(s)}\"")
+    if nargs:
+        raise TypeError(f"{name}() takes 1 positional argument but {nargs} were given")
     raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but found element of type "
                     f"{_type_name(s)} at pos {i}")
 

@@ -8,6 +8,7 @@ import math
 from typing import Any, Optional
 
 from .. import _C
+from .._creation import _size
 from ..autograd import no_grad
 from . import functional as F
 from . import init
@@ -15,6 +16,16 @@ from .module import Module
 from .parameter import Parameter, UninitializedParameter, is_lazy
 
 Tensor = _C.Tensor
+
+
+def _empty(*size, dtype, device) -> Tensor:
+    """torch.empty(*size) for a layer's parameter (size as varargs or one sequence, as the layer passes it to
+    torch.empty): ints straight to the binding; anything else (nn.Linear(256, 256 / 2)) read, or refused with
+    PyTorch's TypeError, by the factories' size parser."""
+    shape = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    if not all(type(s) is int for s in shape):
+        shape = _size(size, "empty")
+    return _C._empty(list(shape), dtype, device, False)
 
 
 # --- linear layers ---------------------------------------------------------------------
@@ -31,9 +42,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_C._empty([out_features, in_features], dtype, device, False))
+        self.weight = Parameter(_empty((out_features, in_features), dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(_C._empty([out_features], dtype, device, False))
+            self.bias = Parameter(_empty(out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -626,7 +637,7 @@ class PReLU(Module):
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(_C._empty([num_parameters], dtype, device, False))
+        self.weight = Parameter(_empty(num_parameters, dtype=dtype, device=device))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -667,7 +678,7 @@ class Embedding(Module):
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         if _weight is None:
-            self.weight = Parameter(_C._empty([num_embeddings, embedding_dim], dtype, device, False),
+            self.weight = Parameter(_empty((num_embeddings, embedding_dim), dtype=dtype, device=device),
                                     requires_grad=not _freeze)
             self.reset_parameters()
         else:

@@ -21,6 +21,8 @@ class Parameter(Tensor):
     def __init__(self, data: Optional[Tensor] = None, requires_grad: bool = True):
         if data is None:
             data = _C._empty([0], None, None, False)
+        elif not isinstance(data, Tensor):
+            data.detach()  # PyTorch's Parameter detaches its data: a list's AttributeError names 'detach'
         if requires_grad and isinstance(data, Tensor) and not data.is_floating_point():
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         super().__init__(data)
