@@ -247,3 +247,35 @@ def test_layers_of_numpy_int_sizes_are_built():
     lin = nn.Linear(np.int64(3), np.int64(2))
     assert lin.weight.shape == (2, 3) and lin.bias.shape == (2,)
     assert nn.Embedding(np.int64(4), 2).weight.shape == (4, 2)
+
+
+# --- iter(DataLoader) ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("workers, kind", [(0, "_SingleProcessDataLoaderIter"), (1, "_MultiProcessingDataLoaderIter")])
+def test_dataloader_iterator_has_torchs_class_and_len(workers, kind):
+    def case(lib):
+        loader = lib.utils.data.DataLoader(list(range(5)), batch_size=2, num_workers=workers)
+        it = iter(loader)
+        first = next(it)
+        return type(it).__name__, len(it), iter(it) is it, first.tolist(), [b.tolist() for b in it]
+
+    ours = case(ft)
+    assert ours == (kind, 3, True, [0, 1], [[2, 3], [4]])
+    if HAVE_TORCH:
+        assert ours == case(torch)
+
+
+def test_dataloader_iterator_of_an_iterable_dataset_has_no_len():
+    def case(lib):
+        class Stream(lib.utils.data.IterableDataset):
+            def __iter__(self):
+                return iter(range(7))
+
+        it = iter(lib.utils.data.DataLoader(Stream(), batch_size=3))
+        return next(it).tolist(), raised(lambda: len(it))
+
+    ours = case(ft)
+    assert ours == ([0, 1, 2], ("TypeError", "object of type '_InfiniteConstantSampler' has no len()"))
+    if HAVE_TORCH:
+        assert ours == case(torch)

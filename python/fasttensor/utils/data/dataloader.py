@@ -309,9 +309,12 @@ class DataLoader:
         # generator, or the default one), so the random stream after a pass is PyTorch's.
         self._base_seed = _seed_from(self.generator)
         if not self._iterable:
-            return self._run(self._batch_indices(), self._fetch)
-        reader = _StreamReader(iter(self.dataset), self.batch_size, self.drop_last, self.collate_fn)
-        return self._until_end(self._run(itertools.count(), reader.fetch), self._IterableDataset_len_called)
+            batches = self._run(self._batch_indices(), self._fetch)
+        else:
+            reader = _StreamReader(iter(self.dataset), self.batch_size, self.drop_last, self.collate_fn)
+            batches = self._until_end(self._run(itertools.count(), reader.fetch), self._IterableDataset_len_called)
+        iterator = _MultiProcessingDataLoaderIter if self.num_workers else _SingleProcessDataLoaderIter
+        return iterator(self, batches)
 
     def _run(self, jobs: Iterator[Any], fetch: Callable[[Any], Any]) -> Iterator[Any]:
         if self.num_workers == 0:
@@ -362,6 +365,32 @@ class DataLoader:
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=False)
+
+
+class _BaseDataLoaderIter:
+    """What iter(loader) returns, as PyTorch's iterator classes: an iterator over the loader's batches
+    whose len() is the loader's number of batches (len of its index sampler)."""
+
+    def __init__(self, loader: DataLoader, batches: Iterator[Any]) -> None:
+        self._index_sampler = loader._index_sampler
+        self._batches = batches
+
+    def __iter__(self) -> "_BaseDataLoaderIter":
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._index_sampler)
+
+
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
+    """The iterator of a loader with num_workers=0 (batches fetched on demand)."""
+
+
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
+    """The iterator of a loader with num_workers > 0 (here worker threads fetch ahead; see DataLoader)."""
 
 
 def _check_multiprocessing_context(context: Any, num_workers: int) -> None:
