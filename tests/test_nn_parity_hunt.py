@@ -279,3 +279,17 @@ def test_dataloader_iterator_of_an_iterable_dataset_has_no_len():
     assert ours == ([0, 1, 2], ("TypeError", "object of type '_InfiniteConstantSampler' has no len()"))
     if HAVE_TORCH:
         assert ours == case(torch)
+
+
+def test_module_registries_are_plain_dicts_and_hook_registries_ordered():
+    def kinds(lib):
+        layer = lib.nn.Linear(1, 1)
+        return {name: type(getattr(layer, name)).__name__
+                for name in ("_parameters", "_buffers", "_modules", "_forward_hooks", "_forward_pre_hooks")}
+
+    assert kinds(ft) == {"_parameters": "dict", "_buffers": "dict", "_modules": "dict",
+                         "_forward_hooks": "OrderedDict", "_forward_pre_hooks": "OrderedDict"}
+    if HAVE_TORCH:
+        assert kinds(ft) == kinds(torch)
+    layer = nn.Linear(1, 1)
+    assert repr(layer._parameters.keys()) == "dict_keys(['weight', 'bias'])"

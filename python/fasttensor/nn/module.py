@@ -101,12 +101,13 @@ class Module:
         if args:
             raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were "
                             "given")
-        # object.__setattr__: our own __setattr__ consults these registries.
+        # object.__setattr__: our own __setattr__ consults these registries. Plain dicts, as PyTorch's
+        # (its hook registries are OrderedDicts: prepend=True moves a hook to the front).
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers_set", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", {})
         for registry in _HOOK_REGISTRIES:
             object.__setattr__(self, registry, OrderedDict())
 
