@@ -5,6 +5,7 @@ compares with PyTorch itself when it is installed."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -293,3 +294,25 @@ def test_module_registries_are_plain_dicts_and_hook_registries_ordered():
         assert kinds(ft) == kinds(torch)
     layer = nn.Linear(1, 1)
     assert repr(layer._parameters.keys()) == "dict_keys(['weight', 'bias'])"
+
+
+@pytest.mark.parametrize("call, expected", [
+    (lambda lib: lib.nn.functional.linear(lib.ones(2), None),
+     "linear(): argument 'weight' (position 2) must be Tensor, not NoneType"),
+    (lambda lib: lib.nn.functional.linear(None, lib.ones(2, 2)),
+     "linear(): argument 'input' (position 1) must be Tensor, not NoneType"),
+    (lambda lib: lib.nn.functional.relu(None), "relu(): argument 'input' (position 1) must be Tensor, not NoneType"),
+    (lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3), None),
+     "cross_entropy_loss(): argument 'target' (position 2) must be Tensor, not NoneType"),
+])
+def test_none_for_a_required_tensor_raises_torchs_error(call, expected):
+    assert raised(lambda: call(ft)) == ("TypeError", expected)
+    if HAVE_TORCH:
+        assert raised(lambda: call(torch)) == ("TypeError", expected)
+
+
+def test_none_for_an_optional_tensor_is_accepted():
+    x = ft.tensor([[1.0, 2.0]])
+    assert F.linear(x, ft.tensor([[1.0, 1.0]]), None).tolist() == [[3.0]]
+    assert F.cross_entropy(ft.zeros(2, 2), ft.tensor([0, 1]), weight=None).item() == pytest.approx(math.log(2))
+    assert F.nll_loss(ft.zeros(2, 2), ft.tensor([0, 1]), weight=None).item() == 0.0

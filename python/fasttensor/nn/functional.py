@@ -39,12 +39,12 @@ def _pad_node_name(input, pad, mode="constant", value=None):
         return ("ReflectionPad" if mode == "reflect" else "ReplicationPad") + f"{len(pad) // 2}DBackward0"
     return None
 
-def _require_tensors(name: str, *arguments) -> None:
+def _require_tensors(name: str, *arguments, optional: Sequence[str] = ()) -> None:
     """PyTorch's argument-parser TypeError for the first of ``arguments`` ((param, value, position),
-    in order; an optional one given as None passes) that is not a tensor: "linear(): argument 'input'
-    (position 1) must be Tensor, not list". ``name`` is the ATen function PyTorch calls."""
+    in order) that is not a tensor: "linear(): argument 'input' (position 1) must be Tensor, not list".
+    ``name`` is the ATen function PyTorch calls; the params named in ``optional`` may be None."""
     for param, value, position in arguments:
-        if value is not None and not isinstance(value, Tensor):
+        if not isinstance(value, Tensor) and not (value is None and param in optional):
             raise _not_a_tensor(name, value, param, position)
 
 
@@ -130,7 +130,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    _require_tensors("cross_entropy_loss", ("input", input, 1), ("target", target, 2), ("weight", weight, 3))
+    _require_tensors("cross_entropy_loss", ("input", input, 1), ("target", target, 2), ("weight", weight, 3),
+                     optional=("weight",))
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     # PyTorch's rule: a target of input's shape holds probabilities.
@@ -225,7 +226,7 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
     That case is one fused C++ call. PyTorch also accepts a bias that broadcasts to
     the output (shape (1,), 0-d, (N, out), ...) and, without a bias, a 1-D weight
     (in,) giving (*,): those take matmul plus an add."""
-    _require_tensors("linear", ("input", input, 1), ("weight", weight, 2), ("bias", bias, 3))
+    _require_tensors("linear", ("input", input, 1), ("weight", weight, 2), ("bias", bias, 3), optional=("bias",))
     if _fused_linear_applies(input, weight, bias):
         return _C._linear(input, weight, bias)
     return _linear_broadcasting(input, weight, bias)
@@ -894,7 +895,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, siz
     target (N,), () or (N, d1, ...); 'mean' divides by the summed weights of the counted targets."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    _require_tensors("nll_loss_nd", ("input", input, 1), ("target", target, 2), ("weight", weight, 3))
+    _require_tensors("nll_loss_nd", ("input", input, 1), ("target", target, 2), ("weight", weight, 3),
+                     optional=("weight",))
     if not input.is_floating_point():
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_scalar_type_name(input)}'")
     _check_class_targets(input, target, weight)
