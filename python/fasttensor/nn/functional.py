@@ -62,7 +62,6 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy",
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(input, 0) elementwise."""
-    _require_tensors("relu", ("input", input, 1))  # (the binding's own error names numpy.ndarray 'ndarray')
     return _C.relu_(input) if inplace else _C.relu(input)
 
 
