@@ -183,9 +183,7 @@ void refresh_view_slow(const Tensor& t) {
         gg = ops::sum(gg, {d}, /*keepdim=*/true);
         region_shape[d] = 1;
       }
-    Tensor gb = ops::zeros(base_shape, g->dtype(), g->device());
-    backend(g->device()).copy(make_view(gb, region_shape, strides, offset), gg);
-    return std::vector<Tensor>{gb};
+    return std::vector<Tensor>{ops::embed_region(gg, base_shape, region_shape, strides, offset)};
   });
   if (t->retains_grad()) t->grad_fn()->retained_output = t;
 }

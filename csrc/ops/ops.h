@@ -65,6 +65,10 @@ Tensor to_dtype(const Tensor& a, DType dt);
 Tensor to_device(const Tensor& a, const Device& d);
 // dst[...] = src broadcast to dst's shape (dtype converted). Returns dst.
 Tensor copy_(const Tensor& dst, const Tensor& src);
+// g placed into zeros of shape `outer` at the region (shape, strides, offset) of a contiguous tensor:
+// a view's gradient laid onto its base. Differentiable (its backward reads the region back), so
+// gradients through views stay differentiable under create_graph.
+Tensor embed_region(const Tensor& g, const Shape& outer, const Shape& shape, const Shape& strides, int64_t offset);
 // An in-place op written as its out-of-place result copied into self: self's
 // node takes the result's name (sin_ leaves SinBackward0, as PyTorch's, not
 // CopyBackwards; into a view, CopySlices as PyTorch's). Returns self.

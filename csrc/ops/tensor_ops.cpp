@@ -87,6 +87,10 @@ Tensor embed_region(const Tensor& r, const Region& reg) {
 
 }  // namespace
 
+Tensor embed_region(const Tensor& g, const Shape& outer, const Shape& shape, const Shape& strides, int64_t offset) {
+  return embed_region(g, Region{outer, shape, strides, offset});
+}
+
 Tensor commit_inplace(const Tensor& self, const Tensor& r) {
   // check_inplace let it through when self itself does not require grad.
   if (self->multi_output_view >= 0 && r->requires_grad() && autograd::is_grad_enabled())
@@ -141,8 +145,10 @@ Tensor commit_inplace(const Tensor& self, const Tensor& r) {
   if (base->retains_grad() && base->grad_fn()) base->grad_fn()->retained_output.reset();
   base->set_grad_fn(new_base->grad_fn());
   if (base->retains_grad()) base->grad_fn()->retained_output = base;
-  self->set_grad_fn(r->grad_fn());
-  keep_retained();
+  // The view's own history now runs through its base's CopySlices, as PyTorch's (AsStridedBackward0): made
+  // from the base as for any view whose base changed in place.
+  self->view_version = self->version() - 1;
+  autograd::refresh_view_slow(self);
   return self;
 }
 
