@@ -353,10 +353,13 @@ def test_grad_mode_decorators_without_parentheses(m):
     assert not inf(x).requires_grad
 
 
-def test_no_grad_rejects_arguments():
-    # torch 2.13 accepts no_grad(5) (it fails only when called); fasttensor raises at once.
-    with pytest.raises(TypeError):
-        fasttensor.no_grad(5)
+def test_no_grad_with_a_non_callable_fails_when_called():
+    # As torch 2.13: no_grad(5) decorates 5; calling the result raises Python's TypeError.
+    libs = [fasttensor] + ([helpers.torch] if HAVE_TORCH else [])
+    for m in libs:
+        wrapped = m.no_grad(5)
+        with pytest.raises(TypeError, match="^'int' object is not callable$"):
+            wrapped()
 
 
 # --- 12. clamp with tensor bounds --------------------------------------------------------------

@@ -3,127 +3,22 @@ The tape and the engine are C++ (csrc/autograd)."""
 
 from __future__ import annotations
 
-import functools
-from typing import Optional, Sequence, Union
+import warnings
+from collections.abc import Mapping
+from typing import Optional
 
 from .. import _C
+from .._warn_once import warn_once
+from . import grad_mode
+from .grad_mode import (_inference_mode_enabled, enable_grad, inference_mode, no_grad,  # noqa: F401
+                        set_grad_enabled)
 from .gradcheck import gradcheck
 
 Tensor = _C.Tensor
 
 
-class _DecoratorContextManager:
-    """Base of no_grad / enable_grad / set_grad_enabled: context manager and decorator."""
-
-    _mode: bool
-
-    def __enter__(self) -> None:  # `with no_grad() as g` binds None, as in PyTorch
-        self._prev = _C.is_grad_enabled()
-        _C.set_grad_enabled(self._mode)
-
-    def __exit__(self, *exc) -> None:
-        _C.set_grad_enabled(self._prev)
-
-    def __call__(self, orig_func):  # PyTorch's parameter name, which its TypeError names
-        @functools.wraps(orig_func)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return orig_func(*args, **kwargs)
-
-        return wrapper
-
-
-class _NoArgsMode(_DecoratorContextManager):
-    """no_grad / enable_grad: also usable as a decorator without parentheses."""
-
-    def __new__(cls, orig_func=None):
-        if orig_func is None:
-            return super().__new__(cls)
-        if not callable(orig_func):
-            raise TypeError(f"{cls.__name__}() takes no arguments")
-        return cls()(orig_func)
-
-
-class no_grad(_NoArgsMode):
-    """Ops inside record no graph (parameter updates, evaluation)."""
-
-    _mode = False
-
-
-class enable_grad(_NoArgsMode):
-    """Turns recording back on inside a no_grad block."""
-
-    _mode = True
-
-
-_inference_mode = [False]  # inside inference_mode(True), until its exit or an inference_mode(False)
-
-
-def _inference_mode_enabled() -> bool:
-    return _inference_mode[0]
-
-
-class inference_mode(_DecoratorContextManager):
-    """Like no_grad (fasttensor has no separate inference tensors); is_inference_mode_enabled()
-    says whether one is active."""
-
-    _mode = False
-
-    def __new__(cls, mode=True):
-        if callable(mode):  # @inference_mode without parentheses
-            return cls()(mode)
-        return super().__new__(cls)
-
-    def __init__(self, mode: bool = True):
-        self._mode = not mode
-
-    def __enter__(self) -> None:
-        super().__enter__()
-        self._prev_inference = _inference_mode[0]
-        _inference_mode[0] = not self._mode
-
-    def __exit__(self, *exc) -> None:
-        _inference_mode[0] = self._prev_inference
-        super().__exit__(*exc)
-
-    def __call__(self, orig_func):
-        mode = not self._mode
-
-        @functools.wraps(orig_func)
-        def wrapper(*args, **kwargs):
-            with inference_mode(mode):
-                return orig_func(*args, **kwargs)
-
-        return wrapper
-
-
-class set_grad_enabled(_DecoratorContextManager):
-    """set_grad_enabled(False) switches grad mode at once and, used with `with`, restores it after."""
-
-    def __init__(self, mode: bool):
-        self._prev = _C.is_grad_enabled()
-        self._mode = bool(mode)
-        _C.set_grad_enabled(self._mode)
-
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, *exc) -> None:
-        _C.set_grad_enabled(self._prev)
-
-    def __call__(self, orig_func):
-        mode = self._mode
-        _C.set_grad_enabled(self._prev)
-
-        @functools.wraps(orig_func)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return orig_func(*args, **kwargs)
-
-        return wrapper
-
-
 def _as_list(x) -> list:
+    """A tensor or an iterable of tensors as a list (None: empty)."""
     if x is None:
         return []
     if isinstance(x, Tensor):
@@ -131,59 +26,152 @@ def _as_list(x) -> list:
     return list(x)
 
 
+def _grad_list(grads, n_outputs: int) -> list:
+    """grad_tensors / grad_outputs as a list: None for each output, a tensor for the one output, else
+    the items of the iterable (a number is not one: TypeError "'float' object is not iterable")."""
+    if grads is None:
+        return [None] * n_outputs
+    if isinstance(grads, Tensor):
+        return [grads]
+    return list(grads)
+
+
+def _inputs_list(inputs, fn_name: str) -> list:
+    """backward's / grad's `inputs`: a tensor, an iterable of tensors or a dict (its values); never empty."""
+    if isinstance(inputs, Tensor):
+        return [inputs]
+    if type(inputs) is dict:
+        ins = list(inputs.values())
+    elif isinstance(inputs, Mapping):
+        raise TypeError(f"`inputs` argument to `{fn_name}()` must be a dict, not {type(inputs).__name__}. Other "
+                        f"Mapping types are not supported.")
+    else:
+        ins = list(inputs)
+    if not ins:
+        raise RuntimeError(f"`inputs` argument to `{fn_name}()` cannot be empty.")
+    return ins
+
+
 def _grads_for(outputs: list, grad_outputs: list) -> list:
+    """The gradient for each output: the one given, or ones for a scalar output that requires grad
+    (the engine refuses an output that does not). Extra entries of either list are dropped here; the
+    caller compares the counts."""
     grads = []
-    for i, out in enumerate(outputs):
-        g = grad_outputs[i] if i < len(grad_outputs) else None
+    for out, g in zip(outputs, grad_outputs):
         if g is None:
-            if out.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = _C._full(list(out.shape), 1, out.dtype, out.device, False)
+            if out.requires_grad:
+                if out.numel() != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if not out.dtype.is_floating_point:
+                    raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
+                                       f"{out.dtype}")
+                g = _C._full(list(out.shape), 1, out.dtype, out.device, False)
+        elif not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         grads.append(g)
     return grads
+
+
+def _check_counts(outputs: list, grads: list) -> None:
+    if len(outputs) != len(grads):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
+
+
+def _check_all_require_grad(grads: list) -> None:
+    """The engine's error for an output left without a gradient: only one that does not require grad
+    gets none (_grads_for), and the engine refuses it."""
+    for i, g in enumerate(grads):
+        if g is None:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
 
 
 def backward(tensors, grad_tensors=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
              grad_variables=None, inputs=None) -> None:
     """Accumulates gradients of `tensors` into the leaves' .grad (only into `inputs`' when given)."""
+    if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError("`grad_tensors` and `grad_variables` (deprecated) arguments both passed to "
+                               "`backward()`. Please only use `grad_tensors`.")
+        grad_tensors = grad_variables
+    ins = None if inputs is None else _inputs_list(inputs, "backward")
     outputs = _as_list(tensors)
-    grads = _grads_for(outputs, _as_list(grad_tensors if grad_tensors is not None else grad_variables))
-    keep = create_graph if retain_graph is None else retain_graph
-    if inputs is None:
+    grads = _grads_for(outputs, _grad_list(grad_tensors, len(outputs)))
+    _check_counts(outputs, grads)
+    _check_all_require_grad(grads)
+    keep = bool(create_graph if retain_graph is None else retain_graph)
+    create_graph = bool(create_graph)
+    if create_graph:  # as PyTorch's engine, once per process
+        warn_once("Using backward() with create_graph=True will create a reference cycle between the parameter "
+                  "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
+                  "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
+                  "of your parameters to None after use to break the cycle and avoid the leak.", stacklevel=3)
+    if ins is None:
         _C._run_backward(outputs, grads, keep, create_graph, [], False)
         return
-    ins = _as_list(inputs)
-    if not ins:
-        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
     got = _C._run_backward(outputs, grads, keep, create_graph, ins, True)
     with set_grad_enabled(create_graph):
         for t, g in zip(ins, got):
             if g is not None:
-                t.grad = g.clone() if t.grad is None and not create_graph else (g if t.grad is None else t.grad + g)
+                old = _grad_quietly(t)
+                t.grad = g.clone() if old is None and not create_graph else (g if old is None else old + g)
+
+
+def _grad_quietly(t: Tensor):
+    """t.grad without the warning that reading a non-leaf's unset .grad gives (backward(inputs=...) fills
+    it for a non-leaf input, as PyTorch's)."""
+    if t.is_leaf or t.retains_grad:
+        return t.grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return t.grad
+
+
+def _tensor_backward(self: Tensor, gradient=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
+                     inputs=None) -> None:
+    """Tensor.backward: autograd.backward of this tensor (see there)."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: Optional[bool] = None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused: Optional[bool] = None, is_grads_batched: bool = False,
          materialize_grads: bool = False):
     """Gradients of outputs w.r.t. inputs, returned (not accumulated into .grad). is_grads_batched: each
-    grad_output has a leading batch dimension, one backward per entry, the results stacked."""
+    grad_output has a leading batch dimension, one backward per entry, the results stacked. `inputs` a
+    dict: the gradients come as a dict with its keys."""
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
                          "allow_unused=False.")
+    if allow_unused is None:
+        allow_unused = materialize_grads
     outs = _as_list(outputs)
-    ins = _as_list(inputs)
-    if not ins:
-        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    ins = _inputs_list(inputs, "grad")
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use fasttensor.autograd.backward.",
+                      FutureWarning, stacklevel=2)
     if is_grads_batched:
-        return _batched_grad(outs, ins, _as_list(grad_outputs), retain_graph, create_graph, allow_unused,
-                             materialize_grads)
-    grads = _grads_for(outs, _as_list(grad_outputs))
-    keep = create_graph if retain_graph is None else retain_graph
-    result = _C._run_backward(outs, grads, keep, create_graph, ins, bool(allow_unused) or materialize_grads)
-    if materialize_grads:
-        result = [g if g is not None else _C._full(list(i.shape), 0, i.dtype, i.device, create_graph)
-                  for g, i in zip(result, ins)]
-    return tuple(result)
+        result = _batched_grad(outs, ins, _as_list(grad_outputs), retain_graph, create_graph, allow_unused,
+                               materialize_grads)
+    else:
+        grads = _grads_for(outs, _grad_list(grad_outputs, len(outs)))
+        _check_counts(outs, grads)
+        _check_all_require_grad(grads)
+        keep = bool(create_graph if retain_graph is None else retain_graph)
+        # Unused inputs are found here, to name the first one's index as PyTorch does.
+        result = _C._run_backward(outs, grads, keep, bool(create_graph), ins, True)
+        if not allow_unused:
+            for i, g in enumerate(result):
+                if g is None:
+                    raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in "
+                                       f"the graph. Set allow_unused=True if this is the desired behavior.")
+        if materialize_grads:
+            result = [g if g is not None else _C._full(list(i.shape), 0, i.dtype, i.device, bool(create_graph))
+                      for g, i in zip(result, ins)]
+        result = tuple(result)
+    if type(inputs) is dict:
+        return dict(zip(inputs.keys(), result))
+    return result
 
 
 def _batched_grad(outs: list, ins: list, grad_outputs: list, retain_graph, create_graph: bool, allow_unused,
@@ -216,6 +204,10 @@ from . import functional  # noqa: E402 (uses grad and the grad modes above)
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "gradcheck", "Function",
            "FunctionCtx"]
+
+
+# Tensor.backward is autograd.backward (the binding's own form skips its argument checks and warning).
+Tensor.backward = _tensor_backward
 
 
 def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802 - PyTorch's name

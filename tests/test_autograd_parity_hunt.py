@@ -1,0 +1,260 @@
+"""The autograd user API against PyTorch 2.13, a differential hunt: backward() and autograd.grad's
+argument errors and warnings, the grad-mode switches (as context managers, decorators, on generators),
+hooks and autograd.Function. Each case states PyTorch's answer, checked on fasttensor, and on PyTorch
+itself when it is installed (the release the expectations are written for)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import fasttensor as ft
+
+from helpers import TORCH_IS_REFERENCE, torch
+
+LIBS = [ft] + ([torch] if TORCH_IS_REFERENCE else [])
+
+
+def raised(fn):
+    """(exception type name, message) of what fn() raises, with fasttensor's name as torch's; None if
+    it returns."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__, str(e).replace("fasttensor", "torch")
+    return None
+
+
+def warned(fn):
+    """The (category name, message) of each warning fn() gives, with fasttensor's name as torch's and
+    PyTorch's '(Triggered internally at <its build path>)' suffix left out."""
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        fn()
+    return [(w.category.__name__, str(w.message).replace("fasttensor", "torch").split(" (Triggered internally")[0])
+            for w in got]
+
+
+# --- errors of backward() and autograd.grad --------------------------------------------------------------------
+
+def _leaf(m):
+    return m.arange(4.0, requires_grad=True)
+
+
+BACKWARD_ERRORS = [
+    # (case, PyTorch 2.13's exception, or None where it raises none)
+    ("non-scalar without gradient", lambda m: (_leaf(m) * 2).backward(),
+     ("RuntimeError", "grad can be implicitly created only for scalar outputs")),
+    ("non-scalar without grad and no grad_fn", lambda m: m.arange(4.0).backward(),
+     ("RuntimeError", "element 0 of tensors does not require grad and does not have a grad_fn")),
+    ("gradient a Python number", lambda m: (_leaf(m) * 2).sum().backward(2.0),
+     ("TypeError", "'float' object is not iterable")),
+    ("gradient a list of a number", lambda m: (_leaf(m) * 2).sum().backward([2.0]),
+     ("TypeError", "gradients can be either Tensors or None, but got float")),
+    ("gradients beyond the outputs are ignored",
+     lambda m: (_leaf(m) * 2).sum().backward([m.tensor(1.0), m.tensor(1.0)]), None),
+    ("inputs=[]", lambda m: (_leaf(m) * 2).sum().backward(inputs=[]),
+     ("RuntimeError", "`inputs` argument to `backward()` cannot be empty.")),
+    ("autograd.backward inputs=()", lambda m: m.autograd.backward((_leaf(m) * 2).sum(), inputs=()),
+     ("RuntimeError", "`inputs` argument to `backward()` cannot be empty.")),
+    ("autograd.backward grad_tensors and grad_variables",
+     lambda m: m.autograd.backward((_leaf(m) * 2).sum(), m.tensor(1.0), grad_variables=m.tensor(1.0)),
+     ("RuntimeError", "`grad_tensors` and `grad_variables` (deprecated) arguments both passed to `backward()`. "
+                      "Please only use `grad_tensors`.")),
+    ("grad: an unused input names its index",
+     lambda m: m.autograd.grad((_leaf(m) * 2).sum(), [_leaf(m)[0:1].detach().requires_grad_(), _leaf(m)]),
+     ("RuntimeError", "The differentiated Tensor at index 0 appears to not have been used in the graph. Set "
+                      "allow_unused=True if this is the desired behavior.")),
+    ("grad: the second input unused",
+     lambda m: (lambda x: m.autograd.grad((x * 2).sum(), [x, m.ones(2, requires_grad=True)]))(_leaf(m)),
+     ("RuntimeError", "The differentiated Tensor at index 1 appears to not have been used in the graph. Set "
+                      "allow_unused=True if this is the desired behavior.")),
+    ("grad: fewer grad_outputs than outputs",
+     lambda m: (lambda x: m.autograd.grad([x * 2, x * 3], x, grad_outputs=[m.ones(4)]))(_leaf(m)),
+     ("RuntimeError", "got 2 tensors and 1 gradients")),
+    ("grad: inputs a Mapping that is not a dict",
+     lambda m: (lambda x: m.autograd.grad((x * 2).sum(), __import__("types").MappingProxyType({"x": x})))(_leaf(m)),
+     ("TypeError", "`inputs` argument to `grad()` must be a dict, not mappingproxy. Other Mapping types are not "
+                   "supported.")),
+    ("grad: inputs={}", lambda m: m.autograd.grad((_leaf(m) * 2).sum(), {}),
+     ("RuntimeError", "`inputs` argument to `grad()` cannot be empty.")),
+]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("name,case,expected", BACKWARD_ERRORS, ids=[c[0] for c in BACKWARD_ERRORS])
+def test_backward_and_grad_errors(m, name, case, expected):
+    assert raised(lambda: case(m)) == expected
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_gradient_given_in_a_list(m):
+    # A one-tensor list as backward's gradient works as the tensor itself.
+    x = _leaf(m)
+    (x * x).backward([m.ones(4) * 2])
+    assert x.grad.tolist() == [0.0, 4.0, 8.0, 12.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_grad_with_dict_inputs_returns_a_dict(m):
+    x, w = _leaf(m), m.ones(4, requires_grad=True)
+    got = m.autograd.grad((x * w * w).sum(), {"w": w, "x": x})
+    assert list(got) == ["w", "x"]
+    assert got["w"].tolist() == [0.0, 2.0, 4.0, 6.0] and got["x"].tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_backward_inputs_fills_a_non_leaf_quietly(m):
+    # backward(inputs=[h]) for a non-leaf h fills h.grad, no warning on the way.
+    x = _leaf(m)
+    h = x * 2
+    assert warned(lambda: (h * h).sum().backward(inputs=[h])) == []
+    assert h.grad.tolist() == [0.0, 4.0, 8.0, 12.0] and x.grad is None
+
+
+CREATE_GRAPH_WARNING = ("UserWarning", "Using backward() with create_graph=True will create a reference cycle "
+                        "between the parameter and its gradient which can cause a memory leak. We recommend using "
+                        "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+                        "make sure to reset the .grad fields of your parameters to None after use to break the "
+                        "cycle and avoid the leak.")
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_backward_with_create_graph_warns_once(m):
+    prev = m.is_warn_always_enabled()
+    m.set_warn_always(True)  # PyTorch warns once per process; this makes it every time
+    try:
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        assert warned(lambda: (x ** 3).sum().backward(create_graph=True)) == [CREATE_GRAPH_WARNING]
+        assert warned(lambda: m.autograd.backward((x ** 3).sum(), create_graph=True)) == [CREATE_GRAPH_WARNING]
+        assert warned(lambda: m.autograd.grad((x ** 3).sum(), x, create_graph=True)) == []  # grad: no cycle
+        assert warned(lambda: (x ** 3).sum().backward()) == []
+    finally:
+        m.set_warn_always(prev)
+    assert x.grad.tolist() == [9.0, 36.0]  # 3x^2 from each of the three backward calls
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_deprecated_arguments_warn(m):
+    x = _leaf(m)
+    assert warned(lambda: m.autograd.grad((x * x).sum(), x, only_inputs=False)) == [
+        ("FutureWarning", "only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                          "gradient for other parts of the graph, please use torch.autograd.backward.")]
+    assert warned(lambda: m.autograd.backward((x * x).sum(), grad_variables=m.tensor(2.0))) == [
+        ("FutureWarning", "`grad_variables` is deprecated. Use `grad_tensors` instead.")]
+    assert x.grad.tolist() == [0.0, 4.0, 8.0, 12.0]  # grad_variables counted as grad_tensors
+
+
+# --- grad-mode switches ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_grad_modes_live_in_autograd_grad_mode(m):
+    assert m.no_grad is m.autograd.grad_mode.no_grad and m.enable_grad is m.autograd.grad_mode.enable_grad
+    assert m.set_grad_enabled is m.autograd.grad_mode.set_grad_enabled
+    assert m.inference_mode is m.autograd.grad_mode.inference_mode
+    assert repr(m.no_grad()).replace("fasttensor", "torch").startswith("<torch.autograd.grad_mode.no_grad object at")
+    try:
+        s = m.set_grad_enabled(False)
+        assert repr(s).replace("fasttensor", "torch") == "torch.autograd.grad_mode.set_grad_enabled(mode=False)"
+        assert str(s) == repr(s) and s.mode is False and not m.is_grad_enabled()
+    finally:
+        m.set_grad_enabled(True)
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("value,type_name", [("a", "str"), (1, "int"), (None, "NoneType")])
+def test_set_grad_enabled_takes_only_a_bool(m, value, type_name):
+    try:
+        assert raised(lambda: m.set_grad_enabled(value)) == (
+            "TypeError", f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type_name}")
+        assert m.is_grad_enabled()
+    finally:
+        m.set_grad_enabled(True)
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_clone_of_a_switch(m):
+    assert type(m.no_grad().clone()) is m.no_grad
+    assert type(m.enable_grad().clone()) is m.enable_grad
+    copy = m.inference_mode(False).clone()
+    assert type(copy) is m.inference_mode and copy.mode is False
+    s = m.set_grad_enabled(True)
+    assert s.clone().mode is True
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("switch", ["no_grad()", "no_grad", "set_grad_enabled(False)", "inference_mode()",
+                                    "inference_mode"])
+def test_decorated_generator_switches_only_inside_its_steps(m, switch):
+    deco = eval("m." + switch)  # noqa: S307 - one of the cases above
+    seen = []
+
+    @deco
+    def gen(x):
+        got = yield x * 2
+        seen.append((got, m.is_grad_enabled()))
+        try:
+            yield x * 3
+        except ValueError as e:
+            seen.append((str(e), m.is_grad_enabled()))
+            yield 5
+        return "done"
+
+    x = m.ones(2, requires_grad=True)
+    g = gen(x)
+    first = next(g)
+    assert not first.requires_grad and m.is_grad_enabled()  # the caller's mode between the steps
+    assert not g.send("sent").requires_grad
+    assert g.throw(ValueError("thrown")) == 5
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    assert stop.value.value == "done"
+    assert seen == [("sent", False), ("thrown", False)]
+    assert gen.__name__ == "gen"
+
+    def outer():
+        result = yield from gen(x)
+        return result
+
+    assert len(list(outer())) == 2
+    h = gen(x)
+    next(h)
+    h.close()
+    assert m.is_grad_enabled()
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_no_grad_around_a_generator_is_left_between_steps(m):
+    @m.enable_grad()
+    def gen():
+        yield m.is_grad_enabled()
+
+    with m.no_grad():
+        assert list(gen()) == [True]
+        assert not m.is_grad_enabled()
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_decorating_a_class_is_deprecated(m):
+    class A:
+        def __init__(self, v):
+            self.v = v
+
+    with pytest.warns(FutureWarning, match="^Decorating classes is deprecated and will be disabled in future "
+                                           "versions. You should only decorate functions or methods. To preserve "
+                                           "the current behavior of class decoration, you can directly decorate "
+                                           "the `__init__` method and nothing else.$"):
+        make = m.no_grad(A)
+    assert make(3).v == 3 and not isinstance(make, type)
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_inference_mode_false_turns_grad_on(m):
+    with m.no_grad():
+        with m.inference_mode(False):
+            assert m.is_grad_enabled() and not m.is_inference_mode_enabled()
+        assert not m.is_grad_enabled()
+    with m.inference_mode():
+        assert m.is_inference_mode_enabled() and not m.is_grad_enabled()
+    assert m.is_grad_enabled() and not m.is_inference_mode_enabled()
