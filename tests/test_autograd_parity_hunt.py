@@ -258,3 +258,88 @@ def test_inference_mode_false_turns_grad_on(m):
     with m.inference_mode():
         assert m.is_inference_mode_enabled() and not m.is_grad_enabled()
     assert m.is_grad_enabled() and not m.is_inference_mode_enabled()
+
+
+# --- tensor hooks --------------------------------------------------------------------------------------------------
+
+def _named_hook(g):
+    return g[:2]
+
+
+class _CallableHook:
+    def __call__(self, g):
+        return g[:2]
+
+
+HOOK_ERRORS = [
+    # (hook, leaf or non-leaf, PyTorch 2.13's exception from backward)
+    ("a number", lambda m: lambda g: 3, True, ("TypeError", "expected Variable, but hook returned 'int'")),
+    ("a list", lambda m: lambda g: [1.0], False, ("TypeError", "expected Variable, but hook returned 'list'")),
+    ("another size", lambda m: lambda g: m.ones(2), True, ("RuntimeError", "hook '<lambda>' has changed the size "
+                                                                           "of value")),
+    ("another shape", lambda m: lambda g: g.reshape(1, 3), False, ("RuntimeError", "hook '<lambda>' has changed the "
+                                                                                   "size of value")),
+    ("named function", lambda m: _named_hook, True, ("RuntimeError", "hook '_named_hook' has changed the size of "
+                                                                     "value")),
+    ("callable object", lambda m: _CallableHook(), True, ("RuntimeError", "hook '<unknown>' has changed the size "
+                                                                          "of value")),
+    ("another dtype", lambda m: lambda g: g.double(), True,
+     ("RuntimeError", "hook '<lambda>' has changed the type of value (was torch.FloatTensor got torch.DoubleTensor)")),
+    ("an integer tensor", lambda m: lambda g: m.tensor([1, 2, 3]), False,
+     ("RuntimeError", "hook '<lambda>' has changed the type of value (was torch.FloatTensor got torch.LongTensor)")),
+    ("not callable", lambda m: 3, True, ("TypeError", "'int' object is not callable")),
+]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("name,make_hook,leaf,expected", HOOK_ERRORS, ids=[c[0] for c in HOOK_ERRORS])
+def test_hook_results_are_checked(m, name, make_hook, leaf, expected):
+    x = m.arange(3.0, requires_grad=True)
+    t = x if leaf else x * 2
+    t.register_hook(make_hook(m))  # taken (even a non-callable); backward finds the fault
+    assert raised(lambda: (t * t).sum().backward()) == expected
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_post_accumulate_grad_hook(m):
+    x, w = m.arange(3.0, requires_grad=True), m.ones(3, requires_grad=True)
+    seen = []
+    handle = x.register_post_accumulate_grad_hook(lambda p: seen.append((p is x, p.grad.tolist())))
+    (x * x * w).sum().backward()
+    (x * x * w).sum().backward()
+    assert seen == [(True, [0.0, 2.0, 4.0]), (True, [0.0, 4.0, 8.0])]  # .grad as accumulated
+    m.autograd.grad((x * x).sum(), x)  # fills no .grad: no call
+    (x * w).sum().backward(inputs=[w])  # no gradient for x: no call
+    assert len(seen) == 2
+    handle.remove()
+    (x * x).sum().backward()
+    assert len(seen) == 2
+
+    # The optimizer-in-backward pattern: the hook steps and clears the leaf's gradient.
+    p = m.ones(2, requires_grad=True)
+    def step(q):
+        q.data.sub_(q.grad)
+        q.grad = None
+
+    p.register_post_accumulate_grad_hook(step)
+    (p * m.tensor([1.0, 2.0])).sum().backward()
+    assert p.tolist() == [0.0, -1.0] and p.grad is None
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_post_accumulate_grad_hook_refusals(m):
+    x = m.arange(3.0, requires_grad=True)
+    assert raised(lambda: (x * 2).register_post_accumulate_grad_hook(print)) == (
+        "RuntimeError", "post accumulate grad hooks cannot be registered on non-leaf tensors")
+    assert raised(lambda: m.arange(3.0).register_post_accumulate_grad_hook(print)) == (
+        "RuntimeError", "cannot register a hook on a tensor that doesn't require gradient")
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("result,expected", [
+    ("tensor", ("RuntimeError", "Tensor post accumulate grad hooks should return None.")),
+    (5, ("TypeError", "expected Variable, but hook returned 'int'"))])
+def test_post_accumulate_grad_hook_must_return_none(m, result, expected):
+    x = m.arange(3.0, requires_grad=True)
+    x.register_post_accumulate_grad_hook(lambda p: m.ones(3) if result == "tensor" else result)
+    assert raised(lambda: (x * x).sum().backward()) == expected

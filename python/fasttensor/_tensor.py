@@ -451,12 +451,44 @@ strided = _Layout()
 
 
 def _register_hook(self: Tensor, hook):
-    """hook(grad) runs when this tensor's gradient is computed; a tensor it returns replaces the gradient."""
-    if not callable(hook):
-        raise TypeError(f"register_hook(): hook must be callable, not {type(hook).__name__}")
+    """hook(grad) runs when this tensor's gradient is computed; a tensor it returns replaces the gradient
+    (it must keep the gradient's type and size, as PyTorch checks). A hook that is not callable is taken,
+    and fails when backward calls it, as in PyTorch."""
     from .utils.hooks import RemovableHandle
 
-    hook_id = self._register_hook(hook)
+    def checked(grad):
+        result = hook(grad)
+        if result is None:
+            return None
+        if not isinstance(result, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+        name = getattr(hook, "__name__", "<unknown>")
+        if result.dtype != grad.dtype or result.device != grad.device:
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.type()} got "
+                               f"{result.type()})")
+        if result.shape != grad.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        return result
+
+    hook_id = self._register_hook(checked)
+    return RemovableHandle(on_remove=lambda: self._remove_hook(hook_id))
+
+
+def _register_post_accumulate_grad_hook(self: Tensor, hook):
+    """hook(tensor) runs once backward has accumulated this leaf's gradient into .grad. PyTorch calls it
+    right after the accumulation; here it runs when the backward call (not autograd.grad, which
+    accumulates nothing) has finished, in the order the leaves got their gradients."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if not self.is_leaf:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    from . import autograd
+    from .utils.hooks import RemovableHandle
+
+    def note_arrival(grad):
+        autograd._note_accumulated(self, hook)
+
+    hook_id = self._register_hook(note_arrival)
     return RemovableHandle(on_remove=lambda: self._remove_hook(hook_id))
 
 
@@ -503,6 +535,7 @@ def _apply_methods() -> None:
     T.new_full = _new_full
     T.new_empty = _new_empty
     T.register_hook = _register_hook
+    T.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
     T.resize_ = _resize_
     T.resize_as_ = lambda self, other: _resize_(self, *other.shape)
     T.new = _new

@@ -106,15 +106,43 @@ def backward(tensors, grad_tensors=None, retain_graph: Optional[bool] = None, cr
                   "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
                   "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
                   "of your parameters to None after use to break the cycle and avoid the leak.", stacklevel=3)
-    if ins is None:
-        _C._run_backward(outputs, grads, keep, create_graph, [], False)
-        return
-    got = _C._run_backward(outputs, grads, keep, create_graph, ins, True)
-    with set_grad_enabled(create_graph):
-        for t, g in zip(ins, got):
-            if g is not None:
-                old = _grad_quietly(t)
-                t.grad = g.clone() if old is None and not create_graph else (g if old is None else old + g)
+    with _collecting_accumulated() as accumulated:
+        if ins is None:
+            _C._run_backward(outputs, grads, keep, create_graph, [], False)
+        else:
+            got = _C._run_backward(outputs, grads, keep, create_graph, ins, True)
+            with set_grad_enabled(create_graph):
+                for t, g in zip(ins, got):
+                    if g is not None:
+                        old = _grad_quietly(t)
+                        t.grad = g.clone() if old is None and not create_graph else (g if old is None else old + g)
+    for tensor, hook in accumulated:
+        result = hook(tensor)
+        if result is not None:  # PyTorch's checks of a hook's result (a tensor is refused after them)
+            if not isinstance(result, Tensor):
+                raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+
+
+# Post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook): a leaf's gradient hook notes
+# (leaf, hook) in the list of the innermost backward call running; that call runs the hooks once its
+# gradients are in .grad. Calls of autograd.grad (which fill no .grad) collect into a list of their own
+# that nobody runs.
+_accumulating: list = []
+
+
+class _collecting_accumulated:
+    def __enter__(self) -> list:
+        _accumulating.append([])
+        return _accumulating[-1]
+
+    def __exit__(self, *exc) -> None:
+        _accumulating.pop()
+
+
+def _note_accumulated(tensor: Tensor, hook) -> None:
+    if _accumulating:
+        _accumulating[-1].append((tensor, hook))
 
 
 def _grad_quietly(t: Tensor):
@@ -159,7 +187,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: Optional[bool] = None
         _check_all_require_grad(grads)
         keep = bool(create_graph if retain_graph is None else retain_graph)
         # Unused inputs are found here, to name the first one's index as PyTorch does.
-        result = _C._run_backward(outs, grads, keep, bool(create_graph), ins, True)
+        with _collecting_accumulated():  # grad accumulates nothing: no post-accumulate hook runs
+            result = _C._run_backward(outs, grads, keep, bool(create_graph), ins, True)
         if not allow_unused:
             for i, g in enumerate(result):
                 if g is None:
