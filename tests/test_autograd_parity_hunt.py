@@ -343,3 +343,128 @@ def test_post_accumulate_grad_hook_must_return_none(m, result, expected):
     x = m.arange(3.0, requires_grad=True)
     x.register_post_accumulate_grad_hook(lambda p: m.ones(3) if result == "tensor" else result)
     assert raised(lambda: (x * x).sum().backward()) == expected
+
+
+# --- autograd.Function -------------------------------------------------------------------------------------------
+
+def _square(m, decorate_backward=lambda f: f):
+    """A Function computing x**2 whose backward is decorated as asked."""
+
+    class Square(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 2
+
+        @staticmethod
+        @decorate_backward
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    return Square
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_function_ctx_is_named_as_the_node(m):
+    seen = []
+
+    class Exp(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            seen.append((type(ctx).__name__, isinstance(ctx, m.autograd.function.FunctionCtx)))
+            return x.exp()
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(type(ctx).__name__)
+            return g
+
+    Exp.apply(m.ones(1, requires_grad=True)).sum().backward()
+    Exp.apply(m.ones(1))
+    assert seen == [("ExpBackward", True), "ExpBackward", ("ExpBackward", True)]
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_function_instance_warns_and_refuses_calls(m):
+    square = _square(m)
+    with pytest.warns(DeprecationWarning, match=r"^<class '.*Square'> should not be instantiated. Methods on autograd "
+                                                r"functions are all static, so you should invoke them on the class "
+                                                r"itself. Instantiating an autograd function will raise an error in a "
+                                                r"future version of PyTorch.$"):
+        f = square()
+    assert raised(lambda: f(m.ones(1))) == (
+        "RuntimeError", "Legacy autograd function with non-static forward method is deprecated. Please use new-style "
+                        "autograd function with static forward method. (Example: "
+                        "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_function_with_vjp_instead_of_backward(m):
+    class Twice(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def vjp(ctx, g):
+            return g * 5
+
+    x = m.ones(2, requires_grad=True)
+    Twice.apply(x).sum().backward()
+    assert x.grad.tolist() == [5.0, 5.0]
+
+    class Both(Twice):
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    assert raised(lambda: Both.apply(x).sum().backward()) == (
+        "RuntimeError", "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should only "
+                        "implement one of them.")
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_once_differentiable(m):
+    square = _square(m, m.autograd.function.once_differentiable)
+    x = m.tensor([1.0, 3.0], requires_grad=True)
+    # A gradient without history: the backward's result has none either.
+    (g,) = m.autograd.grad(square.apply(x).sum(), x, create_graph=True)
+    assert g.tolist() == [2.0, 6.0] and not g.requires_grad
+    # A gradient with history (the product rule's x * dy): the result is marked, and differentiating it raises.
+    (g,) = m.autograd.grad((square.apply(x) * x).sum(), x, create_graph=True)
+    assert g.requires_grad and g.tolist() == [3.0, 27.0]
+    assert raised(lambda: g.sum().backward()) == (
+        "RuntimeError", "trying to differentiate twice a function that was marked with @once_differentiable")
+    # Without create_graph nothing changes.
+    square.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 6.0]
+
+
+# --- anomaly detection switches ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_anomaly_switches(m):
+    assert (m.is_anomaly_enabled(), m.is_anomaly_check_nan_enabled()) == (False, True)
+    with pytest.warns(UserWarning, match="^Anomaly Detection has been enabled. This mode will increase the runtime and "
+                                         "should only be enabled for debugging.$"):
+        with m.autograd.detect_anomaly(check_nan=False):
+            assert (m.is_anomaly_enabled(), m.is_anomaly_check_nan_enabled()) == (True, False)
+    assert (m.is_anomaly_enabled(), m.is_anomaly_check_nan_enabled()) == (False, True)
+    try:
+        m.autograd.set_detect_anomaly(True)
+        assert m.is_anomaly_enabled()
+        with m.autograd.set_detect_anomaly(False, check_nan=False):
+            assert (m.is_anomaly_enabled(), m.is_anomaly_check_nan_enabled()) == (False, False)
+        assert (m.is_anomaly_enabled(), m.is_anomaly_check_nan_enabled()) == (True, True)
+        # Detection changes no result.
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward()
+        assert x.grad.tolist() == [2.0, 4.0]
+    finally:
+        m.set_anomaly_enabled(False)
+    assert raised(lambda: m.set_anomaly_enabled(1)) == (
+        "TypeError", "set_anomaly_enabled(): argument 'enabled' (position 1) must be bool, not int")
+    assert raised(lambda: m.set_anomaly_enabled(True, "no")) == (
+        "TypeError", "set_anomaly_enabled(): argument 'check_nan' (position 2) must be bool, not str")
+    assert not m.is_anomaly_enabled()

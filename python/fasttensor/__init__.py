@@ -366,6 +366,10 @@ def set_num_interop_threads(n: "int") -> None:
     _num_interop_threads.update(value=_builtins.int(n), set=True)
 
 
+from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: E402
+                                    set_anomaly_enabled)
+
+
 def is_inference_mode_enabled() -> "bool":
     """Whether code runs inside inference_mode() (no_grad here: fasttensor makes no inference tensors)."""
     return autograd._inference_mode_enabled()

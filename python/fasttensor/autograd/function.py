@@ -29,6 +29,8 @@ its new grad_fn.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import Any, Optional, Tuple
 
 from .. import _C
@@ -90,15 +92,42 @@ class Function:
         this fills ctx from the inputs and the output."""
         raise NotImplementedError("setup_context is not implemented.")
 
+    # The other name of backward: a Function may define either (not both).
+    vjp = backward
+
     def __init__(self, *args, **kwargs):
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, "
+                      f"so you should invoke them on the class itself. Instantiating an autograd function will raise "
+                      f"an error in a future version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args, **kwargs):
         raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use new-style "
                            "autograd function with static forward method. (Example: "
                            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
 
     @classmethod
+    def _ctx_class(cls) -> type:
+        """The class of this Function's ctx: a FunctionCtx named as its node (``ExpBackward``), as in PyTorch,
+        where ctx is the node."""
+        ctx_cls = cls.__dict__.get("_backward_cls")
+        if ctx_cls is None:
+            ctx_cls = type(cls.__name__ + "Backward", (FunctionCtx,), {"_forward_cls": cls})
+            cls._backward_cls = ctx_cls
+        return ctx_cls
+
+    @classmethod
+    def _user_backward(cls):
+        """backward, or vjp where the Function defines that instead."""
+        backward_fn, vjp_fn = cls.backward, cls.vjp
+        if backward_fn is not Function.backward and vjp_fn is not Function.vjp:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not allowed. You should "
+                               "only implement one of them.")
+        return vjp_fn if vjp_fn is not Function.vjp else backward_fn
+
+    @classmethod
     def apply(cls, *args, **kwargs):
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx = FunctionCtx(needs)
+        ctx = cls._ctx_class()(needs)
         with no_grad():
             if cls.setup_context is not Function.setup_context:
                 out = cls.forward(*args, **kwargs)
@@ -142,7 +171,7 @@ class Function:
         def run_backward(grads, saved_now):
             ctx._unpacked = saved_now
             try:
-                return cls.backward(ctx, *grads)
+                return cls._user_backward()(ctx, *grads)
             finally:
                 ctx._unpacked = None
 
@@ -199,3 +228,38 @@ def _checked_dirty(ctx: FunctionCtx, args, outs) -> Tuple[Any, ...]:
             raise NotImplementedError("fasttensor: ctx.mark_dirty() of a view (an in-place custom Function on a "
                                       "view) is not supported")
     return tuple(t for t in ctx._dirty if any(t is a for a in args))
+
+
+class _DelayedError(Function):
+    """The node once_differentiable puts on a backward's results when a graph of them is being built: it
+    raises if that graph is ever differentiated."""
+
+    _grad_fn_name = "DelayedError"
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+def once_differentiable(fn):
+    """Decorator of a Function's backward that is not itself differentiable: it runs without recording a
+    graph, and where a graph was asked for (create_graph), differentiating its results raises."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args, **kwargs):
+        with no_grad():
+            outputs = fn(ctx, *args, **kwargs)
+        if not _C.is_grad_enabled():
+            return outputs
+        # Only gradients that require grad would have given the results a history.
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        outs = outputs if isinstance(outputs, tuple) else (outputs,)
+        marked = [o.detach().requires_grad_() if o is not None else None for o in outs]
+        return _DelayedError.apply(*marked)
+
+    return wrapper
