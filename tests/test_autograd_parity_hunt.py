@@ -468,3 +468,71 @@ def test_anomaly_switches(m):
     assert raised(lambda: m.set_anomaly_enabled(True, "no")) == (
         "TypeError", "set_anomaly_enabled(): argument 'check_nan' (position 2) must be bool, not str")
     assert not m.is_anomaly_enabled()
+
+
+# --- gradcheck and gradgradcheck ---------------------------------------------------------------------------------
+
+def _wrong_backward(m, factor):
+    """x * 2 whose backward claims the factor given."""
+
+    class Wrong(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * factor
+
+    return Wrong
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_gradcheck_failure_message_shows_both_jacobians(m):
+    x = m.ones(2, dtype=m.float64, requires_grad=True)
+    wrong = _wrong_backward(m, 3)
+    assert m.autograd.gradcheck(wrong.apply, (x,), raise_exception=False) is False
+    kind, message = raised(lambda: m.autograd.gradcheck(wrong.apply, (x,)))
+    assert kind == "GradcheckError"
+    assert message == ("Jacobian mismatch for output 0 with respect to input 0,\n"
+                       "numerical:tensor([[2.0000, 0.0000],\n        [0.0000, 2.0000]], dtype=torch.float64)\n"
+                       "analytical:tensor([[3., 0.],\n        [0., 3.]], dtype=torch.float64)\n")
+    assert m.autograd.gradcheck(_wrong_backward(m, 2).apply, x)
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_gradcheck_input_checks(m):
+    assert raised(lambda: m.autograd.gradcheck(lambda t: t * 2, (m.ones(2, dtype=m.float64),))) == (
+        "ValueError", "gradcheck expects at least one input tensor to require gradient, but none of them have "
+                      "requires_grad=True.")
+    x = m.tensor([1.0, 2.0], requires_grad=True)  # float32: warned, and checked all the same
+    with pytest.warns(UserWarning, match=r"^Input #1 requires gradient and is not a double precision floating point "
+                                         r"or complex. This check will likely fail if all the inputs are not of "
+                                         r"double precision floating point or complex. $"):
+        assert m.autograd.gradcheck(lambda k, t: t * k, (3, x), eps=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("m", LIBS, ids=lambda m: m.__name__)
+def test_gradgradcheck(m):
+    x = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+    assert m.autograd.gradgradcheck(lambda t: (t ** 3).sum(), (x,))
+    assert m.autograd.gradgradcheck(lambda t: t.exp() * t, x)
+
+    class DetachedBackward(m.autograd.Function):  # a right first derivative, but a graph-less one
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return t ** 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return 2 * t.detach() * g
+
+    assert m.autograd.gradcheck(DetachedBackward.apply, (x,))
+    assert m.autograd.gradgradcheck(DetachedBackward.apply, (x,), raise_exception=False) is False
+    go = m.ones(2, dtype=m.float64, requires_grad=True)
+    assert raised(lambda: m.autograd.gradgradcheck(DetachedBackward.apply, (x,), grad_outputs=go)) == (
+        "GradcheckError", "Jacobian mismatch for output 0 with respect to input 0,\n"
+                          "numerical:tensor([[2.0000, 0.0000],\n        [0.0000, 2.0000]], dtype=torch.float64)\n"
+                          "analytical:tensor([[0., 0.],\n        [0., 0.]], dtype=torch.float64)\n")

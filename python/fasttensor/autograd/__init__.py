@@ -13,7 +13,7 @@ from . import anomaly_mode, grad_mode
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .grad_mode import (_inference_mode_enabled, enable_grad, inference_mode, no_grad,  # noqa: F401
                         set_grad_enabled)
-from .gradcheck import gradcheck
+from .gradcheck import gradcheck, gradgradcheck
 
 Tensor = _C.Tensor
 
@@ -232,7 +232,7 @@ def _batched_grad(outs: list, ins: list, grad_outputs: list, retain_graph, creat
 from .function import Function, FunctionCtx  # noqa: E402 (uses no_grad above)
 from . import functional  # noqa: E402 (uses grad and the grad modes above)
 
-__all__ = ["backward", "grad", "detect_anomaly", "set_detect_anomaly", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "gradcheck", "Function",
+__all__ = ["backward", "grad", "detect_anomaly", "set_detect_anomaly", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck", "Function",
            "FunctionCtx"]
 
 

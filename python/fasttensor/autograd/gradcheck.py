@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import warnings
+
 import numpy as np
 
 from .. import _C
@@ -25,17 +27,22 @@ def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
               raise_exception: bool = True, **_ignored) -> bool:
     """Compares d(fn)/d(inputs) from backward with central differences.
 
-    Inputs that require grad must be float64 (as PyTorch warns, float32 is too
-    coarse for finite differences). Returns True, or raises GradcheckError
-    naming the input and the largest mismatch.
+    Inputs that require grad should be float64 (others get PyTorch's warning: float32 is too coarse
+    for finite differences); at least one must require grad. Returns True, or raises GradcheckError
+    with both Jacobians, as PyTorch (False instead with raise_exception=False).
     """
     from .. import autograd
 
     inputs = _inputs_tuple(inputs)
     diff_inputs = [x for x in inputs if isinstance(x, _C.Tensor) and x.requires_grad]
-    for x in diff_inputs:
-        if x.dtype != _C.float64:
-            raise GradcheckError(f"gradcheck expects float64 inputs that require grad, got {x.dtype}")
+    for idx, x in enumerate(inputs):
+        if isinstance(x, _C.Tensor) and x.requires_grad and x.dtype != _C.float64:
+            warnings.warn(f"Input #{idx} requires gradient and is not a double precision floating point or complex. "
+                          f"This check will likely fail if all the inputs are not of double precision floating "
+                          f"point or complex. ", stacklevel=2)
+    if not diff_inputs:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
+                         "requires_grad=True.")
     outputs = _outputs_tuple(fn(*inputs))
     for oi, out in enumerate(outputs):
         if not out.requires_grad:
@@ -63,10 +70,42 @@ def gradcheck(fn: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
                 flat[i] = orig
                 numeric[i, :] = (plus - minus) / (2 * eps)
             if not np.allclose(analytic[k], numeric, atol=atol, rtol=rtol):
-                err = np.abs(analytic[k] - numeric).max()
                 if not raise_exception:
                     return False
+                # As PyTorch prints them: the numerical Jacobian in the output's dtype, the analytical one
+                # in the input's.
+                from .. import tensor
+
                 raise GradcheckError(
-                    f"Jacobian mismatch for output {oi} with respect to input {k}: max abs difference {err:.3g}\n"
-                    f"numerical:{numeric}\nanalytical:{analytic[k]}")
+                    f"Jacobian mismatch for output {oi:d} with respect to input {k:d},\n"
+                    f"numerical:{tensor(numeric, dtype=out.dtype)}\nanalytical:{tensor(analytic[k], dtype=x.dtype)}\n")
     return True
+
+
+def gradgradcheck(fn: Callable, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True,
+                  **_ignored) -> bool:
+    """gradcheck of the gradients of fn: the function (inputs, grad_outputs) -> grad of fn's outputs
+    w.r.t. the inputs that require grad, by grad_outputs (random in [-1, 1) where none are given),
+    built with create_graph so that its own backward can be compared with finite differences."""
+    from .. import autograd, rand
+
+    inputs = _inputs_tuple(inputs)
+    if grad_outputs is None:
+        outs = [o for o in _outputs_tuple(fn(*inputs)) if o.requires_grad]
+        grad_outputs = tuple((rand(tuple(o.shape), dtype=o.dtype if o.is_floating_point() else _C.float64) * 2 - 1)
+                             .requires_grad_() for o in outs)
+    else:
+        grad_outputs = _inputs_tuple(grad_outputs)
+    n_out = len(grad_outputs)
+    diff_inputs = {i for i, x in enumerate(inputs) if isinstance(x, _C.Tensor) and x.requires_grad}
+
+    def grads_of_fn(*args):
+        ins, gos = args[:-n_out], args[-n_out:]
+        outs = [o for o in _outputs_tuple(fn(*ins)) if o.requires_grad]
+        wrt = [x for i, x in enumerate(ins) if i in diff_inputs]
+        got = autograd.grad(outs, wrt, gos, create_graph=True, allow_unused=True)
+        return tuple(g for g in got if g is not None)
+
+    return gradcheck(grads_of_fn, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
