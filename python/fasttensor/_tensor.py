@@ -488,6 +488,8 @@ def _register_post_accumulate_grad_hook(self: Tensor, hook):
     def note_arrival(grad):
         autograd._note_accumulated(self, hook)
 
+    autograd._post_accumulate_hooks_used = True  # (Tensor.backward's plain call no longer skips the collecting)
+
     hook_id = self._register_hook(note_arrival)
     return RemovableHandle(on_remove=lambda: self._remove_hook(hook_id))
 
