@@ -611,6 +611,10 @@ def from_numpy(arr: np.ndarray) -> _C.Tensor:
     """A tensor sharing memory with ``arr``."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
+    if arr.dtype not in _NUMPY_OK and arr.dtype.isnative:  # (a foreign byte order: the binding's ValueError)
+        # named by its scalar type, as PyTorch (numpy.str_, numpy.object_; not the dtype's '<U1')
+        raise TypeError(f"can't convert np.ndarray of type numpy.{arr.dtype.type.__name__}. The only supported "
+                        "types are: float64, float32, int64, int32, uint8, and bool.")
     return _C.from_numpy(arr)
 
 

@@ -15,7 +15,7 @@ from . import _C
 from . import _tensor_str
 from ._creation import _check_bool_argument, _size, preserve_format, tensor
 from ._exports import method_form
-from ._functional import _not_a_tensor
+from ._functional import _not_a_tensor, _type_name
 from ._legacy import legacy_new
 
 Tensor = _C.Tensor
@@ -52,7 +52,11 @@ def _repr(self: Tensor, *, tensor_contents=None) -> str:
     )
 
 
-def _array(self: Tensor, dtype=None, copy=None):
+def __array__(self: Tensor, dtype=None):  # (named so: NumPy reads the name in the TypeError it gets)
+    """np.asarray(t): the tensor's memory (a CPU tensor's, shared). As PyTorch's, it takes no copy
+    keyword: NumPy then copies for np.array(t) itself (after its DeprecationWarning), so the array
+    np.array(t) gives never writes into the tensor, and np.array(t, copy=False) raises NumPy's
+    ValueError."""
     if self.requires_grad:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
     arr = _host_array(self)
@@ -74,14 +78,35 @@ def _iter(self: Tensor):
 
 
 def _contains(self: Tensor, element) -> bool:
-    if not isinstance(element, (Tensor, int, float, bool)):
+    # Any number (NumPy's scalars, complex too), as PyTorch's; a complex number is in a real tensor
+    # only with a zero imaginary part (there is no complex dtype here to compare in).
+    if not isinstance(element, (Tensor, numbers.Number)):
         raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
+    if isinstance(element, complex):
+        if element.imag != 0:
+            return False
+        element = element.real
     return bool((self == element).any().item())
 
 
-def _array_wrap(self: Tensor, array, context=None, return_scalar=False):
+def numpy(self: Tensor, *args, force=False) -> np.ndarray:
+    """The tensor as a NumPy array sharing its memory; force=True detaches it and brings it to the CPU
+    first. As PyTorch's, force is keyword-only and a bool (named numpy: Python's own TypeErrors for
+    unknown keywords name it)."""
+    if args:
+        raise TypeError(f"numpy() takes 0 positional arguments but {len(args)} {'was' if len(args) == 1 else 'were'} "
+                        "given")
+    if force is not False and force is not True:
+        raise TypeError(f"numpy(): argument 'force' must be bool, not {_type_name(force)}")
+    return _numpy_binding(self, force)
+
+
+_numpy_binding = Tensor.numpy
+
+
+def _array_wrap(self: Tensor, array):
     """NumPy's functions on a tensor give a tensor back (np.exp(t)), as PyTorch's: bool results as
-    uint8, as there."""
+    uint8, as there. Its one argument is PyTorch's too (NumPy 2 gives its DeprecationWarning for it)."""
     array = np.asarray(array)
     if array.dtype == np.bool_:
         array = array.astype(np.uint8)
@@ -503,7 +528,8 @@ def _apply_methods() -> None:
     T.__contains__ = _contains
     T.__array_wrap__ = _array_wrap
     T.__reversed__ = lambda self: self if self.dim() == 0 else self.flip(0)  # as PyTorch
-    T.__array__ = _array
+    T.__array__ = __array__
+    T.numpy = numpy
     T.__array_priority__ = 1000
     T.__reduce__ = _reduce
     T.__deepcopy__ = _deepcopy
