@@ -106,3 +106,168 @@ def test_contains_any_number(element, expected):
 def test_contains_refuses_other_objects(element):
     raises_like(lambda m: element in m.tensor([1, 2]), RuntimeError,
                 re.escape(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}."))
+
+
+# --- Size ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entries, name", [([2.5], "float"), ([2, 2.5], "float"), ([np.float64(2)], "numpy.float64"),
+                                           ([np.bool_(True)], "numpy.bool"), ([None], "NoneType"), ("ab", "str"),
+                                           ([np.array([2])], "numpy.ndarray")])
+def test_size_takes_only_ints(entries, name):
+    index = next(i for i, e in enumerate(entries) if not (type(e) is int))
+    raises_like(lambda m: m.Size(entries), TypeError,
+                re.escape(f"Size() takes an iterable of 'int' (item {index} is '{name}')"))
+
+
+def test_size_integer_entries():
+    assert both(lambda m: m.Size([True, np.array(3)])) == (1, 3)
+    assert both(lambda m: m.Size([m.tensor(2), m.tensor([4])])) == (2, 4)
+    assert both(lambda m: type(m.Size([np.int64(2)])[0])) is np.int64  # kept, as PyTorch's
+    assert both(lambda m: m.Size([2**63 - 1, -2**63])) == (2**63 - 1, -2**63)
+
+
+@pytest.mark.parametrize("other, name", [([5], "list"), (5, "int"), ("ab", "str"), (None, "NoneType")])
+def test_size_concatenates_only_tuples(other, name):
+    raises_like(lambda m: m.Size([2]) + other, TypeError,
+                re.escape(f"can only concatenate tuple (not {name}) to ") + r"(torch|fasttensor)\.Size")
+
+
+def test_size_arithmetic_results():
+    for call in (lambda m: m.Size([2]) + (3,), lambda m: (1,) + m.Size([2]), lambda m: m.Size([2]) * 2,
+                 lambda m: 2 * m.Size([2]), lambda m: m.Size([2]) * np.int64(2), lambda m: m.zeros(2, 3).shape[1:]):
+        r = both(call)
+        assert type(r) is fasttensor.Size
+    assert both(lambda m: m.Size([2]) + (3,)) == (2, 3)
+    raises_like(lambda m: m.Size([2]) + (2.5,), TypeError, re.escape("Size() takes an iterable of 'int' (item 1 is "
+                                                                     "'float')"))
+    raises_like(lambda m: m.Size([2]) * 2.5, TypeError, re.escape("can't multiply sequence by non-int of type "
+                                                                  "'float'"))
+    raises_like(lambda m: m.Size([2]) * [2], TypeError, re.escape("can't multiply sequence by non-int of type 'list'"))
+
+
+# --- attributes ---------------------------------------------------------------------------------
+
+
+def _nchw(m):
+    return m.zeros(2, 3, 4, 5)
+
+
+@pytest.mark.parametrize("make", [
+    _nchw, lambda m: _nchw(m).permute(0, 2, 3, 1), lambda m: m.zeros(2, 4, 5, 3).permute(0, 3, 1, 2),
+    lambda m: m.zeros(2, 1, 4, 5), lambda m: m.zeros(0, 3, 4, 5), lambda m: m.zeros(2, 3, 0, 5).permute(0, 2, 3, 1),
+    lambda m: m.zeros(2, 4, 5, 3).permute(0, 3, 1, 2)[:, :, ::2], lambda m: m.zeros(1, 1, 1, 1),
+    lambda m: _nchw(m)[:, :1], lambda m: m.zeros(2, 4, 5, 6, 3).permute(0, 4, 1, 2, 3), lambda m: m.zeros(2, 3, 4, 5, 6),
+    lambda m: m.zeros(2, 3).t(), lambda m: m.zeros(3)])
+def test_is_contiguous_memory_format(make):
+    got = {}
+    for m in MODULES:
+        t = make(m)
+        got[m] = [t.is_contiguous(memory_format=f) for f in (m.contiguous_format, m.channels_last, m.channels_last_3d,
+                                                              m.preserve_format)]
+    if HAVE_TORCH:
+        assert got[fasttensor] == got[torch]
+    assert got[fasttensor][0] == got[fasttensor][3] == fasttensor.Tensor.is_contiguous(make(fasttensor))
+
+
+def test_is_contiguous_memory_format_expected_values():
+    # PyTorch 2.13's answers: NHWC-dense tensors are channels_last contiguous, (N, 1, H, W) both ways
+    t = fasttensor.zeros(2, 4, 5, 3).permute(0, 3, 1, 2)
+    assert not t.is_contiguous() and t.is_contiguous(memory_format=fasttensor.channels_last)
+    u = fasttensor.zeros(2, 1, 4, 5)
+    assert u.is_contiguous(memory_format=fasttensor.channels_last) and u.is_contiguous()
+    assert not fasttensor.zeros(2, 3, 4, 5).is_contiguous(memory_format=fasttensor.channels_last)
+
+
+def test_is_contiguous_arguments():
+    raises_like(lambda m: m.zeros(2).is_contiguous(m.channels_last), TypeError,
+                re.escape("is_contiguous() takes 0 positional arguments but 1 was given"))
+    raises_like(lambda m: m.zeros(2).is_contiguous(memory_format=None), TypeError,
+                r"is_contiguous\(\): argument 'memory_format' must be (torch|fasttensor)\.memory_format, not NoneType")
+    raises_like(lambda m: m.zeros(2).is_contiguous(foo=None), TypeError,
+                re.escape("is_contiguous() got an unexpected keyword argument 'foo'"))
+
+
+@pytest.mark.parametrize("make", [lambda m: m.zeros(0), lambda m: m.zeros(2, 0), lambda m: m.zeros(4)[4:],
+                                  lambda m: m.zeros(4)[2:2]])
+def test_data_ptr_of_an_empty_tensor_is_zero(make):
+    assert both(lambda m: make(m).data_ptr()) == 0
+
+
+def test_data_ptr_of_views():
+    t = fasttensor.zeros(4)
+    assert t[1:].data_ptr() - t.data_ptr() == 4 and t.data_ptr() != 0
+
+
+def test_is_set_to():
+    for call, expected in ((lambda m, t: t.is_set_to(t), True), (lambda m, t: t.is_set_to(t[:]), True),
+                           (lambda m, t: t.is_set_to(t.view(2, 2)), False), (lambda m, t: t[:2].is_set_to(t[:2]), True),
+                           (lambda m, t: t[:2].is_set_to(t[1:3]), False),
+                           (lambda m, t: t.is_set_to(m.zeros(4)), False)):
+        assert both(lambda m: call(m, m.zeros(4))) is expected
+    raises_like(lambda m: m.zeros(4).is_set_to(3), TypeError,
+                re.escape("is_set_to(): argument 'tensor' (position 1) must be Tensor, not int"))
+
+
+@pytest.mark.parametrize("name", ["is_meta", "is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn", "is_nested",
+                                  "is_mps", "is_xpu", "is_ipu", "is_xla", "is_vulkan", "is_maia", "is_mtia"])
+def test_other_kinds_of_tensor_flags(name):
+    assert both(lambda m: getattr(m.zeros(2), name)) is False
+
+
+def test_other_kinds_of_tensor_methods():
+    assert both(lambda m: m.zeros(2).is_shared()) is False
+    assert both(lambda m: m.zeros(2).is_pinned()) is False
+    assert both(lambda m: m.zeros(2).is_distributed()) is False
+    with pytest.warns(DeprecationWarning, match="The argument 'device' of Tensor.is_pinned"):
+        assert fasttensor.zeros(2).is_pinned("cpu") is False
+    raises_like(lambda m: m.zeros(2).is_coalesced(), RuntimeError,
+                "is_coalesced expected sparse coordinate tensor layout but got Strided")
+
+
+def test_layout_and_memory_format_types():
+    for m in MODULES:
+        name = m.__name__
+        assert repr(type(m.zeros(2).layout)) == f"<class '{name}.layout'>"
+        assert m.zeros(2).layout is m.strided and isinstance(m.strided, m.layout)
+        assert repr(type(m.channels_last)) == f"<class '{name}.memory_format'>"
+
+
+@pytest.mark.parametrize("attr", ["mT", "mH", "H"])
+def test_matrix_transposes_of_0d_warn_once(attr):
+    from fasttensor import _warn_once
+
+    advice = "This function is the identity in these cases." if attr == "mT" else "Consider using x.conj()."
+    message = f"Tensor.{attr} is deprecated on 0-D tensors. {advice}"
+    _warn_once._given.discard(message)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        r = getattr(fasttensor.tensor(2.0), attr)
+        getattr(fasttensor.tensor(2.0), attr)  # once per process, as PyTorch's TORCH_WARN_ONCE
+    assert r.item() == 2.0 and r.dim() == 0
+    assert [str(x.message) for x in w] == [message]
+    assert w[0].filename == __file__
+    if TORCH_IS_REFERENCE:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            getattr(torch.tensor(2.0), attr)
+        assert not w or str(w[0].message).startswith(message)
+
+
+def test_matrix_transposes_of_matrices_unchanged():
+    x = both(lambda m: m.arange(6.0).reshape(2, 3).mT)
+    assert x.shape == (3, 2)
+    assert both(lambda m: m.arange(24.0).reshape(2, 3, 4).mH).shape == (2, 4, 3)
+    assert both(lambda m: m.arange(6.0).reshape(2, 3).H).shape == (3, 2)
+
+
+def test_dtype_properties():
+    for name, abbr in (("float32", "f32"), ("float64", "f64"), ("int64", "i64"), ("int32", "i32"), ("uint8", "u8"),
+                       ("bool", "b8")):
+        for m in MODULES:
+            d = getattr(m, name)
+            assert d.is_complex is False and d.to_real() is d and d.abbr == abbr
+
+
+def test_iinfo_needs_a_type():
+    raises_like(lambda m: m.iinfo(), TypeError, re.escape('iinfo() missing 1 required positional arguments: "type"'))

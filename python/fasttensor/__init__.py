@@ -261,7 +261,7 @@ from ._api_more import *  # noqa: E402,F401,F403  (scatter_reduce, put, angle, n
 from ._creation import asarray  # noqa: E402
 from ._warn_once import is_warn_always_enabled, set_warn_always  # noqa: E402
 from ._legacy import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor  # noqa: E402
-from ._tensor import round, strided  # noqa: E402,A001  (round with decimals=)
+from ._tensor import layout, round, strided  # noqa: E402,A001  (round with decimals=)
 from ._C import default_generator  # noqa: E402
 from .random import initial_seed  # noqa: E402
 from ._creation import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format  # noqa: E402,E501

@@ -790,6 +790,7 @@ class memory_format:
 
 contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")
+memory_format.__module__ = "fasttensor"  # <class 'fasttensor.memory_format'>, as torch.memory_format
 channels_last = memory_format("channels_last")  # accepted; the result is laid out contiguously
 channels_last_3d = memory_format("channels_last_3d")
 

@@ -1014,7 +1014,9 @@ class finfo:
 class iinfo:
     """Machine limits of an integer dtype: bits, max, min, dtype (its name)."""
 
-    def __init__(self, type):
+    def __init__(self, type=None):
+        if type is None:  # required, as PyTorch's (with its parser's message)
+            raise TypeError('iinfo() missing 1 required positional arguments: "type"')
         if type is int:
             type = _C.int64
         if not isinstance(type, _C.dtype):

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+import operator
+
+import numpy as np
+
 from . import _C
+
+
+def _type_name(value) -> str:
+    """A type as CPython's tp_name shows it: builtins and Python classes bare, C types of other
+    modules with their module (numpy.float64)."""
+    t = type(value)
+    if t.__flags__ & (1 << 9) or t.__module__ == "builtins":  # Py_TPFLAGS_HEAPTYPE: written in Python
+        return t.__name__
+    return f"{t.__module__}.{t.__name__}"
+
+
+def _entry(value, i: int):
+    """One entry of a Size: an int, as PyTorch's constructor takes it (a bool or an integer tensor
+    or 0-d array becomes an int, a NumPy integer is kept; a float, a NumPy bool or anything without
+    an integer value is refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        try:
+            value = operator.index(value)
+        except TypeError:
+            raise TypeError(f"fasttensor.Size() takes an iterable of 'int' (item {i} is '{_type_name(value)}')") \
+                from None
+    return value
 
 
 class Size(_C._SizeBase):
@@ -10,6 +36,15 @@ class Size(_C._SizeBase):
     from the C base, a tuple whose slices are Sizes (``t.shape[1:]``)."""
 
     __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        # (t.shape builds its Size in C, without this check)
+        entries = tuple(sizes)
+        for s in entries:
+            if type(s) is not int:
+                entries = tuple(_entry(v, i) for i, v in enumerate(entries))
+                break
+        return super().__new__(cls, entries)
 
     def __repr__(self) -> str:
         return f"fasttensor.Size([{', '.join(str(int(s)) for s in self)}])"
@@ -24,7 +59,13 @@ class Size(_C._SizeBase):
 
     def __add__(self, other):
         if not isinstance(other, tuple):
-            return NotImplemented
+            # As PyTorch's: other's __radd__ has its turn, then tuple's concatenation refuses. (Defining
+            # __add__ here takes tuple's concatenation slot away, so Python would not get to it.)
+            radd = getattr(type(other), "__radd__", None)
+            result = NotImplemented if radd is None else radd(other, self)
+            if result is NotImplemented:
+                raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to fasttensor.Size")
+            return result
         return Size(tuple.__add__(self, other))
 
     def __radd__(self, other):  # (1,) + t.shape is a Size too
@@ -33,6 +74,9 @@ class Size(_C._SizeBase):
         return Size(tuple.__add__(other, self))
 
     def __mul__(self, n):
+        if not hasattr(n, "__index__"):  # tuple's message (Python does not reach tuple's repeat slot: see __add__)
+            name = "fasttensor.Size" if isinstance(n, Size) else _type_name(n)
+            raise TypeError(f"can't multiply sequence by non-int of type '{name}'")
         return Size(tuple.__mul__(self, n))
 
     __rmul__ = __mul__

@@ -8,15 +8,18 @@ import contextlib
 import contextvars
 import copy
 import numbers
+import warnings
 
 import numpy as np
 
 from . import _C
 from . import _tensor_str
-from ._creation import _check_bool_argument, _size, preserve_format, tensor
+from ._creation import (_check_bool_argument, _size, channels_last, channels_last_3d, contiguous_format,
+                        preserve_format, tensor)
 from ._exports import method_form
 from ._functional import _not_a_tensor, _type_name
 from ._legacy import legacy_new
+from ._warn_once import warn_once
 
 Tensor = _C.Tensor
 
@@ -362,6 +365,9 @@ def zero_grads(params, set_to_none: bool = True) -> None:
             grad.zero_()
 
 
+_DTYPE_ABBREVIATIONS = {"float32": "f32", "float64": "f64", "int64": "i64", "int32": "i32", "uint8": "u8",
+                        "bool": "b8"}
+
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "uint8": "Byte",
                  "bool": "Bool"}
 
@@ -465,14 +471,93 @@ def _get_device(self: Tensor) -> int:
     return self.device.index if self.is_cuda else -1
 
 
-class _Layout:
-    """fasttensor.strided: the one memory layout (PyTorch also has sparse ones)."""
+class layout:
+    """The type of fasttensor.strided, the one memory layout (PyTorch also has sparse ones)."""
 
     def __repr__(self) -> str:
         return "fasttensor.strided"
 
 
-strided = _Layout()
+layout.__module__ = "fasttensor"  # <class 'fasttensor.layout'>, as torch.layout
+strided = layout()
+
+
+def is_contiguous(self: Tensor, *args, memory_format=preserve_format) -> bool:
+    """Whether the elements lie densely in the order of memory_format: row-major
+    (contiguous_format, the default; preserve_format reads the same), or channels last
+    (channels_last for 4-D: N, H, W, C from the outermost; channels_last_3d for 5-D). Named so that
+    Python's own TypeErrors name it as PyTorch's do."""
+    if memory_format is preserve_format or memory_format is contiguous_format:
+        if args:
+            raise TypeError(f"is_contiguous() takes 0 positional arguments but {len(args)} "
+                            f"{'was' if len(args) == 1 else 'were'} given")
+        return _is_contiguous_binding(self)
+    if not isinstance(memory_format, type(preserve_format)):
+        raise TypeError(f"is_contiguous(): argument 'memory_format' must be fasttensor.memory_format, not "
+                        f"{_type_name(memory_format)}")
+    # the dims from the innermost (stride 1) out: channels, then the spatial ones from the last, then N
+    order = {channels_last: (1, 3, 2, 0), channels_last_3d: (1, 4, 3, 2, 0)}[memory_format]
+    if self.dim() != len(order):
+        return False
+    expected = 1
+    for d in order:
+        size = self.shape[d]
+        if size != 1:  # a dim of one element may have any stride
+            if self.stride(d) != expected:
+                return False
+            expected *= size
+    return True
+
+
+_is_contiguous_binding = Tensor.is_contiguous
+
+
+def _data_ptr(self: Tensor) -> int:
+    """The address of the first element; 0 for a tensor without elements, as PyTorch's."""
+    return _data_ptr_binding(self) if self.numel() else 0
+
+
+_data_ptr_binding = Tensor.data_ptr
+
+
+def _is_set_to(self: Tensor, tensor) -> bool:
+    """Whether tensor is the same view of the same memory: storage, offset, sizes and strides."""
+    if not isinstance(tensor, Tensor):
+        raise _not_a_tensor("is_set_to", tensor, "tensor")
+    return (self._storage_ptr == tensor._storage_ptr and self.storage_offset() == tensor.storage_offset()
+            and self.shape == tensor.shape and self.stride() == tensor.stride())
+
+
+def _is_pinned(self: Tensor, device=None) -> bool:
+    """False: there is no pinned host memory here."""
+    if device is not None:
+        warnings.warn("The argument 'device' of Tensor.is_pinned() is deprecated. Please do not pass this argument.",
+                      DeprecationWarning, stacklevel=2)
+    return False
+
+
+def _warn_on_0d(binding: property, name: str, advice: str) -> property:
+    """The property binding (x.mT, x.mH, x.H) with PyTorch's once-per-process warning on a 0-d
+    tensor, which it returns as it is."""
+    get = binding.fget
+    message = f"Tensor.{name} is deprecated on 0-D tensors. {advice}"
+
+    def warned(self):
+        if self.dim() == 0:
+            warn_once(message)
+        return get(self)
+
+    return property(warned, doc=binding.__doc__)
+
+
+# Properties and methods PyTorch has for its other devices, layouts and kinds of tensor: here
+# always False (is_coalesced, for sparse tensors only, raises).
+_NEVER = ("is_meta", "is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn", "is_nested", "is_mps", "is_xpu",
+          "is_ipu", "is_xla", "is_vulkan", "is_maia", "is_mtia")
+
+
+def _is_coalesced(self: Tensor):
+    raise RuntimeError("is_coalesced expected sparse coordinate tensor layout but got Strided")
 
 
 def _register_hook(self: Tensor, hook):
@@ -571,9 +656,24 @@ def _apply_methods() -> None:
     T.round = _round_method
     T.get_device = _get_device
     T.layout = property(lambda self: strided)
+    T.is_contiguous = is_contiguous
+    T.data_ptr = _data_ptr
+    T.is_set_to = _is_set_to
+    T.is_pinned = _is_pinned
+    T.is_shared = lambda self: False  # (no shared-memory tensors here)
+    T.is_distributed = lambda self: False
+    T.is_coalesced = _is_coalesced
+    for name in _NEVER:
+        setattr(T, name, property(lambda self: False))
+    T.mT = _warn_on_0d(T.mT, "mT", "This function is the identity in these cases.")
+    T.mH = _warn_on_0d(T.mH, "mH", "Consider using x.conj().")
+    T.H = _warn_on_0d(T.H, "H", "Consider using x.conj().")
     T.itemsize = property(lambda self: self.element_size())
     T.nbytes = property(lambda self: self.numel() * self.element_size())
     _C.dtype.is_signed = property(lambda d: d not in (_C.uint8, _C.bool))
+    _C.dtype.is_complex = property(lambda d: False)  # (no complex dtypes here)
+    _C.dtype.to_real = lambda d: d  # the real dtype of a real one is itself
+    _C.dtype.abbr = property(lambda d: _DTYPE_ABBREVIATIONS[_dtype_name(d)])
     from . import _api_more, _math_extra, _more, _tensor_api, linalg
 
     _more.install(T)
