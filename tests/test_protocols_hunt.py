@@ -271,3 +271,48 @@ def test_dtype_properties():
 
 def test_iinfo_needs_a_type():
     raises_like(lambda m: m.iinfo(), TypeError, re.escape('iinfo() missing 1 required positional arguments: "type"'))
+
+
+# --- save / load --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("f", [5, None])
+def test_save_to_something_not_a_file(f):
+    raises_like(lambda m: m.save(m.tensor([1.0]), f), AttributeError,
+                re.escape("expected 'f' to be string, path, or a file-like object with a 'write' attribute"))
+
+
+def test_save_into_a_missing_directory(tmp_path):
+    path = str(tmp_path / "missing" / "x.pt")
+    raises_like(lambda m: m.save(m.tensor([1.0]), path), RuntimeError,
+                re.escape(f"Parent directory {tmp_path / 'missing'} does not exist."))
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("f", [5, None])
+def test_load_from_something_not_seekable(f):
+    name = type(f).__name__
+    raises_like(lambda m: m.load(f), AttributeError,
+                re.escape(f"'{name}' object has no attribute 'seek'. You can only ") + r"(torch|fasttensor)" +
+                re.escape(".load from a file that is seekable. Please pre-load the data into a buffer like io.BytesIO "
+                          "and try to load from it instead."))
+
+
+def test_load_of_an_empty_file():
+    import io
+
+    raises_like(lambda m: m.load(io.BytesIO()), EOFError, "^$")
+
+
+@pytest.mark.parametrize("protocol", [2])  # (PyTorch's default; its weights-only load refuses others)
+def test_old_pickle_protocols_load_with_weights_only(protocol):
+    import io
+
+    def round_trip(m):
+        b = io.BytesIO()
+        m.save({"w": m.tensor([1.5, 2.0]), "n": m.tensor(3)}, b, pickle_protocol=protocol)
+        b.seek(0)
+        return m.load(b)
+
+    r = both(lambda m: tuple(round_trip(m).values()))
+    assert r[0].tolist() == [1.5, 2.0] and r[1].item() == 3

@@ -39,6 +39,7 @@ _ALLOWED_GLOBALS = {
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"),
     ("numpy._core.multiarray", "scalar"),
+    ("_codecs", "encode"),  # how pickle protocols 0-2 write an array's bytes (as torch.load allows)
 } | {("builtins", name) for name in ("set", "frozenset", "complex", "slice", "range", "bytearray")} | {
     ("fasttensor.return_types", name) for name in return_types.__all__}
 
@@ -64,6 +65,13 @@ def _opened(f: FileLike, mode: str):
 
 def save(obj: Any, f: FileLike, pickle_protocol: int = pickle.DEFAULT_PROTOCOL) -> None:
     """Writes obj to a path or a binary file object."""
+    # PyTorch's checks and messages, before anything is pickled
+    if isinstance(f, (str, os.PathLike)):
+        parent = os.path.dirname(os.fspath(f))
+        if parent and not os.path.isdir(parent):
+            raise RuntimeError(f"Parent directory {parent} does not exist.")
+    elif not hasattr(f, "write"):
+        raise AttributeError("expected 'f' to be string, path, or a file-like object with a 'write' attribute")
     with _opened(f, "wb") as handle:
         pickle.dump(obj, handle, protocol=pickle_protocol)
 
@@ -77,8 +85,16 @@ def load(f: FileLike, map_location=None, *, weights_only: bool = True) -> Any:
             and not callable(map_location):
         raise TypeError(f"map_location should be a device, a str, a dict or a function, not "
                         f"{type(map_location).__name__}")
+    if not isinstance(f, (str, os.PathLike)):
+        try:  # PyTorch reads only from a seekable file, and says so
+            f.seek(f.tell())
+        except (io.UnsupportedOperation, AttributeError) as e:
+            raise type(e)(f"{e}. You can only fasttensor.load from a file that is seekable. Please pre-load the data "
+                          "into a buffer like io.BytesIO and try to load from it instead.") from None
     with _opened(f, "rb") as handle:
         data = handle.read()
+    if not data:
+        raise EOFError  # (PyTorch's, without a message)
     unpickler = (_WeightsUnpickler if weights_only else pickle.Unpickler)(io.BytesIO(data))
     with _tensor.map_location(map_location):
         return unpickler.load()
