@@ -152,3 +152,87 @@ def test_type_error_first_line_more(expression):
     assert _first_line(fasttensor, expression) == MORE_CASES[expression]
     if TORCH_IS_REFERENCE:
         assert _first_line(torch, expression) == MORE_CASES[expression]
+
+
+# --- messages of misuse a student meets (each torch 2.13's text) ---------------------------------------------
+
+def _error(m, code):
+    """(type name, message) of the exception code raises, run with m as torch."""
+    namespace = {"torch": m, "np": np}
+    with pytest.raises(Exception) as info:
+        exec(code, namespace)
+    return type(info.value).__name__, str(info.value)
+
+
+def _both(code, expected):
+    assert _error(fasttensor, code) == expected
+    if TORCH_IS_REFERENCE:
+        assert _error(torch, code) == expected
+
+
+ZERO_DIM = ("IndexError", "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+            "C++ to convert a 0-dim tensor to a number")
+
+
+@pytest.mark.parametrize("code,expected", [
+    ("bool(torch.tensor([]))", ("RuntimeError", "Boolean value of Tensor with no values is ambiguous")),
+    ("bool(torch.tensor([1.0, 2.0]))", ("RuntimeError", "Boolean value of Tensor with more than one value is ambiguous")),
+    ("torch.tensor(1.0)[0]", ZERO_DIM),
+    ("t = torch.tensor(1.0)\nt[0] = 1", ZERO_DIM),
+    ("torch.tensor(1.0)[[0]]", ("IndexError", "too many indices for tensor of dimension 0")),
+    ("torch.tensor(1.0)[None, 0]", ("IndexError", "too many indices for tensor of dimension 0")),
+    ("torch.arange(5)[np.float64(2)]", ("IndexError", "only integers, slices (`:`), ellipsis (`...`), None and long or "
+                                                      "byte Variables are valid indices (got numpy.float64)")),
+    ("torch.ones(2).size(1.0)", ("TypeError", "size(): argument 'dim' (position 1) must be int, not float")),
+    ("torch.ones(2).size('a')", ("TypeError", "size(): argument 'dim' (position 1) must be int, not str")),
+    ("torch.ones(2).size(True)", ("TypeError", "size(): argument 'dim' (position 1) must be int, not bool")),
+    ("torch.ones(2).size(5)", ("IndexError", "Dimension out of range (expected to be in range of [-1, 0], but got 5)")),
+    ("x = torch.ones(2, requires_grad=True)\n(x * 2)[0:1].detach_()",
+     ("RuntimeError", "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+                      "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP "
+                      "buckets, and hence detach_() cannot be called on these gradients. To fix this error, please "
+                      "refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")),
+])
+def test_misuse_messages(code, expected):
+    _both(code, expected)
+
+
+def test_size_takes_numpy_integers():
+    assert fasttensor.ones(2, 3).size(np.int64(1)) == 3
+
+
+VIEW_OF_LEAF = ("RuntimeError", "a view of a leaf Variable that requires grad is being used in an in-place operation.")
+LEAF = ("RuntimeError", "a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+@pytest.mark.parametrize("index,expected", [
+    ("[0]", VIEW_OF_LEAF), ("[None]", VIEW_OF_LEAF), ("[True]", VIEW_OF_LEAF), ("[0, [0]]", VIEW_OF_LEAF),
+    ("[torch.tensor(0)]", VIEW_OF_LEAF), ("[0:1]", VIEW_OF_LEAF), ("[:, 0:1]", VIEW_OF_LEAF), ("[-5:]", VIEW_OF_LEAF),
+    ("[::2]", VIEW_OF_LEAF), ("[[0]]", LEAF), ("[x > 0]", LEAF), ("[...]", LEAF), ("[:]", LEAF), ("[:, :]", LEAF),
+    ("[:, 0:2]", LEAF), ("[0:5]", LEAF),
+])
+def test_writing_into_a_leaf_names_the_view(index, expected):
+    """PyTorch's indexing writes through a view for an integer, None, a bool or a partial slice (the
+    message names the view), into the leaf itself otherwise."""
+    _both(f"x = torch.ones(2, 2, requires_grad=True)\nx{index} = 1", expected)
+
+
+HINT = (" instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+@pytest.mark.parametrize("code,what", [
+    ("y = x + 1; z = y * y; y.mul_(2); z.sum().backward()", "[torch.FloatTensor [2]], which is output 0 of Mul,"),
+    ("y = x.exp(); y.add_(1); y.sum().backward()", "[torch.FloatTensor [2]], which is output 0 of Exp,"),
+    ("y = x + 1; z = y * y; y.sin_(); y.add_(1); z.sum().backward()", "[torch.FloatTensor [2]], which is output 0 of Add,"),
+    ("y = x.exp(); z = y.sin(); y.add_(1); z.sum().backward()", "[torch.FloatTensor [2]], which is output 0 of Add,"),
+    ("w = torch.ones(2, requires_grad=True); z = (x * w).sum()\nwith torch.no_grad(): w.add_(1)\nz.backward()",
+     "[torch.FloatTensor [2]]"),
+])
+def test_saved_tensor_changed_in_place(code, what):
+    """The tensor is named by the node that made it: an output its own node saved, or an input by the
+    node it has now (the in-place op's); a leaf by nothing."""
+    version = "2" if "sin_" in code else "1"
+    _both("x = torch.ones(2, requires_grad=True)\n" + code,
+          ("RuntimeError", "one of the variables needed for gradient computation has been modified by an inplace "
+                           f"operation: {what} is at version {version}; expected version 0" + HINT))

@@ -43,15 +43,24 @@ Tensor SavedTensor::unpack(const Node& owner) const {
         "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or "
         "if you need to access saved tensors after calling backward.");
   if (!data_) return data_;
-  if (data_->version() != version_)
+  if (data_->version() != version_) {
+    // PyTorch's text: the tensor named by the node that made it (an output saved by its own node: that
+    // node; an input: the node it has now, the in-place op's, none for a leaf), without "Backward<n>".
+    const Node* maker = saved_output_ ? &owner : data_->grad_fn().get();
+    std::string made_by;
+    if (maker) {
+      std::string op = maker->name();
+      const size_t cut = op.rfind("Backward");
+      if (cut != std::string::npos && cut > 0 && op.find_first_not_of("0123456789", cut + 8) == std::string::npos)
+        op.erase(cut);
+      made_by = str(", which is output 0 of ", op, ",");
+    }
     throw RuntimeError(str("one of the variables needed for gradient computation has been modified by an "
-                           "inplace operation: [",
-                           tensor_type_str(data_), "], which is ",
-                           saved_output_ ? str("output 0 of ", owner.name()) : std::string("an input of ") + owner.name(),
-                           ", is at version ", data_->version(), "; expected version ", version_,
-                           " instead. Hint: the backtrace further above can point at the operation that failed to "
-                           "compute its gradient. The variable in question was changed in there or anywhere later. "
-                           "Good luck!"));
+                           "inplace operation: [", tensor_type_str(data_), "]", made_by, " is at version ",
+                           data_->version(), "; expected version ", version_, " instead. Hint: enable anomaly "
+                           "detection to find the operation that failed to compute its gradient, with "
+                           "torch.autograd.set_detect_anomaly(True, check_nan=False)."));
+  }
   if (saved_output_ && requires_grad_ && is_grad_enabled()) {
     // Double backward: the output's gradient path runs through its own node.
     Tensor t = make_view(data_, data_->shape(), data_->strides(), data_->offset());

@@ -33,6 +33,9 @@ Tensor apply_basic(const Tensor& self, const std::vector<IndexItem>& items, Adva
       has_ellipsis = true;
     }
   }
+  FT_CHECK(!(self->dim() == 0 && items.size() == 1 && items[0].kind == Kind::Int), IndexError,
+           "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a "
+           "0-dim tensor to a number");
   FT_CHECK(consumed <= self->dim(), IndexError, "too many indices for tensor of dimension ", self->dim());
 
   Tensor v = self;
@@ -294,7 +297,46 @@ Tensor index(const Tensor& self, const std::vector<IndexItem>& items) {
   return index_named(self, items, "IndexBackward0");
 }
 
+namespace {
+// Whether self[items] = v writes through a view of self, as PyTorch's indexing makes one for an
+// integer (a 0-d integer tensor too), None, a bool or a slice short of the whole dim; with only
+// whole slices, an ellipsis and index tensors it writes into self itself.
+bool writes_through_view(const Tensor& self, const std::vector<IndexItem>& items) {
+  int consumed = 0;
+  for (const IndexItem& it : items) {
+    if (it.kind == Kind::Int || it.kind == Kind::Slice) ++consumed;
+    else if (it.kind == Kind::Tensor) consumed += it.t->dtype() == DType::Bool || it.t->dtype() == DType::UInt8 ? it.t->dim() : 1;
+  }
+  int d = 0;
+  for (const IndexItem& it : items) {
+    switch (it.kind) {
+      case Kind::Int: case Kind::None: case Kind::Bool: return true;
+      case Kind::Ellipsis: d += std::max(self->dim() - consumed, 0); break;
+      case Kind::Tensor: {
+        const bool mask = it.t->dtype() == DType::Bool || it.t->dtype() == DType::UInt8;
+        if (it.t->dim() == 0) return true;
+        d += mask ? it.t->dim() : 1;
+        break;
+      }
+      case Kind::Slice: {
+        if (d >= self->dim()) return true;
+        const int64_t size = self->shape()[d++];
+        const bool from_first = !it.start || *it.start == 0;  // (as PyTorch: -size or below is a view)
+        const bool to_last = !it.stop || *it.stop >= size;
+        const bool whole = it.step == 1 && from_first && to_last;
+        if (!whole) return true;
+        break;
+      }
+    }
+  }
+  return false;
+}
+}  // namespace
+
 Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
+  FT_CHECK(!(autograd::is_grad_enabled() && self->is_leaf() && self->requires_grad() &&
+             writes_through_view(self, items)),
+           RuntimeError, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
   check_inplace(self);
   const bool tracked = autograd::any_requires_grad({&self, &value}) && is_floating(self->dtype());
   const bool overlap = has_internal_overlap(self);

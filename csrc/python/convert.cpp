@@ -453,7 +453,7 @@ std::vector<ops::IndexItem> to_index(py::handle h) {
       it.i = x.attr("__index__")().cast<int64_t>();
     } else {
       throw IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got " +
-                       std::string(py::str(py::type::of(x).attr("__name__"))) + ")");
+                       std::string(Py_TYPE(x.ptr())->tp_name) + ")");
     }
     items.push_back(std::move(it));
   };

@@ -277,7 +277,9 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("_storage_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t->storage()->data()); })
       .def("size", [](const Tensor& t, py::object dim) -> py::object {
         if (dim.is_none()) return size_object(t->shape());
-        const int64_t d = dim.cast<int64_t>();
+        FT_CHECK(!PyBool_Check(dim.ptr()) && (PyLong_Check(dim.ptr()) || py::hasattr(dim, "__index__")), TypeError,
+                 "size(): argument 'dim' (position 1) must be int, not ", Py_TYPE(dim.ptr())->tp_name);
+        const int64_t d = dim.attr("__index__")().cast<int64_t>();
         FT_CHECK(t->dim() > 0, IndexError, "Dimension specified as ", d, " but tensor has no dimensions");
         return py::int_(t->size(d));
       }, py::arg("dim") = py::none())
@@ -335,7 +337,8 @@ void bind_tensor(py::module_& m) {
         return item(t).i;
       })
       .def("__bool__", [](const Tensor& t) {
-        FT_CHECK(t->numel() == 1, RuntimeError, "Boolean value of Tensor with more than one value is ambiguous");
+        FT_CHECK(t->numel() == 1, RuntimeError, "Boolean value of Tensor with ",
+                 t->numel() == 0 ? "no values" : "more than one value", " is ambiguous");
         const Scalar s = item(t);
         return s.is_floating() ? s.d != 0 : s.i != 0;
       })
@@ -371,7 +374,7 @@ void bind_tensor(py::module_& m) {
                              "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
                              "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
                              "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
-                             "instead.");
+                             "instead. See github.com/pytorch/pytorch/pull/30531 for more information.");
                       return t->grad();
                     },
                     [](const Tensor& t, py::object g) {
@@ -429,7 +432,11 @@ void bind_tensor(py::module_& m) {
         return py::cast(t->view_base);
       })
       .def("detach_", [](const Tensor& t) {
-        FT_CHECK(!t->view_base, RuntimeError, "Can't detach views in-place. Use detach() instead.");
+        FT_CHECK(!t->view_base, RuntimeError, "Can't detach views in-place. Use detach() instead. If you are using "
+                 "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, gradients "
+                 "are views of DDP buckets, and hence detach_() cannot be called on these gradients. To fix this "
+                 "error, please refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the "
+                 "solution.");
         t->set_grad_fn(nullptr);
         t->set_requires_grad(false);
         return t;
