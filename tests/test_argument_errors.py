@@ -236,3 +236,54 @@ def test_saved_tensor_changed_in_place(code, what):
     _both("x = torch.ones(2, requires_grad=True)\n" + code,
           ("RuntimeError", "one of the variables needed for gradient computation has been modified by an inplace "
                            f"operation: {what} is at version {version}; expected version 0" + HINT))
+
+
+@pytest.mark.parametrize("code,expected", [
+    ("torch.tensor(5.0)[-1]", ("IndexError", "index -1 is out of bounds for dimension 0 with size 0")),
+    ("torch.tensor(5.0)[1]", ("IndexError", "index 1 is out of bounds for dimension 0 with size 0")),
+    ("torch.tensor(5.0)[np.int64(0)]", ZERO_DIM),
+    ("torch.tensor(5.0)[(0,)]", ("IndexError", "too many indices for tensor of dimension 0")),
+    ("torch.tensor(5.0)[torch.tensor(0)]", ("IndexError", "too many indices for tensor of dimension 0")),
+    ("torch.tensor(5.0)[:]", ("IndexError", "slice() cannot be applied to a 0-dim tensor.")),
+    ("t = torch.tensor(5.0)\nt[1] = 2", ("IndexError", "index 1 is out of bounds for dimension 0 with size 0")),
+    ("a = torch.zeros(3, requires_grad=True)\na[5] = 1.0",
+     ("IndexError", "index 5 is out of bounds for dimension 0 with size 3")),
+    ("a = torch.zeros(3, requires_grad=True)\na[0, 0] = 1.0", ("IndexError", "too many indices for tensor of dimension 1")),
+    ("a = torch.zeros(3, 4, requires_grad=True)\na[:, :, :] = 1.0",
+     ("IndexError", "too many indices for tensor of dimension 2")),
+    ("torch.cat('ab')", ("TypeError", "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not str")),
+    ("torch.ones(2).size(torch.tensor(1.0))", ("TypeError", "size(): argument 'dim' (position 1) must be int, not Tensor")),
+    ("class Idx:\n    def __index__(self): return 0\ntorch.ones(2).size(Idx())",
+     ("TypeError", "size(): argument 'dim' (position 1) must be int, not Idx")),
+])
+def test_misuse_messages_more(code, expected):
+    _both(code, expected)
+
+
+@pytest.mark.parametrize("code,first_line", [
+    ("torch.ones(2).pow_('a')", "pow_() received an invalid combination of arguments - got (str), but expected one of:"),
+    ("torch.ones(2, dtype=torch.int64).bitwise_and_('a')",
+     "bitwise_and_() received an invalid combination of arguments - got (str), but expected one of:"),
+    ("torch.div(torch.ones(2), 'a', rounding_mode='floor')",
+     "div() received an invalid combination of arguments - got (Tensor, str, rounding_mode=str), but expected one of:"),
+    ("torch.ones(2).div('a', rounding_mode='floor')",
+     "div() received an invalid combination of arguments - got (str, rounding_mode=str), but expected one of:"),
+    ("torch.ones(2).div_('a', rounding_mode='floor')",
+     "div_() received an invalid combination of arguments - got (str, rounding_mode=str), but expected one of:"),
+    ("torch.ones(2).div_('a')", "div_(): argument 'other' (position 1) must be Tensor, not str"),
+])
+def test_operand_messages(code, first_line):
+    for m in [fasttensor] + ([torch] if TORCH_IS_REFERENCE else []):
+        kind, message = _error(m, code)
+        assert kind == "TypeError" and message.splitlines()[0] == first_line
+
+
+def test_sizes_and_products_by_keyword():
+    x, p, v = fasttensor.ones(2, 3), fasttensor.ones(3, 4), fasttensor.ones(3)
+    assert fasttensor.mm(x, mat2=p).shape == (2, 4) and x.mm(mat2=p).shape == (2, 4)
+    assert fasttensor.matmul(input=x, other=p).shape == (2, 4) and x.matmul(other=p).shape == (2, 4)
+    assert fasttensor.mv(x, vec=v).shape == (2,) and x.mv(vec=v).shape == (2,)
+    assert float(fasttensor.dot(v, tensor=v)) == 3.0 and float(v.dot(tensor=v)) == 3.0
+    assert fasttensor.bmm(x[None], mat2=p[None]).shape == (1, 2, 4)
+    assert x.view_as(other=x.t()).shape == (3, 2) and x.expand_as(other=fasttensor.ones(4, 2, 3)).shape == (4, 2, 3)
+    assert x.size(np.int64(1)) == 3 and x.size(fasttensor.tensor(1)) == 3

@@ -242,3 +242,32 @@ def test_in_place_on_views_then_double_backward():
         np.testing.assert_allclose(got[0], theirs[0], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(got[1], theirs[1], rtol=1e-12, atol=1e-12)
         assert theirs[2] == got[2]
+
+
+@pytest.mark.parametrize("expression,name", [
+    ("(m.ones(1, 2, 3, requires_grad=True) @ m.ones(4, 3, 5))", "CloneBackward0"),
+    ("(m.ones(1, 2, 3) @ m.ones(4, 3, 5, requires_grad=True))", "UnsafeViewBackward0"),
+    ("(m.ones(1, 1, 2, 3, requires_grad=True) @ m.ones(4, 3, 5))", "UnsafeViewBackward0"),
+    ("(m.ones(1, 2, 3, requires_grad=True) @ m.ones(1, 3, 5))", "UnsafeViewBackward0"),
+    ("(m.ones(2, 3, requires_grad=True) @ m.ones(1, 3, 5))", "CloneBackward0"),
+    ("(m.ones(1, 2, requires_grad=True) * 1).squeeze_(np.int64(0))", "SqueezeBackward4"),
+    ("(m.ones(1, 2, requires_grad=True) * 1).squeeze_(m.tensor(0))", "SqueezeBackward4"),
+    ("(m.ones(1, 2, requires_grad=True) * 1).squeeze_([0])", "SqueezeBackward5"),
+    ("(lambda v: v.put_(m.tensor([0]), m.tensor([5.0])))((m.arange(1.0, 7.0, requires_grad=True) * 1).view(2, 3)[1])",
+     "AsStridedBackward0"),
+    ("(lambda v: v.index_put_((m.tensor([0]),), m.tensor(5.0)))((m.arange(1.0, 7.0, requires_grad=True) * 1)[1:4])",
+     "AsStridedBackward0"),
+])
+def test_more_node_names(expression, name):
+    for m in [fasttensor] + ([torch] if TORCH_IS_REFERENCE else []):
+        assert eval(expression, {"m": m, "np": np}).grad_fn.name() == name
+
+
+def test_saved_view_changed_through_its_base_is_named_as_strided():
+    code = ("a = m.arange(1.0, 7.0, requires_grad=True); b = a.clone(); v = b[1:3]\n"
+            "y = v * a[:2]; b.mul_(2); y.sum().backward()")
+    for m in [fasttensor] + ([torch] if TORCH_IS_REFERENCE else []):
+        with pytest.raises(RuntimeError, match=r"^one of the variables needed for gradient computation has been "
+                                               r"modified by an inplace operation: \[torch.FloatTensor \[2\]\], "
+                                               r"which is output 0 of AsStrided, is at version 1"):
+            exec(code, {"m": m})

@@ -45,11 +45,14 @@ Tensor SavedTensor::unpack(const Node& owner) const {
   if (!data_) return data_;
   if (data_->version() != version_) {
     // PyTorch's text: the tensor named by the node that made it (an output saved by its own node: that
-    // node; an input: the node it has now, the in-place op's, none for a leaf), without "Backward<n>".
+    // node; an input: the node it has now, the in-place op's, none for a leaf; a view whose base changed
+    // since: AsStrided, the node it would get), without "Backward<n>".
     const Node* maker = saved_output_ ? &owner : data_->grad_fn().get();
     std::string made_by;
-    if (maker) {
-      std::string op = maker->name();
+    if (!saved_output_ && is_stale_view(data_) && data_->view_base->grad_fn()) {
+      made_by = ", which is output 0 of AsStrided,";
+    } else if (maker) {
+      std::string op = qualified_name(*maker);
       const size_t cut = op.rfind("Backward");
       if (cut != std::string::npos && cut > 0 && op.find_first_not_of("0123456789", cut + 8) == std::string::npos)
         op.erase(cut);
@@ -231,6 +234,13 @@ const char* intern_name(const std::string& name) {
 }
 
 uint64_t next_sequence_nr() { return g_next_sequence_nr.load(std::memory_order_relaxed); }
+
+std::string qualified_name(const Node& n) {
+  static const std::set<std::string> namespaced = {"AccumulateGrad", "CopyBackwards", "CopySlices", "NotImplemented",
+                                                   "Error", "DelayedError"};
+  const std::string name = n.name();
+  return namespaced.count(name) ? "torch::autograd::" + name : name;
+}
 
 void name_recorded(const Tensor& out, const char* name, uint64_t since) {
   if (!out) return;

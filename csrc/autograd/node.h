@@ -140,6 +140,10 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 // Runs hooks on a gradient in registration order; each may replace it.
 Tensor run_hooks(const std::vector<GradHook>& hooks, Tensor grad);
 
+// The node's name as PyTorch's name() gives it: those it defines in C++ (AccumulateGrad,
+// CopySlices, ...) carry their namespace, torch::autograd::CopySlices.
+std::string qualified_name(const Node& n);
+
 // One lasting copy of a node name made at run time (nodes keep a const char*).
 const char* intern_name(const std::string& name);
 // The sequence number the next recorded node will get (creation order).

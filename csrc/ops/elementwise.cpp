@@ -558,13 +558,24 @@ Tensor unary_(UnaryOp op, const Tensor& self) {
   const DType compute = unary_compute_dtype(op, self);
   check_result_fits(compute, self);
   if (autograd::any_requires_grad({&self})) {
-    const uint64_t since = autograd::next_sequence_nr();
-    Tensor r = unary(op, inplace_source(self));
-    // PyTorch's in-place forms of these have their own derivative entries.
-    if (op == UnaryOp::Asinh || op == UnaryOp::Acosh || op == UnaryOp::Atanh)
-      autograd::name_recorded(r, op == UnaryOp::Asinh ? "AsinhBackward1" : op == UnaryOp::Acosh ? "AcoshBackward1"
-                                                                                                : "AtanhBackward1", since);
-    return commit_inplace(self, r);
+    // PyTorch's in-place asinh_/acosh_/atanh_ have no derivative: their node (AsinhBackward1, ...)
+    // refuses a backward.
+    if (op == UnaryOp::Asinh || op == UnaryOp::Acosh || op == UnaryOp::Atanh) {
+      const char* fn = op == UnaryOp::Asinh ? "asinh" : op == UnaryOp::Acosh ? "acosh" : "atanh";
+      Tensor r;
+      {
+        autograd::GradModeGuard no_grad(false);
+        r = unary(op, self);
+      }
+      autograd::record(r, op == UnaryOp::Asinh ? "AsinhBackward1" : op == UnaryOp::Acosh ? "AcoshBackward1"
+                                                                                          : "AtanhBackward1",
+                       {&self}, {}, [fn](const Tensor&, const SavedTensors&, auto&) -> std::vector<Tensor> {
+                         throw NotImplementedError(str("the derivative for 'inplace version of ", fn,
+                                                       "' is not implemented."));
+                       });
+      return commit_inplace(self, r);
+    }
+    return commit_inplace(self, unary(op, inplace_source(self)));
   }
   backend(self->device()).unary(op, self, self);
   self->bump_version();

@@ -33,9 +33,6 @@ Tensor apply_basic(const Tensor& self, const std::vector<IndexItem>& items, Adva
       has_ellipsis = true;
     }
   }
-  FT_CHECK(!(self->dim() == 0 && items.size() == 1 && items[0].kind == Kind::Int), IndexError,
-           "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a "
-           "0-dim tensor to a number");
   FT_CHECK(consumed <= self->dim(), IndexError, "too many indices for tensor of dimension ", self->dim());
 
   Tensor v = self;
@@ -334,9 +331,13 @@ bool writes_through_view(const Tensor& self, const std::vector<IndexItem>& items
 }  // namespace
 
 Tensor index_put_(const Tensor& self, const std::vector<IndexItem>& items, const Tensor& value) {
-  FT_CHECK(!(autograd::is_grad_enabled() && self->is_leaf() && self->requires_grad() &&
-             writes_through_view(self, items)),
-           RuntimeError, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  if (autograd::is_grad_enabled() && self->is_leaf() && self->requires_grad() && writes_through_view(self, items)) {
+    {
+      autograd::GradModeGuard no_grad(false);
+      (void)index(self, items);  // as PyTorch, a bad index is reported first (IndexError)
+    }
+    throw RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  }
   check_inplace(self);
   const bool tracked = autograd::any_requires_grad({&self, &value}) && is_floating(self->dtype());
   const bool overlap = has_internal_overlap(self);

@@ -178,8 +178,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (da > 1) out_shape.push_back(m);
   if (db > 1) out_shape.push_back(n);
   // PyTorch's node names: its matrix @ batch path (with the matrix requiring grad) ends in a
-  // contiguous() of a transposed result, every other batched one in an _unsafe_view.
-  const char* name = da == 2 && a->requires_grad() ? "CloneBackward0" : "UnsafeViewBackward0";
+  // contiguous() of a transposed result, every other batched one in an _unsafe_view. A (1, m, k) left
+  // operand against a 3-D batch of several matrices takes the matrix path too.
+  const bool matrix_left = da == 2 || (da == 3 && db == 3 && a->shape()[0] == 1 && b->shape()[0] != 1);
+  const char* name = matrix_left && a->requires_grad() ? "CloneBackward0" : "UnsafeViewBackward0";
   Tensor out = reshape(bmm(a3, b3), out_shape);
   autograd::name_recorded(out, name, since);
   return out;

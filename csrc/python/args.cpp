@@ -106,10 +106,12 @@ py::object binary_method(BinaryOp op, const Tensor& self, py::handle other, bool
   return py::cast(nogil(work, [&] { return reflected ? ops::binary(op, o, self) : ops::binary(op, self, o); }));
 }
 
-void refuse_operands(const char* name, py::handle a, py::handle b, bool method) {
+void refuse_operands(const char* name, py::handle a, py::handle b, bool method, py::handle rounding_mode) {
   const auto operand = [](py::handle h) { return bool(as_operand(h)); };
   const std::string fn = name;
-  if (fn == "add" || fn == "sub" || fn == "mul" || fn == "div") {
+  const bool named = fn == "add" || fn == "sub" || fn == "mul" || fn == "div" || fn == "add_" || fn == "sub_" ||
+                     fn == "mul_" || fn == "div_";
+  if (named && !rounding_mode) {
     if (!method && !is_tensor(a)) tensor_argument(a, name, "input", 1);
     if (!operand(b)) tensor_argument(b, name, "other", method ? 1 : 2);
   }
@@ -117,11 +119,18 @@ void refuse_operands(const char* name, py::handle a, py::handle b, bool method) 
   got += Py_TYPE(b.ptr())->tp_name;
   if (is_tensor(b)) got = method ? "Tensor" : got.substr(0, got.rfind(", ") + 2) + "Tensor";
   if (!method && is_tensor(a)) got = "Tensor" + got.substr(got.find(','));
+  if (rounding_mode) got += str(", rounding_mode=", Py_TYPE(rounding_mode.ptr())->tp_name);
   throw TypeError(str(name, "() received an invalid combination of arguments - got (", got,
                       "), but expected one of:\n",
                       method ? " * (Tensor other)\n * (Number other)\n"
                              : " * (Tensor input, Tensor other, *, Tensor out = None)\n"
                                " * (Tensor input, Number other, *, Tensor out = None)\n"));
+}
+
+Tensor method_operand(const Tensor& self, py::handle o, const char* name) {
+  Tensor t = as_operand(o);
+  if (!t) refuse_operands(name, py::cast(self), o, true);
+  return t;
 }
 
 Tensor binary_args(BinaryOp op, py::handle a, py::handle b, const char* name, bool method) {
@@ -193,7 +202,7 @@ Tensor clamp_args(const Tensor& t, py::handle lo, py::handle hi, bool inplace) {
 }
 
 std::vector<Tensor> tensor_list(py::handle seq, const char* what) {
-  FT_CHECK(py::isinstance<py::sequence>(seq) && !is_tensor(seq), TypeError, what,
+  FT_CHECK(py::isinstance<py::sequence>(seq) && !is_tensor(seq) && !py::isinstance<py::str>(seq), TypeError, what,
            "(): argument 'tensors' (position 1) must be tuple of Tensors, not ", Py_TYPE(seq.ptr())->tp_name);
   std::vector<Tensor> out;
   for (py::handle h : py::reinterpret_borrow<py::sequence>(seq)) {
@@ -212,7 +221,7 @@ Tensor div_rounding(py::handle a, py::handle b, py::handle rounding_mode, const 
            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", mode, "'");
   Tensor ta = as_operand(a);
   const Tensor tb = as_operand(b);
-  if (!ta || !tb) refuse_operands(name, a, b, method);
+  if (!ta || !tb) refuse_operands(name, a, b, method, rounding_mode);
   if (!is_tensor(a) && !is_tensor(b)) ta = scalar_tensor(item(ta), item(ta).natural_dtype());  // div(7, 2, ...)
   return nogil(std::max(ta->numel(), tb->numel()), [&] { return ops::div_rounded(ta, tb, mode == "floor"); });
 }

@@ -38,7 +38,11 @@ Tensor binary_args(BinaryOp op, py::handle a, py::handle b, const char* name, bo
 // PyTorch's TypeError for name(a, b) (or a.name(b)) given an operand that is neither a tensor nor a
 // number, or two numbers where it takes none: add/sub/mul/div name the argument ("mul(): argument
 // 'other' (position 1) must be Tensor, not str"), the others list their signatures.
-[[noreturn]] void refuse_operands(const char* name, py::handle a, py::handle b, bool method);
+// rounding_mode: the keyword's value when one was given (div), listed among the arguments.
+[[noreturn]] void refuse_operands(const char* name, py::handle a, py::handle b, bool method,
+                                  py::handle rounding_mode = py::handle());
+// self.name(o)'s operand: o as a tensor (a number wrapped as one), or refuse_operands' TypeError.
+Tensor method_operand(const Tensor& self, py::handle o, const char* name);
 
 py::object reduce_max_min(bool is_max, const Tensor& self, const py::args& args, const py::kwargs& kwargs);
 // fasttensor.return_types.<name>((values, indices)): max, min, sort, topk.

@@ -240,9 +240,8 @@ Tensor as_operand(py::handle h) {
   return nullptr;
 }
 
-Tensor operand_arg(py::handle h, const char* fn, const char* arg, int position) {
+Tensor operand_arg(py::handle h, const char* fn, const char* arg) {
   Tensor t = as_operand(h);
-  if (!t && position > 0) tensor_argument(h, fn, arg, position);
   FT_CHECK(t, TypeError, fn, "(): argument '", arg, "' must be Tensor or Number, not ", Py_TYPE(h.ptr())->tp_name);
   return t;
 }

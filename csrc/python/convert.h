@@ -88,10 +88,8 @@ template <class F> auto tensor_pair_method(const char* fn, const char* name, F f
 }
 // A Tensor, or a Python/NumPy number as a 0-d wrapped scalar; null if neither.
 Tensor as_operand(py::handle h);
-// as_operand, or TypeError "fn(): argument 'arg' must be Tensor or Number, not <type>"; given the
-// argument's position, PyTorch's text for a method's operand: "add_(): argument 'other' (position 1)
-// must be Tensor, not str".
-Tensor operand_arg(py::handle h, const char* fn, const char* arg, int position = 0);
+// as_operand, or TypeError "fn(): argument 'arg' must be Tensor or Number, not <type>".
+Tensor operand_arg(py::handle h, const char* fn, const char* arg);
 std::optional<Scalar> to_scalar(py::handle h);
 
 // A Tensor from a NumPy array, sharing its memory.

@@ -207,11 +207,11 @@ void bind_functions(py::module_& m) {
 
   const auto matmul = [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::matmul(a, b); }); };
   const auto mm = [](const Tensor& a, const Tensor& b) { return nogil(a->numel(), [&] { return ops::mm(a, b); }); };
-  m.def("matmul", tensor_pair_function("matmul", "other", matmul));
-  m.def("mm", tensor_pair_function("mm", "mat2", mm));
-  m.def("mv", tensor_pair_function("mv", "vec", &ops::mv));
-  m.def("dot", tensor_pair_function("dot", "tensor", &ops::dot));
-  m.def("bmm", tensor_pair_function("bmm", "mat2", &ops::bmm));
+  m.def("matmul", tensor_pair_function("matmul", "other", matmul), py::arg("input"), py::arg("other"));
+  m.def("mm", tensor_pair_function("mm", "mat2", mm), py::arg("input"), py::arg("mat2"));
+  m.def("mv", tensor_pair_function("mv", "vec", &ops::mv), py::arg("input"), py::arg("vec"));
+  m.def("dot", tensor_pair_function("dot", "tensor", &ops::dot), py::arg("input"), py::arg("tensor"));
+  m.def("bmm", tensor_pair_function("bmm", "mat2", &ops::bmm), py::arg("input"), py::arg("mat2"));
 
   // (the input is checked here for PyTorch's TypeError: sum([1, 2]))
   m.def("sum", [](py::handle t, py::args a, py::kwargs k) { return sum_impl(tensor_argument(t, "sum", "input", 1), a, k); });
@@ -384,7 +384,10 @@ void bind_functions(py::module_& m) {
     if (!py::isinstance<TensorImpl>(out)) return;
     const Tensor t = out.cast<Tensor>();
     const auto fn = t->grad_fn();
-    if (fn && std::strcmp(fn->name(), name.c_str()) != 0) autograd::name_recorded(t, autograd::intern_name(name), since);
+    // (a view written in place by the composite keeps the node made from its base, as PyTorch's)
+    if (!fn || std::strcmp(fn->name(), name.c_str()) == 0) return;
+    if (t->view_base && std::strcmp(fn->name(), "AsStridedBackward0") == 0) return;
+    autograd::name_recorded(t, autograd::intern_name(name), since);
   });
   // autograd.Function: `out` gets a node named `name` whose backward calls the
   // Python `backward(grad, saved)` (with the GIL), which returns one gradient or

@@ -4,7 +4,6 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 
 #include "autograd/grad_mode.h"
@@ -157,12 +156,7 @@ void bind_types(py::module_& m) {
 
   py::class_<autograd::Node, std::shared_ptr<autograd::Node>>(m, "Node")
       // PyTorch's name() of the nodes it defines in C++ carries their namespace (its repr does not).
-      .def("name", [](const autograd::Node& n) {
-        static const std::set<std::string> namespaced = {"AccumulateGrad", "CopyBackwards", "CopySlices",
-                                                         "NotImplemented", "Error", "DelayedError"};
-        const std::string name = n.name();
-        return namespaced.count(name) ? "torch::autograd::" + name : name;
-      })
+      .def("name", &autograd::qualified_name)
       .def_property_readonly("next_functions", [](const autograd::Node& n) {
         py::tuple t(n.next_edges.size());
         for (size_t i = 0; i < n.next_edges.size(); ++i)

@@ -170,9 +170,25 @@ py::object item_object(const Tensor& t) {
 }  // namespace
 
 namespace {
+// PyTorch's messages for a bare integer or slice indexing a 0-d tensor (its other misuses, as (0,) or
+// [0], say "too many indices").
+void check_zero_dim_index(const Tensor& t, py::handle idx) {
+  if (t->dim() != 0) return;
+  if (PySlice_Check(idx.ptr())) throw IndexError("slice() cannot be applied to a 0-dim tensor.");
+  const bool integer = (PyLong_Check(idx.ptr()) && !PyBool_Check(idx.ptr())) ||
+                       (!is_tensor(idx) && !PyBool_Check(idx.ptr()) && py::hasattr(idx, "__index__") &&
+                        std::string(Py_TYPE(idx.ptr())->tp_name).rfind("numpy.", 0) == 0);
+  if (!integer) return;
+  const int64_t i = idx.attr("__index__")().cast<int64_t>();
+  FT_CHECK(i != 0, IndexError, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+           "in C++ to convert a 0-dim tensor to a number");
+  throw IndexError(str("index ", i, " is out of bounds for dimension 0 with size 0"));
+}
+
 // t[idx] = value, as PyTorch: basic indices write through the view they select, advanced ones as
 // index_put_ (warn_expanded: with PyTorch's deprecation warning when t is expanded).
 void set_item(const Tensor& t, py::handle idx, py::handle value, bool warn_expanded) {
+  check_zero_dim_index(t, idx);
   auto items = to_index(idx);
   Tensor v = as_operand(value);
   const std::string type_name = str("torch.", t->device().is_cuda() ? "cuda." : "",
@@ -277,8 +293,13 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("_storage_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t->storage()->data()); })
       .def("size", [](const Tensor& t, py::object dim) -> py::object {
         if (dim.is_none()) return size_object(t->shape());
-        FT_CHECK(!PyBool_Check(dim.ptr()) && (PyLong_Check(dim.ptr()) || py::hasattr(dim, "__index__")), TypeError,
-                 "size(): argument 'dim' (position 1) must be int, not ", Py_TYPE(dim.ptr())->tp_name);
+        const bool numpy_integer = !is_tensor(dim) && py::hasattr(dim, "__index__") &&
+                                   std::string(Py_TYPE(dim.ptr())->tp_name).rfind("numpy.", 0) == 0;
+        const bool integer_tensor = is_tensor(dim) && !is_floating(dim.cast<Tensor>()->dtype()) &&
+                                    dim.cast<Tensor>()->dtype() != DType::Bool && dim.cast<Tensor>()->numel() == 1;
+        FT_CHECK(!PyBool_Check(dim.ptr()) && (PyLong_Check(dim.ptr()) || numpy_integer || integer_tensor), TypeError,
+                 "size(): argument 'dim' (position 1) must be int, not ",
+                 is_tensor(dim) ? "Tensor" : Py_TYPE(dim.ptr())->tp_name);
         const int64_t d = dim.attr("__index__")().cast<int64_t>();
         FT_CHECK(t->dim() > 0, IndexError, "Dimension specified as ", d, " but tensor has no dimensions");
         return py::int_(t->size(d));
@@ -492,6 +513,7 @@ void bind_tensor(py::module_& m) {
       .def("zero_", [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::zero_(t); }); })
       // --- indexing -----------------------------------------------------------
       .def("__getitem__", [](const Tensor& t, py::handle idx) {
+        check_zero_dim_index(t, idx);
         auto items = to_index(idx);
         return nogil(t->numel(), [&] { return ops::index(t, items); });
       })
@@ -508,10 +530,10 @@ void bind_tensor(py::module_& m) {
       })
       .def("view_as", tensor_pair_method("view_as", "other", [](const Tensor& t, const Tensor& o) {
         return ops::view(t, o->shape().vec());
-      }))
+      }), py::arg("other"))
       .def("reshape_as", tensor_pair_method("reshape_as", "other", [](const Tensor& t, const Tensor& o) {
         return ops::reshape(t, o->shape().vec());
-      }))
+      }), py::arg("other"))
       .def("transpose", &ops::transpose, py::arg("dim0"), py::arg("dim1"))
       .def("swapaxes", &ops::transpose)
       .def("permute", [](const Tensor& t, py::args dims, py::kwargs kw) {
@@ -521,7 +543,7 @@ void bind_tensor(py::module_& m) {
       .def("expand", [](const Tensor& t, py::args sizes, py::kwargs kw) { return ops::expand(t, sizes_arg(sizes, kw, "expand", "size")); })
       .def("expand_as", tensor_pair_method("expand_as", "other", [](const Tensor& t, const Tensor& o) {
         return ops::expand(t, o->shape().vec());
-      }))
+      }), py::arg("other"))
       .def("squeeze", [](const Tensor& t, py::object dim) { return ops::squeeze(t, to_dims(dim, "squeeze"), dim.is_none()); },
            py::arg("dim") = py::none())
       // x.squeeze(0, 2): several dims as arguments, as torch takes them
@@ -548,8 +570,8 @@ void bind_tensor(py::module_& m) {
       }, py::arg("dim0"), py::arg("dim1"))
       .def("squeeze_", [](const Tensor& t, py::object dim) {
         const std::vector<int64_t> dims = to_dims(dim, "squeeze_");
-        const char* name = dim.is_none() ? "SqueezeBackward3" : py::isinstance<py::int_>(dim) ? "SqueezeBackward4"
-                                                                                              : "SqueezeBackward5";
+        const bool several = py::isinstance<py::tuple>(dim) || py::isinstance<py::list>(dim);
+        const char* name = dim.is_none() ? "SqueezeBackward3" : several ? "SqueezeBackward5" : "SqueezeBackward4";
         return adopt_view(t, [&] { return ops::squeeze(t, dims, dim.is_none()); }, name);
       }, py::arg("dim") = py::none())
       .def("unsqueeze_", [](const Tensor& t, int64_t dim) {
@@ -614,14 +636,14 @@ void bind_tensor(py::module_& m) {
                  "~ (operator.invert) is only implemented on integer and Boolean-type tensors");
         return ops::bitwise_not(t);
       })
-      .def("bitwise_and_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitAnd, t, operand_arg(o, "bitwise_and_", "other", 1)); })
-      .def("bitwise_or_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitOr, t, operand_arg(o, "bitwise_or_", "other", 1)); })
-      .def("bitwise_xor_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitXor, t, operand_arg(o, "bitwise_xor_", "other", 1)); })
+      .def("bitwise_and_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitAnd, t, method_operand(t, o, "bitwise_and_")); })
+      .def("bitwise_or_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitOr, t, method_operand(t, o, "bitwise_or_")); })
+      .def("bitwise_xor_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitXor, t, method_operand(t, o, "bitwise_xor_")); })
       .def("bitwise_left_shift_", [](const Tensor& t, py::handle o) {
-        return ops::binary_(BinaryOp::LeftShift, t, operand_arg(o, "bitwise_left_shift_", "other", 1));
+        return ops::binary_(BinaryOp::LeftShift, t, method_operand(t, o, "bitwise_left_shift_"));
       })
       .def("bitwise_right_shift_", [](const Tensor& t, py::handle o) {
-        return ops::binary_(BinaryOp::RightShift, t, operand_arg(o, "bitwise_right_shift_", "other", 1));
+        return ops::binary_(BinaryOp::RightShift, t, method_operand(t, o, "bitwise_right_shift_"));
       })
       .def("bitwise_not_", [](const Tensor& t) { return ops::copy_(t, ops::bitwise_not(t)); })
       .def("bitwise_not", &ops::bitwise_not)
@@ -640,6 +662,8 @@ void bind_tensor(py::module_& m) {
       FT_UNARY_INPLACE(neg_, Neg) FT_UNARY_INPLACE(abs_, Abs) FT_UNARY_INPLACE(exp_, Exp) FT_UNARY_INPLACE(log_, Log)
       FT_UNARY_INPLACE(sqrt_, Sqrt) FT_UNARY_INPLACE(tanh_, Tanh) FT_UNARY_INPLACE(sigmoid_, Sigmoid)
       FT_UNARY_INPLACE(relu_, Relu) FT_UNARY_INPLACE(floor_, Floor) FT_UNARY_INPLACE(round_, Round)
+      FT_UNARY_INPLACE(asinh_, Asinh) FT_UNARY_INPLACE(acosh_, Acosh) FT_UNARY_INPLACE(atanh_, Atanh)
+      FT_UNARY_INPLACE(arcsinh_, Asinh) FT_UNARY_INPLACE(arccosh_, Acosh) FT_UNARY_INPLACE(arctanh_, Atanh)
       FT_BINARY_METHOD(mul, Mul) FT_BINARY_METHOD(multiply, Mul)
       FT_BINARY_METHOD(pow, Pow) FT_TENSOR_BINARY_METHOD(maximum, Maximum) FT_TENSOR_BINARY_METHOD(minimum, Minimum)
       FT_BINARY_METHOD(eq, Eq) FT_BINARY_METHOD(ne, Ne) FT_BINARY_METHOD(lt, Lt) FT_BINARY_METHOD(le, Le)
@@ -647,7 +671,7 @@ void bind_tensor(py::module_& m) {
       FT_TENSOR_BINARY_METHOD(logical_or, LogicalOr) FT_TENSOR_BINARY_METHOD(logical_xor, LogicalXor)
       FT_BINARY_METHOD(floor_divide, FloorDiv) FT_BINARY_METHOD(remainder, Remainder) FT_BINARY_METHOD(fmod, Fmod)
       .def("add", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = operand_arg(o, "add", "other", 1);
+        Tensor other = method_operand(t, o, "add");
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add");
         return ops::binary(BinaryOp::Add, t, other);
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
@@ -655,28 +679,28 @@ void bind_tensor(py::module_& m) {
         return div_rounding(py::cast(t), o, rounding_mode, "div", true);
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
       .def("sub", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = operand_arg(o, "sub", "other", 1);
+        Tensor other = method_operand(t, o, "sub");
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub");
         return ops::binary(BinaryOp::Sub, t, other);
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("add_", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = operand_arg(o, "add_", "other", 1);
+        Tensor other = method_operand(t, o, "add_");
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add_");
         return nogil(t->numel(), [&] { return ops::binary_(BinaryOp::Add, t, other); });
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
       .def("sub_", [](const Tensor& t, py::handle o, py::handle alpha) {
-        Tensor other = operand_arg(o, "sub_", "other", 1);
+        Tensor other = method_operand(t, o, "sub_");
         if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub_");
         return ops::binary_(BinaryOp::Sub, t, other);
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
-      .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, operand_arg(o, "mul_", "other", 1)); })
+      .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, method_operand(t, o, "mul_")); })
       .def("div_", [](const Tensor& t, py::handle o, py::handle rounding_mode) {
-        if (rounding_mode.is_none()) return ops::binary_(BinaryOp::Div, t, operand_arg(o, "div_", "other", 1));
-        const Tensor r = div_rounding(py::cast(t), o, rounding_mode);  // floor / trunc: then written back
+        if (rounding_mode.is_none()) return ops::binary_(BinaryOp::Div, t, method_operand(t, o, "div_"));
+        const Tensor r = div_rounding(py::cast(t), o, rounding_mode, "div_", true);  // floor / trunc: then written back
         ops::check_inplace_result(r->dtype(), t);
         return ops::copy_result_(t, r);
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
-      .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, operand_arg(o, "pow_", "exponent", 1)); })
+      .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, method_operand(t, o, "pow_")); })
       .def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
         return clamp_args(t, lo, hi, false);
       }, py::arg("min") = py::none(), py::arg("max") = py::none())
@@ -793,13 +817,13 @@ void bind_tensor(py::module_& m) {
       // --- linear algebra -------------------------------------------------------
       .def("matmul", tensor_pair_method("matmul", "other", [](const Tensor& a, const Tensor& b) {
         return nogil(a->numel(), [&] { return ops::matmul(a, b); });
-      }))
+      }), py::arg("other"))
       .def("mm", tensor_pair_method("mm", "mat2", [](const Tensor& a, const Tensor& b) {
         return nogil(a->numel(), [&] { return ops::mm(a, b); });
-      }))
-      .def("mv", tensor_pair_method("mv", "vec", &ops::mv))
-      .def("dot", tensor_pair_method("dot", "tensor", &ops::dot))
-      .def("bmm", tensor_pair_method("bmm", "mat2", &ops::bmm));
+      }), py::arg("mat2"))
+      .def("mv", tensor_pair_method("mv", "vec", &ops::mv), py::arg("vec"))
+      .def("dot", tensor_pair_method("dot", "tensor", &ops::dot), py::arg("tensor"))
+      .def("bmm", tensor_pair_method("bmm", "mat2", &ops::bmm), py::arg("mat2"));
   py::object tensor_class = m.attr("Tensor");
   for (const char* name : {"softmax", "log_softmax", "squeeze", "unsqueeze", "amax", "amin", "argsort", "sort", "topk",
                            "unbind", "chunk", "index_select", "gather", "narrow", "split"})
