@@ -71,7 +71,9 @@ def try_gpu(i: int = 0):
 
 
 def try_all_gpus() -> list:
-    return [gpu(i) for i in range(num_gpus())] or [cpu()]
+    """All CUDA devices; as in the D2L library (1.0.3), an empty list without a GPU (its docstring's
+    [cpu()] is not what its code returns)."""
+    return [gpu(i) for i in range(num_gpus())]
 
 
 # --- figures: live in Jupyter, PNG files elsewhere ----------------------------------------------
@@ -180,7 +182,7 @@ def _host(value: Any) -> Any:
     return value.detach().cpu().numpy() if isinstance(value, Tensor) else value
 
 
-def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None, xscale="linear",
+def plot(X, Y=None, xlabel=None, ylabel=None, legend=[], xlim=None, ylim=None, xscale="linear",  # noqa: B006
          yscale="linear", fmts=("-", "m--", "g-.", "r:"), figsize=(3.5, 2.5), axes=None):
     """Plots one or several curves (the book's d2l.plot; like it, returns None, so a notebook cell
     ending with it shows only the figure). Pass `axes` to draw into an Axes of your own."""
@@ -286,7 +288,7 @@ class Accumulator:
 class HyperParameters:
     """Base class whose ``save_hyperparameters`` stores the caller's __init__ arguments as attributes."""
 
-    def save_hyperparameters(self, ignore: Sequence[str] = ()) -> None:
+    def save_hyperparameters(self, ignore: Sequence[str] = []) -> None:  # noqa: B006 (the book's default; never mutated)
         """Saves every argument of the calling __init__ (except ``ignore``) in self.hparams and as attributes."""
         frame = inspect.currentframe().f_back
         _, _, _, local_vars = inspect.getargvalues(frame)
@@ -305,9 +307,11 @@ class ProgressBoard(HyperParameters):
     """
 
     def __init__(self, xlabel=None, ylabel=None, xlim=None, ylim=None, xscale="linear", yscale="linear",
-                 ls=("-", "--", "-.", ":"), colors=("C0", "C1", "C2", "C3"), fig=None, axes=None,
+                 ls=["-", "--", "-.", ":"], colors=["C0", "C1", "C2", "C3"], fig=None, axes=None,  # noqa: B006
                  figsize=(3.5, 2.5), display=True, save_path: Optional[str] = None, save_every_s: float = 2.0):
-        self.save_hyperparameters()
+        # hparams holds the book's arguments only; where and how often to save are ours.
+        self.save_hyperparameters(ignore=["save_path", "save_every_s"])
+        self.save_path, self.save_every_s = save_path, save_every_s
         self._last_save = -math.inf
         self._unsaved = False
 
@@ -479,9 +483,10 @@ class SGD(HyperParameters):
         self.save_hyperparameters()
 
     def step(self):
-        with no_grad():
-            for param in self.params:
-                param -= self.lr * param.grad
+        # No no_grad() of its own, as in the book: Trainer.fit_epoch calls it under no_grad(), and
+        # outside one the in-place update of a leaf raises autograd's RuntimeError.
+        for param in self.params:
+            param -= self.lr * param.grad
 
     def zero_grad(self):
         for param in self.params:
@@ -775,7 +780,10 @@ class FashionMNIST(DataModule):
     def __init__(self, batch_size: int = 64, resize=(28, 28), root: str = "../data", num_workers: int = 4,
                  download: bool = True):
         super().__init__(root=root, num_workers=num_workers)
-        self.save_hyperparameters()
+        # hparams as the book's FashionMNIST(batch_size, resize): root and num_workers are the
+        # DataModule's (set above), download is ours.
+        self.save_hyperparameters(ignore=["root", "num_workers", "download"])
+        self.download = download
         self.train = self._load(train=True)
         self.val = self._load(train=False)
         size = (resize, resize) if isinstance(resize, int) else tuple(resize)
@@ -874,8 +882,9 @@ class Trainer(HyperParameters):
             self.val_batch_idx += 1
 
     def clip_gradients(self, grad_clip_val: float, model) -> None:
-        """Rescales all gradients together so that their global L2 norm is at most grad_clip_val."""
-        params = [p for p in model.parameters() if p.requires_grad and p.grad is not None]
+        """Rescales all gradients together so that their global L2 norm is at most grad_clip_val.
+        Every parameter that requires grad must have one (a missing one is a TypeError, as in the book)."""
+        params = [p for p in model.parameters() if p.requires_grad]
         norm = _C.sqrt(sum(_C.sum(p.grad ** 2) for p in params))
         if norm > grad_clip_val:
             scale = grad_clip_val / norm
