@@ -111,3 +111,17 @@ def test_clip_gradients_values_and_a_missing_grad():
     with pytest.raises(TypeError, match=re.escape("unsupported operand type(s) for ** or pow(): 'NoneType' and "
                                                   "'int'")):
         d2l.Trainer(1).clip_gradients(100.0, net)
+
+
+def test_download_prints_the_books_line(tmp_path, capsys):
+    served = tmp_path / "served" / "table.csv"
+    served.parent.mkdir()
+    served.write_bytes(b"a,b\n1,2\n")
+    url = "file://" + str(served)
+    path = d2l.download(url, "data")
+    assert capsys.readouterr().out == f"Downloading {os.path.join('data', 'table.csv')} from {url}...\n"
+    assert open(path, "rb").read() == b"a,b\n1,2\n"
+
+
+def test_visualize_labels_default_is_the_books_list():
+    assert inspect.signature(d2l.FashionMNIST.visualize).parameters["labels"].default == []

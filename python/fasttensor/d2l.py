@@ -288,7 +288,7 @@ class Accumulator:
 class HyperParameters:
     """Base class whose ``save_hyperparameters`` stores the caller's __init__ arguments as attributes."""
 
-    def save_hyperparameters(self, ignore: Sequence[str] = []) -> None:  # noqa: B006 (the book's default; never mutated)
+    def save_hyperparameters(self, ignore: Sequence[str] = []) -> None:  # noqa: B006 (the book's; not mutated)
         """Saves every argument of the calling __init__ (except ``ignore``) in self.hparams and as attributes."""
         frame = inspect.currentframe().f_back
         _, _, _, local_vars = inspect.getargvalues(frame)
@@ -645,7 +645,7 @@ def download(url: str, folder: str = "../data", sha1_hash: Optional[str] = None)
     path = os.path.join(folder, url.split("/")[-1])
     if os.path.exists(path) and sha1_hash and _sha1_of(path) == sha1_hash:
         return path
-    _download_file(url, path, sha1_hash, algorithm="sha1")
+    _download_file(url, path, sha1_hash, algorithm="sha1", message=f"Downloading {path} from {url}...")
     return path
 
 
@@ -813,7 +813,7 @@ class FashionMNIST(DataModule):
         data = self.train if train else self.val
         return DataLoader(data, self.batch_size, shuffle=train, num_workers=self.num_workers)
 
-    def visualize(self, batch, nrows: int = 1, ncols: int = 8, labels=()):
+    def visualize(self, batch, nrows: int = 1, ncols: int = 8, labels=[]):  # noqa: B006 (the book's; never mutated)
         X, y = batch
         if not labels:
             labels = self.text_labels(y)

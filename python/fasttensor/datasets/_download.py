@@ -15,11 +15,13 @@ from typing import Optional
 _CHUNK_BYTES = 1 << 20
 
 
-def download_file(url: str, path: str, checksum: Optional[str], timeout: float = 60.0, algorithm: str = "md5") -> None:
+def download_file(url: str, path: str, checksum: Optional[str], timeout: float = 60.0, algorithm: str = "md5",
+                  message: Optional[str] = None) -> None:
     """Fetches ``url`` into ``path`` if its hash (``algorithm``: md5 or sha1) is ``checksum`` (any, when that
-    is None); raises RuntimeError (and writes nothing) otherwise."""
+    is None); raises RuntimeError (and writes nothing) otherwise. Prints ``message`` first (default:
+    torchvision's "Downloading <url> to <path>")."""
     folder, name = os.path.split(path)
-    print(f"Downloading {url} to {path}", flush=True)
+    print(f"Downloading {url} to {path}" if message is None else message, flush=True)
     fd, tmp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder or ".")
     try:
         digest = hashlib.new(algorithm)
