@@ -153,14 +153,27 @@ def set_figsize(figsize=(3.5, 2.5)) -> None:
     matplotlib.rcParams["figure.figsize"] = figsize
 
 
+# Modules the D2L library imports that the book's code reaches through it (d2l.plt, d2l.torch,
+# d2l.pd, ...), imported on first use: the optional ones are fasttensor's extras, not requirements.
+_LAZY_MODULES = {
+    "plt": ("matplotlib.pyplot", None, "matplotlib (pip install 'fasttensor[plot]')"),
+    "display": ("IPython.display", None, "IPython"),
+    "pd": ("pandas", None, "pandas"),
+    "Image": ("PIL.Image", None, "Pillow"),
+    "torchvision": ("fasttensor.torchvision", None, None),
+    "transforms": ("fasttensor.torchvision.transforms", None, None),
+}
+
+
 def __getattr__(name: str):
-    # d2l.plt is matplotlib's pyplot, as in the book; imported on first use (matplotlib is optional).
-    if name == "plt":
+    if name in _LAZY_MODULES:
+        import importlib
+
+        module_name, _, needs = _LAZY_MODULES[name]
         try:
-            import matplotlib.pyplot as plt
+            return importlib.import_module(module_name)
         except ImportError as e:
-            raise AttributeError("fasttensor.d2l.plt needs matplotlib (pip install 'fasttensor[plot]')") from e
-        return plt
+            raise AttributeError(f"fasttensor.d2l.{name} needs {needs}") from e
     raise AttributeError(f"module 'fasttensor.d2l' has no attribute '{name}'")
 
 
@@ -377,10 +390,7 @@ class ProgressBoard(HyperParameters):
     @staticmethod
     def _next_default_path() -> str:
         """Each board its own file in the plot folder: progress.png, progress-2.png, ..."""
-        folder = _plot_dir()
-        _figure_counts[folder, "progress"] += 1
-        n = _figure_counts[folder, "progress"]
-        return os.path.join(folder, "progress.png" if n == 1 else f"progress-{n}.png")
+        return _next_numbered_path("progress")
 
     def save(self, path: Optional[str] = None) -> Optional[str]:
         """Writes the curves as a PNG (when something changed, or to an explicit path); returns the path."""
@@ -395,8 +405,17 @@ class ProgressBoard(HyperParameters):
         return path
 
 
+def _next_numbered_path(name: str) -> str:
+    """A new file in the plot folder for a live figure: <name>.png, then <name>-2.png, ..."""
+    folder = _plot_dir()
+    _figure_counts[folder, name] += 1
+    n = _figure_counts[folder, name]
+    return os.path.join(folder, f"{name}.png" if n == 1 else f"{name}-{n}.png")
+
+
 def _save_board_at_exit(board_ref) -> None:
-    """Writes a board's last points when the program ends (a vanished folder is not worth a traceback)."""
+    """Writes a live figure's last points (a ProgressBoard's or an Animator's) when the program ends
+    (a vanished folder is not worth a traceback)."""
     board = board_ref()
     if board is not None:
         try:
@@ -474,6 +493,13 @@ class Classifier(Module):
         Y_hat = Y_hat.reshape((-1, Y_hat.shape[-1]))
         Y = Y.reshape((-1,))
         return F.cross_entropy(Y_hat, Y, reduction="mean" if averaged else "none")
+
+    def layer_summary(self, X_shape):
+        """Prints each layer of self.net with the shape of its output for a random input of X_shape."""
+        X = randn(*X_shape)
+        for layer in self.net:
+            X = layer(X)
+            print(layer.__class__.__name__, "output shape:\t", X.shape)
 
 
 class SGD(HyperParameters):
@@ -892,6 +918,214 @@ class Trainer(HyperParameters):
                 param.grad.mul_(scale)
 
 
+# --- the book's helpers from before its 1.0 framework (still in the D2L library) -------------------
+
+
+def load_array(data_arrays, batch_size: int, is_train: bool = True):
+    """A DataLoader over tensors of equal length (shuffled when is_train)."""
+    return DataLoader(TensorDataset(*data_arrays), batch_size, shuffle=is_train)
+
+
+def synthetic_data(w, b, num_examples: int):
+    """(X, y) with y = X w + b + noise: X ~ N(0, 1) drawn first, then noise ~ N(0, 0.01²); y a column."""
+    X = normal(0, 1, (num_examples, len(w)))
+    y = _C.matmul(X, w) + b
+    y += normal(0, 0.01, y.shape)
+    return X, y.reshape((-1, 1))
+
+
+def linreg(X, w, b):
+    """The linear regression model X w + b."""
+    return _C.matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Half the squared error per example (y reshaped as y_hat)."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def sgd(params, lr: float, batch_size: int) -> None:
+    """One minibatch SGD step on summed gradients (divided by batch_size), then zeroes them."""
+    with no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+def get_dataloader_workers() -> int:
+    """How many workers the book's Fashion-MNIST loaders use."""
+    return 4
+
+
+def get_fashion_mnist_labels(labels):
+    """The text labels of Fashion-MNIST class indices."""
+    names = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
+             "ankle boot"]
+    return [names[int(i)] for i in labels]
+
+
+def load_data_fashion_mnist(batch_size: int, resize=None):
+    """(train loader, test loader) of Fashion-MNIST in ../data (downloaded when missing): images
+    float32 in [0, 1] of shape (1, 28, 28), or resized to ``resize`` first."""
+    from .torchvision import datasets, transforms
+
+    steps = [transforms.ToTensor()]
+    if resize:
+        steps.insert(0, transforms.Resize(resize))
+    trans = transforms.Compose(steps)
+    train = datasets.FashionMNIST(root="../data", train=True, transform=trans, download=True)
+    test = datasets.FashionMNIST(root="../data", train=False, transform=trans, download=True)
+    return (DataLoader(train, batch_size, shuffle=True, num_workers=get_dataloader_workers()),
+            DataLoader(test, batch_size, shuffle=False, num_workers=get_dataloader_workers()))
+
+
+def accuracy(y_hat, y) -> float:
+    """The number (a float) of correct predictions: rows of y_hat are scores (argmax taken) or classes."""
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(axis=1)
+    correct = y_hat.type(y.dtype) == y
+    return float(correct.type(y.dtype).sum())
+
+
+def evaluate_accuracy_gpu(net, data_iter, device=None) -> float:
+    """The accuracy of net over data_iter, batches moved to ``device`` (default: where net's
+    parameters are); an nn.Module is put in eval mode first."""
+    if isinstance(net, nn.Module):
+        net.eval()
+        if not device:
+            device = next(iter(net.parameters())).device
+    metric = Accumulator(2)  # correct predictions, predictions
+    with no_grad():
+        for X, y in data_iter:
+            X = [x.to(device) for x in X] if isinstance(X, list) else X.to(device)
+            y = y.to(device)
+            metric.add(accuracy(net(X), y), y.numel())
+    return metric[0] / metric[1]
+
+
+def evaluate_loss(net, data_iter, loss) -> float:
+    """The mean of loss(net(X), y) over every example of data_iter (y reshaped as the output)."""
+    metric = Accumulator(2)  # summed loss, examples
+    for X, y in data_iter:
+        out = net(X)
+        l = loss(out, y.reshape(out.shape))
+        metric.add(l.sum(), l.numel())
+    return metric[0] / metric[1]
+
+
+def grad_clipping(net, theta: float) -> None:
+    """Rescales the gradients of net's parameters (net.params for a model from scratch) together
+    so that their global L2 norm is at most theta."""
+    params = [p for p in net.parameters() if p.requires_grad] if isinstance(net, nn.Module) else net.params
+    norm = _C.sqrt(sum(_C.sum(p.grad ** 2) for p in params))
+    if norm > theta:
+        for param in params:
+            param.grad.mul_(theta / norm)
+
+
+def corr2d(X, K):
+    """The 2-D cross-correlation of X with the kernel K (no padding, stride 1), float32."""
+    h, w = K.shape
+    Y = zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+
+
+def init_cnn(module) -> None:
+    """Xavier-uniform weights for exactly nn.Linear and nn.Conv2d modules (use with net.apply)."""
+    kinds = (nn.Linear, getattr(nn, "Conv2d", nn.Linear))  # (fasttensor has no convolutions yet)
+    if type(module) in kinds:
+        nn.init.xavier_uniform_(module.weight)
+
+
+def check_len(a, n: int) -> None:
+    assert len(a) == n, f"list's length {len(a)} != expected length {n}"
+
+
+def check_shape(a, shape) -> None:
+    assert a.shape == shape, f"tensor's shape {a.shape} != expected shape {shape}"
+
+
+def tokenize(lines, token: str = "word"):
+    """Each line split into words (at whitespace) or characters."""
+    assert token in ("word", "char"), "Unknown token type: " + token
+    return [line.split() if token == "word" else list(line) for line in lines]
+
+
+def download_extract(name: str, folder: Optional[str] = None) -> str:
+    """Downloads DATA_HUB[name] (a .zip, .tar or .gz archive) into ../data and unpacks it there;
+    returns base/folder, or the archive's path without its extension."""
+    path = download(name)
+    base_dir = os.path.dirname(path)
+    data_dir, ext = os.path.splitext(path)
+    assert ext in (".zip", ".tar", ".gz"), "Only zip/tar files can be extracted."
+    extract(path, base_dir)
+    return os.path.join(base_dir, folder) if folder else data_dir
+
+
+class Animator:
+    """Curves drawn point by point (the book's training loops before its 1.0 framework):
+    add(x, ys) appends one point to each curve (a None skips that curve) and redraws.
+    Shown as ProgressBoard is: inline in Jupyter, else written to <plot dir>/animator.png
+    (animator-2.png, ... for later ones) at most every 2 seconds and when the program ends."""
+
+    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None, xscale="linear",
+                 yscale="linear", fmts=("-", "m--", "g-.", "r:"), nrows=1, ncols=1, figsize=(3.5, 2.5)):
+        if legend is None:
+            legend = []
+        use_svg_display()
+        Figure = _matplotlib()
+        self.fig = Figure(figsize=figsize) if Figure is not None else None
+        self.axes = self.fig.subplots(nrows, ncols) if self.fig is not None else None
+        if nrows * ncols == 1:
+            self.axes = [self.axes]
+        self.config_axes = lambda: set_axes(self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+        self.X, self.Y, self.fmts = None, None, fmts
+        self.save_path: Optional[str] = None
+        self._last_save, self._unsaved = -math.inf, False
+
+    def add(self, x, y) -> None:
+        if not hasattr(y, "__len__"):
+            y = [y]
+        n = len(y)
+        if not hasattr(x, "__len__"):
+            x = [x] * n
+        if not self.X:
+            self.X = [[] for _ in range(n)]
+        if not self.Y:
+            self.Y = [[] for _ in range(n)]
+        for i, (a, b) in enumerate(zip(x, y)):
+            if a is not None and b is not None:
+                self.X[i].append(a)
+                self.Y[i].append(b)
+        if self.fig is None:  # no matplotlib: the points are kept, nothing is drawn
+            return
+        self.axes[0].cla()
+        for xs, ys, fmt in zip(self.X, self.Y, self.fmts):
+            self.axes[0].plot([_host(v) for v in xs], [_host(v) for v in ys], fmt)
+        self.config_axes()
+        if _in_jupyter():
+            _display_in_jupyter(self.fig, animate=True)
+            return
+        self._unsaved = True
+        if self.save_path is None:
+            self.save_path = _next_numbered_path("animator")
+            atexit.register(_save_board_at_exit, weakref.ref(self))
+        if time.monotonic() - self._last_save >= 2.0:
+            self.save()
+
+    def save(self, path: Optional[str] = None) -> Optional[str]:
+        """Writes the figure as a PNG (when something changed, or to an explicit path); returns the path."""
+        if self.fig is None or not (self._unsaved or path):
+            return None
+        path = path or self.save_path
+        self.fig.savefig(path, bbox_inches="tight")
+        self._last_save, self._unsaved = time.monotonic(), False
+        return path
+
+
 # --- the book's framework-neutral names (d2l.reshape(x, shape), d2l.float32, ...) ---------------
 # The D2L library maps these onto each framework; these are its PyTorch mapping, on fasttensor.
 
@@ -902,6 +1136,18 @@ from . import (  # noqa: E402
 )
 
 nn_Module = nn.Module
+
+# The modules the D2L library imports under these names: d2l.torch is fasttensor (as `import fasttensor
+# as torch`), d2l.data its utils.data; others are lazy (see __getattr__ above).
+import random  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+from collections import defaultdict  # noqa: E402
+
+from . import utils as _utils  # noqa: E402
+
+torch = sys.modules[__package__]
+data = _utils.data
 
 
 def numpy(x, *args, **kwargs):
