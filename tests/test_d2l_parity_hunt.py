@@ -293,3 +293,18 @@ def test_download_prints_the_books_line(tmp_path, capsys):
 
 def test_visualize_labels_default_is_the_books_list():
     assert inspect.signature(d2l.FashionMNIST.visualize).parameters["labels"].default == []
+
+
+def test_load_data_fashion_mnist_reads_data_beside_the_working_folder(tmp_path):
+    _write_tiny_fashion(tmp_path / "data")  # "../data" from the test's working folder
+    train_iter, test_iter = d2l.load_data_fashion_mnist(4)
+    assert (train_iter.batch_size, train_iter.num_workers, test_iter.num_workers) == (4, 4, 4)
+    assert type(train_iter.sampler).__name__ == "RandomSampler"
+    assert type(test_iter.sampler).__name__ == "SequentialSampler"
+    X, y = next(iter(test_iter))
+    assert X.shape == (4, 1, 28, 28) and X.dtype == ft.float32 and y.dtype == ft.int64
+    assert y.tolist() == [0, 1, 2, 3]
+    expected = (np.arange(28 * 28) % 256).reshape(28, 28) / np.float32(255)  # ToTensor: uint8 / 255
+    np.testing.assert_array_equal(X[0, 0].numpy(), expected.astype(np.float32))
+    X, _ = next(iter(d2l.load_data_fashion_mnist(2, resize=64)[1]))
+    assert X.shape == (2, 1, 64, 64)
