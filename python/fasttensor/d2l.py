@@ -4,7 +4,9 @@
 gives the book's code: HyperParameters, ProgressBoard, Module, Classifier,
 DataModule, Trainer, the data modules (SyntheticRegressionData, FashionMNIST,
 KaggleHouse) and the models of chapters 3-5, plus plot/show_images, device
-helpers and download/extract (SHA-1-checked, cached).
+helpers and download/extract (SHA-1-checked, cached), and the D2L library's
+helpers from before its 1.0 framework (load_array, synthetic_data, sgd,
+accuracy, evaluate_accuracy_gpu, Animator, ...), behaving as d2l 1.0.3 does.
 
 Figures: in Jupyter they are shown live, as in the book. Elsewhere they are
 written as PNG files (matplotlib's Agg renderer; no window ever opens) in
