@@ -18,20 +18,9 @@ import numpy as np
 from . import _C, _tensor_str
 from ._grad_names import grad_fn_named
 from ._size import Size
+from ._type_names import type_name as _type_name
 
 Tensor = _C.Tensor
-
-
-def _type_name(value) -> str:
-    """The type's name as PyTorch's argument parser prints it (the C type's tp_name): a class written in
-    Python or a builtin by its bare name ('list', 'MyData'), a type of an extension module with its module
-    ('numpy.ndarray', 'numpy.float64'), as are PyTorch's own C types (fasttensor.Size, fasttensor.dtype);
-    tensors by their bare class name ('Tensor', 'Parameter': Python classes in PyTorch)."""
-    t = type(value)
-    written_in_python = t.__flags__ & (1 << 9)  # Py_TPFLAGS_HEAPTYPE
-    if (written_in_python and t.__module__ != "fasttensor") or t.__module__ == "builtins" or issubclass(t, Tensor):
-        return t.__name__
-    return f"{t.__module__}.{t.__name__}"
 
 
 def _not_a_tensor(name: str, value, param: str = "input", position: int = 1) -> TypeError:

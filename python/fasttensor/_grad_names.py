@@ -13,6 +13,8 @@ import sys
 
 from . import _C
 
+_Tensor, _next_sequence_nr, _is_grad_enabled = _C.Tensor, _C._next_sequence_nr, _C.is_grad_enabled
+
 
 def grad_fn_named(name):
     """Decorator: the tensors fn returns (each tensor of a returned tuple) get their grad_fn named
@@ -20,13 +22,20 @@ def grad_fn_named(name):
     def wrap(fn):
         @functools.wraps(fn)
         def composite(*args, **kwargs):
-            if not _C.is_grad_enabled():
+            if not _is_grad_enabled():
                 return fn(*args, **kwargs)
-            since = _C._next_sequence_nr()
+            since = _next_sequence_nr()
             out = fn(*args, **kwargs)
+            results = out if isinstance(out, tuple) else (out,)
+            # (the name is worked out only for a result with a history: nothing to do for most calls)
+            for t in results:
+                if isinstance(t, _Tensor) and t.requires_grad:
+                    break
+            else:
+                return out
             node_name = name(*args, **kwargs) if callable(name) else name
             if node_name is not None:
-                for t in out if isinstance(out, tuple) else (out,):
+                for t in results:
                     _C._name_grad_fn(t, node_name, since)
             return out
         return composite

@@ -54,12 +54,13 @@ def _out(out, result, name: str):
 
 
 class Logit(Function):
-    _grad_fn_name = "LogitBackward0"
     """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps >= 0 (or NaN, which clamps
     nothing) is given. The gradient is torch's (its vectorized CPU kernel, which all but a
     tensor's last few elements go through, and its create_graph form): 1 / (x (1 - x)), so +-inf
     at 0 and 1 (-inf at -0.0); NaN outside [0, 1] without eps, 0 outside [eps, 1 - eps] with it.
     Under create_graph a negative eps also masks that way, as torch's differentiable form does."""
+
+    _grad_fn_name = "LogitBackward0"
 
     @staticmethod
     def forward(ctx, x, eps):

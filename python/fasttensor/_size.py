@@ -7,15 +7,7 @@ import operator
 import numpy as np
 
 from . import _C
-
-
-def _type_name(value) -> str:
-    """A type as CPython's tp_name shows it: builtins and Python classes bare, C types of other
-    modules with their module (numpy.float64)."""
-    t = type(value)
-    if t.__flags__ & (1 << 9) or t.__module__ == "builtins":  # Py_TPFLAGS_HEAPTYPE: written in Python
-        return t.__name__
-    return f"{t.__module__}.{t.__name__}"
+from ._type_names import type_name as _type_name
 
 
 def _entry(value, i: int):
@@ -77,7 +69,7 @@ class Size(_C._SizeBase):
         if not hasattr(n, "__index__"):  # tuple's message (Python does not reach tuple's repeat slot: see __add__)
             name = "fasttensor.Size" if isinstance(n, Size) else _type_name(n)
             raise TypeError(f"can't multiply sequence by non-int of type '{name}'")
-        return Size(tuple.__mul__(self, n))
+        return _C._SizeBase.__new__(Size, tuple.__mul__(self, n))  # (its entries are already a Size's)
 
     __rmul__ = __mul__
 

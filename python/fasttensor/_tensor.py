@@ -9,6 +9,7 @@ import contextvars
 import copy
 import numbers
 import warnings
+import weakref
 
 import numpy as np
 
@@ -477,6 +478,9 @@ class layout:
     def __repr__(self) -> str:
         return "fasttensor.strided"
 
+    def __reduce__(self) -> str:
+        return "strided"  # pickled by name: copies and unpickled values are fasttensor.strided itself
+
 
 layout.__module__ = "fasttensor"  # <class 'fasttensor.layout'>, as torch.layout
 strided = layout()
@@ -595,8 +599,12 @@ def _register_post_accumulate_grad_hook(self: Tensor, hook):
     from . import autograd
     from .utils.hooks import RemovableHandle
 
+    leaf = weakref.ref(self)  # (the hook lives in C++, out of the collector's sight: no cycle through it)
+
     def note_arrival(grad):
-        autograd._note_accumulated(self, hook)
+        tensor = leaf()
+        if tensor is not None:
+            autograd._note_accumulated(tensor, hook)
 
     autograd._post_accumulate_hooks_used = True  # (Tensor.backward's plain call no longer skips the collecting)
 

@@ -108,6 +108,7 @@ def _in_jupyter() -> bool:
 def _plot_dir() -> str:
     global _announced_plot_dir
     folder = os.environ.get("FASTTENSOR_PLOT_DIR", os.getcwd())
+    os.makedirs(folder, exist_ok=True)
     if not _announced_plot_dir:
         _announced_plot_dir = True
         print(f"fasttensor.d2l: not in Jupyter, so figures are saved as PNG files in {folder} "

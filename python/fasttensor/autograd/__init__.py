@@ -3,6 +3,7 @@ The tape and the engine are C++ (csrc/autograd)."""
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Mapping
 from typing import Optional
@@ -133,21 +134,31 @@ def _run_post_accumulate_hooks(accumulated: list) -> None:
 # (leaf, hook) in the list of the innermost backward call running; that call runs the hooks once its
 # gradients are in .grad. Calls of autograd.grad (which fill no .grad) collect into a list of their own
 # that nobody runs.
-_accumulating: list = []
+# The stack of collecting lists is per thread: each thread's backward calls collect their own leaves'.
+_accumulating = threading.local()
+
+
+def _collecting_stack() -> list:
+    stack = getattr(_accumulating, "stack", None)
+    if stack is None:
+        stack = _accumulating.stack = []
+    return stack
 
 
 class _collecting_accumulated:
     def __enter__(self) -> list:
-        _accumulating.append([])
-        return _accumulating[-1]
+        stack = _collecting_stack()
+        stack.append([])
+        return stack[-1]
 
     def __exit__(self, *exc) -> None:
-        _accumulating.pop()
+        _collecting_stack().pop()
 
 
 def _note_accumulated(tensor: Tensor, hook) -> None:
-    if _accumulating:
-        _accumulating[-1].append((tensor, hook))
+    stack = _collecting_stack()
+    if stack:
+        stack[-1].append((tensor, hook))
 
 
 def _grad_quietly(t: Tensor):

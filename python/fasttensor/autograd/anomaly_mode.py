@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import warnings
 
+from .._type_names import type_name
+
 __all__ = ["detect_anomaly", "set_detect_anomaly"]
 
 _state = {"enabled": False, "check_nan": True}
@@ -26,7 +28,7 @@ def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     for position, (name, value) in enumerate((("enabled", enabled), ("check_nan", check_nan)), 1):
         if not isinstance(value, bool):
             raise TypeError(f"set_anomaly_enabled(): argument '{name}' (position {position}) must be bool, not "
-                            f"{type(value).__name__}")
+                            f"{type_name(value)}")
     _state["enabled"] = enabled
     _state["check_nan"] = check_nan
 

@@ -13,6 +13,7 @@ import inspect
 import warnings
 
 from .. import _C
+from .._type_names import type_name
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode"]
 
@@ -20,10 +21,7 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode"]
 def _set_grad_enabled_checked(mode) -> None:
     """_C.set_grad_enabled, refusing anything but a bool with the TypeError of PyTorch's parser."""
     if not isinstance(mode, bool):
-        t = type(mode)
-        name = t.__name__ if t.__module__ in ("builtins", "fasttensor._C") or t is _C.Tensor else \
-            f"{t.__module__}.{t.__name__}"
-        raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {name}")
+        raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type_name(mode)}")
     _C.set_grad_enabled(mode)
 
 

@@ -523,7 +523,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Φ(x) = x/2 * (1 + erf(x/√2)); approximate='tanh': x/2 * (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
     _require_tensors("gelu", ("input", input, 1))
-    if isinstance(input, Tensor) and not input.is_floating_point():
+    if not input.is_floating_point():
         kernel = "GeluCUDAKernelImpl" if input.is_cuda else "GeluKernelImpl"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_type_name(input)}'")
     if approximate == "none":
@@ -701,7 +701,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (x * 0, keeping x's sign; NaN stays
     NaN); the gradient is 1 outside [-lambd, lambd] and 0 inside, as PyTorch's softshrink_backward."""
     _require_tensors("softshrink", ("input", input, 1))
-    if isinstance(input, Tensor) and not input.is_floating_point():
+    if not input.is_floating_point():
         raise NotImplementedError(f"\"softshrink_check\" not implemented for '{_scalar_type_name(input)}'")
     largest = 3.4028234663852886e38 if input.dtype == _C.float32 else 1.7976931348623157e308
     if not 0 <= lambd <= largest:
