@@ -306,6 +306,16 @@ def _check_case(arrays, fn, torch_fn, numpy_fn, grad, rtol, atol, grad_rtol, gra
                      atol=grad_atol if grad_atol is not None else atol, what=f"{label} grad of input {k}")
 
 
+def raised(fn: Callable) -> Any:
+    """(exception type name, message) of what fn() raises, with fasttensor's name as torch's; None if
+    it returns."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__, str(e).replace("fasttensor", "torch")
+    return None
+
+
 def raises_like(call: Callable, exc: type, match: Optional[str] = None) -> None:
     """call(module) raises exc (matching ``match``) with fasttensor and, torch installed, the same type
     with torch, whose message must match too when torch is the pinned 2.13."""

@@ -11,19 +11,10 @@ import pytest
 
 import fasttensor as ft
 
-from helpers import TORCH_IS_REFERENCE, torch
+from helpers import TORCH_IS_REFERENCE, raised, torch
 
 LIBS = [ft] + ([torch] if TORCH_IS_REFERENCE else [])
 
-
-def raised(fn):
-    """(exception type name, message) of what fn() raises, with fasttensor's name as torch's; None if
-    it returns."""
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e).replace("fasttensor", "torch")
-    return None
 
 
 def warned(fn):

@@ -18,7 +18,7 @@ import fasttensor as ft
 from fasttensor import nn
 from fasttensor.nn import functional as F
 
-from helpers import HAVE_TORCH, torch
+from helpers import HAVE_TORCH, raised, torch
 
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed")
 
@@ -26,14 +26,6 @@ needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installe
 def arr(t) -> np.ndarray:
     return np.array(t.detach().numpy())
 
-
-def raised(fn):
-    """(exception type name, message) of what fn() raises, with fasttensor's name as torch's."""
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e).replace("fasttensor", "torch")
-    return None
 
 
 def nn_classes(lib):

@@ -728,9 +728,7 @@ def copysign(input, other):
 def xlogy(input, other):
     """input * log(other), 0 where input is 0 (unless other is NaN)."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError(_invalid_combination("xlogy", input, other, (
-            " * (Tensor input, Tensor other, *, Tensor out = None)\n * (Number self, Tensor other, *, Tensor out = None)"
-            "\n * (Tensor input, Number other, *, Tensor out = None)\n")))
+        raise TypeError(_invalid_combination("xlogy", input, other, _EITHER_A_NUMBER))
     device = _device_of(input, other)
     dtype = _float_dtype(input, other)
     x = _as_tensor(input, dtype, device)
@@ -864,6 +862,11 @@ def _tensors_only(name: str, input, other, other_name: str = "other") -> None:
 
 _TENSOR_OR_NUMBER_OTHER = (" * (Tensor input, Tensor other, *, Tensor out = None)\n"
                            " * (Tensor input, Number other, *, Tensor out = None)\n")
+
+
+# The signatures of PyTorch's functions of two operands either of which may be a number (xlogy, ...).
+_EITHER_A_NUMBER = (" * (Tensor input, Tensor other, *, Tensor out = None)\n * (Number self, Tensor other, *, Tensor "
+                    "out = None)\n * (Tensor input, Number other, *, Tensor out = None)\n")
 
 
 def _invalid_combination(name: str, a, b, signatures: str) -> str:

@@ -15,7 +15,7 @@ from . import _C
 from ._creation import tensor
 from ._functional import _dtype_display, _not_a_tensor, _scalar_on
 from ._grad_names import grad_fn_named
-from ._more import _as_tensor, _device_of, _float_dtype, _invalid_combination
+from ._more import _EITHER_A_NUMBER, _as_tensor, _device_of, _float_dtype, _invalid_combination
 from .autograd.function import Function
 
 Tensor = _C.Tensor
@@ -135,9 +135,7 @@ def xlog1py(input, other):
     """input * log1p(other), 0 where input is 0 (unless other is NaN); a number for either operand is
     taken in the other's dtype; integers give the default float dtype."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError(_invalid_combination("special_xlog1py", input, other, (
-            " * (Tensor input, Tensor other, *, Tensor out = None)\n * (Number self, Tensor other, *, Tensor out = None)"
-            "\n * (Tensor input, Number other, *, Tensor out = None)\n")))
+        raise TypeError(_invalid_combination("special_xlog1py", input, other, _EITHER_A_NUMBER))
     device = _device_of(input, other)
     dtype = _float_dtype(input, other)
     x, y = _as_tensor(input, dtype, device), _as_tensor(other, dtype, device)
