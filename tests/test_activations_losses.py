@@ -590,7 +590,8 @@ def test_more_losses_errors():
          "var is of incorrect size"),
         (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), m.ones(4, 5), reduction="bad"), ValueError,
          "bad is not valid"),
-        (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), 1), TypeError, ""),
+        # (torch 2.13's TypeError here is an internal any() message; ours names the argument: the type only)
+        (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), 1), TypeError, None),
         (lambda m: F(m).gaussian_nll_loss(m.tensor(x), m.tensor(x), m.ones(4, 5).long()), RuntimeError,
          "result type Float can't be cast to the desired output type"),
         (lambda m: F(m).multilabel_soft_margin_loss(m.tensor(x), m.tensor(x), reduction="bad"), ValueError,
