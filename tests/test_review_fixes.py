@@ -85,3 +85,33 @@ def test_plot_folder_is_made(tmp_path, monkeypatch):
         board.draw(epoch, 2.0 - epoch, "loss", every_n=1)
     path = board.save()
     assert path is not None and path.startswith(str(folder)) and (folder / path.split("/")[-1]).exists()
+
+
+@pytest.mark.parametrize("inner", [False, True])
+def test_hook_on_a_view_does_not_see_its_in_place_replacement(inner):
+    """A hook registered on a view before an in-place op on it (or on a view of it): the op's gradient
+    for the old values goes to the base, as PyTorch's CopySlices hands it, not through the view's node."""
+    for m in [fasttensor] + ([torch] if TORCH_IS_REFERENCE else []):
+        a = m.arange(6.0, requires_grad=True)
+        b = a.clone()
+        v = b[1:4]
+        v.register_hook(lambda g: g * 100)
+        (v[1:3] if inner else v).mul_(2)
+        (b * m.arange(6.0)).sum().backward()
+        expected = [0, 1, 4, 6, 4, 5] if inner else [0, 2, 4, 6, 4, 5]
+        np.testing.assert_array_equal(a.grad.numpy(), expected)
+
+
+def test_in_place_chain_on_a_view_gradient():
+    """sin_ then exp_ on a view v of b = a * 1: d/da of sum(b) + sum(v) is 1 outside the view and
+    2 exp(sin(a)) cos(a) inside it (through b and through v)."""
+    a = fasttensor.arange(6.0, dtype=fasttensor.float64, requires_grad=True)
+    b = a * 1
+    v = b[1:4]
+    v.sin_()
+    v.exp_()
+    (b.sum() + v.sum()).backward()
+    x = np.arange(6.0)
+    expected = np.ones(6)
+    expected[1:4] = 2 * np.exp(np.sin(x[1:4])) * np.cos(x[1:4])
+    np.testing.assert_allclose(a.grad.numpy(), expected, rtol=1e-14, atol=0)

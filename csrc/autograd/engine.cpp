@@ -166,6 +166,25 @@ void refuse_multi_output_view(const Tensor& t, bool indirect) {
                            "operation by an out-of-place one.");
 }
 
+void record_region_of_base(const Tensor& out, const Tensor& view) {
+  const Tensor base = view->view_base;
+  const Shape base_shape = base->shape(), strides = view->strides();
+  const int64_t offset = view->offset() - base->offset();
+  const Shape shape = view->shape();
+  // g lands in the base's positions the view covers. An expanded dim (stride
+  // 0) maps many elements to one: its gradient is their sum.
+  record(out, "AsStridedBackward0", {&base}, {}, [base_shape, shape, strides, offset](const Tensor& g, const SavedTensors&, auto&) {
+    Tensor gg = g;
+    Shape region_shape = shape;
+    for (int d = 0; d < shape.size(); ++d)
+      if (strides[d] == 0 && shape[d] > 1) {
+        gg = ops::sum(gg, {d}, /*keepdim=*/true);
+        region_shape[d] = 1;
+      }
+    return std::vector<Tensor>{ops::embed_region(gg, base_shape, region_shape, strides, offset)};
+  });
+}
+
 void refresh_view_slow(const Tensor& t) {
   const Tensor base = t->view_base;
   if (t->no_grad_view) {  // never linked to the base's history
@@ -180,23 +199,9 @@ void refresh_view_slow(const Tensor& t) {
   FT_CHECK(base->is_contiguous(), RuntimeError,
            "fasttensor: a view of a non-contiguous tensor whose base was modified in place under autograd is not "
            "supported; call .contiguous() on the base first");
-  const Shape base_shape = base->shape(), strides = t->strides();
-  const int64_t offset = t->offset() - base->offset();
-  Shape shape = t->shape();
   // retain_grad() follows the view to its new node.
   if (t->retains_grad() && t->grad_fn()) t->grad_fn()->retained_output.reset();
-  // g lands in the base's positions the view covers. An expanded dim (stride
-  // 0) maps many elements to one: its gradient is their sum.
-  record(t, "AsStridedBackward0", {&base}, {}, [base_shape, shape, strides, offset](const Tensor& g, const SavedTensors&, auto&) {
-    Tensor gg = g;
-    Shape region_shape = shape;
-    for (int d = 0; d < shape.size(); ++d)
-      if (strides[d] == 0 && shape[d] > 1) {
-        gg = ops::sum(gg, {d}, /*keepdim=*/true);
-        region_shape[d] = 1;
-      }
-    return std::vector<Tensor>{ops::embed_region(gg, base_shape, region_shape, strides, offset)};
-  });
+  record_region_of_base(t, t);
   if (t->retains_grad()) t->grad_fn()->retained_output = t;
 }
 

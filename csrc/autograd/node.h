@@ -124,6 +124,9 @@ Edge gradient_edge(const Tensor& t);
 // A view from split/chunk/unbind (or a view of one) refuses this, as
 // PyTorch: its history cannot be rebuilt once its base changed in place.
 void refresh_view_slow(const Tensor& t);
+// out's history: the region `view` (a view of a contiguous base with history) covers of its base's
+// history (AsStridedBackward0), as a view's node made from its base.
+void record_region_of_base(const Tensor& out, const Tensor& view);
 inline bool is_stale_view(const Tensor& t) { return t->view_base && t->view_version != t->version(); }
 inline void refresh_view(const Tensor& t) {
   if (is_stale_view(t)) refresh_view_slow(t);

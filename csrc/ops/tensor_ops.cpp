@@ -30,7 +30,13 @@ Tensor inplace_source(const Tensor& self) {
   backend(self->device()).copy(src, self);
   if (autograd::is_grad_enabled()) {
     autograd::refresh_view(self);
-    src->set_grad_fn(self->grad_fn());
+    // A view's old values are read from its base's history, as PyTorch's CopySlices hands the op's
+    // gradient for them to the base (hooks on the view's own node do not see it); else self's node.
+    const Tensor& base = self->view_base;
+    if (base && !self->no_grad_view && base->grad_fn() && base->is_contiguous() && self->requires_grad())
+      autograd::record_region_of_base(src, self);
+    else
+      src->set_grad_fn(self->grad_fn());
   }
   return src;
 }
