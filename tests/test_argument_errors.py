@@ -144,6 +144,12 @@ MORE_CASES = {
     'v.scatter_reduce_(0, m.tensor([0]), "a", "sum")':
         "scatter_reduce_(): argument 'src' (position 3) must be Tensor, not str",
     'm.angle([1.0])': "angle(): argument 'input' (position 1) must be Tensor, not list",
+    # in-place methods built on the function name themselves, counting as a method
+    'v.hypot_(3)': "hypot_(): argument 'other' (position 1) must be Tensor, not int",
+    'v.heaviside_(3)': "heaviside_(): argument 'values' (position 1) must be Tensor, not int",
+    'v.atan2_("a")': "atan2_(): argument 'other' (position 1) must be Tensor, not str",
+    'v.logical_and_("a")': "logical_and_(): argument 'other' (position 1) must be Tensor, not str",
+    'v.fmod_("a")': "fmod_() received an invalid combination of arguments - got (str), but expected one of:",
 }
 
 

@@ -11,11 +11,15 @@ from typing import Callable, Dict, List
 _POSITION = re.compile(r"\w+\(\): argument '\w+' \(position (\d+)\)")
 
 
-def method_form(fn: Callable) -> Callable:
+def method_form(fn: Callable, raised_as: str = "", renumber: bool = True) -> Callable:
     """fn(input, ...) as the Tensor method input.fn(...). PyTorch numbers a method's arguments from
     the one after self, so fn's TypeError naming one of its own arguments by position (counted as in
-    the function form: hypot(): argument 'other' (position 2)) says one less (position 1)."""
-    prefix = fn.__name__ + "(): argument '"
+    the function form: hypot(): argument 'other' (position 2)) says one less (position 1). raised_as:
+    the name fn's messages give when it is not fn's own (an in-place method built on the function:
+    hypot_'s message names hypot); the method's name replaces it. renumber=False: fn's messages count
+    as a method's already (only the name is replaced)."""
+    raised_as = raised_as or fn.__name__
+    prefix = raised_as + "()"
 
     @functools.wraps(fn)
     def method(self, *args, **kwargs):
@@ -23,9 +27,11 @@ def method_form(fn: Callable) -> Callable:
             return fn(self, *args, **kwargs)
         except TypeError as e:
             message = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else ""
-            match = _POSITION.match(message) if message.startswith(prefix) else None
-            if match and int(match.group(1)) > 1:
-                e.args = (message[:match.start(1)] + str(int(match.group(1)) - 1) + message[match.end(1):],)
+            if message.startswith(prefix):
+                match = _POSITION.match(message)
+                if renumber and match and int(match.group(1)) > 1:
+                    message = message[:match.start(1)] + str(int(match.group(1)) - 1) + message[match.end(1):]
+                e.args = (fn.__name__ + message[len(raised_as):],)
             raise
     return method
 

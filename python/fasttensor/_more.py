@@ -23,7 +23,7 @@ from . import _C, return_types
 from ._fixed_nodes import no_derivative
 from ._grad_names import grad_fn_named
 from ._creation import tensor
-from ._exports import Exports
+from ._exports import Exports, method_form
 from ._functional import (_broadcast_pair, _check_tensors, _dims, _dtype_display, _not_a_tensor, _scalar_on,
                           _tensor_list, _wrap_dim, diag, flip, movedim)
 from .autograd import enable_grad, no_grad
@@ -1173,11 +1173,15 @@ def _inplace(op):
         return _commit(self, op(source, *args, **kwargs))
     method.__name__ = op.__name__ + "_"
     method.__doc__ = f"In-place {op.__name__}."
-    return method
+    # (an op that is a Tensor method (_method) already counts its arguments as a method does)
+    return method_form(method, raised_as=op.__name__, renumber=not getattr(op, "is_method", False))
 
 
 def _method(name):
-    return lambda self, *args, **kwargs: getattr(self, name)(*args, **kwargs)
+    def call(self, *args, **kwargs):
+        return getattr(self, name)(*args, **kwargs)
+    call.__name__, call.is_method = name, True
+    return call
 
 
 def _function(name):
