@@ -306,6 +306,18 @@ def _check_case(arrays, fn, torch_fn, numpy_fn, grad, rtol, atol, grad_rtol, gra
                      atol=grad_atol if grad_atol is not None else atol, what=f"{label} grad of input {k}")
 
 
+def plots_and_work_in(tmp_path: Any, monkeypatch: Any) -> Any:
+    """A d2l test's folders: figures go to tmp/plots and the working folder is tmp/work (so relative
+    paths such as ../data resolve inside tmp). Returns the plots folder."""
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    monkeypatch.setenv("FASTTENSOR_PLOT_DIR", str(plots))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return plots
+
+
 def raised(fn: Callable) -> Any:
     """(exception type name, message) of what fn() raises, with fasttensor's name as torch's; None if
     it returns."""

@@ -20,7 +20,7 @@ import fasttensor as ft
 from fasttensor import d2l, nn
 from fasttensor.datasets import FashionMNIST as FashionMNISTDataset
 from fasttensor.datasets import write_idx
-from helpers import FileServer
+from helpers import FileServer, plots_and_work_in
 
 
 def arr(t) -> np.ndarray:
@@ -31,12 +31,7 @@ def arr(t) -> np.ndarray:
 def isolated(tmp_path, monkeypatch):
     """Runs each test in its own folder with figures going to tmp/plots, and undoes any
     @d2l.add_to_class(...) a test (or the seed code) applies to d2l's classes."""
-    plots = tmp_path / "plots"
-    plots.mkdir()
-    monkeypatch.setenv("FASTTENSOR_PLOT_DIR", str(plots))
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
+    plots = plots_and_work_in(tmp_path, monkeypatch)
     saved = {cls: dict(vars(cls)) for cls in (d2l.Module, d2l.Classifier, d2l.Trainer, d2l.DataModule,
                                                d2l.FashionMNIST, d2l.HyperParameters)}
     ft.manual_seed(0)

@@ -16,18 +16,13 @@ import pytest
 import fasttensor as ft
 from fasttensor import d2l, nn
 from fasttensor.datasets import write_idx
+from helpers import plots_and_work_in
 
 
 @pytest.fixture(autouse=True)
 def plots_in_tmp(tmp_path, monkeypatch):
     """Figures go to tmp/plots and relative paths (../data) resolve inside tmp."""
-    plots = tmp_path / "plots"
-    plots.mkdir()
-    monkeypatch.setenv("FASTTENSOR_PLOT_DIR", str(plots))
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return plots
+    return plots_and_work_in(tmp_path, monkeypatch)
 
 
 # --- signatures, defaults and attributes -----------------------------------------------------------

@@ -19,6 +19,13 @@ namespace {
 std::atomic<uint64_t> g_next_sequence_nr{0};
 
 std::string tensor_type_str(const Tensor& t) { return str(legacy_type_name(t), " ", t->shape().str()); }
+// The op a node name stands for in PyTorch's messages: "Backward<n>" dropped (SplitBackward0 -> Split).
+std::string op_of(std::string node_name) {
+  const size_t cut = node_name.rfind("Backward");
+  if (cut != std::string::npos && cut > 0 && node_name.find_first_not_of("0123456789", cut + 8) == std::string::npos)
+    node_name.erase(cut);
+  return node_name;
+}
 }  // namespace
 
 SavedTensor::SavedTensor(const Tensor& t, bool is_output) {
@@ -52,11 +59,7 @@ Tensor SavedTensor::unpack(const Node& owner) const {
     if (!saved_output_ && is_stale_view(data_) && data_->view_base->grad_fn()) {
       made_by = ", which is output 0 of AsStrided,";
     } else if (maker) {
-      std::string op = qualified_name(*maker);
-      const size_t cut = op.rfind("Backward");
-      if (cut != std::string::npos && cut > 0 && op.find_first_not_of("0123456789", cut + 8) == std::string::npos)
-        op.erase(cut);
-      made_by = str(", which is output 0 of ", op, ",");
+      made_by = str(", which is output 0 of ", op_of(qualified_name(*maker)), ",");
     }
     throw RuntimeError(str("one of the variables needed for gradient computation has been modified by an "
                            "inplace operation: [", tensor_type_str(data_), "]", made_by, " is at version ",
@@ -153,11 +156,8 @@ void refuse_multi_output_view(const Tensor& t, bool indirect) {
   const char* modified = indirect ? "its base or another view of its base has been" : "is being";
   std::string msg;
   if (t->grad_fn()) {
-    // The view's node without its "Backward<n>" suffix: SplitBackward0 -> Split.
-    std::string op = t->grad_fn()->name();
-    const size_t cut = op.rfind("Backward");
-    if (cut != std::string::npos && cut > 0) op.erase(cut);
-    msg = str("Output ", t->multi_output_view, " of ", op, " is a view and ", modified, " modified inplace.");
+    msg = str("Output ", t->multi_output_view, " of ", op_of(t->grad_fn()->name()), " is a view and ", modified,
+              " modified inplace.");
   } else {
     msg = str("A view was created in no_grad mode and ", modified, " modified inplace with grad mode enabled.");
   }

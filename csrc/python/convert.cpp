@@ -188,6 +188,12 @@ std::vector<int64_t> to_dims(py::handle h, const char* fn) {
   }
 }
 
+bool is_integer(py::handle h) {
+  if (PyLong_Check(h.ptr())) return !PyBool_Check(h.ptr());
+  // (NumPy's floats and bools have no __index__)
+  return !is_tensor(h) && std::string(Py_TYPE(h.ptr())->tp_name).rfind("numpy.", 0) == 0 && py::hasattr(h, "__index__");
+}
+
 bool is_tensor(py::handle h) {
   // A direct type / subtype test (nn.Parameter subclasses Tensor in Python):
   // py::isinstance goes through PyObject_IsInstance and the metaclass's

@@ -71,6 +71,8 @@ std::vector<int64_t> shape_from_args(const py::args& args, const char* what);
 std::vector<int64_t> to_dims(py::handle h, const char* fn);
 
 bool is_tensor(py::handle h);
+// A Python int (not a bool) or a NumPy integer: what PyTorch's parser takes as an int.
+bool is_integer(py::handle h);
 Tensor to_tensor(py::handle h);  // a Tensor, or TypeError
 // A function's Tensor argument, or PyTorch's TypeError: "exp(): argument 'input' (position 1) must be
 // Tensor, not float".

@@ -175,10 +175,7 @@ namespace {
 void check_zero_dim_index(const Tensor& t, py::handle idx) {
   if (t->dim() != 0) return;
   if (PySlice_Check(idx.ptr())) throw IndexError("slice() cannot be applied to a 0-dim tensor.");
-  const bool integer = (PyLong_Check(idx.ptr()) && !PyBool_Check(idx.ptr())) ||
-                       (!is_tensor(idx) && !PyBool_Check(idx.ptr()) && py::hasattr(idx, "__index__") &&
-                        std::string(Py_TYPE(idx.ptr())->tp_name).rfind("numpy.", 0) == 0);
-  if (!integer) return;
+  if (!is_integer(idx)) return;
   const int64_t i = idx.attr("__index__")().cast<int64_t>();
   FT_CHECK(i != 0, IndexError, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
            "in C++ to convert a 0-dim tensor to a number");
@@ -293,14 +290,16 @@ void bind_tensor(py::module_& m) {
       .def_property_readonly("_storage_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t->storage()->data()); })
       .def("size", [](const Tensor& t, py::object dim) -> py::object {
         if (dim.is_none()) return size_object(t->shape());
-        const bool numpy_integer = !is_tensor(dim) && py::hasattr(dim, "__index__") &&
-                                   std::string(Py_TYPE(dim.ptr())->tp_name).rfind("numpy.", 0) == 0;
-        const bool integer_tensor = is_tensor(dim) && !is_floating(dim.cast<Tensor>()->dtype()) &&
-                                    dim.cast<Tensor>()->dtype() != DType::Bool && dim.cast<Tensor>()->numel() == 1;
-        FT_CHECK(!PyBool_Check(dim.ptr()) && (PyLong_Check(dim.ptr()) || numpy_integer || integer_tensor), TypeError,
-                 "size(): argument 'dim' (position 1) must be int, not ",
-                 is_tensor(dim) ? "Tensor" : Py_TYPE(dim.ptr())->tp_name);
-        const int64_t d = dim.attr("__index__")().cast<int64_t>();
+        int64_t d;
+        if (PyLong_CheckExact(dim.ptr())) {  // the common size(0): no detour
+          d = dim.cast<int64_t>();
+        } else {
+          const bool integer_tensor = is_tensor(dim) && !is_floating(dim.cast<Tensor>()->dtype()) &&
+                                      dim.cast<Tensor>()->dtype() != DType::Bool && dim.cast<Tensor>()->numel() == 1;
+          FT_CHECK(is_integer(dim) || integer_tensor, TypeError, "size(): argument 'dim' (position 1) must be int, not ",
+                   is_tensor(dim) ? "Tensor" : Py_TYPE(dim.ptr())->tp_name);
+          d = dim.attr("__index__")().cast<int64_t>();
+        }
         FT_CHECK(t->dim() > 0, IndexError, "Dimension specified as ", d, " but tensor has no dimensions");
         return py::int_(t->size(d));
       }, py::arg("dim") = py::none())

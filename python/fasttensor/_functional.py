@@ -28,11 +28,12 @@ def _not_a_tensor(name: str, value, param: str = "input", position: int = 1) -> 
     return TypeError(f"{name}(): argument '{param}' (position {position}) must be Tensor, not {_type_name(value)}")
 
 
-def _check_tensors(name: str, *params) -> None:
+def _check_tensors(name: str, *params, optional=()) -> None:
     """PyTorch's TypeError for the first of (param name, value) that is not a tensor, positions counted
-    from 1 as in the function form (a method's are one less: _exports.method_form)."""
+    from 1 as in the function form (a method's are one less: _exports.method_form). The params named in
+    `optional` may be None."""
     for position, (param, value) in enumerate(params, 1):
-        if not isinstance(value, Tensor):
+        if not isinstance(value, Tensor) and not (value is None and param in optional):
             raise _not_a_tensor(name, value, param, position)
 
 

@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 from .. import _C
 from .._creation import empty, empty_like
-from .._functional import _not_a_tensor, _scalar_on
+from .._functional import _check_tensors, _not_a_tensor, _scalar_on
 from .._tensor_api import hardshrink
 from .._grad_names import grad_fn_named
 from .._grad_names import stacklevel as _stacklevel
@@ -38,15 +38,6 @@ def _pad_node_name(input, pad, mode="constant", value=None):
     if mode in ("reflect", "replicate") and len(pad) in (2, 4, 6):
         return ("ReflectionPad" if mode == "reflect" else "ReplicationPad") + f"{len(pad) // 2}DBackward0"
     return None
-
-def _require_tensors(name: str, *arguments, optional: Sequence[str] = ()) -> None:
-    """PyTorch's argument-parser TypeError for the first of ``arguments`` ((param, value, position),
-    in order) that is not a tensor: "linear(): argument 'input' (position 1) must be Tensor, not list".
-    ``name`` is the ATen function PyTorch calls; the params named in ``optional`` may be None."""
-    for param, value, position in arguments:
-        if not isinstance(value, Tensor) and not (value is None and param in optional):
-            raise _not_a_tensor(name, value, param, position)
-
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "mse_loss", "linear", "dropout",
            "one_hot", "leaky_relu", "elu", "gelu", "silu", "softplus", "l1_loss", "smooth_l1_loss", "huber_loss",
@@ -129,7 +120,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    _require_tensors("cross_entropy_loss", ("input", input, 1), ("target", target, 2), ("weight", weight, 3),
+    _check_tensors("cross_entropy_loss", ("input", input), ("target", target), ("weight", weight),
                      optional=("weight",))
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -225,7 +216,7 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
     That case is one fused C++ call. PyTorch also accepts a bias that broadcasts to
     the output (shape (1,), 0-d, (N, out), ...) and, without a bias, a 1-D weight
     (in,) giving (*,): those take matmul plus an add."""
-    _require_tensors("linear", ("input", input, 1), ("weight", weight, 2), ("bias", bias, 3), optional=("bias",))
+    _check_tensors("linear", ("input", input), ("weight", weight), ("bias", bias), optional=("bias",))
     if _fused_linear_applies(input, weight, bias):
         return _C._linear(input, weight, bias)
     return _linear_broadcasting(input, weight, bias)
@@ -263,7 +254,7 @@ def _linear_broadcasting(input: Tensor, weight: Tensor, bias: Optional[Tensor]) 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zeroes each element with probability p and scales the rest by 1/(1-p) (training only)."""
     _check_dropout_p(p)
-    _require_tensors("dropout", ("input", input, 1))
+    _check_tensors("dropout", ("input", input))
     if not inplace:
         return _C._dropout(input, float(p), bool(training))
     if not training or p == 0.0:
@@ -363,14 +354,14 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     """Dropout for SELU networks: dropped units take SELU's negative saturation value, and an affine
     map keeps the mean and variance."""
     _check_dropout_p(p)
-    _require_tensors("alpha_dropout", ("input", input, 1))
+    _check_tensors("alpha_dropout", ("input", input))
     return _noise_dropout(input, p, training, feature=False, alpha=True, inplace=inplace)
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """alpha_dropout of whole channels input[n, c]."""
     _check_dropout_p(p)
-    _require_tensors("feature_alpha_dropout", ("input", input, 1))
+    _check_tensors("feature_alpha_dropout", ("input", input))
     return _noise_dropout(input, p, training, feature=True, alpha=True, inplace=inplace)
 
 
@@ -392,7 +383,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 indicators: out[..., c] = 1 where tensor[...] == c, for c in [0, num_classes)
     (num_classes -1: the largest class + 1)."""
-    _require_tensors("one_hot", ("input", tensor, 1))
+    _check_tensors("one_hot", ("input", tensor))
     if tensor.dtype != _C.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if tensor.numel() == 0:
@@ -429,7 +420,7 @@ def _written_back(input: Tensor, inplace: bool, compute) -> Tensor:
 @grad_fn_named(_in_place_variant("LeakyReluBackward", 2))
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x."""
-    _require_tensors("leaky_relu", ("input", input, 1))
+    _check_tensors("leaky_relu", ("input", input))
     _require_floating(input, "leaky_relu")
     return _written_back(input, inplace, lambda input: _C.where(input > 0, input, input * negative_slope))
 
@@ -481,7 +472,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
           inplace: bool = False) -> Tensor:
     """Randomized leaky ReLU: x where x > 0, else x * r with r ~ U(lower, upper) per element in
     training, (lower + upper) / 2 in evaluation."""
-    _require_tensors("rrelu", ("input", input, 1))
+    _check_tensors("rrelu", ("input", input))
     _require_floating(input, "rrelu_with_noise_out" if training else "leaky_relu")
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
@@ -497,7 +488,7 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, traini
 @grad_fn_named(_in_place_variant("EluBackward", 2))
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1)."""
-    _require_tensors("elu", ("input", input, 1))
+    _check_tensors("elu", ("input", input))
     _require_floating(input, "elu")
     return _written_back(input, inplace, lambda input: _C.where(input > 0, input, input.clamp(max=0).expm1() * alpha))
 
@@ -505,7 +496,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 @grad_fn_named(_in_place_variant("CeluBackward", 2))
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x / alpha) - 1)."""
-    _require_tensors("celu", ("input", input, 1))
+    _check_tensors("celu", ("input", input))
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
 
@@ -522,7 +513,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 @grad_fn_named("GeluBackward0")
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Φ(x) = x/2 * (1 + erf(x/√2)); approximate='tanh': x/2 * (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
-    _require_tensors("gelu", ("input", input, 1))
+    _check_tensors("gelu", ("input", input))
     if not input.is_floating_point():
         kernel = "GeluCUDAKernelImpl" if input.is_cuda else "GeluKernelImpl"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_type_name(input)}'")
@@ -536,7 +527,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 @grad_fn_named("SiluBackward0")
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
-    _require_tensors("silu", ("input", input, 1))
+    _check_tensors("silu", ("input", input))
     _require_floating(input, "silu")
     return _written_back(input, inplace, lambda input: input * input.sigmoid())
 
@@ -544,7 +535,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 @grad_fn_named("SoftplusBackward0")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
-    _require_tensors("softplus", ("input", input, 1))
+    _check_tensors("softplus", ("input", input))
     _require_floating(input, "softplus")
     scaled = input * beta
     return _C.where(scaled > threshold, input, scaled.clamp(max=threshold).exp().log1p() / beta)
@@ -563,7 +554,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     (as PyTorch's hardtanh_backward), which clamp's would not be. Keeps integer dtypes."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    _require_tensors("hardtanh", ("input", input, 1))
+    _check_tensors("hardtanh", ("input", input))
     if input.dtype == _C.bool:
         raise RuntimeError("Bool inputs not supported for hardtanh")
     if input.dtype == _C.uint8 and (min_val < 0 or max_val < 0):
@@ -574,7 +565,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 @grad_fn_named("HardtanhBackward0")
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6): hardtanh(x, 0, 6), as PyTorch computes it."""
-    _require_tensors("relu6", ("input", input, 1))
+    _check_tensors("relu6", ("input", input))
     return _written_back(input, inplace, lambda input: hardtanh(input, 0.0, 6.0))
 
 
@@ -582,7 +573,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), stable for large |x|. -|x| is written
     where(x < 0, x, -x) so that its gradient at 0 is -1 and the result's is sigmoid(-0) = 1/2."""
-    _require_tensors("log_sigmoid", ("input", input, 1))
+    _check_tensors("log_sigmoid", ("input", input))
     _require_floating(input, "log_sigmoid")
     negative = input < 0
     return _C.where(negative, input, 0.0) - _C.where(negative, input, -input).exp().log1p()
@@ -612,7 +603,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """0 where x <= -3, 1 where x >= 3, else (x + 3) / 6; the gradient is 0 at ±3 and, between, PyTorch's
     float32 1/6. The value is (x + 3) / 6 exactly: a + (b - a) with a = (x + 3) * c, b = (x + 3) / 6 rounds
     to b (b - a is exact, a and b being within a factor 2), while the gradient flows through a only."""
-    _require_tensors("hardsigmoid", ("input", input, 1))
+    _check_tensors("hardsigmoid", ("input", input))
     _require_floating(input, "hardsigmoid")
     def compute(input: Tensor) -> Tensor:
         shifted = input + 3
@@ -627,7 +618,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * hardsigmoid(x): 0 where x <= -3, x where x >= 3, else x (x + 3) / 6 (so the gradient is 0 at -3 and 1
     at 3, as PyTorch's)."""
-    _require_tensors("hardswish", ("input", input, 1))
+    _check_tensors("hardswish", ("input", input))
     _require_floating(input, "hardswish")
     return _written_back(input, inplace, lambda input: _C.where(input >= 3, input, (input * (input + 3) / 6).masked_fill(input <= -3, 0.0)))
 
@@ -635,7 +626,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 @grad_fn_named("MishBackward0")
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x)); softplus's threshold keeps exp finite (tanh of it is 1 there either way)."""
-    _require_tensors("mish", ("input", input, 1))
+    _check_tensors("mish", ("input", input))
     _require_floating(input, "mish")
     return _written_back(input, inplace, lambda input: input * softplus(input).tanh())
 
@@ -647,7 +638,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 @grad_fn_named(_in_place_variant("EluBackward", 1))
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with PyTorch's constants (self-normalizing networks)."""
-    _require_tensors("selu", ("input", input, 1))
+    _check_tensors("selu", ("input", input))
     _require_floating(input, "elu")
     return _written_back(input, inplace, lambda input: elu(input, _SELU_ALPHA) * _SELU_SCALE)
 
@@ -655,7 +646,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 @grad_fn_named(_in_place_variant("ThresholdBackward", 3))
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value (in input's dtype; NaN stays NaN, as PyTorch's)."""
-    _require_tensors("threshold", ("input", input, 1))
+    _check_tensors("threshold", ("input", input))
     return _written_back(input, inplace, lambda input: input.masked_fill(input <= threshold, value))
 
 
@@ -700,7 +691,7 @@ _threshold = threshold
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (x * 0, keeping x's sign; NaN stays
     NaN); the gradient is 1 outside [-lambd, lambd] and 0 inside, as PyTorch's softshrink_backward."""
-    _require_tensors("softshrink", ("input", input, 1))
+    _check_tensors("softshrink", ("input", input))
     if not input.is_floating_point():
         raise NotImplementedError(f"\"softshrink_check\" not implemented for '{_scalar_type_name(input)}'")
     largest = 3.4028234663852886e38 if input.dtype == _C.float32 else 1.7976931348623157e308
@@ -733,7 +724,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 @grad_fn_named("PreluKernelBackward0")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, else weight * x; weight is one slope (numel 1) or one per channel (dim 1 of input)."""
-    _require_tensors("prelu", ("input", input, 1), ("weight", weight, 2))
+    _check_tensors("prelu", ("input", input), ("weight", weight))
     if weight.dtype != input.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got {_scalar_type_name(input)} and "
                            f"{_scalar_type_name(weight)}")
@@ -894,7 +885,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, siz
     target (N,), () or (N, d1, ...); 'mean' divides by the summed weights of the counted targets."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    _require_tensors("nll_loss_nd", ("input", input, 1), ("target", target, 2), ("weight", weight, 3),
+    _check_tensors("nll_loss_nd", ("input", input), ("target", target), ("weight", weight),
                      optional=("weight",))
     if not input.is_floating_point():
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_scalar_type_name(input)}'")
@@ -970,7 +961,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Option
     the edge), 'replicate' (repeat the edge) and 'circular' (wrap around) pad the last 1, 2 or 3 dims of a
     2-3, 3-4 or 4-5-D input, as PyTorch: they gather input positions with index_select, one padded dim at
     a time, so the gradient of an element that appears several times is the sum of its copies'."""
-    _require_tensors("pad", ("input", input, 1))
+    _check_tensors("pad", ("input", input))
     pad = _pad_ints(pad)
     if mode not in _PAD_MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
@@ -1134,7 +1125,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     PyTorch 2.13's formula: each input is divided by its own clamped norm first (the result stays in
     [-1, 1] and no product of norms can overflow), and the clamp is applied in place under no_grad, so the
     gradient flows through the unclamped norm."""
-    _require_tensors("cosine_similarity", ("x1", x1, 1), ("x2", x2, 2))
+    _check_tensors("cosine_similarity", ("x1", x1), ("x2", x2))
     common = _C.result_type(x1, x2)
     if not common.is_floating_point:
         raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
@@ -1157,7 +1148,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 @grad_fn_named("NormBackward1")
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """||x1 - x2 + eps||_p along the last dim of the broadcast inputs."""
-    _require_tensors("pairwise_distance", ("x1", x1, 1), ("x2", x2, 2))
+    _check_tensors("pairwise_distance", ("x1", x1), ("x2", x2))
     innermost = max(x1.dim(), x2.dim()) - 1
     return (x1 - x2 + eps).norm(p, innermost, keepdim=keepdim)
 
@@ -1180,7 +1171,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
                       stacklevel=2)
     if reduction != "batchmean":
         _check_reduction(reduction)
-    _require_tensors("kl_div", ("input", input, 1), ("target", target, 2))
+    _check_tensors("kl_div", ("input", input), ("target", target))
     if not (input.is_floating_point() and target.is_floating_point()):
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
@@ -1218,7 +1209,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None, 
     grad) to norm max_norm where their ``norm_type`` norm exceeds it. scale_grad_by_freq: each row's gradient
     is divided by how often its index occurs in ``input``. Sparse gradients are not supported."""
     if not padding_idx:  # a nonzero one is first checked against weight.size(0), as in PyTorch
-        _require_tensors("embedding", ("weight", weight, 1), ("indices", input, 2))
+        _check_tensors("embedding", ("weight", weight), ("indices", input))
     num_embeddings = weight.size(0)
     padding_idx = _padding_index(padding_idx, num_embeddings)
     if weight.dim() != 2:
@@ -1259,7 +1250,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Optional[
                bias: Optional[Tensor] = None, eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias, mean and (biased) var taken over the last
     len(normalized_shape) dims, which must equal normalized_shape."""
-    _require_tensors("layer_norm", ("input", input, 1))
+    _check_tensors("layer_norm", ("input", input))
     if not isinstance(normalized_shape, (list, tuple)):
         raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
                         f"{type(normalized_shape).__name__}")
