@@ -194,12 +194,38 @@ bool is_integer(py::handle h) {
   return !is_tensor(h) && std::string(Py_TYPE(h.ptr())->tp_name).rfind("numpy.", 0) == 0 && py::hasattr(h, "__index__");
 }
 
+namespace {
+PyTypeObject* tensor_type = nullptr;
+const py::detail::type_info* tensor_info = nullptr;
+}  // namespace
+
+void set_tensor_class(py::handle cls) {
+  tensor_type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+  tensor_info = py::detail::get_type_info(typeid(TensorImpl));
+}
+
 bool is_tensor(py::handle h) {
   // A direct type / subtype test (nn.Parameter subclasses Tensor in Python):
   // py::isinstance goes through PyObject_IsInstance and the metaclass's
   // __instancecheck__ lookup, ~70 ns for every `x * 2.0`.
-  static PyTypeObject* const tensor_type = reinterpret_cast<PyTypeObject*>(py::type::of<TensorImpl>().ptr());
   return PyObject_TypeCheck(h.ptr(), tensor_type);
+}
+
+const Tensor* held_tensor(py::handle h) {
+  if (!h || !PyObject_TypeCheck(h.ptr(), tensor_type)) return nullptr;
+  // (A subclass's instance is found by a walk over its pybind11 bases: one, Tensor.)
+  const py::detail::value_and_holder vh =
+      reinterpret_cast<py::detail::instance*>(h.ptr())->get_value_and_holder(tensor_info, false);
+  if (!vh || !vh.holder_constructed()) return nullptr;  // Tensor.__new__(Tensor), never initialized
+  return &vh.holder<Tensor>();
+}
+
+py::handle tensor_to_python(const Tensor& t) {
+  if (!t) return py::none().release();
+  // What pybind11's holder caster does, without its type lookups: the object already wrapping t,
+  // else a new one sharing t's ownership.
+  return py::detail::type_caster_generic::cast(t.get(), py::return_value_policy::take_ownership, py::handle(),
+                                               tensor_info, nullptr, nullptr, &t);
 }
 
 Tensor to_tensor(py::handle h) {

@@ -10,20 +10,41 @@
 
 namespace py = pybind11;
 
-// None is no Tensor: pybind11 would hand it to a `const Tensor&` parameter
-// as a null pointer, and the op would crash on it. This caster refuses None,
-// so such a call raises TypeError (incompatible arguments), as PyTorch does.
-// Optional tensors are taken as py::object by the bindings.
+namespace ft::python {
+// The Tensor class, recorded once by bind_tensor right after pybind11 creates it (and before any
+// conversion): the caster below and the operator slots reach a tensor's holder through it.
+void set_tensor_class(py::handle cls);
+// The tensor an object holds: null for anything but a Tensor (or a subclass's instance) whose
+// holder was constructed.
+const Tensor* held_tensor(py::handle h);
+// A new reference to the Python object of t (the one that already wraps t, if any).
+py::handle tensor_to_python(const Tensor& t);
+}  // namespace ft::python
+
 namespace pybind11::detail {
+// A Tensor argument or result. pybind11's own holder caster finds the class's type record by
+// hashing the C++ type's name for every argument and every result (about a sixth of a small op's
+// time); this one uses the record kept by set_tensor_class. None is no Tensor: pybind11 would hand
+// it to a `const Tensor&` parameter as a null pointer, and the op would crash on it. This caster
+// refuses None, so such a call raises TypeError (incompatible arguments), as PyTorch does.
+// Optional tensors are taken as py::object by the bindings.
 template <>
-class type_caster<std::shared_ptr<ft::TensorImpl>>
-    : public copyable_holder_caster<ft::TensorImpl, std::shared_ptr<ft::TensorImpl>> {
+class type_caster<std::shared_ptr<ft::TensorImpl>> {
  public:
-  bool load(handle src, bool convert) {
-    if (src.is_none()) return false;
-    return copyable_holder_caster<ft::TensorImpl, std::shared_ptr<ft::TensorImpl>>::load(src, convert);
+  PYBIND11_TYPE_CASTER(std::shared_ptr<ft::TensorImpl>, const_name("Tensor"));
+  bool load(handle src, bool) {
+    const ft::Tensor* t = ft::python::held_tensor(src);
+    if (!t) return false;
+    value = *t;
+    return true;
+  }
+  static handle cast(const std::shared_ptr<ft::TensorImpl>& t, return_value_policy, handle) {
+    return ft::python::tensor_to_python(t);
   }
 };
+// (The class's holder: what pybind11 otherwise infers from a caster derived from its own.)
+template <>
+struct is_holder_type<ft::TensorImpl, std::shared_ptr<ft::TensorImpl>> : std::true_type {};
 // generator=None is the default generator (a null Generator*). pybind11's own
 // caster accepts None only after looking for a foreign module's type on
 // NoneType, an attribute lookup that fails with a formatted AttributeError:
@@ -106,6 +127,10 @@ py::array to_numpy(const Tensor& t);
 Tensor tensor_from_plain_data(py::handle data, py::handle dtype);
 
 std::vector<ops::IndexItem> to_index(py::handle h);
+
+// In a C function Python calls directly (a type slot), inside `catch (...)`: sets the Python
+// exception pybind11 would have raised for the exception being handled.
+void set_python_error() noexcept;
 
 // Runs f with the GIL released when the work is large enough to matter.
 template <class F>

@@ -72,23 +72,31 @@ void bind_functions(py::module_& m);
 
 namespace {
 
+// Our exception classes as the Python exceptions PyTorch raises; false for any other exception.
+bool set_ft_error(std::exception_ptr p) {
+  try {
+    std::rethrow_exception(p);
+  } catch (const IndexError& e) {
+    PyErr_SetString(PyExc_IndexError, e.what());
+  } catch (const TypeError& e) {
+    PyErr_SetString(PyExc_TypeError, e.what());
+  } catch (const ValueError& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  } catch (const NotImplementedError& e) {
+    PyErr_SetString(PyExc_NotImplementedError, e.what());
+  } catch (const AssertionError& e) {
+    PyErr_SetString(PyExc_AssertionError, e.what());
+  } catch (const RuntimeError& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
 void bind_exceptions() {
   py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const IndexError& e) {
-      PyErr_SetString(PyExc_IndexError, e.what());
-    } catch (const TypeError& e) {
-      PyErr_SetString(PyExc_TypeError, e.what());
-    } catch (const ValueError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const NotImplementedError& e) {
-      PyErr_SetString(PyExc_NotImplementedError, e.what());
-    } catch (const AssertionError& e) {
-      PyErr_SetString(PyExc_AssertionError, e.what());
-    } catch (const RuntimeError& e) {
-      PyErr_SetString(PyExc_RuntimeError, e.what());
-    }
+    if (p && !set_ft_error(p)) std::rethrow_exception(p);  // pybind11's own translations
   });
 }
 
@@ -275,6 +283,26 @@ void bind_runtime(py::module_& m) {
 }
 
 }  // namespace
+
+void set_python_error() noexcept {
+  const std::exception_ptr p = std::current_exception();
+  if (set_ft_error(p)) return;
+  try {
+    std::rethrow_exception(p);
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const py::builtin_exception& e) {
+    e.set_error();
+  } catch (const std::bad_alloc&) {
+    PyErr_SetString(PyExc_MemoryError, "std::bad_alloc");
+  } catch (const std::out_of_range& e) {
+    PyErr_SetString(PyExc_IndexError, e.what());
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+  }
+}
 
 }  // namespace ft::python
 
