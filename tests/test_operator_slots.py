@@ -1,0 +1,183 @@
+"""Python's operators on tensors are C functions in the Tensor class's number
+slots (csrc/python/tensor.cpp, set_operator_slots). These tests pin what that
+must keep: both operand orders, subclasses (nn.Parameter and a user's class
+that overrides an operator), in-place operators returning the same object,
+NotImplemented for operands Python should try elsewhere, and errors as
+PyTorch raises them. The values of the ops themselves are tested in
+test_elementwise.py and test_torch_semantics.py."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import pytest
+
+import fasttensor as ft
+from helpers import HAVE_TORCH, torch
+
+BINARY = [
+    (operator.add, "__add__", "__radd__"),
+    (operator.sub, "__sub__", "__rsub__"),
+    (operator.mul, "__mul__", "__rmul__"),
+    (operator.truediv, "__truediv__", "__rtruediv__"),
+    (operator.floordiv, "__floordiv__", "__rfloordiv__"),
+    (operator.mod, "__mod__", "__rmod__"),
+    (operator.pow, "__pow__", "__rpow__"),
+]
+INT_BINARY = [
+    (operator.and_, "__and__", "__rand__"),
+    (operator.or_, "__or__", "__ror__"),
+    (operator.xor, "__xor__", "__rxor__"),
+    (operator.lshift, "__lshift__", "__rlshift__"),
+    (operator.rshift, "__rshift__", "__rrshift__"),
+]
+INPLACE = [operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ifloordiv, operator.imod,
+           operator.ipow]
+INT_INPLACE = [operator.iand, operator.ior, operator.ixor, operator.ilshift, operator.irshift]
+
+X = np.array([[1.5, -2.0, 3.25], [0.5, 4.0, -1.0]], dtype=np.float32)
+Y = np.array([2.0, -3.0, 0.75], dtype=np.float32)
+I = np.array([[5, 12, 7], [3, 9, 1]], dtype=np.int64)
+J = np.array([1, 2, 3], dtype=np.int64)
+
+
+def _reference(fn, a, b):
+    """torch's result when torch is installed, else NumPy's (with Python's floor/mod signs)."""
+    if HAVE_TORCH:
+        to = lambda v: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+        return fn(to(a), to(b)).numpy()
+    return np.asarray(fn(a, b))
+
+
+def _ft(v):
+    return ft.from_numpy(v) if isinstance(v, np.ndarray) else v
+
+
+@pytest.mark.parametrize("fn,name,rname", BINARY, ids=[b[1] for b in BINARY])
+@pytest.mark.parametrize("left,right", [(X, Y), (X, 2.5), (3.0, Y), (X, 2)], ids=["tt", "ts", "st", "ti"])
+def test_both_operand_orders(fn, name, rname, left, right):
+    got = fn(_ft(left), _ft(right))
+    np.testing.assert_allclose(got.numpy(), _reference(fn, left, right), rtol=1e-6)
+    # The dunder methods Python made of the slot call it in the same way.
+    if isinstance(left, np.ndarray):
+        np.testing.assert_allclose(getattr(_ft(left), name)(_ft(right)).numpy(), got.numpy(), rtol=0)
+    if isinstance(right, np.ndarray):
+        np.testing.assert_allclose(getattr(_ft(right), rname)(_ft(left)).numpy(), got.numpy(), rtol=0)
+
+
+@pytest.mark.parametrize("fn,name,rname", INT_BINARY, ids=[b[1] for b in INT_BINARY])
+@pytest.mark.parametrize("left,right", [(I, J), (I, 1), (6, J)], ids=["tt", "ts", "st"])
+def test_integer_operators_both_orders(fn, name, rname, left, right):
+    got = fn(_ft(left), _ft(right))
+    np.testing.assert_array_equal(got.numpy(), _reference(fn, left, right))
+    assert got.dtype == ft.int64
+
+
+@pytest.mark.parametrize("fn", INPLACE, ids=[f.__name__ for f in INPLACE])
+def test_inplace_operators_return_the_same_object(fn):
+    a = ft.from_numpy(X.copy())
+    same = a
+    a = fn(a, ft.from_numpy(Y))
+    assert a is same
+    np.testing.assert_allclose(a.numpy(), _reference(fn, X.copy(), Y), rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", INT_INPLACE, ids=[f.__name__ for f in INT_INPLACE])
+def test_integer_inplace_operators(fn):
+    a = ft.from_numpy(I.copy())
+    same = a
+    a = fn(a, 1)
+    assert a is same
+    np.testing.assert_array_equal(a.numpy(), _reference(fn, I.copy(), 1))
+
+
+def test_matmul_and_negation():
+    a, b = ft.from_numpy(X), ft.from_numpy(X.T.copy())
+    np.testing.assert_allclose((a @ b).numpy(), X @ X.T, rtol=1e-6)
+    np.testing.assert_allclose(b.__rmatmul__(a).numpy(), X @ X.T, rtol=1e-6)
+    np.testing.assert_array_equal((-a).numpy(), -X)
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'Tensor' and 'int'"):
+        a @ 1
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'int' and 'Tensor'"):
+        1 @ a
+
+
+def test_parameter_inherits_the_operators_and_keeps_autograd():
+    p = ft.nn.Parameter(ft.from_numpy(X.copy()))
+    assert type(p).__add__ is ft.Tensor.__add__
+    y = (2 * p - 1) ** 2 / p
+    assert y.grad_fn.name() == "DivBackward0"
+    y.sum().backward()
+    x = X.astype(np.float64)
+    np.testing.assert_allclose(p.grad.numpy(), (4 * (2 * x - 1) * x - (2 * x - 1) ** 2) / x ** 2, rtol=1e-5)
+    p_before = p
+    with ft.no_grad():
+        p -= 0.1 * p.grad
+    assert p is p_before and isinstance(p, ft.nn.Parameter)
+
+
+def test_a_subclass_overriding_an_operator_is_called_first():
+    class Logged(ft.Tensor):
+        calls: list = []
+
+        def __add__(self, other):
+            Logged.calls.append("add")
+            return super().__add__(other)
+
+        def __radd__(self, other):
+            Logged.calls.append("radd")
+            return super().__radd__(other)
+
+    t = Logged(ft.from_numpy(Y))
+    np.testing.assert_array_equal((t + 1).numpy(), Y + 1)
+    np.testing.assert_array_equal((1 + t).numpy(), 1 + Y)
+    # A subclass's reflected method runs before the base class's own operator.
+    np.testing.assert_array_equal((ft.from_numpy(Y) + t).numpy(), Y + Y)
+    assert Logged.calls == ["add", "radd", "radd"]
+    # Operators it does not override stay the C functions.
+    np.testing.assert_array_equal((t * 2).numpy(), Y * 2)
+
+
+@pytest.mark.parametrize("expr,exc,message", [
+    ("a + 'x'", TypeError, "unsupported operand type(s) for +: 'Tensor' and 'str'"),
+    ("'x' * a", TypeError, "only integer tensors of a single element can be converted to an index"),
+    ("a - None", TypeError, "unsupported operand type(s) for -: 'Tensor' and 'NoneType'"),
+    ("pow(a, 2, 5)", TypeError, "unsupported operand type(s) for ** or pow(): 'Tensor', 'int', 'int'"),
+    ("a.__add__('x')", None, "NotImplemented"),
+    ("ft.ones(2, 3) + ft.ones(4)", RuntimeError,
+     "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1"),
+    ("-ft.ones(2, dtype=ft.bool)", RuntimeError,
+     "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+     "use the `~` or `logical_not()` operator instead."),
+    ("ft.ones(2, requires_grad=True).__iadd__(1)", RuntimeError,
+     "a leaf Variable that requires grad is being used in an in-place operation."),
+    ("ft.ones(2, 3) @ ft.ones(2, 3)", RuntimeError,
+     "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)"),
+])
+def test_errors_as_pytorch(expr, exc, message):
+    env = {"ft": ft, "a": ft.ones(3)}
+    if exc is None:
+        assert repr(eval(expr, env)) == message
+    else:
+        with pytest.raises(exc) as info:
+            eval(expr, env)
+        assert str(info.value) == message
+    if HAVE_TORCH:
+        env = {"ft": torch, "a": torch.ones(3)}
+        if exc is None:
+            assert repr(eval(expr, env)) == message
+        else:
+            with pytest.raises(exc) as info:
+                eval(expr, env)
+            assert str(info.value) == message
+
+
+def test_an_uninitialized_tensor_is_refused_not_crashed():
+    t = ft.Tensor.__new__(ft.Tensor)
+    with pytest.raises(TypeError, match="initialized 'Tensor'"):
+        t + 1
+    with pytest.raises(TypeError, match="initialized 'Tensor'"):
+        1 - t
+    with pytest.raises(TypeError, match="initialized 'Tensor'"):
+        -t
