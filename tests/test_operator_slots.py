@@ -181,3 +181,26 @@ def test_an_uninitialized_tensor_is_refused_not_crashed():
         1 - t
     with pytest.raises(TypeError, match="initialized 'Tensor'"):
         -t
+
+
+# A Python number is converted to the op's dtype without a copy kernel (ops/helpers.cpp, cast_to):
+# the same conversion, checked on values where a detour through another type would round twice
+# or wrap differently.
+@pytest.mark.parametrize("dtype,number,expected", [
+    # rounded once: up to 2^60 + 2^37 (through a double, 2^60 + 2^36 would then tie down to 2^60)
+    ("float32", 2 ** 60 + 2 ** 36 + 1, np.float32(2 ** 60 + 2 ** 37)),
+    ("float32", 0.1, np.float32(0.1)),
+    ("float32", 16777217, np.float32(16777216)),
+    ("float64", 2 ** 62 + 1, np.float64(2 ** 62)),
+    ("uint8", 300, np.uint8(44)),
+    ("int32", 2 ** 33 + 5, np.int32(5)),
+    ("float32", True, np.float32(1)),
+])
+def test_python_number_operand_conversion(dtype, number, expected):
+    t = ft.zeros(3, dtype=getattr(ft, dtype))
+    got = (t + number).numpy()
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, np.full(3, expected, dtype=dtype))
+    np.testing.assert_array_equal((number + t).numpy(), got)
+    if HAVE_TORCH:
+        np.testing.assert_array_equal((torch.zeros(3, dtype=getattr(torch, dtype)) + number).numpy(), got)

@@ -63,6 +63,19 @@ Tensor expand_to(const Tensor& t, const Shape& shape) {
 
 Tensor cast_to(const Tensor& t, DType dt) {
   if (t->dtype() == dt) return t;
+  // A Python number (0-d, on the CPU) converted here rather than by a copy kernel launch: the same
+  // static_cast of its one value. (A float to an integer dtype is left to the kernel; result_type
+  // never asks for it.)
+  if (t->is_wrapped_number && t->device().is_cpu() && (is_floating(dt) || !is_floating(t->dtype()))) {
+    Tensor out = empty(Shape{}, dt, t->device());
+    FT_DISPATCH_ALL_TYPES(t->dtype(), "cast_to", [&] {
+      const scalar_t v = *t->data_as<scalar_t>();
+      using src_t = scalar_t;
+      FT_DISPATCH_ALL_TYPES(dt, "cast_to", [&] { *out->data_as<scalar_t>() = static_cast<scalar_t>(static_cast<src_t>(v)); });
+    });
+    out->is_wrapped_number = true;
+    return out;
+  }
   Tensor out = empty(t->shape(), dt, t->device());
   backend(t->device()).copy(out, t);
   out->is_wrapped_number = t->is_wrapped_number;
