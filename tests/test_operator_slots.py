@@ -204,3 +204,63 @@ def test_python_number_operand_conversion(dtype, number, expected):
     np.testing.assert_array_equal((number + t).numpy(), got)
     if HAVE_TORCH:
         np.testing.assert_array_equal((torch.zeros(3, dtype=getattr(torch, dtype)) + number).numpy(), got)
+
+
+# Indexing, len() and the conversions to Python numbers are slots too.
+def test_indexing_len_and_conversions_through_the_slots():
+    t = ft.from_numpy(X.copy())
+    np.testing.assert_array_equal(t[1].numpy(), X[1])
+    np.testing.assert_array_equal(ft.Tensor.__getitem__(t, (slice(None), 2)).numpy(), X[:, 2])
+    t[0, 1] = 7.0
+    ft.Tensor.__setitem__(t, (1, 0), 8.0)
+    assert t[0, 1].item() == 7.0 and t[1, 0].item() == 8.0
+    assert len(t) == 2 and ft.Tensor.__len__(t) == 2
+    assert float(t[0, 1]) == 7.0 and int(t[0, 1]) == 7 and bool(t[0, 1]) is True
+    assert operator.index(ft.tensor(3)) == 3 and [10, 20, 30, 40][ft.tensor(2)] == 30
+    p = ft.nn.Parameter(ft.from_numpy(X.copy()))
+    assert p[1].grad_fn.name() == "SelectBackward0" and len(p) == 2
+    assert float(p[0, 0].detach()) == 1.5
+
+
+@pytest.mark.parametrize("expr,exc,message", [
+    ("del a[0]", TypeError, "Tensor does not support deleting items"),
+    ("len(ft.tensor(1.0))", TypeError, "len() of a 0-d tensor"),
+    ("bool(ft.ones(2))", RuntimeError, "Boolean value of Tensor with more than one value is ambiguous"),
+    ("bool(ft.ones(0))", RuntimeError, "Boolean value of Tensor with no values is ambiguous"),
+    ("float(ft.ones(2))", ValueError, "only one element tensors can be converted to Python scalars"),
+    ("int(ft.tensor(float('nan')))", ValueError, "cannot convert float NaN to integer"),
+    ("int(ft.tensor(float('inf')))", OverflowError, "cannot convert float infinity to integer"),
+    ("operator.index(ft.tensor(2.0))", TypeError, "only integer tensors of a single element can be converted to an index"),
+    ("a[5]", IndexError, "index 5 is out of bounds for dimension 0 with size 3"),
+    ("a[0] = 'x'", TypeError, "can't assign a str to a torch.FloatTensor"),
+])
+def test_slot_errors_as_pytorch(expr, exc, message):
+    for lib in (ft, torch) if HAVE_TORCH else (ft,):
+        env = {"ft": lib, "a": lib.ones(3), "operator": operator}
+        with pytest.raises(exc) as info:
+            exec(expr, env)
+        assert str(info.value) == message
+
+
+def test_float_of_a_tensor_requiring_grad_warns_and_the_warning_can_be_an_error():
+    t = ft.tensor(2.5, requires_grad=True)
+    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
+        assert float(t) == 2.5
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning):
+            float(t)
+
+
+def test_a_subclass_overriding_getitem_and_len_is_called():
+    class Rows(ft.Tensor):
+        def __getitem__(self, idx):
+            return super().__getitem__(idx) * 10
+
+        def __len__(self):
+            return 99
+
+    r = Rows(ft.from_numpy(Y))
+    np.testing.assert_array_equal(r[1:].numpy(), Y[1:] * 10)
+    assert len(r) == 99

@@ -162,102 +162,6 @@ py::object item_object(const Tensor& t) {
     return nogil(std::max(t->numel(), other->numel()), [&] { return ops::binary(BinaryOp::OP, t, other); }); \
   })
 
-// ---- Python's operators: C functions in the class's number slots -------------------------------
-// Set before PyType_Ready, which then makes __add__, __radd__, ... of them (and subclasses such as
-// nn.Parameter inherit the functions themselves). Python calls them with no lookup of __add__ and
-// no pybind11 dispatch: a third of `a + b`'s time on small tensors. nb_add(a, b) is called for
-// a + b whichever operand is the tensor (reflected when it is b); NotImplemented lets Python try
-// the other operand, then raise its TypeError.
-const Tensor& self_tensor(PyObject* o) {
-  const Tensor* t = held_tensor(o);
-  if (!t) throw TypeError("descriptor requires an initialized 'Tensor' object");
-  return *t;
-}
-
-template <BinaryOp OP>
-PyObject* binary_slot(PyObject* a, PyObject* b) noexcept {
-  try {
-    const bool reflected = !is_tensor(a);
-    return binary_method(OP, self_tensor(reflected ? b : a), reflected ? a : b, reflected).release().ptr();
-  } catch (...) {
-    set_python_error();
-    return nullptr;
-  }
-}
-
-PyObject* power_slot(PyObject* a, PyObject* b, PyObject* modulo) noexcept {
-  if (modulo != Py_None) Py_RETURN_NOTIMPLEMENTED;  // pow(t, 2, 5): Python's TypeError
-  return binary_slot<BinaryOp::Pow>(a, b);
-}
-
-template <BinaryOp OP>
-PyObject* inplace_slot(PyObject* a, PyObject* b) noexcept {
-  try {
-    const Tensor& self = self_tensor(a);
-    const Tensor other = as_operand(b);
-    if (!other) Py_RETURN_NOTIMPLEMENTED;
-    return tensor_to_python(nogil(self->numel(), [&] { return ops::binary_(OP, self, other); })).ptr();
-  } catch (...) {
-    set_python_error();
-    return nullptr;
-  }
-}
-
-PyObject* inplace_power_slot(PyObject* a, PyObject* b, PyObject* modulo) noexcept {
-  if (modulo != Py_None) Py_RETURN_NOTIMPLEMENTED;
-  return inplace_slot<BinaryOp::Pow>(a, b);
-}
-
-PyObject* matmul_slot(PyObject* a, PyObject* b) noexcept {
-  try {
-    if (!is_tensor(a) || !is_tensor(b)) Py_RETURN_NOTIMPLEMENTED;
-    const Tensor &ta = self_tensor(a), &tb = self_tensor(b);
-    return tensor_to_python(nogil(ta->numel(), [&] { return ops::matmul(ta, tb); })).ptr();
-  } catch (...) {
-    set_python_error();
-    return nullptr;
-  }
-}
-
-PyObject* negative_slot(PyObject* a) noexcept {
-  try {
-    return tensor_to_python(ops::unary(UnaryOp::Neg, self_tensor(a))).ptr();
-  } catch (...) {
-    set_python_error();
-    return nullptr;
-  }
-}
-
-void set_operator_slots(PyHeapTypeObject* heap_type) {
-  PyNumberMethods& nb = heap_type->as_number;
-  nb.nb_add = binary_slot<BinaryOp::Add>;
-  nb.nb_subtract = binary_slot<BinaryOp::Sub>;
-  nb.nb_multiply = binary_slot<BinaryOp::Mul>;
-  nb.nb_true_divide = binary_slot<BinaryOp::Div>;
-  nb.nb_floor_divide = binary_slot<BinaryOp::FloorDiv>;
-  nb.nb_remainder = binary_slot<BinaryOp::Remainder>;
-  nb.nb_power = power_slot;
-  nb.nb_and = binary_slot<BinaryOp::BitAnd>;
-  nb.nb_or = binary_slot<BinaryOp::BitOr>;
-  nb.nb_xor = binary_slot<BinaryOp::BitXor>;
-  nb.nb_lshift = binary_slot<BinaryOp::LeftShift>;
-  nb.nb_rshift = binary_slot<BinaryOp::RightShift>;
-  nb.nb_inplace_add = inplace_slot<BinaryOp::Add>;
-  nb.nb_inplace_subtract = inplace_slot<BinaryOp::Sub>;
-  nb.nb_inplace_multiply = inplace_slot<BinaryOp::Mul>;
-  nb.nb_inplace_true_divide = inplace_slot<BinaryOp::Div>;
-  nb.nb_inplace_floor_divide = inplace_slot<BinaryOp::FloorDiv>;
-  nb.nb_inplace_remainder = inplace_slot<BinaryOp::Remainder>;
-  nb.nb_inplace_power = inplace_power_slot;
-  nb.nb_inplace_and = inplace_slot<BinaryOp::BitAnd>;
-  nb.nb_inplace_or = inplace_slot<BinaryOp::BitOr>;
-  nb.nb_inplace_xor = inplace_slot<BinaryOp::BitXor>;
-  nb.nb_inplace_lshift = inplace_slot<BinaryOp::LeftShift>;
-  nb.nb_inplace_rshift = inplace_slot<BinaryOp::RightShift>;
-  nb.nb_matrix_multiply = matmul_slot;
-  nb.nb_negative = negative_slot;
-}
-
 }  // namespace
 
 namespace {
@@ -353,6 +257,178 @@ Tensor adopt_view(const Tensor& t, View view, const char* name) {
 }
 }  // namespace
 
+namespace {
+// ---- Python's operators: C functions in the class's number slots -------------------------------
+// Set before PyType_Ready, which then makes __add__, __radd__, ... of them (and subclasses such as
+// nn.Parameter inherit the functions themselves). Python calls them with no lookup of __add__ and
+// no pybind11 dispatch: a third of `a + b`'s time on small tensors. nb_add(a, b) is called for
+// a + b whichever operand is the tensor (reflected when it is b); NotImplemented lets Python try
+// the other operand, then raise its TypeError.
+const Tensor& self_tensor(PyObject* o) {
+  const Tensor* t = held_tensor(o);
+  if (!t) throw TypeError("descriptor requires an initialized 'Tensor' object");
+  return *t;
+}
+
+// f() for a slot: a C++ exception becomes the Python exception, and the slot returns `failed`.
+template <class R, class F>
+R guarded(R failed, F&& f) noexcept {
+  try {
+    return f();
+  } catch (...) {
+    set_python_error();
+    return failed;
+  }
+}
+PyObject* new_reference(py::object o) { return o.release().ptr(); }
+
+template <BinaryOp OP>
+PyObject* binary_slot(PyObject* a, PyObject* b) noexcept {
+  return guarded<PyObject*>(nullptr, [&] {
+    const bool reflected = !is_tensor(a);
+    return new_reference(binary_method(OP, self_tensor(reflected ? b : a), reflected ? a : b, reflected));
+  });
+}
+
+PyObject* power_slot(PyObject* a, PyObject* b, PyObject* modulo) noexcept {
+  if (modulo != Py_None) Py_RETURN_NOTIMPLEMENTED;  // pow(t, 2, 5): Python's TypeError
+  return binary_slot<BinaryOp::Pow>(a, b);
+}
+
+template <BinaryOp OP>
+PyObject* inplace_slot(PyObject* a, PyObject* b) noexcept {
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    const Tensor& self = self_tensor(a);
+    const Tensor other = as_operand(b);
+    if (!other) Py_RETURN_NOTIMPLEMENTED;
+    return tensor_to_python(nogil(self->numel(), [&] { return ops::binary_(OP, self, other); })).ptr();
+  });
+}
+
+PyObject* inplace_power_slot(PyObject* a, PyObject* b, PyObject* modulo) noexcept {
+  if (modulo != Py_None) Py_RETURN_NOTIMPLEMENTED;
+  return inplace_slot<BinaryOp::Pow>(a, b);
+}
+
+PyObject* matmul_slot(PyObject* a, PyObject* b) noexcept {
+  return guarded<PyObject*>(nullptr, [&]() -> PyObject* {
+    if (!is_tensor(a) || !is_tensor(b)) Py_RETURN_NOTIMPLEMENTED;
+    const Tensor &ta = self_tensor(a), &tb = self_tensor(b);
+    return tensor_to_python(nogil(ta->numel(), [&] { return ops::matmul(ta, tb); })).ptr();
+  });
+}
+
+PyObject* negative_slot(PyObject* a) noexcept {
+  return guarded<PyObject*>(nullptr, [&] { return tensor_to_python(ops::unary(UnaryOp::Neg, self_tensor(a))).ptr(); });
+}
+
+// ---- indexing, len() and conversion to Python numbers: slots too ----------------------------
+PyObject* subscript_slot(PyObject* self, PyObject* idx) noexcept {
+  return guarded<PyObject*>(nullptr, [&] {
+    const Tensor& t = self_tensor(self);
+    check_zero_dim_index(t, idx);
+    auto items = to_index(idx);
+    return tensor_to_python(nogil(t->numel(), [&] { return ops::index(t, items); })).ptr();
+  });
+}
+
+int assign_subscript_slot(PyObject* self, PyObject* idx, PyObject* value) noexcept {
+  return guarded(-1, [&] {
+    FT_CHECK(value, TypeError, "Tensor does not support deleting items");
+    set_item(self_tensor(self), idx, value, true);
+    return 0;
+  });
+}
+
+Py_ssize_t length_slot(PyObject* self) noexcept {
+  return guarded<Py_ssize_t>(-1, [&] {
+    const Tensor& t = self_tensor(self);
+    FT_CHECK(t->dim() > 0, TypeError, "len() of a 0-d tensor");
+    return Py_ssize_t(t->shape()[0]);
+  });
+}
+
+int bool_slot(PyObject* self) noexcept {
+  return guarded(-1, [&] {
+    const Tensor& t = self_tensor(self);
+    FT_CHECK(t->numel() == 1, RuntimeError, "Boolean value of Tensor with ",
+             t->numel() == 0 ? "no values" : "more than one value", " is ambiguous");
+    const Scalar s = item(t);
+    return int(s.is_floating() ? s.d != 0 : s.i != 0);
+  });
+}
+
+PyObject* float_slot(PyObject* self) noexcept {
+  return guarded<PyObject*>(nullptr, [&] {
+    const Tensor& t = self_tensor(self);
+    const double v = item(python_number_source(t)).d;
+    if (t->requires_grad() &&
+        PyErr_WarnEx(PyExc_UserWarning,
+                     "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                     "Consider using tensor.detach() first.",
+                     1) != 0)
+      throw py::error_already_set();  // warnings raised as errors
+    return PyFloat_FromDouble(v);
+  });
+}
+
+PyObject* int_slot(PyObject* self) noexcept {
+  return guarded<PyObject*>(nullptr, [&] {
+    const Scalar s = item(python_number_source(self_tensor(self)));
+    // A float goes through Python's int(): exact for any magnitude, ValueError for NaN and
+    // OverflowError for inf, as PyTorch (a C cast would give INT64_MIN).
+    return s.is_floating() ? PyNumber_Long(py::float_(s.d).ptr()) : PyLong_FromLongLong(s.i);
+  });
+}
+
+PyObject* index_slot(PyObject* self) noexcept {
+  return guarded<PyObject*>(nullptr, [&] {
+    const Tensor& t = self_tensor(self);
+    FT_CHECK(!is_floating(t->dtype()) && t->numel() == 1, TypeError,
+             "only integer tensors of a single element can be converted to an index");
+    return PyLong_FromLongLong(item(t).i);
+  });
+}
+
+void set_operator_slots(PyHeapTypeObject* heap_type) {
+  PyNumberMethods& nb = heap_type->as_number;
+  nb.nb_add = binary_slot<BinaryOp::Add>;
+  nb.nb_subtract = binary_slot<BinaryOp::Sub>;
+  nb.nb_multiply = binary_slot<BinaryOp::Mul>;
+  nb.nb_true_divide = binary_slot<BinaryOp::Div>;
+  nb.nb_floor_divide = binary_slot<BinaryOp::FloorDiv>;
+  nb.nb_remainder = binary_slot<BinaryOp::Remainder>;
+  nb.nb_power = power_slot;
+  nb.nb_and = binary_slot<BinaryOp::BitAnd>;
+  nb.nb_or = binary_slot<BinaryOp::BitOr>;
+  nb.nb_xor = binary_slot<BinaryOp::BitXor>;
+  nb.nb_lshift = binary_slot<BinaryOp::LeftShift>;
+  nb.nb_rshift = binary_slot<BinaryOp::RightShift>;
+  nb.nb_inplace_add = inplace_slot<BinaryOp::Add>;
+  nb.nb_inplace_subtract = inplace_slot<BinaryOp::Sub>;
+  nb.nb_inplace_multiply = inplace_slot<BinaryOp::Mul>;
+  nb.nb_inplace_true_divide = inplace_slot<BinaryOp::Div>;
+  nb.nb_inplace_floor_divide = inplace_slot<BinaryOp::FloorDiv>;
+  nb.nb_inplace_remainder = inplace_slot<BinaryOp::Remainder>;
+  nb.nb_inplace_power = inplace_power_slot;
+  nb.nb_inplace_and = inplace_slot<BinaryOp::BitAnd>;
+  nb.nb_inplace_or = inplace_slot<BinaryOp::BitOr>;
+  nb.nb_inplace_xor = inplace_slot<BinaryOp::BitXor>;
+  nb.nb_inplace_lshift = inplace_slot<BinaryOp::LeftShift>;
+  nb.nb_inplace_rshift = inplace_slot<BinaryOp::RightShift>;
+  nb.nb_matrix_multiply = matmul_slot;
+  nb.nb_negative = negative_slot;
+  nb.nb_bool = bool_slot;
+  nb.nb_float = float_slot;
+  nb.nb_int = int_slot;
+  nb.nb_index = index_slot;
+  heap_type->as_mapping.mp_subscript = subscript_slot;
+  heap_type->as_mapping.mp_ass_subscript = assign_subscript_slot;
+  heap_type->as_mapping.mp_length = length_slot;
+}
+
+}  // namespace
+
 void bind_tensor(py::module_& m) {
   py::class_<TensorImpl, std::shared_ptr<TensorImpl>> cls(m, "Tensor", py::dynamic_attr(),
                                                          py::custom_type_setup(set_operator_slots));
@@ -415,46 +491,10 @@ void bind_tensor(py::module_& m) {
       .def("is_contiguous", [](const Tensor& t) { return t->is_contiguous(); })
       .def("is_floating_point", [](const Tensor& t) { return is_floating(t->dtype()); })
       .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t->data()); })
-      .def("__len__", [](const Tensor& t) {
-        FT_CHECK(t->dim() > 0, TypeError, "len() of a 0-d tensor");
-        return t->shape()[0];
-      })
       .def("__hash__", [](py::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       // --- conversion to Python ---------------------------------------------
       .def("item", &item_object)
       .def("tolist", &to_list)
-      .def("__float__", [](const Tensor& t) {
-        const double v = item(python_number_source(t)).d;
-        if (t->requires_grad() &&
-            PyErr_WarnEx(PyExc_UserWarning,
-                         "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                         "Consider using tensor.detach() first.",
-                         1) != 0)
-          throw py::error_already_set();  // warnings raised as errors
-        return v;
-      })
-      .def("__int__", [](const Tensor& t) -> py::object {
-        const Scalar s = item(python_number_source(t));
-        // A float goes through Python's int(): exact for any magnitude, ValueError for NaN and
-        // OverflowError for inf, as PyTorch (a C cast would give INT64_MIN).
-        if (s.is_floating()) {
-          PyObject* as_int = PyNumber_Long(py::float_(s.d).ptr());
-          if (!as_int) throw py::error_already_set();
-          return py::reinterpret_steal<py::object>(as_int);
-        }
-        return py::int_(s.i);
-      })
-      .def("__index__", [](const Tensor& t) {
-        FT_CHECK(!is_floating(t->dtype()) && t->numel() == 1, TypeError,
-                 "only integer tensors of a single element can be converted to an index");
-        return item(t).i;
-      })
-      .def("__bool__", [](const Tensor& t) {
-        FT_CHECK(t->numel() == 1, RuntimeError, "Boolean value of Tensor with ",
-                 t->numel() == 0 ? "no values" : "more than one value", " is ambiguous");
-        const Scalar s = item(t);
-        return s.is_floating() ? s.d != 0 : s.i != 0;
-      })
       .def("numpy", [](const Tensor& t, bool force) {
         if (force) return to_numpy(ops::to_device(ops::detach(t), Device{}));
         return to_numpy(t);
@@ -604,12 +644,6 @@ void bind_tensor(py::module_& m) {
       }, py::arg("value"))
       .def("zero_", [](const Tensor& t) { return nogil(t->numel(), [&] { return ops::zero_(t); }); })
       // --- indexing -----------------------------------------------------------
-      .def("__getitem__", [](const Tensor& t, py::handle idx) {
-        check_zero_dim_index(t, idx);
-        auto items = to_index(idx);
-        return nogil(t->numel(), [&] { return ops::index(t, items); });
-      })
-      .def("__setitem__", [](const Tensor& t, py::handle idx, py::handle value) { set_item(t, idx, value, true); })
       // index_put_ / index_fill_ on an expanded tensor: their own warning, then this.
       .def("_set_item_unwarned", [](const Tensor& t, py::handle idx, py::handle value) { set_item(t, idx, value, false); })
       // --- views --------------------------------------------------------------
