@@ -62,8 +62,14 @@ def test_both_operand_orders(fn, name, rname, left, right):
     # The dunder methods Python made of the slot call it in the same way.
     if isinstance(left, np.ndarray):
         np.testing.assert_allclose(getattr(_ft(left), name)(_ft(right)).numpy(), got.numpy(), rtol=0)
-    if isinstance(right, np.ndarray):
-        np.testing.assert_allclose(getattr(_ft(right), rname)(_ft(left)).numpy(), got.numpy(), rtol=0)
+    if isinstance(right, np.ndarray) and not (rname == "__rtruediv__" and isinstance(left, np.ndarray)):
+        reflected = getattr(_ft(right), rname)(_ft(left))
+        if rname == "__rtruediv__":  # number / x is x.reciprocal() * number, as PyTorch's: two roundings
+            np.testing.assert_array_equal(reflected.numpy(), (np.float32(1) / right) * np.float32(left))
+        else:
+            np.testing.assert_allclose(reflected.numpy(), got.numpy(), rtol=0)
+    # (x.__rtruediv__(y) called by name with a tensor y is y / x here, where PyTorch's is
+    # x.reciprocal() * y: the slot Python calls for y / x cannot tell the two apart.)
 
 
 @pytest.mark.parametrize("fn,name,rname", INT_BINARY, ids=[b[1] for b in INT_BINARY])
@@ -101,6 +107,23 @@ def test_matmul_and_negation():
         a @ 1
     with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'int' and 'Tensor'"):
         1 @ a
+
+
+def test_division_with_parameters_as_pytorch():
+    rng = np.random.default_rng(3)
+    a_np, b_np = rng.uniform(0.1, 100, 2000).astype(np.float32), rng.uniform(0.1, 100, 2000).astype(np.float32)
+    p = ft.nn.Parameter(ft.tensor(a_np))
+    for q, expected, name in [(ft.tensor(b_np) / p, b_np / a_np, "DivBackward0"),
+                              (p / ft.tensor(b_np), a_np / b_np, "DivBackward0"),
+                              (p / 4, a_np / 4, "DivBackward0"),
+                              (4 / p, (np.float32(1) / a_np) * 4, "MulBackward0")]:
+        assert q.grad_fn.name() == name
+        np.testing.assert_array_equal(q.detach().numpy(), expected)
+    if HAVE_TORCH:
+        pt = torch.nn.Parameter(torch.tensor(a_np))
+        assert (torch.tensor(b_np) / pt).grad_fn.name() == "DivBackward0"
+        assert (4 / pt).grad_fn.name() == "MulBackward0"
+        np.testing.assert_array_equal((4 / pt).detach().numpy(), (np.float32(1) / a_np) * 4)
 
 
 def test_parameter_inherits_the_operators_and_keeps_autograd():
@@ -207,6 +230,23 @@ def test_python_number_operand_conversion(dtype, number, expected):
 
 
 # Indexing, len() and the conversions to Python numbers are slots too.
+def test_sequence_size_and_a_0d_tensor_as_dim():
+    # len() through the sequence protocol too (PySequence_Size, as PyTorch's), though a tensor is no
+    # sequence for C code asking (PySequence_Check): a 0-d tensor is a dim, not a list of dims.
+    import ctypes
+    size = ctypes.pythonapi.PySequence_Size
+    size.argtypes, size.restype = [ctypes.py_object], ctypes.c_ssize_t
+    check = ctypes.pythonapi.PySequence_Check
+    check.argtypes, check.restype = [ctypes.py_object], ctypes.c_int
+    t = ft.from_numpy(X)
+    assert size(t) == 2 and check(t) == 0
+    assert ft.from_numpy(X).argmax(ft.tensor(1)).tolist() == [2, 1]
+    assert ft.from_numpy(X).cumsum(ft.tensor(0)).shape == (2, 3)
+    if HAVE_TORCH:
+        assert size(torch.from_numpy(X)) == 2 and check(torch.from_numpy(X)) == 0
+        assert torch.from_numpy(X).argmax(torch.tensor(1)).tolist() == [2, 1]
+
+
 def test_indexing_len_and_conversions_through_the_slots():
     t = ft.from_numpy(X.copy())
     np.testing.assert_array_equal(t[1].numpy(), X[1])
@@ -240,6 +280,20 @@ def test_slot_errors_as_pytorch(expr, exc, message):
         with pytest.raises(exc) as info:
             exec(expr, env)
         assert str(info.value) == message
+
+
+def test_indexing_warning_raised_as_an_error():
+    import warnings
+    message = ("Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
+               "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor "
+               "index, x[torch.tensor(seq)], which will result either in an error or a different result")
+    for lib in (ft, torch) if HAVE_TORCH else (ft,):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(UserWarning) as info:
+                lib.ones(3, 3)[[0, [1, 2]]]
+        # (PyTorch's adds where in its C++ it warned.)
+        assert str(info.value).split(" (Triggered internally")[0] == message
 
 
 def test_float_of_a_tensor_requiring_grad_warns_and_the_warning_can_be_an_error():

@@ -491,11 +491,12 @@ std::vector<ops::IndexItem> to_index(py::handle h) {
   if (PyTuple_Check(h.ptr())) {
     for (py::handle x : py::reinterpret_borrow<py::tuple>(h)) one(x);
   } else if (sequence_as_tuple(h)) {
-    PyErr_WarnEx(PyExc_UserWarning,
-                 "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
-                 "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor "
-                 "index, x[torch.tensor(seq)], which will result either in an error or a different result",
-                 1);
+    if (PyErr_WarnEx(PyExc_UserWarning,
+                     "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
+                     "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as "
+                     "tensor index, x[torch.tensor(seq)], which will result either in an error or a different result",
+                     1) != 0)
+      throw py::error_already_set();  // warnings raised as errors
     for (py::handle x : py::reinterpret_borrow<py::sequence>(h)) one(x);
   } else {
     one(h);

@@ -284,6 +284,7 @@ void bind_runtime(py::module_& m) {
 
 }  // namespace
 
+// pybind11's own translation of the standard exceptions, for the slots it does not wrap.
 void set_python_error() noexcept {
   const std::exception_ptr p = std::current_exception();
   if (set_ft_error(p)) return;
@@ -297,6 +298,16 @@ void set_python_error() noexcept {
     PyErr_SetString(PyExc_MemoryError, "std::bad_alloc");
   } catch (const std::out_of_range& e) {
     PyErr_SetString(PyExc_IndexError, e.what());
+  } catch (const std::overflow_error& e) {
+    PyErr_SetString(PyExc_OverflowError, e.what());
+  } catch (const std::invalid_argument& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  } catch (const std::domain_error& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  } catch (const std::length_error& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  } catch (const std::range_error& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
   } catch (const std::exception& e) {
     PyErr_SetString(PyExc_RuntimeError, e.what());
   } catch (...) {

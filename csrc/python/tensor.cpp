@@ -425,6 +425,7 @@ void set_operator_slots(PyHeapTypeObject* heap_type) {
   heap_type->as_mapping.mp_subscript = subscript_slot;
   heap_type->as_mapping.mp_ass_subscript = assign_subscript_slot;
   heap_type->as_mapping.mp_length = length_slot;
+  heap_type->as_sequence.sq_length = length_slot;  // PySequence_Size(t), as PyTorch's (no sq_item: not a sequence)
 }
 
 }  // namespace
