@@ -140,8 +140,8 @@ def test_random_fills_are_the_same_at_every_level():
 
 
 def test_float_exp_sigmoid_tanh_are_correctly_rounded_at_level(level):
-    # exp and tanh round once from a higher-precision value (AVX-512 exp: float lanes with a
-    # double fallback), sigmoid is 1/(1+exp(-x)) in float on that exp, as PyTorch evaluates it.
+    # exp and tanh round once from a higher-precision value (AVX2 and AVX-512 exp: float lanes with
+    # a double fallback), sigmoid is 1/(1+exp(-x)) in float on that exp, as PyTorch evaluates it.
     # Every value, vectorized and as a 0-d tensor, must equal those references bit for bit,
     # including the edges of the fast path (-87, 88), overflow, subnormal results and -0.
     rng = np.random.default_rng(5)

@@ -56,8 +56,9 @@
 // AVX-512 build (AVX2 and AVX-512 use FMA).
 //     function   float               double
 //     exp        0.50 (correctly rounded: evaluated in double;    0.97 / 0.87 / 0.87
-//                AVX-512: float lanes, undecided vectors redone in
-//                double; all 2^32 inputs checked, --exp-exhaustive)
+//                AVX2, AVX-512: float lanes, undecided vectors
+//                redone in double; all 2^32 inputs checked at both,
+//                --exp-exhaustive)
 //     log        0.84 / 0.84 / 0.84  0.80 / 0.80 / 0.80  (incl. subnormal inputs)
 //     log1p      0.81 / 0.80 / 0.80  0.82 / 0.78 / 0.78
 //     tanh       0.50 (evaluated in double)                      1.38 / 1.50 / 1.50
@@ -562,9 +563,9 @@ template <bool kCos, class T> inline void apply_trig(const T* x, T* y, int64_t n
 // of double is far below half a float ulp), so printed values match
 // PyTorch's to the last digit (e.g. exp(10) = 22026.4648, where a 0.9-ulp
 // float kernel can give 22026.4668). The price: half as many lanes per
-// vector, about 1.6 G elements/s per core. With AVX-512, exp and sigmoid
-// run exp_f32_lanes below instead (same results, 2.0 G elements/s per core;
-// torch's 1-ulp float kernel: 3.4).
+// vector, about 1.6 G elements/s per core. With AVX-512 or AVX2, exp and
+// sigmoid run exp_f32_lanes below instead (same results; AVX-512: 2.0 G
+// elements/s per core, torch's 1-ulp float kernel: 3.4).
 inline vfh exp_f32_in_f64(vfh x) { return __builtin_convertvector(exp_f64<kAny>(widen(x)), vfh); }
 inline vfh tanh_f32_in_f64(vfh x) { return __builtin_convertvector(tanh_f64(widen(x)), vfh); }
 // sigmoid in float as PyTorch evaluates it, 1 / (1 + exp(-x)) with each step
@@ -573,17 +574,20 @@ inline vfh tanh_f32_in_f64(vfh x) { return __builtin_convertvector(tanh_f64(wide
 // last printed digit now and then).
 inline vfh sigmoid_f32_in_f64(vfh x) { return 1.0f / (1.0f + exp_f32_in_f64(-x)); }
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
+#define FT_VM_EXP_F32_LANES 1
 // ------------------------------------------- float exp in float lanes ----
-// AVX-512 only: the same correctly rounded float exp as exp_f32_in_f64, with
-// 16 float lanes per vector instead of 8 doubles, and the double kernel as
-// the fallback for the rare vectors it cannot decide.
+// AVX-512 and AVX2: the same correctly rounded float exp as exp_f32_in_f64,
+// with 16 (8) float lanes per vector instead of 8 (4) doubles, and the double
+// kernel as the fallback for the rare vectors it cannot decide.
 //   n = round(32 x / ln2) = 32 k + j; r = x - n C1 is exact (an FMA; C1 is
 //   ln2/32 rounded to float: for n != 0, |x| >= ln2/64 puts x on a grid of
 //   2^-30 or coarser and |r| < 2^-6, so r fits 24 bits) and r_lo = -n C2
 //   (C2 = ln2/32 - C1) carries the rest of the reduction to ~2^-41.
-//   2^(j/32) = T_hi + T_lo: two 32-entry tables, one vpermi2ps each, indexed
-//   by the low 5 bits of the magic-add result t (which hold j).
+//   2^(j/32) = T_hi + T_lo: two 32-entry tables, indexed by the low 5 bits of
+//   the magic-add result t (which hold j): one vpermi2ps each (AVX-512), or
+//   four vpermps and three blends on those bits (AVX2, no gather: slow on
+//   AMD and on Intel cores with the Downfall microcode).
 //   e^x / 2^k = T (1 + r + tail), tail = r_lo + rs^2 q(rs), rs = r + r_lo,
 //   q the Taylor polynomial to r^3/120 (truncation below 2^-45 on
 //   |r| <= ln2/64), summed as a + d: a = fma(T_hi, r, T_hi) rounded once,
@@ -594,9 +598,11 @@ inline vfh sigmoid_f32_in_f64(vfh x) { return 1.0f / (1.0f + exp_f32_in_f64(-x))
 //   (exact) measures that: when |z| is within 2^-10 of half an ulp of y (or
 //   of a quarter ulp: the midpoint below a power of two), the vector is
 //   recomputed in double. So is any vector with a lane outside [-87, 88]
-//   (overflow, subnormal results, +-inf, NaN). Checked on all 2^32 floats
-//   against expl rounded once to float: no mismatch
-//   (benchmarks/vec_math_dev, --exp-exhaustive).
+//   (overflow, subnormal results, +-inf, NaN). In [-87, 88], k = floor(n/32)
+//   lies in [-126, 126] and y 2^k is a normal float: vscalef (AVX-512) or a
+//   product with 2^k built from k's bits (AVX2), exact either way. Checked on
+//   all 2^32 floats against expl rounded once to float, at both levels: no
+//   mismatch (benchmarks/vec_math_dev, --exp-exhaustive).
 alignas(64) constexpr float kExp2TabHi[32] = {
     0x1p+0f,        0x1.059b0ep+0f, 0x1.0b5586p+0f, 0x1.11301ep+0f, 0x1.172b84p+0f, 0x1.1d4874p+0f, 0x1.2387a6p+0f,
     0x1.29e9ep+0f,  0x1.306fep+0f,  0x1.371a74p+0f, 0x1.3dea64p+0f, 0x1.44e086p+0f, 0x1.4bfdaep+0f, 0x1.5342b6p+0f,
@@ -611,17 +617,59 @@ alignas(64) constexpr float kExp2TabLo[32] = {
     -0x1.a94b14p-26f, -0x1.a09438p-25f, -0x1.3d56b2p-27f, -0x1.8837ccp-27f, -0x1.822dbcp-27f, -0x1.908c94p-25f,
     0x1.52486cp-27f,  -0x1.246ebp-26f};
 
+#if defined(__AVX512F__)
 // Explicit FMAs where exactness depends on the single rounding.
 inline vf fma_f(vf a, vf b, vf c) { return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c); }
 
 inline vf exp2_table(const float* tab, vf t) {
   return (vf)_mm512_permutex2var_ps(_mm512_load_ps(tab), (__m512i)t, _mm512_load_ps(tab + 16));
 }
+inline bool all_in_exp_range(vf x) {
+  return (_mm512_cmp_ps_mask((__m512)x, _mm512_set1_ps(-87.0f), _CMP_GE_OQ) &
+          _mm512_cmp_ps_mask((__m512)x, _mm512_set1_ps(88.0f), _CMP_LE_OQ)) == __mmask16(0xFFFF);
+}
+// Whether any lane of u1 or u2 is below c, unsigned.
+inline bool any_below(vu32 u1, vu32 u2, uint32_t c) {
+  return (_mm512_cmplt_epu32_mask((__m512i)u1, _mm512_set1_epi32(int(c))) |
+          _mm512_cmplt_epu32_mask((__m512i)u2, _mm512_set1_epi32(int(c)))) != 0;
+}
+// y 2^floor(n/32), n the integer in t's low bits.
+inline vf scale_by_2k(vf y, vf t, vf n) {
+  (void)t;
+  return (vf)_mm512_mask_scalef_ps((__m512)y, __mmask16(-1), (__m512)y, (__m512)(n * (1.0f / 32)));
+}
+#else
+inline vf fma_f(vf a, vf b, vf c) { return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c); }
+
+inline vf exp2_table(const float* tab, vf t) {
+  const __m256i i = (__m256i)t;  // vpermps reads the low 3 bits of each lane
+  const __m256 q0 = _mm256_permutevar8x32_ps(_mm256_load_ps(tab), i);
+  const __m256 q1 = _mm256_permutevar8x32_ps(_mm256_load_ps(tab + 8), i);
+  const __m256 q2 = _mm256_permutevar8x32_ps(_mm256_load_ps(tab + 16), i);
+  const __m256 q3 = _mm256_permutevar8x32_ps(_mm256_load_ps(tab + 24), i);
+  const __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28));  // blendvps reads the sign bit
+  const __m256 bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(i, 27));
+  return (vf)_mm256_blendv_ps(_mm256_blendv_ps(q0, q1, bit3), _mm256_blendv_ps(q2, q3, bit3), bit4);
+}
+inline bool all_in_exp_range(vf x) {
+  const __m256 in = _mm256_and_ps(_mm256_cmp_ps((__m256)x, _mm256_set1_ps(-87.0f), _CMP_GE_OQ),
+                                  _mm256_cmp_ps((__m256)x, _mm256_set1_ps(88.0f), _CMP_LE_OQ));
+  return _mm256_movemask_ps(in) == 0xFF;
+}
+inline bool any_below(vu32 u1, vu32 u2, uint32_t c) {
+  const vu32 below = (vu32)(u1 < c) | (vu32)(u2 < c);
+  return !_mm256_testz_si256((__m256i)below, (__m256i)below);
+}
+inline vf scale_by_2k(vf y, vf t, vf n) {
+  (void)n;
+  const vi32 k = ((vi32)bits(t) - 0x4B400000) >> 5;  // t = 1.5 2^23 + n: n's bits, floor(n/32)
+  return y * from_bits<vf>((vu32)((k + 127) << 23));
+}
+#endif
 
 // The fast path; sets `redo` when the vector must be recomputed in double.
 inline vf exp_f32_lanes_fast(vf x, bool& redo) {
-  const __mmask16 in_range = _mm512_cmp_ps_mask((__m512)x, _mm512_set1_ps(-87.0f), _CMP_GE_OQ) &
-                             _mm512_cmp_ps_mask((__m512)x, _mm512_set1_ps(88.0f), _CMP_LE_OQ);
+  const bool in_range = all_in_exp_range(x);
   const vf t = x * 0x1.715476p+5f + 0x1.8p23f;  // 32/ln2; n in t's low mantissa bits
   const vf n = t - 0x1.8p23f;
   const vf r = fma_f(-n, splat<vf>(0x1.62e43p-6f), x);  // exact
@@ -640,25 +688,31 @@ inline vf exp_f32_lanes_fast(vf x, bool& redo) {
   // binade is half as wide), bits(h) = exponent bits of y - 24 << 23.
   constexpr uint32_t W = 1u << 13;
   const vu32 v = (bits(z) & 0x7FFFFFFFu) - (bits(y) & 0x7F800000u);
-  const __m512i u1 = (__m512i)(v + ((24u << 23) + 2 * W));
-  const __m512i u2 = (__m512i)(v + ((25u << 23) + 2 * W));
-  const __mmask16 near_mid = _mm512_cmplt_epu32_mask(u1, _mm512_set1_epi32(3 * W)) |
-                             _mm512_cmplt_epu32_mask(u2, _mm512_set1_epi32(3 * W));
-  redo = (in_range != __mmask16(0xFFFF)) | (near_mid != 0);
-  return (vf)_mm512_mask_scalef_ps((__m512)y, __mmask16(-1), (__m512)y, (__m512)(n * (1.0f / 32)));  // y 2^floor(n/32)
+  const bool near_mid = any_below(v + ((24u << 23) + 2 * W), v + ((25u << 23) + 2 * W), 3 * W);
+  redo = !in_range || near_mid;
+  return scale_by_2k(y, t, n);
 }
 
 inline vf exp_f32_lanes(vf x) {
   bool redo;
   vf y = exp_f32_lanes_fast(x, redo);
   if (__builtin_expect(redo, 0)) {
+#if defined(__AVX512F__)
     const vfh lo = exp_f32_in_f64(__builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7));
     const vfh hi = exp_f32_in_f64(__builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15));
     y = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
+    const vfh lo = exp_f32_in_f64(__builtin_shufflevector(x, x, 0, 1, 2, 3));
+    const vfh hi = exp_f32_in_f64(__builtin_shufflevector(x, x, 4, 5, 6, 7));
+    y = __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7);
+#endif
   }
   return y;
 }
 inline vf sigmoid_f32_lanes(vf x) { return 1.0f / (1.0f + exp_f32_lanes(-x)); }
+#endif
+#ifndef FT_VM_EXP_F32_LANES
+#define FT_VM_EXP_F32_LANES 0
 #endif
 
 // A half-width float vector of x in every lane (not vfh{} + x: 0 + -0 is +0).
@@ -682,7 +736,7 @@ template <class T> inline constexpr bool kSupported = std::is_same_v<T, float> |
 // overhead beyond one broadcast.
 template <class T> inline T scalar_exp(T x) {
   static_assert(vm::kSupported<T>);
-#if defined(__AVX512F__)
+#if FT_VM_EXP_F32_LANES
   if constexpr (vm::kIsF32<T>) return vm::exp_f32_lanes(vm::splat<vm::vf>(x))[0];
 #else
   if constexpr (vm::kIsF32<T>) return vm::exp_f32_in_f64(vm::splat_half(x))[0];
@@ -706,7 +760,7 @@ template <class T> inline T scalar_tanh(T x) {
 }
 template <class T> inline T scalar_sigmoid(T x) {
   static_assert(vm::kSupported<T>);
-#if defined(__AVX512F__)
+#if FT_VM_EXP_F32_LANES
   if constexpr (vm::kIsF32<T>) return vm::sigmoid_f32_lanes(vm::splat<vm::vf>(x))[0];
 #else
   if constexpr (vm::kIsF32<T>) return vm::sigmoid_f32_in_f64(vm::splat_half(x))[0];
@@ -724,7 +778,7 @@ template <class T> inline T scalar_cos(T x) {
 
 template <class T> inline void vec_exp(const T* x, T* y, int64_t n) {
   static_assert(vm::kSupported<T>);
-#if defined(__AVX512F__)
+#if FT_VM_EXP_F32_LANES
   if constexpr (vm::kIsF32<T>) vm::apply<vm::vf>(x, y, n, [](vm::vf v) { return vm::exp_f32_lanes(v); });
 #else
   if constexpr (vm::kIsF32<T>) vm::apply<vm::vfh>(x, y, n, [](vm::vfh v) { return vm::exp_f32_in_f64(v); });
@@ -748,7 +802,7 @@ template <class T> inline void vec_tanh(const T* x, T* y, int64_t n) {
 }
 template <class T> inline void vec_sigmoid(const T* x, T* y, int64_t n) {
   static_assert(vm::kSupported<T>);
-#if defined(__AVX512F__)
+#if FT_VM_EXP_F32_LANES
   if constexpr (vm::kIsF32<T>) vm::apply<vm::vf>(x, y, n, [](vm::vf v) { return vm::sigmoid_f32_lanes(v); });
 #else
   if constexpr (vm::kIsF32<T>) vm::apply<vm::vfh>(x, y, n, [](vm::vfh v) { return vm::sigmoid_f32_in_f64(v); });
