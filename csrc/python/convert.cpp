@@ -211,13 +211,25 @@ bool is_tensor(py::handle h) {
   return PyObject_TypeCheck(h.ptr(), tensor_type);
 }
 
-const Tensor* held_tensor(py::handle h) {
-  if (!h || !PyObject_TypeCheck(h.ptr(), tensor_type)) return nullptr;
+namespace {
+// The holder of h, an instance of Tensor or a subclass; null if never initialized (Tensor.__new__(Tensor)).
+const Tensor* holder_of(py::handle h) {
   // (A subclass's instance is found by a walk over its pybind11 bases: one, Tensor.)
   const py::detail::value_and_holder vh =
       reinterpret_cast<py::detail::instance*>(h.ptr())->get_value_and_holder(tensor_info, false);
-  if (!vh || !vh.holder_constructed()) return nullptr;  // Tensor.__new__(Tensor), never initialized
-  return &vh.holder<Tensor>();
+  return vh && vh.holder_constructed() ? &vh.holder<Tensor>() : nullptr;
+}
+
+// The tensor of h, which is_tensor: read from its holder, no pybind11 cast (pybind11's cast error
+// for one never initialized).
+Tensor tensor_of(py::handle h) {
+  const Tensor* t = holder_of(h);
+  return t ? *t : h.cast<Tensor>();
+}
+}  // namespace
+
+const Tensor* held_tensor(py::handle h) {
+  return h && PyObject_TypeCheck(h.ptr(), tensor_type) ? holder_of(h) : nullptr;
 }
 
 py::handle tensor_to_python(const Tensor& t) {
@@ -231,7 +243,7 @@ py::handle tensor_to_python(const Tensor& t) {
 Tensor to_tensor(py::handle h) {
   if (!is_tensor(h))
     throw TypeError(str("expected Tensor as argument, but got ", std::string(py::str(py::type::of(h).attr("__name__")))));
-  return h.cast<Tensor>();
+  return tensor_of(h);
 }
 
 Tensor tensor_argument(py::handle h, const char* fn, const char* name, int position) {
@@ -239,7 +251,7 @@ Tensor tensor_argument(py::handle h, const char* fn, const char* name, int posit
   if (!is_tensor(h))
     throw TypeError(str(fn, "(): argument '", name, "' (position ", position, ") must be Tensor, not ",
                         Py_TYPE(h.ptr())->tp_name));
-  return h.cast<Tensor>();
+  return tensor_of(h);
 }
 
 std::optional<Scalar> to_scalar(py::handle h) {
@@ -267,7 +279,7 @@ std::optional<Scalar> to_scalar(py::handle h) {
 }
 
 Tensor as_operand(py::handle h) {
-  if (is_tensor(h)) return h.cast<Tensor>();
+  if (is_tensor(h)) return tensor_of(h);
   if (auto s = to_scalar(h)) return wrap_scalar(*s);
   return nullptr;
 }
@@ -463,7 +475,7 @@ std::vector<ops::IndexItem> to_index(py::handle h) {
     } else if (p == Py_Ellipsis) {
       it.kind = Kind::Ellipsis;
     } else if (is_tensor(x)) {
-      Tensor t = x.cast<Tensor>();
+      Tensor t = tensor_of(x);
       if (t->dim() == 0 && !is_floating(t->dtype()) && t->dtype() != DType::Bool && t->dtype() != DType::UInt8) {
         it.kind = Kind::Int;  // a 0-d integer tensor indexes like an int (a uint8 one is a mask, as torch)
         it.i = item(t).i;
