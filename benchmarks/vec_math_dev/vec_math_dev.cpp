@@ -12,7 +12,8 @@
 //   in all); --quick: stride 1021 and smaller double sets (~20 s);
 //   --limit-scale F: multiply the ulp limits (F < 1 checks the failure path).
 //   --exp-exhaustive: all 2^32 floats through the float exp and sigmoid of
-//   the AVX2 and AVX-512 levels (those with float-lane exp) against expl
+//   the AVX2 and AVX-512 levels (those with float-lane kernels): exp against
+//   expl rounded once, sigmoid within its ulp limit of the exact value
 //   (11 min a level on 2 cores), nothing else.
 #include <cstdint>
 
@@ -77,9 +78,8 @@ namespace {
 
 const char* kNames[kNumFns] = {"exp", "log", "log1p", "tanh", "sigmoid", "sin", "cos"};
 // Max-ulp limits the harness enforces (a little above what was measured).
-// float exp and tanh are correctly rounded (error <= 0.5 ulp) and float sigmoid
-// must equal its PyTorch-style reference exactly (0 ulp).
-const double kLimitF[kNumFns] = {0.5, 1.0, 1.0, 0.5, 0.0, 1.0, 1.0};
+// float exp and tanh are correctly rounded (error <= 0.5 ulp).
+const double kLimitF[kNumFns] = {0.5, 1.0, 1.0, 0.5, 2.5, 1.0, 1.0};
 const double kLimitD[kNumFns] = {1.0, 1.0, 1.0, 2.0, 2.5, 1.0, 1.0};
 
 long double ref_fn(int f, long double x) {
@@ -225,13 +225,11 @@ template <class T> std::vector<T> make_inputs(int f, uint32_t stride, bool quick
   return v;
 }
 
-// float sigmoid is PyTorch's 1 / (1 + exp(-x)) in float on a correctly
-// rounded exp (each step rounded to float), not the exact sigmoid: its
-// reference is that expression, which the kernel must match exactly. Double
-// sigmoid is exact but for PyTorch's 0 where e^-x overflows a double.
+// Sigmoid is PyTorch's 1 / (1 + exp(-x)) with each step rounded, so it is
+// 0 where e^-x overflows T (float: x below -88.7228, where the exact sigmoid
+// is a subnormal); elsewhere the reference is the exact sigmoid.
 template <class T> long double ref_of(int f, T x) {
-  if (sizeof(T) == 4 && f == 4) return 1.0f / (1.0f + float(expl(-(long double)x)));
-  if (sizeof(T) == 8 && f == 4 && double(x) < -0x1.62e42fefa39efp+9) return 0;
+  if (f == 4 && std::isinf(T(expl(-(long double)x)))) return 0;
   return ref_fn(f, x);
 }
 
@@ -392,15 +390,18 @@ template <class T> void bench_type(const std::vector<const LevelFns*>& levels) {
 
 }  // namespace
 
-// Every float bit pattern through float exp and sigmoid of each level,
-// compared with the correctly rounded exp (expl rounded once to float) and
-// with PyTorch's sigmoid formula on it. Returns the number of mismatches.
+// Every float bit pattern through float exp and sigmoid of each level: exp
+// must equal the correctly rounded exp (expl rounded once to float), sigmoid
+// must be within its ulp limit of the reference (ref_of). Also counts the
+// sigmoids that differ from 1 / (1 + exp(-x)) evaluated in float on the
+// correctly rounded exp (information only). Returns the number of failures.
 int exhaustive_exp(const std::vector<const LevelFns*>& levels) {
   constexpr uint64_t kBatch = 1 << 16;
   int bad = 0;
   for (const LevelFns* L : levels) {
     const double t0 = now_s();
-    std::atomic<long long> mismatches{0}, shown{0};
+    std::atomic<long long> mismatches{0}, shown{0}, sg_differs{0};
+    std::atomic<uint64_t> sg_max_bits{0};  // the worst sigmoid error, as double bits (>= 0: ordered)
     const unsigned nt = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> th;
     for (unsigned t = 0; t < nt; ++t)
@@ -413,21 +414,35 @@ int exhaustive_exp(const std::vector<const LevelFns*>& levels) {
           }
           L->vf[0](x.data(), e.data(), int64_t(kBatch));
           L->vf[4](x.data(), sg.data(), int64_t(kBatch));
+          long long differs = 0;
+          double worst = 0;
           for (uint64_t i = 0; i < kBatch; ++i) {
             const float want = float(expl((long double)x[i]));
-            const float want_sg = 1.0f / (1.0f + float(expl(-(long double)x[i])));
-            if (!same_bits(e[i], want) || !same_bits(sg[i], want_sg)) {
+            const float formula = 1.0f / (1.0f + float(expl(-(long double)x[i])));
+            const double sg_err = ulp_err<float>(sg[i], ref_of(4, x[i]));
+            differs += !same_bits(sg[i], formula);
+            worst = std::max(worst, sg_err);
+            if (!same_bits(e[i], want) || sg_err > kLimitF[4]) {
               ++mismatches;
               if (shown++ < 10)
-                printf("  %s x=%s exp %s (want %s) sigmoid %s (want %s)\n", L->name, hexs(x[i]).c_str(),
-                       hexs(e[i]).c_str(), hexs(want).c_str(), hexs(sg[i]).c_str(), hexs(want_sg).c_str());
+                printf("  %s x=%s exp %s (want %s) sigmoid %s (%.3f ulp)\n", L->name, hexs(x[i]).c_str(),
+                       hexs(e[i]).c_str(), hexs(want).c_str(), hexs(sg[i]).c_str(), sg_err);
             }
+          }
+          sg_differs += differs;
+          uint64_t wb, cur = sg_max_bits.load();
+          std::memcpy(&wb, &worst, 8);
+          while (wb > cur && !sg_max_bits.compare_exchange_weak(cur, wb)) {
           }
         }
       });
     for (auto& t : th) t.join();
-    printf("%s: exp/sigmoid float, all 2^32 inputs: %lld mismatches [%.0fs]\n", L->name, mismatches.load(),
-           now_s() - t0);
+    double sg_max;
+    const uint64_t mb = sg_max_bits.load();
+    std::memcpy(&sg_max, &mb, 8);
+    printf("%s: exp/sigmoid float, all 2^32 inputs: %lld failures; sigmoid max %.3f ulp, %lld differ from "
+           "1/(1+exp(-x)) on the correctly rounded exp [%.0fs]\n",
+           L->name, mismatches.load(), sg_max, sg_differs.load(), now_s() - t0);
     fflush(stdout);
     bad += mismatches.load() != 0;
   }

@@ -36,7 +36,8 @@
 //             copied back (odd, keeps -0).
 //     sigmoid double: E = e^{-|x|} (never overflows), x >= 0: 1/(1+E),
 //             x < 0: E/(1+E): no NaN at +-inf, correct gradual underflow.
-//             float: 1/(1+exp(-x)) in float, as PyTorch (see below).
+//             float: 1/(1+exp(-x)) in float, as PyTorch (see below); AVX2
+//             and AVX-512 on a faithful float-lane exp (exp_f32_faithful).
 //     sin/cos double: n = round(x 2/pi), r = x - n pi/2 with pi/2 split in
 //             4 parts (three 33-bit parts give exact products for
 //             |n| < 2^20) carried as a double-double (hi, lo) via exact
@@ -62,8 +63,9 @@
 //     log        0.84 / 0.84 / 0.84  0.80 / 0.80 / 0.80  (incl. subnormal inputs)
 //     log1p      0.81 / 0.80 / 0.80  0.82 / 0.78 / 0.78
 //     tanh       0.50 (evaluated in double)                      1.38 / 1.50 / 1.50
-//     sigmoid    1/(1+exp(-x)) in float, as PyTorch: equal to     2.17 / 2.17 / 2.17
-//                that expression on the correctly rounded exp
+//     sigmoid    2.48 / 2.48 / 2.48 (all 2^32 inputs: the error of  2.17 / 2.17 / 2.17
+//                PyTorch's formula itself, 2.48 at x = -16.6357 on
+//                the correctly rounded exp too; SSE2 runs that)
 //     sin        0.50 / 0.50 / 0.50  0.76 / 0.76 / 0.76  (whole range, incl. fallback)
 //     cos        0.50 / 0.50 / 0.50  0.76 / 0.76 / 0.76
 //
@@ -558,20 +560,21 @@ template <bool kCos, class T> inline void apply_trig(const T* x, T* y, int64_t n
   }
 }
 
-// float exp, tanh and sigmoid are evaluated in double and rounded once: the
-// result is then the correctly rounded float (the double kernels' ~1-2 ulp
-// of double is far below half a float ulp), so printed values match
-// PyTorch's to the last digit (e.g. exp(10) = 22026.4648, where a 0.9-ulp
-// float kernel can give 22026.4668). The price: half as many lanes per
-// vector, about 1.6 G elements/s per core. With AVX-512 or AVX2, exp and
-// sigmoid run exp_f32_lanes below instead (same results; AVX-512: 2.0 G
-// elements/s per core, torch's 1-ulp float kernel: 3.4).
+// float exp and tanh are evaluated in double and rounded once: the result
+// is then the correctly rounded float (the double kernels' ~1-2 ulp of
+// double is far below half a float ulp), so printed values match PyTorch's
+// to the last digit (e.g. exp(10) = 22026.4648, where a 0.9-ulp float
+// kernel can give 22026.4668). The price: half as many lanes per vector,
+// about 1.6 G elements/s per core. With AVX-512 or AVX2, exp runs
+// exp_f32_lanes below instead (same results; AVX-512: 2.0 G elements/s per
+// core, torch's 1-ulp float kernel: 3.4).
 inline vfh exp_f32_in_f64(vfh x) { return __builtin_convertvector(exp_f64<kAny>(widen(x)), vfh); }
 inline vfh tanh_f32_in_f64(vfh x) { return __builtin_convertvector(tanh_f64(widen(x)), vfh); }
 // sigmoid in float as PyTorch evaluates it, 1 / (1 + exp(-x)) with each step
-// rounded to float, on a correctly rounded exp: the printed values agree
-// with PyTorch's (a correctly rounded sigmoid would differ from them in the
-// last printed digit now and then).
+// rounded to float: the printed values agree with PyTorch's (a correctly
+// rounded sigmoid would differ from them in the last printed digit now and
+// then). Here on the correctly rounded exp (SSE2); AVX2 and AVX-512 use
+// sigmoid_f32_lanes below.
 inline vfh sigmoid_f32_in_f64(vfh x) { return 1.0f / (1.0f + exp_f32_in_f64(-x)); }
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -709,7 +712,40 @@ inline vf exp_f32_lanes(vf x) {
   }
   return y;
 }
-inline vf sigmoid_f32_lanes(vf x) { return 1.0f / (1.0f + exp_f32_lanes(-x)); }
+
+// e^x for the float sigmoid: faithful (under 1 ulp), branch-free, no
+// fallback; a third of exp_f32_lanes' instructions.  The sigmoid rounds
+// twice more after it, so a correctly rounded e^x buys it little: at
+// most 2.5 ulp either way, and PyTorch's own sigmoid (on SLEEF's 1-ulp exp)
+// differs from either in the last bit now and then.
+//   x is clamped to [-86, 88.75] first (a NaN passes): below, e^x < 2^-124
+//   and 1 + e^x rounds to 1 all the same; above 88.7228 e^x overflows to
+//   +inf, as the exact value does. n = round(x / ln2), r = x - n ln2 in two
+//   steps (the first exact: an FMA with ln2 rounded to float, the result
+//   needs at most 24 bits), e^r = 1 + (r + r^2 q(r)) with q the degree-4
+//   minimax fit of gen_coeffs.py ("exp float q", 2^-27.8 relative), then
+//   times 2^n: vscalef (AVX-512) or (e^r 2^(n-1)) 2 with 2^(n-1) built from
+//   n's bits (AVX2); both exact but for the final overflow, so the two
+//   levels agree bit for bit.  Explicit FMAs throughout for the same reason.
+inline vf exp_f32_faithful(vf x) {
+  const vf xc = max_keep_nan(min_keep_nan(x, 88.75f), -86.0f);
+  const vf t = fma_f(xc, splat<vf>(0x1.715476p+0f), splat<vf>(0x1.8p23f));  // 1/ln2; n in t's low bits
+  const vf n = t - 0x1.8p23f;
+  const vf r0 = fma_f(-n, splat<vf>(0x1.62e43p-1f), xc);                 // exact
+  const vf r = fma_f(n, splat<vf>(0x1.05c61p-29f), r0);                  // ln2 - 0x1.62e43p-1 = -0x1.05c61p-29
+  vf q = fma_f(splat<vf>(0x1.6a2256p-10f), r, splat<vf>(0x1.123b02p-7f));
+  q = fma_f(q, r, splat<vf>(0x1.5558f8p-5f));
+  q = fma_f(q, r, splat<vf>(0x1.55549p-3f));
+  q = fma_f(q, r, splat<vf>(0x1.fffffcp-2f));
+  const vf er = 1.0f + fma_f(r * r, q, r);
+#if defined(__AVX512F__)
+  return (vf)_mm512_mask_scalef_ps((__m512)er, __mmask16(-1), (__m512)er, (__m512)n);
+#else
+  const vi32 k = (vi32)bits(t) - 0x4B400000;  // t = 1.5 2^23 + n: n, in [-124, 128]
+  return (er * from_bits<vf>((vu32)((k + 126) << 23))) * 2.0f;
+#endif
+}
+inline vf sigmoid_f32_lanes(vf x) { return 1.0f / (1.0f + exp_f32_faithful(-x)); }
 #endif
 #ifndef FT_VM_EXP_F32_LANES
 #define FT_VM_EXP_F32_LANES 0
