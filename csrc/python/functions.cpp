@@ -4,6 +4,7 @@
 
 #include "autograd/grad_mode.h"
 #include "python/args.h"
+#include "python/fastcall.h"
 
 namespace ft::python {
 
@@ -57,34 +58,6 @@ std::string tensor_number_signatures_error(const char* fn, py::handle a, py::han
              "Number other, *, Tensor out = None)\n");
 }
 
-// The input is checked here rather than by pybind, for PyTorch's TypeError text (exp(2.0)).
-#define FT_UNARY_FN(NAME, OP)                                                                      \
-  m.def(#NAME, [](py::handle input, py::object out) {                                             \
-    const Tensor t = tensor_argument(input, #NAME, "input", 1);                                    \
-    if (!out.is_none()) return unary_out_args(UnaryOp::OP, t, to_tensor(out));                    \
-    return nogil(t->numel(), [&] { return ops::unary(UnaryOp::OP, t); });                          \
-  }, py::arg("input"), py::kw_only(), py::arg("out") = py::none());
-#define FT_BINARY_FN(NAME, OP)                                                                     \
-  m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
-    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out), #NAME);         \
-    return binary_args(BinaryOp::OP, a, b, #NAME);                                                 \
-  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
-// PyTorch takes a number only as `other` here (eq(2, x) is refused), or no number at all
-// (maximum(x, 2)): its TypeErrors, before the shared path.
-#define FT_BINARY_FN_TENSOR_INPUT(NAME, OP)                                                       \
-  m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
-    if (!is_tensor(a)) throw TypeError(tensor_number_signatures_error(#NAME, a, b));               \
-    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out), #NAME);         \
-    return binary_args(BinaryOp::OP, a, b, #NAME);                                                 \
-  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
-#define FT_BINARY_FN_TENSORS(NAME, OP)                                                            \
-  m.def(#NAME, [](py::handle a, py::handle b, py::object out) {                                   \
-    tensor_argument(a, #NAME, "input", 1);                                                         \
-    tensor_argument(b, #NAME, "other", 2);                                                         \
-    if (!out.is_none()) return binary_out_args(BinaryOp::OP, a, b, to_tensor(out), #NAME);         \
-    return binary_args(BinaryOp::OP, a, b, #NAME);                                                 \
-  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());
-
 // out= of another shape takes the result's, as PyTorch resizes it (warning when out had elements);
 // not an out that requires grad, which the op refuses as it stands.
 void resize_out(const Tensor& out, const Shape& shape) {
@@ -127,57 +100,115 @@ Tensor add_like(BinaryOp op, const char* name, py::handle a, py::handle b, py::h
   return binary_args(op, a, bb, name);
 }
 
+// ---- the functional forms of the elementwise ops: fast calls (python/fastcall.h) ---------------
+// An absent keyword and an explicit None are the same.
+py::object given_or_none(PyObject* o) { return py::reinterpret_borrow<py::object>(o ? o : Py_None); }
+bool given(PyObject* o) { return o && o != Py_None; }
+Tensor out_argument(const FastFunction& fn, PyObject* out) {
+  if (!is_tensor(out)) throw TypeError(str(fn.name, "(): argument 'out' must be Tensor, not ", Py_TYPE(out)->tp_name));
+  return to_tensor(out);
+}
+
+// name(input, *, out=None). The input is checked here, for PyTorch's TypeError text (exp(2.0)).
+Tensor unary_function(const FastFunction& fn, PyObject* const* args) {
+  const UnaryOp op = UnaryOp(fn.op);
+  const Tensor t = tensor_argument(args[0], fn.name, "input", 1);
+  if (given(args[1])) return unary_out_args(op, t, out_argument(fn, args[1]));
+  return nogil(t->numel(), [&] { return ops::unary(op, t); });
+}
+// name(input, other, *, out=None): tensors or numbers.
+Tensor binary_function(const FastFunction& fn, PyObject* const* args) {
+  const BinaryOp op = BinaryOp(fn.op);
+  if (given(args[2])) return binary_out_args(op, args[0], args[1], out_argument(fn, args[2]), fn.name);
+  return binary_args(op, args[0], args[1], fn.name);
+}
+// PyTorch takes a number only as `other` here (eq(2, x) is refused): its TypeError first.
+Tensor binary_function_tensor_input(const FastFunction& fn, PyObject* const* args) {
+  if (!is_tensor(args[0])) throw TypeError(tensor_number_signatures_error(fn.name, args[0], args[1]));
+  return binary_function(fn, args);
+}
+// ... or no number at all (maximum(x, 2)).
+Tensor binary_function_tensors(const FastFunction& fn, PyObject* const* args) {
+  tensor_argument(args[0], fn.name, "input", 1);
+  tensor_argument(args[1], fn.name, "other", 2);
+  return binary_function(fn, args);
+}
+// add / sub(input, other, *, alpha=None, out=None).
+Tensor add_function(const FastFunction& fn, PyObject* const* args) {
+  if (given(args[3])) out_argument(fn, args[3]);
+  return add_like(BinaryOp(fn.op), fn.name, args[0], args[1], given_or_none(args[2]), given_or_none(args[3]));
+}
+// div / divide(input, other, *, rounding_mode=None, out=None).
+Tensor div_function(const FastFunction& fn, PyObject* const* args) {
+  const py::object rounding_mode = given_or_none(args[2]);
+  if (!given(args[3])) return div_rounding(args[0], args[1], rounding_mode, fn.name);
+  const Tensor out = out_argument(fn, args[3]);
+  if (rounding_mode.is_none()) return binary_out_args(BinaryOp::Div, args[0], args[1], out, fn.name);
+  // floor / trunc into out: the quotient, then out's rules (autograd, resize, dtype)
+  const Tensor q = div_rounding(args[0], args[1], rounding_mode, fn.name);
+  FT_CHECK(!(autograd::is_grad_enabled() && (q->requires_grad() || out->requires_grad())), RuntimeError, fn.name,
+           "(): functions with out=... arguments don't support automatic differentiation, but one of the arguments "
+           "requires grad.");
+  resize_out(out, q->shape());
+  FT_CHECK(ops::can_cast(q->dtype(), out->dtype()), RuntimeError, "result type ", dtype_scalar_name(q->dtype()),
+           " can't be cast to the desired output type ", dtype_scalar_name(out->dtype()));
+  return ops::copy_(out, q);
+}
+
+void bind_elementwise_functions(py::module_& m) {
+  const struct { const char* name; UnaryOp op; } unary[] = {
+      {"neg", UnaryOp::Neg}, {"negative", UnaryOp::Neg}, {"abs", UnaryOp::Abs}, {"sign", UnaryOp::Sign},
+      {"exp", UnaryOp::Exp}, {"log", UnaryOp::Log}, {"log1p", UnaryOp::Log1p}, {"sqrt", UnaryOp::Sqrt},
+      {"rsqrt", UnaryOp::Rsqrt}, {"sin", UnaryOp::Sin}, {"cos", UnaryOp::Cos}, {"tanh", UnaryOp::Tanh},
+      {"sigmoid", UnaryOp::Sigmoid}, {"relu", UnaryOp::Relu}, {"reciprocal", UnaryOp::Reciprocal},
+      {"square", UnaryOp::Square}, {"floor", UnaryOp::Floor}, {"ceil", UnaryOp::Ceil}, {"round", UnaryOp::Round},
+      {"trunc", UnaryOp::Trunc}, {"logical_not", UnaryOp::LogicalNot}, {"isnan", UnaryOp::IsNan},
+      {"isfinite", UnaryOp::IsFinite}, {"isinf", UnaryOp::IsInf}, {"expm1", UnaryOp::Expm1}, {"exp2", UnaryOp::Exp2},
+      {"log2", UnaryOp::Log2}, {"log10", UnaryOp::Log10}, {"sinh", UnaryOp::Sinh}, {"cosh", UnaryOp::Cosh},
+      {"tan", UnaryOp::Tan}, {"asin", UnaryOp::Asin}, {"acos", UnaryOp::Acos}, {"atan", UnaryOp::Atan},
+      {"erf", UnaryOp::Erf}, {"erfc", UnaryOp::Erfc}, {"asinh", UnaryOp::Asinh}, {"acosh", UnaryOp::Acosh},
+      {"atanh", UnaryOp::Atanh}, {"arcsinh", UnaryOp::Asinh}, {"arccosh", UnaryOp::Acosh}, {"arctanh", UnaryOp::Atanh},
+      {"lgamma", UnaryOp::Lgamma}, {"digamma", UnaryOp::Digamma}, {"arcsin", UnaryOp::Asin},
+      {"arccos", UnaryOp::Acos}, {"arctan", UnaryOp::Atan}};
+  for (const auto& u : unary)
+    def_fast(m, {u.name, {"input", "out"}, 2, 1, 1, unary_function, int(u.op)}, "Elementwise, as torch's: a new tensor, or into out.");
+
+  using Body = Tensor (*)(const FastFunction&, PyObject* const*);
+  const struct { const char* name; BinaryOp op; Body body; } binary[] = {
+      {"mul", BinaryOp::Mul, binary_function}, {"multiply", BinaryOp::Mul, binary_function},
+      {"true_divide", BinaryOp::Div, binary_function}, {"pow", BinaryOp::Pow, binary_function},
+      {"maximum", BinaryOp::Maximum, binary_function_tensors}, {"minimum", BinaryOp::Minimum, binary_function_tensors},
+      {"eq", BinaryOp::Eq, binary_function_tensor_input}, {"ne", BinaryOp::Ne, binary_function_tensor_input},
+      {"lt", BinaryOp::Lt, binary_function_tensor_input}, {"le", BinaryOp::Le, binary_function_tensor_input},
+      {"gt", BinaryOp::Gt, binary_function_tensor_input}, {"ge", BinaryOp::Ge, binary_function_tensor_input},
+      {"greater", BinaryOp::Gt, binary_function_tensor_input}, {"less", BinaryOp::Lt, binary_function_tensor_input},
+      {"logical_and", BinaryOp::LogicalAnd, binary_function_tensors},
+      {"logical_or", BinaryOp::LogicalOr, binary_function_tensors},
+      {"logical_xor", BinaryOp::LogicalXor, binary_function_tensors},
+      {"floor_divide", BinaryOp::FloorDiv, binary_function}, {"remainder", BinaryOp::Remainder, binary_function},
+      {"fmod", BinaryOp::Fmod, binary_function_tensor_input}, {"bitwise_and", BinaryOp::BitAnd, binary_function},
+      {"bitwise_or", BinaryOp::BitOr, binary_function}, {"bitwise_xor", BinaryOp::BitXor, binary_function},
+      {"bitwise_left_shift", BinaryOp::LeftShift, binary_function},
+      {"bitwise_right_shift", BinaryOp::RightShift, binary_function}};
+  for (const auto& b : binary)  // (pow's second parameter is `exponent`, as PyTorch's)
+    def_fast(m, {b.name, {"input", b.op == BinaryOp::Pow ? "exponent" : "other", "out"}, 3, 2, 2, b.body, int(b.op)},
+             "Elementwise with broadcasting, as torch's: a new tensor, or into out.");
+
+  for (const auto& [name, op] : {std::pair{"add", BinaryOp::Add}, std::pair{"sub", BinaryOp::Sub},
+                                 std::pair{"subtract", BinaryOp::Sub}})
+    def_fast(m, {name, {"input", "other", "alpha", "out"}, 4, 2, 2, add_function, int(op)},
+             "input + alpha * other (sub: minus), broadcast, as torch's: a new tensor, or into out.");
+  for (const char* name : {"div", "divide"})
+    def_fast(m, {name, {"input", "other", "rounding_mode", "out"}, 4, 2, 2, div_function, int(BinaryOp::Div)},
+             "input / other, broadcast; rounding_mode None, 'trunc' or 'floor', as torch's: a new tensor, or into out.");
+}
+
 }  // namespace
 
 void bind_functions(py::module_& m) {
-  FT_UNARY_FN(neg, Neg) FT_UNARY_FN(negative, Neg) FT_UNARY_FN(abs, Abs) FT_UNARY_FN(sign, Sign)
-  FT_UNARY_FN(exp, Exp) FT_UNARY_FN(log, Log) FT_UNARY_FN(log1p, Log1p) FT_UNARY_FN(sqrt, Sqrt)
-  FT_UNARY_FN(rsqrt, Rsqrt) FT_UNARY_FN(sin, Sin) FT_UNARY_FN(cos, Cos) FT_UNARY_FN(tanh, Tanh)
-  FT_UNARY_FN(sigmoid, Sigmoid) FT_UNARY_FN(relu, Relu) FT_UNARY_FN(reciprocal, Reciprocal)
-  FT_UNARY_FN(square, Square) FT_UNARY_FN(floor, Floor) FT_UNARY_FN(ceil, Ceil) FT_UNARY_FN(round, Round)
-  FT_UNARY_FN(trunc, Trunc) FT_UNARY_FN(logical_not, LogicalNot) FT_UNARY_FN(isnan, IsNan)
-  FT_UNARY_FN(isfinite, IsFinite) FT_UNARY_FN(isinf, IsInf)
-  FT_UNARY_FN(expm1, Expm1) FT_UNARY_FN(exp2, Exp2) FT_UNARY_FN(log2, Log2) FT_UNARY_FN(log10, Log10)
-  FT_UNARY_FN(sinh, Sinh) FT_UNARY_FN(cosh, Cosh) FT_UNARY_FN(tan, Tan) FT_UNARY_FN(asin, Asin) FT_UNARY_FN(acos, Acos)
-  FT_UNARY_FN(atan, Atan) FT_UNARY_FN(erf, Erf) FT_UNARY_FN(erfc, Erfc)
-  FT_UNARY_FN(asinh, Asinh) FT_UNARY_FN(acosh, Acosh) FT_UNARY_FN(atanh, Atanh) FT_UNARY_FN(arcsinh, Asinh)
-  FT_UNARY_FN(arccosh, Acosh) FT_UNARY_FN(arctanh, Atanh) FT_UNARY_FN(lgamma, Lgamma) FT_UNARY_FN(digamma, Digamma)
-  FT_UNARY_FN(arcsin, Asin) FT_UNARY_FN(arccos, Acos) FT_UNARY_FN(arctan, Atan)
+  bind_elementwise_functions(m);
   m.def("relu_", [](const Tensor& t) { return ops::unary_(UnaryOp::Relu, t); });
-
-  FT_BINARY_FN(mul, Mul) FT_BINARY_FN(multiply, Mul)
-  FT_BINARY_FN(true_divide, Div) FT_BINARY_FN(pow, Pow)
-  FT_BINARY_FN_TENSORS(maximum, Maximum) FT_BINARY_FN_TENSORS(minimum, Minimum)
-  FT_BINARY_FN_TENSOR_INPUT(eq, Eq) FT_BINARY_FN_TENSOR_INPUT(ne, Ne) FT_BINARY_FN_TENSOR_INPUT(lt, Lt)
-  FT_BINARY_FN_TENSOR_INPUT(le, Le) FT_BINARY_FN_TENSOR_INPUT(gt, Gt) FT_BINARY_FN_TENSOR_INPUT(ge, Ge)
-  FT_BINARY_FN_TENSOR_INPUT(greater, Gt) FT_BINARY_FN_TENSOR_INPUT(less, Lt)
-  FT_BINARY_FN_TENSORS(logical_and, LogicalAnd) FT_BINARY_FN_TENSORS(logical_or, LogicalOr)
-  FT_BINARY_FN_TENSORS(logical_xor, LogicalXor) FT_BINARY_FN(floor_divide, FloorDiv)
-  FT_BINARY_FN(remainder, Remainder) FT_BINARY_FN_TENSOR_INPUT(fmod, Fmod)
   m.def("bitwise_not", &ops::bitwise_not, py::arg("input"));
-  FT_BINARY_FN(bitwise_and, BitAnd) FT_BINARY_FN(bitwise_or, BitOr) FT_BINARY_FN(bitwise_xor, BitXor)
-  FT_BINARY_FN(bitwise_left_shift, LeftShift) FT_BINARY_FN(bitwise_right_shift, RightShift)
-#define FT_ADD_LIKE_FN(NAME, OP)                                                                   \
-  m.def(#NAME, [](py::handle a, py::handle b, py::handle alpha, py::object out) {                 \
-    return add_like(BinaryOp::OP, #NAME, a, b, alpha, out);                                       \
-  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = py::none(), py::arg("out") = py::none());
-  FT_ADD_LIKE_FN(add, Add) FT_ADD_LIKE_FN(sub, Sub) FT_ADD_LIKE_FN(subtract, Sub)
-#define FT_DIV_FN(NAME)                                                                            \
-  m.def(#NAME, [](py::handle a, py::handle b, py::object rounding_mode, py::object out) -> Tensor { \
-    if (!out.is_none() && rounding_mode.is_none()) return binary_out_args(BinaryOp::Div, a, b, to_tensor(out), #NAME); \
-    if (out.is_none()) return div_rounding(a, b, rounding_mode, #NAME);                            \
-    /* floor / trunc into out: the quotient, then out's rules (autograd, resize, dtype) */          \
-    const Tensor o = to_tensor(out);                                                               \
-    const Tensor q = div_rounding(a, b, rounding_mode, #NAME);                                     \
-    FT_CHECK(!(autograd::is_grad_enabled() && (q->requires_grad() || o->requires_grad())), RuntimeError, \
-             #NAME "(): functions with out=... arguments don't support automatic differentiation, but one " \
-             "of the arguments requires grad.");                                                  \
-    resize_out(o, q->shape());                                                                     \
-    FT_CHECK(ops::can_cast(q->dtype(), o->dtype()), RuntimeError, "result type ", dtype_scalar_name(q->dtype()), \
-             " can't be cast to the desired output type ", dtype_scalar_name(o->dtype()));         \
-    return ops::copy_(o, q);                                                                        \
-  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none(), py::arg("out") = py::none());
-  FT_DIV_FN(div) FT_DIV_FN(divide)
 
   m.def("where", [](const Tensor& cond, py::handle a, py::handle b) {
     Tensor ta = as_operand(a), tb = as_operand(b);
