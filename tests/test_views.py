@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fasttensor
-from helpers import check_op, ids, lib
+from helpers import HAVE_TORCH, check_op, ids, lib, raises_like, torch
 
 F = ("float32", "float64")
 LAYOUTS = ("contiguous", "transposed", "strided")
@@ -573,3 +573,63 @@ def test_signbit_reads_the_sign_bit_of_nans_and_zeros():
     want = [False, True, True, False, True, True, False]
     assert fasttensor.signbit(x).tolist() == want and fasttensor.signbit(x.double()).tolist() == want
     assert fasttensor.copysign(fasttensor.ones(7), x).tolist() == [1.0, -1.0, -1.0, 1.0, -1.0, -1.0, 1.0]
+
+
+# The size arguments of view / reshape / permute / expand in every form: exact Python ints (read
+# straight from the argument tuple, csrc/python/convert.cpp exact_ints) and the others (bools,
+# NumPy and tensor ints, ints beyond int64, mixed forms), which take the general path: the same
+# shapes, or PyTorch's error type.
+SIZE_FORMS = [
+    ("view", (2, 6), lambda m, x: x.view(3, 4)), ("view", (2, 6), lambda m, x: x.view((3, -1))),
+    ("view", (2, 6), lambda m, x: x.view([4, 3])), ("view", (2, 6), lambda m, x: x.view(m.Size([12]))),
+    ("view", (2, 6), lambda m, x: x.view(size=(6, 2))), ("view", (1,), lambda m, x: x.view(())),
+    ("view", (2, 6), lambda m, x: x.view(np.int64(3), 4)),
+    ("view", (2, 6), lambda m, x: x.view(m.tensor(3), 4)), ("view", (2, 6), lambda m, x: x.view([np.int32(2), 6])),
+    ("reshape", (2, 6), lambda m, x: x.reshape(x.shape[::-1])), ("reshape", (2, 6), lambda m, x: x.reshape(12, 1)),
+    ("reshape", (2, 6), lambda m, x: x.reshape(shape=[3, 4])), ("permute", (2, 3, 1), lambda m, x: x.permute(2, 0, 1)),
+    ("permute", (2, 3, 1), lambda m, x: x.permute((1, 2, 0))), ("permute", (2, 3, 1), lambda m, x: x.permute([-1, 0, 1])),
+    ("expand", (3, 1), lambda m, x: x.expand(2, 3, 4)), ("expand", (3, 1), lambda m, x: x.expand((3, -1))),
+]
+
+
+@pytest.mark.parametrize("name,shape,call", SIZE_FORMS, ids=[f"{s[0]}{i}" for i, s in enumerate(SIZE_FORMS)])
+def test_size_argument_forms(name, shape, call):
+    n = int(np.prod(shape))
+    got = call(fasttensor, fasttensor.arange(float(n)).reshape(shape))
+    if HAVE_TORCH:
+        want = call(torch, torch.arange(float(n)).reshape(shape))
+        assert tuple(got.shape) == tuple(want.shape)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+SIZE_ERRORS = [
+    lambda m, x: x.view(2.0, 6), lambda m, x: x.view((3, "4")), lambda m, x: x.reshape(5, -1),
+    lambda m, x: x.view(*([1] * 13)), lambda m, x: x.permute(0, 0), lambda m, x: x.view(2, (6,)),
+]
+
+
+@pytest.mark.parametrize("call", SIZE_ERRORS, ids=[str(i) for i in range(len(SIZE_ERRORS))])
+def test_size_argument_errors(call):
+    with pytest.raises((TypeError, RuntimeError, OverflowError)) as ours:
+        call(fasttensor, fasttensor.zeros(2, 6))
+    if HAVE_TORCH:
+        with pytest.raises((TypeError, RuntimeError, OverflowError)) as theirs:
+            call(torch, torch.zeros(2, 6))
+        assert ours.type is theirs.type or issubclass(theirs.type, ours.type) or issubclass(ours.type, theirs.type), (
+            ours.value, theirs.value)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda m, x: x.view(2**63, 1), r"^view\(\): argument 'size' failed to unpack the object at pos 1 with error "
+                                    r"\"Overflow when unpacking long long"),
+    (lambda m, x: x.view((2, -2**63 - 1)), r"^view\(\): argument 'size' failed to unpack the object at pos 2 with error "
+                                            r"\"Overflow when unpacking long long"),
+    (lambda m, x: x.reshape([2**64]), r"^reshape\(\): argument 'shape' failed to unpack the object at pos 1"),
+    (lambda m, x: x.permute(2**63, 0), r"^permute\(\): argument 'dims' failed to unpack the object at pos 1"),
+    (lambda m, x: x.repeat(2**63), r"^repeat\(\): argument 'repeats' failed to unpack the object at pos 1"),
+    (lambda m, x: x.reshape(), r'^reshape\(\) missing 1 required positional arguments: "shape"$'),
+    (lambda m, x: x.expand(), r'^expand\(\) missing 1 required positional arguments: "size"$'),
+    (lambda m, x: x.view(), r"^view\(\) received an invalid combination of arguments - got \(\), but expected one of:"),
+], ids=["view_int", "view_tuple", "reshape", "permute", "repeat", "reshape_none", "expand_none", "view_none"])
+def test_size_argument_type_errors_are_pytorchs(call, message):
+    raises_like(lambda m: call(m, m.zeros(2, 6)), TypeError, message)

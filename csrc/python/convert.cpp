@@ -134,10 +134,26 @@ py::object size_object(const Shape& s) {
   return out;
 }
 
+namespace {
+// A Python int as int64, or PyTorch's TypeError for one beyond it (pos counts from 1).
+int64_t int64_of(PyObject* o, const char* what, size_t pos) {
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (overflow) {
+    const std::string fn = what;
+    const char* param = fn == "reshape" ? "shape" : fn == "permute" ? "dims" : fn == "repeat" ? "repeats" : "size";
+    throw TypeError(str(what, "(): argument '", param, "' failed to unpack the object at pos ", pos,
+                        " with error \"Overflow when unpacking long long\""));
+  }
+  return v;
+}
+}  // namespace
+
 std::vector<int64_t> to_int_list(py::handle h, const char* what) {
   std::vector<int64_t> out;
   if (PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr())) {
-    out.push_back(h.cast<int64_t>());
+    out.push_back(int64_of(h.ptr(), what, 1));
     return out;
   }
   // One integer given as a 0-d integer tensor or a NumPy integer (anything
@@ -159,7 +175,7 @@ std::vector<int64_t> to_int_list(py::handle h, const char* what) {
                         std::string(py::str(py::type::of(h).attr("__name__")))));
   for (py::handle x : py::reinterpret_borrow<py::sequence>(h)) {
     if (PyLong_Check(x.ptr()) && !PyBool_Check(x.ptr())) {
-      out.push_back(x.cast<int64_t>());
+      out.push_back(int64_of(x.ptr(), what, out.size() + 1));
     } else if (is_tensor(x) && to_tensor(x)->numel() == 1 && !is_floating(to_tensor(x)->dtype())) {
       out.push_back(item(to_tensor(x)).i);
     } else if (!PyFloat_Check(x.ptr()) && py::hasattr(x, "__index__")) {
@@ -172,7 +188,29 @@ std::vector<int64_t> to_int_list(py::handle h, const char* what) {
   return out;
 }
 
+std::optional<std::vector<int64_t>> exact_ints(PyObject* seq) {
+  if (!PyTuple_Check(seq) && !PyList_CheckExact(seq)) return std::nullopt;
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  if (n > kMaxDims) return std::nullopt;
+  PyObject** items = PySequence_Fast_ITEMS(seq);
+  std::vector<int64_t> out(static_cast<size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    if (!PyLong_CheckExact(items[i])) return std::nullopt;
+    int overflow = 0;
+    out[size_t(i)] = PyLong_AsLongLongAndOverflow(items[i], &overflow);
+    if (overflow) return std::nullopt;
+  }
+  return out;
+}
+
 std::vector<int64_t> shape_from_args(const py::args& args, const char* what) {
+  // view(2, -1), view((2, -1)), view(t.shape): read straight from the tuple.
+  PyObject* seq = args.ptr();
+  if (PyTuple_GET_SIZE(seq) == 1) {
+    PyObject* first = PyTuple_GET_ITEM(seq, 0);
+    if (PyTuple_Check(first) || PyList_CheckExact(first)) seq = first;
+  }
+  if (auto ints = exact_ints(seq)) return std::move(*ints);
   if (args.size() == 1 && !PyLong_Check(args[0].ptr())) return to_int_list(args[0], what);
   return to_int_list(args, what);
 }

@@ -86,6 +86,9 @@ py::object make_size_base_class();
 
 // (2, 3), [2, 3], or varargs (2, 3) passed as a tuple of ints; Size too.
 std::vector<int64_t> to_int_list(py::handle h, const char* what);
+// The ints of a tuple (torch.Size too) or list of exact Python ints (no bools, each within int64),
+// read directly; nullopt for anything else, or more than kMaxDims of them.
+std::optional<std::vector<int64_t>> exact_ints(PyObject* seq);
 std::vector<int64_t> shape_from_args(const py::args& args, const char* what);
 // A dim argument: an int, or a tuple/list of ints, or None (empty: all dims);
 // fn names the function in its TypeError.

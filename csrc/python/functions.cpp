@@ -22,16 +22,11 @@ Tensor maybe_requires_grad(Tensor t, bool requires_grad) {
 // ints >= 0 (not bools) as varargs, or one tuple or list of them. nullopt for anything else: the
 // Python layer then parses it, with PyTorch's errors. First: a tuple (Size too) or list of them.
 std::optional<Shape> plain_size_sequence(PyObject* seq) {
-  if (!PyTuple_Check(seq) && !PyList_CheckExact(seq)) return std::nullopt;
-  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-  if (n > kMaxDims) return std::nullopt;
-  PyObject** items = PySequence_Fast_ITEMS(seq);
+  const auto ints = exact_ints(seq);
+  if (!ints) return std::nullopt;
   Shape shape;
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    if (!PyLong_CheckExact(items[i])) return std::nullopt;
-    int overflow = 0;
-    const long long v = PyLong_AsLongLongAndOverflow(items[i], &overflow);
-    if (overflow || v < 0) return std::nullopt;
+  for (const int64_t v : *ints) {
+    if (v < 0) return std::nullopt;
     shape.push_back(v);
   }
   return shape;

@@ -1,5 +1,7 @@
 // fasttensor.Tensor: the pybind11 class over TensorImpl. Properties,
 // operators and methods; each converts its arguments and calls one op.
+#include <cstring>
+
 #include "autograd/grad_mode.h"
 #include "python/args.h"
 
@@ -98,6 +100,11 @@ const Tensor& python_number_source(const Tensor& t) {
 
 // reshape(2, 3), reshape((2, 3)) or reshape(shape=(2, 3)): `key` names the keyword.
 std::vector<int64_t> sizes_arg(const py::args& args, const py::kwargs& kw, const char* fn, const char* key) {
+  if (args.size() == 0 && kw.size() == 0) {  // view(): PyTorch's TypeErrors (view(()) is a 0-d view)
+    FT_CHECK(std::strcmp(fn, "view") != 0, TypeError, "view() received an invalid combination of arguments - got (), "
+             "but expected one of:\n * (fasttensor.dtype dtype)\n * (tuple of ints size)\n");
+    throw TypeError(str(fn, "() missing 1 required positional arguments: \"", key, "\""));
+  }
   for (auto [k, v] : kw) {
     const std::string name = py::str(k);
     FT_CHECK(name == key && args.size() == 0, TypeError, fn, "() got an unexpected keyword argument '", name, "'");
@@ -650,7 +657,8 @@ void bind_tensor(py::module_& m) {
       // --- views --------------------------------------------------------------
       .def("reshape", [](const Tensor& t, py::args shape, py::kwargs kw) { return ops::reshape(t, sizes_arg(shape, kw, "reshape", "shape")); })
       .def("view", [](const Tensor& t, py::args shape, py::kwargs kw) {
-        if (shape.size() == 1 && kw.size() == 0 && py::isinstance<DTypeObject>(shape[0]))
+        if (shape.size() == 1 && kw.size() == 0 && !PyLong_CheckExact(shape[0].ptr()) &&
+            py::isinstance<DTypeObject>(shape[0]))
           return ops::view_as_dtype(t, to_dtype(shape[0]));  // x.view(fasttensor.int32): the bits as another dtype
         if (shape.size() == 0 && kw.size() == 1 && kw.contains("dtype")) return ops::view_as_dtype(t, to_dtype(kw["dtype"]));
         return ops::view(t, sizes_arg(shape, kw, "view", "size"));
