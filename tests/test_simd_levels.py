@@ -155,7 +155,7 @@ def test_float_exp_tanh_correctly_rounded_sigmoid_within_bound_at_level(level):
     # a double fallback): every value, vectorized and as a 0-d tensor, equals that bit for bit,
     # including the edges of the fast path (-87, 88), overflow, subnormal results and -0.
     # sigmoid is 1/(1+exp(-x)) with each step rounded to float, as PyTorch evaluates it: on the
-    # correctly rounded exp at the scalar level (bit for bit), on a faithful float-lane exp at AVX2
+    # correctly rounded exp at the scalar level (bit for bit), on a 1-ulp float-lane exp at AVX2
     # and AVX-512; within SIGMOID_ULP_BOUND of the exact sigmoid either way, and exactly 0 where
     # exp(-x) overflows a float (PyTorch's 1/(1+inf)), subnormal just above.
     x = _edge_inputs()

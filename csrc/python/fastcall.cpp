@@ -1,7 +1,10 @@
 #include "python/fastcall.h"
 
+#include <array>
+#include <stdexcept>
 #include <deque>
 #include <string>
+#include <utility>
 
 namespace ft::python {
 
@@ -66,11 +69,10 @@ bool bind_arguments(const Entry& e, PyObject* const* given, Py_ssize_t nargs, Py
   return true;
 }
 
-PyObject* call_fast(PyObject* self, PyObject* const* given, Py_ssize_t nargs, PyObject* kwnames) noexcept {
-  const Entry& e = *static_cast<const Entry*>(PyCapsule_GetPointer(self, nullptr));
-  PyObject* args[FastFunction::kMaxParams] = {};
-  if (!bind_arguments(e, given, nargs, kwnames, args)) return nullptr;
+PyObject* call_entry(const Entry& e, PyObject* const* given, Py_ssize_t nargs, PyObject* kwnames) noexcept {
   try {
+    PyObject* args[FastFunction::kMaxParams] = {};
+    if (!bind_arguments(e, given, nargs, kwnames, args)) return nullptr;
     return tensor_to_python(e.fn.body(e.fn, args)).ptr();
   } catch (...) {
     set_python_error();
@@ -78,8 +80,22 @@ PyObject* call_fast(PyObject* self, PyObject* const* given, Py_ssize_t nargs, Py
   }
 }
 
+// One C function per entry, so that a function's bound object can be the module itself: then
+// pickle saves it by name (fasttensor._C.exp), as it does pybind11's functions and torch's.
+using FastCall = PyObject* (*)(PyObject*, PyObject* const*, Py_ssize_t, PyObject*);
+constexpr size_t kMaxFunctions = 128;
+template <size_t I>
+PyObject* call_fast(PyObject*, PyObject* const* given, Py_ssize_t nargs, PyObject* kwnames) noexcept {
+  return call_entry(entries()[I], given, nargs, kwnames);
+}
+template <size_t... I>
+constexpr std::array<FastCall, sizeof...(I)> trampolines(std::index_sequence<I...>) {
+  return {&call_fast<I>...};
+}
+constexpr std::array<FastCall, kMaxFunctions> kTrampolines = trampolines(std::make_index_sequence<kMaxFunctions>());
+
 // "exp($module, input, *, out=None)\n--\n\n": the signature inspect.signature reads (the first
-// parameter, the function's bound object, is dropped there).
+// parameter, the module, is dropped there).
 std::string signature_doc(const FastFunction& fn) {
   std::string s = std::string(fn.name) + "($module";
   for (int i = 0; i < fn.n_params; ++i) {
@@ -93,6 +109,8 @@ std::string signature_doc(const FastFunction& fn) {
 }  // namespace
 
 void def_fast(py::module_& m, const FastFunction& fn, const char* doc) {
+  const size_t index = entries().size();
+  if (index == kMaxFunctions) throw std::logic_error("def_fast: raise kMaxFunctions");
   Entry& e = entries().emplace_back();
   e.fn = fn;
   for (int i = 0; i < fn.n_params; ++i) {
@@ -102,12 +120,10 @@ void def_fast(py::module_& m, const FastFunction& fn, const char* doc) {
   e.doc = signature_doc(fn) + doc;
   // PyCFunction is the generic pointer type of ml_meth; METH_FASTCALL | METH_KEYWORDS tells Python
   // the real one (the detour through void (*)() keeps -Wcast-function-type quiet).
-  e.def = PyMethodDef{fn.name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&call_fast)),
+  e.def = PyMethodDef{fn.name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(kTrampolines[index])),
                       METH_FASTCALL | METH_KEYWORDS, e.doc.c_str()};
-  const py::object self = py::reinterpret_steal<py::object>(PyCapsule_New(&e, nullptr, nullptr));
-  if (!self) throw py::error_already_set();
   const py::object module_name = m.attr("__name__");
-  const py::object f = py::reinterpret_steal<py::object>(PyCFunction_NewEx(&e.def, self.ptr(), module_name.ptr()));
+  const py::object f = py::reinterpret_steal<py::object>(PyCFunction_NewEx(&e.def, m.ptr(), module_name.ptr()));
   if (!f) throw py::error_already_set();
   m.attr(fn.name) = f;
 }
