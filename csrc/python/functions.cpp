@@ -82,19 +82,6 @@ Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& ou
   return nogil(out->numel(), [&] { return ops::binary_out(op, ta, tb, out); });
 }
 
-// add / sub with alpha: a op alpha * b.
-Tensor add_like(BinaryOp op, const char* name, py::handle a, py::handle b, py::handle alpha, py::object out) {
-  if (alpha.is_none()) {  // the common case: no detour through a scaled operand
-    if (!out.is_none()) return binary_out_args(op, a, b, to_tensor(out), name);
-    return binary_args(op, a, b, name);
-  }
-  Tensor tb = as_operand(b);
-  if (tb) tb = times_alpha(as_operand(a), tb, alpha, name);
-  py::object bb = tb ? py::cast(tb) : py::object(py::reinterpret_borrow<py::object>(b));
-  if (!out.is_none()) return binary_out_args(op, a, bb, to_tensor(out), name);
-  return binary_args(op, a, bb, name);
-}
-
 // ---- the functional forms of the elementwise ops: fast calls (python/fastcall.h) ---------------
 // An absent keyword and an explicit None are the same.
 py::object given_or_none(PyObject* o) { return py::reinterpret_borrow<py::object>(o ? o : Py_None); }
@@ -128,10 +115,20 @@ Tensor binary_function_tensors(const FastFunction& fn, PyObject* const* args) {
   tensor_argument(args[1], fn.name, "other", 2);
   return binary_function(fn, args);
 }
-// add / sub(input, other, *, alpha=None, out=None).
+// add / sub(input, other, *, alpha=None, out=None): input op alpha * other.
 Tensor add_function(const FastFunction& fn, PyObject* const* args) {
-  if (given(args[3])) out_argument(fn, args[3]);
-  return add_like(BinaryOp(fn.op), fn.name, args[0], args[1], given_or_none(args[2]), given_or_none(args[3]));
+  const BinaryOp op = BinaryOp(fn.op);
+  const Tensor out = given(args[3]) ? out_argument(fn, args[3]) : Tensor();
+  py::handle other = args[1];
+  py::object scaled;  // other * alpha; without alpha (the common case) no detour
+  if (given(args[2])) {
+    if (const Tensor tb = as_operand(other)) {
+      scaled = py::cast(times_alpha(as_operand(args[0]), tb, args[2], fn.name));
+      other = scaled;
+    }
+  }
+  if (out) return binary_out_args(op, args[0], other, out, fn.name);
+  return binary_args(op, args[0], other, fn.name);
 }
 // div / divide(input, other, *, rounding_mode=None, out=None).
 Tensor div_function(const FastFunction& fn, PyObject* const* args) {
