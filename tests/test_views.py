@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fasttensor
-from helpers import HAVE_TORCH, check_op, ids, lib, raises_like, torch
+from helpers import HAVE_TORCH, check_op, compare_results, ids, lib, raises_like, torch
 
 F = ("float32", "float64")
 LAYOUTS = ("contiguous", "transposed", "strided")
@@ -633,3 +633,40 @@ def test_size_argument_errors(call):
 ], ids=["view_int", "view_tuple", "reshape", "permute", "repeat", "reshape_none", "expand_none", "view_none"])
 def test_size_argument_type_errors_are_pytorchs(call, message):
     raises_like(lambda m: call(m, m.zeros(2, 6)), TypeError, message)
+
+
+# PyTorch's parser of a size: the first element chooses the signature (a bool, float, None or str
+# there is refused in the words of a signature mismatch), the rest are unpacked, where a bool
+# counts as an int (view(2, True) is view(2, 1)) and anything else not an int is refused.
+_NAMES = {"view": "size", "reshape": "shape", "expand": "size", "permute": "dims", "repeat": "repeats"}
+_VIEW_MISMATCH = r"^view\(\) received an invalid combination of arguments - got \({}\), but expected one of:\n \* \((torch|fasttensor)\.dtype dtype\)\n"
+
+
+@pytest.mark.parametrize("method", list(_NAMES))
+@pytest.mark.parametrize("bad,type_name", [(True, "bool"), (2.0, "float"), (None, "NoneType"), ("a", "str")])
+def test_size_element_types_are_refused_as_pytorch_does(method, bad, type_name):
+    param = _NAMES[method]
+    first = ({"view": _VIEW_MISMATCH.format(f"{type_name}, int")} |
+             dict.fromkeys(["reshape", "expand", "permute", "repeat"], rf"^{method}\(\) takes 1 positional argument but 2 were given$"))
+    raises_like(lambda m: getattr(m.zeros(2, 1), method)(bad, 1), TypeError, first[method])
+    in_sequence = (_VIEW_MISMATCH.format("tuple") if method == "view" else
+                   rf"^{method}\(\): argument '{param}' \(position 1\) must be tuple of ints, but found element of type {type_name} at pos 0$")
+    raises_like(lambda m: getattr(m.zeros(2, 1), method)((bad, 1)), TypeError, in_sequence)
+    alone = (_VIEW_MISMATCH.format(type_name) if method == "view" else
+             rf"^{method}\(\): argument '{param}' \(position 1\) must be tuple of ints, not {type_name}$")
+    raises_like(lambda m: getattr(m.zeros(2, 1), method)(bad), TypeError, alone)
+    if bad is not True:  # after the first: "failed to unpack", for all but a bool
+        raises_like(lambda m: getattr(m.zeros(2, 1), method)(1, bad), TypeError,
+                    rf"^{method}\(\): argument '{param}' failed to unpack the object at pos 2 with error \"type must be tuple of ints,but got {type_name}\"$")
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: x.view(2, True), lambda m, x: x.view((2, True)), lambda m, x: x.reshape([2, True, 1]),
+    lambda m, x: x.expand(2, True), lambda m, x: x.repeat(1, True), lambda m, x: x.permute(0, True),
+    lambda m, x: x.view(m.tensor(2), 1), lambda m, x: x.view(np.int64(2), 1), lambda m, x: x.view(m.tensor([2]), 1),
+    lambda m, x: x.reshape(np.int32(2)), lambda m, x: x.view(m.tensor(2)),
+])
+def test_size_elements_pytorch_takes_as_ints(call):
+    ours = call(fasttensor, fasttensor.arange(2.0).reshape(2, 1))
+    if HAVE_TORCH:
+        compare_results(ours, call(torch, torch.arange(2.0).reshape(2, 1)))

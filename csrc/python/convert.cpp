@@ -135,15 +135,18 @@ py::object size_object(const Shape& s) {
 }
 
 namespace {
+// The parameter PyTorch's messages name for fn's size.
+const char* size_param(const char* fn) {
+  const std::string_view f = fn;
+  return f == "reshape" ? "shape" : f == "permute" ? "dims" : f == "repeat" ? "repeats" : "size";
+}
 // A Python int as int64, or PyTorch's TypeError for one beyond it (pos counts from 1).
 int64_t int64_of(PyObject* o, const char* what, size_t pos) {
   int overflow = 0;
   const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
   if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
   if (overflow) {
-    const std::string fn = what;
-    const char* param = fn == "reshape" ? "shape" : fn == "permute" ? "dims" : fn == "repeat" ? "repeats" : "size";
-    throw TypeError(str(what, "(): argument '", param, "' failed to unpack the object at pos ", pos,
+    throw TypeError(str(what, "(): argument '", size_param(what), "' failed to unpack the object at pos ", pos,
                         " with error \"Overflow when unpacking long long\""));
   }
   return v;
@@ -203,16 +206,79 @@ std::optional<std::vector<int64_t>> exact_ints(PyObject* seq) {
   return out;
 }
 
+namespace {
+// The type of h as PyTorch's parser names it: its tp_name ("float", "numpy.float64", "Tensor").
+std::string arg_type_name(PyObject* h) { return is_tensor(h) ? "Tensor" : Py_TYPE(h)->tp_name; }
+
+// view's TypeError for arguments matching neither view(dtype) nor view(*size): `got` lists the
+// arguments' types; `why`, if any, the one argument that failed both.
+[[noreturn]] void view_invalid_combination(const std::string& got, const std::string& why) {
+  const std::string note = why.empty() ? "" : str("      didn't match because some of the arguments have invalid types: (!", why, "!)\n");
+  throw TypeError(str("view() received an invalid combination of arguments - got (", got,
+                      "), but expected one of:\n * (fasttensor.dtype dtype)\n", note, " * (tuple of ints size)\n", note));
+}
+
+// Element i (from 0) of a size, as PyTorch's parser reads it: ints (a NumPy integer, a
+// one-element integer tensor), and after the first a bool too, as 0 or 1. Anything else: nullopt.
+std::optional<int64_t> size_element(PyObject* x, size_t i, const char* what) {
+  if (PyLong_Check(x) && (!PyBool_Check(x) || i > 0)) return int64_of(x, what, i + 1);
+  if (is_tensor(x)) {
+    const Tensor t = to_tensor(x);
+    if (t->numel() != 1 || is_floating(t->dtype())) return std::nullopt;
+    FT_CHECK(t->dtype() != DType::Bool, RuntimeError, "Expected scalar.isIntegral( false) to be true, but got false.");
+    return item(t).i;
+  }
+  if (PyFloat_Check(x) || PyBool_Check(x) || PySequence_Check(x) || !PyObject_HasAttrString(x, "__index__"))
+    return std::nullopt;
+  return py::reinterpret_borrow<py::object>(x).attr("__index__")().cast<int64_t>();  // NumPy's ints
+}
+}  // namespace
+
 std::vector<int64_t> shape_from_args(const py::args& args, const char* what) {
   // view(2, -1), view((2, -1)), view(t.shape): read straight from the tuple.
   PyObject* seq = args.ptr();
-  if (PyTuple_GET_SIZE(seq) == 1) {
-    PyObject* first = PyTuple_GET_ITEM(seq, 0);
-    if (PyTuple_Check(first) || PyList_CheckExact(first)) seq = first;
-  }
+  const Py_ssize_t nargs = PyTuple_GET_SIZE(seq);
+  PyObject* first = nargs == 1 ? PyTuple_GET_ITEM(seq, 0) : nullptr;
+  const bool one_sequence = first && (PyTuple_Check(first) || PyList_Check(first));
+  if (one_sequence) seq = first;
   if (auto ints = exact_ints(seq)) return std::move(*ints);
-  if (args.size() == 1 && !PyLong_Check(args[0].ptr())) return to_int_list(args[0], what);
-  return to_int_list(args, what);
+  // PyTorch's parser otherwise: the first element chooses the signature (a bad one is refused in the
+  // words of a signature mismatch), the rest are unpacked.
+  const bool is_view = std::string_view(what) == "view";
+  if (first && !one_sequence) {  // one int, or a size in some other form
+    if (const auto v = size_element(first, 0, what); v && (!is_tensor(first) || to_tensor(first)->dim() == 0 ||
+                                                               is_view))
+      return {*v};
+    if (is_view) view_invalid_combination(arg_type_name(first), arg_type_name(first));
+    throw TypeError(str(what, "(): argument '", size_param(what), "' (position 1) must be tuple of ints, not ",
+                        arg_type_name(first)));
+  }
+  const py::sequence items = py::reinterpret_borrow<py::sequence>(seq);
+  const size_t n = items.size();
+  std::vector<int64_t> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    PyObject* x = items[i].ptr();
+    if (const auto v = size_element(x, i, what)) {
+      out.push_back(*v);
+      continue;
+    }
+    if (i > 0)
+      throw TypeError(str(what, "(): argument '", size_param(what), "' failed to unpack the object at pos ", i + 1,
+                          " with error \"type must be tuple of ints,but got ", arg_type_name(x), "\""));
+    std::string types;
+    for (size_t j = 0; j < n; ++j) types += str(j ? ", " : "", arg_type_name(items[j].ptr()));
+    if (is_view) {
+      const bool list = PyList_Check(seq);
+      if (one_sequence) view_invalid_combination(list ? "list" : "tuple", str(list ? "list of [" : "tuple of (", types, list ? "]" : ")"));
+      view_invalid_combination(types, "");
+    }
+    if (one_sequence)
+      throw TypeError(str(what, "(): argument '", size_param(what), "' (position 1) must be tuple of ints, but found "
+                          "element of type ", arg_type_name(x), " at pos 0"));
+    throw TypeError(str(what, "() takes 1 positional argument but ", n, " were given"));
+  }
+  return out;
 }
 
 std::vector<int64_t> to_dims(py::handle h, const char* fn) {
