@@ -104,21 +104,30 @@ void check_no_internal_overlap(const Tensor& out) {
            "location. Please clone() the tensor before performing the operation.");
 }
 
-void check_no_partial_overlap(const Tensor& out, const Tensor& in) {
+namespace {
+void check_overlap(const Tensor& out, const Tensor& in, bool same_layout_allowed) {
   if (!in || out->storage() != in->storage() || out->numel() == 0 || in->numel() == 0) return;
   // Elementwise in place (each element reads itself): the same offset, shape and strides, where a
   // size-1 dim's stride does not matter (x[:1] += 1 reads x[:1] re-expanded with stride 0 there).
   bool same_layout = out->offset() == in->offset() && out->shape() == in->shape();
   for (int d = 0; same_layout && d < out->dim(); ++d)
     same_layout = out->shape()[d] == 1 || out->strides()[d] == in->strides()[d];
-  if (same_layout) return;
+  const char* message =
+      "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single memory "
+      "location. Please clone() the tensor before performing the operation.";
+  if (same_layout) {
+    FT_CHECK(same_layout_allowed, RuntimeError, message);
+    return;
+  }
   // As PyTorch: decided only for dense layouts, whose memory ranges are exact.
   if (!is_non_overlapping_and_dense(out) || !is_non_overlapping_and_dense(in)) return;
   const int64_t out_end = out->offset() + out->numel(), in_end = in->offset() + in->numel();
-  FT_CHECK(out_end <= in->offset() || in_end <= out->offset(), RuntimeError,
-           "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
-           "memory location. Please clone() the tensor before performing the operation.");
+  FT_CHECK(out_end <= in->offset() || in_end <= out->offset(), RuntimeError, message);
 }
+}  // namespace
+
+void check_no_partial_overlap(const Tensor& out, const Tensor& in) { check_overlap(out, in, true); }
+void check_no_overlap(const Tensor& out, const Tensor& in) { check_overlap(out, in, false); }
 
 void check_scalar_fits(const Scalar& v, DType dt) {
   const char* type = nullptr;

@@ -100,7 +100,10 @@ void check_inplace_result(DType result, const Tensor& self);
 // A number stored into a tensor of dtype dt (full, fill_, masked_fill, x[i] = v)
 // must fit it, as PyTorch: 300 into uint8 or NaN into int64 raise.
 void check_scalar_fits(const Scalar& v, DType dt);
+// PyTorch's refusal to write out while reading in from part of its memory (in at out's exact
+// layout is allowed: elementwise in place); check_no_overlap refuses that too (cat's rule).
 void check_no_partial_overlap(const Tensor& out, const Tensor& in);
+void check_no_overlap(const Tensor& out, const Tensor& in);
 // self's values, copied, carrying self's autograd history: the input an
 // in-place op computes from, so its backward may save it while self changes.
 Tensor inplace_source(const Tensor& self);

@@ -236,7 +236,18 @@ Tensor where_condition(const Tensor& cond) {
   return ops::to_dtype(cond, DType::Bool);
 }
 
+bool is_default_alpha(py::handle alpha) {
+  static PyObject* const one = PyLong_FromLong(1);  // CPython's cached 1: what an alpha=1 argument holds
+  return !alpha || alpha.ptr() == one;
+}
+
 Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, const char* fn) {
+  // A Number (a 0-d tensor too), as PyTorch's parser takes it: not None.
+  const bool number = is_tensor(alpha) ? to_tensor(alpha)->dim() == 0 : !alpha.is_none() && to_scalar(alpha).has_value();
+  FT_CHECK(number || PyComplex_Check(alpha.ptr()), TypeError, fn, "(): argument 'alpha' must be Number, not ",
+           is_tensor(alpha) ? "Tensor" : Py_TYPE(alpha.ptr())->tp_name);
+  FT_CHECK(!PyComplex_Check(alpha.ptr()), RuntimeError,
+           "For non-complex input tensors, argument alpha must not be a complex number.");
   Tensor a = operand_arg(alpha, fn, "alpha");
   const bool integral = !is_floating(other->dtype()) && (!self || !is_floating(self->dtype()));
   FT_CHECK(!(integral && is_floating(a->dtype())), RuntimeError,
@@ -245,6 +256,8 @@ Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, co
   // self + alpha * other there: uint8 200 * 2 must not wrap when self is
   // float, and bool stays bool (alpha then acts as True).
   const DType rt = self ? ops::result_type(self, other) : other->dtype();
+  FT_CHECK(a->dtype() != DType::Bool || rt == DType::Bool, RuntimeError,
+           "Boolean alpha only supported for Boolean results.");
   // sub refuses a bool operand; scaled into rt it would no longer be one.
   FT_CHECK(std::string(fn).rfind("sub", 0) != 0 || other->dtype() != DType::Bool || rt == DType::Bool, RuntimeError,
            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "

@@ -55,6 +55,8 @@ Tensor where_condition(const Tensor& cond);
 // other * alpha for add/sub(..., alpha=): a float alpha with integer tensors is
 // refused, as PyTorch (self may be null when the first operand is no tensor).
 Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, const char* fn);
+// Whether an alpha argument leaves other unscaled: not given (null), or the int 1.
+bool is_default_alpha(py::handle alpha);
 // A sequence of tensors (cat, stack, backward's inputs); TypeError otherwise.
 std::vector<Tensor> tensor_list(py::handle seq, const char* what);
 // clamp / clip (/ clamp_ when inplace) with numbers or tensors as bounds.

@@ -95,13 +95,13 @@ constexpr std::array<FastCall, sizeof...(I)> trampolines(std::index_sequence<I..
 constexpr std::array<FastCall, kMaxFunctions> kTrampolines = trampolines(std::make_index_sequence<kMaxFunctions>());
 
 // "exp($module, input, *, out=None)\n--\n\n": the signature inspect.signature reads (the first
-// parameter, the module, is dropped there).
+// parameter, the module, is dropped there). Optional parameters default to None but alpha, to 1.
 std::string signature_doc(const FastFunction& fn) {
   std::string s = std::string(fn.name) + "($module";
   for (int i = 0; i < fn.n_params; ++i) {
     s += i == fn.n_positional ? ", *, " : ", ";
     s += fn.params[i];
-    if (i >= fn.n_required) s += "=None";
+    if (i >= fn.n_required) s += std::string_view(fn.params[i]) == "alpha" ? "=1" : "=None";
   }
   return s + ")\n--\n\n";
 }

@@ -54,8 +54,14 @@ std::string tensor_number_signatures_error(const char* fn, py::handle a, py::han
 }
 
 // out= of another shape takes the result's, as PyTorch resizes it (warning when out had elements);
-// not an out that requires grad, which the op refuses as it stands.
-void resize_out(const Tensor& out, const Shape& shape) {
+// not an out that requires grad, which the op refuses as it stands. First, as PyTorch, out as given
+// must not overlap itself or the inputs (exp(a, out=a[:1]) is refused, not written to new memory).
+template <class Tensors> void check_out_overlap(const Tensor& out, const Tensors& inputs) {
+  ops::check_no_internal_overlap(out);
+  for (const Tensor& in : inputs) ops::check_no_partial_overlap(out, in);
+}
+void resize_out(const Tensor& out, const Shape& shape, std::initializer_list<Tensor> inputs) {
+  check_out_overlap(out, inputs);
   if (out->shape() == shape || (out->requires_grad() && autograd::is_grad_enabled())) return;
   if (out->numel() > 0) {
     const std::string message = str(
@@ -70,15 +76,28 @@ void resize_out(const Tensor& out, const Shape& shape) {
   out->set_layout(fresh->storage(), out->dtype(), fresh->shape(), fresh->strides(), 0);
 }
 
+// A result computed apart written into out= with PyTorch's rules for it: no autograd, out not
+// overlapping the inputs, resized to the result's shape, of a dtype the result casts to.
+Tensor write_out(const char* fn, const Tensor& out, const Tensor& result, std::initializer_list<Tensor> inputs) {
+  FT_CHECK(!(autograd::is_grad_enabled() && (result->requires_grad() || out->requires_grad())), RuntimeError, fn,
+           "(): functions with out=... arguments don't support automatic differentiation, but one of the arguments "
+           "requires grad.");
+  resize_out(out, result->shape(), inputs);
+  FT_CHECK(ops::can_cast(result->dtype(), out->dtype()), RuntimeError, "result type ",
+           dtype_scalar_name(result->dtype()), " can't be cast to the desired output type ",
+           dtype_scalar_name(out->dtype()));
+  return ops::copy_(out, result);
+}
+
 Tensor unary_out_args(UnaryOp op, const Tensor& t, const Tensor& out) {
-  resize_out(out, t->shape());
+  resize_out(out, t->shape(), {t});
   return ops::unary_out(op, t, out);
 }
 
 Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& out, const char* name) {
   Tensor ta = as_operand(a), tb = as_operand(b);
   if (!ta || !tb) refuse_operands(name, a, b, false);
-  resize_out(out, ops::broadcast_shapes(ta->shape(), tb->shape()));
+  resize_out(out, ops::broadcast_shapes(ta->shape(), tb->shape()), {ta, tb});
   return nogil(out->numel(), [&] { return ops::binary_out(op, ta, tb, out); });
 }
 
@@ -95,7 +114,7 @@ Tensor out_argument(const FastFunction& fn, PyObject* out) {
 Tensor unary_function(const FastFunction& fn, PyObject* const* args) {
   const UnaryOp op = UnaryOp(fn.op);
   const Tensor t = tensor_argument(args[0], fn.name, "input", 1);
-  if (given(args[1])) return unary_out_args(op, t, out_argument(fn, args[1]));
+  if (fn.n_params > 1 && given(args[1])) return unary_out_args(op, t, out_argument(fn, args[1]));
   return nogil(t->numel(), [&] { return ops::unary(op, t); });
 }
 // name(input, other, *, out=None): tensors or numbers.
@@ -120,8 +139,8 @@ Tensor add_function(const FastFunction& fn, PyObject* const* args) {
   const BinaryOp op = BinaryOp(fn.op);
   const Tensor out = given(args[3]) ? out_argument(fn, args[3]) : Tensor();
   py::handle other = args[1];
-  py::object scaled;  // other * alpha; without alpha (the common case) no detour
-  if (given(args[2])) {
+  py::object scaled;  // other * alpha; without alpha (the common case) no detour; alpha=None is refused
+  if (!is_default_alpha(args[2])) {
     if (const Tensor tb = as_operand(other)) {
       scaled = py::cast(times_alpha(as_operand(args[0]), tb, args[2], fn.name));
       other = scaled;
@@ -138,13 +157,7 @@ Tensor div_function(const FastFunction& fn, PyObject* const* args) {
   if (rounding_mode.is_none()) return binary_out_args(BinaryOp::Div, args[0], args[1], out, fn.name);
   // floor / trunc into out: the quotient, then out's rules (autograd, resize, dtype)
   const Tensor q = div_rounding(args[0], args[1], rounding_mode, fn.name);
-  FT_CHECK(!(autograd::is_grad_enabled() && (q->requires_grad() || out->requires_grad())), RuntimeError, fn.name,
-           "(): functions with out=... arguments don't support automatic differentiation, but one of the arguments "
-           "requires grad.");
-  resize_out(out, q->shape());
-  FT_CHECK(ops::can_cast(q->dtype(), out->dtype()), RuntimeError, "result type ", dtype_scalar_name(q->dtype()),
-           " can't be cast to the desired output type ", dtype_scalar_name(out->dtype()));
-  return ops::copy_(out, q);
+  return write_out(fn.name, out, q, {as_operand(args[0]), as_operand(args[1])});
 }
 
 void bind_elementwise_functions(py::module_& m) {
@@ -162,8 +175,12 @@ void bind_elementwise_functions(py::module_& m) {
       {"atanh", UnaryOp::Atanh}, {"arcsinh", UnaryOp::Asinh}, {"arccosh", UnaryOp::Acosh}, {"arctanh", UnaryOp::Atanh},
       {"lgamma", UnaryOp::Lgamma}, {"digamma", UnaryOp::Digamma}, {"arcsin", UnaryOp::Asin},
       {"arccos", UnaryOp::Acos}, {"arctan", UnaryOp::Atan}};
-  for (const auto& u : unary)
-    def_fast(m, {u.name, {"input", "out"}, 2, 1, 1, unary_function, int(u.op)}, "Elementwise, as torch's: a new tensor, or into out.");
+  for (const auto& u : unary) {
+    // (PyTorch's relu and the isnan family take no out=)
+    const bool no_out = u.op == UnaryOp::Relu || u.op == UnaryOp::IsNan || u.op == UnaryOp::IsFinite || u.op == UnaryOp::IsInf;
+    def_fast(m, {u.name, {"input", "out"}, no_out ? 1 : 2, 1, 1, unary_function, int(u.op)},
+             no_out ? "Elementwise, as torch's: a new tensor." : "Elementwise, as torch's: a new tensor, or into out.");
+  }
 
   using Body = Tensor (*)(const FastFunction&, PyObject* const*);
   const struct { const char* name; BinaryOp op; Body body; } binary[] = {
@@ -208,9 +225,25 @@ void bind_functions(py::module_& m) {
     const Tensor c = where_condition(cond);
     return nogil(c->numel(), [&] { return ops::where(c, ta, tb); });
   }, py::arg("condition"), py::arg("input"), py::arg("other"));
-  m.def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
-    return clamp_args(t, lo, hi, false);
-  }, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
+  m.def("clamp", [](const Tensor& t, py::handle lo, py::handle hi, py::handle out) {
+    const Tensor r = clamp_args(t, lo, hi, false);
+    if (out.is_none()) return r;
+    FT_CHECK(is_tensor(out), TypeError, "clamp(): argument 'out' must be Tensor, not ", Py_TYPE(out.ptr())->tp_name);
+    const Tensor o = to_tensor(out);
+    FT_CHECK(o->dtype() == r->dtype(), RuntimeError, "Found dtype ", dtype_scalar_name(o->dtype()), " but expected ",
+             dtype_scalar_name(r->dtype()));  // (PyTorch's clamp writes only its own dtype)
+    return write_out("clamp", o, r, {t, as_operand(lo), as_operand(hi)});
+  }, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none(), py::kw_only(), py::arg("out") = py::none());
+  // out= of a function computed in Python (cat, where): PyTorch's refusal of an out overlapping
+  // itself or an input, before anything is written; any overlap at all with `joins` (cat, stack).
+  m.def("_check_out_overlap", [](const Tensor& out, py::iterable inputs, bool joins) {
+    std::vector<Tensor> tensors;
+    for (py::handle h : inputs)
+      if (is_tensor(h)) tensors.push_back(to_tensor(h));
+    if (!joins) return check_out_overlap(out, tensors);
+    ops::check_no_internal_overlap(out);
+    for (const Tensor& in : tensors) ops::check_no_overlap(out, in);
+  }, py::arg("out"), py::arg("inputs"), py::arg("joins") = false);
   m.attr("clip") = m.attr("clamp");
 
   m.def("cat", [](py::handle ts, int64_t dim) {

@@ -778,27 +778,27 @@ void bind_tensor(py::module_& m) {
       FT_BINARY_METHOD(floor_divide, FloorDiv) FT_BINARY_METHOD(remainder, Remainder) FT_BINARY_METHOD(fmod, Fmod)
       .def("add", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = method_operand(t, o, "add");
-        if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add");
+        if (!is_default_alpha(alpha)) other = times_alpha(t, other, alpha, "add");
         return ops::binary(BinaryOp::Add, t, other);
-      }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
+      }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1)
       .def("div", [](const Tensor& t, py::handle o, py::object rounding_mode) {
         return div_rounding(py::cast(t), o, rounding_mode, "div", true);
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
       .def("sub", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = method_operand(t, o, "sub");
-        if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub");
+        if (!is_default_alpha(alpha)) other = times_alpha(t, other, alpha, "sub");
         return ops::binary(BinaryOp::Sub, t, other);
-      }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
+      }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1)
       .def("add_", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = method_operand(t, o, "add_");
-        if (!alpha.is_none()) other = times_alpha(t, other, alpha, "add_");
+        if (!is_default_alpha(alpha)) other = times_alpha(t, other, alpha, "add_");
         return nogil(t->numel(), [&] { return ops::binary_(BinaryOp::Add, t, other); });
-      }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
+      }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1)
       .def("sub_", [](const Tensor& t, py::handle o, py::handle alpha) {
         Tensor other = method_operand(t, o, "sub_");
-        if (!alpha.is_none()) other = times_alpha(t, other, alpha, "sub_");
+        if (!is_default_alpha(alpha)) other = times_alpha(t, other, alpha, "sub_");
         return ops::binary_(BinaryOp::Sub, t, other);
-      }, py::arg("other"), py::kw_only(), py::arg("alpha") = py::none())
+      }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1)
       .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, method_operand(t, o, "mul_")); })
       .def("div_", [](const Tensor& t, py::handle o, py::handle rounding_mode) {
         if (rounding_mode.is_none()) return ops::binary_(BinaryOp::Div, t, method_operand(t, o, "div_"));

@@ -165,13 +165,17 @@ def _finish(t: _C.Tensor, requires_grad: bool) -> _C.Tensor:
 
 # --- out= -----------------------------------------------------------------------------------
 
-def write_out(out, result: _C.Tensor, name: str, warn_resize: bool = True) -> _C.Tensor:
+def write_out(out, result: _C.Tensor, name: str, warn_resize: bool = True, inputs=(), joins: bool = False) -> _C.Tensor:
     """PyTorch's out=: result written into out (resized to result's shape, with PyTorch's warning
-    when out had elements, which its creation functions leave out), out returned; None: result."""
+    when out had elements, which its creation functions leave out), out returned; None: result.
+    inputs: the tensors out must not overlap, where PyTorch checks that (where; with joins, cat and
+    stack, not even as the same tensor)."""
     if out is None:
         return result
     if not isinstance(out, _C.Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if inputs:
+        _C._check_out_overlap(out, inputs, joins)
     if _C.is_grad_enabled() and (result.requires_grad or out.requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
@@ -195,13 +199,15 @@ _C_TYPE_NAMES = {_C.bool: "bool", _C.uint8: "unsigned char", _C.int32: "int", _C
 
 
 def _check_out_dtype(out, result: _C.Tensor, name: str) -> None:
-    """out must hold result's dtype: products need it exactly, the others a cast that loses no kind
+    """out must hold result's dtype: products and where need it exactly, the others a cast that loses no kind
     (no float into an integer, nothing but bool into bool), with PyTorch's error for each."""
     if name in _PRODUCTS:
         if out.dtype != result.dtype:
             raise RuntimeError(f"Expected out tensor to have dtype {_C_TYPE_NAMES[result.dtype]}, but got "
                                f"{_C_TYPE_NAMES[out.dtype]} instead")
         return
+    if name == "where" and out.dtype != result.dtype:
+        raise RuntimeError(f"Expected out type to be {_LEGACY_NAMES[result.dtype]} but got {_LEGACY_NAMES[out.dtype]}")
     if (result.is_floating_point() and not out.is_floating_point()) or (out.dtype == _C.bool != result.dtype):
         if name in _JOINS:
             raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "

@@ -813,7 +813,7 @@ def argwhere(input):
     return _nonzero_rows(input)
 
 
-def where(condition, input=None, other=None):
+def where(condition, input=None, other=None, *, out=None):
     """input where condition is True, else other (broadcast); where(condition)
     alone is nonzero(condition, as_tuple=True)."""
     if input is None and other is None:
@@ -821,7 +821,13 @@ def where(condition, input=None, other=None):
     if input is None or other is None:
         raise TypeError("where() received an invalid combination of arguments: give both input and other, "
                         "or neither")
-    return _C.where(condition, input, other)
+    if out is None:
+        return _C.where(condition, input, other)
+    for position, (param, value) in enumerate((("input", input), ("other", other)), 2):  # no numbers with out=
+        if not isinstance(value, _C.Tensor):
+            raise TypeError(f"where(): argument '{param}' (position {position}) must be Tensor, not {type(value).__name__}")
+    from ._creation import write_out
+    return write_out(out, _C.where(condition, input, other), "where", inputs=(condition, input, other))
 
 
 @grad_fn_named("NanToNumBackward0")
@@ -1039,12 +1045,14 @@ for _info in (finfo, iinfo):  # shown as torch's: <class 'fasttensor.finfo'>, 'f
 del _info
 
 
-def _with_out(op, name: str):
-    """op with PyTorch's out= keyword (the result written into out: _creation.write_out)."""
+def _with_out(op, name: str, joins: bool = False):
+    """op with PyTorch's out= keyword (the result written into out: _creation.write_out). joins: op
+    takes a sequence of tensors first, none of which out may overlap (cat, stack), as PyTorch checks."""
     from ._creation import write_out
 
     def with_out(*args, out=None, **kwargs):
-        return write_out(out, op(*args, **kwargs), name)
+        inputs = list(args[0]) if joins and out is not None and args and isinstance(args[0], (list, tuple)) else ()
+        return write_out(out, op(*args, **kwargs), name, inputs=inputs, joins=joins)
 
     with_out.__name__ = with_out.__qualname__ = name
     with_out.__doc__ = op.__doc__
@@ -1057,7 +1065,7 @@ mm = _with_out(_C.mm, "mm")
 bmm = _with_out(_C.bmm, "bmm")
 mv = _with_out(_C.mv, "mv")
 dot = _with_out(_C.dot, "dot")
-cat = _with_out(_C.cat, "cat")
-concat = _with_out(_C.concat, "concat")
-concatenate = _with_out(_C.concatenate, "concatenate")
-stack = _with_out(_C.stack, "stack")
+cat = _with_out(_C.cat, "cat", joins=True)
+concat = _with_out(_C.concat, "concat", joins=True)
+concatenate = _with_out(_C.concatenate, "concatenate", joins=True)
+stack = _with_out(_C.stack, "stack", joins=True)
