@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fasttensor
-from helpers import assert_close, check_op, ids, lib
+from helpers import HAVE_TORCH, assert_close, check_op, ids, lib, torch
 
 F = ("float32", "float64")
 
@@ -408,3 +408,17 @@ def test_advanced_setitem_wants_the_destination_dtype(m):
     for value, name in (([1, 2], "list"), (np.array([1.0, 2.0]), "numpy.ndarray")):
         with pytest.raises(TypeError, match=f"can't assign a {name} to a torch.FloatTensor"):
             x[[0, 2]] = value
+
+
+def test_index_put_value_with_leading_ones_fits_as_pytorch():
+    """x[[0, 1]] = v: v broadcasts to the indexed (2, 4) from its last dim; leading dims of size 1
+    beyond that are dropped, as PyTorch's index_put_ does (a (1, 2, 4) value was refused)."""
+    def put(m):
+        x = m.zeros(3, 4)
+        x[[0, 1]] = m.arange(8.0).reshape(1, 2, 4)
+        x[x > 6] = m.full((1, 1), -1.0)
+        return x
+    ours = put(fasttensor)
+    np.testing.assert_array_equal(ours.numpy(), [[0, 1, 2, 3], [4, 5, 6, -1], [0, 0, 0, 0]])
+    if HAVE_TORCH:
+        np.testing.assert_array_equal(ours.numpy(), put(torch).numpy())

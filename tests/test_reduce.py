@@ -6,6 +6,7 @@ their gradients."""
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -706,3 +707,25 @@ def test_middle_dim_sum_adds_in_torch_order():
     assert got.tolist() == [[6.0, 6.0], [6.0, 6.0]]
     if HAVE_TORCH:
         np.testing.assert_array_equal(got.numpy(), torch.tensor(x).sum(1).numpy())
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda m: m.tensor([3.0]).std(), "std"), (lambda m: m.tensor([3.0]).var(), "var"),
+    (lambda m: m.tensor(3.0).std(), "std"), (lambda m: m.ones(0).var(), "var"),
+    (lambda m: m.ones(2, 1).std(1), "std"), (lambda m: m.ones(3, 2).var(0, correction=3), "var"),
+    (lambda m: m.std(m.ones(4, 0), 1), "std"),
+])
+def test_var_std_warn_without_degrees_of_freedom(call, name):
+    """PyTorch warns when the reduction covers no more elements than the correction (the result is
+    NaN or inf) and only then."""
+    message = (rf"^{name}\(\): degrees of freedom is <= 0\. Correction should be strictly less than the reduction "
+               r"factor \(input numel divided by output numel\)\.")
+    with pytest.warns(UserWarning, match=message):
+        ours = call(fasttensor)
+    if HAVE_TORCH:
+        with pytest.warns(UserWarning, match=message):
+            theirs = call(torch)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fasttensor.ones(2).std(), fasttensor.ones(3, 2).var(0, correction=2), fasttensor.tensor([3.0]).std(correction=0)

@@ -250,10 +250,18 @@ void index_put_kernel(const Tensor& self, const std::vector<IndexItem>& items, c
     return;
   }
   Gather g = plan_gather(v, adv);
-  const Shape shape = broadcast_shapes(g.result_shape, value->shape());
-  FT_CHECK(shape == g.result_shape, RuntimeError, "shape mismatch: value tensor of shape ", value->shape().str(),
-           " cannot be broadcast to indexing result of shape ", g.result_shape.str());
-  Tensor vals = contiguous(reshape(contiguous(cast_to(expand_to(value, g.result_shape), self->dtype())),
+  // The value broadcasts to the indexed result, as PyTorch's index_put_: from the last dim, and
+  // any dims beyond the result's leading ones of size 1.
+  const Shape& want = g.result_shape;
+  const Shape& have = value->shape();
+  const int extra = std::max(0, have.size() - want.size());
+  bool fits = true;
+  for (int i = 0; i < have.size(); ++i)
+    fits = fits && (have[i] == 1 || (i >= extra && have[i] == want[want.size() - have.size() + i]));
+  FT_CHECK(fits, RuntimeError, "shape mismatch: value tensor of shape ", have.str(),
+           " cannot be broadcast to indexing result of shape ", want.str());
+  const Tensor fitted = extra ? reshape(value, std::vector<int64_t>(have.begin() + extra, have.end())) : value;
+  Tensor vals = contiguous(reshape(contiguous(cast_to(expand_to(fitted, g.result_shape), self->dtype())),
                                    gather_out_shape(g).vec()));
   if (vals->numel() > 0) backend(self->device()).index_scatter(g.src, vals, g.offsets, g.pos, false);
 }

@@ -104,8 +104,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 
 Tensor mv(const Tensor& a, const Tensor& v) {
   check_same_device(a, v, "mv");
-  FT_CHECK(a->dim() == 2 && v->dim() == 1, RuntimeError, "vector + matrix @ vector expected, got ", a->dim(), ", ",
-           a->dim(), ", ", v->dim());
+  FT_CHECK(a->dim() == 2 && v->dim() == 1, RuntimeError, "vector + matrix @ vector expected, got 1, ", a->dim(), ", ",
+           v->dim());  // (PyTorch's addmv: its 1-D input first)
   FT_CHECK(a->shape()[1] == v->shape()[0], RuntimeError, "size mismatch, got input (", a->shape()[0], "), mat (",
            a->shape()[0], "x", a->shape()[1], "), vec (", v->shape()[0], ")");
   check_same_dtype(a, v, "mv");
@@ -151,8 +151,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (da == 1 && db == 1) return dot(a, b);
   if (da == 2 && db == 1) return mv(a, b);
   if (da == 1 && db == 2) {
-    FT_CHECK(a->shape()[0] == b->shape()[0], RuntimeError, "size mismatch, got input (", b->shape()[1], "), mat (",
-             b->shape()[1], "x", b->shape()[0], "), vec (", a->shape()[0], ")");
+    FT_CHECK(a->shape()[0] == b->shape()[0], RuntimeError, "mat1 and mat2 shapes cannot be multiplied (1x",
+             a->shape()[0], " and ", b->shape()[0], "x", b->shape()[1], ")");  // PyTorch's unsqueeze(0).mm(b)
     const uint64_t since = autograd::next_sequence_nr();
     Tensor out = squeeze(mm(unsqueeze(a, 0), b), {0});
     autograd::name_recorded(out, "SqueezeBackward4", since);  // PyTorch's squeeze_(0)
@@ -165,11 +165,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor b2 = db == 1 ? unsqueeze(b, 1) : b;
   const int64_t m = a2->shape()[a2->dim() - 2], k = a2->shape()[a2->dim() - 1];
   const int64_t k2 = b2->shape()[b2->dim() - 2], n = b2->shape()[b2->dim() - 1];
-  FT_CHECK(k == k2, RuntimeError, "Expected size for first two dimensions of batch2 tensor to be: [",
-           "...] but got: [...]. matmul shapes ", a->shape().str(), " and ", b->shape().str(), " cannot be multiplied");
+  if (k != k2 && da >= 3 && db <= 2) {  // PyTorch folds a's batch into its rows: an mm or mv message
+    const int64_t rows = a->numel() / std::max<int64_t>(k, 1);
+    FT_CHECK(db == 1, RuntimeError, "mat1 and mat2 shapes cannot be multiplied (", rows, "x", k, " and ", k2, "x", n, ")");
+    throw RuntimeError(str("size mismatch, got input (", rows, "), mat (", rows, "x", k, "), vec (", k2, ")"));
+  }
   Shape batch_a(a2->shape().begin(), a2->shape().end() - 2), batch_b(b2->shape().begin(), b2->shape().end() - 2);
   const Shape batch = broadcast_shapes(batch_a, batch_b);
   const int64_t nb = batch.numel();
+  FT_CHECK(k == k2, RuntimeError, "Expected size for first two dimensions of batch2 tensor to be: [", nb, ", ", k,
+           "] but got: [", nb, ", ", k2, "].");
   std::vector<int64_t> ea(batch.begin(), batch.end()), eb = ea;
   ea.push_back(m), ea.push_back(k), eb.push_back(k), eb.push_back(n);
   Tensor a3 = reshape(expand(a2, ea), {nb, m, k});

@@ -165,7 +165,7 @@ Tensor expand(const Tensor& a, const std::vector<int64_t>& sizes) {
            a->dim(), ")");
   Shape shape = Shape::filled(n, 0), strides = Shape::filled(n, 0);
   const int off = n - a->dim();
-  for (int i = 0; i < n; ++i) {
+  for (int i = n - 1; i >= 0; --i) {  // from the last dim, as PyTorch reports the first mismatch
     const int j = i - off;
     int64_t want = sizes[i];
     if (j < 0) {

@@ -416,7 +416,8 @@ def _broadcast_pair(a_shape, b_shape) -> list:
     n = max(len(a_shape), len(b_shape))
     a = [1] * (n - len(a_shape)) + list(a_shape)
     b = [1] * (n - len(b_shape)) + list(b_shape)
-    for i, (p, q) in enumerate(zip(a, b)):
+    for i in reversed(range(n)):  # from the last dim, as PyTorch reports the first mismatch
+        p, q = a[i], b[i]
         if p != q and p != 1 and q != 1:
             raise RuntimeError(f"The size of tensor a ({p}) must match the size of tensor b ({q}) "
                                f"at non-singleton dimension {i}")

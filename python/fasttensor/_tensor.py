@@ -181,12 +181,23 @@ def _correction(unbiased, correction) -> float:
     return 1.0 if unbiased is None or unbiased else 0.0
 
 
+def _warn_if_no_dof(name: str, self: Tensor, out: Tensor, correction: float) -> None:
+    """PyTorch's warning for a var / std (then NaN or inf) over no more elements than the correction."""
+    reduced = self.numel() // out.numel() if out.numel() else 0
+    if reduced - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+
+
 def _var(self: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None) -> Tensor:
     if isinstance(dim, bool):  # var(unbiased)
         dim, unbiased = None, dim
     dim = axis if dim is None else dim
     keepdim = keepdims if keepdims is not None else keepdim
-    return _C._var(self, dim, _correction(unbiased, correction), bool(keepdim))
+    correction = _correction(unbiased, correction)
+    out = _C._var(self, dim, correction, bool(keepdim))
+    _warn_if_no_dof("var", self, out, correction)
+    return out
 
 
 def _std(self: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None) -> Tensor:
@@ -194,7 +205,10 @@ def _std(self: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=Non
         dim, unbiased = None, dim
     dim = axis if dim is None else dim
     keepdim = keepdims if keepdims is not None else keepdim
-    return _C._std(self, dim, _correction(unbiased, correction), bool(keepdim))
+    correction = _correction(unbiased, correction)
+    out = _C._std(self, dim, correction, bool(keepdim))
+    _warn_if_no_dof("std", self, out, correction)
+    return out
 
 
 def _norm(self: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:

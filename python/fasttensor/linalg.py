@@ -13,7 +13,7 @@ from typing import Sequence
 
 from . import _C
 from ._fixed_nodes import no_gradient, zero_gradient
-from ._functional import _check_tensors, _not_a_tensor
+from ._functional import _broadcast_pair, _check_tensors, _not_a_tensor
 from ._grad_names import grad_fn_named
 from .autograd.function import Function
 from . import return_types
@@ -157,16 +157,7 @@ def _numel(shape) -> int:
 
 def _broadcast_batch(a: "tuple[int, ...]", b: "tuple[int, ...]") -> "tuple[int, ...]":
     """Broadcast two batch shapes, with ATen's infer_size message on a mismatch."""
-    n = max(len(a), len(b))
-    out = []
-    for i in range(n):
-        da = a[i - n + len(a)] if i - n + len(a) >= 0 else 1
-        db = b[i - n + len(b)] if i - n + len(b) >= 0 else 1
-        if da != db and da != 1 and db != 1:
-            raise RuntimeError(f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
-                               f"non-singleton dimension {i}")
-        out.append(db if da == 1 else da)
-    return tuple(out)
+    return tuple(_broadcast_pair(a, b))
 
 
 def _sum_to(x: Tensor, shape) -> Tensor:

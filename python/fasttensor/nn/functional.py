@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 from .. import _C
 from .._creation import empty, empty_like
-from .._functional import _check_tensors, _not_a_tensor, _scalar_on
+from .._functional import _broadcast_pair, _check_tensors, _not_a_tensor, _scalar_on
 from .._tensor_api import hardshrink
 from .._grad_names import grad_fn_named
 from .._grad_names import stacklevel as _stacklevel
@@ -1099,18 +1099,6 @@ _DTYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int32": "Int", "int64": "Long"
                 "float64": "Double"}
 
 
-def _broadcast_shape(a: Sequence[int], b: Sequence[int]) -> list:
-    """The broadcast of two shapes, with PyTorch's error (which names the last mismatching dim)."""
-    n = max(len(a), len(b))
-    a = [1] * (n - len(a)) + list(a)
-    b = [1] * (n - len(b)) + list(b)
-    for i in reversed(range(n)):
-        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
-            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
-                               f"non-singleton dimension {i}")
-    return [y if x == 1 else x for x, y in zip(a, b)]
-
-
 def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out: Optional[Tensor] = None) -> Tensor:
     """input / max(||input||_p, eps), the norm taken along ``dim`` (an int or a tuple of ints)."""
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
@@ -1135,7 +1123,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     if not x2.is_floating_point():
         x2 = x2.to(common)
     if x1.shape != x2.shape:
-        shape = _broadcast_shape(x1.shape, x2.shape)
+        shape = _broadcast_pair(x1.shape, x2.shape)
         x1, x2 = x1.expand(*shape), x2.expand(*shape)
     x1_norm = x1.norm(2, dim, keepdim=True).clone()
     x2_norm = x2.norm(2, dim, keepdim=True).clone()
@@ -1305,7 +1293,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     if _C.is_grad_enabled() and target.requires_grad:
         raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
                            "'target'. This input cannot have requires_grad True.")
-    shape = _broadcast_shape(input.shape, target.shape)
+    shape = _broadcast_pair(input.shape, target.shape)
     if shape != list(input.shape):
         raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the broadcast shape {shape}")
     z = -input * target  # PyTorch writes each step into a tensor of input's dtype
