@@ -286,29 +286,38 @@ void check_result_fits(DType result, const Tensor& self) {
 void check_inplace_result(DType result, const Tensor& self) { check_result_fits(result, self); }
 
 namespace {
-void check_out(const Tensor& out, const Shape& shape, DType result, bool needs_grad, const char* name) {
+void check_out(const Tensor& out, DType result, bool needs_grad, const char* name) {
   FT_CHECK(!(autograd::is_grad_enabled() && needs_grad), RuntimeError, name,
            "(): functions with out=... arguments don't support automatic differentiation, but one of the "
            "arguments requires grad.");
-  FT_CHECK(out->shape() == shape, RuntimeError, name, "(): out= has shape ", out->shape().str(),
-           " but the result has shape ", shape.str(), " (fasttensor does not resize out=)");
   FT_CHECK(can_cast(result, out->dtype()), RuntimeError, "result type ", dtype_scalar_name(result),
            " can't be cast to the desired output type ", dtype_scalar_name(out->dtype()));
+  check_no_internal_overlap(out);
+}
+void check_out_shape(const Tensor& out, const Shape& shape, const char* name) {
+  FT_CHECK(out->shape() == shape, RuntimeError, name, "(): out= has shape ", out->shape().str(),
+           " but the result has shape ", shape.str(), " (fasttensor does not resize out=)");
 }
 }  // namespace
 
-Tensor binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+DType check_binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   check_same_device(a, b, binary_name(op));
   check_same_device(out, op_device(a, b) == a->device() ? a : b, binary_name(op));
   const DType compute = compute_dtype(op, a, b, result_type(a, b));
-  const Shape shape = broadcast_shapes(a->shape(), b->shape());
   const DType result = is_comparison(op) ? DType::Bool : compute;
   // A comparison's result has no gradient: its inputs may require grad (not out).
-  check_out(out, shape, result, (!is_comparison(op) && (a->requires_grad() || b->requires_grad())) || out->requires_grad(),
+  check_out(out, result, (!is_comparison(op) && (a->requires_grad() || b->requires_grad())) || out->requires_grad(),
             binary_name(op));
-  check_no_internal_overlap(out);
   check_no_partial_overlap(out, a);
   check_no_partial_overlap(out, b);
+  return compute;
+}
+
+Tensor binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  const DType compute = check_binary_out(op, a, b, out);
+  const Shape shape = broadcast_shapes(a->shape(), b->shape());
+  check_out_shape(out, shape, binary_name(op));
+  const DType result = is_comparison(op) ? DType::Bool : compute;
   if (out->dtype() == result) {
     backend(out->device()).binary(op, out, expand_to(cast_to(a, compute), shape), expand_to(cast_to(b, compute), shape));
   } else {
@@ -539,13 +548,19 @@ Tensor unary(UnaryOp op, const Tensor& a) {
   return out;
 }
 
-Tensor unary_out(UnaryOp op, const Tensor& a, const Tensor& out) {
+DType check_unary_out(UnaryOp op, const Tensor& a, const Tensor& out) {
   check_same_device(a, out, "unary");
   const DType compute = unary_compute_dtype(op, a);
   const DType result = is_predicate(op) ? DType::Bool : compute;
-  check_out(out, a->shape(), result, (!is_predicate(op) && a->requires_grad()) || out->requires_grad(), "unary");
-  check_no_internal_overlap(out);
+  check_out(out, result, (!is_predicate(op) && a->requires_grad()) || out->requires_grad(), "unary");
   check_no_partial_overlap(out, a);
+  return compute;
+}
+
+Tensor unary_out(UnaryOp op, const Tensor& a, const Tensor& out) {
+  const DType compute = check_unary_out(op, a, out);
+  check_out_shape(out, a->shape(), "unary");
+  const DType result = is_predicate(op) ? DType::Bool : compute;
   if (out->dtype() == result) backend(a->device()).unary(op, out, cast_to(a, compute));
   else backend(a->device()).copy(out, unary_forward(op, a));
   out->bump_version();

@@ -93,6 +93,7 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
 }
 
 bool has_internal_overlap(const Tensor& t) {
+  if (t->numel() == 0) return false;  // (a NumPy array of no elements may have 0 strides)
   for (int d = 0; d < t->dim(); ++d)
     if (t->strides()[d] == 0 && t->shape()[d] > 1) return true;
   return false;

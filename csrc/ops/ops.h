@@ -36,6 +36,11 @@ Tensor unary(UnaryOp op, const Tensor& a);
 // out= forms: write into an existing tensor of the result's shape (no autograd).
 Tensor binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
 Tensor unary_out(UnaryOp op, const Tensor& a, const Tensor& out);
+// Everything binary_out / unary_out check but out's shape (devices, autograd, the dtype out must
+// hold, overlaps), for a caller to run before it resizes out: a refused call leaves out as it was.
+// Returns the dtype the op computes in.
+DType check_binary_out(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+DType check_unary_out(UnaryOp op, const Tensor& a, const Tensor& out);
 Tensor unary_(UnaryOp op, const Tensor& self);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 Tensor clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);

@@ -202,10 +202,11 @@ Tensor clamp_args(const Tensor& t, py::handle lo, py::handle hi, bool inplace) {
 }
 
 std::vector<Tensor> tensor_list(py::handle seq, const char* what) {
-  FT_CHECK(py::isinstance<py::sequence>(seq) && !is_tensor(seq) && !py::isinstance<py::str>(seq), TypeError, what,
+  FT_CHECK(py::isinstance<py::sequence>(seq) && !is_tensor(seq) && !py::isinstance<py::str>(seq) &&
+               !py::isinstance<py::array>(seq), TypeError, what,
            "(): argument 'tensors' (position 1) must be tuple of Tensors, not ", Py_TYPE(seq.ptr())->tp_name);
   std::vector<Tensor> out;
-  for (py::handle h : py::reinterpret_borrow<py::sequence>(seq)) {
+  for (py::object h : py::reinterpret_borrow<py::sequence>(seq)) {  // (an object: a NumPy array's items are new)
     FT_CHECK(is_tensor(h), TypeError, "expected Tensor as element ", out.size(), " in argument 0, but got ",
              Py_TYPE(h.ptr())->tp_name);
     out.push_back(h.cast<Tensor>());

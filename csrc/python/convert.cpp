@@ -176,7 +176,7 @@ std::vector<int64_t> to_int_list(py::handle h, const char* what) {
   if (!py::isinstance<py::sequence>(h) || py::isinstance<py::str>(h))
     throw TypeError(str(what, "(): argument 'size' must be tuple of ints, but found element of type ",
                         std::string(py::str(py::type::of(h).attr("__name__")))));
-  for (py::handle x : py::reinterpret_borrow<py::sequence>(h)) {
+  for (py::object x : py::reinterpret_borrow<py::sequence>(h)) {  // (an object: a NumPy array's items are new)
     if (PyLong_Check(x.ptr()) && !PyBool_Check(x.ptr())) {
       out.push_back(int64_of(x.ptr(), what, out.size() + 1));
     } else if (is_tensor(x) && to_tensor(x)->numel() == 1 && !is_floating(to_tensor(x)->dtype())) {
@@ -253,12 +253,12 @@ std::vector<int64_t> shape_from_args(const py::args& args, const char* what) {
     throw TypeError(str(what, "(): argument '", size_param(what), "' (position 1) must be tuple of ints, not ",
                         arg_type_name(first)));
   }
-  const py::sequence items = py::reinterpret_borrow<py::sequence>(seq);
-  const size_t n = items.size();
+  PyObject** items = PySequence_Fast_ITEMS(seq);  // (seq: the varargs tuple, or one tuple or list)
+  const size_t n = size_t(PySequence_Fast_GET_SIZE(seq));
   std::vector<int64_t> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    PyObject* x = items[i].ptr();
+    PyObject* x = items[i];
     if (const auto v = size_element(x, i, what)) {
       out.push_back(*v);
       continue;
@@ -267,7 +267,7 @@ std::vector<int64_t> shape_from_args(const py::args& args, const char* what) {
       throw TypeError(str(what, "(): argument '", size_param(what), "' failed to unpack the object at pos ", i + 1,
                           " with error \"type must be tuple of ints,but got ", arg_type_name(x), "\""));
     std::string types;
-    for (size_t j = 0; j < n; ++j) types += str(j ? ", " : "", arg_type_name(items[j].ptr()));
+    for (size_t j = 0; j < n; ++j) types += str(j ? ", " : "", arg_type_name(items[j]));
     if (is_view) {
       const bool list = PyList_Check(seq);
       if (one_sequence) view_invalid_combination(list ? "list" : "tuple", str(list ? "list of [" : "tuple of (", types, list ? "]" : ")"));
@@ -283,6 +283,12 @@ std::vector<int64_t> shape_from_args(const py::args& args, const char* what) {
 
 std::vector<int64_t> to_dims(py::handle h, const char* fn) {
   if (h.is_none()) return {};
+  if (py::isinstance<py::array>(h)) {  // as PyTorch: a NumPy integer (0-d) array is an int, no other array a dim
+    const py::array a = py::reinterpret_borrow<py::array>(h);
+    FT_CHECK(a.ndim() == 0 && (a.dtype().kind() == 'i' || a.dtype().kind() == 'u'), TypeError, fn,
+             "(): argument 'dim' must be int or tuple of ints, not numpy.ndarray");
+    return {h.attr("item")().cast<int64_t>()};
+  }
   if (is_tensor(h)) return to_int_list(h, fn);  // its own message: the tensor's shape and dtype
   try {
     return to_int_list(h, "dim");
@@ -613,7 +619,7 @@ std::vector<ops::IndexItem> to_index(py::handle h) {
                      "tensor index, x[torch.tensor(seq)], which will result either in an error or a different result",
                      1) != 0)
       throw py::error_already_set();  // warnings raised as errors
-    for (py::handle x : py::reinterpret_borrow<py::sequence>(h)) one(x);
+    for (py::object x : py::reinterpret_borrow<py::sequence>(h)) one(x);
   } else {
     one(h);
   }

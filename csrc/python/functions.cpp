@@ -82,14 +82,15 @@ Tensor write_out(const char* fn, const Tensor& out, const Tensor& result, std::i
   FT_CHECK(!(autograd::is_grad_enabled() && (result->requires_grad() || out->requires_grad())), RuntimeError, fn,
            "(): functions with out=... arguments don't support automatic differentiation, but one of the arguments "
            "requires grad.");
-  resize_out(out, result->shape(), inputs);
   FT_CHECK(ops::can_cast(result->dtype(), out->dtype()), RuntimeError, "result type ",
            dtype_scalar_name(result->dtype()), " can't be cast to the desired output type ",
            dtype_scalar_name(out->dtype()));
+  resize_out(out, result->shape(), inputs);
   return ops::copy_(out, result);
 }
 
 Tensor unary_out_args(UnaryOp op, const Tensor& t, const Tensor& out) {
+  ops::check_unary_out(op, t, out);  // before any resize: a refused call leaves out as it was
   resize_out(out, t->shape(), {t});
   return ops::unary_out(op, t, out);
 }
@@ -97,7 +98,9 @@ Tensor unary_out_args(UnaryOp op, const Tensor& t, const Tensor& out) {
 Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& out, const char* name) {
   Tensor ta = as_operand(a), tb = as_operand(b);
   if (!ta || !tb) refuse_operands(name, a, b, false);
-  resize_out(out, ops::broadcast_shapes(ta->shape(), tb->shape()), {ta, tb});
+  const Shape shape = ops::broadcast_shapes(ta->shape(), tb->shape());
+  ops::check_binary_out(op, ta, tb, out);  // before any resize: a refused call leaves out as it was
+  resize_out(out, shape, {ta, tb});
   return nogil(out->numel(), [&] { return ops::binary_out(op, ta, tb, out); });
 }
 
@@ -105,10 +108,11 @@ Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& ou
 // An absent keyword and an explicit None are the same.
 py::object given_or_none(PyObject* o) { return py::reinterpret_borrow<py::object>(o ? o : Py_None); }
 bool given(PyObject* o) { return o && o != Py_None; }
-Tensor out_argument(const FastFunction& fn, PyObject* out) {
-  if (!is_tensor(out)) throw TypeError(str(fn.name, "(): argument 'out' must be Tensor, not ", Py_TYPE(out)->tp_name));
+Tensor out_argument(const char* fn, py::handle out) {
+  if (!is_tensor(out)) throw TypeError(str(fn, "(): argument 'out' must be Tensor, not ", Py_TYPE(out.ptr())->tp_name));
   return to_tensor(out);
 }
+Tensor out_argument(const FastFunction& fn, PyObject* out) { return out_argument(fn.name, out); }
 
 // name(input, *, out=None). The input is checked here, for PyTorch's TypeError text (exp(2.0)).
 Tensor unary_function(const FastFunction& fn, PyObject* const* args) {
@@ -217,7 +221,11 @@ void bind_elementwise_functions(py::module_& m) {
 void bind_functions(py::module_& m) {
   bind_elementwise_functions(m);
   m.def("relu_", [](const Tensor& t) { return ops::unary_(UnaryOp::Relu, t); });
-  m.def("bitwise_not", &ops::bitwise_not, py::arg("input"));
+  m.def("bitwise_not", [](const Tensor& t, py::handle out) {
+    const Tensor r = ops::bitwise_not(t);
+    if (out.is_none()) return r;
+    return write_out("bitwise_not", out_argument("bitwise_not", out), r, {t});
+  }, py::arg("input"), py::kw_only(), py::arg("out") = py::none());
 
   m.def("where", [](const Tensor& cond, py::handle a, py::handle b) {
     Tensor ta = as_operand(a), tb = as_operand(b);
@@ -228,8 +236,7 @@ void bind_functions(py::module_& m) {
   m.def("clamp", [](const Tensor& t, py::handle lo, py::handle hi, py::handle out) {
     const Tensor r = clamp_args(t, lo, hi, false);
     if (out.is_none()) return r;
-    FT_CHECK(is_tensor(out), TypeError, "clamp(): argument 'out' must be Tensor, not ", Py_TYPE(out.ptr())->tp_name);
-    const Tensor o = to_tensor(out);
+    const Tensor o = out_argument("clamp", out);
     FT_CHECK(o->dtype() == r->dtype(), RuntimeError, "Found dtype ", dtype_scalar_name(o->dtype()), " but expected ",
              dtype_scalar_name(r->dtype()));  // (PyTorch's clamp writes only its own dtype)
     return write_out("clamp", o, r, {t, as_operand(lo), as_operand(hi)});

@@ -20,6 +20,14 @@ void warn(const char* message) {
   if (PyErr_WarnEx(PyExc_UserWarning, message, 1) != 0) throw py::error_already_set();
 }
 
+// Whether memory_format asks for a contiguous result (see FT_DTYPE_METHOD); TypeError for no format.
+bool wants_contiguous(py::handle memory_format, const char* fn) {
+  if (memory_format.is_none()) return false;
+  FT_CHECK(py::hasattr(memory_format, "_name"), TypeError, fn, "(): argument 'memory_format' must be "
+           "fasttensor.memory_format, not ", Py_TYPE(memory_format.ptr())->tp_name);
+  return py::str(memory_format.attr("_name")).cast<std::string>() != "preserve_format";
+}
+
 // x != 0 as all()/any() give it: uint8 for uint8 input, else bool.
 Tensor truth_values(const Tensor& t) {
   const Tensor nonzero = ops::binary(BinaryOp::Ne, t, wrap_scalar(Scalar::from_int(0)));
@@ -160,14 +168,26 @@ py::object item_object(const Tensor& t) {
 #define FT_COMPARISON(PYNAME, OP)                                                                     \
   .def(PYNAME, [](const Tensor& t, py::handle o) { return binary_method(BinaryOp::OP, t, o, false); }, \
        py::is_operator())
-#define FT_BINARY_METHOD(NAME, OP) \
-  .def(#NAME, [](const Tensor& t, py::handle o) { return binary_args(BinaryOp::OP, py::cast(t), o, #NAME, true); })
+// (The parameter is `other`, pow's `exponent`, as PyTorch's: x.eq(other=y).)
+#define FT_BINARY_METHOD(NAME, OP)                                                                                  \
+  .def(#NAME, [](const Tensor& t, py::handle o) { return binary_args(BinaryOp::OP, py::cast(t), o, #NAME, true); }, \
+       py::arg(BinaryOp::OP == BinaryOp::Pow ? "exponent" : "other"))
 // x.maximum(2): PyTorch's method takes a tensor only (other is its argument at position 1).
 #define FT_TENSOR_BINARY_METHOD(NAME, OP)                                                            \
   .def(#NAME, [](const Tensor& t, py::handle o) {                                                    \
     const Tensor other = tensor_argument(o, #NAME, "other", 1);                                      \
     return nogil(std::max(t->numel(), other->numel()), [&] { return ops::binary(BinaryOp::OP, t, other); }); \
-  })
+  }, py::arg("other"))
+// x.float() and the like, with PyTorch's memory_format keyword: x itself when it has the dtype;
+// else preserve_format (the default) keeps the layout, the others give a contiguous result
+// (fasttensor lays channels_last out so too).
+#define FT_DTYPE_METHOD(NAME, DTYPE)                                         \
+  .def(#NAME, [](const Tensor& t, py::handle memory_format) {               \
+    const bool contiguous = wants_contiguous(memory_format, #NAME);          \
+    if (t->dtype() == DType::DTYPE) return t;                                \
+    const Tensor r = ops::to_dtype(t, DType::DTYPE);                         \
+    return contiguous ? ops::contiguous(r) : r;                              \
+  }, py::kw_only(), py::arg("memory_format") = py::none())
 
 }  // namespace
 
@@ -617,13 +637,14 @@ void bind_tensor(py::module_& m) {
       })
       .def("_to_dtype", [](const Tensor& t, py::object d) { return ops::to_dtype(t, to_dtype(d)); })
       .def("_to_device", [](const Tensor& t, py::object d) { return ops::to_device(t, to_device(d)); })
-      .def("float", [](const Tensor& t) { return ops::to_dtype(t, DType::Float32); })
-      .def("double", [](const Tensor& t) { return ops::to_dtype(t, DType::Float64); })
-      .def("long", [](const Tensor& t) { return ops::to_dtype(t, DType::Int64); })
-      .def("int", [](const Tensor& t) { return ops::to_dtype(t, DType::Int32); })
-      .def("bool", [](const Tensor& t) { return ops::to_dtype(t, DType::Bool); })
-      .def("byte", [](const Tensor& t) { return ops::to_dtype(t, DType::UInt8); })
-      .def("cpu", [](const Tensor& t) { return ops::to_device(t, Device{}); })
+      FT_DTYPE_METHOD(float, Float32) FT_DTYPE_METHOD(double, Float64) FT_DTYPE_METHOD(long, Int64)
+      FT_DTYPE_METHOD(int, Int32) FT_DTYPE_METHOD(bool, Bool) FT_DTYPE_METHOD(byte, UInt8)
+      .def("cpu", [](const Tensor& t, py::handle memory_format) {
+        const bool contiguous = wants_contiguous(memory_format, "cpu");
+        if (t->device().is_cpu()) return t;
+        const Tensor r = ops::to_device(t, Device{});
+        return contiguous ? ops::contiguous(r) : r;
+      }, py::kw_only(), py::arg("memory_format") = py::none())
       .def("cuda", [](const Tensor& t, py::object d) {
         Device dev = d.is_none() ? Device{DeviceType::CUDA, 0} : to_device(d);
         if (dev.index < 0) dev.index = 0;
@@ -670,7 +691,7 @@ void bind_tensor(py::module_& m) {
         return ops::reshape(t, o->shape().vec());
       }), py::arg("other"))
       .def("transpose", &ops::transpose, py::arg("dim0"), py::arg("dim1"))
-      .def("swapaxes", &ops::transpose)
+      .def("swapaxes", &ops::transpose, py::arg("axis0"), py::arg("axis1"))
       .def("permute", [](const Tensor& t, py::args dims, py::kwargs kw) {
         FT_CHECK(dims.size() > 0 || kw.size() > 0, TypeError, "permute() missing 1 required positional arguments: \"dims\"");
         return ops::permute(t, sizes_arg(dims, kw, "permute", "dims"));
@@ -799,14 +820,16 @@ void bind_tensor(py::module_& m) {
         if (!is_default_alpha(alpha)) other = times_alpha(t, other, alpha, "sub_");
         return ops::binary_(BinaryOp::Sub, t, other);
       }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1)
-      .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, method_operand(t, o, "mul_")); })
+      .def("mul_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Mul, t, method_operand(t, o, "mul_")); },
+           py::arg("other"))
       .def("div_", [](const Tensor& t, py::handle o, py::handle rounding_mode) {
         if (rounding_mode.is_none()) return ops::binary_(BinaryOp::Div, t, method_operand(t, o, "div_"));
         const Tensor r = div_rounding(py::cast(t), o, rounding_mode, "div_", true);  // floor / trunc: then written back
         ops::check_inplace_result(r->dtype(), t);
         return ops::copy_result_(t, r);
       }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none())
-      .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, method_operand(t, o, "pow_")); })
+      .def("pow_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::Pow, t, method_operand(t, o, "pow_")); },
+           py::arg("exponent"))
       .def("clamp", [](const Tensor& t, py::handle lo, py::handle hi) {
         return clamp_args(t, lo, hi, false);
       }, py::arg("min") = py::none(), py::arg("max") = py::none())
@@ -819,7 +842,7 @@ void bind_tensor(py::module_& m) {
       .def("where", [](const Tensor& t, const Tensor& cond, py::handle other) {
         return ops::where(where_condition(cond), t, operand_arg(other, "where", "other"));
       })
-      .def("masked_fill", &masked_fill_value)
+      .def("masked_fill", &masked_fill_value, py::arg("mask"), py::arg("value"))
       .def("masked_fill_", [](const Tensor& t, const Tensor& mask, py::handle v) {
         if (ops::has_internal_overlap(t)) {  // PyTorch warns and writes the selected positions
           warn("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing "
@@ -844,7 +867,7 @@ void bind_tensor(py::module_& m) {
           return ops::index_put_(t, {selected}, fill);
         }
         return ops::copy_result_(t, masked_fill_value(t, mask, v));
-      })
+      }, py::arg("mask"), py::arg("value"))
       .def("index_select", [](const Tensor& t, int64_t dim, py::handle index) {
         return ops::index_select(t, dim, tensor_argument(index, "index_select", "index", 2));
       }, py::arg("dim"), py::arg("index"))

@@ -403,7 +403,11 @@ def _tensor_first(fn):
 for _name in ("topk", "zeros_like", "ones_like", "rand_like", "randn_like", "full_like", "empty_like", "randint_like",
               "cumprod", "flip", "diag", "tril", "triu", "outer", "masked_select", "unique", "bincount", "multinomial",
               "bernoulli", "broadcast_to", "logsumexp", "cdist", "diagonal", "trace", "count_nonzero", "roll",
-              "movedim", "split", "nonzero", "where"):
+              "movedim", "split", "nonzero", "where", "absolute", "aminmax", "combinations", "corrcoef", "cov", "deg2rad",
+              "det", "diag_embed", "diagflat", "diff", "erfinv", "fliplr", "flipud", "frac", "histc", "inverse", "logdet",
+              "median", "mode", "nan_to_num", "nan_to_num_", "nanmean", "nanmedian", "nansum", "pinverse", "positive",
+              "rad2deg", "ravel", "repeat_interleave", "rot90", "sgn", "signbit", "sinc", "slogdet", "std_mean",
+              "unique_consecutive", "vander", "var_mean"):
     _fn = globals().get(_name)
     if _fn is not None and isinstance(_fn, _types.FunctionType):
         globals()[_name] = _tensor_first(_fn)

@@ -838,6 +838,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     if not input.is_floating_point():
         return input.clone()
     info = finfo(input.dtype)
+    nan = 0.0 if nan is None else nan  # (None: the default, as PyTorch's optional)
     posinf = info.max if posinf is None else posinf
     neginf = info.min if neginf is None else neginf
     out = _C.where(input.isnan(), _scalar_on(nan, input), input)

@@ -1061,11 +1061,22 @@ def _scalar_in(value, *tensors):
     return value
 
 
+def _in_common_dtype(*tensors):
+    """The tensors in their promoted dtype, as PyTorch's pointwise kernels compute: addcmul of uint8
+    tensors into a float64 input must not wrap around at 255."""
+    common = tensors[0].dtype
+    for t in tensors[1:]:
+        common = _C.promote_types(common, t.dtype)
+    return [t if t.dtype == common else t.to(common) for t in tensors]
+
+
 @_export("addcmul")
 @grad_fn_named("AddcmulBackward0")
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2."""
-    return input + _value_times(_scalar_in(value, input, tensor1, tensor2), tensor1) * tensor2
+    value = _scalar_in(value, input, tensor1, tensor2)
+    _, tensor1, tensor2 = _in_common_dtype(input, tensor1, tensor2)
+    return input + _value_times(value, tensor1) * tensor2
 
 
 @_export("addcdiv")
@@ -1079,6 +1090,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
                            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
                            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
                            "for all dtypes.")
+    _, tensor1, tensor2 = _in_common_dtype(input, tensor1, tensor2)
     return input + _value_times(value, tensor1) / tensor2
 
 
@@ -1667,7 +1679,9 @@ def rot90(input, k=1, dims=(0, 1)):
     d0, d1 = _wrap_dim(dims[0], input.dim()), _wrap_dim(dims[1], input.dim())
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
-    k %= 4
+    if isinstance(k, (bool, Tensor)) or not hasattr(type(k), "__index__"):  # (k %= 4 would change a tensor k)
+        raise TypeError(f"rot90(): argument 'k' (position 2) must be int, not {type(k).__name__}")
+    k = k.__index__() % 4
     if k == 1:
         return flip(input, dims=[d1]).transpose(d0, d1)
     if k == 2:
@@ -1871,7 +1885,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if sorter is not None:
         sorted_sequence = sorted_sequence.gather(-1, sorter)
     scalar = not isinstance(input, Tensor)
-    values = _C._full([], input, sorted_sequence.dtype, sorted_sequence.device, False) if scalar else input
+    # a number is compared in the dtype it promotes to with the boundaries (1.5 among ints is not 1)
+    values = _C._full([], input, _C.result_type(sorted_sequence, input), sorted_sequence.device, False) if scalar \
+        else input
     if sorted_sequence.dim() > 1:
         if scalar or list(sorted_sequence.shape[:-1]) != list(values.shape[:-1]):
             raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "

@@ -918,3 +918,6 @@ def _method_pinverse(self: Tensor, rcond: float = 1e-15) -> Tensor:
 # slogdet's result type name, matrix_power's message).
 __top_level__ = {"inverse": inverse, "det": det, "logdet": logdet, "pinverse": pinverse, "chain_matmul": chain_matmul,
                  "cross": _top_cross, "slogdet": _top_slogdet, "matrix_power": _top_matrix_power}
+for _name, _fn in (("cross", _top_cross), ("slogdet", _top_slogdet), ("matrix_power", _top_matrix_power)):
+    _fn.__name__ = _fn.__qualname__ = _name  # (named in messages as fasttensor.<name>)
+del _name, _fn

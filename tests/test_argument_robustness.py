@@ -1,0 +1,144 @@
+"""Findings of a differential fuzz against PyTorch 2.13 (random and ill-typed arguments to the
+functions and methods both libraries share), each pinned here: no crash on a NumPy array where a
+dim or a tensor list is expected, PyTorch's keyword names, a refused out= left as it was, and the
+values of ops that computed in too narrow a dtype. Each case runs on fasttensor and, with torch
+installed, on torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fasttensor
+from helpers import HAVE_TORCH, both, raises_like, torch
+
+# --- NumPy arrays where PyTorch takes no array: TypeError, not freed memory ---------------------
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda m: m.zeros(2, 3).sum(np.array([1])), r"sum\(\)"),
+    (lambda m: m.zeros(5).std(np.array([[1.5, 2.5], [0.5, 1.0]])), r"std\(\)"),
+    (lambda m: m.zeros(2, 3).mean(np.array([0, 1])), r"mean\(\)"),
+    (lambda m: m.zeros(2, 3).amax(np.array([1])), r"amax\(\)"),
+    (lambda m: m.stack(np.array(1)), r"^stack\(\): argument 'tensors' \(position 1\) must be tuple of Tensors, not numpy\.ndarray$"),
+    (lambda m: m.cat(np.array([1.0, 2.0])), r"^cat\(\): argument 'tensors' \(position 1\) must be tuple of Tensors"),
+])
+def test_numpy_array_arguments_are_refused(call, message):
+    raises_like(call, TypeError, message)
+
+
+def test_numpy_dims_do_not_corrupt_memory():
+    """A dim given as a NumPy array used to be read from items the array had already freed: the
+    process crashed then or later, on an unrelated tensor. Run apart, so a crash fails this test."""
+    code = ("import numpy as np, fasttensor as ft\n"
+            "for _ in range(200):\n"
+            "    for dim in (np.array([1]), np.array([[1.5, 2.5], [0.5, 1.0]]), np.array([0, 1])):\n"
+            "        try: ft.zeros(2, 3).sum(dim)\n"
+            "        except TypeError: pass\n"
+            "print(ft.zeros(2).numpy().tolist(), ft.zeros(2, 3).sum(np.array(1)).tolist())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[0.0, 0.0] [0.0, 0.0]"  # a 0-d integer array is an int dim, as in PyTorch
+
+
+def test_chunk_of_an_empty_dim_into_too_many_pieces_is_refused_at_once():
+    raises_like(lambda m: m.zeros(0).chunk(2**62), RuntimeError, r"^cannot create std::vector larger than max_size\(\)$")
+    assert len(both(lambda m: m.zeros(0).chunk(5))) == 5
+
+
+# --- keyword names of the methods, as PyTorch's ----------------------------------------------
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: x.eq(other=x), lambda m, x: x.clone().ge_(other=2), lambda m, x: x.lt(other=3.0),
+    lambda m, x: x.maximum(other=x * 2), lambda m, x: x.pow(exponent=2), lambda m, x: x.clone().pow_(exponent=2),
+    lambda m, x: x.clone().mul_(other=2), lambda m, x: x.multiply(other=x),
+    lambda m, x: x.masked_fill(x > 2, value=1.0), lambda m, x: x.masked_fill(mask=x > 2, value=1.0),
+    lambda m, x: x.clone().masked_fill_(mask=x > 2, value=-1.0), lambda m, x: x.swapaxes(axis0=0, axis1=1),
+    lambda m, x: x.long().bitwise_right_shift(other=1),
+    lambda m, x: m.bitwise_not(x.long(), out=m.empty(2, 3, dtype=m.long)),
+])
+def test_method_keywords(call):
+    both(lambda m: call(m, m.arange(6.0).reshape(2, 3)))
+
+
+@pytest.mark.parametrize("method", ["float", "double", "long", "int", "bool", "byte", "cpu"])
+def test_conversions_take_memory_format(method):
+    def convert(m, fmt):
+        x = m.arange(6.0).reshape(2, 3).t()
+        r = getattr(x, method)(memory_format=getattr(m, fmt))
+        return r, r.is_contiguous(), r is x
+    for fmt in ("preserve_format", "contiguous_format"):
+        ours = convert(fasttensor, fmt)
+        if HAVE_TORCH:
+            theirs = convert(torch, fmt)
+            assert ours[1:] == theirs[1:]  # contiguous only when converted (x itself when nothing changes)
+            np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())
+    raises_like(lambda m: getattr(m.ones(2), method)(memory_format=3), TypeError,
+                rf"^{method}\(\): argument 'memory_format' must be (torch|fasttensor)\.memory_format, not int$")
+
+
+# --- out=: a refused call leaves out as it was -------------------------------------------------
+
+
+@pytest.mark.parametrize("call,out", [
+    (lambda m, o: m.cos(m.tensor([1, 2], dtype=m.int32), out=o), ([[1]], "long")),
+    (lambda m, o: m.true_divide(2, m.tensor([-1, 3]), out=o), ([[1]], "uint8")),
+    (lambda m, o: m.add(m.ones(3), 1, out=o), ([[1]], "long")),
+    (lambda m, o: m.div(m.ones(3), 2, rounding_mode="floor", out=o), ([[1]], "long")),
+    (lambda m, o: m.clamp(m.ones(3), 0, 1, out=o), ([[1]], "long")),
+])
+def test_refused_out_is_left_unchanged(call, out):
+    values, dtype = out
+    o = fasttensor.tensor(values, dtype=getattr(fasttensor, dtype))
+    raises_like(lambda m: call(m, o if m is fasttensor else torch.tensor(values, dtype=getattr(torch, dtype))),
+                RuntimeError)
+    assert o.shape == (1, 1) and o.tolist() == values
+
+
+def test_inplace_on_an_empty_array_with_zero_strides():
+    """NumPy gives a (2, 0) array zero strides: no element is written twice, so in place is fine."""
+    def run(m):
+        x = m.from_numpy(np.zeros((2, 0), np.float32))
+        return x.abs_(), m.neg(x, out=x)
+    both(run)
+
+
+# --- values that were computed in too narrow a dtype, or with an argument changed -------------
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.addcmul(m.tensor([0.0], dtype=m.float64), m.tensor([200], dtype=m.uint8), m.tensor([2], dtype=m.uint8)),
+    lambda m: m.addcdiv(m.tensor([0.0], dtype=m.float64), m.tensor([200], dtype=m.uint8), m.tensor([2.0]), value=-2),
+    lambda m: m.tensor([0]).addcmul_(m.tensor(-1), m.tensor([3], dtype=m.uint8)),
+    lambda m: m.addcmul(m.tensor([1.0, 2.0]), m.tensor([3.0, 4.0]), m.tensor([2.0, 0.5]), value=0.5),
+    lambda m: m.searchsorted(m.tensor([-2, 1, 3, 5]), 1.5),
+    lambda m: m.searchsorted(m.tensor([-2, 1, 3, 5]), 3, right=True),
+    lambda m: m.nan_to_num(m.tensor([float("nan"), 1.0]), nan=None),
+])
+def test_values(call):
+    both(call)
+
+
+def test_rot90_with_a_tensor_k_is_refused_and_k_unchanged():
+    k = fasttensor.tensor([5, 6])
+    raises_like(lambda m: m.rot90(m.tensor([[1, 2], [3, 4]]), k if m is fasttensor else torch.tensor([5, 6])),
+                TypeError, r"^rot90\(\): argument 'k' \(position 2\) must be int, not Tensor$")
+    assert k.tolist() == [5, 6]
+    both(lambda m: m.rot90(m.tensor([[1, 2], [3, 4]]), np.int64(3)))
+
+
+@pytest.mark.parametrize("name", [
+    "absolute", "aminmax", "combinations", "corrcoef", "cov", "deg2rad", "diag_embed", "diagflat", "diff", "erfinv",
+    "fliplr", "flipud", "frac", "histc", "inverse", "logdet", "median", "mode", "nan_to_num", "nanmean", "nanmedian",
+    "nansum", "pinverse", "positive", "rad2deg", "ravel", "rot90", "sgn", "signbit", "sinc", "slogdet",
+    "unique_consecutive", "vander",
+])
+def test_a_list_for_the_input_tensor_is_a_type_error(name):
+    """These used to reach a tensor method on the list and raise AttributeError."""
+    param = "x" if name == "vander" else "input"
+    raises_like(lambda m: getattr(m, name)([1.0]), TypeError,
+                rf"^{name}\(\): argument '{param}' \(position 1\) must be Tensor, not list$")
