@@ -142,3 +142,26 @@ def test_a_list_for_the_input_tensor_is_a_type_error(name):
     param = "x" if name == "vander" else "input"
     raises_like(lambda m: getattr(m, name)([1.0]), TypeError,
                 rf"^{name}\(\): argument '{param}' \(position 1\) must be Tensor, not list$")
+
+
+# --- a bool where PyTorch takes an int (a dim, an index, k) is a TypeError, not 1 ---------------
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.diag(x, True), lambda m, x: x.select(0, True), lambda m, x: x.topk(1, True),
+    lambda m, x: m.nn.functional.log_softmax(x, True), lambda m, x: x.flatten(True), lambda m, x: x.transpose(True, 0),
+    lambda m, x: x.unsqueeze(True), lambda m, x: x.sum((True, 0)), lambda m, x: x.unsqueeze(np.True_),
+    lambda m, x: x.narrow(0, 0, True), lambda m, x: x.softmax(True), lambda m, x: x.argmax(True),
+    lambda m, x: x.cumsum(True), lambda m, x: x.sum(True), lambda m, x: x.max(True), lambda m, x: x.roll(True),
+    lambda m, x: x.squeeze(True), lambda m, x: m.rot90(x, True),
+])
+def test_a_bool_is_not_an_int(call):
+    raises_like(lambda m: call(m, m.arange(6.0).reshape(2, 3)), TypeError)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: x.unsqueeze(np.int64(1)), lambda m, x: x.transpose(np.int32(0), 1), lambda m, x: x.unsqueeze(m.tensor(1)),
+    lambda m, x: m.diag(x, m.tensor(1)), lambda m, x: x.select(1, np.int64(-1)), lambda m, x: x.topk(2, np.int64(1)),
+])
+def test_integers_pytorch_takes_as_ints(call):
+    both(lambda m: call(m, m.arange(6.0).reshape(2, 3)))

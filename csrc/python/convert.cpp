@@ -181,7 +181,7 @@ std::vector<int64_t> to_int_list(py::handle h, const char* what) {
       out.push_back(int64_of(x.ptr(), what, out.size() + 1));
     } else if (is_tensor(x) && to_tensor(x)->numel() == 1 && !is_floating(to_tensor(x)->dtype())) {
       out.push_back(item(to_tensor(x)).i);
-    } else if (!PyFloat_Check(x.ptr()) && py::hasattr(x, "__index__")) {
+    } else if (!PyFloat_Check(x.ptr()) && !PyBool_Check(x.ptr()) && py::hasattr(x, "__index__")) {  // (no bool)
       out.push_back(x.attr("__index__")().cast<int64_t>());
     } else {
       throw TypeError(str(what, "(): argument 'size' must be tuple of ints, but found element of type ",

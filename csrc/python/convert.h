@@ -22,6 +22,30 @@ py::handle tensor_to_python(const Tensor& t);
 }  // namespace ft::python
 
 namespace pybind11::detail {
+// An int64_t argument (a dim, a size, k): as PyTorch's parser, not a bool (diag(x, True),
+// transpose(True, 0) raise TypeError; pybind11's own caster reads True as 1). Otherwise pybind11's
+// caster for the other 64-bit integer type (long long where int64_t is long, as on Linux): a
+// Python int, or anything with __index__ when converting (NumPy's integers, a one-element integer
+// tensor).
+using Int64Twin = std::conditional_t<std::is_same_v<int64_t, long>, long long, long>;
+static_assert(sizeof(Int64Twin) == sizeof(int64_t) && std::is_signed_v<Int64Twin>);
+template <>
+class type_caster<int64_t> {
+ public:
+  PYBIND11_TYPE_CASTER(int64_t, const_name("int"));
+  bool load(handle src, bool convert) {
+    if (!src || PyBool_Check(src.ptr())) return false;
+    if (!PyLong_Check(src.ptr()) && std::string_view(Py_TYPE(src.ptr())->tp_name) == "numpy.bool") return false;
+    type_caster<Int64Twin> twin;
+    if (!twin.load(src, convert)) return false;
+    value = static_cast<Int64Twin>(twin);
+    return true;
+  }
+  static handle cast(int64_t v, return_value_policy policy, handle parent) {
+    return type_caster<Int64Twin>::cast(v, policy, parent);
+  }
+};
+
 // A Tensor argument or result. pybind11's own holder caster finds the class's type record by
 // hashing the C++ type's name for every argument and every result (about a sixth of a small op's
 // time); this one uses the record kept by set_tensor_class. None is no Tensor: pybind11 would hand

@@ -261,6 +261,8 @@ def flip(input, *args, dims=None):
 @grad_fn_named("RollBackward0")
 def roll(input, shifts, dims=None):
     """input rotated by shifts along dims (the flattened input when dims is None)."""
+    if isinstance(shifts, bool):
+        raise TypeError("roll(): argument 'shifts' (position 1) must be tuple of ints, not bool")
     if dims is None:
         if not isinstance(shifts, int) and len(_dims(shifts)) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(_dims(shifts))}, dims:0")
@@ -306,6 +308,9 @@ def tril(input, diagonal=0):
 @grad_fn_named(lambda input, diagonal=0: "DiagEmbedBackward0" if input.dim() == 1 else "DiagonalBackward0_copy")
 def diag(input, diagonal=0):
     """A 1-D input: the square matrix with it on the diagonal-th diagonal; a 2-D input: that diagonal."""
+    from ._creation import _int_arg
+    diagonal = _int_arg(diagonal, lambda: f"diag(): argument 'diagonal' (position 2) must be int, not "
+                                          f"{_type_name(diagonal)}")
     if input.dim() == 1:
         n = input.shape[0] + abs(diagonal)
         out = _C._full([n, n], 0, input.dtype, input.device, False)

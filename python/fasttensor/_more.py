@@ -22,7 +22,7 @@ import warnings
 from . import _C, return_types
 from ._fixed_nodes import no_derivative
 from ._grad_names import grad_fn_named
-from ._creation import tensor
+from ._creation import _int_arg, tensor
 from ._exports import Exports, method_form
 from ._functional import (_broadcast_pair, _check_tensors, _dims, _dtype_display, _not_a_tensor, _scalar_on,
                           _tensor_list, _wrap_dim, diag, flip, movedim)
@@ -1679,9 +1679,7 @@ def rot90(input, k=1, dims=(0, 1)):
     d0, d1 = _wrap_dim(dims[0], input.dim()), _wrap_dim(dims[1], input.dim())
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
-    if isinstance(k, (bool, Tensor)) or not hasattr(type(k), "__index__"):  # (k %= 4 would change a tensor k)
-        raise TypeError(f"rot90(): argument 'k' (position 2) must be int, not {type(k).__name__}")
-    k = k.__index__() % 4
+    k = _int_arg(k, lambda: f"rot90(): argument 'k' (position 2) must be int, not {type(k).__name__}") % 4
     if k == 1:
         return flip(input, dims=[d1]).transpose(d0, d1)
     if k == 2:
