@@ -165,3 +165,46 @@ def test_a_bool_is_not_an_int(call):
 ])
 def test_integers_pytorch_takes_as_ints(call):
     both(lambda m: call(m, m.arange(6.0).reshape(2, 3)))
+
+
+# --- warnings PyTorch gives once per process, and dir() ------------------------------------------
+
+
+def _run_apart(code: str) -> str:
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_transpose_of_a_3d_tensor_warns_once_per_process():
+    stderr = _run_apart("import fasttensor as ft\nx = ft.ones(2, 3, 4)\nx.T\nx.T\ny = x.T\n")
+    assert stderr.count("The use of `x.T` on tensors of dimension other than 2") == 1
+
+
+def test_read_only_numpy_array_warns_once_per_process():
+    stderr = _run_apart("import numpy as np, fasttensor as ft\na = np.arange(3.0)\na.setflags(write=False)\n"
+                        "ft.from_numpy(a)\nft.as_tensor(a)\nft.from_numpy(a)\nft.tensor(a)\n"
+                        "ft.from_numpy(np.arange(3.0))\n")
+    assert stderr.count("The given NumPy array is not writable") == 1
+    assert "<string>:4" in stderr  # at the caller's line
+
+
+@pytest.mark.parametrize("call", [lambda m, a: m.from_numpy(a), lambda m, a: m.as_tensor(a)])
+def test_read_only_numpy_array_warning(call):
+    a = np.arange(3.0)
+    a.setflags(write=False)
+    modules = [fasttensor] + ([torch] if HAVE_TORCH else [])
+    for m in modules:
+        m.set_warn_always(True)  # (each warns once per process otherwise)
+    try:
+        for m in modules:
+            with pytest.warns(UserWarning, match=r"^The given NumPy array is not writable, and PyTorch does not support "
+                                                 r"non-writable tensors\."):
+                call(m, a)
+    finally:
+        for m in modules:
+            m.set_warn_always(False)
+
+
+def test_dir_lists_the_submodules():
+    assert {"nn", "optim", "utils", "linalg", "special", "distributions", "autograd", "cuda"} <= set(dir(fasttensor))

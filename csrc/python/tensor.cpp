@@ -19,6 +19,12 @@ Tensor detach_alias(const Tensor& t) { return ops::detach(t); }
 void warn(const char* message) {
   if (PyErr_WarnEx(PyExc_UserWarning, message, 1) != 0) throw py::error_already_set();
 }
+// PyTorch's TORCH_WARN_ONCE: warn's, the first time in the process (fasttensor._warn_once).
+void warn_once(const char* message) {
+  // (kept for the process: a static py::object would be released after the interpreter is gone)
+  static const py::handle once = py::object(py::module_::import("fasttensor._warn_once").attr("warn_once")).release();
+  once(message, 1);  // (stacklevel 1: the caller's line, there being no Python frame of ours between)
+}
 
 // Whether memory_format asks for a contiguous result (see FT_DTYPE_METHOD); TypeError for no format.
 bool wants_contiguous(py::handle memory_format, const char* fn) {
@@ -735,11 +741,11 @@ void bind_tensor(py::module_& m) {
       }, py::arg("dim"))
       .def_property_readonly("T", [](const Tensor& t) {
         if (t->dim() == 0)
-          warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.");
+          warn_once("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.");
         else if (t->dim() != 2)
-          warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
-               "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
-               "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.");
+          warn_once("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and "
+                    "it will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+                    "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.");
         std::vector<int64_t> dims(t->dim());
         for (int i = 0; i < t->dim(); ++i) dims[i] = t->dim() - 1 - i;
         return ops::permute(t, dims);

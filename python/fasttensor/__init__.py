@@ -418,11 +418,18 @@ for _name in _tensor._DIM_FUNCTIONS:
 del _name
 
 
+_LAZY_SUBMODULES = ("nn", "optim", "utils", "datasets", "d2l", "return_types", "linalg", "distributions", "special")
+
+
 def __getattr__(name: str):
     # Submodules that import optional parts load on first use.
     import importlib
 
-    if name in ("nn", "optim", "utils", "datasets", "d2l", "return_types", "linalg", "distributions",
-                "special"):
+    if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'fasttensor' has no attribute '{name}'")
+
+
+def __dir__():
+    """The module's names and the submodules that load on first use (dir(torch) lists nn, optim, ...)."""
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))

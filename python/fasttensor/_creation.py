@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from . import _C
+from ._warn_once import warn_once
 
 _NUMPY_OK = {np.dtype(np.bool_), np.dtype(np.uint8), np.dtype(np.int32), np.dtype(np.int64),
              np.dtype(np.float32), np.dtype(np.float64)}
@@ -607,6 +608,7 @@ def as_tensor(data: Any, dtype=None, device=None) -> _C.Tensor:
         return t if device is None else t._to_device(device)
     if isinstance(data, np.ndarray) and data.dtype in _NUMPY_OK:
         t = _C.from_numpy(data)  # (negative strides: PyTorch's ValueError)
+        _warn_if_read_only(data)
         if dtype is not None:
             t = t._to_dtype(_to_dtype(dtype))
         return t if device is None else t._to_device(device)
@@ -621,7 +623,17 @@ def from_numpy(arr: np.ndarray) -> _C.Tensor:
         # named by its scalar type, as PyTorch (numpy.str_, numpy.object_; not the dtype's '<U1')
         raise TypeError(f"can't convert np.ndarray of type numpy.{arr.dtype.type.__name__}. The only supported "
                         "types are: float64, float32, int64, int32, uint8, and bool.")
+    _warn_if_read_only(arr)
     return _C.from_numpy(arr)
+
+
+def _warn_if_read_only(arr: np.ndarray) -> None:
+    """PyTorch's warning, once per process, for a tensor made on the memory of a read-only array."""
+    if not arr.flags.writeable:
+        warn_once("The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This "
+                  "means writing to this tensor will result in undefined behavior. You may want to copy the array "
+                  "to protect its data or make it writable before converting it to a tensor. This type of warning "
+                  "will be suppressed for the rest of this program.", stacklevel=3)
 
 
 _NUMPY_OF_DTYPE = {_C.bool: np.bool_, _C.uint8: np.uint8, _C.int32: np.int32, _C.int64: np.int64,
@@ -666,8 +678,6 @@ def asarray(obj: Any, *, dtype=None, device=None, copy=None, requires_grad=None)
     wants_grad = requires_grad if requires_grad is not None else (
         isinstance(obj, _C.Tensor) and obj.requires_grad)
     if wants_grad and requires_grad is None:
-        from ._warn_once import warn_once
-
         warn_once(_ASARRAY_GRAD_WARNING)
     if source is None:  # a scalar or a sequence: always a new tensor
         if force_alias:
