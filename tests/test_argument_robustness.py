@@ -118,6 +118,7 @@ def test_inplace_on_an_empty_array_with_zero_strides():
     lambda m: m.searchsorted(m.tensor([-2, 1, 3, 5]), 1.5),
     lambda m: m.searchsorted(m.tensor([-2, 1, 3, 5]), 3, right=True),
     lambda m: m.nan_to_num(m.tensor([float("nan"), 1.0]), nan=None),
+    lambda m: m.tensor([-3.0, 0.69, 2.94]).hardshrink(m.tensor(3, dtype=m.uint8)),
 ])
 def test_values(call):
     both(call)
@@ -208,3 +209,20 @@ def test_read_only_numpy_array_warning(call):
 
 def test_dir_lists_the_submodules():
     assert {"nn", "optim", "utils", "linalg", "special", "distributions", "autograd", "cuda"} <= set(dir(fasttensor))
+
+
+def test_tensor_of_tensors_requiring_grad_warns_as_pytorch():
+    for m in [fasttensor] + ([torch] if HAVE_TORCH else []):
+        x = m.arange(4.0, requires_grad=True)
+        with pytest.warns(UserWarning, match=r"^Converting a tensor with requires_grad=True to a scalar may lead to "
+                                             r"unexpected behavior\.\nConsider using tensor\.detach\(\) first\."):
+            t = m.tensor([x[0] * 2, x[1]])
+        assert t.tolist() == [0.0, 1.0] and not t.requires_grad
+
+
+@pytest.mark.parametrize("sizes", [(-1,), (-2,), (2, -1), (-1, -1)])
+def test_resize_to_a_negative_size_is_refused(sizes):
+    x = fasttensor.ones(3)
+    raises_like(lambda m: (x if m is fasttensor else torch.ones(3)).resize_(*sizes), RuntimeError,
+                r"^numel: integer multiplication overflow$")
+    assert x.shape == (3,)

@@ -357,7 +357,12 @@ def _array_from_sequence(data, target):
         if depth > _MAX_NESTING:  # (a list holding itself would never end)
             raise ValueError(f"too many dimensions '{type(first).__name__}'")
         first = first[0]
-    values = _tensors_to_lists(data) if isinstance(first, _C.Tensor) else data
+    values = data
+    if isinstance(first, _C.Tensor):
+        if any(isinstance(x, _C.Tensor) and x.requires_grad for x in _leaves(data)):  # as PyTorch's item() of each
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                          "Consider using tensor.detach() first.", UserWarning, stacklevel=4)
+        values = _tensors_to_lists(data)
     try:
         arr = np.asarray(values)
     except ValueError:  # ragged (or one-element tensors where NumPy sees arrays of another depth)

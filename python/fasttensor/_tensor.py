@@ -427,6 +427,8 @@ def _resize_(self: Tensor, *sizes) -> Tensor:
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     shape = _size(sizes, "resize_")
+    if any(s < 0 for s in shape):  # (a -1 is no size to infer here)
+        raise RuntimeError("numel: integer multiplication overflow")
     n = 1
     for s in shape:
         n *= s

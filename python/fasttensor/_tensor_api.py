@@ -441,6 +441,8 @@ def hardshrink(input, lambd=0.5):
     if not input.is_floating_point():
         device = "cuda" if input.is_cuda else "cpu"
         raise NotImplementedError(f"\"hardshrink_{device}\" not implemented for '{_dtype_display(input.dtype)}'")
+    if isinstance(lambd, Tensor):  # a Scalar, as PyTorch reads it (-lambd of a uint8 tensor would wrap)
+        lambd = lambd.item()
     inside = (input >= -lambd) & (input <= lambd)
     return _C.where(inside, _scalar_on(0, input), input)
 
