@@ -226,3 +226,20 @@ def test_resize_to_a_negative_size_is_refused(sizes):
     raises_like(lambda m: (x if m is fasttensor else torch.ones(3)).resize_(*sizes), RuntimeError,
                 r"^numel: integer multiplication overflow$")
     assert x.shape == (3,)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: x.transpose(0, 2**63), lambda m, x: x.size(2**64), lambda m, x: x.unsqueeze(-2**70),
+    lambda m, x: x.select(0, 2**63), lambda m, x: x.sum(2**63),
+])
+def test_an_int_past_64_bits_is_a_value_error(call):
+    raises_like(lambda m: call(m, m.ones(2, 3)), ValueError, r"^Overflow when unpacking long long")
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.diff(m.tensor([1, 3, 6]), n=0, prepend=m.tensor([0])),
+    lambda m: m.nn.functional.threshold(m.tensor([-7, 0, -1, 5], dtype=m.int32), -1.5, -3),
+    lambda m: m.nn.functional.threshold(m.tensor([-7.0, 0.0, -1.0, 5.0]), -1.5, -3),
+])
+def test_edge_arguments(call):
+    both(call)

@@ -24,9 +24,9 @@ py::handle tensor_to_python(const Tensor& t);
 namespace pybind11::detail {
 // An int64_t argument (a dim, a size, k): as PyTorch's parser, not a bool (diag(x, True),
 // transpose(True, 0) raise TypeError; pybind11's own caster reads True as 1). Otherwise pybind11's
-// caster for the other 64-bit integer type (long long where int64_t is long, as on Linux): a
-// Python int, or anything with __index__ when converting (NumPy's integers, a one-element integer
-// tensor).
+// caster for the other 64-bit integer type (long long where int64_t is long, as on Linux) for
+// anything with __index__ when converting (NumPy's integers, a one-element integer tensor). A
+// Python int past 64 bits is PyTorch's ValueError.
 using Int64Twin = std::conditional_t<std::is_same_v<int64_t, long>, long long, long>;
 static_assert(sizeof(Int64Twin) == sizeof(int64_t) && std::is_signed_v<Int64Twin>);
 template <>
@@ -35,7 +35,14 @@ class type_caster<int64_t> {
   PYBIND11_TYPE_CASTER(int64_t, const_name("int"));
   bool load(handle src, bool convert) {
     if (!src || PyBool_Check(src.ptr())) return false;
-    if (!PyLong_Check(src.ptr()) && std::string_view(Py_TYPE(src.ptr())->tp_name) == "numpy.bool") return false;
+    if (PyLong_Check(src.ptr())) {  // PyTorch's ValueError for an int past 64 bits, not a signature mismatch
+      int overflow = 0;
+      value = PyLong_AsLongLongAndOverflow(src.ptr(), &overflow);
+      if (overflow) throw value_error("Overflow when unpacking long long");
+      return true;
+    }
+    if (!PyLong_Check(src.ptr()) && std::string_view(Py_TYPE(src.ptr())->tp_name).substr(0, 10) == "numpy.bool")
+      return false;  // (numpy.bool; numpy.bool_ before NumPy 2)
     type_caster<Int64Twin> twin;
     if (!twin.load(src, convert)) return false;
     value = static_cast<Int64Twin>(twin);

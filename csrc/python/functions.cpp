@@ -53,15 +53,16 @@ std::string tensor_number_signatures_error(const char* fn, py::handle a, py::han
              "Number other, *, Tensor out = None)\n");
 }
 
-// out= of another shape takes the result's, as PyTorch resizes it (warning when out had elements);
-// not an out that requires grad, which the op refuses as it stands. First, as PyTorch, out as given
-// must not overlap itself or the inputs (exp(a, out=a[:1]) is refused, not written to new memory).
+// As PyTorch, out as given must not overlap itself or the inputs (checked before any resize:
+// exp(a, out=a[:1]) is refused, not written to new memory).
 template <class Tensors> void check_out_overlap(const Tensor& out, const Tensors& inputs) {
   ops::check_no_internal_overlap(out);
   for (const Tensor& in : inputs) ops::check_no_partial_overlap(out, in);
 }
-void resize_out(const Tensor& out, const Shape& shape, std::initializer_list<Tensor> inputs) {
-  check_out_overlap(out, inputs);
+// out= of another shape takes the result's, as PyTorch resizes it (warning when out had elements);
+// not an out that requires grad, which the op refuses as it stands. The callers check everything
+// else first, so that a refused call leaves out as it was.
+void resize_out(const Tensor& out, const Shape& shape) {
   if (out->shape() == shape || (out->requires_grad() && autograd::is_grad_enabled())) return;
   if (out->numel() > 0) {
     const std::string message = str(
@@ -85,13 +86,17 @@ Tensor write_out(const char* fn, const Tensor& out, const Tensor& result, std::i
   FT_CHECK(ops::can_cast(result->dtype(), out->dtype()), RuntimeError, "result type ",
            dtype_scalar_name(result->dtype()), " can't be cast to the desired output type ",
            dtype_scalar_name(out->dtype()));
-  resize_out(out, result->shape(), inputs);
+  check_out_overlap(out, inputs);
+  resize_out(out, result->shape());
   return ops::copy_(out, result);
 }
 
+// (unary_out / binary_out check out as it is; one to be resized is checked before, the same way.)
 Tensor unary_out_args(UnaryOp op, const Tensor& t, const Tensor& out) {
-  ops::check_unary_out(op, t, out);  // before any resize: a refused call leaves out as it was
-  resize_out(out, t->shape(), {t});
+  if (out->shape() != t->shape()) {
+    ops::check_unary_out(op, t, out);
+    resize_out(out, t->shape());
+  }
   return ops::unary_out(op, t, out);
 }
 
@@ -99,8 +104,10 @@ Tensor binary_out_args(BinaryOp op, py::handle a, py::handle b, const Tensor& ou
   Tensor ta = as_operand(a), tb = as_operand(b);
   if (!ta || !tb) refuse_operands(name, a, b, false);
   const Shape shape = ops::broadcast_shapes(ta->shape(), tb->shape());
-  ops::check_binary_out(op, ta, tb, out);  // before any resize: a refused call leaves out as it was
-  resize_out(out, shape, {ta, tb});
+  if (out->shape() != shape) {
+    ops::check_binary_out(op, ta, tb, out);
+    resize_out(out, shape);
+  }
   return nogil(out->numel(), [&] { return ops::binary_out(op, ta, tb, out); });
 }
 

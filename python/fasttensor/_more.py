@@ -535,6 +535,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = _wrap_dim(dim, input.dim())
+    if n == 0:  # (PyTorch: a copy of input, prepend and append left out)
+        return input.clone()
     parts = []
     for extra in (prepend, input, append):
         if extra is None:

@@ -647,6 +647,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value (in input's dtype; NaN stays NaN, as PyTorch's)."""
     _check_tensors("threshold", ("input", input))
+    if not input.is_floating_point() and isinstance(threshold, float):
+        threshold = int(threshold)  # PyTorch compares in input's dtype: -1.5 is -1 for ints
     return _written_back(input, inplace, lambda input: input.masked_fill(input <= threshold, value))
 
 
