@@ -290,6 +290,12 @@ std::vector<int64_t> to_dims(py::handle h, const char* fn) {
     return {h.attr("item")().cast<int64_t>()};
   }
   if (is_tensor(h)) return to_int_list(h, fn);  // its own message: the tensor's shape and dtype
+  if (PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr())) {  // one int: past 64 bits, PyTorch's ValueError
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+    if (overflow) throw ValueError("Overflow when unpacking long long");
+    return {v};
+  }
   try {
     return to_int_list(h, "dim");
   } catch (const TypeError&) {

@@ -31,10 +31,10 @@ def _size(size: tuple, name: str) -> list:
     PyTorch takes a bool after the first of several varargs as an int)."""
     if len(size) == 1:
         s = size[0]
-        if type(s) is int:
+        if type(s) is int and _INT64_MIN <= s <= _INT64_MAX:
             return [s]
         if not isinstance(s, (tuple, list)):
-            return [_single_size(s, name)]
+            return _in_int64([_single_size(s, name)], name)
         size, varargs = s, False
     else:
         varargs = True
@@ -42,7 +42,16 @@ def _size(size: tuple, name: str) -> list:
     for i, s in enumerate(out):
         if type(s) is not int:
             out[i] = _size_element(s, name, i, len(out) if varargs else 0)
-    return out
+    return _in_int64(out, name)
+
+
+def _in_int64(sizes: list, name: str) -> list:
+    """sizes, each within int64, or PyTorch's TypeError for the first that is not."""
+    for i, s in enumerate(sizes):
+        if not _INT64_MIN <= s <= _INT64_MAX:
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                            "\"Overflow when unpacking long long\"")
+    return sizes
 
 
 def _single_size(s, name: str) -> int:
