@@ -14,6 +14,7 @@ module-level function through ``lib(x)`` (``lib(x).exp(x)`` is
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
 from typing import Any, Callable, Dict, Optional, Sequence, Union
@@ -326,6 +327,20 @@ def raised(fn: Callable) -> Any:
     except Exception as e:  # noqa: BLE001
         return type(e).__name__, str(e).replace("fasttensor", "torch")
     return None
+
+
+@contextlib.contextmanager
+def warn_always():
+    """Warnings PyTorch gives once per process (TORCH_WARN_ONCE) given every time inside, in both
+    libraries, so that a test sees them whatever ran before it."""
+    modules = [fasttensor] + ([torch] if torch is not None else [])
+    for m in modules:
+        m.set_warn_always(True)
+    try:
+        yield
+    finally:
+        for m in modules:
+            m.set_warn_always(False)
 
 
 def raises_like(call: Callable, exc: type, match: Optional[str] = None) -> None:

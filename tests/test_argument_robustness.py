@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import fasttensor
-from helpers import HAVE_TORCH, both, raises_like, torch
+from helpers import HAVE_TORCH, both, raises_like, torch, warn_always
 
 # --- NumPy arrays where PyTorch takes no array: TypeError, not freed memory ---------------------
 
@@ -194,17 +194,11 @@ def test_read_only_numpy_array_warns_once_per_process():
 def test_read_only_numpy_array_warning(call):
     a = np.arange(3.0)
     a.setflags(write=False)
-    modules = [fasttensor] + ([torch] if HAVE_TORCH else [])
-    for m in modules:
-        m.set_warn_always(True)  # (each warns once per process otherwise)
-    try:
-        for m in modules:
+    with warn_always():  # (each warns once per process otherwise)
+        for m in [fasttensor] + ([torch] if HAVE_TORCH else []):
             with pytest.warns(UserWarning, match=r"^The given NumPy array is not writable, and PyTorch does not support "
                                                  r"non-writable tensors\."):
                 call(m, a)
-    finally:
-        for m in modules:
-            m.set_warn_always(False)
 
 
 def test_dir_lists_the_submodules():
@@ -214,7 +208,7 @@ def test_dir_lists_the_submodules():
 def test_tensor_of_tensors_requiring_grad_warns_as_pytorch():
     for m in [fasttensor] + ([torch] if HAVE_TORCH else []):
         x = m.arange(4.0, requires_grad=True)
-        with pytest.warns(UserWarning, match=r"^Converting a tensor with requires_grad=True to a scalar may lead to "
+        with warn_always(), pytest.warns(UserWarning, match=r"^Converting a tensor with requires_grad=True to a scalar may lead to "
                                              r"unexpected behavior\.\nConsider using tensor\.detach\(\) first\."):
             t = m.tensor([x[0] * 2, x[1]])
         assert t.tolist() == [0.0, 1.0] and not t.requires_grad
@@ -243,3 +237,57 @@ def test_an_int_past_64_bits_is_a_value_error(call):
 ])
 def test_edge_arguments(call):
     both(call)
+
+
+# --- a review's findings ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call,exc,message", [
+    (lambda m, v: m.add(v[:4], v[2:6], alpha=2, out=v[4:8]), RuntimeError, r"^unsupported operation: some elements"),
+    (lambda m, v: m.cat(tensors=[v, v], out=v), RuntimeError, r"^unsupported operation: some elements"),
+    (lambda m, v: m.bitwise_not(v.long(), out=m.empty(8)), RuntimeError, r"^Found dtype Float but expected Long$"),
+    (lambda m, v: m.bitwise_not(v.long(), out=m.empty(8, dtype=m.int32)), RuntimeError, r"^Found dtype Int but expected Long$"),
+    (lambda m, v: m.nn.functional.threshold(v.int(), float("inf"), 0), RuntimeError,
+     r"^value cannot be converted to type int without overflow$"),
+    (lambda m, v: m.nn.functional.threshold(v.long(), float("nan"), 0), RuntimeError,
+     r"^value cannot be converted to type int64_t without overflow$"),
+    (lambda m, v: v.stride(True), TypeError, r"^stride\(\): argument 'dim' \(position 1\) must be int, not bool$"),
+    (lambda m, v: v.split(True), TypeError, r""),
+    (lambda m, v: m.ones(2, 3, 0) @ m.ones(5, 6), RuntimeError, r"^mat1 and mat2 shapes cannot be multiplied \(6x0 and 5x6\)$"),
+    (lambda m, v: m.ones(2, 4, 3).transpose(1, 2) @ m.ones(5, 6), RuntimeError,  # (no fold: a's batch is not one block)
+     r"^Expected size for first two dimensions of batch2 tensor to be: \[2, 4\] but got: \[2, 5\]\.$"),
+])
+def test_review_findings_refused(call, exc, message):
+    v = fasttensor.arange(8.0)
+    raises_like(lambda m: call(m, v if m is fasttensor else torch.arange(8.0)), exc, message)
+    np.testing.assert_array_equal(v.numpy(), np.arange(8.0))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.clamp(m.ones(3), m.zeros(3, dtype=m.float64), out=m.empty(3)),  # tensor bounds: the cast rule
+    lambda m: m.arange(6.0).reshape(m.tensor([6])), lambda m: m.ones(1).expand(m.tensor([3])),
+    lambda m: m.arange(5)[: 10**20], lambda m: m.arange(5)[-(10**20):],
+    lambda m: m.diff(m.tensor([1, 3, 6]), n=0, dim=5),
+])
+def test_review_findings_accepted(call):
+    both(call)
+
+
+def test_a_size_list_changed_by_an_elements_index_does_not_crash():
+    """An element's __index__ may change the list being read: the parser reads a copy of it."""
+    class Shrinking:
+        def __init__(self, owner):
+            self.owner = owner
+
+        def __index__(self):
+            self.owner.clear()
+            return 2
+
+    sizes = [2, 0, 3.5]  # (not all ints: the general parser)
+    sizes[1] = Shrinking(sizes)
+    with pytest.raises(TypeError, match=r"failed to unpack the object at pos 3"):  # the 3.5 of the copy
+        fasttensor.zeros(12).view(sizes)
+    assert sizes == []
+    sizes = [2, 0, 3]
+    sizes[1] = Shrinking(sizes)
+    assert fasttensor.zeros(12).reshape(sizes).shape == (2, 2, 3) and sizes == []

@@ -15,7 +15,7 @@ import pytest
 import fasttensor
 from fasttensor import autograd
 import helpers
-from helpers import check_op, lib
+from helpers import check_op, lib, warn_always
 
 SECOND_BACKWARD = "Trying to backward through the graph a second time"
 
@@ -664,8 +664,8 @@ def test_gradcheck_detects_a_wrong_gradient():
 
 def test_float_of_a_tensor_requiring_grad_warns_as_torch():
     x = fasttensor.tensor(2.0, requires_grad=True) * 1
-    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar may lead to "
-                                         "unexpected behavior"):
+    with warn_always(), pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar may "
+                                                        "lead to unexpected behavior"):
         assert float(x) == 2.0
     import warnings
 

@@ -16,7 +16,7 @@ import pytest
 import fasttensor as ft
 from fasttensor import d2l, nn
 from fasttensor.datasets import write_idx
-from helpers import plots_and_work_in
+from helpers import plots_and_work_in, warn_always
 
 
 @pytest.fixture(autouse=True)
@@ -163,7 +163,7 @@ def test_evaluate_accuracy_gpu_and_evaluate_loss():
     X, Y = ft.randn(10, 4), ft.randint(0, 3, (10,))
     assert d2l.evaluate_accuracy_gpu(net, d2l.load_array((X, Y), 3, is_train=False)) == 0.5
     assert net.training is False
-    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
+    with warn_always(), pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
         loss = d2l.evaluate_loss(nn.Linear(4, 1), d2l.load_array((X, Y.float()), 4, False),
                                  nn.MSELoss(reduction="none"))
     assert loss == 1.3860569953918458

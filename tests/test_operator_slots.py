@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import fasttensor as ft
-from helpers import HAVE_TORCH, torch
+from helpers import HAVE_TORCH, torch, warn_always
 
 BINARY = [
     (operator.add, "__add__", "__radd__"),
@@ -291,13 +291,14 @@ def test_indexing_warning_raised_as_an_error():
 
 def test_float_of_a_tensor_requiring_grad_warns_and_the_warning_can_be_an_error():
     t = ft.tensor(2.5, requires_grad=True)
-    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
-        assert float(t) == 2.5
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(UserWarning):
-            float(t)
+    with warn_always():  # (PyTorch gives it once per process)
+        with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
+            assert float(t) == 2.5
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(UserWarning):
+                float(t)
 
 
 def test_a_subclass_overriding_getitem_and_len_is_called():

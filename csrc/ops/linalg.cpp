@@ -165,10 +165,18 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor b2 = db == 1 ? unsqueeze(b, 1) : b;
   const int64_t m = a2->shape()[a2->dim() - 2], k = a2->shape()[a2->dim() - 1];
   const int64_t k2 = b2->shape()[b2->dim() - 2], n = b2->shape()[b2->dim() - 1];
-  if (k != k2 && da >= 3 && db <= 2) {  // PyTorch folds a's batch into its rows: an mm or mv message
-    const int64_t rows = a->numel() / std::max<int64_t>(k, 1);
-    FT_CHECK(db == 1, RuntimeError, "mat1 and mat2 shapes cannot be multiplied (", rows, "x", k, " and ", k2, "x", n, ")");
-    throw RuntimeError(str("size mismatch, got input (", rows, "), mat (", rows, "x", k, "), vec (", k2, ")"));
+  if (k != k2 && da >= 3 && db <= 2) {
+    // PyTorch folds a's batch into its rows (an mm or mv message) when that needs no copy: the
+    // batch dims lie as one, or there is nothing to copy, or b requires grad
+    bool folds = true;
+    for (int i = 0; i + 2 < da; ++i) folds = folds && a->strides()[i] == a->strides()[i + 1] * a->shape()[i + 1];
+    folds = folds || a->numel() == 0 || b->requires_grad();
+    int64_t rows = 1;
+    for (int i = 0; i + 1 < da; ++i) rows *= a->shape()[i];
+    if (folds) {
+      FT_CHECK(db == 1, RuntimeError, "mat1 and mat2 shapes cannot be multiplied (", rows, "x", k, " and ", k2, "x", n, ")");
+      throw RuntimeError(str("size mismatch, got input (", rows, "), mat (", rows, "x", k, "), vec (", k2, ")"));
+    }
   }
   Shape batch_a(a2->shape().begin(), a2->shape().end() - 2), batch_b(b2->shape().begin(), b2->shape().end() - 2);
   const Shape batch = broadcast_shapes(batch_a, batch_b);

@@ -365,7 +365,7 @@ std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim) {
   const int d = wrap_dim(dim, a->dim());
   const int64_t n = a->shape()[d];
   if (n == 0) {  // `chunks` empty pieces, as PyTorch
-    FT_CHECK(uint64_t(chunks) <= std::vector<int64_t>().max_size(), RuntimeError,
+    FT_CHECK(uint64_t(chunks) <= std::vector<Tensor>().max_size(), RuntimeError,
              "cannot create std::vector larger than max_size()");  // (not a loop of 2^62 views)
     std::vector<Tensor> out;
     out.reserve(size_t(chunks));

@@ -246,15 +246,18 @@ std::vector<int64_t> shape_from_args(const py::args& args, const char* what) {
   // words of a signature mismatch), the rest are unpacked.
   const bool is_view = std::string_view(what) == "view";
   if (first && !one_sequence) {  // one int, or a size in some other form
-    if (const auto v = size_element(first, 0, what); v && (!is_tensor(first) || to_tensor(first)->dim() == 0 ||
-                                                               is_view))
-      return {*v};
+    if (const auto v = size_element(first, 0, what)) return {*v};
     if (is_view) view_invalid_combination(arg_type_name(first), arg_type_name(first));
     throw TypeError(str(what, "(): argument '", size_param(what), "' (position 1) must be tuple of ints, not ",
                         arg_type_name(first)));
   }
-  PyObject** items = PySequence_Fast_ITEMS(seq);  // (seq: the varargs tuple, or one tuple or list)
-  const size_t n = size_t(PySequence_Fast_GET_SIZE(seq));
+  // (seq: the varargs tuple, or one tuple or list; a list is copied first, as an element's
+  // __index__ could change it while it is read)
+  const py::tuple held = PyTuple_Check(seq) ? py::reinterpret_borrow<py::tuple>(seq)
+                                            : py::reinterpret_steal<py::tuple>(PySequence_Tuple(seq));
+  if (!held) throw py::error_already_set();
+  PyObject** items = PySequence_Fast_ITEMS(held.ptr());
+  const size_t n = size_t(PyTuple_GET_SIZE(held.ptr()));
   std::vector<int64_t> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -577,7 +580,10 @@ std::vector<ops::IndexItem> to_index(py::handle h) {
         py::object o = py::reinterpret_borrow<py::object>(v);
         FT_CHECK(py::hasattr(o, "__index__"), TypeError,
                  "slice indices must be integers or None or have an __index__ method");
-        return o.attr("__index__")().cast<int64_t>();
+        // clamped to 64 bits, as Python's own slices and PyTorch's (x[:10**20] is x[:])
+        const Py_ssize_t i = PyNumber_AsSsize_t(v, nullptr);
+        if (i == -1 && PyErr_Occurred()) throw py::error_already_set();
+        return int64_t(i);
       };
       auto* s = reinterpret_cast<PySliceObject*>(p);
       it.start = get(s->start);

@@ -77,6 +77,13 @@ void resize_out(const Tensor& out, const Shape& shape) {
   out->set_layout(fresh->storage(), out->dtype(), fresh->shape(), fresh->strides(), 0);
 }
 
+// PyTorch's refusal of an out= of another dtype than the result's, where the op writes only its own
+// (bitwise_not, clamp with number bounds).
+void check_own_dtype(const Tensor& out, const Tensor& result) {
+  FT_CHECK(out->dtype() == result->dtype(), RuntimeError, "Found dtype ", dtype_scalar_name(out->dtype()),
+           " but expected ", dtype_scalar_name(result->dtype()));
+}
+
 // A result computed apart written into out= with PyTorch's rules for it: no autograd, out not
 // overlapping the inputs, resized to the result's shape, of a dtype the result casts to.
 Tensor write_out(const char* fn, const Tensor& out, const Tensor& result, std::initializer_list<Tensor> inputs) {
@@ -153,6 +160,7 @@ Tensor add_function(const FastFunction& fn, PyObject* const* args) {
   py::object scaled;  // other * alpha; without alpha (the common case) no detour; alpha=None is refused
   if (!is_default_alpha(args[2])) {
     if (const Tensor tb = as_operand(other)) {
+      if (out) check_out_overlap(out, std::initializer_list<Tensor>{as_operand(args[0]), tb});  // (other as given)
       scaled = py::cast(times_alpha(as_operand(args[0]), tb, args[2], fn.name));
       other = scaled;
     }
@@ -231,7 +239,9 @@ void bind_functions(py::module_& m) {
   m.def("bitwise_not", [](const Tensor& t, py::handle out) {
     const Tensor r = ops::bitwise_not(t);
     if (out.is_none()) return r;
-    return write_out("bitwise_not", out_argument("bitwise_not", out), r, {t});
+    const Tensor o = out_argument("bitwise_not", out);
+    check_own_dtype(o, r);
+    return write_out("bitwise_not", o, r, {t});
   }, py::arg("input"), py::kw_only(), py::arg("out") = py::none());
 
   m.def("where", [](const Tensor& cond, py::handle a, py::handle b) {
@@ -244,8 +254,7 @@ void bind_functions(py::module_& m) {
     const Tensor r = clamp_args(t, lo, hi, false);
     if (out.is_none()) return r;
     const Tensor o = out_argument("clamp", out);
-    FT_CHECK(o->dtype() == r->dtype(), RuntimeError, "Found dtype ", dtype_scalar_name(o->dtype()), " but expected ",
-             dtype_scalar_name(r->dtype()));  // (PyTorch's clamp writes only its own dtype)
+    if (!is_tensor(lo) && !is_tensor(hi)) check_own_dtype(o, r);  // (with tensor bounds, any dtype r casts to)
     return write_out("clamp", o, r, {t, as_operand(lo), as_operand(hi)});
   }, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none(), py::kw_only(), py::arg("out") = py::none());
   // out= of a function computed in Python (cat, where): PyTorch's refusal of an out overlapping

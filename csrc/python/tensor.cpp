@@ -395,12 +395,9 @@ PyObject* float_slot(PyObject* self) noexcept {
   return guarded<PyObject*>(nullptr, [&] {
     const Tensor& t = self_tensor(self);
     const double v = item(python_number_source(t)).d;
-    if (t->requires_grad() &&
-        PyErr_WarnEx(PyExc_UserWarning,
-                     "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                     "Consider using tensor.detach() first.",
-                     1) != 0)
-      throw py::error_already_set();  // warnings raised as errors
+    if (t->requires_grad())  // (once per process, as PyTorch's)
+      warn_once("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                "Consider using tensor.detach() first.");
     return PyFloat_FromDouble(v);
   });
 }
@@ -517,6 +514,8 @@ void bind_tensor(py::module_& m) {
           for (int i = 0; i < t->dim(); ++i) s[i] = py::int_(t->strides()[i]);
           return s;
         }
+        FT_CHECK(is_integer(dim), TypeError, "stride(): argument 'dim' (position 1) must be int, not ",
+                 Py_TYPE(dim.ptr())->tp_name);
         const int64_t d = dim.cast<int64_t>();
         FT_CHECK(t->dim() > 0, IndexError, "Dimension specified as ", d, " but tensor has no dimensions");
         return py::int_(t->strides()[wrap_dim(d, t->dim())]);
@@ -721,7 +720,8 @@ void bind_tensor(py::module_& m) {
         return py::tuple(py::cast(ops::chunk(t, chunks, dim)));
       }, py::arg("chunks"), py::arg("dim") = 0)
       .def("split", [](const Tensor& t, py::object size, int64_t dim) {
-        if (PyLong_Check(size.ptr())) return py::tuple(py::cast(ops::split(t, size.cast<int64_t>(), dim)));
+        if (PyLong_Check(size.ptr()) && !PyBool_Check(size.ptr()))
+          return py::tuple(py::cast(ops::split(t, size.cast<int64_t>(), dim)));
         return py::tuple(py::cast(ops::split_with_sizes(t, to_int_list(size, "split"), dim)));
       }, py::arg("split_size"), py::arg("dim") = 0)
       .def("t", &ops::t)

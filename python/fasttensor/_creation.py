@@ -369,8 +369,8 @@ def _array_from_sequence(data, target):
     values = data
     if isinstance(first, _C.Tensor):
         if any(isinstance(x, _C.Tensor) and x.requires_grad for x in _leaves(data)):  # as PyTorch's item() of each
-            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                          "Consider using tensor.detach() first.", UserWarning, stacklevel=4)
+            warn_once("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first.", stacklevel=4)  # (once per process, as PyTorch's)
         values = _tensors_to_lists(data)
     try:
         arr = np.asarray(values)

@@ -1058,7 +1058,8 @@ def _with_out(op, name: str, joins: bool = False):
     from ._creation import write_out
 
     def with_out(*args, out=None, **kwargs):
-        inputs = list(args[0]) if joins and out is not None and args and isinstance(args[0], (list, tuple)) else ()
+        given = args[0] if args else kwargs.get("tensors")
+        inputs = list(given) if joins and out is not None and isinstance(given, (list, tuple)) else ()
         return write_out(out, op(*args, **kwargs), name, inputs=inputs, joins=joins)
 
     with_out.__name__ = with_out.__qualname__ = name

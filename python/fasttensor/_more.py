@@ -534,9 +534,9 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
-    d = _wrap_dim(dim, input.dim())
-    if n == 0:  # (PyTorch: a copy of input, prepend and append left out)
+    if n == 0:  # (PyTorch: a copy of input, dim, prepend and append left out)
         return input.clone()
+    d = _wrap_dim(dim, input.dim())
     parts = []
     for extra in (prepend, input, append):
         if extra is None:

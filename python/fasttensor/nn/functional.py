@@ -643,11 +643,16 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return _written_back(input, inplace, lambda input: elu(input, _SELU_ALPHA) * _SELU_SCALE)
 
 
+_C_INT_TYPE_NAMES = {_C.int32: "int", _C.int64: "int64_t", _C.uint8: "uint8_t", _C.bool: "bool"}
+
+
 @grad_fn_named(_in_place_variant("ThresholdBackward", 3))
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value (in input's dtype; NaN stays NaN, as PyTorch's)."""
     _check_tensors("threshold", ("input", input))
     if not input.is_floating_point() and isinstance(threshold, float):
+        if not math.isfinite(threshold):
+            raise RuntimeError(f"value cannot be converted to type {_C_INT_TYPE_NAMES[input.dtype]} without overflow")
         threshold = int(threshold)  # PyTorch compares in input's dtype: -1.5 is -1 for ints
     return _written_back(input, inplace, lambda input: input.masked_fill(input <= threshold, value))
 
