@@ -291,3 +291,12 @@ def test_a_size_list_changed_by_an_elements_index_does_not_crash():
     sizes = [2, 0, 3]
     sizes[1] = Shrinking(sizes)
     assert fasttensor.zeros(12).reshape(sizes).shape == (2, 2, 3) and sizes == []
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: x.transpose(m.tensor(1.7), 0), lambda m, x: x.select(0, np.float32(1.0)),
+    lambda m, x: x.unsqueeze(m.tensor(True)), lambda m, x: x.flatten(np.float64(0.0)),
+])
+def test_only_integers_are_ints(call):
+    """Not a float tensor or a NumPy float (pybind11 read their __int__, truncating), nor a bool tensor."""
+    raises_like(lambda m: call(m, m.ones(2, 3)), TypeError)

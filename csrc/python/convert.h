@@ -22,35 +22,37 @@ py::handle tensor_to_python(const Tensor& t);
 }  // namespace ft::python
 
 namespace pybind11::detail {
-// An int64_t argument (a dim, a size, k): as PyTorch's parser, not a bool (diag(x, True),
-// transpose(True, 0) raise TypeError; pybind11's own caster reads True as 1). Otherwise pybind11's
-// caster for the other 64-bit integer type (long long where int64_t is long, as on Linux) for
-// anything with __index__ when converting (NumPy's integers, a one-element integer tensor). A
-// Python int past 64 bits is PyTorch's ValueError.
-using Int64Twin = std::conditional_t<std::is_same_v<int64_t, long>, long long, long>;
-static_assert(sizeof(Int64Twin) == sizeof(int64_t) && std::is_signed_v<Int64Twin>);
+// An int64_t argument (a dim, a size, k), read as PyTorch's parser reads an int: a Python int, or
+// anything with __index__ (NumPy's integers, a one-element integer tensor); not a bool or a bool
+// tensor (diag(x, True), transpose(True, 0) raise TypeError, where pybind11's own caster reads
+// True as 1), nor what has only __int__ (a float tensor, np.float32(1.0), which pybind11
+// truncates). A Python int past 64 bits is PyTorch's ValueError.
 template <>
 class type_caster<int64_t> {
  public:
   PYBIND11_TYPE_CASTER(int64_t, const_name("int"));
-  bool load(handle src, bool convert) {
+  bool load(handle src, bool /*convert: __index__ is no conversion, as in pybind11's own caster*/) {
     if (!src || PyBool_Check(src.ptr())) return false;
-    if (PyLong_Check(src.ptr())) {  // PyTorch's ValueError for an int past 64 bits, not a signature mismatch
-      int overflow = 0;
-      value = PyLong_AsLongLongAndOverflow(src.ptr(), &overflow);
-      if (overflow) throw value_error("Overflow when unpacking long long");
-      return true;
+    PyObject* number = src.ptr();
+    object index;  // number's __index__
+    if (!PyLong_Check(number)) {
+      if (!PyIndex_Check(number) ||
+          std::string_view(Py_TYPE(number)->tp_name).substr(0, 10) == "numpy.bool")  // (numpy.bool_ before NumPy 2)
+        return false;
+      if (const ft::Tensor* t = ft::python::held_tensor(src); t && (*t)->dtype() == ft::DType::Bool) return false;
+      index = reinterpret_steal<object>(PyNumber_Index(number));
+      if (!index) {
+        PyErr_Clear();
+        return false;
+      }
+      number = index.ptr();
     }
-    if (!PyLong_Check(src.ptr()) && std::string_view(Py_TYPE(src.ptr())->tp_name).substr(0, 10) == "numpy.bool")
-      return false;  // (numpy.bool; numpy.bool_ before NumPy 2)
-    type_caster<Int64Twin> twin;
-    if (!twin.load(src, convert)) return false;
-    value = static_cast<Int64Twin>(twin);
-    return true;
+    int overflow = 0;
+    value = PyLong_AsLongLongAndOverflow(number, &overflow);
+    if (overflow) throw value_error("Overflow when unpacking long long");
+    return !(value == -1 && PyErr_Occurred()) || (PyErr_Clear(), false);
   }
-  static handle cast(int64_t v, return_value_policy policy, handle parent) {
-    return type_caster<Int64Twin>::cast(v, policy, parent);
-  }
+  static handle cast(int64_t v, return_value_policy, handle) { return PyLong_FromLongLong(v); }
 };
 
 // A Tensor argument or result. pybind11's own holder caster finds the class's type record by
