@@ -300,3 +300,36 @@ def test_a_size_list_changed_by_an_elements_index_does_not_crash():
 def test_only_integers_are_ints(call):
     """Not a float tensor or a NumPy float (pybind11 read their __int__, truncating), nor a bool tensor."""
     raises_like(lambda m: call(m, m.ones(2, 3)), TypeError)
+
+
+# --- a second fuzz round's findings ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda m, x: x.sum(0, []), r"^sum\(\): argument 'keepdim' \(position 2\) must be bool, not list$"),
+    (lambda m, x: x.sum(0, 1), r"^sum\(\): argument 'keepdim' \(position 2\) must be bool, not int$"),
+    (lambda m, x: x.mean(0, keepdim=None), r"^mean\(\): argument 'keepdim' must be bool, not NoneType$"),
+    (lambda m, x: x.amax(0, keepdim=1), r"keepdim"),
+    (lambda m, x: m.addcmul(x, 1.5, x), r"^addcmul\(\)"), (lambda m, x: m.addmm(x, x, [[1.0]]), r"^addmm\(\)"),
+    (lambda m, x: m.clamp_min([1.0], 0), r"^clamp_min\(\)"), (lambda m, x: m.quantile([1.0], 0.5), r"^quantile\(\)"),
+])
+def test_fuzz_round_two_type_errors(call, message):
+    raises_like(lambda m: call(m, m.ones(2, 2)), TypeError, message)
+
+
+def test_requires_grad_attribute_takes_a_bool_only():
+    for value in ("a", 1, None):
+        raises_like(lambda m: setattr(m.ones(3), "requires_grad", value), RuntimeError, r"^requires_grad must be a bool$")
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda m: m.combinations(m.arange(5.0), 100, True), r"^numel: integer multiplication overflow$"),
+    (lambda m: m.combinations(m.arange(5.0), 30), r"^numel: integer multiplication overflow$"),
+    (lambda m: m.special.multigammaln(m.tensor([1.0]), 2**62),
+     r"^Storage size calculation overflowed with sizes=\[4611686018427387904\]$"),
+])
+def test_huge_sizes_are_refused_at_once(call, message):
+    """These ran for minutes (a Python loop over every combination or every offset) before."""
+    raises_like(call, RuntimeError, message)
+    both(lambda m: m.special.multigammaln(m.tensor([3.0, 50.0]), 7))
+    both(lambda m: m.combinations(m.arange(4.0), 3, True))

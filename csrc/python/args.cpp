@@ -65,6 +65,15 @@ void ReduceArgs::check_keepdim_has_dim(const char* name, bool none_is_a_dim) con
            "() received an invalid combination of arguments - got (keepdim=bool, ): keepdim needs a dim");
 }
 
+namespace {
+// keepdim as PyTorch's parser takes a bool: only True or False (not 1, not NumPy's bool).
+bool keepdim_argument(py::handle v, const char* fn, const char* position) {
+  FT_CHECK(PyBool_Check(v.ptr()), TypeError, fn, "(): argument 'keepdim'", position, " must be bool, not ",
+           Py_TYPE(v.ptr())->tp_name);
+  return v.ptr() == Py_True;
+}
+}  // namespace
+
 ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs& kwargs, size_t first) {
   ReduceArgs r;
   auto set_dim = [&](py::handle h) {
@@ -76,7 +85,7 @@ ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs
   };
   if (args.size() > first) set_dim(args[first]);
   if (args.size() > first + 1) {
-    r.keepdim = args[first + 1].cast<bool>();
+    r.keepdim = keepdim_argument(args[first + 1], name, " (position 2)");
     r.keepdim_given = true;
   }
   FT_CHECK(args.size() <= first + 2, TypeError, name, "() takes at most 2 positional arguments");
@@ -84,7 +93,7 @@ ReduceArgs parse_reduce(const char* name, const py::args& args, const py::kwargs
     const std::string key = py::str(k);
     if (key == "dim" || key == "axis") set_dim(v);
     else if (key == "keepdim" || key == "keepdims") {
-      r.keepdim = v.cast<bool>();
+      r.keepdim = keepdim_argument(v, name, "");
       r.keepdim_given = true;
     }
     else if (key == "dtype") r.dtype = to_optional_dtype(v);

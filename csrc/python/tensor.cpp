@@ -541,7 +541,9 @@ void bind_tensor(py::module_& m) {
                       autograd::refresh_view(t);
                       return t->requires_grad();
                     },
-                    [](const Tensor& t, bool r) {
+                    [](const Tensor& t, py::handle value) {
+                      FT_CHECK(PyBool_Check(value.ptr()), RuntimeError, "requires_grad must be a bool");
+                      const bool r = value.ptr() == Py_True;
                       // The attribute's text differs from requires_grad_()'s, as in PyTorch.
                       FT_CHECK(!r || is_floating(t->dtype()) || !t->is_leaf(), RuntimeError,
                                "only Tensors of floating point and complex dtype can require gradients");

@@ -381,20 +381,21 @@ def is_floating_point(input: Tensor) -> "bool":
     return input.is_floating_point()
 
 
-def _tensor_first(fn):
-    """fn with PyTorch's TypeError when its first argument is not a tensor (a list or an array would
-    reach a method call and raise AttributeError, or an array's own method). The thin forwarders
-    check inline instead (no extra call on a hot path)."""
+def _tensor_first(fn, count: int = 1):
+    """fn with PyTorch's TypeError when one of its first `count` arguments is not a tensor (a list or
+    an array would reach a method call and raise AttributeError, or an array's own method). The thin
+    forwarders check inline instead (no extra call on a hot path)."""
     import functools
     import inspect
 
-    param = next(iter(inspect.signature(fn).parameters))
+    params = list(inspect.signature(fn).parameters)[:count]
 
     @functools.wraps(fn)
     def checked(*args, **kwargs):
-        first = args[0] if args else kwargs.get(param)
-        if not isinstance(first, Tensor):
-            raise _not_a_tensor(fn.__name__, first, param)
+        for position, param in enumerate(params):
+            value = args[position] if position < len(args) else kwargs.get(param)
+            if not isinstance(value, Tensor):
+                raise _not_a_tensor(fn.__name__, value, param, position + 1)
         return fn(*args, **kwargs)
 
     return checked
@@ -407,11 +408,16 @@ for _name in ("topk", "zeros_like", "ones_like", "rand_like", "randn_like", "ful
               "det", "diag_embed", "diagflat", "diff", "erfinv", "fliplr", "flipud", "frac", "histc", "inverse", "logdet",
               "median", "mode", "nan_to_num", "nan_to_num_", "nanmean", "nanmedian", "nansum", "pinverse", "positive",
               "rad2deg", "ravel", "repeat_interleave", "rot90", "sgn", "signbit", "sinc", "slogdet", "std_mean",
-              "unique_consecutive", "vander", "var_mean"):
+              "unique_consecutive", "vander", "var_mean", "clamp_min", "clamp_max", "swapaxes", "swapdims", "moveaxis",
+              "index_add", "index_copy", "index_fill", "scatter", "scatter_add", "quantile", "nanquantile", "hsplit",
+              "vsplit", "dsplit", "tensor_split", "greater_equal", "less_equal", "not_equal",
+              "addbmm", "addcdiv", "addcmul", "addmm", "addmv", "baddbmm"):
     _fn = globals().get(_name)
     if _fn is not None and isinstance(_fn, _types.FunctionType):
-        globals()[_name] = _tensor_first(_fn)
-del _name, _fn
+        # (the first three of input + tensor1 * tensor2 and the like are tensors)
+        _count = 3 if _name.startswith(("add", "baddbmm")) else 1
+        globals()[_name] = _tensor_first(_fn, _count)
+del _name, _fn, _count
 for _name in _tensor._DIM_FUNCTIONS:
     if _tensor._needs_numpy_dim_names(globals().get(_name)):
         globals()[_name] = _tensor._numpy_dim_names(globals()[_name], _name)

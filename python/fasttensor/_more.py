@@ -1582,6 +1582,8 @@ def combinations(input, r=2, with_replacement=False):
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
         return _zeros([0], input.dtype, input.device)
+    if input.shape[0] ** r > 2**63 - 1:  # PyTorch builds the n^r grid of all index tuples first
+        raise RuntimeError("numel: integer multiplication overflow")
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     rows = list(pick(builtins.range(input.shape[0]), r))  # positions only: the values are gathered on the device
     index = _index_tensor([p for row in rows for p in row], input.device)

@@ -12,7 +12,6 @@ import math
 import sys
 
 from . import _C
-from ._creation import tensor
 from ._functional import _dtype_display, _not_a_tensor, _scalar_on
 from ._grad_names import grad_fn_named
 from ._more import _EITHER_A_NUMBER, _as_tensor, _device_of, _float_dtype, _invalid_combination
@@ -226,6 +225,8 @@ def multigammaln(input, p):
         raise TypeError(f"special_multigammaln(): argument 'p' (position 2) must be int, not {type(p).__name__}")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
+    if p * x.element_size() > 2**63 - 1:  # (as torch's arange of p would: no loop of 2^62 steps)
+        raise RuntimeError(f"Storage size calculation overflowed with sizes=[{p}]")
     # the arguments x - (p - 1)/2, ..., x - 1/2, x along a new last dim, as torch lays them out
-    offsets = tensor([j * 0.5 - (p - 1) * 0.5 for j in range(p)], dtype=x.dtype, device=x.device)
+    offsets = _C._arange(0, p, 1, x.dtype, x.device, False) * 0.5 - (p - 1) * 0.5
     return (x.unsqueeze(-1) + offsets).lgamma().sum(-1) + p * (p - 1) * math.log(math.pi) / 4
