@@ -333,3 +333,17 @@ def test_huge_sizes_are_refused_at_once(call, message):
     raises_like(call, RuntimeError, message)
     both(lambda m: m.special.multigammaln(m.tensor([3.0, 50.0]), 7))
     both(lambda m: m.combinations(m.arange(4.0), 3, True))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.repeat_interleave(m.tensor([1, 2]), np.int64(2)), lambda m: m.ones(2, 1, 1).squeeze_(1, 2),
+    lambda m: m.tensor([4]).bitwise_left_shift_(other=3), lambda m: m.tensor([4]).bitwise_right_shift_(other=1),
+    lambda m: m.tensor([6]).bitwise_and_(other=3), lambda m: m.tensor([6]).bitwise_xor_(other=3),
+])
+def test_fuzz_round_two_accepted(call):
+    both(call)
+
+
+def test_linalg_solve_names_a_non_tensor():
+    raises_like(lambda m: m.linalg.solve(m.eye(2), np.array([1.0, 2.0])), TypeError,
+                r"^linalg_solve\(\): argument 'B' \(position 2\) must be Tensor, not numpy\.ndarray$")

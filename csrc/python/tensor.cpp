@@ -178,6 +178,10 @@ py::object item_object(const Tensor& t) {
 #define FT_BINARY_METHOD(NAME, OP)                                                                                  \
   .def(#NAME, [](const Tensor& t, py::handle o) { return binary_args(BinaryOp::OP, py::cast(t), o, #NAME, true); }, \
        py::arg(BinaryOp::OP == BinaryOp::Pow ? "exponent" : "other"))
+// self op= other, in place (other: a tensor or a number, PyTorch's `other`).
+#define FT_BINARY_INPLACE(NAME, OP)                                                                     \
+  .def(#NAME, [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::OP, t, method_operand(t, o, #NAME)); }, \
+       py::arg("other"))
 // x.maximum(2): PyTorch's method takes a tensor only (other is its argument at position 1).
 #define FT_TENSOR_BINARY_METHOD(NAME, OP)                                                            \
   .def(#NAME, [](const Tensor& t, py::handle o) {                                                    \
@@ -738,6 +742,10 @@ void bind_tensor(py::module_& m) {
         const char* name = dim.is_none() ? "SqueezeBackward3" : several ? "SqueezeBackward5" : "SqueezeBackward4";
         return adopt_view(t, [&] { return ops::squeeze(t, dims, dim.is_none()); }, name);
       }, py::arg("dim") = py::none())
+      .def("squeeze_", [](const Tensor& t, py::args dims) {  // x.squeeze_(0, 2), as squeeze
+        const std::vector<int64_t> ds = to_dims(dims, "squeeze_");
+        return adopt_view(t, [&] { return ops::squeeze(t, ds, false); }, "SqueezeBackward5");
+      })
       .def("unsqueeze_", [](const Tensor& t, int64_t dim) {
         return adopt_view(t, [&] { return ops::unsqueeze(t, dim); }, "UnsqueezeBackward1");
       }, py::arg("dim"))
@@ -771,15 +779,9 @@ void bind_tensor(py::module_& m) {
                  "~ (operator.invert) is only implemented on integer and Boolean-type tensors");
         return ops::bitwise_not(t);
       })
-      .def("bitwise_and_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitAnd, t, method_operand(t, o, "bitwise_and_")); })
-      .def("bitwise_or_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitOr, t, method_operand(t, o, "bitwise_or_")); })
-      .def("bitwise_xor_", [](const Tensor& t, py::handle o) { return ops::binary_(BinaryOp::BitXor, t, method_operand(t, o, "bitwise_xor_")); })
-      .def("bitwise_left_shift_", [](const Tensor& t, py::handle o) {
-        return ops::binary_(BinaryOp::LeftShift, t, method_operand(t, o, "bitwise_left_shift_"));
-      })
-      .def("bitwise_right_shift_", [](const Tensor& t, py::handle o) {
-        return ops::binary_(BinaryOp::RightShift, t, method_operand(t, o, "bitwise_right_shift_"));
-      })
+      FT_BINARY_INPLACE(bitwise_and_, BitAnd) FT_BINARY_INPLACE(bitwise_or_, BitOr)
+      FT_BINARY_INPLACE(bitwise_xor_, BitXor) FT_BINARY_INPLACE(bitwise_left_shift_, LeftShift)
+      FT_BINARY_INPLACE(bitwise_right_shift_, RightShift)
       .def("bitwise_not_", [](const Tensor& t) { return ops::copy_(t, ops::bitwise_not(t)); })
       .def("bitwise_not", &ops::bitwise_not)
       // --- elementwise methods -------------------------------------------------

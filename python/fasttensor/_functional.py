@@ -536,6 +536,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if dim is None:
         input, dim = input.flatten(), 0
     d = _wrap_dim(dim, input.dim())
+    if isinstance(repeats, np.integer) or (isinstance(repeats, np.ndarray) and repeats.ndim == 0 and
+                                           repeats.dtype.kind in "iu"):
+        repeats = int(repeats)  # (a NumPy integer is an int, as PyTorch's parser reads it)
     if isinstance(repeats, _C.Tensor) and repeats.numel() == 1 and repeats.dim() <= 1:
         _repeat_counts(repeats, 1)  # checks dtype and sign
         repeats = int(repeats.item())

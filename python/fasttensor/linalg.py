@@ -516,6 +516,7 @@ def _is_vector_rhs(A: Tensor, B: Tensor) -> bool:
 
 
 def _prepare_solve(A: Tensor, B: Tensor, left: bool, op: str):
+    _check_tensors(op.replace(".", "_"), ("A", A), ("B", B))  # (PyTorch names it linalg_solve here)
     _check_matrix(A, op)
     if A.dtype != B.dtype:
         raise RuntimeError(f"{op}: Expected A and B to have the same dtype, but found A of type "
