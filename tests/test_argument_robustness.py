@@ -347,3 +347,15 @@ def test_fuzz_round_two_accepted(call):
 def test_linalg_solve_names_a_non_tensor():
     raises_like(lambda m: m.linalg.solve(m.eye(2), np.array([1.0, 2.0])), TypeError,
                 r"^linalg_solve\(\): argument 'B' \(position 2\) must be Tensor, not numpy\.ndarray$")
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.nn.functional.cross_entropy(m.zeros(0), m.zeros(0)),
+    lambda m: m.nn.functional.cross_entropy(m.zeros(0), m.zeros(0), weight=m.zeros(0), label_smoothing=0.5),
+    lambda m: m.nn.functional.cross_entropy(m.zeros(0, 3), m.zeros(0, 3), label_smoothing=0.5),
+    lambda m: m.nn.functional.cross_entropy(m.zeros(0, 0), m.zeros(0, 0)),
+    lambda m: m.nn.functional.cross_entropy(m.zeros(0, 3), m.zeros(0, 3), reduction="sum"),
+])
+def test_cross_entropy_of_empty_probabilities(call):
+    """PyTorch's mean over no rows is NaN (a ZeroDivisionError with label smoothing and a 1-D input, 0 without)."""
+    both(call)

@@ -132,7 +132,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
                                f"{_scalar_type_name(target)}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
-    if weight is None and label_smoothing <= 0.0:  # a negative label_smoothing is ignored, as in PyTorch
+    # (a negative label_smoothing is ignored, as in PyTorch; empty probabilities: the mean is NaN below)
+    if weight is None and label_smoothing <= 0.0 and not (probabilities and input.numel() == 0):
         return _C._cross_entropy(input, target, reduction, int(ignore_index))
     if probabilities:
         return _cross_entropy_with_probabilities(input, target, weight, reduction, label_smoothing)
@@ -154,7 +155,7 @@ def _cross_entropy_with_probabilities(input: Tensor, target: Tensor, weight: Opt
     if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
         raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {n_classes} classes or "
                            f"no classes but got weight tensor of shape: {list(weight.shape)}")
-    if label_smoothing > 0.0:
+    if label_smoothing > 0.0 and n_classes:
         target = target * (1 - label_smoothing) + label_smoothing / n_classes
     terms = log_softmax(input, class_dim) * target
     if weight is not None:
