@@ -252,13 +252,12 @@ bool is_default_alpha(py::handle alpha) {
 }
 
 Tensor times_alpha(const Tensor& self, const Tensor& other, py::handle alpha, const char* fn) {
-  // A Number (a 0-d tensor too), as PyTorch's parser takes it: not None.
-  const bool number = is_tensor(alpha) ? to_tensor(alpha)->dim() == 0 : !alpha.is_none() && to_scalar(alpha).has_value();
-  FT_CHECK(number || PyComplex_Check(alpha.ptr()), TypeError, fn, "(): argument 'alpha' must be Number, not ",
-           is_tensor(alpha) ? "Tensor" : Py_TYPE(alpha.ptr())->tp_name);
+  // A Number (a 0-d tensor too), as PyTorch's parser takes it: not None, converted once.
+  const Tensor a = as_operand(alpha);
+  FT_CHECK((a && (!is_tensor(alpha) || a->dim() == 0)) || PyComplex_Check(alpha.ptr()), TypeError, fn,
+           "(): argument 'alpha' must be Number, not ", is_tensor(alpha) ? "Tensor" : Py_TYPE(alpha.ptr())->tp_name);
   FT_CHECK(!PyComplex_Check(alpha.ptr()), RuntimeError,
            "For non-complex input tensors, argument alpha must not be a complex number.");
-  Tensor a = operand_arg(alpha, fn, "alpha");
   const bool integral = !is_floating(other->dtype()) && (!self || !is_floating(self->dtype()));
   FT_CHECK(!(integral && is_floating(a->dtype())), RuntimeError,
            "For integral input tensors, argument alpha must not be a floating point number.");

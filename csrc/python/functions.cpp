@@ -132,7 +132,7 @@ Tensor out_argument(const FastFunction& fn, PyObject* out) { return out_argument
 Tensor unary_function(const FastFunction& fn, PyObject* const* args) {
   const UnaryOp op = UnaryOp(fn.op);
   const Tensor t = tensor_argument(args[0], fn.name, "input", 1);
-  if (fn.n_params > 1 && given(args[1])) return unary_out_args(op, t, out_argument(fn, args[1]));
+  if (given(args[1])) return unary_out_args(op, t, out_argument(fn, args[1]));  // (null without an out param)
   return nogil(t->numel(), [&] { return ops::unary(op, t); });
 }
 // name(input, other, *, out=None): tensors or numbers.

@@ -155,11 +155,6 @@ def _numel(shape) -> int:
     return out
 
 
-def _broadcast_batch(a: "tuple[int, ...]", b: "tuple[int, ...]") -> "tuple[int, ...]":
-    """Broadcast two batch shapes, with ATen's infer_size message on a mismatch."""
-    return tuple(_broadcast_pair(a, b))
-
-
 def _sum_to(x: Tensor, shape) -> Tensor:
     """x summed over the dims that broadcasting added or expanded to reach its shape from `shape`."""
     shape = tuple(shape)
@@ -257,7 +252,7 @@ class _LU:
     def solve(self, B: Tensor, transpose: bool = False) -> Tensor:
         """A X = B (transpose: A^T X = B) for B (*batch', n, k), batch' broadcastable with the factors'."""
         n = self.n
-        batch = _broadcast_batch(tuple(self.lu.shape[:-2]), tuple(B.shape[:-2]))
+        batch = tuple(_broadcast_pair(self.lu.shape[:-2], B.shape[:-2]))
         if not transpose:
             # P A = L U: X = U^-1 L^-1 (P B), where P B gathers B's rows by perm.
             index = self.perm.unsqueeze(-1).expand(batch + (n, B.shape[-1]))
@@ -536,7 +531,7 @@ def _prepare_solve(A: Tensor, B: Tensor, left: bool, op: str):
         equation = "AX = B" if left else "XA = B"
         raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation {equation} ({n}x{n} and "
                            f"{B_.shape[-2]}x{B_.shape[-1]})")
-    batch = _broadcast_batch(tuple(B_.shape[:-2]), tuple(A.shape[:-2]))
+    batch = tuple(_broadcast_pair(B_.shape[:-2], A.shape[:-2]))
     return vector, B_, batch
 
 
@@ -841,7 +836,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
         raise NotImplementedError(f"fasttensor.linalg.lstsq: driver '{driver}' needs singular values, which "
                                   "fasttensor does not compute (use 'gelsy' or 'gels')")
     m, n, k = A.shape[-2], A.shape[-1], B_.shape[-1]
-    batch = _broadcast_batch(tuple(A.shape[:-2]), tuple(B_.shape[:-2]))
+    batch = tuple(_broadcast_pair(A.shape[:-2], B_.shape[:-2]))
     A_b = A.expand(batch + (m, n))
     B_b = B_.expand(batch + (m, k))
     eps = 1.1920928955078125e-07 if A.dtype == _C.float32 else 2.220446049250313e-16
